@@ -1,0 +1,87 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.db.models.functions import Lower
+
+from apps.core.ids import new_id
+from apps.core.models import BaseModel
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        user = self.model(email=self.normalize_email(email).strip().lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin, BaseModel):
+    """The trader. Email is the login (stored lower-cased; unique case-insensitively)."""
+
+    TONE_CHOICES = [("supportive", "Supportive"), ("strict", "Strict")]
+
+    email = models.EmailField(max_length=254, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    coach_tone = models.CharField(max_length=16, choices=TONE_CHOICES, default="supportive")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def password_hash(self) -> str:
+        """DESIGN.md's `passwordHash`: Django keeps it in `password` (Argon2id)."""
+        return self.password
+
+
+class Session(AbstractBaseSession):
+    """Django session row carrying the user and hashed client fingerprints (never raw IP/UA)."""
+
+    id = models.CharField(max_length=32, default=new_id, unique=True, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ip_hash = models.CharField(max_length=64, blank=True, default="")
+    ua_hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], name="accounts_session_user_idx")]
+
+    @property
+    def expires_at(self):
+        return self.expire_date
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
+
+
+class Audit(BaseModel):
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audits")
+    action = models.CharField(max_length=64)
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_audit_user_ts_idx")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.user_id})"

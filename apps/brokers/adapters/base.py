@@ -1,0 +1,53 @@
+"""The shape every broker adapter and file parser produces: Decimal DTOs in canonical form."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class TradeDTO:
+    """One fill, normalised. `symbol` is canonical BASE-QUOTE (e.g. BTC-USD); `ts` is aware UTC."""
+
+    ext_id: str
+    symbol: str
+    side: str  # "BUY" | "SELL"
+    qty: Decimal  # base units, > 0
+    price: Decimal  # quote per base, > 0
+    ts: datetime
+    fee: Decimal | None = None
+    fee_asset: str = ""
+    quote_asset: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TradePage:
+    items: list[TradeDTO]
+    next_cursor: str | None  # None when there is nothing more
+
+
+@dataclass(frozen=True, slots=True)
+class CandleDTO:
+    ts: datetime  # candle open time, aware UTC
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(slots=True)
+class AuthStart:
+    redirect_url: str
+    state: str
+    extra: dict = field(default_factory=dict)
+
+
+class BrokerAdapter(Protocol):
+    name: str
+
+    def fetch_trades(self, *, since: datetime, until: datetime, cursor: str | None = None) -> TradePage: ...
+
+    def fetch_ohlcv(self, *, symbol: str, granularity: str, start: datetime, end: datetime) -> list[CandleDTO]: ...

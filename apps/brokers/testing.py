@@ -1,0 +1,1 @@
+"""Fixtures for this app (collected through the root conftest)."""

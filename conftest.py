@@ -1,0 +1,24 @@
+"""Shared test fixtures. Apps contribute theirs in `apps/<app>/testing.py` (listed below)."""
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+pytest_plugins = [
+    "apps.core.testing",
+    "apps.accounts.testing",
+    "apps.events.testing",
+    "apps.brokers.testing",
+    "apps.trades.testing",
+    "apps.bias.testing",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    has_pg = getattr(settings, "HAS_POSTGRES", False)
+    has_redis = getattr(settings, "HAS_REDIS", False)
+    for item in items:
+        if "postgres" in item.keywords and not has_pg:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL not reachable (set TWIN_REQUIRE_SERVICES=1 to fail)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="Redis not reachable (set TWIN_REQUIRE_SERVICES=1 to fail)"))

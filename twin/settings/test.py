@@ -1,0 +1,75 @@
+"""Test settings: real PostgreSQL and Redis when reachable (required when TWIN_REQUIRE_SERVICES=1)."""
+import socket
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, env
+
+PG_URL = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/twin")
+TEST_REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/1")
+REQUIRE_SERVICES = env.bool("TWIN_REQUIRE_SERVICES", default=False)
+(BASE_DIR / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    default_port = 5432 if parsed.scheme.startswith("postgres") else 6379
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+HAS_POSTGRES = _reachable(PG_URL)
+HAS_REDIS = _reachable(TEST_REDIS_URL)
+if REQUIRE_SERVICES and not (HAS_POSTGRES and HAS_REDIS):
+    missing = [n for n, ok in (("PostgreSQL", HAS_POSTGRES), ("Redis", HAS_REDIS)) if not ok]
+    raise ImproperlyConfigured(f"TWIN_REQUIRE_SERVICES=1 but unreachable: {', '.join(missing)}")
+
+TEST_DB_NAME = env("TEST_DB_NAME", default="test_twin")
+if HAS_POSTGRES:
+    DATABASES = {"default": env.db_url_config(PG_URL)}
+    DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"NAME": ""}}}
+
+CACHE_KEY_PREFIX = f"{TEST_DB_NAME}"
+if HAS_REDIS:
+    REDIS_URL = TEST_REDIS_URL
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    REDIS_URL = ""
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_BROKER_URL = "memory://"
+
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+SESSION_HASH_PEPPER = "test-pepper"
+TOKEN_KEKS = ["test1:dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMDAwMDAwMDE="]
+ENGINE_API_SECRET = "test-engine-secret"
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

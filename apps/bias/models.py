@@ -1,17 +1,26 @@
 from django.conf import settings
 from django.db import models
 
-from apps.core.models import BaseModel
+from apps.core.models import BaseModel, money_field
 
 
 class BiasTag(BaseModel):
+    """One behaviour label on one trade, with the evidence behind it (inputs, thresholds, what fired)."""
+
     trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="bias_tags")
     label = models.CharField(max_length=32)
     confidence = models.DecimalField(max_digits=5, decimal_places=4)
     features = models.JSONField(default=dict)
+    engine_version = models.CharField(max_length=32, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["trade"], name="bias_biastag_trade_idx")]
+        indexes = [
+            models.Index(fields=["trade"], name="bias_biastag_trade_idx"),
+            models.Index(fields=["label"], name="bias_biastag_label_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["trade", "label", "engine_version"], name="bias_biastag_trade_label_ver_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} {self.confidence}"
@@ -28,3 +37,91 @@ class Rule(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.params}"
+
+
+class Reflection(BaseModel):
+    """A coach reflection about one trade, announced by exactly one `coach.reflect` event."""
+
+    SOURCES = [("template", "Template"), ("llm", "Language model")]
+    TONES = [("supportive", "Supportive"), ("strict", "Strict")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reflections")
+    trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="reflections")
+    text = models.TextField()
+    tone = models.CharField(max_length=16, choices=TONES)
+    bias = models.CharField(max_length=32)
+    source = models.CharField(max_length=16, choices=SOURCES, default="template")
+    engine_version = models.CharField(max_length=32, default="")
+    fingerprint = models.CharField(max_length=64, default="")
+    event_id = models.CharField(max_length=26, unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["trade", "created_at"], name="bias_reflection_trade_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bias} ({self.tone}) {self.trade_id}"
+
+
+class ReflectionFeedback(BaseModel):
+    VOTES = [("up", "Helpful"), ("down", "Not helpful")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reflection_feedback")
+    reflection = models.ForeignKey(Reflection, on_delete=models.CASCADE, related_name="feedback")
+    vote = models.CharField(max_length=4, choices=VOTES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "reflection"], name="bias_feedback_user_reflection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote} {self.reflection_id}"
+
+
+class TradePosition(models.Model):
+    """FIFO outcome of one trade within its (user, symbol) series; recomputed per symbol on each scoring.
+
+    `realized_pnl` is in the quote currency net of fees; NULL means unknown (e.g. a sell with no known
+    prior buy), never zero.
+    """
+
+    trade = models.OneToOneField("trades.Trade", on_delete=models.CASCADE, primary_key=True, related_name="position")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    symbol = models.CharField(max_length=32)
+    realized_pnl = money_field(null=True, blank=True)
+    held_hours = models.FloatField(null=True, blank=True)
+    matched_qty = money_field(default=0)
+    unmatched_qty = money_field(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "symbol"], name="bias_position_user_symbol_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trade_id} pnl={self.realized_pnl}"
+
+
+class DispositionStat(BaseModel):
+    """Odean's disposition effect (PGR − PLR) for one user over one period, with the counts behind it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disposition_stats")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    realized_gains = models.PositiveIntegerField(default=0)
+    realized_losses = models.PositiveIntegerField(default=0)
+    paper_gains = models.PositiveIntegerField(default=0)
+    paper_losses = models.PositiveIntegerField(default=0)
+    pgr = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    plr = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    effect = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    engine_version = models.CharField(max_length=32, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period_start", "period_end"], name="bias_disposition_user_period_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period_start}..{self.period_end} {self.effect}"

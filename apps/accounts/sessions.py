@@ -4,11 +4,14 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import DatabaseError, IntegrityError, router, transaction
 
 
 def fingerprint_hash(value: str) -> str:
+    """sha256(value + pepper): lets us compare clients without keeping their IP or user agent."""
     return hashlib.sha256((value + settings.SESSION_HASH_PEPPER).encode()).hexdigest()
 
 
@@ -28,6 +31,31 @@ class SessionStore(DBStore):
         instance.ip_hash = self.ip_hash
         instance.ua_hash = self.ua_hash
         return instance
+
+    def save(self, must_create: bool = False) -> None:
+        """As Django's, but an update keeps the row's own id and created_at."""
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        update_fields = ["session_data", "expire_date", "user"]
+        if self.ip_hash:
+            update_fields += ["ip_hash", "ua_hash"]
+        try:
+            with transaction.atomic(using=using):
+                if must_create:
+                    obj.save(force_insert=True, using=using)
+                else:
+                    obj.save(force_update=True, using=using, update_fields=update_fields)
+        except IntegrityError as exc:
+            if must_create:
+                raise CreateError from exc
+            raise
+        except DatabaseError as exc:
+            if not must_create:
+                raise UpdateError from exc
+            raise
 
 
 class TwinSessionMiddleware(SessionMiddleware):

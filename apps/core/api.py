@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
@@ -57,6 +58,10 @@ def exception_handler(exc, context):
     if isinstance(exc, Ratelimited):
         return Response(_body("rate_limited", "Too many requests. Try again later."), status=429,
                         headers={"Retry-After": "60"})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(_body("payload_too_large", "The request body is too large."), status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(_body("bad_request", "The request could not be understood."), status=400)
     if isinstance(exc, Http404):
         return Response(_body("not_found", "Not found."), status=404)
     if isinstance(exc, DjangoPermissionDenied):

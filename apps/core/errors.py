@@ -30,6 +30,12 @@ class ValidationFailed(DomainError):
     default_message = "Some fields are not valid."
 
 
+class Unauthenticated(DomainError):
+    code = "not_authenticated"
+    status = 401
+    default_message = "Log in first."
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

@@ -30,11 +30,18 @@ class ApiErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+        from django_ratelimit.exceptions import Ratelimited
+
+        from .errors import DomainError, RateLimited
+        from .views import ratelimited_response
+
+        if isinstance(exception, RateLimited):
+            return ratelimited_response(request, retry_after=exception.retry_after)
+        if isinstance(exception, Ratelimited):
+            return ratelimited_response(request)
         if not is_api_path(request.path):
             return None
-        from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-
-        from .errors import DomainError
 
         if isinstance(exception, DomainError):
             return error_response(exception.status, exception.code, exception.message, fields=exception.fields)

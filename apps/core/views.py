@@ -1,11 +1,14 @@
 """Project-wide views: health, readiness, and error pages that answer JSON on API paths."""
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from . import selectors
 from .responses import error_response, is_api_path
+
+DEFAULT_RETRY_AFTER = 60
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,13 +28,35 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/403_csrf.html", {"reason": reason}, status=403)
 
 
-def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def ratelimited_response(request: HttpRequest, *, retry_after: int = DEFAULT_RETRY_AFTER) -> HttpResponse:
+    headers = {"Retry-After": str(retry_after)}
     if is_api_path(request.path):
-        return error_response(429, "rate_limited", "Too many requests. Try again later.",
-                              headers={"Retry-After": "60"})
-    response = render(request, "errors/429.html", status=429)
-    response["Retry-After"] = "60"
+        return error_response(429, "rate_limited", f"Too many requests. Try again in {retry_after} s.",
+                              headers=headers)
+    response = render(request, "errors/429.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
+
+
+def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """RATELIMIT_VIEW for django-ratelimit's own `block=True` decorator."""
+    return ratelimited_response(request, retry_after=getattr(exception, "retry_after", DEFAULT_RETRY_AFTER))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    too_big = isinstance(exception, RequestDataTooBig)
+    if is_api_path(request.path):
+        if too_big:
+            return error_response(413, "payload_too_large", "The request body is too large.")
+        return error_response(400, "bad_request", "The request could not be understood.")
+    status = 413 if too_big else 400
+    return render(request, "errors/400.html", {"too_big": too_big}, status=status)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return error_response(403, "forbidden", "You are not allowed to do that.")
+    return render(request, "errors/403.html", status=403)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,0 +1,65 @@
+"""Rate limits on the shared cache (django-ratelimit), answered as 429 with an exact `Retry-After`.
+
+    class LoginApi(APIView):
+        @rate_limit(group="auth", key="ip", rate="10/m")
+        def post(self, request): ...
+
+    @rate_limit(group="auth", key="ip", rate="10/m")
+    def login_page(request): ...
+
+On an API view the limit raises `RateLimited` (rendered by the DRF exception handler); on a page it
+answers the 429 page. Either way `Retry-After` is the number of seconds until the window resets.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+from .errors import RateLimited
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def rate_limit_check(request, *, group: str, key: str | Callable, rate: str,
+                     methods: tuple[str, ...] = UNSAFE_METHODS) -> None:
+    """Count this request against `group`; raise RateLimited (with retry_after) once over the rate."""
+    usage = get_usage(request, group=group, key=key, rate=rate, method=list(methods), increment=True)
+    if usage is None or not usage["should_limit"]:
+        return
+    raise RateLimited(retry_after=max(1, int(usage["time_left"])))
+
+
+def rate_limit(*, group: str, key: str | Callable = "ip", rate: str,
+               methods: tuple[str, ...] = UNSAFE_METHODS):
+    """Decorator for function views and for view methods (DRF APIView or Django View)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            request = args[0] if _is_request(args[0]) else args[1]
+            try:
+                rate_limit_check(request, group=group, key=key, rate=rate, methods=methods)
+            except RateLimited as exc:
+                if _is_drf_request(request):
+                    raise
+                from .views import ratelimited_response
+
+                return ratelimited_response(request, retry_after=exc.retry_after)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _is_drf_request(obj) -> bool:
+    from rest_framework.request import Request
+
+    return isinstance(obj, Request)
+
+
+def _is_request(obj) -> bool:
+    return isinstance(obj, HttpRequest) or _is_drf_request(obj)

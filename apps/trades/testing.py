@@ -1,1 +1,45 @@
-"""Fixtures for this app (collected through the root conftest)."""
+"""Trade fixtures and factories (collected through the root conftest)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import factory
+
+from apps.accounts.testing import UserFactory
+from apps.brokers.adapters.base import TradeDTO
+
+from .models import Trade
+
+BASE_TS = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+class TradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trade
+
+    user = factory.SubFactory(UserFactory)
+    broker = "coinbase"
+    ext_id = factory.Sequence(lambda n: f"fill-{n}")
+    symbol = "BTC-USD"
+    side = "BUY"
+    qty = Decimal("0.5")
+    price = Decimal("30000.12")
+    fee = Decimal("1.25")
+    fee_asset = "USD"
+    quote_asset = "USD"
+    ts = factory.Sequence(lambda n: BASE_TS + timedelta(minutes=n))
+
+
+def trade_dtos(count: int, *, start: int = 0, prefix: str = "fill", symbol: str = "BTC-USD") -> list[TradeDTO]:
+    """`count` distinct fills with exact Decimal values, one a minute from BASE_TS."""
+    base, quote = symbol.split("-")
+    return [
+        TradeDTO(
+            ext_id=f"{prefix}-{n}", symbol=symbol, side="BUY" if n % 2 == 0 else "SELL",
+            qty=Decimal("0.000000000000000001") * (n + 1) + Decimal("0.1"),
+            price=Decimal("64123.123456789012345678") + n, ts=BASE_TS + timedelta(minutes=n),
+            fee=Decimal("0.000123") if n % 3 else None, fee_asset=quote if n % 3 else "", quote_asset=quote,
+        )
+        for n in range(start, start + count)
+    ]

@@ -1,0 +1,122 @@
+"""Trade reads, every one scoped to a user."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import clamp_limit, cursor_decode, cursor_encode
+
+from .models import ColumnMappingPreset, ImportJob, Trade
+
+
+@dataclass(frozen=True, slots=True)
+class TradeListPage:
+    results: list[Trade]
+    next_cursor: str | None
+
+
+def trade_get(*, user, trade_id: str) -> Trade:
+    trade = Trade.objects.filter(user=user, id=trade_id).first()
+    if trade is None:
+        raise NotFound("Trade not found.")
+    return trade
+
+
+def trade_list(*, user, since: datetime | None = None, until: datetime | None = None, symbol: str | None = None,
+               cursor: str | None = None, limit: int | str | None = None, descending: bool = False) -> TradeListPage:
+    """One page of the user's trades ordered by (ts, id); the cursor is the last row's (ts, id).
+
+    Keyset paging: rows inserted while a client pages never shift what it has not read yet, and no row
+    already stored is returned twice or skipped.
+    """
+    size = clamp_limit(limit)
+    queryset = Trade.objects.filter(user=user)
+    if since is not None:
+        queryset = queryset.filter(ts__gte=since)
+    if until is not None:
+        queryset = queryset.filter(ts__lt=until)
+    if symbol:
+        queryset = queryset.filter(symbol=symbol.upper())
+    if cursor:
+        ts, last_id = _cursor_position(cursor, descending=descending)
+        if descending:
+            queryset = queryset.filter(Q(ts__lt=ts) | Q(ts=ts, id__lt=last_id))
+        else:
+            queryset = queryset.filter(Q(ts__gt=ts) | Q(ts=ts, id__gt=last_id))
+    order = ("-ts", "-id") if descending else ("ts", "id")
+    rows = list(queryset.order_by(*order)[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = cursor_encode([last.ts.isoformat(), last.id, "d" if descending else "a"])
+    return TradeListPage(results=rows, next_cursor=next_cursor)
+
+
+def _cursor_position(cursor: str, *, descending: bool) -> tuple[datetime, str]:
+    values = cursor_decode(cursor)
+    invalid = ValidationFailed("The cursor is not valid.", code="invalid_cursor")
+    if len(values) != 3 or not all(isinstance(v, str) for v in values):
+        raise invalid
+    if values[2] != ("d" if descending else "a"):
+        raise ValidationFailed("The cursor belongs to the other sort order.", code="invalid_cursor")
+    try:
+        ts = parse_datetime(values[0])
+    except ValueError as exc:
+        raise invalid from exc
+    if ts is None or ts.tzinfo is None:
+        raise invalid
+    return ts, values[1]
+
+
+def trades_for_user(*, user_id: str, symbols: list[str] | None = None) -> QuerySet[Trade]:
+    """All of a user's trades ordered by time (then id), optionally for some symbols only."""
+    queryset = Trade.objects.filter(user_id=user_id)
+    if symbols:
+        queryset = queryset.filter(symbol__in=symbols)
+    return queryset.order_by("ts", "id")
+
+
+def trade_symbols_for_user(*, user_id: str) -> list[str]:
+    return sorted(Trade.objects.filter(user_id=user_id).values_list("symbol", flat=True).distinct())
+
+
+def import_job_get(*, user, job_id: str) -> ImportJob:
+    job = ImportJob.objects.filter(user=user, id=job_id).first()
+    if job is None:
+        raise NotFound("Import job not found.")
+    return job
+
+
+def import_jobs_recent(*, user, limit: int = 10) -> list[ImportJob]:
+    return list(ImportJob.objects.filter(user=user).order_by("-created_at")[:limit])
+
+
+def column_mappings_for(*, user) -> list[ColumnMappingPreset]:
+    return list(ColumnMappingPreset.objects.filter(user=user).order_by("name"))
+
+
+def broker_connection_active_for(*, user, broker: str):
+    """The user's active connection to `broker` (newest first), or None. Read-only."""
+    from apps.brokers.models import BrokerConnection
+
+    return (BrokerConnection.objects.filter(user=user, broker=broker, status="active")
+            .order_by("-created_at").first())
+
+
+def broker_connection_for_job(*, user_id: str, connection_id: str):
+    from apps.brokers.models import BrokerConnection
+
+    if not connection_id:
+        return None
+    return BrokerConnection.objects.filter(user_id=user_id, id=connection_id).first()
+
+
+def broker_connections_for(*, user) -> list:
+    from apps.brokers.models import BrokerConnection
+
+    return list(BrokerConnection.objects.filter(user=user).exclude(status="revoked").order_by("broker", "-created_at"))

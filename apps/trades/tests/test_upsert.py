@@ -1,0 +1,115 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.accounts.testing import UserFactory
+from apps.trades.models import Trade
+from apps.trades.services import trade_bulk_ids, trade_upsert_many
+from apps.trades.testing import TradeFactory, trade_dtos
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def test_upsert_inserts_new_rows_and_reports_their_ids(user):
+    items = trade_dtos(7)
+
+    result = trade_upsert_many(user=user, broker="coinbase", items=items)
+
+    assert result.duplicates == 0
+    assert len(result.inserted_ids) == 7
+    stored = {t.id: t for t in Trade.objects.filter(user=user)}
+    assert set(stored) == set(result.inserted_ids)
+    by_ext = {t.ext_id: t for t in stored.values()}
+    for item in items:
+        row = by_ext[item.ext_id]
+        assert (row.symbol, row.side, row.qty, row.price, row.fee, row.ts) == (
+            item.symbol, item.side, item.qty, item.price, item.fee, item.ts)
+        assert row.fee_asset == item.fee_asset and row.quote_asset == "USD"
+
+
+def test_upsert_keeps_decimals_exact_to_18_places(user):
+    item = trade_dtos(1)[0]
+
+    trade_upsert_many(user=user, broker="coinbase", items=[item])
+
+    row = Trade.objects.get(user=user)
+    assert row.qty == Decimal("0.100000000000000001")
+    assert row.price == Decimal("64123.123456789012345678")
+    assert isinstance(row.qty, Decimal)
+
+
+def test_second_upsert_of_same_fills_inserts_nothing(user):
+    trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(5))
+
+    result = trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(8))
+
+    assert result.duplicates == 5
+    assert len(result.inserted_ids) == 3
+    assert Trade.objects.filter(user=user).count() == 8
+    assert set(Trade.objects.filter(id__in=result.inserted_ids).values_list("ext_id", flat=True)) == {
+        "fill-5", "fill-6", "fill-7"}
+
+
+def test_repeated_ext_id_within_one_batch_is_one_row(user):
+    items = trade_dtos(3) + trade_dtos(2)
+
+    result = trade_upsert_many(user=user, broker="coinbase", items=items)
+
+    assert (len(result.inserted_ids), result.duplicates) == (3, 2)
+    assert Trade.objects.filter(user=user).count() == 3
+
+
+def test_same_ext_id_is_distinct_per_broker_and_per_user(user, other_user):
+    items = trade_dtos(2)
+
+    results = [
+        trade_upsert_many(user=user, broker="coinbase", items=items),
+        trade_upsert_many(user=user, broker="binance", items=items),
+        trade_upsert_many(user=other_user, broker="coinbase", items=items),
+    ]
+
+    assert [len(r.inserted_ids) for r in results] == [2, 2, 2]
+    assert Trade.objects.count() == 6
+
+
+def test_database_refuses_duplicate_outside_the_upsert(user):
+    TradeFactory(user=user, broker="coinbase", ext_id="x-1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TradeFactory(user=user, broker="coinbase", ext_id="x-1")
+
+    assert Trade.objects.filter(user=user).count() == 1
+
+
+def test_large_batch_spans_chunks(user):
+    items = trade_dtos(12_001)
+
+    result = trade_upsert_many(user=user, broker="binance", items=items)
+
+    assert len(result.inserted_ids) == 12_001
+    assert len(set(result.inserted_ids)) == 12_001
+    assert Trade.objects.filter(user=user, broker="binance").count() == 12_001
+
+
+def test_empty_batch_writes_nothing(user):
+    result = trade_upsert_many(user=user, broker="coinbase", items=[])
+
+    assert (result.inserted_ids, result.duplicates) == ([], 0)
+    assert Trade.objects.count() == 0
+
+
+def test_bulk_ids_look_like_cuid2_and_do_not_repeat():
+    ids = trade_bulk_ids(20_000)
+
+    assert len(set(ids)) == 20_000
+    assert all(len(i) == 25 and i[0].isalpha() and i.isalnum() and i == i.lower() for i in ids)
+
+
+def test_other_users_rows_are_untouched(user):
+    other = UserFactory()
+    TradeFactory(user=other, broker="coinbase", ext_id="fill-0", price=Decimal("1"))
+
+    trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(1))
+
+    assert Trade.objects.get(user=other).price == Decimal("1")

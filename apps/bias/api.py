@@ -1,0 +1,102 @@
+"""REST endpoints: a trade's bias evidence and chart, the label grid, rules, and the dashboard summary."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import ValidationFailed
+
+from . import selectors
+from .engine import LABELS
+from .services import rule_upsert
+
+JSON_OBJECT = OpenApiTypes.OBJECT
+
+
+class TradeBiasApi(APIView):
+    @extend_schema(responses={200: JSON_OBJECT}, summary="Bias tags, evidence, reflection and position of a trade")
+    def get(self, request, trade_id: str):
+        return Response(selectors.trade_bias_get(user=request.user, trade_id=trade_id))
+
+
+class TradeChartApi(APIView):
+    @extend_schema(responses={200: JSON_OBJECT}, summary="Candles around a trade with the user's entry/exit markers")
+    def get(self, request, trade_id: str):
+        return Response(selectors.trade_chart_get(user=request.user, trade_id=trade_id))
+
+
+class TradeGridApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        label = serializers.ChoiceField(choices=LABELS, required=False)
+        sort = serializers.ChoiceField(choices=list(selectors.GRID_SORTS), required=False, default="-ts")
+        cursor = serializers.CharField(required=False)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: JSON_OBJECT},
+                   summary="The user's trades with label chips (filter by label, sort by ts or symbol)")
+    def get(self, request):
+        data = self.FilterSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        results, next_cursor = selectors.trade_grid(user=request.user, **data.validated_data)
+        return Response({"results": results, "nextCursor": next_cursor})
+
+
+class RuleOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    params = serializers.JSONField()
+    active = serializers.BooleanField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class RuleListApi(APIView):
+    @extend_schema(responses={200: inline_serializer("RuleList", {
+        "results": RuleOutputSerializer(many=True), "nextCursor": serializers.CharField(allow_null=True)})})
+    def get(self, request):
+        rules = selectors.rule_list(user=request.user)
+        return Response({"results": RuleOutputSerializer(rules, many=True).data, "nextCursor": None})
+
+
+class RuleUpsertApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.CharField(max_length=48)
+        params = serializers.JSONField()
+        active = serializers.BooleanField(required=False, default=True)
+
+    @extend_schema(request=InputSerializer, responses={200: RuleOutputSerializer, 201: RuleOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule, created = rule_upsert(user=request.user, **data.validated_data)
+        return Response(RuleOutputSerializer(rule).data, status=201 if created else 200)
+
+
+def _parse_bound(value: str | None, field: str, *, end: bool) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{field} must be an ISO-8601 date or time.", fields={field: ["Not a date."]}) from exc
+    if len(value) == 10:  # a date: `until` includes the whole day
+        parsed = datetime.combine(parsed.date(), time.min) + (timedelta(days=1) if end else timedelta())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class BiasSummaryApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("since", str, description="ISO date/time, default 90 days ago"),
+                               OpenApiParameter("until", str, description="ISO date/time, default now")],
+                   responses={200: JSON_OBJECT}, summary="Labels per day, P/L by label, disposition effect")
+    def get(self, request):
+        until = _parse_bound(request.query_params.get("until"), "until", end=True) or timezone.now()
+        since = _parse_bound(request.query_params.get("since"), "since", end=False) or until - timedelta(days=90)
+        if since >= until:
+            raise ValidationFailed("since must be before until.", fields={"since": ["Must be before until."]})
+        return Response(selectors.bias_summary(user=request.user, since=since, until=until))
+

@@ -1,0 +1,52 @@
+"""Re-score existing trades with the current engine version (idempotent, batched, with a progress bar)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from apps.bias.engine import ENGINE_VERSION
+from apps.bias.selectors import trade_ids_for_rescore
+from apps.bias.services import bias_score_trades
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError("--since must be an ISO-8601 date or time, e.g. 2025-01-31.") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Command(BaseCommand):
+    help = "Re-score trades with the current bias engine version. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", help="only this user's trades (email)")
+        parser.add_argument("--since", help="only trades at or after this date/time (UTC)")
+        parser.add_argument("--batch", type=int, default=2000, help="trades per scoring batch (default 2000)")
+
+    def handle(self, *args, user=None, since=None, batch=2000, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1.")
+        user_id = None
+        if user:
+            found = get_user_model().objects.filter(email__iexact=user.strip()).first()
+            if found is None:
+                raise CommandError(f"No user with email {user}.")
+            user_id = found.id
+        work = trade_ids_for_rescore(user_id=user_id, since=_since(since))
+        total = sum(len(ids) for ids in work.values())
+        scored = 0
+        with tqdm(total=total, unit="trade", desc=f"rescore v{ENGINE_VERSION}", file=self.stderr._out,
+                  disable=total == 0) as bar:
+            for uid, ids in work.items():
+                for start in range(0, len(ids), batch):
+                    chunk = ids[start:start + batch]
+                    scored += bias_score_trades(user_id=uid, trade_ids=chunk)
+                    bar.update(len(chunk))
+        self.stdout.write(f"Re-scored {scored} trade(s) of {len(work)} user(s) with engine {ENGINE_VERSION}.")

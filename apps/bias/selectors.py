@@ -1,0 +1,236 @@
+"""Bias reads, always scoped to one user."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models.functions import TruncDate
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import cursor_decode, cursor_encode
+from apps.trades.models import Trade
+
+from .engine_io import decimal_str
+from .models import BiasTag, DispositionStat, Reflection, ReflectionFeedback, Rule, TradePosition
+
+TRADE_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "ts")
+GRID_SORTS = {"ts": ("ts", "id"), "-ts": ("-ts", "-id"), "symbol": ("symbol", "ts", "id"),
+              "-symbol": ("-symbol", "-ts", "-id")}
+
+
+@dataclass
+class TradeSeries:
+    """The requested trades, the user's whole history per symbol (time order), and the symbols touched."""
+
+    targets: dict[str, dict] = field(default_factory=dict)
+    by_symbol: dict[str, list[dict]] = field(default_factory=dict)
+    all_rows: dict[str, dict] = field(default_factory=dict)
+    affected_symbols: set[str] = field(default_factory=set)
+
+
+def trade_series_for_user(*, user_id: str, trade_ids: list[str]) -> TradeSeries:
+    """All of the user's trades (history features such as trades per day or the last exit span symbols)."""
+    series = TradeSeries()
+    wanted = set(trade_ids)
+    rows = Trade.objects.filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS)
+    for row in rows.iterator(chunk_size=5000):
+        series.by_symbol.setdefault(row["symbol"], []).append(row)
+        series.all_rows[row["id"]] = row
+        if row["id"] in wanted:
+            series.targets[row["id"]] = row
+            series.affected_symbols.add(row["symbol"])
+    return series
+
+
+def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, list[str]]:
+    """Trade ids per user (optionally one user, optionally trades at or after `since`)."""
+    query = Trade.objects.all()
+    if user_id:
+        query = query.filter(user_id=user_id)
+    if since:
+        query = query.filter(ts__gte=since)
+    out: dict[str, list[str]] = defaultdict(list)
+    for uid, tid in query.order_by("user_id", "symbol", "ts", "id").values_list("user_id", "id"):
+        out[uid].append(tid)
+    return dict(out)
+
+
+def _trade_for_user(*, user, trade_id: str) -> Trade:
+    trade = Trade.objects.filter(user=user, id=trade_id).first()
+    if trade is None:
+        raise NotFound("Trade not found.")
+    return trade
+
+
+def trade_with_tags_get(*, user, trade_id: str) -> tuple[Trade, list[BiasTag]]:
+    trade = _trade_for_user(user=user, trade_id=trade_id)
+    return trade, list(trade.bias_tags.order_by("-confidence", "label"))
+
+
+def _tag_json(tag: BiasTag) -> dict:
+    return {"id": tag.id, "label": tag.label, "confidence": float(tag.confidence), "features": tag.features,
+            "engineVersion": tag.engine_version, "createdAt": tag.created_at.isoformat()}
+
+
+def _position_json(position: TradePosition | None) -> dict | None:
+    if position is None:
+        return None
+    return {"realizedPnl": decimal_str(position.realized_pnl), "realizedPnlKnown": position.realized_pnl is not None,
+            "heldHours": position.held_hours, "matchedQty": decimal_str(position.matched_qty),
+            "unmatchedQty": decimal_str(position.unmatched_qty)}
+
+
+def _trade_json(trade: Trade) -> dict:
+    return {"id": trade.id, "symbol": trade.symbol, "side": trade.side, "qty": decimal_str(trade.qty),
+            "price": decimal_str(trade.price), "fee": decimal_str(trade.fee), "feeAsset": trade.fee_asset,
+            "quoteAsset": trade.quote_asset, "broker": trade.broker, "ts": trade.ts.isoformat()}
+
+
+def trade_bias_get(*, user, trade_id: str) -> dict:
+    """{tradeId, trade, tags, reflection, position, feedback} for one of the user's trades."""
+    trade, tags = trade_with_tags_get(user=user, trade_id=trade_id)
+    reflection = Reflection.objects.filter(trade=trade, user=user).order_by("-created_at").first()
+    position = TradePosition.objects.filter(trade=trade).first()
+    vote = None
+    if reflection:
+        vote = ReflectionFeedback.objects.filter(user=user, reflection=reflection).values_list("vote", flat=True).first()
+    return {
+        "tradeId": trade.id,
+        "trade": _trade_json(trade),
+        "tags": [_tag_json(t) for t in tags],
+        "reflection": ({"text": reflection.text, "tone": reflection.tone, "bias": reflection.bias,
+                        "source": reflection.source, "eventId": reflection.event_id, "vote": vote}
+                       if reflection else None),
+        "position": _position_json(position),
+    }
+
+
+def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5),
+                    after: timedelta = timedelta(hours=12)) -> dict:
+    """Candles around one trade plus markers for the user's entries and exits on that symbol."""
+    from .services.payloads import stored_candles
+
+    trade = _trade_for_user(user=user, trade_id=trade_id)
+    start, end = trade.ts - before, trade.ts + after
+    frame = stored_candles(symbol=trade.symbol, start=start, end=end)
+    candles = []
+    if frame is not None and not frame.empty:
+        for ts, o, h, lo, c in zip(frame.index, frame["open"], frame["high"], frame["low"], frame["close"],
+                                   strict=True):
+            candles.append({"time": int(ts.timestamp()), "open": float(o), "high": float(h), "low": float(lo),
+                            "close": float(c)})
+    markers = []
+    for row in (Trade.objects.filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
+                .order_by("ts", "id").values("id", "side", "qty", "price", "ts")):
+        markers.append({"tradeId": row["id"], "time": int(row["ts"].timestamp()), "side": row["side"],
+                        "qty": decimal_str(row["qty"]), "price": decimal_str(row["price"]),
+                        "current": row["id"] == trade.id})
+    return {"tradeId": trade.id, "symbol": trade.symbol, "granularity": "1h", "candles": candles, "markers": markers}
+
+
+def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str | None = None,
+               limit: int = 50) -> tuple[list[dict], str | None]:
+    """The user's trades with their labels, keyset-paginated; `label` keeps trades carrying that label."""
+    if sort not in GRID_SORTS:
+        raise ValidationFailed("Unknown sort.", fields={"sort": [f"Use one of: {', '.join(GRID_SORTS)}."]})
+    order = GRID_SORTS[sort]
+    query = Trade.objects.filter(user=user)
+    if label:
+        query = query.filter(Exists(BiasTag.objects.filter(trade=OuterRef("pk"), label=label)))
+    if cursor:
+        values = cursor_decode(cursor)
+        if len(values) != len(order):
+            raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
+        query = query.filter(_after(order, values))
+    page = list(
+        query.select_related("position")
+        .prefetch_related(Prefetch("bias_tags", queryset=BiasTag.objects.order_by("-confidence", "label")))
+        .order_by(*order)[: limit + 1]
+    )
+    next_cursor = None
+    if len(page) > limit:
+        page = page[:limit]
+        last = page[-1]
+        next_cursor = cursor_encode([_cursor_value(last, f.lstrip("-")) for f in order])
+    results = []
+    for trade in page:
+        position = getattr(trade, "position", None)
+        results.append({**_trade_json(trade),
+                        "labels": [{"name": t.label, "confidence": float(t.confidence)} for t in trade.bias_tags.all()],
+                        "realizedPnl": decimal_str(position.realized_pnl) if position else None,
+                        "heldHours": position.held_hours if position else None})
+    return results, next_cursor
+
+
+def _cursor_value(trade: Trade, name: str):
+    value = getattr(trade, name)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _after(order: tuple[str, ...], values: list) -> Q:
+    """Keyset condition: rows strictly after `values` in `order` (lexicographic, per-field direction)."""
+    parsed = []
+    for name, value in zip(order, values, strict=True):
+        field_name = name.lstrip("-")
+        if field_name == "ts":
+            try:
+                value = datetime.fromisoformat(str(value))
+            except ValueError as exc:
+                raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from exc
+        parsed.append((field_name, "lt" if name.startswith("-") else "gt", value))
+    condition = Q()
+    for i, (name, op, value) in enumerate(parsed):
+        step = Q(**{f"{name}__{op}": value})
+        for prev_name, _, prev_value in parsed[:i]:
+            step &= Q(**{prev_name: prev_value})
+        condition |= step
+    return condition
+
+
+def rule_list(*, user) -> list[Rule]:
+    return list(Rule.objects.filter(user=user).order_by("kind"))
+
+
+def bias_summary(*, user, since: datetime, until: datetime) -> dict:
+    """Labels per day, realised P/L by label and the disposition effect for the dashboard."""
+    tags = BiasTag.objects.filter(trade__user=user, trade__ts__gte=since, trade__ts__lt=until)
+    per_day: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in (tags.annotate(day=TruncDate("trade__ts")).values("day", "label").annotate(n=Count("id"))
+                .order_by("day", "label")):
+        per_day[row["day"].isoformat()][row["label"]] = row["n"]
+    pnl_rows = (tags.values("label")
+                .annotate(trades=Count("id"),
+                          known=Count("id", filter=Q(trade__position__realized_pnl__isnull=False)),
+                          pnl=Sum("trade__position__realized_pnl"))
+                .order_by("label"))
+    pnl_by_label = [{"label": r["label"], "trades": r["trades"], "withRealizedPnl": r["known"],
+                     "realizedPnl": decimal_str(r["pnl"] if r["pnl"] is not None else Decimal("0")) if r["known"] else None}
+                    for r in pnl_rows]
+    stat = (DispositionStat.objects.filter(user=user, period_start__lte=until.date(), period_end__gte=since.date())
+            .order_by("-period_end", "-updated_at").first())
+    trades_in_period = Trade.objects.filter(user=user, ts__gte=since, ts__lt=until).count()
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "hasTrades": Trade.objects.filter(user=user).exists(),
+        "trades": trades_in_period,
+        "labelsPerDay": [{"date": day, "counts": counts} for day, counts in sorted(per_day.items())],
+        "pnlByLabel": pnl_by_label,
+        "disposition": _disposition_json(stat),
+    }
+
+
+def _disposition_json(stat: DispositionStat | None) -> dict | None:
+    if stat is None:
+        return None
+
+    def num(value):
+        return None if value is None else float(value)
+
+    return {"periodStart": stat.period_start.isoformat(), "periodEnd": stat.period_end.isoformat(),
+            "realizedGains": stat.realized_gains, "realizedLosses": stat.realized_losses,
+            "paperGains": stat.paper_gains, "paperLosses": stat.paper_losses,
+            "pgr": num(stat.pgr), "plr": num(stat.plr), "effect": num(stat.effect)}

@@ -1,0 +1,51 @@
+"""Market data around a trade and the `coach.reflect` payload shared by scoring and on-demand reflections."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+GRANULARITY = "1h"
+SPARKLINE_BEFORE = 24
+SPARKLINE_AFTER = 12
+
+
+def ensure_candles(*, symbol: str, start: datetime, end: datetime) -> int:
+    """Fetch and store the hourly candles of the window that are not stored yet."""
+    from apps.brokers.services import candles_ensure
+
+    return candles_ensure(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
+
+
+def stored_candles(*, symbol: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """The stored hourly candles of the window (UTC index; float open/high/low/close/volume)."""
+    from apps.brokers.selectors import candle_frame
+
+    return candle_frame(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
+
+
+def sparkline(frame: pd.DataFrame, ts: datetime) -> list[float]:
+    if frame is None or frame.empty:
+        return []
+    position = int(frame.index.searchsorted(pd.Timestamp(ts), side="right"))
+    closes = frame["close"].to_numpy()[max(0, position - SPARKLINE_BEFORE): position + SPARKLINE_AFTER]
+    return [round(float(c), 8) for c in closes]
+
+
+def reflect_payload(*, trade_id: str, tags: list, draft: object, sparkline: list[float],
+                    trade: dict | None = None) -> dict:
+    """The `coach.reflect` payload: {tradeId, labels: [{name, confidence}], insight, sparklines, …}."""
+    ordered = sorted(tags, key=lambda t: (-float(t.confidence), t.label))
+    payload = {
+        "tradeId": trade_id,
+        "labels": [{"name": t.label, "confidence": round(float(t.confidence), 4)} for t in ordered],
+        "insight": draft.text,
+        "tone": draft.tone,
+        "bias": draft.bias,
+        "sparklines": sparkline,
+    }
+    if trade:
+        payload.update({"symbol": trade["symbol"], "side": trade["side"], "ts": trade["ts"].isoformat()})
+    return payload
+
+

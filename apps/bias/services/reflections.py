@@ -1,0 +1,76 @@
+"""Coach reflections: deterministic templates by default, an optional OpenAI-compatible model, both linted."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.events.services import event_append
+
+from .. import engine
+from ..models import Reflection, ReflectionFeedback
+from ..selectors import trade_with_tags_get
+from .llm import llm_reflect
+from .payloads import SPARKLINE_AFTER, SPARKLINE_BEFORE, reflect_payload, sparkline, stored_candles
+
+
+@dataclass(frozen=True)
+class ReflectionDraft:
+    text: str
+    tone: str
+    bias: str
+    source: str = "template"
+
+
+def primary_tag(tags: list):
+    """The label a reflection talks about: the most confident one that is not NONE, else NONE."""
+    notable = [t for t in tags if t.label != "NONE"]
+    pool = notable or list(tags)
+    return sorted(pool, key=lambda t: (-float(t.confidence), t.label))[0]
+
+
+def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
+    """Two sentences about behaviour with one concrete habit; a model's text only if it passes the linter."""
+    tag = primary_tag(tags)
+    tone = tone if tone in ("supportive", "strict") else "supportive"
+    generated = llm_reflect(label=tag.label, features=tag.features, tone=tone)
+    if generated and not engine.lint_reflection(generated):
+        return ReflectionDraft(text=generated, tone=tone, bias=tag.label, source="llm")
+    template = engine.reflect(label=tag.label, features=tag.features, tone=tone)
+    return ReflectionDraft(text=template.text, tone=template.tone, bias=template.bias, source="template")
+
+
+@transaction.atomic
+def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:
+    """A fresh reflection on one of the user's scored trades, announced with a `coach.reflect` event.
+
+    Returns (reflection, outbox event)."""
+    trade, tags = trade_with_tags_get(user=user, trade_id=trade_id)
+    if not tags:
+        raise NotFound("This trade has not been scored yet.", code="not_scored")
+    draft = reflection_compose(tags=tags, tone=user.coach_tone)
+    ts = trade.ts
+    frame = stored_candles(symbol=trade.symbol, start=ts - timedelta(hours=SPARKLINE_BEFORE + 1),
+                           end=ts + timedelta(hours=SPARKLINE_AFTER + 1))
+    row = {"symbol": trade.symbol, "side": trade.side, "ts": ts}
+    event = event_append(user=user, type="coach.reflect", payload=reflect_payload(
+        trade_id=trade.id, tags=tags, draft=draft, sparkline=sparkline(frame, ts), trade=row))
+    reflection = Reflection.objects.create(
+        user=user, trade=trade, text=draft.text, tone=draft.tone, bias=draft.bias, source=draft.source,
+        engine_version=engine.ENGINE_VERSION, event_id=event.id)
+    return reflection, event
+
+
+@transaction.atomic
+def reflection_feedback_record(*, user, event_id: str, vote: str) -> ReflectionFeedback:
+    """Store (or change) the user's thumbs up/down on the reflection announced by `event_id`."""
+    if vote not in ("up", "down"):
+        raise ValidationFailed("vote must be up or down.", fields={"vote": ["Must be up or down."]})
+    reflection = Reflection.objects.filter(user=user, event_id=event_id).first()
+    if reflection is None:
+        raise NotFound("No reflection with that event id.")
+    feedback, _ = ReflectionFeedback.objects.update_or_create(user=user, reflection=reflection,
+                                                              defaults={"vote": vote})
+    return feedback

@@ -1,0 +1,171 @@
+"""Scoring: trades → BiasTags with evidence, FIFO positions, a reflection and a `coach.reflect` event.
+
+Batched per user and symbol: the user's whole trade history is loaded once (history features such as
+trades per day, the last exit or a win streak span symbols), candles are fetched once per affected symbol,
+the engine tags only the requested trades, and FIFO positions are rewritten for the affected symbols only.
+Everything is computed first; then one transaction writes it all, so a failure anywhere writes nothing.
+Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a reflection whose
+content did not change is not announced again — a retried task is harmless.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from apps.events.services import event_append
+
+from .. import engine
+from ..engine_io import json_safe
+from ..models import BiasTag, DispositionStat, Reflection, Rule, TradePosition
+from ..selectors import trade_series_for_user
+from .payloads import SPARKLINE_AFTER, ensure_candles, reflect_payload, sparkline, stored_candles
+from .reflections import ReflectionDraft, reflection_compose
+
+logger = logging.getLogger(__name__)
+
+WARMUP = timedelta(days=30)
+
+
+@dataclass
+class TradeScore:
+    trade_id: str
+    symbol: str
+    tags: list
+    draft: ReflectionDraft
+    sparkline: list[float]
+
+
+def _confidence(value: float) -> Decimal:
+    value = min(max(float(value), 0.0), 1.0)
+    return Decimal(str(round(value, 4)))
+
+
+def _fingerprint(*, tags: list, draft: ReflectionDraft) -> str:
+    body = json.dumps(
+        {"v": engine.ENGINE_VERSION, "labels": sorted((t.label, round(float(t.confidence), 4)) for t in tags),
+         "text": draft.text, "tone": draft.tone, "bias": draft.bias},
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def bias_score_trades(*, user_id: str, trade_ids: list[str]) -> int:
+    """Score the given trades of one user; returns how many trades were tagged."""
+    user = get_user_model().objects.filter(id=user_id, is_active=True).first()
+    if user is None or not trade_ids:
+        return 0
+    series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids)
+    if not series.targets:
+        return 0
+
+    # Candles: fetch what is missing for the symbols being scored (indicator warm-up before the first
+    # trade); other symbols use what is stored (their closes price paper gains/losses for the disposition
+    # effect).
+    first = min(rows[0]["ts"] for rows in series.by_symbol.values())
+    last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
+    frames: dict[str, pd.DataFrame] = {}
+    for symbol, rows in series.by_symbol.items():
+        affected = symbol in series.affected_symbols
+        if affected:
+            ensure_candles(symbol=symbol, start=rows[0]["ts"] - WARMUP,
+                           end=rows[-1]["ts"] + timedelta(hours=SPARKLINE_AFTER + 1))
+        frames[symbol] = stored_candles(symbol=symbol, start=first - WARMUP,
+                                        end=last + timedelta(hours=SPARKLINE_AFTER + 1))
+
+    rules = [engine.RuleInput(kind=r.kind, params=dict(r.params))
+             for r in Rule.objects.filter(user_id=user.id, active=True).order_by("kind")]
+    inputs = [
+        engine.TradeInput(id=row["id"], symbol=row["symbol"], side=row["side"], qty=row["qty"],
+                          price=row["price"], fee=row["fee"], ts=row["ts"])
+        for rows in series.by_symbol.values() for row in rows
+    ]
+    result = engine.score_trades(trades=inputs, candles=frames, rules=rules, target_ids=set(series.targets))
+
+    tags_by_trade: dict[str, list] = defaultdict(list)
+    for tag in result.tags:
+        if tag.trade_id in series.targets:
+            tags_by_trade[tag.trade_id].append(tag)
+    missing = [tid for tid in series.targets if not tags_by_trade.get(tid)]
+    if missing:
+        raise RuntimeError(f"The engine returned no label for {len(missing)} trade(s); nothing was written.")
+
+    scores: list[TradeScore] = []
+    for trade_id, trade in series.targets.items():
+        tags = tags_by_trade[trade_id]
+        draft = reflection_compose(tags=tags, tone=user.coach_tone)
+        scores.append(TradeScore(trade_id=trade_id, symbol=trade["symbol"], tags=tags, draft=draft,
+                                 sparkline=sparkline(frames.get(trade["symbol"]), trade["ts"])))
+
+    _write(user=user, series=series, result=result, scores=scores)
+    return len(scores)
+
+
+@transaction.atomic
+def _write(*, user, series, result, scores: list[TradeScore]) -> None:
+    target_ids = list(series.targets)
+    BiasTag.objects.filter(trade_id__in=target_ids).delete()
+    BiasTag.objects.bulk_create(
+        [BiasTag(trade_id=s.trade_id, label=tag.label, confidence=_confidence(tag.confidence),
+                 features=json_safe(tag.features),
+                 engine_version=engine.ENGINE_VERSION)
+         for s in scores for tag in s.tags],
+        batch_size=2000,
+    )
+
+    positions = [
+        TradePosition(trade_id=trade_id, user_id=user.id, symbol=row["symbol"],
+                      realized_pnl=info.realized_pnl, held_hours=info.held_hours,
+                      matched_qty=info.matched_qty, unmatched_qty=info.unmatched_qty)
+        for trade_id, row in series.all_rows.items()
+        if row["symbol"] in series.affected_symbols and (info := result.positions.get(trade_id)) is not None
+    ]
+    TradePosition.objects.bulk_create(
+        positions, batch_size=2000, update_conflicts=True, unique_fields=["trade"],
+        update_fields=["realized_pnl", "held_hours", "matched_qty", "unmatched_qty", "symbol", "updated_at"],
+    )
+
+    latest = {}
+    for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=target_ids)
+                                  .order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint")):
+        latest.setdefault(trade_id, fingerprint)
+    reflections = []
+    for score in scores:
+        fingerprint = _fingerprint(tags=score.tags, draft=score.draft)
+        if latest.get(score.trade_id) == fingerprint:
+            continue
+        event = event_append(user=user, type="coach.reflect", payload=reflect_payload(
+            trade_id=score.trade_id, tags=score.tags, draft=score.draft, sparkline=score.sparkline,
+            trade=series.targets[score.trade_id]))
+        reflections.append(Reflection(
+            user_id=user.id, trade_id=score.trade_id, text=score.draft.text, tone=score.draft.tone,
+            bias=score.draft.bias, source=score.draft.source, engine_version=engine.ENGINE_VERSION,
+            fingerprint=fingerprint, event_id=event.id))
+    Reflection.objects.bulk_create(reflections, batch_size=2000)
+    _disposition_store(user=user, series=series, disposition=result.disposition)
+
+
+def _disposition_store(*, user, series, disposition: dict) -> None:
+    """The disposition effect over the user's whole history (PGR − PLR with the counts behind it)."""
+    first = min(rows[0]["ts"] for rows in series.by_symbol.values())
+    last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
+
+    def ratio(value):
+        return None if value is None else Decimal(str(round(float(value), 4)))
+
+    DispositionStat.objects.filter(user=user).delete()
+    DispositionStat.objects.create(
+        user=user, period_start=first.date(), period_end=last.date(),
+        realized_gains=int(disposition.get("RG") or 0), realized_losses=int(disposition.get("RL") or 0),
+        paper_gains=int(disposition.get("PG") or 0), paper_losses=int(disposition.get("PL") or 0),
+        pgr=ratio(disposition.get("PGR")), plr=ratio(disposition.get("PLR")),
+        effect=ratio(disposition.get("PGR_minus_PLR")), engine_version=engine.ENGINE_VERSION,
+    )

@@ -1,0 +1,85 @@
+// Dashboard: bias timeline (labels per day), realised P/L by label, disposition effect; empty state.
+(function () {
+  "use strict";
+  const root = document.getElementById("dashboard");
+  if (!root) return;
+  const COLORS = { FOMO: "#f5b041", PANIC: "#ff6b6b", DISCIPLINE: "#3ecf8e", REVENGE: "#e056fd",
+    OVERTRADING: "#4fa3ff", OVERCONFIDENCE: "#ffd166", NONE: "#8b98a5" };
+
+  function text(tag, value, className) {
+    const el = document.createElement(tag);
+    el.textContent = value == null ? "" : String(value);
+    if (className) el.className = className;
+    return el;
+  }
+
+  function timeline(days) {
+    const container = document.getElementById("timeline-chart");
+    const legend = document.getElementById("timeline-legend");
+    if (!days.length || typeof LightweightCharts === "undefined") {
+      container.textContent = "No labelled trades in this period.";
+      return;
+    }
+    const labels = Array.from(new Set(days.flatMap(function (d) { return Object.keys(d.counts); }))).sort();
+    const chart = LightweightCharts.createChart(container, {
+      width: container.clientWidth || 800, height: 260,
+      layout: { background: { color: "#171e26" }, textColor: "#e6edf3" },
+      grid: { vertLines: { color: "#243040" }, horzLines: { color: "#243040" } },
+    });
+    labels.forEach(function (label) {
+      const series = chart.addLineSeries({ color: COLORS[label] || "#ccc", lineWidth: 2, title: label });
+      series.setData(days.map(function (d) { return { time: d.date, value: d.counts[label] || 0 }; }));
+      legend.appendChild(text("span", label, "chip chip-" + label.toLowerCase()));
+    });
+    chart.timeScale().fitContent();
+    container.dataset.rendered = "1";
+  }
+
+  function pnl(rows) {
+    const body = document.querySelector("#pnl-table tbody");
+    rows.forEach(function (row) {
+      const tr = document.createElement("tr");
+      tr.appendChild(text("td", row.label));
+      tr.appendChild(text("td", row.trades));
+      tr.appendChild(text("td", row.withRealizedPnl));
+      tr.appendChild(text("td", row.realizedPnl == null ? "—" : row.realizedPnl));
+      body.appendChild(tr);
+    });
+  }
+
+  function disposition(stat) {
+    const box = document.getElementById("disposition");
+    if (!stat) {
+      box.textContent = "Not enough sales yet to measure it.";
+      return;
+    }
+    const pctOf = function (v) { return v == null ? "n/a" : (v * 100).toFixed(1) + "%"; };
+    box.appendChild(text("p", "PGR " + pctOf(stat.pgr) + " − PLR " + pctOf(stat.plr) + " = " +
+      (stat.effect == null ? "n/a" : (stat.effect >= 0 ? "+" : "") + stat.effect.toFixed(3))));
+    box.appendChild(text("p", "Gains realised " + stat.realizedGains + ", gains left on paper " + stat.paperGains +
+      "; losses realised " + stat.realizedLosses + ", losses left on paper " + stat.paperLosses +
+      " (" + stat.periodStart + " to " + stat.periodEnd + ").", "muted"));
+  }
+
+  fetch(root.dataset.summaryUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (response) {
+      if (!response.ok) throw new Error("Could not load your summary.");
+      return response.json();
+    })
+    .then(function (summary) {
+      if (!summary.hasTrades) {
+        document.getElementById("dash-empty").hidden = false;
+        return;
+      }
+      document.getElementById("dash-body").hidden = false;
+      document.getElementById("dash-trades").textContent = summary.trades;
+      timeline(summary.labelsPerDay);
+      pnl(summary.pnlByLabel);
+      disposition(summary.disposition);
+    })
+    .catch(function (error) {
+      const box = document.getElementById("dash-error");
+      box.textContent = error.message;
+      box.hidden = false;
+    });
+})();

@@ -1,0 +1,110 @@
+"""Export-file parsers: bytes in, normalised trades out. Pure Python, no database.
+
+    result = parse_file(data)                        # a known export (Coinbase, Binance)
+    result = parse_file(data, mapping=saved_mapping)  # any CSV, read through a saved ColumnMapping
+
+`parse_file` raises only `ParseError`, whatever the bytes: rows it cannot read become `RowError`s, rows that
+are not trades are counted in `skipped` by type. `detect_format` names the format (`"generic"` for a CSV table
+that is no known export and needs a mapping); `sniff_headers` lists such a file's columns for the mapping form.
+"""
+from __future__ import annotations
+
+import logging
+
+from apps.brokers.adapters.base import TradeDTO
+
+from . import binance, coinbase
+from .base import SUPPORTED_FORMATS_TEXT, ColumnMapping, FormatSpec, ParseError, ParseResult, RowError
+from .generic import find_mapped_table, parse_with_mapping
+from .table import Table, decode, header_key, looks_like_header, read_table
+from .values import decimal_comma
+
+__all__ = [
+    "FORMATS", "ColumnMapping", "ParseError", "ParseResult", "RowError", "TradeDTO", "detect_format", "parse_file",
+    "sniff_headers",
+]
+
+logger = logging.getLogger(__name__)
+
+SPECS: tuple[FormatSpec, ...] = coinbase.SPECS + binance.SPECS
+FORMATS = ("coinbase_transactions", "coinbase_pro_fills", "binance_spot_trade_history", "binance_trade_history_old",
+           "generic")
+
+
+def _known(cells: list[str]) -> FormatSpec | None:
+    keys = {header_key(cell) for cell in cells}
+    for spec in SPECS:
+        if spec.matches(keys):
+            return spec
+    return None
+
+
+def _text(data: bytes) -> str:
+    text = decode(data)
+    if not text.strip().strip("\ufeff"):
+        raise ParseError("empty_file")
+    sample = text[:4096]
+    if "\x00" in sample or sum(not (char.isprintable() or char.isspace()) for char in sample) > len(sample) // 10:
+        raise ParseError("unknown_format", f"This does not look like a CSV text file. Supported: "
+                                           f"{SUPPORTED_FORMATS_TEXT}.")
+    return text
+
+
+def _locate(text: str) -> tuple[Table, FormatSpec | None]:
+    table = read_table(text, lambda cells: _known(cells) is not None)
+    if table is not None:
+        return table, _known(table.header)
+    table = read_table(text, looks_like_header)
+    if table is None:
+        raise ParseError("unknown_format")
+    return table, None
+
+
+def _guarded(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except ParseError:
+        raise
+    except Exception as exc:  # the contract: callers only ever see ParseError
+        logger.exception("export parser failed")
+        raise ParseError("parser_failure") from exc
+
+
+def detect_format(data: bytes) -> str:
+    """The format name of a file; "generic" for a CSV table that needs a ColumnMapping."""
+    return _guarded(_detect_format, data)
+
+
+def _detect_format(data: bytes) -> str:
+    _, spec = _locate(_text(data))
+    return spec.name if spec else "generic"
+
+
+def sniff_headers(data: bytes) -> list[str]:
+    """The header row's column names (as written), for the column-mapping form."""
+    return _guarded(_sniff_headers, data)
+
+
+def _sniff_headers(data: bytes) -> list[str]:
+    table, _ = _locate(_text(data))
+    return list(table.header)
+
+
+def parse_file(data: bytes, *, mapping: ColumnMapping | None = None, filename: str = "") -> ParseResult:
+    """Read an export. With a mapping the file is read as a generic CSV through it, whatever it looks like."""
+    return _guarded(_parse_file, data, mapping=mapping, filename=filename)
+
+
+def _parse_file(data: bytes, *, mapping: ColumnMapping | None, filename: str) -> ParseResult:
+    text = _text(data)
+    if mapping is not None:
+        table = find_mapped_table(text, mapping)
+        with decimal_comma(table.delimiter == ";"):
+            return parse_with_mapping(table, mapping)
+    table, spec = _locate(text)
+    if spec is None:
+        columns = ", ".join(cell for cell in table.header if cell)[:300]
+        raise ParseError("mapping_required", f"{filename or 'This file'} is not a known export (columns: {columns}). "
+                                             f"Map its columns to import it. Known exports: {SUPPORTED_FORMATS_TEXT}.")
+    with decimal_comma(table.delimiter == ";"):
+        return spec.parse(table)

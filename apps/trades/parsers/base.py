@@ -1,0 +1,125 @@
+"""Result types shared by every export-file parser, and the bookkeeping they all do."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from apps.brokers.adapters.base import TradeDTO
+from apps.core.errors import Unprocessable
+
+SUPPORTED_FORMATS_TEXT = (
+    "Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or account statement, "
+    "Binance Spot Trade History (current comma-separated or old semicolon-separated), Binance old Order "
+    "History, or any other CSV with a column mapping"
+)
+
+_DEFAULT_MESSAGES = {
+    "unknown_format": f"This file is not a recognised trade export. Supported: {SUPPORTED_FORMATS_TEXT}.",
+    "empty_file": "The file is empty.",
+    "file_too_large": "The file is too large to import.",
+    "too_many_rows": "The file has too many rows to import at once; split it into smaller files.",
+    "mapping_required": "This CSV is not a known export; map its columns to import it.",
+    "mapping_mismatch": "The saved column mapping does not fit this file's columns.",
+    "parser_failure": "The file could not be read.",
+}
+
+
+class ParseError(Unprocessable):
+    """The only error a parser raises, whatever the input. `code` is stable, `message` is for people."""
+
+    def __init__(self, code: str, message: str | None = None):
+        super().__init__(message or _DEFAULT_MESSAGES.get(code, "The file could not be read."), code=code)
+
+    def __repr__(self) -> str:
+        return f"ParseError({self.code!r}, {self.message!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int  # 1-based physical line number in the file
+    reason: str
+
+
+@dataclass(slots=True)
+class ParseResult:
+    format: str
+    broker: str
+    trades: list[TradeDTO]
+    skipped: dict[str, int]
+    errors: list[RowError]
+    total_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMapping:
+    """How to read a CSV that is not a known export. Column names as they appear in the header."""
+
+    timestamp: str
+    symbol: str | None
+    base: str | None
+    quote: str | None
+    side: str
+    qty: str
+    price: str
+    fee: str | None = None
+    fee_asset: str | None = None
+    ext_id: str | None = None
+    timestamp_format: str | None = None  # strptime format; ISO-8601 and common layouts are read without it
+
+
+class RowProblem(Exception):
+    """Raised inside a parser for one row; becomes a RowError, never leaves the package."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class ResultBuilder:
+    format: str
+    broker: str
+    trades: list[TradeDTO] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    errors: list[RowError] = field(default_factory=list)
+    total_rows: int = 0
+
+    def error(self, line: int, reason: str) -> None:
+        self.errors.append(RowError(line=line, reason=reason))
+
+    def skip(self, kind: str) -> None:
+        self.skipped[kind or "(empty type)"] += 1
+
+    def build(self) -> ParseResult:
+        return ParseResult(format=self.format, broker=self.broker, trades=self.trades, skipped=dict(self.skipped),
+                           errors=self.errors, total_rows=self.total_rows)
+
+
+class RowIdentity:
+    """Stable ids for rows the exchange gives no id: a hash of the normalised values plus how many identical
+    rows came before in the same file, so two identical fills both import and a re-upload maps onto them."""
+
+    def __init__(self, namespace: str):
+        self._namespace = namespace
+        self._seen: Counter = Counter()
+
+    def ext_id(self, *parts: str) -> str:
+        key = "|".join(parts)
+        occurrence = self._seen[key]
+        self._seen[key] += 1
+        digest = hashlib.sha256(f"{self._namespace}|{key}|{occurrence}".encode()).hexdigest()
+        return f"{self._namespace}-{digest[:40]}"
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """A known export: the header columns that identify it and the function that reads it."""
+
+    name: str
+    broker: str
+    required: tuple[frozenset[str], ...]  # each header must hold one key of every group (see table.header_key)
+    parse: object  # Callable[[Table], ParseResult]
+
+    def matches(self, keys: set[str]) -> bool:
+        return all(keys & group for group in self.required)

@@ -1,0 +1,157 @@
+"""Binance exports: Spot Trade History (current), the old semicolon Trade History and the old Order History
+with its fills nested under each order. Binance puts no trade id in any of them, so every format hashes the
+same normalised fill (time, symbol, side, price, quantity, fee) and one fill gets one id whichever export it
+came from."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from apps.brokers.adapters.base import TradeDTO
+
+from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from .table import Record, Table
+from .values import (
+    QUOTE_ASSETS,
+    clean_asset,
+    decimal_text,
+    parse_decimal,
+    parse_glued,
+    parse_side,
+    parse_timestamp,
+    positive,
+    split_pair,
+    symbol_of,
+)
+
+BROKER = "binance"
+
+# Header names as the English UI writes them, then as other UI languages do (keys from table.header_key).
+_ALIASES = {
+    "date": {"date(utc)", "date", "time", "time(utc)", "datum(utc)", "datum", "fecha(utc)", "fecha", "data(utc)",
+             "data", "tarih(utc)", "дата(utc)", "дата", "日期(utc)", "date(utc+0)"},
+    "pair": {"pair", "paar", "paire", "par", "coppia", "пара", "parite", "交易对"},
+    "side": {"side", "seite", "cote", "sens", "lado", "lato", "сторона", "yon", "方向"},
+    "price": {"price", "preis", "prix", "precio", "prezzo", "preco", "цена", "fiyat", "价格"},
+    "executed": {"executed", "ausgefuhrt", "execute", "ejecutado", "eseguito", "executado", "исполнено",
+                 "gerceklesen", "已成交"},
+    "amount": {"amount", "betrag", "montant", "monto", "importe", "importo", "montante", "сумма", "tutar", "成交额"},
+    "fee": {"fee", "gebuhr", "gebuhren", "frais", "comision", "commissione", "taxa", "комиссия", "komisyon", "手续费"},
+}
+
+
+def _column(keys: list[str], names: set[str]) -> int | None:
+    for index, key in enumerate(keys):
+        if key in names:
+            return index
+    return None
+
+
+def _trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, price: Decimal, fee: Decimal | None,
+           fee_asset: str, identity: RowIdentity) -> TradeDTO:
+    symbol = symbol_of(base, quote)
+    ext_id = identity.ext_id(ts.isoformat(), symbol, side, decimal_text(price), decimal_text(qty),
+                             decimal_text(fee) if fee is not None else "", fee_asset)
+    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
+                    fee_asset=fee_asset, quote_asset=quote)
+
+
+def _fee(cell: str, *, what: str, assets: tuple[str, ...]) -> tuple[Decimal | None, str]:
+    if not cell.strip():
+        return None, ""
+    value, asset = parse_glued(cell, what=what, assets=assets)
+    return abs(value), asset
+
+
+# --- Spot Trade History (current) --------------------------------------------------------------------
+
+
+def parse_spot_trade_history(table: Table) -> ParseResult:
+    result = ResultBuilder(format="binance_spot_trade_history", broker=BROKER)
+    keys = table.keys
+    column = {name: _column(keys, names) for name, names in _ALIASES.items()}
+    identity = RowIdentity("bnc")
+    for record in table.records():
+        result.total_rows += 1
+        if record.problem:
+            result.error(record.line, record.problem)
+            continue
+        try:
+            result.trades.append(_spot_trade(record, column, identity))
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+    return result.build()
+
+
+def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
+    ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
+    amount_cell = record.cell(column["amount"])
+    amount, amount_asset = parse_glued(amount_cell, what="Amount", assets=QUOTE_ASSETS) if amount_cell.strip() \
+        else (None, "")
+    base, quote = split_pair(record.cell(column["pair"]), quote_hint=amount_asset)
+    side = parse_side(record.cell(column["side"]))
+    qty, qty_asset = parse_glued(record.cell(column["executed"]), what="Executed", assets=(base,))
+    if qty_asset not in ("", base):
+        raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
+    price, price_asset = parse_glued(record.cell(column["price"]), what="Price", assets=(quote,))
+    if price_asset not in ("", quote):
+        raise RowProblem(f"Price is in {price_asset}, not in {quote}")
+    if amount is not None and amount_asset not in ("", quote):
+        raise RowProblem(f"Amount is in {amount_asset}, not in {quote}")
+    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=(base, quote, "BNB"))
+    return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Executed"),
+                  price=positive(price, what="Price"), fee=fee, fee_asset=fee_asset, identity=identity)
+
+
+SPOT_TRADE_HISTORY = FormatSpec(
+    name="binance_spot_trade_history",
+    broker=BROKER,
+    required=tuple(frozenset(_ALIASES[name]) for name in ("date", "pair", "side", "price", "executed", "amount")),
+    parse=parse_spot_trade_history,
+)
+
+# --- Old Trade History: Date(UTC);Market;Type;Price;Amount;Total;Fee;Fee Coin ------------------------
+
+
+def parse_old_trade_history(table: Table) -> ParseResult:
+    result = ResultBuilder(format="binance_trade_history_old", broker=BROKER)
+    keys = table.keys
+    column = {name: _column(keys, {name}) for name in ("market", "type", "price", "amount", "fee", "feecoin")}
+    column["date"] = _column(keys, _ALIASES["date"])
+    identity = RowIdentity("bnc")
+    for record in table.records():
+        result.total_rows += 1
+        if record.problem:
+            result.error(record.line, record.problem)
+            continue
+        try:
+            result.trades.append(_old_trade(record, column, identity))
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+    return result.build()
+
+
+def _old_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
+    ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
+    fee_coin = record.cell(column["feecoin"]).strip()
+    fee_asset = clean_asset(fee_coin, what="Fee Coin") if fee_coin else ""
+    base, quote = split_pair(record.cell(column["market"]))
+    side = parse_side(record.cell(column["type"]), what="Type")
+    price = positive(parse_decimal(record.cell(column["price"]), what="Price"), what="Price")
+    qty = positive(parse_decimal(record.cell(column["amount"]), what="Amount"), what="Amount")
+    fee_cell = record.cell(column["fee"])
+    fee = abs(parse_decimal(fee_cell, what="Fee")) if fee_cell.strip() else None
+    return _trade(ts=ts, base=base, quote=quote, side=side, qty=qty, price=price, fee=fee,
+                  fee_asset=fee_asset if fee is not None else "", identity=identity)
+
+
+OLD_TRADE_HISTORY = FormatSpec(
+    name="binance_trade_history_old",
+    broker=BROKER,
+    required=(frozenset(_ALIASES["date"]), frozenset({"market"}), frozenset({"type"}), frozenset({"price"}),
+              frozenset({"amount"}), frozenset({"total"}), frozenset({"fee"}), frozenset({"feecoin"})),
+    parse=parse_old_trade_history,
+)
+
+SPECS = (SPOT_TRADE_HISTORY, OLD_TRADE_HISTORY)
+

@@ -1,0 +1,102 @@
+"""Any CSV, read through the column mapping a user saved for its source."""
+from __future__ import annotations
+
+from apps.brokers.adapters.base import TradeDTO
+
+from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from .table import Record, Table, header_key, read_table
+from .values import (
+    clean_asset,
+    decimal_text,
+    parse_decimal,
+    parse_money,
+    parse_side,
+    parse_timestamp,
+    positive,
+    split_pair,
+    symbol_of,
+)
+
+_FIELDS = ("timestamp", "symbol", "base", "quote", "side", "qty", "price", "fee", "fee_asset", "ext_id")
+
+
+def _mapped_columns(mapping: ColumnMapping) -> dict[str, str]:
+    if not isinstance(mapping, ColumnMapping):
+        raise ParseError("mapping_mismatch", "The column mapping is not valid.")
+    columns = {}
+    for name in _FIELDS:
+        value = getattr(mapping, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(value, str):
+            raise ParseError("mapping_mismatch", f"The column mapping for {name} must be a column name.")
+        columns[name] = value
+    missing = [name for name in ("timestamp", "side", "qty", "price") if name not in columns]
+    if "symbol" not in columns and not ("base" in columns and "quote" in columns):
+        missing.append("symbol (or base and quote)")
+    if missing:
+        raise ParseError("mapping_mismatch", "The column mapping needs: " + ", ".join(missing) + ".")
+    if mapping.timestamp_format is not None and not isinstance(mapping.timestamp_format, str):
+        raise ParseError("mapping_mismatch", "The timestamp format must be text.")
+    return columns
+
+
+def find_mapped_table(text: str, mapping: ColumnMapping) -> Table:
+    columns = _mapped_columns(mapping)
+    wanted = {header_key(name) for name in columns.values()}
+    table = read_table(text, lambda cells: wanted <= {header_key(cell) for cell in cells})
+    if table is None:
+        names = ", ".join(sorted(set(columns.values())))
+        raise ParseError("mapping_mismatch", f"The file has no header row with the mapped columns ({names}).")
+    return table
+
+
+def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
+    columns = _mapped_columns(mapping)
+    keys = table.keys
+    index = {name: keys.index(header_key(column)) for name, column in columns.items()}
+    result = ResultBuilder(format="generic", broker="csv")
+    identity = RowIdentity("csv")
+    for record in table.records():
+        result.total_rows += 1
+        if record.problem:
+            result.error(record.line, record.problem)
+            continue
+        try:
+            result.trades.append(_trade(record, index, columns, mapping.timestamp_format, identity))
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+    return result.build()
+
+
+def _trade(record: Record, index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
+           identity: RowIdentity) -> TradeDTO:
+    def cell(name: str) -> str:
+        return record.cell(index.get(name))
+
+    ts = parse_timestamp(cell("timestamp"), what=columns["timestamp"], fmt=timestamp_format)
+    if "symbol" in columns:
+        base, quote = split_pair(cell("symbol"))
+    else:
+        base = clean_asset(cell("base"), what=columns["base"])
+        quote = clean_asset(cell("quote"), what=columns["quote"])
+    symbol = symbol_of(base, quote)
+    side = parse_side(cell("side"), what=columns["side"])
+    qty = positive(parse_decimal(cell("qty"), what=columns["qty"]), what=columns["qty"])
+    price, _ = parse_money(cell("price"), what=columns["price"])
+    price = positive(price, what=columns["price"])
+    fee = None
+    fee_asset = ""
+    if cell("fee").strip():
+        fee, fee_currency = parse_money(cell("fee"), what=columns["fee"])
+        fee = abs(fee)
+        asset_cell = cell("fee_asset").strip()
+        fee_asset = clean_asset(asset_cell, what=columns["fee_asset"]) if asset_cell else fee_currency or quote
+    ext_id = cell("ext_id").strip()
+    if len(ext_id) > 128:
+        raise RowProblem(f"{columns['ext_id']} is longer than 128 characters")
+    if not ext_id:
+        ext_id = identity.ext_id(ts.isoformat(), side, symbol, decimal_text(qty), decimal_text(price),
+                                 decimal_text(fee) if fee is not None else "", fee_asset)
+    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
+                    fee_asset=fee_asset, quote_asset=quote)

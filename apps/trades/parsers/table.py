@@ -1,0 +1,166 @@
+"""From bytes to a header and rows: decoding, delimiter, preamble, rows wrapped whole in quotes."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .base import ParseError
+
+MAX_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 200_000
+HEADER_SCAN_LINES = 60
+_SNIFF_LINES = 20
+_SNIFF_CHARS = 4096
+_DELIMITERS = (",", ";", "\t")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\xa0"), " ")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252, else latin-1 — never fails."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ParseError("unknown_format", "Expected the file's bytes.")
+    data = bytes(data)
+    if len(data) > MAX_BYTES:
+        raise ParseError("file_too_large", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ParseError("unknown_format", "This is a spreadsheet (Excel) file, not CSV. Open it and save it as "
+                                           "CSV (comma-separated), then upload the CSV.")
+    if data.startswith(b"%PDF"):
+        raise ParseError("unknown_format", "This is a PDF. Download the CSV export instead.")
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("latin-1")
+
+
+def header_key(cell: str) -> str:
+    """`Date (UTC)`, `date(utc)`, `DATE_UTC ` → one comparable key; accents dropped (`Gebühr` → `gebuhr`)."""
+    text = unicodedata.normalize("NFKD", cell.translate(_INVISIBLE).strip().strip('"').lower())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return re.sub(r"[\s_]+", "", text)
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return unwrap(cells, delimiter, 2)
+
+
+def unwrap(cells: list[str], delimiter: str, width: int) -> list[str]:
+    """Some exports wrap each whole row in quotes: `"2021-03-04 10:00:00,DOGEEUR,BUY,…"`."""
+    if len(cells) == 1 and width > 1 and delimiter in cells[0]:
+        try:
+            return next(csv.reader([cells[0].replace("\r", " ").replace("\n", " ")], delimiter=delimiter), [])
+        except csv.Error:
+            return cells
+    return cells
+
+
+@dataclass(slots=True)
+class Record:
+    line: int
+    cells: list[str]
+    problem: str = ""
+
+    def cell(self, index: int | None) -> str:
+        if index is None or index >= len(self.cells):
+            return ""
+        return self.cells[index]
+
+
+@dataclass(slots=True)
+class Table:
+    text: str
+    delimiter: str
+    header: list[str]
+    header_line: int  # 1-based
+
+    @property
+    def keys(self) -> list[str]:
+        return [header_key(cell) for cell in self.header]
+
+    def records(self) -> Iterator[Record]:
+        """Data rows after the header with their 1-based physical line; blank rows are left out."""
+        stream = io.StringIO(self.text, newline="")
+        for _ in range(self.header_line):
+            stream.readline()
+        reader = csv.reader(stream, delimiter=self.delimiter)
+        width = len(self.header)
+        rows = 0
+        while True:
+            start = self.header_line + reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                rows += 1
+                yield Record(line=start, cells=[], problem=f"not a readable CSV row ({exc})")
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise ParseError("too_many_rows", f"The file has more than {MAX_ROWS} rows; split it into smaller "
+                                                  "files.")
+            yield Record(line=start, cells=unwrap(cells, self.delimiter, width))
+
+
+def _first_lines(text: str) -> list[str]:
+    stream = io.StringIO(text, newline="")
+    lines = []
+    for _ in range(HEADER_SCAN_LINES):
+        line = stream.readline()
+        if not line:
+            break
+        lines.append(line[: _SNIFF_CHARS * 4])
+    return lines
+
+
+def _sniffed_delimiter(lines: list[str]) -> str | None:
+    sample = "".join(line[:1000] if len(line) <= 1000 else line[:1000] + "\n" for line in lines[:_SNIFF_LINES])
+    try:
+        dialect = csv.Sniffer().sniff(sample[:_SNIFF_CHARS], delimiters="".join(_DELIMITERS))
+    except csv.Error:
+        return None
+    return dialect.delimiter if dialect.delimiter in _DELIMITERS else None
+
+
+def read_table(text: str, accepts: Callable[[list[str]], bool]) -> Table | None:
+    """The first line (of the first few) whose cells `accepts`, trying the sniffed delimiter first."""
+    lines = _first_lines(text)
+    sniffed = _sniffed_delimiter([line for line in lines if line.strip()])
+    delimiters = ([sniffed] if sniffed else []) + [d for d in _DELIMITERS if d != sniffed]
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        for delimiter in delimiters:
+            if delimiter not in line:
+                continue
+            cells = [cell.translate(_INVISIBLE).strip() for cell in _split_line(line, delimiter)]
+            if len(cells) >= 2 and accepts(cells):
+                return Table(text=text, delimiter=delimiter, header=cells, header_line=index + 1)
+    return None
+
+
+def looks_like_header(cells: list[str]) -> bool:
+    """A header for an unknown CSV: at least two named columns and no cell that is a number."""
+    named = [cell for cell in cells if cell]
+    if len(named) < 2 or len(set(named)) < len(named) // 2 + 1:
+        return False
+    return not any(re.fullmatch(r"[-+]?[\d.,:/ ]+", cell) for cell in named)

@@ -1,0 +1,315 @@
+"""Reading one cell: numbers with currency symbols or glued assets, timestamps, pairs, sides."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DecimalException
+
+from .base import RowProblem
+
+# Storage holds 18 decimal places and 22 integer digits (apps.core.models.money_field).
+_QUANTUM = Decimal("1e-18")
+_LIMIT = Decimal(10) ** 22
+_CONTEXT = Context(prec=80, rounding=ROUND_HALF_EVEN, Emax=999, Emin=-999)
+_MAX_CELL = 120
+
+CURRENCY_SYMBOLS = {
+    "€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "₩": "KRW", "₺": "TRY", "₽": "RUB",
+    "₹": "INR", "₴": "UAH", "R$": "BRL", "A$": "AUD", "C$": "CAD", "CA$": "CAD", "AU$": "AUD", "zł": "PLN",
+    "₦": "NGN", "₱": "PHP", "฿": "THB", "₫": "VND", "CHF": "CHF", "Fr.": "CHF", "kr": "SEK",
+}
+
+# Binance concatenates pairs (DOGEEUR); split on the longest known quote asset at the end.
+QUOTE_ASSETS = tuple(sorted({
+    "USDT", "BUSD", "USDC", "FDUSD", "TUSD", "USDP", "DAI", "PAX", "UST", "USD", "EURI", "AEUR",
+    "BTC", "ETH", "BNB", "XRP", "DOGE", "TRX", "DOT", "SOL",
+    "EUR", "GBP", "TRY", "BRL", "AUD", "RUB", "UAH", "JPY", "NGN", "ZAR", "PLN", "RON", "ARS", "MXN", "COP",
+    "CZK", "IDRT", "BIDR", "BKRW", "VAI", "GYEN",
+}, key=lambda asset: (-len(asset), asset)))
+
+# Within one pair of legs, the asset that prices the other (for ledgers that only list the two legs).
+_QUOTE_RANK = ("USD", "EUR", "GBP", "USDC", "USDT", "DAI", "BUSD", "FDUSD", "TUSD", "CAD", "AUD", "JPY", "CHF",
+               "BTC", "ETH", "BNB")
+
+_ASSET = re.compile(r"[A-Z0-9]{1,15}")
+_NUMBER = re.compile(r"(?P<mantissa>(?:\d[\d.,' ]*)?\d\.?|\.\d+)(?P<exponent>[eE][-+]?\d{1,4})?")
+_MONEY = re.compile(
+    r"(?P<sign>[-+−]?)\s*(?P<prefix>[^\d\s.,+\-−]{0,4})\s*(?P<sign2>[-+−]?)\s*"
+    r"(?P<number>(?:\d[\d.,' ]*)?\d\.?(?:[eE][-+]?\d{1,4})?|\.\d+(?:[eE][-+]?\d{1,4})?)"
+    r"\s*(?P<suffix>[^\d\s.,+\-−]{0,10})"
+)
+_GLUED = re.compile(
+    r"(?P<sign>[-+]?)(?P<number>(?:\d[\d.,]*)?\d\.?(?:[eE][-+]?\d{1,4})?|\.\d+(?:[eE][-+]?\d{1,4})?)"
+    r"\s*(?P<asset>[A-Za-z][A-Za-z0-9]{0,14})?"
+)
+_THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
+_THOUSANDS_DOT = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d*)?")
+
+
+# `1,234` is a thousand in a comma-separated file (the cell had to be quoted) but 1.234 in a semicolon-separated
+# one, where spreadsheets in decimal-comma locales write numbers like `0,5` and `1.234,5`.
+_DECIMAL_COMMA: ContextVar[bool] = ContextVar("decimal_comma", default=False)
+
+
+@contextmanager
+def decimal_comma(enabled: bool) -> Iterator[None]:
+    token = _DECIMAL_COMMA.set(enabled)
+    try:
+        yield
+    finally:
+        _DECIMAL_COMMA.reset(token)
+
+
+def _mantissa_text(mantissa: str) -> str:
+    """Turn `1,234.5`, `1.234,5`, `0,5`, `1 234.5` into plain `1234.5`; refuse what stays ambiguous."""
+    text = mantissa.replace(" ", "").replace("'", "")
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            if text.count(",") > 1:
+                raise RowProblem(f"{mantissa!r} is not a number")
+            return text.replace(".", "").replace(",", ".")
+        if not _THOUSANDS_COMMA.fullmatch(text):
+            raise RowProblem(f"{mantissa!r} is not a number")
+        return text.replace(",", "")
+    if "," in text:
+        if _THOUSANDS_COMMA.fullmatch(text) and not (_DECIMAL_COMMA.get() and text.count(",") == 1):
+            return text.replace(",", "")
+        if text.count(",") == 1:
+            return text.replace(",", ".")
+        raise RowProblem(f"{mantissa!r} is not a number")
+    if text.count(".") > 1:
+        if _THOUSANDS_DOT.fullmatch(text):
+            return text.replace(".", "")
+        raise RowProblem(f"{mantissa!r} is not a number")
+    return text
+
+
+def _finish(value: Decimal, original: str) -> Decimal:
+    if not value.is_finite() or abs(value) >= _LIMIT:
+        raise RowProblem(f"{original!r} is out of range")
+    value = value.quantize(_QUANTUM, context=_CONTEXT).normalize(_CONTEXT)
+    if value == 0:
+        return Decimal(0)
+    if value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1), context=_CONTEXT)
+    return value
+
+
+def _number(number: str, negative: bool, original: str) -> Decimal:
+    match = _NUMBER.fullmatch(number)
+    if not match:
+        raise RowProblem(f"{original!r} is not a number")
+    text = _mantissa_text(match["mantissa"]) + (match["exponent"] or "")
+    try:
+        value = Decimal(text)
+    except DecimalException as exc:
+        raise RowProblem(f"{original!r} is not a number") from exc
+    return _finish(-value if negative else value, original)
+
+
+def parse_decimal(cell: str, *, what: str) -> Decimal:
+    """A plain number such as `0.31`, `1,234.5`, `-3.605E-05`."""
+    value, currency = parse_money(cell, what=what)
+    if currency:
+        raise RowProblem(f"{what}: {cell.strip()!r} is not a number")
+    return value
+
+
+def parse_money(cell: str, *, what: str) -> tuple[Decimal, str]:
+    """A number that may carry a currency symbol or code: `€3343.11`, `-€597.49`, `$1,234.56`, `12 EUR`.
+    Returns the value and the currency code it names (or "")."""
+    text = cell.strip()
+    if not text:
+        raise RowProblem(f"{what} is empty")
+    if len(text) > _MAX_CELL:
+        raise RowProblem(f"{what} is too long to be a number")
+    match = _MONEY.fullmatch(text)
+    if not match or (match["sign"] and match["sign2"]) or (match["prefix"] and match["suffix"]):
+        raise RowProblem(f"{what}: {text!r} is not a number")
+    symbol = match["prefix"] or match["suffix"]
+    currency = ""
+    if symbol:
+        currency = CURRENCY_SYMBOLS.get(symbol) or CURRENCY_SYMBOLS.get(symbol.upper(), "")
+        if not currency and re.fullmatch(r"[A-Za-z]{2,10}", symbol):
+            currency = symbol.upper()
+        if not currency:
+            raise RowProblem(f"{what}: {text!r} is not a number")
+    negative = (match["sign"] or match["sign2"]) in ("-", "−")
+    try:
+        return _number(match["number"], negative, text), currency
+    except RowProblem as problem:
+        raise RowProblem(f"{what}: {problem.reason}") from None
+
+
+def parse_glued(cell: str, *, what: str, assets: tuple[str, ...] = ()) -> tuple[Decimal, str]:
+    """A number with its asset glued on, as Binance writes them: `500DOGE`, `0.0000020100BTC`, `1,234.5USDT`.
+    `assets` are the assets the cell is expected to end with, tried first (they may start with a digit,
+    like 1INCH). Returns the value and the asset ("" when the cell is a bare number)."""
+    text = cell.strip().replace(" ", "")
+    if not text:
+        raise RowProblem(f"{what} is empty")
+    if len(text) > _MAX_CELL:
+        raise RowProblem(f"{what} is too long to be a number")
+    upper = text.upper()
+    for asset in sorted((a for a in assets if a), key=len, reverse=True):
+        if upper.endswith(asset) and len(upper) > len(asset):
+            head = text[: -len(asset)]
+            if head[-1].isdigit() or head[-1] == ".":
+                negative = head.startswith("-")
+                try:
+                    return _number(head.lstrip("+-"), negative, text), asset
+                except RowProblem:
+                    break
+    match = _GLUED.fullmatch(text)
+    if not match:
+        raise RowProblem(f"{what}: {text!r} is not an amount")
+    try:
+        value = _number(match["number"], match["sign"] == "-", text)
+    except RowProblem as problem:
+        raise RowProblem(f"{what}: {problem.reason}") from None
+    return value, (match["asset"] or "").upper()
+
+
+def positive(value: Decimal, *, what: str) -> Decimal:
+    if value <= 0:
+        raise RowProblem(f"{what} must be greater than zero, got {decimal_text(value)}")
+    return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """The canonical text of a parsed value, used in row hashes."""
+    return format(value, "f")
+
+
+_TWO_DIGIT_YEAR = re.compile(r"(\d{2})-(\d{1,2})-(\d{1,2})(?=$|[ T])")
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_ZONE_WORD = re.compile(r"\s*(?:\(?\s*(?:UTC|GMT)\s*\)?)$", re.IGNORECASE)
+_FALLBACK_FORMATS = (
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y.%m.%d %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%b %d, %Y, %I:%M:%S %p", "%Y-%m-%d %I:%M:%S %p",
+)
+
+
+def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = None) -> datetime:
+    """Any of `2025-01-17 16:57:02 UTC`, `2021-03-04T10:00:00Z`, `2023-11-26T10:19:47.504Z`,
+    `21-03-04 10:00:00`, `2021-03-04 10:00:00+01:00`, epoch seconds or milliseconds. Always aware UTC."""
+    text = cell.strip()
+    if not text:
+        raise RowProblem(f"{what} is empty")
+    if len(text) > 64:
+        raise RowProblem(f"{what} is too long to be a time")
+    try:
+        if fmt:
+            moment = datetime.strptime(text, fmt)
+        else:
+            moment = _parse_any_time(text)
+        if moment is None:
+            raise ValueError(text)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError, TypeError):
+        raise RowProblem(f"{what}: {text!r} is not a date and time"
+                         + (f" in the format {fmt!r}" if fmt else "")) from None
+    if not 2009 <= moment.year <= 2100:
+        raise RowProblem(f"{what}: {text!r} is outside 2009–2100")
+    return moment
+
+
+def _parse_any_time(text: str) -> datetime | None:
+    if text.isdigit() and len(text) in (10, 13):
+        seconds = int(text) / 1000 if len(text) == 13 else int(text)
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    text = _ZONE_WORD.sub("", text)
+    if _TWO_DIGIT_YEAR.match(text):
+        text = "20" + text
+    text = _LONG_FRACTION.sub(r"\1", text)
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(.*)", text)
+    if match:
+        text = f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}{match[4]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for candidate in _FALLBACK_FORMATS:
+        try:
+            return datetime.strptime(text, candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def clean_asset(cell: str, *, what: str) -> str:
+    asset = cell.strip().upper()
+    if not asset:
+        raise RowProblem(f"{what} is empty")
+    if not _ASSET.fullmatch(asset):
+        raise RowProblem(f"{what}: {cell.strip()[:40]!r} is not an asset code")
+    return asset
+
+
+def split_pair(cell: str, *, quote_hint: str = "", base_hint: str = "") -> tuple[str, str]:
+    """`DOGEEUR`, `DOGE/EUR`, `doge-eur`, `BTC_USDT` → (base, quote)."""
+    text = cell.strip().upper()
+    if not text:
+        raise RowProblem("Pair is empty")
+    for separator in ("-", "/", "_", ":", " "):
+        if separator in text:
+            parts = [part.strip() for part in text.split(separator)]
+            if len(parts) == 2 and all(_ASSET.fullmatch(part) for part in parts):
+                return parts[0], parts[1]
+            raise RowProblem(f"Pair: {cell.strip()[:40]!r} is not a pair")
+    if not _ASSET.fullmatch(text) and not re.fullmatch(r"[A-Z0-9]{2,30}", text):
+        raise RowProblem(f"Pair: {cell.strip()[:40]!r} is not a pair")
+    if quote_hint and text.endswith(quote_hint) and len(text) > len(quote_hint):
+        return text[: -len(quote_hint)], quote_hint
+    if base_hint and text.startswith(base_hint) and len(text) > len(base_hint):
+        return base_hint, text[len(base_hint):]
+    for quote in QUOTE_ASSETS:
+        if text.endswith(quote) and len(text) > len(quote):
+            return text[: -len(quote)], quote
+    raise RowProblem(f"Pair: cannot tell the base from the quote asset in {text!r}")
+
+
+def quote_of(first: str, second: str) -> str:
+    """Of two assets traded against each other, the one the pair is quoted in."""
+    rank = {asset: index for index, asset in enumerate(_QUOTE_RANK)}
+    return min((first, second), key=lambda asset: rank.get(asset, len(rank)))
+
+
+def symbol_of(base: str, quote: str) -> str:
+    symbol = f"{base}-{quote}"
+    if base == quote or len(symbol) > 32:
+        raise RowProblem(f"{symbol!r} is not a valid symbol")
+    return symbol
+
+
+_SIDES = {
+    "buy": "BUY", "b": "BUY", "bought": "BUY", "bid": "BUY", "long": "BUY",
+    "sell": "SELL", "s": "SELL", "sold": "SELL", "ask": "SELL", "short": "SELL",
+    "kaufen": "BUY", "kauf": "BUY", "verkaufen": "SELL", "verkauf": "SELL",
+    "achat": "BUY", "acheter": "BUY", "vente": "SELL", "vendre": "SELL",
+    "compra": "BUY", "comprar": "BUY", "venta": "SELL", "vender": "SELL", "venda": "SELL",
+    "acquista": "BUY", "acquisto": "BUY", "vendi": "SELL", "vendita": "SELL",
+    "купить": "BUY", "покупка": "BUY", "продать": "SELL", "продажа": "SELL",
+    "al": "BUY", "alış": "BUY", "sat": "SELL", "satış": "SELL",
+    "买入": "BUY", "卖出": "SELL",
+}
+
+
+def parse_side(cell: str, *, what: str = "Side") -> str:
+    text = cell.strip()
+    side = _SIDES.get(text.lower())
+    if side is None:
+        raise RowProblem(f"{what}: {text[:40]!r} is neither buy nor sell" if text else f"{what} is empty")
+    return side
+
+
+def divide(numerator: Decimal, denominator: Decimal, *, what: str) -> Decimal:
+    if denominator == 0:
+        raise RowProblem(f"{what}: division by zero")
+    try:
+        return _finish(_CONTEXT.divide(numerator, denominator), what)
+    except DecimalException as exc:
+        raise RowProblem(f"{what} is out of range") from exc

@@ -1,0 +1,312 @@
+"""Labels from one trade's features: the conditions, their thresholds, and the confidence.
+
+Each label is a set of conditions ``value op threshold``. A label fires when its required conditions all
+fire (DISCIPLINE and REVENGE have alternative paths; the best-scoring complete path counts). A condition
+whose input is unknown (too little history, no candle, unknown P/L) is marked ``evaluable: false`` and
+never fires — unknown is never read as zero.
+
+Confidence (∈ [0, 1], rounded to 4 places):
+
+    score(condition) = 0.5 + 0.5 × min(1, |value − threshold| / spread)   for a fired condition, else 0
+    confidence       = mean(score over the fired path's conditions) × history factor
+
+``spread`` is a per-feature scale (e.g. 8 percentage points for the 24 h move, 15 RSI points), so a
+value just past its threshold scores 0.5 and one a full spread past it scores 1. Yes/no conditions (same
+symbol, no other bias) score 0.75. The history factor says how much data backs the evidence:
+
+- candle-based labels: mean over the label's indicators of min(1, candles available / candles the
+  indicator needs — RSI 43, Bollinger 20, SMA 50, the 24 h move 24 h + 1 candle, the 7-day high 7 days,
+  support 48) × the share of expected candles actually present in the last 7 days;
+- trade-history labels: 0.5 + 0.5 × min(1, history / full history), where history is the baseline days
+  (OVERTRADING, full at 10), prior entries (OVERCONFIDENCE, full at 20), or the matched share of the
+  losing exit (REVENGE: 0.5 + 0.5 × matched share).
+
+NONE ("nothing notable") carries the conditions of the nearest miss (the applicable label with the
+largest share of fired conditions) and confidence = (1 − 0.8 × that share) × the share of applicable
+conditions that could be evaluated.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+FOMO_PCT_24H = 0.08
+FOMO_RSI = 70.0
+FOMO_BB_POS = 0.8
+PANIC_PNL = 0.0
+PANIC_DRAWDOWN = 0.06
+PANIC_RSI = 35.0
+SUPPORT_DISTANCE = 0.015
+REVENGE_HOURS = 4.0
+REVENGE_MIN_LOSS_PCT = -0.005
+REVENGE_SIZE_RATIO = 1.2
+OVERTRADING_MULTIPLE = 3.0
+OVERTRADING_MIN_TRADES = 5
+OVERTRADING_TURNOVER_MULTIPLE = 3.0
+OVERTRADING_TURNOVER_MIN_TRADES = 3
+OVERTRADING_BASELINE_DAYS = 30
+OVERCONFIDENCE_STREAK = 3
+OVERCONFIDENCE_SIZE_RATIO = 1.5
+OVERCONFIDENCE_MIN_PRIOR = 5
+OVERCONFIDENCE_WINDOW = 20
+
+BOOLEAN_SCORE = 0.75
+RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses")
+
+
+@dataclass
+class LabelEval:
+    label: str
+    fired: bool
+    conditions: list[dict]
+    history_factor: float
+    margin: float = 0.0
+    partial: float = 0.0
+    evaluable_share: float = 1.0
+    history: dict = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> float:
+        return _clip(round(self.margin * self.history_factor, 4))
+
+
+def _clip(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    value = float(x)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def pct(x: float | None, signed: bool = True) -> str:
+    if x is None:
+        return "unknown"
+    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+
+
+def _compare(value: float, op: str, threshold: float) -> bool:
+    if op == ">=":
+        return value >= threshold
+    if op == "<=":
+        return value <= threshold
+    if op == "<":
+        return value < threshold
+    if op == ">":
+        return value > threshold
+    if op == "==":
+        return value == threshold
+    if op == "abs<=":
+        return abs(value) <= threshold
+    raise ValueError(op)
+
+
+def condition(name: str, value, op: str, threshold: float, *, spread: float | None, explain: str,
+              missing: str, unit: str = "") -> dict:
+    """One evidence line. ``spread`` None marks a yes/no condition (fixed score when fired)."""
+    number = _num(value)
+    if number is None:
+        return {"name": name, "value": None, "op": op, "threshold": threshold, "unit": unit, "fired": False,
+                "evaluable": False, "score": 0.0, "explain": missing}
+    fired = _compare(number, op, threshold)
+    if not fired:
+        score = 0.0
+    elif spread is None:
+        score = BOOLEAN_SCORE
+    else:
+        distance = abs(abs(number) - threshold) if op == "abs<=" else abs(number - threshold)
+        score = 0.5 + 0.5 * min(1.0, distance / spread)
+    return {"name": name, "value": round(number, 6), "op": op, "threshold": threshold, "unit": unit,
+            "fired": fired, "evaluable": True, "score": round(score, 4), "explain": explain}
+
+
+def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
+    bars = ctx.get("bars")
+    coverage = ctx.get("coverage_7d")
+    if bars is None or coverage is None:
+        return 0.0, {"candles_before": 0, "candle_coverage_7d": None, "history_factor": 0.0}
+    step = ctx["step_hours"]
+    needed = {
+        "RSI_14": 43, "BB_pos": 20, "gap_from_MA": 50, "ATR_rel": 43, "support": 48,
+        "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
+        "drawdown_recent": 24 * 7 / step,
+    }
+    shares = [min(1.0, bars / needed[name]) for name in needs]
+    factor = (sum(shares) / len(shares)) * coverage
+    return factor, {"candles_before": int(bars), "candle_coverage_7d": round(coverage, 4),
+                    "candle_close_time": ctx.get("candle_close_time"), "history_factor": round(factor, 4)}
+
+
+def _finish(label: str, conditions: list[dict], paths: list[list[dict]], factor: float, history: dict) -> LabelEval:
+    """A label fires when every condition of at least one path fires; the best such path sets the margin."""
+    complete = [path for path in paths if all(c["fired"] for c in path)]
+    margin = max((sum(c["score"] for c in path) / len(path) for path in complete), default=0.0)
+    partial = max(sum(c["fired"] for c in path) / len(path) for path in paths)
+    evaluable = sum(c["evaluable"] for c in conditions) / len(conditions)
+    return LabelEval(label=label, fired=bool(complete), conditions=conditions, history_factor=factor,
+                     margin=margin, partial=partial, evaluable_share=evaluable, history=history)
+
+
+def evaluate_fomo(ctx: dict) -> LabelEval | None:
+    if ctx["side"] != "BUY":
+        return None
+    move, rsi, bb = ctx["pct_change_24h_before"], ctx["RSI_14"], ctx["BB_pos"]
+    conditions = [
+        condition("pct_change_24h_before", move, ">=", FOMO_PCT_24H, spread=0.08, unit="fraction",
+                  explain=f"Price had moved {pct(move)} in the 24 hours before this buy (FOMO line: a rise of 8% or more).",
+                  missing="Not enough candles before this buy to measure the 24-hour move."),
+        condition("RSI_14", rsi, ">=", FOMO_RSI, spread=15.0,
+                  explain=f"RSI(14) was {rsi:.1f} at entry; 70 or above means the market was stretched after a run." if rsi is not None else "",
+                  missing="Not enough candles to compute RSI(14) at this buy."),
+        condition("BB_pos", bb, ">=", FOMO_BB_POS, spread=0.4,
+                  explain=(f"Price sat at {bb * 100:.0f}% of its Bollinger band width (0% lower band, 100% upper band); "
+                           "80% or more means buying near the top of the recent range.") if bb is not None else "",
+                  missing="Not enough candles to place the price within its Bollinger bands."),
+    ]
+    factor, history = candle_history_factor(ctx, ["pct_change_24h_before", "RSI_14", "BB_pos"])
+    return _finish("FOMO", conditions, [conditions], factor, history)
+
+
+def evaluate_panic(ctx: dict) -> LabelEval | None:
+    if ctx["side"] != "SELL":
+        return None
+    pnl_pct, drawdown, rsi = ctx["pnl_exit_pct"], ctx["drawdown_recent"], ctx["RSI_14"]
+    conditions = [
+        condition("pnl_exit", pnl_pct, "<", PANIC_PNL, spread=0.05, unit="fraction",
+                  explain=f"This sale realised {pct(pnl_pct)} on the position after fees (a loss counts toward panic).",
+                  missing="The buy behind this sale is not in the imported history, so its profit or loss is unknown."),
+        condition("drawdown_recent", drawdown, ">=", PANIC_DRAWDOWN, spread=0.06, unit="fraction",
+                  explain=f"Price was {pct(drawdown, signed=False)} below its 7-day high (panic line: 6% or more).",
+                  missing="Not enough candles to know the 7-day high before this sale."),
+        condition("RSI_14", rsi, "<=", PANIC_RSI, spread=15.0,
+                  explain=f"RSI(14) was {rsi:.1f}; 35 or below means selling into an already oversold slide." if rsi is not None else "",
+                  missing="Not enough candles to compute RSI(14) at this sale."),
+    ]
+    factor, history = candle_history_factor(ctx, ["drawdown_recent", "RSI_14"])
+    if ctx["pnl_exit_pct"] is not None:
+        matched = ctx["matched_share"]
+        factor *= matched
+        history["matched_share"] = round(matched, 4)
+        history["history_factor"] = round(factor, 4)
+    return _finish("PANIC", conditions, [conditions], factor, history)
+
+
+def evaluate_revenge(ctx: dict) -> LabelEval | None:
+    if ctx["side"] != "BUY":
+        return None
+    hours, loss = ctx["hours_since_exit"], ctx["last_exit_pnl_pct"]
+    size = ctx["size_vs_lost_position"]
+    same = None if ctx["last_exit_symbol"] is None else float(ctx["last_exit_symbol"] == ctx["symbol"])
+    loss_c = condition("previous_exit_loss", loss, "<=", REVENGE_MIN_LOSS_PCT, spread=0.05, unit="fraction",
+                       explain=f"Your previous exit realised {pct(loss)} (a loss of 0.5% or more counts).",
+                       missing="No earlier exit with a known result before this buy.")
+    hours_c = condition("hours_since_loss", hours, "<=", REVENGE_HOURS, spread=REVENGE_HOURS, unit="hours",
+                        explain=f"This entry came {hours:.1f} hours after that exit (revenge window: 4 hours)." if hours is not None else "",
+                        missing="No earlier exit before this buy.")
+    size_c = condition("size_vs_lost_position", size, ">=", REVENGE_SIZE_RATIO, spread=1.0, unit="ratio",
+                       explain=f"The new position is {size:.2f}× the size of the losing one (1.2× or more is a larger bet)." if size is not None else "",
+                       missing="The size of the losing position is unknown.")
+    same_c = condition("same_symbol", same, "==", 1.0, spread=None, unit="bool",
+                       explain=("It went straight back into the same market." if same == 1.0 else
+                                "It went into a different market than the loss."),
+                       missing="No earlier exit before this buy.")
+    conditions = [loss_c, hours_c, size_c, same_c]
+    matched = ctx["last_exit_matched_share"] or 0.0
+    factor = 0.5 + 0.5 * matched
+    history = {"losing_exit_matched_share": round(matched, 4), "history_factor": round(factor, 4)}
+    return _finish("REVENGE", conditions, [[loss_c, hours_c, size_c], [loss_c, hours_c, same_c]], factor, history)
+
+
+def evaluate_overtrading(ctx: dict) -> LabelEval:
+    count = ctx["trades_today"]
+    median = ctx["baseline_median_trades"]
+    threshold = float(max(OVERTRADING_MULTIPLE * median if median else 0.0, OVERTRADING_MIN_TRADES))
+    rule_limit = ctx.get("rule_max_trades")
+    if rule_limit is not None:
+        threshold = min(threshold, float(rule_limit + 1))
+    turnover_ratio = ctx["turnover_vs_baseline"]
+    base_text = (f"your usual {median:g} per active day over the previous 30 days" if median
+                 else "no earlier trading days to compare with")
+    count_c = condition("trades_today", count, ">=", threshold, spread=max(threshold, 1.0), unit="trades",
+                        explain=(f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
+                                 f"(3× {base_text}, at least {OVERTRADING_MIN_TRADES}"
+                                 + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
+                                 + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
+                        missing="")
+    turnover_c = condition("turnover_vs_baseline", turnover_ratio, ">=", OVERTRADING_TURNOVER_MULTIPLE, spread=3.0,
+                           unit="ratio",
+                           explain=f"Money traded so far today is {turnover_ratio:.1f}× your usual day (line: 3×)." if turnover_ratio is not None else "",
+                           missing="No earlier trading days to compare today's amount traded with.")
+    min_c = condition("trades_today_min", count, ">=", float(OVERTRADING_TURNOVER_MIN_TRADES), spread=None,
+                      unit="trades", explain=f"{count} trades so far today (the amount-traded path needs at least 3).",
+                      missing="")
+    days = ctx["baseline_days"]
+    factor = 0.5 + 0.5 * min(1.0, days / 10)
+    history = {"baseline_days": days, "history_factor": round(factor, 4)}
+    return _finish("OVERTRADING", [count_c, turnover_c, min_c], [[count_c], [turnover_c, min_c]], factor, history)
+
+
+def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
+    if ctx["side"] != "BUY":
+        return None
+    streak, ratio = ctx["win_streak"], ctx["size_vs_median"]
+    streak_c = condition("win_streak", streak, ">=", float(OVERCONFIDENCE_STREAK), spread=3.0, unit="exits",
+                         explain=f"This entry followed {streak} winning exits in a row (line: 3).", missing="")
+    size_c = condition("size_vs_median", ratio, ">=", OVERCONFIDENCE_SIZE_RATIO, spread=1.5, unit="ratio",
+                       explain=(f"It was {ratio:.2f}× your median entry size over your previous entries "
+                                "(line: 1.5×).") if ratio is not None else "",
+                       missing=f"Fewer than {OVERCONFIDENCE_MIN_PRIOR} earlier entries to know your usual size.")
+    prior = ctx["prior_buys"]
+    factor = 0.5 + 0.5 * min(1.0, prior / OVERCONFIDENCE_WINDOW)
+    history = {"prior_entries": prior, "history_factor": round(factor, 4)}
+    return _finish("OVERCONFIDENCE", [streak_c, size_c], [[streak_c, size_c]], factor, history)
+
+
+def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict]) -> LabelEval | None:
+    """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade."""
+    guard_value = 0.0 if other_fired or any(r["status"] == "broken" for r in rules) else 1.0
+    guard = condition("no_bias_or_broken_rule", guard_value, "==", 1.0, spread=None, unit="bool",
+                      explain=("No other bias fired and no rule was broken on this trade." if guard_value else
+                               "Not counted as disciplined: " + ", ".join(
+                                   other_fired + [f"rule {r['kind']} broken" for r in rules if r["status"] == "broken"]) + "."),
+                      missing="")
+    conditions: list[dict] = []
+    paths: list[list[dict]] = []
+    factors: list[float] = []
+    history: dict = {}
+    if ctx["side"] == "BUY":
+        distance = ctx["support_distance"]
+        support_c = condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
+                              unit="fraction",
+                              explain=(f"The entry price was {pct(distance)} from prior support (the lowest low of "
+                                       f"the previous 48 candles); within 1.5% counts as entering at support.")
+                              if distance is not None else "",
+                              missing="Not enough candles to know the prior support level.")
+        conditions.append(support_c)
+        paths.append([support_c, guard])
+        factor, history = candle_history_factor(ctx, ["support"])
+        factors.append(factor)
+    for rule in rules:
+        if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or rule["status"] not in ("kept", "broken"):
+            continue
+        kept_c = condition(f"rule_{rule['kind']}", 1.0 if rule["status"] == "kept" else 0.0, "==", 1.0,
+                           spread=None, unit="bool", explain=rule["explain"], missing="")
+        if rule.get("margin") is not None and kept_c["fired"]:
+            kept_c["score"] = round(0.5 + 0.5 * min(1.0, rule["margin"]), 4)
+        conditions.append(kept_c)
+        paths.append([kept_c, guard])
+        factors.append(rule.get("history_factor", 1.0))
+    if not paths:
+        return None
+    conditions.append(guard)
+    result = _finish("DISCIPLINE", conditions, paths, 0.0, history)
+    # the history factor follows the path that scored best
+    best = 0.0
+    for path, factor in zip(paths, factors, strict=True):
+        if all(c["fired"] for c in path):
+            best = max(best, factor * sum(c["score"] for c in path) / len(path))
+    result.history_factor = best / result.margin if result.margin else 0.0
+    result.history["history_factor"] = round(result.history_factor, 4)
+    return result

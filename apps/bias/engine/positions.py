@@ -1,0 +1,96 @@
+"""FIFO lot matching per symbol, fees netted, partial fills.
+
+Each BUY opens a lot: quantity, price, its fee and its time. A SELL consumes the oldest open lots first
+(splitting a lot when only part of it is sold). For the matched part of a sell:
+
+    realised P/L = matched qty × (sell price − lot price) − buy fees (pro rata to the matched share of each
+                   lot) − sell fee (pro rata to the matched share of the sell)
+
+``held_hours`` is the quantity-weighted mean age of the matched lots; ``min_held_hours`` the youngest.
+A sell (or part of one) with no open lot before it — the history starts mid-position — has nothing to
+match: when none of it matches, the P/L is unknown (``None``), never zero; when part of it matches, the
+P/L covers the matched part only and ``unmatched_qty`` says how much was not covered.
+Fees are taken as quote-currency amounts (the importer converts base-asset fees).
+"""
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from .types import PositionInfo, TradeInput
+
+ZERO = Decimal(0)
+
+
+def trade_order(trades: list[TradeInput]) -> list[TradeInput]:
+    """Trades in time order; ties keep buys before sells, then ids, so results do not depend on input order."""
+    return sorted(trades, key=lambda t: (t.ts, 0 if t.side == "BUY" else 1, t.id))
+
+
+class _Lot:
+    __slots__ = ("trade_id", "qty", "price", "fee_per_unit", "ts")
+
+    def __init__(self, trade: TradeInput) -> None:
+        self.trade_id = trade.id
+        self.qty = trade.qty
+        self.price = trade.price
+        self.fee_per_unit = (trade.fee or ZERO) / trade.qty if trade.qty else ZERO
+        self.ts = trade.ts
+
+
+def match_positions(trades: list[TradeInput]) -> dict[str, PositionInfo]:
+    """FIFO positions for every trade (keyed by trade id); see the module docstring."""
+    books: dict[str, deque[_Lot]] = {}
+    result: dict[str, PositionInfo] = {}
+    open_lots: dict[str, _Lot] = {}
+    for trade in trade_order(trades):
+        lots = books.setdefault(trade.symbol, deque())
+        if trade.side == "BUY":
+            lot = _Lot(trade)
+            lots.append(lot)
+            open_lots[trade.id] = lot
+            result[trade.id] = PositionInfo(
+                trade_id=trade.id, realized_pnl=None, held_hours=None, matched_qty=ZERO,
+                unmatched_qty=trade.qty, symbol=trade.symbol, side="BUY",
+            )
+            continue
+        result[trade.id] = _sell(trade, lots, result)
+    return result
+
+
+def _sell(trade: TradeInput, lots: deque[_Lot], result: dict[str, PositionInfo]) -> PositionInfo:
+    remaining = trade.qty
+    cost = ZERO
+    buy_fees = ZERO
+    weighted_hours = 0.0
+    youngest: float | None = None
+    while remaining > 0 and lots:
+        lot = lots[0]
+        take = min(remaining, lot.qty)
+        cost += take * lot.price
+        buy_fees += take * lot.fee_per_unit
+        hours = (trade.ts - lot.ts).total_seconds() / 3600.0
+        weighted_hours += float(take) * hours
+        youngest = hours if youngest is None else min(youngest, hours)
+        lot.qty -= take
+        remaining -= take
+        buy_info = result[lot.trade_id]
+        buy_info.matched_qty += take
+        buy_info.unmatched_qty -= take
+        if lot.qty <= 0:
+            lots.popleft()
+    matched = trade.qty - remaining
+    if matched <= 0:
+        return PositionInfo(
+            trade_id=trade.id, realized_pnl=None, held_hours=None, matched_qty=ZERO, unmatched_qty=trade.qty,
+            symbol=trade.symbol, side="SELL",
+        )
+    sell_fee = (trade.fee or ZERO) * matched / trade.qty
+    proceeds = matched * trade.price
+    pnl = proceeds - cost - buy_fees - sell_fee
+    return PositionInfo(
+        trade_id=trade.id, realized_pnl=pnl, held_hours=weighted_hours / float(matched), matched_qty=matched,
+        unmatched_qty=remaining, symbol=trade.symbol, side="SELL", min_held_hours=youngest,
+        cost_basis=cost + buy_fees, proceeds=proceeds - sell_fee,
+    )
+

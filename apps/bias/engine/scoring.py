@@ -1,0 +1,385 @@
+"""score_trades: features (vectorised per symbol), positions, history, labels, disposition.
+
+As-of join: candles are indexed by OPEN time. A trade at time t sees the last candle whose CLOSE time
+(open + candle length) is at or before t — the newest fully formed candle, so no indicator uses a price
+printed after the trade. The join is ``pd.merge_asof(direction="backward")`` on the close time, with a
+tolerance of 3 candles: a trade further than that from any closed candle has no candle features (those
+conditions are marked not evaluable).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from . import heuristics as h
+from .indicators import candle_interval, compute_indicators
+from .positions import match_positions, trade_order
+from .rules import evaluate_rules, parse_rules
+from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
+
+CANDLE_FEATURES = ("RSI_14", "ATR_rel", "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
+                   "bars", "coverage_7d", "close")
+STALE_CANDLES = 3
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _clean(x):
+    if x is None:
+        return None
+    if isinstance(x, float):
+        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
+    return x
+
+
+class _SymbolSeries:
+    """One symbol's indicators plus the arrays needed for point look-ups (close times, closes)."""
+
+    def __init__(self, candles: pd.DataFrame) -> None:
+        frame = candles
+        if frame.index.tz is None:
+            frame = frame.tz_localize("UTC")
+        frame.index = frame.index.tz_convert("UTC").as_unit("ns")
+        self.step = candle_interval(frame.index)
+        self.ind = compute_indicators(frame, interval=self.step)
+        self.close_time = (self.ind.index + self.step).asi8
+        self.close = self.ind["close"].to_numpy(dtype=float)
+
+    def close_asof(self, ns: np.ndarray) -> np.ndarray:
+        """Close of the last candle closed at or before each time (NaN before the first or when stale)."""
+        pos = np.searchsorted(self.close_time, ns, side="right") - 1
+        out = np.full(len(ns), np.nan)
+        ok = pos >= 0
+        if ok.any():
+            fresh = ok.copy()
+            fresh[ok] = ns[ok] - self.close_time[pos[ok]] <= STALE_CANDLES * self.step.value
+            out[fresh] = self.close[pos[fresh]]
+        return out
+
+
+def _join_candles(series: _SymbolSeries, ts_ns: np.ndarray) -> pd.DataFrame:
+    right = series.ind[list(CANDLE_FEATURES) + ["pct_change_1h", "pct_change_24h"]].copy()
+    right["close_time"] = pd.to_datetime(series.close_time, utc=True)
+    right["row"] = np.arange(len(right), dtype=float)
+    right = right.reset_index(drop=True)
+    left = pd.DataFrame({"ts": pd.to_datetime(ts_ns, utc=True), "order": np.arange(len(ts_ns))})
+    left = left.sort_values("ts", kind="stable")
+    merged = pd.merge_asof(left, right, left_on="ts", right_on="close_time", direction="backward",
+                           tolerance=pd.Timedelta(STALE_CANDLES * series.step))
+    return merged.sort_values("order").reset_index(drop=True)
+
+
+def _rise_over(series: _SymbolSeries, rows: np.ndarray, hours: float) -> np.ndarray:
+    """close[row] / close of the last candle closed ``hours`` before row's close − 1."""
+    out = np.full(len(rows), np.nan)
+    ok = ~np.isnan(rows)
+    if not ok.any():
+        return out
+    r = rows[ok].astype(int)
+    target = series.close_time[r] - int(hours * 3600 * 1e9)
+    base = np.searchsorted(series.close_time, target, side="right") - 1
+    valid = base >= 0
+    values = np.full(len(r), np.nan)
+    values[valid] = series.close[r[valid]] / series.close[base[valid]] - 1.0
+    out[ok] = values
+    return out
+
+
+def _daily_baselines(days: list, counts: dict, turnover: dict) -> dict:
+    """For each day: (median trades per active day, median turnover, active days) over the prior 30 days."""
+    ordered = sorted(counts)
+    result = {}
+    for day in set(days):
+        lo = bisect.bisect_left(ordered, day - timedelta(days=h.OVERTRADING_BASELINE_DAYS))
+        hi = bisect.bisect_left(ordered, day)
+        window = ordered[lo:hi]
+        if window:
+            result[day] = (float(np.median([counts[d] for d in window])),
+                           float(np.median([turnover[d] for d in window])), len(window))
+        else:
+            result[day] = (None, None, 0)
+    return result
+
+
+def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], rules: Iterable[RuleInput] = (),
+                 target_ids: set[str] | None = None, disposition_since: datetime | None = None,
+                 disposition_until: datetime | None = None) -> ScoreResult:
+    """Label the target trades (all when ``target_ids`` is None) using the user's whole history.
+
+    ``trades`` are all of one user's trades (any order); ``candles`` maps symbol → candles (see
+    ``compute_indicators``); ``rules`` are the user's active rules. Every target trade gets at least one
+    tag; ``disposition`` counts sells in [disposition_since, disposition_until) when given.
+    """
+    ordered = trade_order(list(trades))
+    n = len(ordered)
+    positions = match_positions(ordered)
+    parsed_rules = parse_rules(rules)
+    ts_list = [_utc(t.ts) for t in ordered]
+    ts_ns = np.array([int(t.timestamp() * 1_000_000) * 1000 for t in ts_list], dtype=np.int64)
+    price = np.array([float(t.price) for t in ordered])
+    qty = np.array([float(t.qty) for t in ordered])
+    fees = np.array([float(t.fee) if t.fee is not None else 0.0 for t in ordered])
+    notional = price * qty
+
+    # candle features, one indicator pass per symbol
+    columns = {name: np.full(n, np.nan) for name in CANDLE_FEATURES + ("pct_change_1h", "pct_change_24h", "row")}
+    close_time = np.full(n, -1, dtype=np.int64)
+    step_hours = np.full(n, 1.0)
+    spike = [np.full(n, np.nan) for _ in parsed_rules]
+    series_by_symbol: dict[str, _SymbolSeries] = {}
+    by_symbol: dict[str, list[int]] = {}
+    for i, trade in enumerate(ordered):
+        by_symbol.setdefault(trade.symbol, []).append(i)
+    for symbol, idx_list in by_symbol.items():
+        frame = candles.get(symbol)
+        if frame is None or len(frame) == 0:
+            continue
+        series = _SymbolSeries(frame)
+        series_by_symbol[symbol] = series
+        idx = np.array(idx_list)
+        joined = _join_candles(series, ts_ns[idx])
+        for name in columns:
+            columns[name][idx] = joined[name].to_numpy(dtype=float)
+        has_row = ~np.isnan(joined["row"].to_numpy(dtype=float))
+        ct = np.full(len(idx), -1, dtype=np.int64)
+        ct[has_row] = series.close_time[joined["row"].to_numpy()[has_row].astype(int)]
+        close_time[idx] = ct
+        step_hours[idx] = series.step / pd.Timedelta(hours=1)
+        for k, (rule, values) in enumerate(parsed_rules):
+            if rule.kind == "avoidSpikeOverPct" and values is not None:
+                spike[k][idx] = _rise_over(series, joined["row"].to_numpy(dtype=float), values["lookbackHours"])
+    support = columns["support"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        support_distance = np.where(support > 0, price / support - 1.0, np.nan)
+
+    # trade-history features (one pass in time order)
+    days = [t.date() for t in ts_list]
+    day_counts: dict = {}
+    day_turnover: dict = {}
+    for day, value in zip(days, notional.tolist(), strict=True):
+        day_counts[day] = day_counts.get(day, 0) + 1
+        day_turnover[day] = day_turnover.get(day, 0.0) + value
+    baselines = _daily_baselines(days, day_counts, day_turnover)
+    buy_idx = [i for i, t in enumerate(ordered) if t.side == "BUY"]
+    buy_median = (pd.Series(notional[buy_idx]).rolling(h.OVERCONFIDENCE_WINDOW, min_periods=h.OVERCONFIDENCE_MIN_PRIOR)
+                  .median().shift(1).to_numpy()) if buy_idx else np.empty(0)
+    median_before = dict(zip(buy_idx, buy_median.tolist(), strict=True))
+    prior_buys = {i: k for k, i in enumerate(buy_idx)}
+
+    sells_for_disposition = [i for i, t in enumerate(ordered) if t.side == "SELL"]
+    paper_prices = {symbol: series.close_asof(ts_ns[sells_for_disposition]) for symbol, series in series_by_symbol.items()}
+    sell_slot = {i: k for k, i in enumerate(sells_for_disposition)}
+    disposition = {"RG": 0, "RL": 0, "PG": 0, "PL": 0, "sells_counted": 0, "sells_unknown_pnl": 0,
+                   "paper_unpriced": 0}
+    since = _utc(disposition_since) if disposition_since else None
+    until = _utc(disposition_until) if disposition_until else None
+    open_qty: dict[str, float] = {}
+    open_cost: dict[str, float] = {}
+
+    candle_cols = {name: columns[name].tolist() for name in columns}
+    support_distance_l = support_distance.tolist()
+    step_l = step_hours.tolist()
+    rise_l = [s.tolist() for s in spike]
+    targets = None if target_ids is None else set(target_ids)
+    tags: list[TagResult] = []
+
+    last_exit = None
+    win_streak = loss_streak = 0
+    last_loss_ts: datetime | None = None
+    today = None
+    count_today = 0
+    turnover_today = fees_today = 0.0
+    for i, trade in enumerate(ordered):
+        ts = ts_list[i]
+        if days[i] != today:
+            today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
+        count_today += 1
+        turnover_today += notional[i]
+        fees_today += fees[i]
+        position = positions[trade.id]
+        if targets is None or trade.id in targets:
+            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, close_time, notional,
+                           last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
+                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), parsed_rules)
+            rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
+            tags.extend(_label(trade, ctx, rule_results))
+        # state updates after the trade (so a trade never sees itself)
+        symbol = trade.symbol
+        if trade.side == "BUY":
+            open_qty[symbol] = open_qty.get(symbol, 0.0) + qty[i]
+            open_cost[symbol] = open_cost.get(symbol, 0.0) + notional[i] + fees[i]
+            continue
+        if position.matched_qty > 0:
+            open_qty[symbol] = max(0.0, open_qty.get(symbol, 0.0) - float(position.matched_qty))
+            open_cost[symbol] = max(0.0, open_cost.get(symbol, 0.0) - float(position.cost_basis))
+        pnl = position.realized_pnl
+        in_period = (since is None or ts >= since) and (until is None or ts < until)
+        if pnl is None:
+            if in_period:
+                disposition["sells_unknown_pnl"] += 1
+            continue
+        if in_period:
+            _count_disposition(disposition, pnl, symbol, open_qty, open_cost, paper_prices, sell_slot[i])
+        last_exit = {"ts": ts, "pnl_pct": position.pnl_pct, "cost": float(position.cost_basis),
+                     "symbol": symbol, "matched_share": float(position.matched_qty / trade.qty)}
+        if pnl > 0:
+            win_streak, loss_streak = win_streak + 1, 0
+        elif pnl < 0:
+            win_streak, loss_streak, last_loss_ts = 0, loss_streak + 1, ts
+        else:
+            win_streak = loss_streak = 0
+    _finish_disposition(disposition)
+    return ScoreResult(tags=tags, positions=positions, disposition=disposition)
+
+
+def _count_disposition(out: dict, pnl: Decimal, sold: str, open_qty: dict, open_cost: dict, paper_prices: dict,
+                       slot: int) -> None:
+    """Odean (1998): at each sell with a known result, the sale is a realised gain/loss and every other
+    open position a paper gain/loss, judged by the last closed candle's close vs its average cost."""
+    out["sells_counted"] += 1
+    if pnl > 0:
+        out["RG"] += 1
+    elif pnl < 0:
+        out["RL"] += 1
+    for symbol, held in open_qty.items():
+        if symbol == sold or held <= 0:
+            continue
+        prices = paper_prices.get(symbol)
+        now = prices[slot] if prices is not None else float("nan")
+        if now != now:
+            out["paper_unpriced"] += 1
+            continue
+        average = open_cost[symbol] / held
+        if now > average:
+            out["PG"] += 1
+        elif now < average:
+            out["PL"] += 1
+
+
+def _finish_disposition(out: dict) -> None:
+    gains, losses = out["RG"] + out["PG"], out["RL"] + out["PL"]
+    out["PGR"] = round(out["RG"] / gains, 6) if gains else None
+    out["PLR"] = round(out["RL"] / losses, 6) if losses else None
+    out["PGR_minus_PLR"] = (round(out["PGR"] - out["PLR"], 6)
+                            if out["PGR"] is not None and out["PLR"] is not None else None)
+    out["engine_version"] = ENGINE_VERSION
+
+
+def _context(i, trade, ts, position, cols, support_distance, step, close_time, notional, last_exit, win_streak,
+             loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
+             parsed_rules) -> dict:
+    def col(name):
+        v = cols[name][i]
+        return None if v != v else v
+
+    pnl = position.realized_pnl
+    held_share = float(position.matched_qty / trade.qty) if trade.side == "SELL" and trade.qty else 0.0
+    hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
+    if last_exit is not None:
+        hours_since_exit = (ts - last_exit["ts"]).total_seconds() / 3600.0
+        exit_pnl, exit_symbol, exit_share = last_exit["pnl_pct"], last_exit["symbol"], last_exit["matched_share"]
+        size_vs_lost = notional[i] / last_exit["cost"] if last_exit["cost"] > 0 else None
+    base_count, base_turnover, base_days = baseline
+    max_rule = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v is not None]
+    ct = close_time[i]
+    return {
+        "side": trade.side, "symbol": trade.symbol, "price": float(trade.price), "notional": float(notional[i]),
+        "RSI_14": col("RSI_14"), "BB_pos": col("BB_pos"), "ATR_rel": col("ATR_rel"), "gap_from_MA": col("gap_from_MA"),
+        "volume_ratio": col("volume_ratio"), "drawdown_recent": col("drawdown_recent"), "support": col("support"),
+        "pct_change_1h_before": col("pct_change_1h"), "pct_change_24h_before": col("pct_change_24h"),
+        "support_distance": None if support_distance[i] != support_distance[i] else support_distance[i],
+        "bars": col("bars"), "coverage_7d": col("coverage_7d"), "step_hours": step[i],
+        "candle_close_time": (datetime.fromtimestamp(ct / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
+                              if ct >= 0 else None),
+        "pnl_exit": pnl, "pnl_exit_pct": position.pnl_pct if trade.side == "SELL" else None,
+        "held_hours": position.held_hours, "min_held_hours": position.min_held_hours, "matched_share": held_share,
+        "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
+        "hours_since_exit": hours_since_exit, "last_exit_pnl_pct": exit_pnl, "last_exit_symbol": exit_symbol,
+        "last_exit_matched_share": exit_share, "size_vs_lost_position": size_vs_lost,
+        "win_streak": win_streak, "loss_streak": loss_streak,
+        "hours_since_last_loss": (ts - last_loss_ts).total_seconds() / 3600.0 if last_loss_ts else None,
+        "trades_today": count_today, "turnover_today": turnover_today,
+        "fee_drag_today": fees_today / turnover_today if turnover_today > 0 else None,
+        "baseline_median_trades": base_count, "baseline_days": base_days,
+        "turnover_vs_baseline": turnover_today / base_turnover if base_turnover else None,
+        "size_vs_median": notional[i] / median_buy if median_buy and median_buy == median_buy else None,
+        "prior_buys": prior_buys, "rule_max_trades": int(max_rule[0]) if max_rule else None,
+    }
+
+
+INPUT_KEYS = (
+    "side", "symbol", "price", "notional", "pct_change_1h_before", "pct_change_24h_before", "RSI_14", "ATR_rel",
+    "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support", "support_distance", "held_hours",
+    "min_held_hours", "pnl_exit_pct", "hours_since_exit", "last_exit_pnl_pct", "size_vs_lost_position",
+    "win_streak", "loss_streak", "trades_today", "turnover_today", "fee_drag_today", "baseline_median_trades",
+    "turnover_vs_baseline", "size_vs_median",
+)
+
+
+def _inputs(trade: TradeInput, ctx: dict) -> dict:
+    inputs = {key: _clean(ctx[key]) for key in INPUT_KEYS}
+    inputs["qty"] = str(trade.qty)
+    inputs["price"] = str(trade.price)
+    inputs["fee"] = None if trade.fee is None else str(trade.fee)
+    inputs["pnl_exit"] = None if ctx["pnl_exit"] is None else str(ctx["pnl_exit"])
+    if trade.side == "SELL":
+        inputs["matched_qty"] = str(ctx["matched_qty"])
+        inputs["unmatched_qty"] = str(ctx["unmatched_qty"])
+    return inputs
+
+
+def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagResult]:
+    evaluations = [e for e in (h.evaluate_fomo(ctx), h.evaluate_panic(ctx), h.evaluate_revenge(ctx),
+                               h.evaluate_overtrading(ctx), h.evaluate_overconfidence(ctx)) if e is not None]
+    fired = [e for e in evaluations if e.fired]
+    discipline = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
+    if discipline is not None:
+        evaluations.append(discipline)
+        if discipline.fired:
+            fired.append(discipline)
+    inputs = _inputs(trade, ctx)
+    base_history = {"candles_before": None if ctx["bars"] is None else int(ctx["bars"]),
+                    "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],
+                    "candle_hours": ctx["step_hours"], "trades_before_today": ctx["trades_today"] - 1,
+                    "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
+    tags = []
+    for evaluation in fired:
+        features = {
+            "engine_version": ENGINE_VERSION,
+            "inputs": dict(inputs),
+            "conditions": evaluation.conditions,
+            "rules": rule_results,
+            "history": {**base_history, **evaluation.history},
+            "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4)},
+        }
+        tags.append(TagResult(trade_id=trade.id, label=evaluation.label, confidence=evaluation.confidence,
+                              features=features))
+    if tags:
+        return tags
+    nearest = max(evaluations, key=lambda e: (e.partial, e.evaluable_share), default=None)
+    evaluable = [c["evaluable"] for e in evaluations for c in e.conditions]
+    evaluable_share = sum(evaluable) / len(evaluable) if evaluable else 0.0
+    partial = nearest.partial if nearest else 0.0
+    confidence = h._clip(round((1 - 0.8 * partial) * evaluable_share, 4))
+    near_misses = sorted(({"label": e.label, "share_fired": round(e.partial, 4),
+                           "fired": [c["name"] for c in e.conditions if c["fired"]],
+                           "not_fired": [c["name"] for c in e.conditions if not c["fired"]]}
+                          for e in evaluations), key=lambda m: -m["share_fired"])
+    features = {
+        "engine_version": ENGINE_VERSION,
+        "inputs": inputs,
+        "conditions": [dict(c, label=nearest.label) for c in nearest.conditions] if nearest else [],
+        "rules": rule_results,
+        "history": base_history,
+        "near_misses": near_misses,
+        "score": {"nearest_share_fired": round(partial, 4), "evaluable_share": round(evaluable_share, 4)},
+    }
+    return [TagResult(trade_id=trade.id, label="NONE", confidence=confidence, features=features)]

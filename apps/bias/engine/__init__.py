@@ -18,6 +18,8 @@ from .scoring import score_trades
 from .types import (
     ENGINE_VERSION,
     LABELS,
+    RULE_KINDS,
+    SIDES,
     PositionInfo,
     Reflection,
     RuleInput,
@@ -27,6 +29,6 @@ from .types import (
 )
 
 __all__ = [
-    "ENGINE_VERSION", "LABELS", "PositionInfo", "Reflection", "RuleInput", "ScoreResult", "TagResult", "TradeInput",
+    "ENGINE_VERSION", "LABELS", "RULE_KINDS", "SIDES", "PositionInfo", "Reflection", "RuleInput", "ScoreResult", "TagResult", "TradeInput",
     "compute_indicators", "lint_reflection", "match_positions", "reflect", "score_trades",
 ]

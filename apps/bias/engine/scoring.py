@@ -44,7 +44,9 @@ class _SymbolSeries:
     """One symbol's indicators plus the arrays needed for point look-ups (close times, closes)."""
 
     def __init__(self, candles: pd.DataFrame) -> None:
-        frame = candles
+        frame = candles.copy(deep=False)
+        if not isinstance(frame.index, pd.DatetimeIndex):
+            frame.index = pd.to_datetime(frame.index, utc=True)
         if frame.index.tz is None:
             frame = frame.tz_localize("UTC")
         frame.index = frame.index.tz_convert("UTC").as_unit("ns")

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 SPECS: tuple[FormatSpec, ...] = coinbase.SPECS + binance.SPECS
 FORMATS = ("coinbase_transactions", "coinbase_pro_fills", "binance_spot_trade_history", "binance_trade_history_old",
-           "generic")
+           "binance_order_history_old", "generic")
 
 
 def _known(cells: list[str]) -> FormatSpec | None:

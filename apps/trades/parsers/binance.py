@@ -10,7 +10,7 @@ from decimal import Decimal
 from apps.brokers.adapters.base import TradeDTO
 
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
-from .table import Record, Table
+from .table import Record, Table, header_key
 from .values import (
     QUOTE_ASSETS,
     clean_asset,
@@ -153,5 +153,72 @@ OLD_TRADE_HISTORY = FormatSpec(
     parse=parse_old_trade_history,
 )
 
-SPECS = (SPOT_TRADE_HISTORY, OLD_TRADE_HISTORY)
+# --- Old Order History: order rows, each followed by a sub-header and its fill rows, indented one cell ----
+
+
+def parse_old_order_history(table: Table) -> ParseResult:
+    result = ResultBuilder(format="binance_order_history_old", broker=BROKER)
+    keys = table.keys
+    order_column = {"date": _column(keys, _ALIASES["date"]), "pair": _column(keys, {"pair"}),
+                    "type": _column(keys, {"type"})}
+    fill_column = dict(_DEFAULT_FILL_COLUMNS)
+    identity = RowIdentity("bnc")
+    order: tuple[str, str, str] | None = None  # base, quote, side
+    order_problem = ""
+    for record in table.records():
+        if record.problem:
+            result.total_rows += 1
+            result.error(record.line, record.problem)
+            continue
+        nested = len(record.cells) > 1 and not record.cells[0].strip()
+        if nested and header_key(record.cells[1]) in _ALIASES["date"]:
+            fill_keys = [header_key(cell) for cell in record.cells]
+            fill_column = {name: _column(fill_keys, names) for name, names in _FILL_NAMES.items()}
+            continue
+        result.total_rows += 1
+        if not nested:
+            result.skip("Order summary")
+            try:
+                order = (*split_pair(record.cell(order_column["pair"])),
+                         parse_side(record.cell(order_column["type"]), what="Type"))
+                order_problem = ""
+            except RowProblem as problem:
+                order, order_problem = None, f"its order (above) cannot be read: {problem.reason}"
+            continue
+        try:
+            if order is None:
+                raise RowProblem(order_problem or "fill row before any order row")
+            result.trades.append(_order_fill(record, fill_column, order, identity))
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+    return result.build()
+
+
+_FILL_NAMES = {"date": _ALIASES["date"], "price": {"tradingprice", "price"}, "filled": {"filled"},
+               "fee": {"fee"}}
+_DEFAULT_FILL_COLUMNS = {"date": 1, "price": 2, "filled": 3, "fee": 5}
+
+
+def _order_fill(record: Record, column: dict[str, int | None], order: tuple[str, str, str],
+                identity: RowIdentity) -> TradeDTO:
+    base, quote, side = order
+    ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
+    price = positive(parse_decimal(record.cell(column["price"]), what="Trading Price"), what="Trading Price")
+    qty, qty_asset = parse_glued(record.cell(column["filled"]), what="Filled", assets=(base,))
+    if qty_asset not in ("", base):
+        raise RowProblem(f"Filled is in {qty_asset}, not in {base}")
+    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=(base, quote, "BNB"))
+    return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Filled"), price=price, fee=fee,
+                  fee_asset=fee_asset, identity=identity)
+
+
+OLD_ORDER_HISTORY = FormatSpec(
+    name="binance_order_history_old",
+    broker=BROKER,
+    required=(frozenset(_ALIASES["date"]), frozenset({"pair"}), frozenset({"type"}), frozenset({"orderprice"}),
+              frozenset({"filled"})),
+    parse=parse_old_order_history,
+)
+
+SPECS = (SPOT_TRADE_HISTORY, OLD_TRADE_HISTORY, OLD_ORDER_HISTORY)
 

@@ -263,7 +263,7 @@ def parse_pro_account(table: Table) -> ParseResult:
                 entry.ts = entry.ts or parse_timestamp(record.cell(column["time"]), what="time")
                 entry.legs[unit] = entry.legs.get(unit, Decimal(0)) + amount
         except RowProblem as problem:
-            entry.problem = f"line {record.line}: {problem.reason}"
+            entry.problem = problem.reason if record.line == entry.line else f"line {record.line}: {problem.reason}"
     for entry in matches.values():
         try:
             if entry.problem:

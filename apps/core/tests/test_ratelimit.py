@@ -1,0 +1,64 @@
+import pytest
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Audit, Session, User
+from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+
+
+def test_eleventh_login_in_a_minute_is_429_with_retry_after():
+    user = UserFactory()
+    client = APIClient(REMOTE_ADDR="198.51.100.20")
+    for _ in range(10):
+        response = client.post("/api/auth/login", {"email": user.email, "password": "wrong-password-x"},
+                               format="json")
+        assert response.status_code == 401
+    sessions_before = Session.objects.count()
+    audits_before = Audit.objects.count()
+
+    response = client.post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 60
+    assert Session.objects.count() == sessions_before
+    assert Audit.objects.count() == audits_before
+
+
+def test_limit_is_per_ip():
+    user = UserFactory()
+    blocked = APIClient(REMOTE_ADDR="198.51.100.21")
+    for _ in range(11):
+        blocked.post("/api/auth/login", {"email": user.email, "password": "wrong-password-x"}, format="json")
+    other = APIClient(REMOTE_ADDR="198.51.100.22")
+    response = other.post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
+    assert response.status_code == 200
+
+
+def test_signup_shares_the_auth_limit():
+    client = APIClient(REMOTE_ADDR="198.51.100.23")
+    for n in range(10):
+        client.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "wrong-password-x"}, format="json")
+    response = client.post("/api/auth/signup", {"email": "new@example.com", "password": "violet-harbour-42"},
+                           format="json")
+    assert response.status_code == 429
+    assert "Retry-After" in response
+    assert not User.objects.exists()
+
+
+def test_login_page_is_limited_too(client):
+    for _ in range(10):
+        client.post("/login/", {"email": "a@example.com", "password": "wrong-password-x"}, REMOTE_ADDR="198.51.100.24")
+    response = client.post("/login/", {"email": "a@example.com", "password": "wrong-password-x"},
+                           REMOTE_ADDR="198.51.100.24")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert b"Too many requests" in response.content
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_page_get_is_not_counted(client):
+    for _ in range(15):
+        assert client.get("/login/", REMOTE_ADDR="198.51.100.25").status_code == 200

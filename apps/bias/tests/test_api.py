@@ -1,0 +1,114 @@
+"""Bias reads over REST: a trade's evidence (own trades only), the label grid, the dashboard summary."""
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.bias.models import BiasTag, TradePosition
+from apps.trades.testing import TradeFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
+
+
+def tag(trade, label, confidence="0.5"):
+    return BiasTag.objects.create(trade=trade, label=label, confidence=Decimal(confidence), engine_version="1.0.0",
+                                  features={"conditions": [{"name": "RSI_14", "value": 71.2, "op": ">=",
+                                                            "threshold": 70, "fired": True, "evaluable": True,
+                                                            "explain": "RSI was high."}]})
+
+
+def test_bias_of_another_users_trade_is_404(api_client, other_user):
+    theirs = TradeFactory(user=other_user)
+    tag(theirs, "FOMO")
+    for path in (f"/api/trades/{theirs.id}/bias", f"/api/trades/{theirs.id}/chart", "/api/trades/nope/bias"):
+        response = api_client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_bias_of_own_trade(api_client, user):
+    trade = TradeFactory(user=user, side="SELL", ts=T0)
+    fomo = tag(trade, "PANIC", "0.8123")
+    TradePosition.objects.create(trade=trade, user=user, symbol=trade.symbol, realized_pnl=None, held_hours=None,
+                                 matched_qty=Decimal("0"), unmatched_qty=Decimal("0.5"))
+    response = api_client.get(f"/api/trades/{trade.id}/bias")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["tradeId"] == trade.id
+    assert body["tags"] == [{"id": fomo.id, "label": "PANIC", "confidence": 0.8123, "features": fomo.features,
+                             "engineVersion": "1.0.0", "createdAt": fomo.created_at.isoformat()}]
+    assert body["reflection"] is None
+    assert body["position"]["realizedPnl"] is None
+    assert body["position"]["realizedPnlKnown"] is False
+    assert body["trade"]["qty"] == "0.5"
+
+
+def test_bias_requires_login(client):
+    trade = TradeFactory()
+    assert client.get(f"/api/trades/{trade.id}/bias").status_code in (401, 403)
+
+
+def test_grid_filters_by_label_and_pages_with_cursor(api_client, user, other_user):
+    trades = [TradeFactory(user=user, ts=T0 + timedelta(hours=i), symbol="BTC-USD" if i % 2 else "ETH-USD")
+              for i in range(5)]
+    for i, trade in enumerate(trades):
+        tag(trade, "FOMO" if i in (0, 2, 3) else "NONE")
+    tag(TradeFactory(user=other_user, ts=T0), "FOMO")
+
+    first = api_client.get("/api/bias/trades", {"label": "FOMO", "limit": 2})
+    assert first.status_code == 200
+    body = first.json()
+    assert [r["id"] for r in body["results"]] == [trades[3].id, trades[2].id]
+    assert body["results"][0]["labels"] == [{"name": "FOMO", "confidence": 0.5}]
+    second = api_client.get("/api/bias/trades", {"label": "FOMO", "limit": 2, "cursor": body["nextCursor"]})
+    assert [r["id"] for r in second.json()["results"]] == [trades[0].id]
+    assert second.json()["nextCursor"] is None
+
+    by_symbol = api_client.get("/api/bias/trades", {"sort": "symbol", "limit": 3}).json()
+    assert [r["symbol"] for r in by_symbol["results"]] == ["BTC-USD", "BTC-USD", "ETH-USD"]
+    rest = api_client.get("/api/bias/trades", {"sort": "symbol", "limit": 3, "cursor": by_symbol["nextCursor"]}).json()
+    assert [r["id"] for r in rest["results"]] == [trades[2].id, trades[4].id]
+
+
+def test_grid_rejects_bad_input(api_client):
+    assert api_client.get("/api/bias/trades", {"label": "GREED"}).status_code == 400
+    assert api_client.get("/api/bias/trades", {"sort": "price"}).status_code == 400
+    assert api_client.get("/api/bias/trades", {"cursor": "!!"}).status_code == 400
+
+
+def test_summary_empty_state(api_client):
+    body = api_client.get("/api/bias/summary").json()
+    assert body["hasTrades"] is False
+    assert body["labelsPerDay"] == []
+    assert body["pnlByLabel"] == []
+    assert body["disposition"] is None
+
+
+def test_summary_counts_labels_per_day_and_pnl(api_client, user):
+    a = TradeFactory(user=user, ts=T0, side="SELL")
+    b = TradeFactory(user=user, ts=T0 + timedelta(hours=1), side="SELL")
+    c = TradeFactory(user=user, ts=T0 + timedelta(days=1))
+    tag(a, "PANIC")
+    tag(b, "PANIC")
+    tag(c, "FOMO")
+    TradePosition.objects.create(trade=a, user=user, symbol=a.symbol, realized_pnl=Decimal("-12.5"), held_hours=3)
+    TradePosition.objects.create(trade=b, user=user, symbol=b.symbol, realized_pnl=None, held_hours=None)
+    body = api_client.get("/api/bias/summary", {"since": "2026-09-30", "until": "2026-10-02"}).json()
+    assert body["hasTrades"] is True
+    assert body["trades"] == 3
+    assert body["labelsPerDay"] == [{"date": "2026-10-01", "counts": {"PANIC": 2}},
+                                    {"date": "2026-10-02", "counts": {"FOMO": 1}}]
+    assert body["pnlByLabel"] == [{"label": "FOMO", "trades": 1, "withRealizedPnl": 0, "realizedPnl": None},
+                                  {"label": "PANIC", "trades": 2, "withRealizedPnl": 1, "realizedPnl": "-12.5"}]
+
+
+def test_summary_rejects_bad_dates(api_client):
+    assert api_client.get("/api/bias/summary", {"since": "last week"}).status_code == 400
+    assert api_client.get("/api/bias/summary", {"since": "2026-10-05", "until": "2026-10-01"}).status_code == 400
+
+
+def test_schema_stays_valid(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200

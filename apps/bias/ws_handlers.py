@@ -1,10 +1,15 @@
-"""Client→server socket messages of the coach (registered with the events app's handler registry)."""
+"""Client→server socket messages of the coach (registered with the events app's handler registry).
+
+`chat.ask_reflection {tradeId}` appends a fresh `coach.reflect` for one of the user's own trades (the relay
+delivers it like any other event) and answers `{type: "chat.ask_reflection.ok", eventId, tradeId}`.
+`chat.feedback {eventId, vote}` stores the thumbs up/down against that reflection and answers
+`{type: "chat.feedback.ok", eventId, vote}`.
+"""
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from apps.events.registry import ws_handler
-from apps.events.services import event_envelope
 
 from .services import reflection_feedback_record, reflection_request
 
@@ -18,14 +23,13 @@ class FeedbackInput(serializers.Serializer):
     vote = serializers.ChoiceField(choices=["up", "down"])
 
 
-@ws_handler("chat.ask_reflection", input_serializer=AskReflectionInput)
+@ws_handler("chat.ask_reflection", AskReflectionInput)
 def ask_reflection(user, payload: dict) -> dict:
-    """A fresh `coach.reflect` on one of the user's own trades; the envelope is also sent back at once."""
-    _, event = reflection_request(user=user, trade_id=payload["tradeId"])
-    return event_envelope(event)
+    reflection, event = reflection_request(user=user, trade_id=payload["tradeId"])
+    return {"type": "chat.ask_reflection.ok", "eventId": event.id, "tradeId": reflection.trade_id}
 
 
-@ws_handler("chat.feedback", input_serializer=FeedbackInput)
+@ws_handler("chat.feedback", FeedbackInput)
 def feedback(user, payload: dict) -> dict:
     record = reflection_feedback_record(user=user, event_id=payload["eventId"], vote=payload["vote"])
-    return {"type": "chat.feedback.ok", "payload": {"eventId": payload["eventId"], "vote": record.vote}}
+    return {"type": "chat.feedback.ok", "eventId": payload["eventId"], "vote": record.vote}

@@ -10,9 +10,9 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.events.services import event_append
 
 from .. import engine
+from ..engine.reflections import template_reflection
 from ..models import Reflection, ReflectionFeedback
 from ..selectors import trade_with_tags_get
-from .llm import llm_reflect
 from .payloads import SPARKLINE_AFTER, SPARKLINE_BEFORE, reflect_payload, sparkline, stored_candles
 
 
@@ -32,14 +32,16 @@ def primary_tag(tags: list):
 
 
 def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
-    """Two sentences about behaviour with one concrete habit; a model's text only if it passes the linter."""
+    """Two sentences about behaviour with one concrete habit for the trade's primary label.
+
+    The engine asks the configured model first and keeps its text only when it passes the linter; the
+    source is "llm" when the text is not the deterministic template's."""
     tag = primary_tag(tags)
-    tone = tone if tone in ("supportive", "strict") else "supportive"
-    generated = llm_reflect(label=tag.label, features=tag.features, tone=tone)
-    if generated and not engine.lint_reflection(generated):
-        return ReflectionDraft(text=generated, tone=tone, bias=tag.label, source="llm")
-    template = engine.reflect(label=tag.label, features=tag.features, tone=tone)
-    return ReflectionDraft(text=template.text, tone=template.tone, bias=template.bias, source="template")
+    features = tag.features or {}
+    result = engine.reflect(label=tag.label, features=features, tone=tone)
+    template = template_reflection(label=tag.label, features=features, tone=result.tone)
+    source = "template" if result.text == template.text else "llm"
+    return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=source)
 
 
 @transaction.atomic

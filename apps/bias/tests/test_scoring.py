@@ -1,0 +1,172 @@
+"""Scoring: one tag set per trade (re-scoring replaces), ≥1 tag each, FIFO positions, one coach.reflect per
+trade in the same transaction — and nothing at all when a write fails midway."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from apps.bias.engine import ENGINE_VERSION, LABELS
+from apps.bias.models import BiasTag, DispositionStat, Reflection, TradePosition
+from apps.bias.services import bias_score_trades, rule_upsert
+from apps.bias.tasks import bias_score_trades_task
+from apps.events.models import EventOutbox
+from apps.trades.testing import TradeFactory
+
+from .conftest import bar_close
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+
+
+def tag_sets(trades) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list] = {t.id: [] for t in trades}
+    for trade_id, label, version in BiasTag.objects.values_list("trade_id", "label", "engine_version"):
+        out.setdefault(trade_id, []).append((label, version))
+    return out
+
+
+def test_scoring_writes_one_tag_set_per_trade_and_an_event_each(user, market_trades):
+    ids = [t.id for t in market_trades]
+    assert bias_score_trades(user_id=user.id, trade_ids=ids) == 12
+
+    sets = tag_sets(market_trades)
+    for trade_id in ids:
+        labels = [label for label, _ in sets[trade_id]]
+        assert labels, f"trade {trade_id} has no tag"
+        assert len(labels) == len(set(labels))
+        assert set(labels) <= set(LABELS)
+        assert ("NONE" in labels) == (labels == ["NONE"])
+    assert {version for s in sets.values() for _, version in s} == {ENGINE_VERSION}
+    for tag in BiasTag.objects.all():
+        assert Decimal("0") <= tag.confidence <= Decimal("1")
+        assert tag.features["engine_version"] == ENGINE_VERSION
+        assert tag.features["conditions"], tag.label
+
+    events = list(EventOutbox.objects.filter(user=user, type="coach.reflect"))
+    assert sorted(e.payload["tradeId"] for e in events) == sorted(ids)
+    reflections = {r.event_id: r for r in Reflection.objects.filter(user=user)}
+    assert set(reflections) == {e.id for e in events}
+    for event in events:
+        payload = event.payload
+        reflection = reflections[event.id]
+        assert payload["insight"] == reflection.text
+        assert reflection.tone == "supportive"
+        assert [label["name"] for label in payload["labels"]] == sorted(
+            (label for label, _ in sets[payload["tradeId"]]),
+            key=lambda name: (-float(BiasTag.objects.get(trade_id=payload["tradeId"], label=name).confidence), name))
+        assert all(0 <= label["confidence"] <= 1 for label in payload["labels"])
+        assert 10 <= len(payload["sparklines"]) <= 36
+        assert all(isinstance(v, float) for v in payload["sparklines"])
+        assert reflection.bias in LABELS
+
+
+def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades):
+    ids = [t.id for t in market_trades]
+    bias_score_trades(user_id=user.id, trade_ids=ids)
+    before = tag_sets(market_trades)
+    old_ids = set(BiasTag.objects.values_list("id", flat=True))
+
+    bias_score_trades(user_id=user.id, trade_ids=ids)
+    bias_score_trades_task.delay(user_id=user.id, trade_ids=ids)
+
+    assert tag_sets(market_trades) == before
+    assert not old_ids & set(BiasTag.objects.values_list("id", flat=True))
+    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
+    assert Reflection.objects.count() == 12
+    assert DispositionStat.objects.filter(user=user).count() == 1
+
+
+def test_a_changed_tone_is_announced_once_more(user, market_trades):
+    ids = [t.id for t in market_trades]
+    bias_score_trades(user_id=user.id, trade_ids=ids[:3])
+    user.coach_tone = "strict"
+    user.save(update_fields=["coach_tone"])
+    bias_score_trades(user_id=user.id, trade_ids=ids[:3])
+    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 6
+    assert sorted(Reflection.objects.values_list("tone", flat=True)) == ["strict"] * 3 + ["supportive"] * 3
+
+
+def test_incremental_scoring_keeps_earlier_tags_and_extends_positions(user, market_trades, stub_exchange):
+    first, rest = market_trades[:6], market_trades[6:]
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in first])
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in first}
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in rest])
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in market_trades}
+    assert TradePosition.objects.filter(user=user).count() == 12
+    assert EventOutbox.objects.filter(type="coach.reflect").count() == 12
+
+
+def test_fifo_positions_net_of_fees_and_unknown_without_a_prior_buy(user, stub_exchange):
+    anchor = stub_exchange.state.anchor
+    t1, t2, t3 = (anchor - timedelta(days=3, hours=h) for h in (30, 20, 10))
+    orphan = TradeFactory(user=user, symbol="SOL-USD", side="SELL", qty=Decimal("2"),
+                          price=bar_close(stub_exchange, "SOL-USD", t1), fee=Decimal("0.1"), ts=t1)
+    buy = TradeFactory(user=user, symbol="SOL-USD", side="BUY", qty=Decimal("4"), price=Decimal("100"),
+                       fee=Decimal("0.4"), ts=t2)
+    sell = TradeFactory(user=user, symbol="SOL-USD", side="SELL", qty=Decimal("1"), price=Decimal("110"),
+                        fee=Decimal("0.11"), ts=t3)
+    assert bias_score_trades(user_id=user.id, trade_ids=[orphan.id, buy.id, sell.id]) == 3
+    positions = {p.trade_id: p for p in TradePosition.objects.all()}
+    assert positions[orphan.id].realized_pnl is None
+    # 1 × (110 − 100) − 0.11 (sell fee) − 0.1 (a quarter of the buy fee)
+    assert positions[sell.id].realized_pnl == Decimal("9.79")
+    assert positions[sell.id].held_hours == pytest.approx(10.0)
+    assert positions[buy.id].unmatched_qty == Decimal("3")
+
+
+def test_a_failure_midway_writes_nothing(user, stub_exchange):
+    """A realised P/L too large for the column fails after the tags were inserted: all of it rolls back."""
+    anchor = stub_exchange.state.anchor
+    huge = Decimal("9" * 21)
+    buy = TradeFactory(user=user, symbol="BTC-USD", side="BUY", qty=huge, price=huge, fee=Decimal("0"),
+                       ts=anchor - timedelta(days=2))
+    sell = TradeFactory(user=user, symbol="BTC-USD", side="SELL", qty=huge, price=huge * 2 / 3, fee=Decimal("0"),
+                        ts=anchor - timedelta(days=1))
+    with pytest.raises(Exception) as failure:
+        bias_score_trades(user_id=user.id, trade_ids=[buy.id, sell.id])
+    assert "numeric" in str(failure.value).lower() or "overflow" in str(failure.value).lower()
+    assert BiasTag.objects.count() == 0
+    assert Reflection.objects.count() == 0
+    assert TradePosition.objects.count() == 0
+    assert EventOutbox.objects.count() == 0
+    assert DispositionStat.objects.count() == 0
+
+
+def test_other_users_trades_are_never_scored(user, other_user, market_trades):
+    theirs = TradeFactory(user=other_user, ts=market_trades[0].ts, price=market_trades[0].price)
+    assert bias_score_trades(user_id=user.id, trade_ids=[theirs.id]) == 0
+    assert bias_score_trades(user_id=other_user.id, trade_ids=[market_trades[0].id]) == 0
+    assert BiasTag.objects.count() == 0
+    assert EventOutbox.objects.count() == 0
+
+
+def test_rules_are_evaluated_on_every_trade(user, market_trades):
+    rule_upsert(user=user, kind="minHoldHours", params={"hours": 24})
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
+    for tag in BiasTag.objects.all():
+        assert [r["kind"] for r in tag.features["rules"]] == ["minHoldHours"]
+        assert tag.features["rules"][0]["status"] in ("kept", "broken", "not_applicable", "not_evaluable")
+    sells = [t.id for t in market_trades if t.side == "SELL"]
+    statuses = {r["status"] for tag in BiasTag.objects.filter(trade_id__in=sells) for r in tag.features["rules"]}
+    assert statuses & {"kept", "broken"}
+
+
+def test_rescore_command_is_idempotent(user, market_trades, capsys):
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades[:4]])
+    call_command("rescore", "--user", user.email.upper())
+    after_first = tag_sets(market_trades)
+    assert all(after_first[t.id] for t in market_trades)
+    call_command("rescore", "--user", user.email, "--since", str(market_trades[0].ts.date()))
+    assert tag_sets(market_trades) == after_first
+    assert EventOutbox.objects.filter(type="coach.reflect").count() == 12
+    out = capsys.readouterr().out
+    assert f"Re-scored 12 trade(s) of 1 user(s) with engine {ENGINE_VERSION}." in out
+
+
+def test_rescore_command_rejects_bad_arguments(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("rescore", "--user", "nobody@example.com")
+    with pytest.raises(CommandError):
+        call_command("rescore", "--since", "last tuesday")

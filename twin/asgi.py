@@ -1,3 +1,8 @@
+"""ASGI entry point: HTTP through Django, `/ws/...` through Channels with origin and session checks.
+
+In the embedded default (`OUTBOX_RELAY_EMBEDDED = True`) the outbox relay runs inside this process: it is
+started as a task of the server's event loop on the first connection, so live events need no extra process.
+"""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,12 +13,20 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from apps.events.relay import relay_embedded_start  # noqa: E402
 from twin.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+async def application(scope, receive, send):
+    if settings.OUTBOX_RELAY_EMBEDDED and scope["type"] in ("http", "websocket"):
+        relay_embedded_start()
+    return await router(scope, receive, send)

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class EventsConfig(AppConfig):
     name = "apps.events"
     label = "events"
+    verbose_name = "Events"
+
+    def ready(self) -> None:
+        from apps.accounts.hooks import on_logout, on_password_changed
+
+        from . import handlers  # noqa: F401 - registers this app's socket handlers
+        from .services import sockets_close_for_session, sockets_close_for_user
+
+        on_logout(sockets_close_for_session)
+        on_password_changed(sockets_close_for_user)

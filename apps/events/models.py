@@ -1,11 +1,17 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from apps.core.ids import new_ulid
 
 
 class EventOutbox(models.Model):
-    """An event committed with the change it announces. Range-partitioned by month on `ts` in PostgreSQL."""
+    """An event committed with the change it announces.
+
+    PostgreSQL: range-partitioned by month on `ts`, primary key (id, ts) — see migration 0001 and
+    `apps.events.partitions`. SQLite: a plain table. `seq` is the delivery position, assigned by the relay
+    after the row's transaction committed (see `apps.events.relay`); readers only see rows that have one.
+    """
 
     id = models.CharField(primary_key=True, max_length=26, default=new_ulid, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False)
@@ -14,9 +20,17 @@ class EventOutbox(models.Model):
     ts = models.DateTimeField()
     payload = models.JSONField(default=dict)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    seq = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "ts"], name="events_outbox_user_ts_idx")]
+        verbose_name = "outbox event"
+        indexes = [
+            models.Index(fields=["user", "ts"], name="events_outbox_user_ts_idx"),
+            models.Index(fields=["user", "seq"], name="events_outbox_user_seq_idx"),
+            models.Index(fields=["ts"], condition=Q(seq__isnull=True), name="events_outbox_unsequenced_idx"),
+            models.Index(fields=["seq"], condition=Q(delivered_at__isnull=True, seq__isnull=False),
+                         name="events_outbox_undelivered_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"

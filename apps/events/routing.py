@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import CoachConsumer
+
+websocket_urlpatterns: list = [path("ws/coach", CoachConsumer.as_asgi())]

@@ -1,14 +1,143 @@
-"""Writes to the event outbox. Call inside the caller's transaction."""
+"""Writes to the event outbox, and the relay's two database steps.
+
+Delivery order (why `since=<eventId>` never skips a late commit)
+----------------------------------------------------------------
+An outbox row's id (ULID) and `ts` are taken at insert, but transactions commit in any order, so
+"rows with id > X" can miss a row inserted before X whose transaction commits after X was read.
+Readers therefore never order by id or ts. Each row gets a *delivery position* `seq` after its
+transaction committed: the relay takes a session-level advisory lock (one sequencer at a time across all
+relays), picks committed rows with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`), numbers them from the
+`events_outbox_seq` sequence, and commits. Because numbering is serialised and each numbering transaction
+commits before the next one starts, a reader that sees position N already sees every position below N —
+positions never appear "behind" a reader. `/api/events` and socket resume read only rows with a `seq`,
+ordered by `seq`; the public cursor is the event id, mapped to its `seq`. The relay publishes each batch in
+`seq` order while still holding the lock, so live pushes also arrive in position order and a consumer can
+drop anything at or below the last position it sent. SQLite (embedded default) has one in-process relay and
+serialised writers; positions there are `MAX(seq) + 1`.
+"""
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from . import partitions
 from .models import EventOutbox
+
+RELAY_LOCK_KEY = 0x6576_6F75_7472  # session-level advisory lock held by the relay that is numbering/publishing
+CONTROL_PREFIX = "socket."  # internal events for open sockets; never replayed to clients
+SOCKET_CLOSE = "socket.close"
+RETENTION_DAYS = 90
+
+
+def _append(*, user_id: str, type: str, payload: dict, v: int = 1) -> EventOutbox:
+    event = EventOutbox.objects.create(user_id=user_id, type=type, payload=payload, v=v, ts=timezone.now())
+    if getattr(settings, "OUTBOX_RELAY_EMBEDDED", False):
+        from .relay import relay_wake
+
+        transaction.on_commit(relay_wake)
+    return event
 
 
 def event_append(*, user, type: str, payload: dict, v: int = 1) -> EventOutbox:
-    return EventOutbox.objects.create(user=user, type=type, payload=payload, v=v, ts=timezone.now())
+    """Add an event for `user`; call inside the transaction of the change it announces."""
+    return _append(user_id=str(user.pk), type=type, payload=payload, v=v)
 
 
 def event_envelope(event: EventOutbox) -> dict:
     return {"type": event.type, "eventId": event.id, "ts": event.ts.isoformat(), "v": event.v, "payload": event.payload}
+
+
+def session_fingerprint(session_key: str) -> str:
+    """What a control event carries instead of the session key itself."""
+    return hashlib.sha256(f"socket:{session_key}".encode()).hexdigest()
+
+
+def sockets_close_for_session(*, user_id: str, session_key: str) -> EventOutbox:
+    """Close the user's sockets opened with this session (logout)."""
+    with transaction.atomic():
+        return _append(user_id=user_id, type=SOCKET_CLOSE,
+                       payload={"scope": "session", "session": session_fingerprint(session_key)})
+
+
+def sockets_close_for_user(*, user_id: str) -> EventOutbox:
+    """Close every socket of the user (password change)."""
+    with transaction.atomic():
+        return _append(user_id=user_id, type=SOCKET_CLOSE, payload={"scope": "user"})
+
+
+# --- relay steps (sync; the async loop in relay.py calls them from one thread) ---------------------------
+
+def outbox_relay_lock_try() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def outbox_relay_unlock() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
+
+
+def _next_positions(count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('events_outbox_seq') FROM generate_series(1, %s)", [count])
+            return sorted(row[0] for row in cursor.fetchall())
+    start = EventOutbox.objects.aggregate(top=Max("seq"))["top"] or 0
+    return list(range(start + 1, start + count + 1))
+
+
+def outbox_claim_batch(*, limit: int = 500) -> list[EventOutbox]:
+    """The next rows to publish, in position order: first numbered-but-unpublished ones, else newly numbered."""
+    pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
+    if pending:
+        return pending
+    with transaction.atomic():
+        rows = list(
+            EventOutbox.objects.select_for_update(skip_locked=True)
+            .filter(seq__isnull=True)
+            .order_by("ts", "id")[:limit]
+        )
+        if not rows:
+            return []
+        for row, position in zip(rows, _next_positions(len(rows)), strict=True):
+            row.seq = position
+        EventOutbox.objects.bulk_update(rows, ["seq"])
+    return rows
+
+
+def outbox_mark_delivered(*, ids: list[str]) -> int:
+    if not ids:
+        return 0
+    return EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).update(delivered_at=timezone.now())
+
+
+# --- retention ---------------------------------------------------------------------------------------------
+
+def outbox_retention_run(*, now=None) -> dict:
+    """Create this and next month's partitions, drop partitions older than 90 days (SQLite: delete rows).
+
+    Idempotent: safe to run twice or concurrently (partition DDL is serialised by an advisory lock).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=RETENTION_DAYS)
+    if connection.vendor != "postgresql":
+        deleted, _ = EventOutbox.objects.filter(ts__lt=cutoff).delete()
+        return {"created": [], "dropped": [], "deleted": deleted}
+    current = partitions.month_start(now)
+    created = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for month in (current, partitions.month_add(current, 1)):
+            if partitions.partition_ensure(cursor, month=month):
+                created.append(partitions.partition_name(month))
+        dropped = partitions.partitions_drop_before(cursor, cutoff=cutoff)
+    return {"created": created, "dropped": dropped, "deleted": 0}

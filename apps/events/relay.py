@@ -1,0 +1,170 @@
+"""The relay: committed outbox rows → channel-layer group `user.<id>`, then marked delivered.
+
+One asyncio loop per process. It wakes on PostgreSQL `NOTIFY events_outbox` (sent at commit by the table's
+statement trigger), on an in-process signal (embedded mode: `event_append` → `relay_wake` after commit),
+or after `poll_interval` at the latest. A drain round holds the advisory relay lock, so with several relays
+exactly one numbers and publishes at a time (the others stand by and take over if its connection drops);
+rows are claimed with `SKIP LOCKED`. A row is marked delivered only after its publish succeeded; on a
+Redis or database error the relay backs off (jittered exponential, capped) and resumes with the first
+unpublished position, so nothing is lost. A publish whose "delivered" mark was lost with the database
+connection is published again; consumers drop positions they already sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+
+from .services import (
+    event_envelope,
+    outbox_claim_batch,
+    outbox_mark_delivered,
+    outbox_relay_lock_try,
+    outbox_relay_unlock,
+)
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "events_outbox"
+MESSAGE_TYPE = "outbox.event"
+
+_embedded: dict = {"loop": None, "wake": None, "task": None}
+_embedded_lock = threading.Lock()
+
+
+def relay_message(event) -> dict:
+    return {"type": MESSAGE_TYPE, "seq": event.seq, "event": event_envelope(event)}
+
+
+def _db_reset() -> None:
+    """Drop a broken connection (the server releases its advisory lock with it)."""
+    try:
+        connection.close()
+    except Exception:  # the connection is already gone
+        logger.debug("closing a broken database connection failed", exc_info=True)
+
+
+def _db(fn):
+    return sync_to_async(fn, thread_sensitive=True)
+
+
+class OutboxRelay:
+    def __init__(self, *, channel_layer=None, batch_size: int = 500, poll_interval: float = 1.0,
+                 listen: bool | None = None, max_backoff: float = 5.0):
+        self.channel_layer = channel_layer or get_channel_layer()
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.listen = connection.vendor == "postgresql" if listen is None else listen
+        self.max_backoff = max_backoff
+        self.wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = asyncio.create_task(self._listen(stop)) if self.listen else None
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    await self.drain()
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    failures += 1
+                    delay = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
+                    logger.warning("outbox relay round failed; retrying in %.2fs", delay, exc_info=True)
+                    await _db(_db_reset)()
+                    await self._sleep(stop, delay)
+                    continue
+                await self._wait(stop, self.poll_interval)
+        finally:
+            if listener:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+            await _db(_db_reset)()
+
+    async def drain(self) -> int:
+        """Publish everything committed and unpublished. Returns how many rows were published."""
+        self.wake.clear()
+        if not await _db(outbox_relay_lock_try)():
+            return 0
+        total = 0
+        try:
+            while True:
+                rows = await _db(outbox_claim_batch)(limit=self.batch_size)
+                if not rows:
+                    return total
+                done: list[str] = []
+                try:
+                    for row in rows:
+                        await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
+                        done.append(row.id)
+                finally:
+                    await _db(outbox_mark_delivered)(ids=done)
+                total += len(done)
+                self.published += len(done)
+        finally:
+            await _db(outbox_relay_unlock)()
+
+    async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
+        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _sleep(self, stop: asyncio.Event, delay: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        import psycopg
+
+        failures = 0
+        while not stop.is_set():
+            try:
+                params = connection.settings_dict
+                async with await psycopg.AsyncConnection.connect(
+                    dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
+                    host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True,
+                ) as conn:
+                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    failures = 0
+                    self.wake.set()  # anything committed while we were not listening
+                    async for _notify in conn.notifies():
+                        self.wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                delay = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
+                logger.warning("outbox LISTEN connection lost; reconnecting in %.2fs", delay, exc_info=True)
+                await self._sleep(stop, delay)
+
+
+def relay_wake() -> None:
+    """Wake the in-process relay (embedded mode); safe from any thread, a no-op when none runs here."""
+    loop, wake = _embedded["loop"], _embedded["wake"]
+    if loop is not None and wake is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(wake.set)
+
+
+def relay_embedded_start() -> None:
+    """Start the relay as a task of the running event loop, once per process (embedded default)."""
+    if not getattr(settings, "OUTBOX_RELAY_EMBEDDED", False) or _embedded["task"] is not None:
+        return
+    with _embedded_lock:
+        if _embedded["task"] is not None:
+            return
+        loop = asyncio.get_running_loop()
+        relay = OutboxRelay(poll_interval=getattr(settings, "OUTBOX_RELAY_POLL_INTERVAL", 0.2))
+        _embedded.update(loop=loop, wake=relay.wake, task=loop.create_task(relay.run(asyncio.Event())))

@@ -42,7 +42,7 @@ REVENGE_MIN_LOSS_PCT = -0.005
 REVENGE_SIZE_RATIO = 1.2
 OVERTRADING_MULTIPLE = 3.0
 OVERTRADING_MIN_TRADES = 5
-OVERTRADING_TURNOVER_MULTIPLE = 3.0
+OVERTRADING_TURNOVER_MULTIPLE = 5.0
 OVERTRADING_TURNOVER_MIN_TRADES = 3
 OVERTRADING_BASELINE_DAYS = 30
 OVERCONFIDENCE_STREAK = 3
@@ -235,9 +235,9 @@ def evaluate_overtrading(ctx: dict) -> LabelEval:
                                  + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
                                  + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
                         missing="")
-    turnover_c = condition("turnover_vs_baseline", turnover_ratio, ">=", OVERTRADING_TURNOVER_MULTIPLE, spread=3.0,
+    turnover_c = condition("turnover_vs_baseline", turnover_ratio, ">=", OVERTRADING_TURNOVER_MULTIPLE, spread=5.0,
                            unit="ratio",
-                           explain=f"Money traded so far today is {turnover_ratio:.1f}× your usual day (line: 3×)." if turnover_ratio is not None else "",
+                           explain=f"Money traded so far today is {turnover_ratio:.1f}× your usual day (line: 5×)." if turnover_ratio is not None else "",
                            missing="No earlier trading days to compare today's amount traded with.")
     min_c = condition("trades_today_min", count, ">=", float(OVERTRADING_TURNOVER_MIN_TRADES), spread=None,
                       unit="trades", explain=f"{count} trades so far today (the amount-traded path needs at least 3).",

@@ -187,6 +187,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     open_cost: dict[str, float] = {}
 
     candle_cols = {name: columns[name].tolist() for name in columns}
+    notional = notional.tolist()
     support_distance_l = support_distance.tolist()
     step_l = step_hours.tolist()
     rise_l = [s.tolist() for s in spike]
@@ -199,6 +200,8 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     today = None
     count_today = 0
     turnover_today = fees_today = 0.0
+    qty = qty.tolist()
+    fees = fees.tolist()
     for i, trade in enumerate(ordered):
         ts = ts_list[i]
         if days[i] != today:

@@ -226,6 +226,10 @@ BINANCE_API_BASE = env("BINANCE_API_BASE", default="https://api.binance.com")
 BROKER_HTTP_TIMEOUT = env.float("BROKER_HTTP_TIMEOUT", default=10.0)
 STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=False)
 
+# Outbox relay: a separate `manage.py relay_outbox` process, or (embedded default) a task inside the web process.
+OUTBOX_RELAY_EMBEDDED = env.bool("OUTBOX_RELAY_EMBEDDED", default=False)
+OUTBOX_RELAY_POLL_INTERVAL = env.float("OUTBOX_RELAY_POLL_INTERVAL", default=0.2)
+
 # Coach reflections: optional OpenAI-compatible provider.
 LLM_BASE_URL = env("LLM_BASE_URL", default="")
 LLM_API_KEY = env("LLM_API_KEY", default="")

@@ -11,7 +11,7 @@ from apps.trades.testing import TradeFactory
 
 def bar_close(stub, symbol: str, ts: datetime) -> Decimal:
     asset = symbol.split("-")[0]
-    bar = stub.state.market().bar_at(asset, int(ts.timestamp()))
+    bar = stub.state.market.bar_at(asset, int(ts.timestamp()))
     return bar.close
 
 

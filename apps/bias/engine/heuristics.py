@@ -51,6 +51,7 @@ OVERCONFIDENCE_MIN_PRIOR = 5
 OVERCONFIDENCE_WINDOW = 20
 
 BOOLEAN_SCORE = 0.75
+GUARD = "no_bias_or_broken_rule"
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses")
 
 
@@ -143,7 +144,8 @@ def _finish(label: str, conditions: list[dict], paths: list[list[dict]], factor:
     """A label fires when every condition of at least one path fires; the best such path sets the margin."""
     complete = [path for path in paths if all(c["fired"] for c in path)]
     margin = max((sum(c["score"] for c in path) / len(path) for path in complete), default=0.0)
-    partial = max(sum(c["fired"] for c in path) / len(path) for path in paths)
+    # the "nothing else fired" guard is not evidence of nearness on its own
+    partial = max(sum(c["fired"] for c in path if c["name"] != GUARD) / len(path) for path in paths)
     evaluable = sum(c["evaluable"] for c in conditions) / len(conditions)
     return LabelEval(label=label, fired=bool(complete), conditions=conditions, history_factor=factor,
                      margin=margin, partial=partial, evaluable_share=evaluable, history=history)
@@ -267,7 +269,7 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
 def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict]) -> LabelEval | None:
     """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade."""
     guard_value = 0.0 if other_fired or any(r["status"] == "broken" for r in rules) else 1.0
-    guard = condition("no_bias_or_broken_rule", guard_value, "==", 1.0, spread=None, unit="bool",
+    guard = condition(GUARD, guard_value, "==", 1.0, spread=None, unit="bool",
                       explain=("No other bias fired and no rule was broken on this trade." if guard_value else
                                "Not counted as disciplined: " + ", ".join(
                                    other_fired + [f"rule {r['kind']} broken" for r in rules if r["status"] == "broken"]) + "."),

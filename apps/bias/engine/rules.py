@@ -30,7 +30,7 @@ def parse_rules(rules) -> list[tuple[RuleInput, dict | None]]:
     parsed = []
     for rule in rules or ():
         names = required.get(rule.kind)
-        values: dict | None = None
+        values: dict | None = {}
         if names is not None:
             try:
                 values = {name: float(rule.params[name]) for name in names}

@@ -48,7 +48,7 @@ def _search(make_market, rows: range, predicate, seeds=range(200)):
 def _calm_history(book: Book, candles: pd.DataFrame, symbol: str, prefix: str) -> None:
     """One earlier winning round trip, long before the scenario (context only)."""
     book.add(f"{prefix}-ctx-b", symbol, "BUY", 1, price_at(candles, 60), after_close(candles, 60))
-    book.add(f"{prefix}-ctx-s", symbol, "SELL", 1, price_at(candles, 60) * 1 + 1, after_close(candles, 70))
+    book.add(f"{prefix}-ctx-s", symbol, "SELL", 1, price_at(candles, 60) + 1, after_close(candles, 70))
 
 
 # ---- FOMO ---------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class BrokerConnectionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = BrokerConnection
+        skip_postgeneration_save = True
 
     user = factory.SubFactory("apps.accounts.testing.UserFactory")
     broker = "coinbase"

@@ -32,7 +32,7 @@ from django.conf import settings
 from ..endpoints import Endpoints, broker_endpoints
 from ..symbols import SymbolError, canonical_symbol, exchange_pair, split_pair
 from .base import CandleDTO, TradeDTO, TradePage
-from .errors import BrokerAuthError, BrokerError
+from .errors import BrokerAuthError, BrokerError, BrokerRequestError
 from .http import BrokerHttp, error_detail
 
 INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14400, "6h": 21600,
@@ -130,7 +130,7 @@ class BinanceAdapter:
         if allow_invalid_symbol and _binance_code(response) == -1121:
             return None
         if response.status_code >= 300:
-            raise BrokerError(f"Binance rejected the request ({error_detail(response)}).")
+            raise BrokerRequestError(f"Binance rejected the request ({error_detail(response)}).")
         return response.json()
 
     # ---- key validation -----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ class BinanceAdapter:
     def fetch_ohlcv(self, *, symbol: str, granularity: str, start: datetime, end: datetime) -> list[CandleDTO]:
         """Klines with start <= open time < end, ascending, 1000 per request. Public: no key needed."""
         if granularity not in INTERVALS:
-            raise BrokerError(f"Binance has no {granularity!r} klines.", code="invalid_granularity", status=400)
+            raise BrokerRequestError(f"Binance has no {granularity!r} klines.", code="invalid_granularity", status=400)
         seconds = INTERVALS[granularity]
         pair = exchange_pair(canonical_symbol(symbol))
         lo = to_ms(start) - to_ms(start) % (seconds * 1000)
@@ -205,7 +205,7 @@ class BinanceAdapter:
                 "symbol": pair, "interval": granularity, "startTime": lo, "endTime": hi - 1,
                 "limit": KLINES_PER_REQUEST})
             if response.status_code >= 300:
-                raise BrokerError(f"Binance rejected the klines request ({error_detail(response)}).")
+                raise BrokerRequestError(f"Binance rejected the klines request ({error_detail(response)}).")
             rows = response.json()
             if not rows:
                 break

@@ -28,7 +28,7 @@ from oauthlib.oauth2 import WebApplicationClient
 
 from ..endpoints import Endpoints, broker_endpoints
 from .base import AuthStart, CandleDTO, TradeDTO, TradePage
-from .errors import BrokerAuthError, BrokerError
+from .errors import BrokerAuthError, BrokerError, BrokerRequestError
 from .http import BrokerHttp, error_detail
 
 logger = logging.getLogger("apps.brokers.coinbase")
@@ -195,7 +195,7 @@ class CoinbaseAdapter:
         if response.status_code == 401:
             raise BrokerAuthError()
         if response.status_code >= 300:
-            raise BrokerError(f"Coinbase rejected the request ({error_detail(response)}).")
+            raise BrokerRequestError(f"Coinbase rejected the request ({error_detail(response)}).")
         try:
             return response.json()
         except ValueError as exc:
@@ -217,7 +217,7 @@ class CoinbaseAdapter:
     def fetch_ohlcv(self, *, symbol: str, granularity: str, start: datetime, end: datetime) -> list[CandleDTO]:
         """Candles with start <= ts < end, ascending, paged 300 per request (gaps stay gaps)."""
         if granularity not in GRANULARITIES:
-            raise BrokerError(f"Coinbase has no {granularity!r} candles.", code="invalid_granularity", status=400)
+            raise BrokerRequestError(f"Coinbase has no {granularity!r} candles.", code="invalid_granularity", status=400)
         name, seconds = GRANULARITIES[granularity]
         authenticated = bool(self._access_token)
         path = (f"/api/v3/brokerage/products/{symbol}/candles" if authenticated
@@ -233,7 +233,7 @@ class CoinbaseAdapter:
             else:
                 response = self.http.request("GET", path, params=params)
                 if response.status_code >= 300:
-                    raise BrokerError(f"Coinbase rejected the candles request ({error_detail(response)}).")
+                    raise BrokerRequestError(f"Coinbase rejected the candles request ({error_detail(response)}).")
                 body = response.json()
             for raw in body.get("candles") or []:
                 try:

@@ -22,3 +22,10 @@ class BrokerAuthError(BrokerError):
 
     code = "broker_auth_failed"
     default_message = "The exchange refused the stored credentials. Reconnect the account."
+
+
+class BrokerRequestError(BrokerError):
+    """The exchange rejected the request itself (unknown product, bad parameter): retrying will not help."""
+
+    code = "broker_request_rejected"
+    default_message = "The exchange rejected the request."

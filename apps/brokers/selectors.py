@@ -1,0 +1,60 @@
+"""Brokers reads: the user's connections, stored candles as a DataFrame."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.core.errors import NotFound, ValidationFailed
+
+from .models import BrokerConnection, Candle
+from .services.marketdata import candles_version, granularity_seconds, symbol_canonical
+
+COLUMNS = ["open", "high", "low", "close", "volume"]
+
+
+def connection_list(*, user) -> list[BrokerConnection]:
+    """The user's connections, newest first (disconnected ones included, without secrets)."""
+    return list(BrokerConnection.objects.filter(user=user).defer("access_enc", "refresh_enc")
+                .order_by("-created_at"))
+
+
+def connection_get(*, user, connection_id: str) -> BrokerConnection:
+    connection = BrokerConnection.objects.filter(user=user, id=connection_id).defer("access_enc", "refresh_enc").first()
+    if connection is None:
+        raise NotFound("No such connection.")
+    return connection
+
+
+def _empty_frame() -> pd.DataFrame:
+    index = pd.DatetimeIndex([], tz="UTC", name="ts")
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS}, index=index)
+
+
+def candle_frame(*, symbol: str, granularity: str = "1h", start: datetime, end: datetime) -> pd.DataFrame:
+    """Stored candles with start <= ts < end: UTC DatetimeIndex (bar open time), float64 columns
+    open, high, low, close, volume, ascending. Reads only; call `candles_ensure` first to fetch.
+    Cached in Redis per (symbol, granularity, window) until new candles of the series are stored."""
+    symbol = symbol_canonical(symbol)
+    granularity_seconds(granularity)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationFailed("Times must carry a time zone (UTC).")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    version = candles_version(symbol=symbol, granularity=granularity)
+    key = f"brokers:frame:{symbol}:{granularity}:{version}:{int(start.timestamp())}:{int(end.timestamp())}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached.copy()
+    rows = list(Candle.objects.filter(symbol=symbol, granularity=granularity, ts__gte=start, ts__lt=end)
+                .order_by("ts").values_list("ts", *COLUMNS))
+    if not rows:
+        frame = _empty_frame()
+    else:
+        index = pd.DatetimeIndex([r[0] for r in rows], name="ts").tz_convert("UTC")
+        values = np.array([[float(v) for v in r[1:]] for r in rows], dtype="float64")
+        frame = pd.DataFrame(values, index=index, columns=COLUMNS)
+    cache.set(key, frame, timeout=int(getattr(settings, "CANDLE_CACHE_TTL", 600)))
+    return frame.copy()

@@ -1,0 +1,204 @@
+"""Market data: OHLCV fetched from the configured source, stored in Candle, cached, snapshotted weekly.
+
+Source per symbol (``settings.MARKET_DATA_SOURCE``): ``"auto"`` (default) reads Binance klines for
+stablecoin/BNB/TRY-quoted pairs and Coinbase public candles for everything else; ``"coinbase"`` or
+``"binance"`` forces one. Both are public endpoints: no user credentials are used for market data.
+
+Coverage is tracked in chunks of 300 bars (one Coinbase request) aligned to the epoch, so a window is
+fetched once even where the feed has gaps; a chunk still containing open bars is fetched again later.
+Only closed bars are stored, so a stored candle never changes.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import ValidationFailed
+
+from ..adapters.binance import BinanceAdapter
+from ..adapters.coinbase import CoinbaseAdapter
+from ..adapters.errors import BrokerRequestError
+from ..models import Candle, CandleChunk, MarketSnapshot
+from ..symbols import SymbolError, split_pair
+
+logger = logging.getLogger("apps.brokers.marketdata")
+
+GRANULARITY_SECONDS = {"1h": 3600, "6h": 21600, "1d": 86400}
+CHUNK_BARS = 300
+BINANCE_QUOTES = {"USDT", "FDUSD", "BUSD", "TUSD", "BNB", "TRY"}
+
+
+def granularity_seconds(granularity: str) -> int:
+    if granularity not in GRANULARITY_SECONDS:
+        raise ValidationFailed(f"Unsupported granularity {granularity!r}; use one of {', '.join(GRANULARITY_SECONDS)}.",
+                               fields={"granularity": ["Unsupported."]})
+    return GRANULARITY_SECONDS[granularity]
+
+
+def symbol_canonical(symbol: str) -> str:
+    try:
+        base, quote = split_pair(symbol)
+    except SymbolError as exc:
+        raise ValidationFailed(str(exc), fields={"symbol": ["Not a BASE-QUOTE pair."]}) from exc
+    return f"{base}-{quote}"
+
+
+def market_source_for(symbol: str) -> str:
+    configured = getattr(settings, "MARKET_DATA_SOURCE", "auto")
+    if configured in ("coinbase", "binance"):
+        return configured
+    return "binance" if split_pair(symbol)[1] in BINANCE_QUOTES else "coinbase"
+
+
+def candles_version(*, symbol: str, granularity: str) -> int:
+    return int(cache.get(f"brokers:candles-version:{symbol}:{granularity}") or 0)
+
+
+def _bump_version(symbol: str, granularity: str) -> None:
+    key = f"brokers:candles-version:{symbol}:{granularity}"
+    if not cache.add(key, 1, timeout=None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+def _aware(moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        raise ValidationFailed("Times must carry a time zone (UTC).")
+    return moment.astimezone(UTC)
+
+
+def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end: datetime) -> int:
+    """Fetch and store the closed candles of [start, end) not fetched yet. -> number of new candles.
+
+    Idempotent; safe to call concurrently (inserts are ON CONFLICT DO NOTHING). An unknown product is
+    logged and yields 0; an exchange that keeps failing raises BrokerError."""
+    symbol = symbol_canonical(symbol)
+    seconds = granularity_seconds(granularity)
+    start, end = _aware(start), _aware(end)
+    now = timezone.now()
+    end = min(end, now)
+    if end <= start:
+        return 0
+    span = seconds * CHUNK_BARS
+    first = int(start.timestamp()) // span * span
+    chunk_starts = list(range(first, int(end.timestamp()), span))
+    done = {int(c.timestamp()) for c in CandleChunk.objects.filter(
+        symbol=symbol, granularity=granularity, is_complete=True,
+        start__in=[datetime.fromtimestamp(s, tz=UTC) for s in chunk_starts]).values_list("start", flat=True)}
+    missing = [s for s in chunk_starts if s not in done]
+    if not missing:
+        return 0
+    source = market_source_for(symbol)
+    adapter = BinanceAdapter() if source == "binance" else CoinbaseAdapter()
+    inserted = 0
+    try:
+        for run_start, run_end in _runs(missing, span):
+            window_end = min(datetime.fromtimestamp(run_end, tz=UTC), now)
+            try:
+                candles = adapter.fetch_ohlcv(symbol=symbol, granularity=granularity,
+                                              start=datetime.fromtimestamp(run_start, tz=UTC), end=window_end)
+            except BrokerRequestError as exc:
+                logger.warning("no %s candles for %s from %s: %s", granularity, symbol, source, exc.message)
+                return inserted
+            inserted += _store(symbol=symbol, granularity=granularity, seconds=seconds, candles=candles, now=now,
+                               chunks=[s for s in missing if run_start <= s < run_end], span=span, source=source)
+    finally:
+        adapter.http.close()
+    return inserted
+
+
+def _runs(starts: list[int], span: int) -> list[tuple[int, int]]:
+    """Contiguous chunk starts -> [(start, end)] windows."""
+    runs: list[tuple[int, int]] = []
+    for s in starts:
+        if runs and runs[-1][1] == s:
+            runs[-1] = (runs[-1][0], s + span)
+        else:
+            runs.append((s, s + span))
+    return runs
+
+
+def _store(*, symbol: str, granularity: str, seconds: int, candles: list, now: datetime, chunks: list[int],
+           span: int, source: str) -> int:
+    closed = [c for c in candles if c.ts + timedelta(seconds=seconds) <= now]
+    rows = [Candle(symbol=symbol, granularity=granularity, ts=c.ts, open=c.open, high=c.high, low=c.low,
+                   close=c.close, volume=c.volume) for c in closed]
+    with transaction.atomic():
+        inserted = 0
+        if rows:
+            in_range = Candle.objects.filter(symbol=symbol, granularity=granularity,
+                                             ts__gte=rows[0].ts, ts__lte=rows[-1].ts)
+            before = in_range.count()
+            Candle.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            inserted = in_range.count() - before
+        CandleChunk.objects.bulk_create(
+            [CandleChunk(symbol=symbol, granularity=granularity, start=datetime.fromtimestamp(s, tz=UTC),
+                         source=source, fetched_at=now,
+                         is_complete=datetime.fromtimestamp(s + span + seconds, tz=UTC) <= now) for s in chunks],
+            update_conflicts=True, unique_fields=["symbol", "granularity", "start"],
+            update_fields=["is_complete", "fetched_at", "source"],
+        )
+        if inserted:
+            transaction.on_commit(lambda: _bump_version(symbol, granularity))
+    return inserted
+
+
+# ---- snapshots ----------------------------------------------------------------------------------------
+def market_snapshot_write(*, symbol: str, granularity: str, period_start: datetime,
+                          period_end: datetime) -> MarketSnapshot | None:
+    """Freeze the stored candles of [period_start, period_end) to storage (gzip CSV). Idempotent: an
+    existing snapshot of the period is returned unchanged. None when there are no candles."""
+    existing = MarketSnapshot.objects.filter(symbol=symbol, granularity=granularity, period_start=period_start).first()
+    if existing:
+        return existing
+    rows = list(Candle.objects.filter(symbol=symbol, granularity=granularity, ts__gte=period_start,
+                                      ts__lt=period_end).order_by("ts")
+                .values_list("ts", "open", "high", "low", "close", "volume"))
+    if not rows:
+        return None
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["ts", "open", "high", "low", "close", "volume"])
+    for ts, *values in rows:
+        writer.writerow([ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), *[format(v, "f") for v in values]])
+    payload = gzip.compress(text.getvalue().encode(), mtime=0)
+    path = f"market/snapshots/{granularity}/{symbol}/{period_start:%Y-%m-%d}.csv.gz"
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    stored_path = default_storage.save(path, ContentFile(payload))
+    snapshot, _ = MarketSnapshot.objects.get_or_create(
+        symbol=symbol, granularity=granularity, period_start=period_start,
+        defaults={"period_end": period_end, "path": stored_path, "rows": len(rows),
+                  "sha256": hashlib.sha256(payload).hexdigest()},
+    )
+    return snapshot
+
+
+def market_snapshots_weekly(*, now: datetime | None = None) -> int:
+    """Snapshot last complete ISO week (Monday 00:00 UTC to Monday) for every stored series. -> count written."""
+    now = (now or timezone.now()).astimezone(UTC)
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    period_start, period_end = monday - timedelta(days=7), monday
+    series = (Candle.objects.filter(ts__gte=period_start, ts__lt=period_end)
+              .values_list("symbol", "granularity").distinct())
+    written = 0
+    for symbol, granularity in series:
+        before = MarketSnapshot.objects.filter(symbol=symbol, granularity=granularity,
+                                               period_start=period_start).exists()
+        if market_snapshot_write(symbol=symbol, granularity=granularity, period_start=period_start,
+                                 period_end=period_end) and not before:
+            written += 1
+    return written

@@ -107,7 +107,7 @@ TEMPLATES: dict[str, dict[str, list[tuple[str, str]]]] = {
         ],
         "strict": [
             (": this is the standard.",
-             "Log what you did here and hold every other trade to the same checklist."),
+             "Log what you did here and measure every other trade against the same checklist."),
             (", which is what a plan is for.",
              "Repeat the same pre-trade checklist on every trade this week."),
         ],

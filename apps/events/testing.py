@@ -141,3 +141,36 @@ def relay_process(transactional_db):
     yield start
     for process in processes:
         stop_process(process)
+
+
+def start_daphne(*, env: dict | None = None) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "twin.asgi:application"],
+        cwd=ROOT, env=env or child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    wait_for_port(port, timeout=30, process=process)
+    return process, port
+
+
+@pytest.fixture
+def daphne_process(transactional_db):
+    """Start `daphne twin.asgi:application` children on free ports; returns (process, port)."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**kwargs) -> tuple[subprocess.Popen, int]:
+        process, port = start_daphne(**kwargs)
+        processes.append(process)
+        return process, port
+
+    yield start
+    for process in processes:
+        stop_process(process)
+
+
+def session_cookie_for(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.accounts.services import audit_record
 from apps.brokers.adapters.base import TradePage
-from apps.core.errors import Conflict, ExternalServiceError, ValidationFailed
+from apps.core.errors import Conflict, DomainError, ExternalServiceError, ValidationFailed
 from apps.events.services import event_append
 
 from ..models import ImportJob
@@ -180,6 +180,8 @@ def _run_api(job: ImportJob) -> ImportJob | None:
         adapter = connection_adapter(connection=connection)
     except ExternalServiceError as exc:
         return import_job_fail(job_id=job.id, error=_readable(job.broker, exc))
+    except DomainError as exc:  # paused or disconnected meanwhile, or no adapter for this broker
+        return import_job_fail(job_id=job.id, error=exc.message)
     cursor = job.cursor or None
     while True:
         try:
@@ -193,7 +195,8 @@ def _run_api(job: ImportJob) -> ImportJob | None:
 
 
 def _readable(broker: str, exc: ExternalServiceError) -> str:
-    return f"{broker.capitalize()} did not answer as expected: {exc.message}"
+    name = broker.capitalize()
+    return exc.message if name in exc.message else f"{name}: {exc.message}"
 
 
 def _run_upload(job: ImportJob) -> ImportJob | None:
@@ -273,7 +276,11 @@ def trade_scoring_enqueue(*, user_id: str, trade_ids: Iterable[str]) -> None:
 
     ids = list(trade_ids)
     for start in range(0, len(ids), SCORE_BATCH):
-        bias_score_trades_task.delay(user_id=str(user_id), trade_ids=ids[start:start + SCORE_BATCH])
+        batch = ids[start:start + SCORE_BATCH]
+        try:
+            bias_score_trades_task.delay(user_id=str(user_id), trade_ids=batch)
+        except Exception:  # the trades are committed; a failed hand-off must not undo or fail the import
+            logger.exception("handing %d new trades of user %s to scoring failed", len(batch), user_id)
 
 
 def _counts(job: ImportJob) -> dict:

@@ -30,8 +30,15 @@ def column_mapping_from_dict(data: dict):
     unknown = sorted(set(data) - set(MAPPING_FIELDS))
     if unknown:
         raise ValidationFailed("The column mapping has unknown fields.", fields={k: ["Unknown field."] for k in unknown})
+    given = {k: v for k, v in data.items() if v not in (None, "")}
+    missing = [name for name in ("timestamp", "side", "qty", "price") if name not in given]
+    if "symbol" not in given and not ("base" in given and "quote" in given):
+        missing.append("symbol")
+    if missing:
+        raise ValidationFailed("The column mapping needs a column for: " + ", ".join(missing) + ".",
+                               code="invalid_mapping", fields={name: ["Required."] for name in missing})
     try:
-        return ColumnMapping(**{k: v for k, v in data.items() if v not in (None, "")})
+        return ColumnMapping(**{"symbol": None, "base": None, "quote": None, **given})
     except ParseError as exc:
         raise ValidationFailed(exc.message, code="invalid_mapping") from exc
     except (TypeError, ValueError) as exc:
@@ -69,7 +76,7 @@ def upload_import_start(*, user, data: bytes, filename: str = "", mapping_name: 
     try:
         result = parse_file(data, mapping=mapping, filename=filename)
     except ParseError as exc:
-        raise ValidationFailed(exc.message, code=f"unreadable_file.{exc.code}") from exc
+        raise ValidationFailed(exc.message, code=exc.code) from exc
     digest = hashlib.sha256(data).hexdigest()
     job_id = _upload_job_id(user_id=user.pk, digest=digest, mapping=mapping_dict)
     skipped_rows = sum(result.skipped.values()) + len(result.errors)

@@ -33,6 +33,9 @@ TEST_DB_NAME = env("TEST_DB_NAME", default="test_twin")
 if HAS_POSTGRES:
     DATABASES = {"default": env.db_url_config(PG_URL)}
     DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME}
+    if env.bool("TWIN_USE_EXISTING_TEST_DB", default=False):
+        # Subprocesses started by a test (e.g. a real Celery worker) use the test database it created.
+        DATABASES["default"]["NAME"] = TEST_DB_NAME
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"NAME": ""}}}
 

@@ -90,6 +90,7 @@ class CandleChunk(models.Model):
     start = models.DateTimeField()
     source = models.CharField(max_length=16)
     is_complete = models.BooleanField(default=False)
+    covered_until = models.DateTimeField(null=True, blank=True)  # every closed bar before this was fetched
     fetched_at = models.DateTimeField()
 
     class Meta:

@@ -4,9 +4,10 @@ Source per symbol (``settings.MARKET_DATA_SOURCE``): ``"auto"`` (default) reads 
 stablecoin/BNB/TRY-quoted pairs and Coinbase public candles for everything else; ``"coinbase"`` or
 ``"binance"`` forces one. Both are public endpoints: no user credentials are used for market data.
 
-Coverage is tracked in chunks of 300 bars (one Coinbase request) aligned to the epoch, so a window is
-fetched once even where the feed has gaps; a chunk still containing open bars is fetched again later.
-Only closed bars are stored, so a stored candle never changes.
+Coverage is tracked in chunks of 300 bars (one Coinbase request) aligned to the epoch: each chunk records
+up to when its closed bars were fetched (`covered_until`), so a window is fetched once even where the feed
+has gaps, and a chunk that was still open is later topped up from where it stopped. Only closed bars are
+stored, so a stored candle never changes.
 """
 from __future__ import annotations
 
@@ -94,45 +95,53 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
         return 0
     span = seconds * CHUNK_BARS
     first = int(start.timestamp()) // span * span
-    chunk_starts = list(range(first, int(end.timestamp()), span))
-    done = {int(c.timestamp()) for c in CandleChunk.objects.filter(
-        symbol=symbol, granularity=granularity, is_complete=True,
-        start__in=[datetime.fromtimestamp(s, tz=UTC) for s in chunk_starts]).values_list("start", flat=True)}
-    missing = [s for s in chunk_starts if s not in done]
-    if not missing:
+    end_ts = int(end.timestamp())
+    chunk_starts = list(range(first, end_ts, span))
+    covered = {int(c.timestamp()): int(u.timestamp()) if u else None for c, u in CandleChunk.objects.filter(
+        symbol=symbol, granularity=granularity,
+        start__in=[datetime.fromtimestamp(s, tz=UTC) for s in chunk_starts]).values_list("start", "covered_until")}
+    wanted: list[tuple[int, int]] = []  # (chunk start, fetch from)
+    for chunk in chunk_starts:
+        until = covered.get(chunk)
+        if until is not None and until >= min(chunk + span, end_ts):
+            continue
+        wanted.append((chunk, max(chunk, until or chunk)))
+    if not wanted:
         return 0
     source = market_source_for(symbol)
     adapter = BinanceAdapter() if source == "binance" else CoinbaseAdapter()
+    closed_until = int(now.timestamp()) // seconds * seconds
     inserted = 0
     try:
-        for run_start, run_end in _runs(missing, span):
-            window_end = min(datetime.fromtimestamp(run_end, tz=UTC), now)
+        for run in _runs(wanted, span):
+            fetch_from, run_end = run[0][1], run[-1][0] + span
             try:
                 candles = adapter.fetch_ohlcv(symbol=symbol, granularity=granularity,
-                                              start=datetime.fromtimestamp(run_start, tz=UTC), end=window_end)
+                                              start=datetime.fromtimestamp(fetch_from, tz=UTC),
+                                              end=datetime.fromtimestamp(min(run_end, closed_until), tz=UTC))
             except BrokerRequestError as exc:
                 logger.warning("no %s candles for %s from %s: %s", granularity, symbol, source, exc.message)
                 return inserted
             inserted += _store(symbol=symbol, granularity=granularity, seconds=seconds, candles=candles, now=now,
-                               chunks=[s for s in missing if run_start <= s < run_end], span=span, source=source)
+                               chunks=[c for c, _ in run], span=span, source=source, closed_until=closed_until)
     finally:
         adapter.http.close()
     return inserted
 
 
-def _runs(starts: list[int], span: int) -> list[tuple[int, int]]:
-    """Contiguous chunk starts -> [(start, end)] windows."""
-    runs: list[tuple[int, int]] = []
-    for s in starts:
-        if runs and runs[-1][1] == s:
-            runs[-1] = (runs[-1][0], s + span)
+def _runs(wanted: list[tuple[int, int]], span: int) -> list[list[tuple[int, int]]]:
+    """Group contiguous chunks (a later chunk starting where the previous ended and fetched from its start)."""
+    runs: list[list[tuple[int, int]]] = []
+    for chunk, fetch_from in wanted:
+        if runs and runs[-1][-1][0] + span == chunk and fetch_from == chunk:
+            runs[-1].append((chunk, fetch_from))
         else:
-            runs.append((s, s + span))
+            runs.append([(chunk, fetch_from)])
     return runs
 
 
 def _store(*, symbol: str, granularity: str, seconds: int, candles: list, now: datetime, chunks: list[int],
-           span: int, source: str) -> int:
+           span: int, source: str, closed_until: int) -> int:
     closed = [c for c in candles if c.ts + timedelta(seconds=seconds) <= now]
     rows = [Candle(symbol=symbol, granularity=granularity, ts=c.ts, open=c.open, high=c.high, low=c.low,
                    close=c.close, volume=c.volume) for c in closed]
@@ -146,12 +155,14 @@ def _store(*, symbol: str, granularity: str, seconds: int, candles: list, now: d
             inserted = in_range.count() - before
         CandleChunk.objects.bulk_create(
             [CandleChunk(symbol=symbol, granularity=granularity, start=datetime.fromtimestamp(s, tz=UTC),
-                         source=source, fetched_at=now,
-                         is_complete=datetime.fromtimestamp(s + span + seconds, tz=UTC) <= now) for s in chunks],
+                         source=source, fetched_at=now, is_complete=s + span <= closed_until,
+                         covered_until=datetime.fromtimestamp(min(s + span, closed_until), tz=UTC)) for s in chunks],
             update_conflicts=True, unique_fields=["symbol", "granularity", "start"],
-            update_fields=["is_complete", "fetched_at", "source"],
+            update_fields=["is_complete", "covered_until", "fetched_at", "source"],
         )
         if inserted:
+            # now (readers inside this transaction see the rows) and after commit (readers elsewhere do)
+            _bump_version(symbol, granularity)
             transaction.on_commit(lambda: _bump_version(symbol, granularity))
     return inserted
 

@@ -1,0 +1,142 @@
+"""Market data: fetch missing ranges once, store closed candles, cached frames, backfill, snapshots."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.brokers.models import Candle, CandleChunk, MarketSnapshot
+from apps.brokers.selectors import candle_frame
+from apps.brokers.services import candles_ensure, market_snapshot_write, market_snapshots_weekly
+from apps.core.errors import ValidationFailed
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+
+
+def _window(stub, hours: int):
+    end = stub.state.anchor
+    return end - timedelta(hours=hours), end
+
+
+def test_ensure_stores_candles_once_and_frame_reads_them(stub_exchange):
+    start, end = _window(stub_exchange, 400)
+
+    added = candles_ensure(symbol="BTC-USD", granularity="1h", start=start, end=end)
+
+    hits = stub_exchange.state.hits["GET market/candles"]
+    assert added >= 400
+    assert Candle.objects.filter(symbol="BTC-USD", granularity="1h", ts__gte=start, ts__lt=end).count() == 400
+    assert candles_ensure(symbol="BTC-USD", granularity="1h", start=start, end=end) == 0
+    assert stub_exchange.state.hits["GET market/candles"] == hits  # complete chunks are not fetched again
+
+    frame = candle_frame(symbol="BTC-USD", granularity="1h", start=start, end=end)
+    assert list(frame.columns) == ["open", "high", "low", "close", "volume"]
+    assert all(frame[c].dtype == np.float64 for c in frame.columns)
+    assert str(frame.index.tz) == "UTC"
+    assert len(frame) == 400 and frame.index.is_monotonic_increasing
+    assert frame.index[0] == start and frame.index[-1] == end - timedelta(hours=1)
+    stored = Candle.objects.get(symbol="BTC-USD", granularity="1h", ts=start)
+    assert frame.iloc[0]["close"] == float(stored.close)
+
+
+def test_gaps_stay_gaps_and_are_not_refetched(stub_exchange):
+    start, end = _window(stub_exchange, 24 * 60)
+    candles_ensure(symbol="SOL-USD", granularity="1h", start=start, end=end)
+    stored = Candle.objects.filter(symbol="SOL-USD", granularity="1h", ts__gte=start, ts__lt=end).count()
+    expected = len(stub_exchange.state.market.candles("SOL", seconds=3600, start=int(start.timestamp()),
+                                                      end=int(end.timestamp()), now=int(end.timestamp())))
+    assert stored == expected < 24 * 60  # the stub leaves ~1% of hours without trades
+    hits = stub_exchange.state.hits["GET market/candles"]
+    assert candles_ensure(symbol="SOL-USD", granularity="1h", start=start, end=end) == 0
+    assert stub_exchange.state.hits["GET market/candles"] == hits
+
+
+def test_open_bars_are_not_stored(stub_exchange):
+    now = timezone.now()
+    candles_ensure(symbol="ETH-USD", granularity="1h", start=now - timedelta(hours=5), end=now)
+    latest = Candle.objects.filter(symbol="ETH-USD").order_by("-ts").first()
+    assert latest.ts + timedelta(hours=1) <= now
+    chunk = CandleChunk.objects.get(symbol="ETH-USD")
+    assert chunk.is_complete is False
+    assert chunk.covered_until == now.replace(minute=0, second=0, microsecond=0)
+
+
+def test_usdt_pairs_come_from_binance_klines(stub_exchange):
+    start, end = _window(stub_exchange, 48)
+    added = candles_ensure(symbol="ETH-USDT", granularity="1h", start=start, end=end)
+    assert added >= 48
+    assert stub_exchange.state.hits["GET /binance/api/v3/klines"] == 1
+    assert stub_exchange.state.hits["GET market/candles"] == 0
+    assert len(candle_frame(symbol="ETHUSDT", granularity="1h", start=start, end=end)) == 48
+
+
+def test_daily_granularity(stub_exchange):
+    start, end = _window(stub_exchange, 24 * 20)
+    start = start.replace(hour=0)
+    candles_ensure(symbol="BTC-USD", granularity="1d", start=start, end=end)
+    frame = candle_frame(symbol="BTC-USD", granularity="1d", start=start, end=end)
+    assert len(frame) == (end - start).days
+    assert (frame.index.hour == 0).all()
+
+
+def test_frame_cache_is_invalidated_when_candles_arrive(stub_exchange):
+    start, end = _window(stub_exchange, 10)
+    assert candle_frame(symbol="BTC-USD", start=start, end=end).empty
+    candles_ensure(symbol="BTC-USD", granularity="1h", start=start, end=end)
+    assert len(candle_frame(symbol="BTC-USD", start=start, end=end)) == 10
+
+
+def test_unknown_product_yields_nothing(stub_exchange):
+    start, end = _window(stub_exchange, 10)
+    assert candles_ensure(symbol="NOPE-USD", granularity="1h", start=start, end=end) == 0
+    assert Candle.objects.count() == 0 and CandleChunk.objects.count() == 0
+
+
+def test_bad_inputs_are_validation_errors(stub_exchange):
+    start, end = _window(stub_exchange, 10)
+    with pytest.raises(ValidationFailed):
+        candles_ensure(symbol="BTC-USD", granularity="7m", start=start, end=end)
+    with pytest.raises(ValidationFailed):
+        candle_frame(symbol="???", start=start, end=end)
+    with pytest.raises(ValidationFailed):
+        candles_ensure(symbol="BTC-USD", start=start.replace(tzinfo=None), end=end)
+
+
+def test_backfill_command_is_idempotent(stub_exchange):
+    since = (stub_exchange.state.anchor - timedelta(days=3)).strftime("%Y-%m-%d")
+    out = io.StringIO()
+    call_command("backfill_candles", "--symbol", "BTC-USD", "--since", since, stdout=out)
+    first = Candle.objects.count()
+    assert first >= 72
+    assert out.getvalue().startswith(f"BTC-USD 1h: {first} new candle(s)")
+    again = io.StringIO()
+    call_command("backfill_candles", "--symbol", "BTC-USD", "--since", since, stdout=again)
+    assert Candle.objects.count() == first
+    assert again.getvalue() == "BTC-USD 1h: 0 new candle(s)\n"
+
+
+def test_weekly_snapshot_written_to_storage(stub_exchange, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    now = timezone.now()
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    candles_ensure(symbol="BTC-USD", granularity="1h", start=monday - timedelta(days=7), end=monday)
+
+    assert market_snapshots_weekly(now=now) == 1
+    assert market_snapshots_weekly(now=now) == 0
+
+    snapshot = MarketSnapshot.objects.get()
+    assert (snapshot.symbol, snapshot.rows) == ("BTC-USD", 168)
+    with default_storage.open(snapshot.path, "rb") as handle:
+        payload = handle.read()
+    assert hashlib.sha256(payload).hexdigest() == snapshot.sha256
+    lines = gzip.decompress(payload).decode().splitlines()
+    assert lines[0] == "ts,open,high,low,close,volume" and len(lines) == 169
+    assert market_snapshot_write(symbol="BTC-USD", granularity="1h", period_start=snapshot.period_start,
+                                 period_end=snapshot.period_end) == snapshot

@@ -143,8 +143,8 @@ def relay_process(transactional_db):
         stop_process(process)
 
 
-def start_daphne(*, env: dict | None = None) -> tuple[subprocess.Popen, int]:
-    port = free_port()
+def start_daphne(*, env: dict | None = None, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "twin.asgi:application"],
         cwd=ROOT, env=env or child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -23,7 +23,7 @@
     const labels = Array.from(new Set(days.flatMap(function (d) { return Object.keys(d.counts); }))).sort();
     const chart = LightweightCharts.createChart(container, {
       width: container.clientWidth || 800, height: 260,
-      layout: { background: { color: "#171e26" }, textColor: "#e6edf3" },
+      layout: { background: { color: "#171e26" }, textColor: "#e6edf3", attributionLogo: false },
       grid: { vertLines: { color: "#243040" }, horzLines: { color: "#243040" } },
     });
     labels.forEach(function (label) {

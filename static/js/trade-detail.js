@@ -13,7 +13,7 @@
     const chart = LightweightCharts.createChart(container, {
       width: container.clientWidth || 800,
       height: 360,
-      layout: { background: { color: "#171e26" }, textColor: "#e6edf3" },
+      layout: { background: { color: "#171e26" }, textColor: "#e6edf3", attributionLogo: false },
       grid: { vertLines: { color: "#243040" }, horzLines: { color: "#243040" } },
       timeScale: { timeVisible: true, secondsVisible: false },
     });

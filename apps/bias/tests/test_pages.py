@@ -29,35 +29,84 @@ def test_detail_of_another_users_trade_is_404(user, other_user):
     assert client.get(f"/trades/{TradeFactory(user=other_user).id}/").status_code == 404
 
 
+def in_chromium(chromium_path: str, steps):
+    """Run `steps(browser)` with Playwright's sync API in its own thread.
+
+    The sync API parks an event loop in the thread that starts it; keeping it off the test's thread leaves
+    the ORM (and later async tests) unaffected."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import sync_playwright
+
+    def run():
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            try:
+                return steps(browser)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=120)
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_trade_detail_chart_and_evidence_in_chromium(browser, live_server, user, market_trades):
+def test_trade_detail_chart_and_evidence_in_chromium(chromium_path, live_server, user, market_trades):
     bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
     trade = market_trades[5]
     tags = list(BiasTag.objects.filter(trade=trade))
+    expected_conditions = sum(len(t.features["conditions"]) for t in tags)
     client = Client()
     client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    try:
-        page.goto(f"{live_server.url}/trades/{trade.id}/")
-        page.wait_for_selector("#trade-chart[data-rendered='1'] canvas", timeout=15000)
-        assert page.locator("#trade-chart canvas").count() >= 1
-        box = page.locator("#trade-chart canvas").first.bounding_box()
-        assert box["width"] > 100 and box["height"] > 100
-        assert "of your trades on BTC-USD in view" in page.locator("#chart-status").inner_text()
-        conditions = page.locator("#evidence li.condition")
-        expected = sum(len(t.features["conditions"]) for t in tags)
-        assert conditions.count() == expected > 0
-        first = conditions.first.inner_text()
-        assert any(word in first for word in ("met", "unknown"))
-        assert page.locator("#evidence article").count() == len(tags)
-    finally:
-        context.close()
-    assert problems == []
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def grid_rows(page) -> int:
+        page.goto(f"{live_server.url}/trades/")
+        page.wait_for_selector("#trade-rows tr", timeout=15000)
+        return page.locator("#trade-rows tr").count()
+
+    def dashboard(page) -> dict:
+        page.goto(f"{live_server.url}/dashboard/")
+        page.wait_for_selector("#timeline-chart[data-rendered='1'] canvas", timeout=15000)
+        return {"pnl_rows": page.locator("#pnl-table tbody tr").count(),
+                "disposition": page.locator("#disposition").inner_text()}
+
+    def steps(browser) -> dict:
+        context = browser.new_context()
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        try:
+            page.goto(f"{live_server.url}/trades/{trade.id}/")
+            page.wait_for_selector("#trade-chart[data-rendered='1'] canvas", timeout=15000)
+            box = page.locator("#trade-chart canvas").first.bounding_box()
+            return {
+                "canvases": page.locator("#trade-chart canvas").count(),
+                "box": box,
+                "status": page.locator("#chart-status").inner_text(),
+                "conditions": page.locator("#evidence li.condition").count(),
+                "first": page.locator("#evidence li.condition").first.inner_text(),
+                "articles": page.locator("#evidence article").count(),
+                "grid": grid_rows(page),
+                "dashboard": dashboard(page),
+                "problems": problems,
+            }
+        finally:
+            context.close()
+
+    seen = in_chromium(chromium_path, steps)
+    assert seen["canvases"] >= 1
+    assert seen["box"]["width"] > 100 and seen["box"]["height"] > 100
+    assert "of your trades on BTC-USD in view" in seen["status"]
+    assert seen["conditions"] == expected_conditions > 0
+    assert any(word in seen["first"] for word in ("met", "unknown"))
+    assert seen["articles"] == len(tags)
+    assert seen["grid"] == 12
+    assert seen["dashboard"]["pnl_rows"] == BiasTag.objects.values("label").distinct().count()
+    assert "PGR" in seen["dashboard"]["disposition"]
+    assert seen["problems"] == []

@@ -18,7 +18,10 @@
       status.textContent = "Not connected to the live coach yet; try again in a moment.";
       return false;
     }
-    socket.send(type, payload);
+    if (!socket.send(type, payload)) {
+      status.textContent = "Not connected to the live coach yet; try again in a moment.";
+      return false;
+    }
     return true;
   }
 
@@ -97,9 +100,15 @@
     render(event.detail, true);
     status.textContent = "";
   });
-  document.addEventListener("coach:error", function (event) {
-    const detail = event.detail || {};
-    status.textContent = (detail.payload && detail.payload.message) || detail.message || "The coach could not do that.";
+  document.addEventListener("coach:reply", function (event) {
+    const frame = event.detail || {};
+    if (frame.type === "error") {
+      status.textContent = frame.message || "The coach could not do that.";
+    } else if (frame.type === "chat.ask_reflection.ok") {
+      status.textContent = "The coach is on it — the reflection appears at the top.";
+    } else if (frame.type === "chat.feedback.ok") {
+      status.textContent = "Thanks — feedback saved.";
+    }
   });
   askForm.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -44,6 +44,10 @@ def chromium_path() -> str:
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls tests make between browser
+    # steps are still plain synchronous code, so Django's async-safety guard is relaxed while it lives.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=chromium_path,
@@ -53,3 +57,58 @@ def browser(chromium_path):
         )
         yield instance
         instance.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db, tmp_path):
+    """The real ASGI app (daphne: HTTP + WebSockets) on a free loopback port, on the test database.
+
+    Yields the base URL (`http://127.0.0.1:<port>`); the server is stopped at teardown.
+    """
+    import re
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "twin.settings.test",
+        "TEST_DATABASE_URL": (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                              f"{db['PORT'] or 5432}/{db['NAME']}"),
+        "TEST_REDIS_URL": settings.REDIS_URL or os.environ.get("TEST_REDIS_URL", ""),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server keeps Django's async-safety guard
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("live_asgi_server needs PostgreSQL (an in-memory SQLite database cannot be shared)")
+    log = tmp_path / "daphne.log"
+    daphne = str(Path(sys.executable).with_name("daphne"))
+    with log.open("w") as out:
+        process = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", "0", "twin.asgi:application"],
+                                   cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            port = None
+            while port is None and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                found = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", log.read_text())
+                port = int(found.group(1)) if found else None
+                time.sleep(0.1)
+            assert port, log.read_text()
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)

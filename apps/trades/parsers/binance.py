@@ -12,7 +12,6 @@ from apps.brokers.adapters.base import TradeDTO
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
 from .table import Record, Table, header_key
 from .values import (
-    QUOTE_ASSETS,
     clean_asset,
     decimal_text,
     parse_decimal,
@@ -56,6 +55,10 @@ def _trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, pric
                     fee_asset=fee_asset, quote_asset=quote)
 
 
+def _longest_first(*assets: str) -> tuple[str, ...]:
+    return tuple(sorted(set(assets), key=len, reverse=True))
+
+
 def _fee(cell: str, *, what: str, assets: tuple[str, ...]) -> tuple[Decimal | None, str]:
     if not cell.strip():
         return None, ""
@@ -86,8 +89,7 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
 def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
     ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
     amount_cell = record.cell(column["amount"])
-    amount, amount_asset = parse_glued(amount_cell, what="Amount", assets=QUOTE_ASSETS) if amount_cell.strip() \
-        else (None, "")
+    amount, amount_asset = parse_glued(amount_cell, what="Amount") if amount_cell.strip() else (None, "")
     base, quote = split_pair(record.cell(column["pair"]), quote_hint=amount_asset)
     side = parse_side(record.cell(column["side"]))
     qty, qty_asset = parse_glued(record.cell(column["executed"]), what="Executed", assets=(base,))
@@ -98,7 +100,7 @@ def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIden
         raise RowProblem(f"Price is in {price_asset}, not in {quote}")
     if amount is not None and amount_asset not in ("", quote):
         raise RowProblem(f"Amount is in {amount_asset}, not in {quote}")
-    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=(base, quote, "BNB"))
+    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=_longest_first(base, quote, "BNB"))
     return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Executed"),
                   price=positive(price, what="Price"), fee=fee, fee_asset=fee_asset, identity=identity)
 
@@ -207,7 +209,7 @@ def _order_fill(record: Record, column: dict[str, int | None], order: tuple[str,
     qty, qty_asset = parse_glued(record.cell(column["filled"]), what="Filled", assets=(base,))
     if qty_asset not in ("", base):
         raise RowProblem(f"Filled is in {qty_asset}, not in {base}")
-    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=(base, quote, "BNB"))
+    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=_longest_first(base, quote, "BNB"))
     return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Filled"), price=price, fee=fee,
                   fee_asset=fee_asset, identity=identity)
 

@@ -17,6 +17,7 @@ HEADER_SCAN_LINES = 60
 _SNIFF_LINES = 20
 _SNIFF_CHARS = 4096
 _DELIMITERS = (",", ";", "\t")
+_MAX_HEADER_CELLS = 256
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\xa0"), " ")
 
 
@@ -152,8 +153,11 @@ def read_table(text: str, accepts: Callable[[list[str]], bool]) -> Table | None:
         for delimiter in delimiters:
             if delimiter not in line:
                 continue
-            cells = [cell.translate(_INVISIBLE).strip() for cell in _split_line(line, delimiter)]
-            if len(cells) >= 2 and accepts(cells):
+            cells = _split_line(line, delimiter)
+            if not 2 <= len(cells) <= _MAX_HEADER_CELLS:
+                continue
+            cells = [cell.translate(_INVISIBLE).strip() for cell in cells]
+            if accepts(cells):
                 return Table(text=text, delimiter=delimiter, header=cells, header_line=index + 1)
     return None
 

@@ -13,6 +13,8 @@ from .base import RowProblem
 # Storage holds 18 decimal places and 22 integer digits (apps.core.models.money_field).
 _QUANTUM = Decimal("1e-18")
 _LIMIT = Decimal(10) ** 22
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 _CONTEXT = Context(prec=80, rounding=ROUND_HALF_EVEN, Emax=999, Emin=-999)
 _MAX_CELL = 120
 
@@ -90,11 +92,13 @@ def _mantissa_text(mantissa: str) -> str:
 def _finish(value: Decimal, original: str) -> Decimal:
     if not value.is_finite() or abs(value) >= _LIMIT:
         raise RowProblem(f"{original!r} is out of range")
-    value = value.quantize(_QUANTUM, context=_CONTEXT).normalize(_CONTEXT)
-    if value == 0:
-        return Decimal(0)
+    if value.as_tuple().exponent < -18:
+        value = value.quantize(_QUANTUM, context=_CONTEXT)
+    if not value:
+        return _ZERO
+    value = value.normalize(_CONTEXT)
     if value.as_tuple().exponent > 0:
-        value = value.quantize(Decimal(1), context=_CONTEXT)
+        value = value.quantize(_ONE, context=_CONTEXT)
     return value
 
 
@@ -146,31 +150,32 @@ def parse_money(cell: str, *, what: str) -> tuple[Decimal, str]:
 
 def parse_glued(cell: str, *, what: str, assets: tuple[str, ...] = ()) -> tuple[Decimal, str]:
     """A number with its asset glued on, as Binance writes them: `500DOGE`, `0.0000020100BTC`, `1,234.5USDT`.
-    `assets` are the assets the cell is expected to end with, tried first (they may start with a digit,
+    `assets` are the assets the cell is expected to end with, longest first (they may start with a digit,
     like 1INCH). Returns the value and the asset ("" when the cell is a bare number)."""
     text = cell.strip().replace(" ", "")
     if not text:
         raise RowProblem(f"{what} is empty")
     if len(text) > _MAX_CELL:
         raise RowProblem(f"{what} is too long to be a number")
-    upper = text.upper()
-    for asset in sorted((a for a in assets if a), key=len, reverse=True):
-        if upper.endswith(asset) and len(upper) > len(asset):
-            head = text[: -len(asset)]
-            if head[-1].isdigit() or head[-1] == ".":
-                negative = head.startswith("-")
-                try:
-                    return _number(head.lstrip("+-"), negative, text), asset
-                except RowProblem:
-                    break
     match = _GLUED.fullmatch(text)
+    asset = (match["asset"] or "").upper() if match else ""
+    if assets and asset not in assets:
+        # The asset may itself start with digits (500 of 1INCH is written `5001INCH`): try the expected ones.
+        upper = text.upper()
+        for expected in assets:
+            head = text[: -len(expected)]
+            if expected and upper.endswith(expected) and head and (head[-1].isdigit() or head[-1] == "."):
+                try:
+                    return _number(head.lstrip("+-"), head.startswith("-"), text), expected
+                except RowProblem:
+                    continue
     if not match:
         raise RowProblem(f"{what}: {text!r} is not an amount")
     try:
         value = _number(match["number"], match["sign"] == "-", text)
     except RowProblem as problem:
         raise RowProblem(f"{what}: {problem.reason}") from None
-    return value, (match["asset"] or "").upper()
+    return value, asset
 
 
 def positive(value: Decimal, *, what: str) -> Decimal:
@@ -187,10 +192,10 @@ def decimal_text(value: Decimal) -> str:
 _TWO_DIGIT_YEAR = re.compile(r"(\d{2})-(\d{1,2})-(\d{1,2})(?=$|[ T])")
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 _ZONE_WORD = re.compile(r"\s*(?:\(?\s*(?:UTC|GMT)\s*\)?)$", re.IGNORECASE)
-_FALLBACK_FORMATS = (
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y.%m.%d %H:%M:%S",
-    "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%b %d, %Y, %I:%M:%S %p", "%Y-%m-%d %I:%M:%S %p",
-)
+_CLOCK = r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?)?"
+# Layouts other than ISO-8601 that spreadsheets write; day before month where the year comes last.
+_YEAR_FIRST = re.compile(r"(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})" + _CLOCK)
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})" + _CLOCK)
 
 
 def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = None) -> datetime:
@@ -232,12 +237,11 @@ def _parse_any_time(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
-    for candidate in _FALLBACK_FORMATS:
-        try:
-            return datetime.strptime(text, candidate)
-        except ValueError:
-            continue
-    return None
+    match = _YEAR_FIRST.fullmatch(text) or _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    return datetime(int(match["year"]), int(match["month"]), int(match["day"]), int(match["hour"] or 0),
+                    int(match["minute"] or 0), int(match["second"] or 0), int((match["fraction"] or "0").ljust(6, "0")))
 
 
 def clean_asset(cell: str, *, what: str) -> str:

@@ -23,7 +23,7 @@ from .server import (
 
 __all__ = [
     "CLIENT_ID", "CLIENT_SECRET", "READ_ONLY_KEY", "READ_ONLY_SECRET", "TRADING_KEY", "TRADING_SECRET",
-    "WITHDRAW_KEY", "WITHDRAW_SECRET", "StubExchange", "StubState", "embedded_stub",
+    "WITHDRAW_KEY", "WITHDRAW_SECRET", "StubExchange", "StubState", "embedded_stub", "embedded_stub_stop",
 ]
 
 _embedded: StubExchange | None = None
@@ -50,3 +50,12 @@ def embedded_stub() -> StubExchange:
             )
             _embedded = StubExchange(state=state).start()
         return _embedded
+
+
+def embedded_stub_stop() -> None:
+    """Stop the process-wide stub if it runs (tests and clean shutdowns)."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None:
+            _embedded.stop()
+            _embedded = None

@@ -59,7 +59,7 @@ RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAft
 class LabelEval:
     label: str
     fired: bool
-    conditions: list[dict]
+    conditions: list[Condition]
     history_factor: float
     margin: float = 0.0
     partial: float = 0.0
@@ -104,13 +104,29 @@ def _compare(value: float, op: str, threshold: float) -> bool:
     raise ValueError(op)
 
 
-def condition(name: str, value, op: str, threshold: float, *, spread: float | None, explain: str,
-              missing: str, unit: str = "") -> dict:
-    """One evidence line. ``spread`` None marks a yes/no condition (fixed score when fired)."""
+class Condition:
+    """One evidence line; the explanation is formatted only when the line is shown (``as_dict``)."""
+
+    __slots__ = ("name", "value", "op", "threshold", "unit", "fired", "evaluable", "score", "_explain")
+
+    def __init__(self, name, value, op, threshold, unit, fired, evaluable, score, explain) -> None:
+        self.name, self.value, self.op, self.threshold, self.unit = name, value, op, threshold, unit
+        self.fired, self.evaluable, self.score, self._explain = fired, evaluable, score, explain
+
+    def as_dict(self, **extra) -> dict:
+        explain = self._explain() if callable(self._explain) else self._explain
+        return {"name": self.name, "value": None if self.value is None else round(self.value, 6), "op": self.op,
+                "threshold": self.threshold, "unit": self.unit, "fired": self.fired, "evaluable": self.evaluable,
+                "score": round(self.score, 4), "explain": explain, **extra}
+
+
+def condition(name: str, value, op: str, threshold: float, *, spread: float | None, explain,
+              missing: str, unit: str = "") -> Condition:
+    """One evidence line. ``spread`` None marks a yes/no condition (fixed score when fired); ``explain``
+    may be a string or a callable returning one."""
     number = _num(value)
     if number is None:
-        return {"name": name, "value": None, "op": op, "threshold": threshold, "unit": unit, "fired": False,
-                "evaluable": False, "score": 0.0, "explain": missing}
+        return Condition(name, None, op, threshold, unit, False, False, 0.0, missing)
     fired = _compare(number, op, threshold)
     if not fired:
         score = 0.0
@@ -119,8 +135,7 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
     else:
         distance = abs(abs(number) - threshold) if op == "abs<=" else abs(number - threshold)
         score = 0.5 + 0.5 * min(1.0, distance / spread)
-    return {"name": name, "value": round(number, 6), "op": op, "threshold": threshold, "unit": unit,
-            "fired": fired, "evaluable": True, "score": round(score, 4), "explain": explain}
+    return Condition(name, number, op, threshold, unit, fired, True, score, explain)
 
 
 def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
@@ -140,13 +155,13 @@ def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
                     "candle_close_time": ctx.get("candle_close_time"), "history_factor": round(factor, 4)}
 
 
-def _finish(label: str, conditions: list[dict], paths: list[list[dict]], factor: float, history: dict) -> LabelEval:
+def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]], factor: float, history: dict) -> LabelEval:
     """A label fires when every condition of at least one path fires; the best such path sets the margin."""
-    complete = [path for path in paths if all(c["fired"] for c in path)]
-    margin = max((sum(c["score"] for c in path) / len(path) for path in complete), default=0.0)
+    complete = [path for path in paths if all(c.fired for c in path)]
+    margin = max((sum(c.score for c in path) / len(path) for path in complete), default=0.0)
     # the "nothing else fired" guard is not evidence of nearness on its own
-    partial = max(sum(c["fired"] for c in path if c["name"] != GUARD) / len(path) for path in paths)
-    evaluable = sum(c["evaluable"] for c in conditions) / len(conditions)
+    partial = max(sum(c.fired for c in path if c.name != GUARD) / len(path) for path in paths)
+    evaluable = sum(c.evaluable for c in conditions) / len(conditions)
     return LabelEval(label=label, fired=bool(complete), conditions=conditions, history_factor=factor,
                      margin=margin, partial=partial, evaluable_share=evaluable, history=history)
 
@@ -157,13 +172,13 @@ def evaluate_fomo(ctx: dict) -> LabelEval | None:
     move, rsi, bb = ctx["pct_change_24h_before"], ctx["RSI_14"], ctx["BB_pos"]
     conditions = [
         condition("pct_change_24h_before", move, ">=", FOMO_PCT_24H, spread=0.08, unit="fraction",
-                  explain=f"Price had moved {pct(move)} in the 24 hours before this buy (FOMO line: a rise of 8% or more).",
+                  explain=lambda: f"Price had moved {pct(move)} in the 24 hours before this buy (FOMO line: a rise of 8% or more).",
                   missing="Not enough candles before this buy to measure the 24-hour move."),
         condition("RSI_14", rsi, ">=", FOMO_RSI, spread=15.0,
-                  explain=f"RSI(14) was {rsi:.1f} at entry; 70 or above means the market was stretched after a run." if rsi is not None else "",
+                  explain=lambda: f"RSI(14) was {rsi:.1f} at entry; 70 or above means the market was stretched after a run." if rsi is not None else "",
                   missing="Not enough candles to compute RSI(14) at this buy."),
         condition("BB_pos", bb, ">=", FOMO_BB_POS, spread=0.4,
-                  explain=(f"Price sat at {bb * 100:.0f}% of its Bollinger band width (0% lower band, 100% upper band); "
+                  explain=lambda: (f"Price sat at {bb * 100:.0f}% of its Bollinger band width (0% lower band, 100% upper band); "
                            "80% or more means buying near the top of the recent range.") if bb is not None else "",
                   missing="Not enough candles to place the price within its Bollinger bands."),
     ]
@@ -177,13 +192,13 @@ def evaluate_panic(ctx: dict) -> LabelEval | None:
     pnl_pct, drawdown, rsi = ctx["pnl_exit_pct"], ctx["drawdown_recent"], ctx["RSI_14"]
     conditions = [
         condition("pnl_exit", pnl_pct, "<", PANIC_PNL, spread=0.05, unit="fraction",
-                  explain=f"This sale realised {pct(pnl_pct)} on the position after fees (a loss counts toward panic).",
+                  explain=lambda: f"This sale realised {pct(pnl_pct)} on the position after fees (a loss counts toward panic).",
                   missing="The buy behind this sale is not in the imported history, so its profit or loss is unknown."),
         condition("drawdown_recent", drawdown, ">=", PANIC_DRAWDOWN, spread=0.06, unit="fraction",
-                  explain=f"Price was {pct(drawdown, signed=False)} below its 7-day high (panic line: 6% or more).",
+                  explain=lambda: f"Price was {pct(drawdown, signed=False)} below its 7-day high (panic line: 6% or more).",
                   missing="Not enough candles to know the 7-day high before this sale."),
         condition("RSI_14", rsi, "<=", PANIC_RSI, spread=15.0,
-                  explain=f"RSI(14) was {rsi:.1f}; 35 or below means selling into an already oversold slide." if rsi is not None else "",
+                  explain=lambda: f"RSI(14) was {rsi:.1f}; 35 or below means selling into an already oversold slide." if rsi is not None else "",
                   missing="Not enough candles to compute RSI(14) at this sale."),
     ]
     factor, history = candle_history_factor(ctx, ["drawdown_recent", "RSI_14"])
@@ -202,16 +217,16 @@ def evaluate_revenge(ctx: dict) -> LabelEval | None:
     size = ctx["size_vs_lost_position"]
     same = None if ctx["last_exit_symbol"] is None else float(ctx["last_exit_symbol"] == ctx["symbol"])
     loss_c = condition("previous_exit_loss", loss, "<=", REVENGE_MIN_LOSS_PCT, spread=0.05, unit="fraction",
-                       explain=f"Your previous exit realised {pct(loss)} (a loss of 0.5% or more counts).",
+                       explain=lambda: f"Your previous exit realised {pct(loss)} (a loss of 0.5% or more counts).",
                        missing="No earlier exit with a known result before this buy.")
     hours_c = condition("hours_since_loss", hours, "<=", REVENGE_HOURS, spread=REVENGE_HOURS, unit="hours",
-                        explain=f"This entry came {hours:.1f} hours after that exit (revenge window: 4 hours)." if hours is not None else "",
+                        explain=lambda: f"This entry came {hours:.1f} hours after that exit (revenge window: 4 hours)." if hours is not None else "",
                         missing="No earlier exit before this buy.")
     size_c = condition("size_vs_lost_position", size, ">=", REVENGE_SIZE_RATIO, spread=1.0, unit="ratio",
-                       explain=f"The new position is {size:.2f}× the size of the losing one (1.2× or more is a larger bet)." if size is not None else "",
+                       explain=lambda: f"The new position is {size:.2f}× the size of the losing one (1.2× or more is a larger bet)." if size is not None else "",
                        missing="The size of the losing position is unknown.")
     same_c = condition("same_symbol", same, "==", 1.0, spread=None, unit="bool",
-                       explain=("It went straight back into the same market." if same == 1.0 else
+                       explain=lambda: ("It went straight back into the same market." if same == 1.0 else
                                 "It went into a different market than the loss."),
                        missing="No earlier exit before this buy.")
     conditions = [loss_c, hours_c, size_c, same_c]
@@ -221,28 +236,37 @@ def evaluate_revenge(ctx: dict) -> LabelEval | None:
     return _finish("REVENGE", conditions, [[loss_c, hours_c, size_c], [loss_c, hours_c, same_c]], factor, history)
 
 
-def evaluate_overtrading(ctx: dict) -> LabelEval:
-    count = ctx["trades_today"]
+def overtrading_line(ctx: dict) -> float:
+    """max(3 × the median trades per active day over the previous 30 days, 5), lowered to the
+    maxTradesPerDay rule's count + 1 when the user has one."""
     median = ctx["baseline_median_trades"]
     threshold = float(max(OVERTRADING_MULTIPLE * median if median else 0.0, OVERTRADING_MIN_TRADES))
     rule_limit = ctx.get("rule_max_trades")
     if rule_limit is not None:
         threshold = min(threshold, float(rule_limit + 1))
+    return threshold
+
+
+def evaluate_overtrading(ctx: dict) -> LabelEval:
+    count = ctx["trades_today"]
+    median = ctx["baseline_median_trades"]
+    threshold = overtrading_line(ctx)
+    rule_limit = ctx.get("rule_max_trades")
     turnover_ratio = ctx["turnover_vs_baseline"]
     base_text = (f"your usual {median:g} per active day over the previous 30 days" if median
                  else "no earlier trading days to compare with")
     count_c = condition("trades_today", count, ">=", threshold, spread=max(threshold, 1.0), unit="trades",
-                        explain=(f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
+                        explain=lambda: (f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
                                  f"(3× {base_text}, at least {OVERTRADING_MIN_TRADES}"
                                  + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
                                  + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
                         missing="")
     turnover_c = condition("turnover_vs_baseline", turnover_ratio, ">=", OVERTRADING_TURNOVER_MULTIPLE, spread=5.0,
                            unit="ratio",
-                           explain=f"Money traded so far today is {turnover_ratio:.1f}× your usual day (line: 5×)." if turnover_ratio is not None else "",
+                           explain=lambda: f"Money traded so far today is {turnover_ratio:.1f}× your usual day (line: 5×)." if turnover_ratio is not None else "",
                            missing="No earlier trading days to compare today's amount traded with.")
     min_c = condition("trades_today_min", count, ">=", float(OVERTRADING_TURNOVER_MIN_TRADES), spread=None,
-                      unit="trades", explain=f"{count} trades so far today (the amount-traded path needs at least 3).",
+                      unit="trades", explain=lambda: f"{count} trades so far today (the amount-traded path needs at least 3).",
                       missing="")
     days = ctx["baseline_days"]
     factor = 0.5 + 0.5 * min(1.0, days / 10)
@@ -255,9 +279,9 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
         return None
     streak, ratio = ctx["win_streak"], ctx["size_vs_median"]
     streak_c = condition("win_streak", streak, ">=", float(OVERCONFIDENCE_STREAK), spread=3.0, unit="exits",
-                         explain=f"This entry followed {streak} winning exits in a row (line: 3).", missing="")
+                         explain=lambda: f"This entry followed {streak} winning exits in a row (line: 3).", missing="")
     size_c = condition("size_vs_median", ratio, ">=", OVERCONFIDENCE_SIZE_RATIO, spread=1.5, unit="ratio",
-                       explain=(f"It was {ratio:.2f}× your median entry size over your previous entries "
+                       explain=lambda: (f"It was {ratio:.2f}× your median entry size over your previous entries "
                                 "(line: 1.5×).") if ratio is not None else "",
                        missing=f"Fewer than {OVERCONFIDENCE_MIN_PRIOR} earlier entries to know your usual size.")
     prior = ctx["prior_buys"]
@@ -270,19 +294,19 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade."""
     guard_value = 0.0 if other_fired or any(r["status"] == "broken" for r in rules) else 1.0
     guard = condition(GUARD, guard_value, "==", 1.0, spread=None, unit="bool",
-                      explain=("No other bias fired and no rule was broken on this trade." if guard_value else
+                      explain=lambda: ("No other bias fired and no rule was broken on this trade." if guard_value else
                                "Not counted as disciplined: " + ", ".join(
                                    other_fired + [f"rule {r['kind']} broken" for r in rules if r["status"] == "broken"]) + "."),
                       missing="")
-    conditions: list[dict] = []
-    paths: list[list[dict]] = []
+    conditions: list[Condition] = []
+    paths: list[list[Condition]] = []
     factors: list[float] = []
     history: dict = {}
     if ctx["side"] == "BUY":
         distance = ctx["support_distance"]
         support_c = condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
                               unit="fraction",
-                              explain=(f"The entry price was {pct(distance)} from prior support (the lowest low of "
+                              explain=lambda: (f"The entry price was {pct(distance)} from prior support (the lowest low of "
                                        f"the previous 48 candles); within 1.5% counts as entering at support.")
                               if distance is not None else "",
                               missing="Not enough candles to know the prior support level.")
@@ -295,8 +319,8 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
             continue
         kept_c = condition(f"rule_{rule['kind']}", 1.0 if rule["status"] == "kept" else 0.0, "==", 1.0,
                            spread=None, unit="bool", explain=rule["explain"], missing="")
-        if rule.get("margin") is not None and kept_c["fired"]:
-            kept_c["score"] = round(0.5 + 0.5 * min(1.0, rule["margin"]), 4)
+        if rule.get("margin") is not None and kept_c.fired:
+            kept_c.score = round(0.5 + 0.5 * min(1.0, rule["margin"]), 4)
         conditions.append(kept_c)
         paths.append([kept_c, guard])
         factors.append(rule.get("history_factor", 1.0))
@@ -307,8 +331,8 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     # the history factor follows the path that scored best
     best = 0.0
     for path, factor in zip(paths, factors, strict=True):
-        if all(c["fired"] for c in path):
-            best = max(best, factor * sum(c["score"] for c in path) / len(path))
+        if all(c.fired for c in path):
+            best = max(best, factor * sum(c.score for c in path) / len(path))
     result.history_factor = best / result.margin if result.margin else 0.0
     result.history["history_factor"] = round(result.history_factor, 4)
     return result

@@ -33,10 +33,8 @@ def _utc(ts: datetime) -> datetime:
 
 
 def _clean(x):
-    if x is None:
+    if x.__class__ is float and (x != x or x in (math.inf, -math.inf)):
         return None
-    if isinstance(x, float):
-        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
     return x
 
 
@@ -186,9 +184,9 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     open_qty: dict[str, float] = {}
     open_cost: dict[str, float] = {}
 
-    candle_cols = {name: columns[name].tolist() for name in columns}
+    candle_cols = {name: np.round(columns[name], 6).tolist() for name in columns}
     notional = notional.tolist()
-    support_distance_l = support_distance.tolist()
+    support_distance_l = np.round(support_distance, 6).tolist()
     step_l = step_hours.tolist()
     rise_l = [s.tolist() for s in spike]
     targets = None if target_ids is None else set(target_ids)
@@ -278,6 +276,20 @@ def _finish_disposition(out: dict) -> None:
     out["engine_version"] = ENGINE_VERSION
 
 
+_ISO_CACHE: dict[int, str] = {}
+
+
+def _iso(ns: int) -> str | None:
+    if ns < 0:
+        return None
+    text = _ISO_CACHE.get(ns)
+    if text is None:
+        if len(_ISO_CACHE) > 100_000:
+            _ISO_CACHE.clear()
+        text = _ISO_CACHE[ns] = datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
 def _context(i, trade, ts, position, cols, support_distance, step, close_time, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              parsed_rules) -> dict:
@@ -302,8 +314,7 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
         "pct_change_1h_before": col("pct_change_1h"), "pct_change_24h_before": col("pct_change_24h"),
         "support_distance": None if support_distance[i] != support_distance[i] else support_distance[i],
         "bars": col("bars"), "coverage_7d": col("coverage_7d"), "step_hours": step[i],
-        "candle_close_time": (datetime.fromtimestamp(ct / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
-                              if ct >= 0 else None),
+        "candle_close_time": _iso(ct),
         "pnl_exit": pnl, "pnl_exit_pct": position.pnl_pct if trade.side == "SELL" else None,
         "held_hours": position.held_hours, "min_held_hours": position.min_held_hours, "matched_share": held_share,
         "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
@@ -330,7 +341,7 @@ INPUT_KEYS = (
 
 
 def _inputs(trade: TradeInput, ctx: dict) -> dict:
-    inputs = {key: _clean(ctx[key]) for key in INPUT_KEYS}
+    inputs = {key: ctx[key] for key in INPUT_KEYS}  # the context holds None, never NaN
     inputs["qty"] = str(trade.qty)
     inputs["price"] = str(trade.price)
     inputs["fee"] = None if trade.fee is None else str(trade.fee)
@@ -341,15 +352,63 @@ def _inputs(trade: TradeInput, ctx: dict) -> dict:
     return inputs
 
 
-def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagResult]:
-    evaluations = [e for e in (h.evaluate_fomo(ctx), h.evaluate_panic(ctx), h.evaluate_revenge(ctx),
-                               h.evaluate_overtrading(ctx), h.evaluate_overconfidence(ctx)) if e is not None]
+# Labels that cannot fire are skipped before building their evidence: each check below is a necessary
+# condition of the label (one of its required comparisons), so skipping never changes a result. A trade
+# where nothing fires is evaluated in full to find its nearest miss.
+QUICK_REJECT = True
+
+
+def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
+    side = ctx["side"]
+    candidates = []
+    move = ctx["pct_change_24h_before"]
+    if side == "BUY" and move is not None and move >= h.FOMO_PCT_24H:
+        candidates.append(h.evaluate_fomo)
+    loss, drawdown = ctx["pnl_exit_pct"], ctx["drawdown_recent"]
+    if side == "SELL" and loss is not None and loss < h.PANIC_PNL and drawdown is not None and drawdown >= h.PANIC_DRAWDOWN:
+        candidates.append(h.evaluate_panic)
+    hours, exit_result = ctx["hours_since_exit"], ctx["last_exit_pnl_pct"]
+    if (side == "BUY" and hours is not None and hours <= h.REVENGE_HOURS and exit_result is not None
+            and exit_result <= h.REVENGE_MIN_LOSS_PCT):
+        candidates.append(h.evaluate_revenge)
+    turnover = ctx["turnover_vs_baseline"]
+    if ctx["trades_today"] >= h.overtrading_line(ctx) or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE):
+        candidates.append(h.evaluate_overtrading)
+    if side == "BUY" and ctx["win_streak"] >= h.OVERCONFIDENCE_STREAK:
+        candidates.append(h.evaluate_overconfidence)
+    return candidates
+
+
+def _discipline_possible(ctx: dict, rule_results: list[dict]) -> bool:
+    distance = ctx["support_distance"]
+    if ctx["side"] == "BUY" and distance is not None and abs(distance) <= h.SUPPORT_DISTANCE:
+        return True
+    return any(r["status"] == "kept" and r["kind"] in h.RULES_SUPPORTING_DISCIPLINE for r in rule_results)
+
+
+ALL_EVALUATORS = (h.evaluate_fomo, h.evaluate_panic, h.evaluate_revenge, h.evaluate_overtrading,
+                  h.evaluate_overconfidence)
+
+
+def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_discipline: bool):
+    evaluations = [e for e in (evaluate(ctx) for evaluate in evaluators) if e is not None]
     fired = [e for e in evaluations if e.fired]
-    discipline = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
-    if discipline is not None:
-        evaluations.append(discipline)
-        if discipline.fired:
-            fired.append(discipline)
+    if with_discipline:
+        discipline = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
+        if discipline is not None:
+            evaluations.append(discipline)
+            if discipline.fired:
+                fired.append(discipline)
+    return evaluations, fired
+
+
+def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagResult]:
+    fired: list = []
+    if QUICK_REJECT:
+        evaluations, fired = _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
+                                       with_discipline=_discipline_possible(ctx, rule_results))
+    if not fired:
+        evaluations, fired = _evaluate(ctx, rule_results, ALL_EVALUATORS, with_discipline=True)
     inputs = _inputs(trade, ctx)
     base_history = {"candles_before": None if ctx["bars"] is None else int(ctx["bars"]),
                     "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],
@@ -360,7 +419,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
         features = {
             "engine_version": ENGINE_VERSION,
             "inputs": dict(inputs),
-            "conditions": evaluation.conditions,
+            "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
             "history": {**base_history, **evaluation.history},
             "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4)},
@@ -370,18 +429,18 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
     if tags:
         return tags
     nearest = max(evaluations, key=lambda e: (e.partial, e.evaluable_share), default=None)
-    evaluable = [c["evaluable"] for e in evaluations for c in e.conditions]
+    evaluable = [c.evaluable for e in evaluations for c in e.conditions]
     evaluable_share = sum(evaluable) / len(evaluable) if evaluable else 0.0
     partial = nearest.partial if nearest else 0.0
     confidence = h._clip(round((1 - 0.8 * partial) * evaluable_share, 4))
     near_misses = sorted(({"label": e.label, "share_fired": round(e.partial, 4),
-                           "fired": [c["name"] for c in e.conditions if c["fired"]],
-                           "not_fired": [c["name"] for c in e.conditions if not c["fired"]]}
+                           "fired": [c.name for c in e.conditions if c.fired],
+                           "not_fired": [c.name for c in e.conditions if not c.fired]}
                           for e in evaluations), key=lambda m: -m["share_fired"])
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": inputs,
-        "conditions": [dict(c, label=nearest.label) for c in nearest.conditions] if nearest else [],
+        "conditions": [c.as_dict(label=nearest.label) for c in nearest.conditions] if nearest else [],
         "rules": rule_results,
         "history": base_history,
         "near_misses": near_misses,

@@ -218,3 +218,19 @@ def test_no_candles_at_all_still_labels_every_trade():
     assert tag_of(result, "s").confidence < 0.5  # little could be evaluated
     assert score_trades(trades=[], candles={}).tags == []
     assert np.isfinite(tag_of(result, "b").confidence)
+
+
+def test_skipping_labels_that_cannot_fire_changes_nothing(monkeypatch):
+    from apps.bias.engine import scoring
+    from benchmarks.scoring import make_candles, make_trades
+
+    candles = make_candles(2, 20)
+    trades = make_trades(candles, 1500)
+    rules = [RuleInput("avoidSpikeOverPct", {"pct": 3, "lookbackHours": 12}), RuleInput("minHoldHours", {"hours": 6}),
+             RuleInput("maxTradesPerDay", {"count": 40}), RuleInput("cooldownAfterLosses", {"losses": 2, "hours": 2})]
+    quick = score_trades(trades=trades, candles=candles, rules=rules)
+    monkeypatch.setattr(scoring, "QUICK_REJECT", False)
+    full = score_trades(trades=trades, candles=candles, rules=rules)
+    assert [(t.trade_id, t.label, t.confidence, t.features) for t in quick.tags] == \
+        [(t.trade_id, t.label, t.confidence, t.features) for t in full.tags]
+    assert len({t.label for t in quick.tags}) >= 5

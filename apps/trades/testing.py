@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import factory
+import pytest
 
 from apps.accounts.testing import UserFactory
 from apps.brokers.adapters.base import TradeDTO
@@ -43,3 +44,16 @@ def trade_dtos(count: int, *, start: int = 0, prefix: str = "fill", symbol: str 
         )
         for n in range(start, start + count)
     ]
+
+
+@pytest.fixture
+def scoring_handoff(monkeypatch) -> list[dict]:
+    """Record what an import hands to the score queue instead of scoring it inline (eager Celery).
+
+    Scoring has its own tests; here it would fetch candles for every uploaded symbol.
+    """
+    from apps.bias.tasks import bias_score_trades_task
+
+    calls: list[dict] = []
+    monkeypatch.setattr(bias_score_trades_task, "delay", lambda **kwargs: calls.append(kwargs))
+    return calls

@@ -47,6 +47,7 @@ _GLUED = re.compile(
     r"(?P<sign>[-+]?)(?P<number>(?:\d[\d.,]*)?\d\.?(?:[eE][-+]?\d{1,4})?|\.\d+(?:[eE][-+]?\d{1,4})?)"
     r"\s*(?P<asset>[A-Za-z][A-Za-z0-9]{0,14})?"
 )
+_PLAIN = re.compile(r"-?\d{1,30}(?:\.\d{1,40})?")
 _THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
 _THOUSANDS_DOT = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d*)?")
 
@@ -126,6 +127,8 @@ def parse_money(cell: str, *, what: str) -> tuple[Decimal, str]:
     """A number that may carry a currency symbol or code: `€3343.11`, `-€597.49`, `$1,234.56`, `12 EUR`.
     Returns the value and the currency code it names (or "")."""
     text = cell.strip()
+    if _PLAIN.fullmatch(text):
+        return _finish(Decimal(text), text), ""
     if not text:
         raise RowProblem(f"{what} is empty")
     if len(text) > _MAX_CELL:
@@ -189,6 +192,7 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
+_ISO_PLAIN = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?")
 _TWO_DIGIT_YEAR = re.compile(r"(\d{2})-(\d{1,2})-(\d{1,2})(?=$|[ T])")
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 _ZONE_WORD = re.compile(r"\s*(?:\(?\s*(?:UTC|GMT)\s*\)?)$", re.IGNORECASE)
@@ -223,6 +227,8 @@ def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = Non
 
 
 def _parse_any_time(text: str) -> datetime | None:
+    if _ISO_PLAIN.fullmatch(text):
+        return datetime.fromisoformat(text)
     if text.isdigit() and len(text) in (10, 13):
         seconds = int(text) / 1000 if len(text) == 13 else int(text)
         return datetime.fromtimestamp(seconds, tz=UTC)

@@ -10,6 +10,8 @@ that is no known export and needs a mapping); `sniff_headers` lists such a file'
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from apps.brokers.adapters.base import TradeDTO
 
@@ -60,7 +62,10 @@ def _locate(text: str) -> tuple[Table, FormatSpec | None]:
     return table, None
 
 
-def _guarded(function, *args, **kwargs):
+Answer = TypeVar("Answer")
+
+
+def _guarded(function: Callable[..., Answer], *args, **kwargs) -> Answer:
     try:
         return function(*args, **kwargs)
     except ParseError:

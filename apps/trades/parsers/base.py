@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from apps.brokers.adapters.base import TradeDTO
@@ -119,7 +120,7 @@ class FormatSpec:
     name: str
     broker: str
     required: tuple[frozenset[str], ...]  # each header must hold one key of every group (see table.header_key)
-    parse: object  # Callable[[Table], ParseResult]
+    parse: Callable[..., ParseResult]  # takes the located table.Table
 
     def matches(self, keys: set[str]) -> bool:
         return all(keys & group for group in self.required)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
@@ -220,7 +221,7 @@ PRO_FILLS = FormatSpec(
 class _Match:
     line: int
     trade_id: str
-    ts: object = None
+    ts: datetime | None = None
     legs: dict[str, Decimal] = field(default_factory=dict)
     fee: Decimal = Decimal(0)
     fee_asset: str = ""

@@ -46,6 +46,12 @@ def test_header_case_and_spacing_do_not_matter():
     assert parse_file(shouted) == parse_file(original)
 
 
+def test_a_coinbase_history_resaved_with_semicolons():
+    original = fixture("coinbase_transactions_2021.csv")
+
+    assert parse_file(original.replace(b",", b";")) == parse_file(original)
+
+
 def test_tab_separated_old_binance_history():
     original = fixture("binance_trade_history_old.csv")
 
@@ -78,5 +84,6 @@ def test_short_rows_and_an_unclosed_quote_are_row_errors():
     result = parse_file(data)
 
     assert [t.ts for t in result.trades] == [at(2019, 5, 1, 10, 5)]
-    assert result.errors == [RowError(2, "Price is empty"), RowError(4, "Price: '165.12;0.5;82.56;0.08256;USDT' is not a number")]
+    assert result.errors == [RowError(2, "Price is empty"),
+                             RowError(4, "Price: '165.12;0.5;82.56;0.08256;USDT' is not a number")]
     assert result.total_rows == 3

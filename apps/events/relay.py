@@ -23,10 +23,9 @@ from django.db import connection
 
 from .services import (
     event_envelope,
-    outbox_claim_batch,
-    outbox_mark_delivered,
-    outbox_relay_lock_try,
-    outbox_relay_unlock,
+    outbox_relay_round_abort,
+    outbox_relay_round_begin,
+    outbox_relay_round_continue,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,25 +91,24 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything committed and unpublished. Returns how many rows were published."""
         self.wake.clear()
-        if not await _db(outbox_relay_lock_try)():
+        # Every round first looks for numbered-but-unpublished rows (a relay died or a publish failed).
+        locked, rows = await _db(outbox_relay_round_begin)(limit=self.batch_size, include_pending=True)
+        if not locked:
             return 0
         total = 0
-        try:
-            while True:
-                rows = await _db(outbox_claim_batch)(limit=self.batch_size)
-                if not rows:
-                    return total
-                done: list[str] = []
-                try:
-                    for row in rows:
-                        await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
-                        done.append(row.id)
-                finally:
-                    await _db(outbox_mark_delivered)(ids=done)
-                total += len(done)
-                self.published += len(done)
-        finally:
-            await _db(outbox_relay_unlock)()
+        while rows:
+            done: list[str] = []
+            try:
+                for row in rows:
+                    await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
+                    done.append(row.id)
+            except BaseException:
+                await _db(outbox_relay_round_abort)(delivered=done)
+                raise
+            total += len(done)
+            self.published += len(done)
+            rows = await _db(outbox_relay_round_continue)(delivered=done, limit=self.batch_size)
+        return total
 
     async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -18,6 +18,7 @@ serialised writers; positions there are `MAX(seq) + 1`.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -87,38 +88,104 @@ def outbox_relay_unlock() -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
 
 
-def _next_positions(count: int) -> list[int]:
+_SEQUENCE_SQL = """
+WITH picked AS (
+    SELECT id, ts FROM events_eventoutbox WHERE seq IS NULL ORDER BY ts, id LIMIT %s FOR UPDATE SKIP LOCKED
+), numbered AS (
+    SELECT id, ts, nextval('events_outbox_seq') AS seq FROM (SELECT id, ts FROM picked ORDER BY ts, id) ordered
+)
+UPDATE events_eventoutbox o SET seq = numbered.seq FROM numbered
+WHERE o.id = numbered.id AND o.ts = numbered.ts
+RETURNING o.id, o.user_id, o.type, o.v, o.ts, o.payload, o.seq
+"""
+
+
+def _sequence_postgresql(limit: int) -> list[EventOutbox]:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval('events_outbox_seq') FROM generate_series(1, %s)", [count])
-            return sorted(row[0] for row in cursor.fetchall())
-    start = EventOutbox.objects.aggregate(top=Max("seq"))["top"] or 0
-    return list(range(start + 1, start + count + 1))
+        cursor.execute(_SEQUENCE_SQL, [limit])
+        rows = [EventOutbox(id=r[0], user_id=r[1], type=r[2], v=r[3], ts=r[4], payload=r[5], seq=r[6])
+                for r in cursor.fetchall()]
+    for row in rows:  # jsonb arrives decoded only with Django's loader; raw cursors give str
+        if isinstance(row.payload, str):
+            row.payload = json.loads(row.payload)
+    return sorted(rows, key=lambda row: row.seq)
 
 
-def outbox_claim_batch(*, limit: int = 500) -> list[EventOutbox]:
-    """The next rows to publish, in position order: first numbered-but-unpublished ones, else newly numbered."""
-    pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
-    if pending:
-        return pending
+def _sequence_orm(limit: int) -> list[EventOutbox]:
     with transaction.atomic():
         rows = list(
-            EventOutbox.objects.select_for_update(skip_locked=True)
-            .filter(seq__isnull=True)
-            .order_by("ts", "id")[:limit]
+            EventOutbox.objects.select_for_update(skip_locked=True).filter(seq__isnull=True).order_by("ts", "id")[:limit]
         )
         if not rows:
             return []
-        for row, position in zip(rows, _next_positions(len(rows)), strict=True):
-            row.seq = position
+        start = EventOutbox.objects.aggregate(top=Max("seq"))["top"] or 0
+        for offset, row in enumerate(rows, start=1):
+            row.seq = start + offset
         EventOutbox.objects.bulk_update(rows, ["seq"])
     return rows
+
+
+def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True) -> list[EventOutbox]:
+    """The next rows to publish, in position order: numbered-but-unpublished ones first, else newly numbered.
+
+    Call while holding the relay lock. `include_pending=False` skips the look for unpublished rows (only
+    needed after a failed round or at start).
+    """
+    if include_pending:
+        pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
+        if pending:
+            return pending
+    if connection.vendor == "postgresql":
+        return _sequence_postgresql(limit)
+    return _sequence_orm(limit)
 
 
 def outbox_mark_delivered(*, ids: list[str]) -> int:
     if not ids:
         return 0
     return EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).update(delivered_at=timezone.now())
+
+
+def outbox_relay_round_begin(*, limit: int, include_pending: bool) -> tuple[bool, list[EventOutbox]]:
+    """Take the relay lock and the first batch. (False, []) when another relay holds the lock."""
+    if not outbox_relay_lock_try():
+        return False, []
+    try:
+        rows = outbox_claim_batch(limit=limit, include_pending=include_pending)
+    except Exception:
+        _unlock_quietly()
+        raise
+    if not rows:
+        outbox_relay_unlock()
+    return True, rows
+
+
+def outbox_relay_round_continue(*, delivered: list[str], limit: int) -> list[EventOutbox]:
+    """Mark the published rows and claim the next batch; releases the lock when there is none."""
+    try:
+        outbox_mark_delivered(ids=delivered)
+        rows = outbox_claim_batch(limit=limit, include_pending=False)
+    except Exception:
+        _unlock_quietly()
+        raise
+    if not rows:
+        outbox_relay_unlock()
+    return rows
+
+
+def outbox_relay_round_abort(*, delivered: list[str]) -> None:
+    """After a failed publish: record what did go out, release the lock (best effort: the DB may be gone)."""
+    try:
+        outbox_mark_delivered(ids=delivered)
+    finally:
+        _unlock_quietly()
+
+
+def _unlock_quietly() -> None:
+    try:
+        outbox_relay_unlock()
+    except Exception:  # the connection is gone, and the lock with it
+        return
 
 
 # --- retention ---------------------------------------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""Small helpers shared by the benchmark scripts: machine facts, percentiles, JSON output."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+
+
+def machine_info() -> dict:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile (pct in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def print_json(result: dict) -> None:
+    json.dump(result, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+    sys.stdout.flush()

@@ -1,0 +1,271 @@
+"""Outbox commit → WebSocket client latency with the production topology on loopback.
+
+    .venv/bin/python -m benchmarks.ws_latency [--clients 500] [--sockets-per-user 5] [--rate 100]
+                                              [--duration 15] [--pg-url postgres://postgres@127.0.0.1:5432]
+
+Creates a throwaway PostgreSQL database, starts a private redis-server, one `daphne twin.asgi:application`
+and one `manage.py relay_outbox` (channels-redis), connects the clients (users × sockets each), then appends
+events in committed transactions at a steady rate, round-robin over the users. Latency is measured from just
+after COMMIT returns to the frame arriving at each socket. The baseline, measured in the same run over the
+same sockets, is a raw channel-layer `group_send` (no outbox, no relay). Prints one JSON document.
+Goal: p50 ≤ 50 ms and p99 ≤ 250 ms (spec bar: p50 ≤ 500 ms).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import machine_info, percentile, print_json
+
+ROOT = Path(__file__).resolve().parent.parent
+GOAL = {"p50_ms": 50.0, "p99_ms": 250.0}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing on port {port}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def summary(latencies_ms: list[float], *, events: int, expected: int, seconds: float) -> dict:
+    return {
+        "events": events,
+        "deliveries": len(latencies_ms),
+        "lost": expected - len(latencies_ms),
+        "p50_ms": round(percentile(latencies_ms, 50) or 0, 2),
+        "p95_ms": round(percentile(latencies_ms, 95) or 0, 2),
+        "p99_ms": round(percentile(latencies_ms, 99) or 0, 2),
+        "max_ms": round(max(latencies_ms, default=0), 2),
+        "events_per_s": round(events / seconds, 1),
+        "deliveries_per_s": round(len(latencies_ms) / seconds, 1),
+    }
+
+
+class Receivers:
+    """Open sockets; each records (key → receive time) for the frames it gets."""
+
+    def __init__(self):
+        self.arrivals: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+        self.connections = []
+
+    async def open(self, url: str, cookies: list[str], origin: str) -> None:
+        from websockets.asyncio.client import connect
+
+        async def one(cookie: str):
+            ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=30,
+                               max_queue=None)
+            self.connections.append(ws)
+            asyncio.create_task(self._read(ws))
+
+        for start in range(0, len(cookies), 50):
+            await asyncio.gather(*(one(cookie) for cookie in cookies[start:start + 50]))
+
+    async def _read(self, ws) -> None:
+        try:
+            async for raw in ws:
+                now = time.time()
+                frame = json.loads(raw)
+                key = frame.get("eventId") or frame.get("payload", {}).get("key")
+                if key:
+                    with self.lock:
+                        self.arrivals.setdefault(key, []).append(now)
+        except Exception:  # the socket closed: counted as lost deliveries
+            return
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ws.close() for ws in self.connections), return_exceptions=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--sockets-per-user", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=100.0, help="events appended per second")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+
+    import psycopg
+
+    db_name = f"bench_ws_latency_{os.getpid()}"
+    redis_port, web_port = free_port(), free_port()
+    with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {db_name}")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.base", "DATABASE_URL": f"{args.pg_url}/{db_name}",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "CACHE_KEY_PREFIX": "bench", "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLE": "0"}
+    os.environ.update(env)
+    processes: list[subprocess.Popen] = []
+    try:
+        redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
+                                  "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(redis)
+        wait_for_port(redis_port, redis)
+
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        result = asyncio.run(run(args, env, web_port, processes))
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    print_json(result)
+    return 0
+
+
+async def run(args, env: dict, web_port: int, processes: list) -> dict:
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+
+    users, cookies = await sync_to_async(make_users)(args.clients, args.sockets_per_user)
+    web = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
+                            "twin.asgi:application"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(web)
+    relay = subprocess.Popen([sys.executable, "manage.py", "relay_outbox"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(relay)
+    await asyncio.to_thread(wait_for_port, web_port, web)
+
+    receivers = Receivers()
+    started = time.monotonic()
+    await receivers.open(f"ws://127.0.0.1:{web_port}/ws/coach", cookies, f"http://127.0.0.1:{web_port}")
+    connect_seconds = time.monotonic() - started
+    await asyncio.sleep(1.0)
+    sockets_per_user = {u: args.sockets_per_user for u in users}
+    count = max(1, int(args.rate * args.duration))
+
+    # Phase 1: outbox → relay → channel layer → daphne → socket.
+    commits: dict[str, float] = {}
+    appended = await asyncio.to_thread(append_steadily, users, count, args.rate, commits)
+    await asyncio.sleep(2.0)
+    outbox = measure(commits, appended, receivers, sockets_per_user)
+
+    # Phase 2 (baseline): raw group_send to the same groups from this process.
+    layer = get_channel_layer()
+    sends: dict[str, float] = {}
+    interval = 1.0 / args.rate
+    t0 = time.perf_counter()
+    for index in range(count):
+        user_id = users[index % len(users)]
+        key = f"b{index}"
+        message = {"type": "outbox.event", "seq": 10**15 + index,
+                   "event": {"type": "bench.raw", "eventId": None, "ts": "", "v": 1, "payload": {"key": key}}}
+        sends[key] = (time.time(), user_id)
+        await layer.group_send(f"user.{user_id}", message)
+        delay = t0 + (index + 1) * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    baseline_seconds = time.perf_counter() - t0
+    await asyncio.sleep(2.0)
+    baseline = measure({k: v[0] for k, v in sends.items()}, (baseline_seconds, {k: v[1] for k, v in sends.items()}),
+                       receivers, sockets_per_user)
+    await receivers.close()
+    return {
+        "benchmark": "ws_latency",
+        "machine": machine_info(),
+        "config": {"clients": len(cookies), "users": len(users), "socketsPerUser": args.sockets_per_user,
+                   "ratePerS": args.rate, "durationS": args.duration, "eventsPerPhase": count,
+                   "connectSeconds": round(connect_seconds, 2)},
+        "outbox": outbox,
+        "baseline_raw_group_send": baseline,
+        "goal": GOAL,
+        "meets_goal": outbox["p50_ms"] <= GOAL["p50_ms"] and outbox["p99_ms"] <= GOAL["p99_ms"] and outbox["lost"] == 0,
+        "overhead_p50_ms": round(outbox["p50_ms"] - baseline["p50_ms"], 2),
+    }
+
+
+def make_users(clients: int, per_user: int) -> tuple[list[str], list[str]]:
+    from django.conf import settings
+    from django.test import Client
+
+    from apps.accounts.models import User
+
+    count = max(1, -(-clients // per_user))
+    users = User.objects.bulk_create([User(email=f"bench{i}@example.com", password="!") for i in range(count)])
+    cookies = []
+    for index in range(clients):
+        client = Client()
+        client.force_login(users[index // per_user])
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
+    return [str(u.pk) for u in users], cookies
+
+
+def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float]):
+    from django.db import connection, transaction
+
+    from apps.accounts.models import User
+    from apps.events.services import event_append
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids)}
+    owners: dict[str, str] = {}
+    interval = 1.0 / rate
+    t0 = time.perf_counter()
+    for index in range(count):
+        user_id = user_ids[index % len(user_ids)]
+        with transaction.atomic():
+            event = event_append(user=users[user_id], type="bench.tick", payload={"n": index})
+        commits[event.id] = time.time()
+        owners[event.id] = user_id
+        delay = t0 + (index + 1) * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    seconds = time.perf_counter() - t0
+    connection.close()
+    return seconds, owners
+
+
+def measure(starts: dict[str, float], appended, receivers: Receivers, sockets_per_user: dict[str, int]) -> dict:
+    seconds, owners = appended
+    latencies: list[float] = []
+    expected = 0
+    for key, start in starts.items():
+        expected += sockets_per_user[owners[key]]
+        latencies.extend((arrival - start) * 1000 for arrival in receivers.arrivals.get(key, []))
+    return summary(latencies, events=len(starts), expected=expected, seconds=seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -124,8 +124,8 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
               missing: str, unit: str = "") -> Condition:
     """One evidence line. ``spread`` None marks a yes/no condition (fixed score when fired); ``explain``
     may be a string or a callable returning one."""
-    number = _num(value)
-    if number is None:
+    number = value if value.__class__ is float else _num(value)
+    if number is None or number != number:
         return Condition(name, None, op, threshold, unit, False, False, 0.0, missing)
     fired = _compare(number, op, threshold)
     if not fired:

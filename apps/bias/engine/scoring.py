@@ -184,9 +184,9 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     open_qty: dict[str, float] = {}
     open_cost: dict[str, float] = {}
 
-    candle_cols = {name: np.round(columns[name], 6).tolist() for name in columns}
+    candle_cols = {name: [None if v != v else v for v in np.round(columns[name], 6).tolist()] for name in columns}
     notional = notional.tolist()
-    support_distance_l = np.round(support_distance, 6).tolist()
+    support_distance_l = [None if v != v else v for v in np.round(support_distance, 6).tolist()]
     step_l = step_hours.tolist()
     rise_l = [s.tolist() for s in spike]
     targets = None if target_ids is None else set(target_ids)
@@ -293,10 +293,6 @@ def _iso(ns: int) -> str | None:
 def _context(i, trade, ts, position, cols, support_distance, step, close_time, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              parsed_rules) -> dict:
-    def col(name):
-        v = cols[name][i]
-        return None if v != v else v
-
     pnl = position.realized_pnl
     held_share = float(position.matched_qty / trade.qty) if trade.side == "SELL" and trade.qty else 0.0
     hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
@@ -309,11 +305,11 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
     ct = close_time[i]
     return {
         "side": trade.side, "symbol": trade.symbol, "price": float(trade.price), "notional": float(notional[i]),
-        "RSI_14": col("RSI_14"), "BB_pos": col("BB_pos"), "ATR_rel": col("ATR_rel"), "gap_from_MA": col("gap_from_MA"),
-        "volume_ratio": col("volume_ratio"), "drawdown_recent": col("drawdown_recent"), "support": col("support"),
-        "pct_change_1h_before": col("pct_change_1h"), "pct_change_24h_before": col("pct_change_24h"),
-        "support_distance": None if support_distance[i] != support_distance[i] else support_distance[i],
-        "bars": col("bars"), "coverage_7d": col("coverage_7d"), "step_hours": step[i],
+        "RSI_14": cols["RSI_14"][i], "BB_pos": cols["BB_pos"][i], "ATR_rel": cols["ATR_rel"][i], "gap_from_MA": cols["gap_from_MA"][i],
+        "volume_ratio": cols["volume_ratio"][i], "drawdown_recent": cols["drawdown_recent"][i], "support": cols["support"][i],
+        "pct_change_1h_before": cols["pct_change_1h"][i], "pct_change_24h_before": cols["pct_change_24h"][i],
+        "support_distance": support_distance[i],
+        "bars": cols["bars"][i], "coverage_7d": cols["coverage_7d"][i], "step_hours": step[i],
         "candle_close_time": _iso(ct),
         "pnl_exit": pnl, "pnl_exit_pct": position.pnl_pct if trade.side == "SELL" else None,
         "held_hours": position.held_hours, "min_held_hours": position.min_held_hours, "matched_share": held_share,

@@ -114,6 +114,9 @@ class BinanceAdapter:
     def __repr__(self) -> str:
         return f"BinanceAdapter({self.endpoints.binance_api!r})"
 
+    def close(self) -> None:
+        self.http.close()
+
     def _signed_get(self, path: str, params: dict, *, allow_invalid_symbol: bool = False) -> object:
         if not (self._api_key and self._api_secret):
             raise BrokerAuthError("No Binance API key is stored. Add a read-only key again.")

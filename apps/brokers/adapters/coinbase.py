@@ -128,6 +128,10 @@ class CoinbaseAdapter:
     def __repr__(self) -> str:
         return f"CoinbaseAdapter({self.endpoints.coinbase_api!r})"
 
+    def close(self) -> None:
+        self.http.close()
+        self.oauth_http.close()
+
     # ---- OAuth ------------------------------------------------------------------------------
     def start_auth(self, *, redirect_uri: str, scope: str = DEFAULT_SCOPE) -> AuthStart:
         """A fresh state and PKCE pair; the caller keeps state + verifier (in `extra`) bound to the session."""

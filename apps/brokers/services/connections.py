@@ -31,6 +31,13 @@ STATE_TTL = timedelta(minutes=10)
 REFRESH_MARGIN = timedelta(minutes=5)
 
 
+INACTIVE_MESSAGES = {
+    "paused": "The {broker} connection is paused. Resume it on the Connections page first.",
+    "error": "The {broker} connection stopped working. Connect the account again.",
+    "revoked": "The {broker} connection was disconnected. Connect the account again.",
+}
+
+
 class ConnectionInactive(Conflict):
     code = "connection_inactive"
     default_message = "This connection is paused or disconnected."
@@ -135,7 +142,7 @@ def connection_link_binance(*, user, api_key: str, api_secret: str) -> BrokerCon
         raise ValidationFailed("Binance did not accept this API key and secret. Check both and try again.",
                                code="invalid_api_key") from exc
     finally:
-        adapter.http.close()
+        adapter.close()
     forbidden = BinanceAdapter.forbidden_permissions(permissions)
     if forbidden:
         raise ValidationFailed(
@@ -195,9 +202,12 @@ def connection_disconnect(*, user, ref: str) -> BrokerConnection:
         try:
             tokens = connection_open_tokens(connection=connection)
             adapter = CoinbaseAdapter()
-            for token in (tokens.refresh, tokens.access):
-                if token:
-                    adapter.revoke(token=token)
+            try:
+                for token in (tokens.refresh, tokens.access):
+                    if token:
+                        adapter.revoke(token=token)
+            finally:
+                adapter.close()
             revoked_remotely = True
         except (BrokerError, SealError) as exc:
             logger.warning("could not revoke %s connection %s at the exchange: %s", connection.broker, connection.id,
@@ -237,11 +247,14 @@ def connection_refresh_tokens(*, connection_id: str, force: bool = False) -> Bro
         current = connection_open_tokens(connection=connection)
         if not current.refresh:
             raise BrokerAuthError("Coinbase did not give this connection a refresh token. Reconnect the account.")
+        adapter = CoinbaseAdapter()
         try:
-            tokens: TokenSet = CoinbaseAdapter().refresh_tokens(refresh_token=current.refresh)
+            tokens: TokenSet = adapter.refresh_tokens(refresh_token=current.refresh)
         except BrokerAuthError:
             BrokerConnection.objects.filter(id=connection_id, status="active").update(status="error")
             raise BrokerAuthError("Coinbase no longer accepts this connection. Connect the account again.") from None
+        finally:
+            adapter.close()
         with transaction.atomic():
             connection = BrokerConnection.objects.select_for_update().get(id=connection_id)
             connection_seal_tokens(connection=connection, access=tokens.access_token,
@@ -263,7 +276,8 @@ def connection_adapter(*, connection: BrokerConnection) -> BrokerAdapter:
     if connection.broker not in ADAPTER_BROKERS:
         raise ValidationFailed(f"{connection.broker} connections have no exchange adapter.", code="unsupported_broker")
     if connection.status != "active":
-        raise ConnectionInactive(f"This {connection.broker} connection is {connection.get_status_display().lower()}.")
+        raise ConnectionInactive(INACTIVE_MESSAGES.get(connection.status, ConnectionInactive.default_message)
+                                 .format(broker=connection.get_broker_display()))
     if connection.broker in ("coinbase", "stub"):
         if connection.expires_at and connection.expires_at - timezone.now() <= REFRESH_MARGIN:
             connection = connection_refresh_tokens(connection_id=connection.id)

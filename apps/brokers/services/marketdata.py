@@ -125,7 +125,7 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
             inserted += _store(symbol=symbol, granularity=granularity, seconds=seconds, candles=candles, now=now,
                                chunks=[c for c, _ in run], span=span, source=source, closed_until=closed_until)
     finally:
-        adapter.http.close()
+        adapter.close()
     return inserted
 
 

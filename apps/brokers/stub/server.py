@@ -100,6 +100,7 @@ class StubState:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _market: MarketData | None = None
     _coinbase: list[dict] | None = None
+    _coinbase_times: list[datetime] = field(default_factory=list)
     _binance: dict[str, list[dict]] | None = None
 
     # ---- controls -------------------------------------------------------------------------
@@ -145,6 +146,7 @@ class StubState:
                 rows = [_coinbase_fill(f) for f in fills]
                 rows.extend(self._coinbase_adjustments(rows))
                 rows.sort(key=lambda r: (r["sequence_timestamp"], r["entry_id"]), reverse=True)
+                self._coinbase_times = [_parse_rfc3339(r["sequence_timestamp"]) for r in rows]
                 self._coinbase = rows
             return self._coinbase
 
@@ -453,15 +455,15 @@ class StubHandler(BaseHTTPRequestHandler):
     # ---- Coinbase data --------------------------------------------------------------------------
     def _fills(self, query: dict) -> None:
         rows = self.state.coinbase_fills()
+        times = self.state._coinbase_times
         start = query.get("start_sequence_timestamp")
         end = query.get("end_sequence_timestamp")
         products = {p for p in query.get("product_ids", "").split(",") if p}
         if start or end or products:
             low = _parse_rfc3339(start) if start else None
             high = _parse_rfc3339(end) if end else None
-            rows = [r for r in rows
-                    if (low is None or _parse_rfc3339(r["sequence_timestamp"]) >= low)
-                    and (high is None or _parse_rfc3339(r["sequence_timestamp"]) < high)
+            rows = [r for r, t in zip(rows, times, strict=True)
+                    if (low is None or t >= low) and (high is None or t < high)
                     and (not products or r["product_id"] in products)]
         limit = max(1, min(int(query.get("limit") or 100), 1000))
         offset = 0
@@ -562,7 +564,8 @@ class StubHandler(BaseHTTPRequestHandler):
         end = int(query.get("endTime") or time.time() * 1000) // 1000 + 1
         bars = self.state.market.candles(asset, seconds=seconds, start=start - start % seconds if start else 0,
                                          end=end, now=int(time.time()))
-        bars = [b for b in bars if b.ts >= start][:limit]
+        bars = [b for b in bars if b.ts >= start]
+        bars = bars[:limit] if query.get("startTime") else bars[-limit:]  # no start: the most recent ones
         rows = [[b.ts * 1000, f"{b.open:.8f}", f"{b.high:.8f}", f"{b.low:.8f}", f"{b.close:.8f}",
                  f"{b.volume:.8f}", (b.ts + seconds) * 1000 - 1, f"{b.volume * b.close:.8f}", 42,
                  f"{b.volume / 2:.8f}", f"{b.volume * b.close / 2:.8f}", "0"] for b in bars]

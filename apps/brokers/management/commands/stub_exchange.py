@@ -26,6 +26,7 @@ class Command(BaseCommand):
             if "SECRET" not in name:
                 self.stdout.write(f"  {name}={value}")
         self.stdout.write(f"  Binance read-only key: {READ_ONLY_KEY} / {READ_ONLY_SECRET}")
+        self.stdout.flush()
         try:
             while True:
                 time.sleep(3600)

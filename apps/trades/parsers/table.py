@@ -13,6 +13,7 @@ from .base import ParseError
 
 MAX_BYTES = 32 * 1024 * 1024
 MAX_ROWS = 200_000
+MAX_LINES = 1_000_000  # blank lines included
 HEADER_SCAN_LINES = 60
 _SNIFF_LINES = 20
 _SNIFF_CHARS = 4096
@@ -114,6 +115,9 @@ class Table:
                 yield Record(line=start, cells=[], problem=f"not a readable CSV row ({exc})")
                 continue
             if not any(cell.strip() for cell in cells):
+                if reader.line_num > MAX_LINES:
+                    raise ParseError("too_many_rows", f"The file has more than {MAX_LINES} lines; split it into "
+                                                      "smaller files.")
                 continue
             rows += 1
             if rows > MAX_ROWS:

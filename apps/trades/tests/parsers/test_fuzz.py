@@ -143,3 +143,14 @@ def test_a_file_over_the_size_limit_is_refused():
         parse_file(b" " * (32 * 1024 * 1024 + 1))
 
     assert (raised.value.code, raised.value.message) == ("file_too_large", "The file is larger than 32 MB.")
+
+
+@pytest.mark.timeout(60)
+def test_a_file_of_blank_lines_is_refused_without_reading_to_the_end():
+    data = b"Date(UTC),Pair,Side,Price,Executed,Amount,Fee\n" + b",,\n" * 1_000_001
+
+    with pytest.raises(ParseError) as raised:
+        parse_file(data)
+
+    assert (raised.value.code, raised.value.message) == (
+        "too_many_rows", "The file has more than 1000000 lines; split it into smaller files.")

@@ -16,7 +16,8 @@ symbol, no other bias) score 0.75. The history factor says how much data backs t
 
 - candle-based labels: mean over the label's indicators of min(1, candles available / candles the
   indicator needs — RSI 43, Bollinger 20, SMA 50, the 24 h move 24 h + 1 candle, the 7-day high 7 days,
-  support 48) × the share of expected candles actually present in the last 7 days;
+  support 48) × the share of expected candles actually present in the last 7 days; PANIC also × the share
+  of the sale matched to known buys;
 - trade-history labels: 0.5 + 0.5 × min(1, history / full history), where history is the baseline days
   (OVERTRADING, full at 10), prior entries (OVERCONFIDENCE, full at 20), or the matched share of the
   losing exit (REVENGE: 0.5 + 0.5 × matched share).

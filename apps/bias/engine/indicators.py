@@ -109,6 +109,8 @@ def compute_indicators(candles: pd.DataFrame, *, interval: pd.Timedelta | None =
     describes the market as of that candle's close (open time + ``interval``).
     """
     frame = candles.copy()
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        frame.index = pd.to_datetime(frame.index, utc=True)
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
     step = interval if interval is not None else candle_interval(frame.index)

@@ -15,6 +15,7 @@ Fees are taken as quote-currency amounts (the importer converts base-asset fees)
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from decimal import Decimal
 
 from .types import PositionInfo, TradeInput
@@ -23,8 +24,10 @@ ZERO = Decimal(0)
 
 
 def trade_order(trades: list[TradeInput]) -> list[TradeInput]:
-    """Trades in time order; ties keep buys before sells, then ids, so results do not depend on input order."""
-    return sorted(trades, key=lambda t: (t.ts, 0 if t.side == "BUY" else 1, t.id))
+    """Trades in time order; ties keep buys before sells, then ids, so results do not depend on input order.
+    Sides are normalised to upper case ("buy" → "BUY")."""
+    normalised = [t if t.side in ("BUY", "SELL") else replace(t, side=t.side.strip().upper()) for t in trades]
+    return sorted(normalised, key=lambda t: (t.ts, 0 if t.side == "BUY" else 1, t.id))
 
 
 class _Lot:

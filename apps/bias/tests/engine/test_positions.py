@@ -73,3 +73,12 @@ def test_buy_and_sell_at_the_same_instant_match():
     book.add("s", "BTC-USD", "SELL", "1", "101", START)
     book.add("b", "BTC-USD", "BUY", "1", "100", START)
     assert match_positions(book.trades)["s"].realized_pnl == Decimal("1")
+
+
+def test_lower_case_sides_are_understood():
+    book = Book()
+    book.add("b", "BTC-USD", "buy", "1", "100", START)
+    book.add("s", "BTC-USD", "sell", "1", "90", START + HOUR)
+    positions = match_positions(book.trades)
+    assert positions["s"].realized_pnl == Decimal("-10")
+    assert positions["b"].side == "BUY"

@@ -166,9 +166,12 @@ def read_table(text: str, accepts: Callable[[list[str]], bool]) -> Table | None:
     return None
 
 
+_DATA_CELL = re.compile(r"[-+\d.,:/ TZ]+")
+
+
 def looks_like_header(cells: list[str]) -> bool:
     """A header for an unknown CSV: at least two named columns and no cell that is a number."""
     named = [cell for cell in cells if cell]
     if len(named) < 2 or len(set(named)) < len(named) // 2 + 1:
         return False
-    return not any(re.fullmatch(r"[-+]?[\d.,:/ ]+", cell) for cell in named)
+    return not any(_DATA_CELL.fullmatch(cell) and any(char.isdigit() for char in cell) for cell in named)

@@ -63,3 +63,9 @@ def test_the_parse_error_renders_as_an_api_error():
 
     assert raised.value.status == 422
     assert raised.value.as_dict() == {"error": {"code": "empty_file", "message": "The file is empty."}}
+
+
+def test_the_header_of_an_unknown_csv_is_the_first_row_without_numbers_or_dates():
+    data = b"Report,2024-01-01T00:00:00Z\n\nTime,Symbol,Side,Qty,Price\n2024-01-02 10:00,BTC-USD,buy,1,100\n"
+
+    assert sniff_headers(data) == ["Time", "Symbol", "Side", "Qty", "Price"]

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
+from django.conf import settings
 from oauthlib.oauth2 import WebApplicationClient
 
 from ..endpoints import Endpoints, broker_endpoints
@@ -133,8 +134,10 @@ class CoinbaseAdapter:
         self.oauth_http.close()
 
     # ---- OAuth ------------------------------------------------------------------------------
-    def start_auth(self, *, redirect_uri: str, scope: str = DEFAULT_SCOPE) -> AuthStart:
-        """A fresh state and PKCE pair; the caller keeps state + verifier (in `extra`) bound to the session."""
+    def start_auth(self, *, redirect_uri: str, scope: str | None = None) -> AuthStart:
+        """A fresh state and PKCE pair; the caller keeps state + verifier (in `extra`) bound to the session.
+        Scope: `scope`, else settings.COINBASE_OAUTH_SCOPE, else read-only wallet scopes + offline_access."""
+        scope = scope or getattr(settings, "COINBASE_OAUTH_SCOPE", "") or DEFAULT_SCOPE
         state = secrets.token_urlsafe(32)
         verifier, challenge = pkce_pair()
         query = urlencode({

@@ -152,3 +152,27 @@ def test_binance_trade_normalisation_accepts_string_integers_and_fee_assets():
 def test_direct_binance_adapter_with_readonly_key(stub_exchange):
     adapter = BinanceAdapter(api_key=READ_ONLY_KEY, api_secret=READ_ONLY_SECRET)
     assert adapter.key_permissions()["enableReading"] is True
+
+
+def test_reversal_and_correction_net_out_to_the_corrected_fill(stub_exchange, coinbase_connection):
+    stub_exchange.state.set_trade_count(50)
+    stub_exchange.state.set_adjustments(3)
+    adapter = connection_adapter(connection=coinbase_connection)
+    since, until = _window(stub_exchange)
+
+    items, _pages = _all_pages(adapter, since, until)
+
+    rows = {row["entry_id"]: row for row in stub_exchange.state.coinbase_fills()}
+    assert len(items) == 56 and len({t.ext_id for t in items}) == 56
+    by_trade: dict[str, list] = {}
+    for item in items:
+        by_trade.setdefault(rows[item.ext_id]["trade_id"], []).append(item)
+    adjusted = [group for group in by_trade.values() if len(group) > 1]
+    assert len(adjusted) == 3
+    for group in adjusted:
+        kinds = {rows[t.ext_id]["trade_type"]: t for t in group}
+        assert set(kinds) == {"FILL", "REVERSAL", "CORRECTION"}
+        original, reversal, correction = kinds["FILL"], kinds["REVERSAL"], kinds["CORRECTION"]
+        assert reversal.side != original.side and reversal.qty == original.qty
+        assert correction.side == original.side
+        assert correction.price == original.price * Decimal("1.001")

@@ -1,7 +1,7 @@
 """Whatever the bytes, the parser answers with a ParseResult or a ParseError — never another error, never a hang."""
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -154,3 +154,68 @@ def test_a_file_of_blank_lines_is_refused_without_reading_to_the_end():
 
     assert (raised.value.code, raised.value.message) == (
         "too_many_rows", "The file has more than 1000000 lines; split it into smaller files.")
+
+
+PAIRS = [("DOGE", "EUR"), ("BTC", "USDT"), ("ETH", "BTC"), ("SOL", "FDUSD"), ("1INCH", "BUSD"), ("BNB", "TRY")]
+AMOUNTS = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("100000000"), places=8)
+FILLS = st.lists(st.tuples(st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2099, 12, 31)),
+                           st.sampled_from(PAIRS), st.sampled_from(["BUY", "SELL"]), AMOUNTS, AMOUNTS,
+                           st.decimals(min_value=0, max_value=1000, places=8), st.booleans()),
+                 min_size=1, max_size=25)
+
+
+def binance_line(fill) -> str:
+    moment, (base, quote), side, qty, price, fee, styled = fill
+    stamp = moment.replace(microsecond=0).strftime("%y-%m-%d %H:%M:%S" if styled else "%Y-%m-%d %H:%M:%S")
+    qty_text = f'"{qty:,f}{base}"' if styled else f"{qty:f}{base}"
+    price_text = f'"{price:,f}"' if styled else f"{price:f}"
+    line = f"{stamp},{base}{quote},{side},{price_text},{qty_text},{qty * price:f}{quote},{fee:f}BNB"
+    return '"' + line.replace('"', '""') + '"' if styled and side == "SELL" else line
+
+
+@FUZZ
+@given(FILLS, st.data())
+def test_generated_binance_fills_read_back_exactly(fills, data):
+    body = "\n".join(binance_line(fill) for fill in fills)
+    result = parse_file(("\ufeffDate(UTC),Pair,Side,Price,Executed,Amount,Fee\n" + body).encode())
+
+    assert result.errors == [] and result.total_rows == len(fills)
+    assert [(t.ts, t.symbol, t.side, t.qty, t.price, t.fee, t.fee_asset) for t in result.trades] == [
+        (moment.replace(microsecond=0, tzinfo=UTC), f"{base}-{quote}", side, qty, price, fee, "BNB")
+        for moment, (base, quote), side, qty, price, fee, _ in fills]
+    ids = [t.ext_id for t in result.trades]
+    assert len(set(ids)) == len(ids)
+    kept = data.draw(st.lists(st.sampled_from(range(len(fills))), unique=True).map(sorted))
+    part = parse_file(("Date(UTC),Pair,Side,Price,Executed,Amount,Fee\n"
+                       + "\n".join(binance_line(fills[index]) for index in kept)).encode())
+    assert {t.ext_id for t in part.trades} <= set(ids)
+
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2099, 12, 31)),
+                          st.sampled_from(["BTC", "ETH", "ADA"]), st.sampled_from(sorted(SYMBOLS)),
+                          st.sampled_from(["Buy", "Sell", "Advanced Trade Buy", "Send", "Staking Income"]),
+                          AMOUNTS, AMOUNTS, st.decimals(min_value=0, max_value=1000, places=2)),
+                min_size=1, max_size=25))
+def test_generated_coinbase_rows_read_back_exactly(rows):
+    lines = ["ID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,"
+             "Total (inclusive of fees and/or spread),Fees and/or Spread,Notes"]
+    for index, (moment, asset, currency, kind, qty, price, fee) in enumerate(rows):
+        sign = "-" if kind == "Sell" else ""
+        money = SYMBOLS[currency]
+        lines.append(f'tx{index},{moment:%Y-%m-%d %H:%M:%S} UTC,{kind},{asset},{sign}{qty:f},{currency},'
+                     f'"{money}{price:,f}",{sign}{money}{qty * price:f},{sign}{money}{qty * price + fee:f},'
+                     f"{money}{fee:f},")
+
+    result = parse_file("\n".join(lines).encode())
+
+    trades = [(index, row) for index, row in enumerate(rows) if row[3] not in ("Send", "Staking Income")]
+    assert result.errors == [] and result.total_rows == len(rows)
+    assert sum(result.skipped.values()) == len(rows) - len(trades)
+    assert [(t.ext_id, t.ts, t.symbol, t.side, t.qty, t.price, t.fee, t.fee_asset) for t in result.trades] == [
+        (f"tx{index}", moment.replace(microsecond=0, tzinfo=UTC), f"{asset}-{currency}",
+         "SELL" if kind == "Sell" else "BUY", qty, price, fee, currency)
+        for index, (moment, asset, currency, kind, qty, price, fee) in trades]

@@ -76,6 +76,12 @@ class RateLimited(DomainError):
         super().__init__(message, **kwargs)
 
 
+class ServiceUnavailable(DomainError):
+    code = "unavailable"
+    status = 503
+    default_message = "A service we depend on is unavailable. Try again shortly."
+
+
 class ExternalServiceError(DomainError):
     code = "upstream_error"
     status = 502

@@ -13,20 +13,30 @@ answers the 429 page. Either way `Retry-After` is the number of seconds until th
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-from .errors import RateLimited
+from .errors import RateLimited, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def rate_limit_check(request, *, group: str, key: str | Callable, rate: str,
                      methods: tuple[str, ...] = UNSAFE_METHODS) -> None:
-    """Count this request against `group`; raise RateLimited (with retry_after) once over the rate."""
-    usage = get_usage(request, group=group, key=key, rate=rate, method=list(methods), increment=True)
+    """Count this request against `group`; raise RateLimited (with retry_after) once over the rate.
+
+    Fails closed: when the shared cache cannot count, the request is refused with 503.
+    """
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, method=list(methods), increment=True)
+    except Exception as exc:
+        logger.exception("Rate limiter could not reach the cache (group %s)", group)
+        raise ServiceUnavailable() from exc
     if usage is None or not usage["should_limit"]:
         return
     raise RateLimited(retry_after=max(1, int(usage["time_left"])))
@@ -48,6 +58,12 @@ def rate_limit(*, group: str, key: str | Callable = "ip", rate: str,
                 from .views import ratelimited_response
 
                 return ratelimited_response(request, retry_after=exc.retry_after)
+            except ServiceUnavailable:
+                if _is_drf_request(request):
+                    raise
+                from .views import unavailable_response
+
+                return unavailable_response(request)
             return view(*args, **kwargs)
 
         return wrapped

@@ -38,6 +38,15 @@ def ratelimited_response(request: HttpRequest, *, retry_after: int = DEFAULT_RET
     return response
 
 
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path):
+        return error_response(503, "unavailable", "A service we depend on is unavailable. Try again shortly.",
+                              headers={"Retry-After": "30"})
+    response = render(request, "errors/503.html", status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
 def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """RATELIMIT_VIEW for django-ratelimit's own `block=True` decorator."""
     return ratelimited_response(request, retry_after=getattr(exception, "retry_after", DEFAULT_RETRY_AFTER))

@@ -62,3 +62,34 @@ def test_login_page_is_limited_too(client):
 def test_page_get_is_not_counted(client):
     for _ in range(15):
         assert client.get("/login/", REMOTE_ADDR="198.51.100.25").status_code == 200
+
+
+@pytest.fixture
+def cache_unreachable(settings):
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{sock.getsockname()[1]}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    yield
+    sock.close()
+
+
+def test_limiter_fails_closed_when_the_cache_is_down(cache_unreachable, client):
+    user = UserFactory()
+    response = APIClient().post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD},
+                                format="json")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert not Session.objects.filter(user=user).exists()
+
+    page = client.post("/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert page.status_code == 503
+    assert b"Temporarily unavailable" in page.content
+    assert not Session.objects.filter(user=user).exists()

@@ -139,17 +139,22 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
     return Condition(name, number, op, threshold, unit, fired, True, score, explain)
 
 
+_NEEDED: dict[float, dict] = {}
+
+
 def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
     bars = ctx.get("bars")
     coverage = ctx.get("coverage_7d")
     if bars is None or coverage is None:
         return 0.0, {"candles_before": 0, "candle_coverage_7d": None, "history_factor": 0.0}
     step = ctx["step_hours"]
-    needed = {
-        "RSI_14": 43, "BB_pos": 20, "gap_from_MA": 50, "ATR_rel": 43, "support": 48,
-        "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
-        "drawdown_recent": 24 * 7 / step,
-    }
+    needed = _NEEDED.get(step)
+    if needed is None:
+        needed = _NEEDED[step] = {
+            "RSI_14": 43, "BB_pos": 20, "gap_from_MA": 50, "ATR_rel": 43, "support": 48,
+            "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
+            "drawdown_recent": 24 * 7 / step,
+        }
     shares = [min(1.0, bars / needed[name]) for name in needs]
     factor = (sum(shares) / len(shares)) * coverage
     return factor, {"candles_before": int(bars), "candle_coverage_7d": round(coverage, 4),

@@ -38,13 +38,13 @@ def parse_rules(rules) -> list[tuple[RuleInput, dict | None]]:
                 values = None
             if values is not None and any(v <= 0 or v != v for v in values.values()):
                 values = None
-        parsed.append((rule, values))
+        parsed.append((RuleInput(kind=rule.kind, params=dict(rule.params or {})), values))
     return parsed
 
 
 def _entry(rule: RuleInput, status: str, explain: str, *, value=None, limit=None, margin=None,
            history_factor=None) -> dict:
-    entry = {"kind": rule.kind, "params": dict(rule.params), "status": status, "value": value, "limit": limit,
+    entry = {"kind": rule.kind, "params": rule.params, "status": status, "value": value, "limit": limit,
              "explain": explain}
     if margin is not None:
         entry["margin"] = round(max(0.0, min(1.0, margin)), 4)

@@ -12,6 +12,7 @@ from apps.brokers.adapters.base import TradeDTO
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
 from .table import Record, Table
 from .values import (
+    CURRENCY_SYMBOLS,
     clean_asset,
     decimal_text,
     divide,
@@ -126,6 +127,7 @@ def _history_trade(record: Record, columns: _HistoryColumns, side: str, identity
     price, cell_currency = parse_money(record.cell(columns.price), what=columns.price_name)
     price = positive(price, what=columns.price_name)
     currency_cell = record.cell(columns.price_currency).strip()
+    currency_cell = CURRENCY_SYMBOLS.get(currency_cell, currency_cell)
     currency = (clean_asset(currency_cell, what="Price Currency") if currency_cell
                 else columns.baked_currency or cell_currency)
     if not currency:

@@ -210,3 +210,19 @@ def test_binance_old_order_history_reads_the_nested_fills():
         (12, "its order (above) cannot be read: Type: 'HODL' is neither buy nor sell"),
     )
     assert result.total_rows == 9
+
+
+def test_coinbase_price_currency_from_a_symbol_or_from_the_price_cell():
+    data = (
+        "Timestamp,Transaction Type,Asset,Quantity Transacted,Spot Price Currency,Spot Price at Transaction,"
+        "Subtotal,Total (inclusive of fees),Fees,Notes\n"
+        "2021-03-04T10:00:00Z,Buy,BTC,0.01,€,40000,400,405,5,\n"
+        "2021-03-05T10:00:00Z,Buy,BTC,0.01,,£30000,300,305,£5,\n"
+        "2021-03-06T10:00:00Z,Buy,BTC,0.01,,30000,300,305,5,\n"
+    ).encode()
+
+    result = parse_file(data)
+
+    assert [(t.symbol, t.price, t.fee_asset) for t in result.trades] == [
+        ("BTC-EUR", 40000, "EUR"), ("BTC-GBP", 30000, "GBP")]
+    assert result.errors == errors((4, "the price currency is missing"))

@@ -297,48 +297,56 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
 
 
 def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict]) -> LabelEval | None:
-    """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade."""
-    guard_value = 0.0 if other_fired or any(r["status"] == "broken" for r in rules) else 1.0
+    """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade.
+
+    Each way of being disciplined is a path [evidence, guard]; the confidence is the best complete path's
+    mean score × that path's history factor."""
+    broken = [r for r in rules if r["status"] == "broken"]
+    guard_value = 0.0 if other_fired or broken else 1.0
     guard = condition(GUARD, guard_value, "==", 1.0, spread=None, unit="bool",
                       explain=lambda: ("No other bias fired and no rule was broken on this trade." if guard_value else
-                               "Not counted as disciplined: " + ", ".join(
-                                   other_fired + [f"rule {r['kind']} broken" for r in rules if r["status"] == "broken"]) + "."),
+                                       "Not counted as disciplined: " + ", ".join(
+                                           other_fired + [f"rule {r['kind']} broken" for r in broken]) + "."),
                       missing="")
     conditions: list[Condition] = []
-    paths: list[list[Condition]] = []
-    factors: list[float] = []
     history: dict = {}
+    best_margin = best_confidence = best_partial = 0.0
     if ctx["side"] == "BUY":
         distance = ctx["support_distance"]
         support_c = condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
                               unit="fraction",
                               explain=lambda: (f"The entry price was {pct(distance)} from prior support (the lowest low of "
-                                       f"the previous 48 candles); within 1.5% counts as entering at support.")
+                                               f"the previous 48 candles); within 1.5% counts as entering at support.")
                               if distance is not None else "",
                               missing="Not enough candles to know the prior support level.")
         conditions.append(support_c)
-        paths.append([support_c, guard])
         factor, history = candle_history_factor(ctx, ["support"])
-        factors.append(factor)
+        if support_c.fired:
+            best_partial = 0.5
+            if guard.fired:
+                best_margin = (support_c.score + guard.score) / 2
+                best_confidence = best_margin * factor
     for rule in rules:
-        if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or rule["status"] not in ("kept", "broken"):
+        status = rule["status"]
+        if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or status not in ("kept", "broken"):
             continue
-        kept_c = condition(f"rule_{rule['kind']}", 1.0 if rule["status"] == "kept" else 0.0, "==", 1.0,
-                           spread=None, unit="bool", explain=rule["explain"], missing="")
-        if rule.get("margin") is not None and kept_c.fired:
-            kept_c.score = round(0.5 + 0.5 * min(1.0, rule["margin"]), 4)
+        kept = status == "kept"
+        kept_c = condition(f"rule_{rule['kind']}", 1.0 if kept else 0.0, "==", 1.0, spread=None, unit="bool",
+                           explain=rule["explain"], missing="")
+        if kept and rule.get("margin") is not None:
+            kept_c.score = 0.5 + 0.5 * min(1.0, rule["margin"])
         conditions.append(kept_c)
-        paths.append([kept_c, guard])
-        factors.append(rule.get("history_factor", 1.0))
-    if not paths:
+        if kept:
+            best_partial = 0.5
+            if guard.fired:
+                margin = (kept_c.score + guard.score) / 2
+                best_margin = max(best_margin, margin)
+                best_confidence = max(best_confidence, margin * rule.get("history_factor", 1.0))
+    if not conditions:
         return None
     conditions.append(guard)
-    result = _finish("DISCIPLINE", conditions, paths, 0.0, history)
-    # the history factor follows the path that scored best
-    best = 0.0
-    for path, factor in zip(paths, factors, strict=True):
-        if all(c.fired for c in path):
-            best = max(best, factor * sum(c.score for c in path) / len(path))
-    result.history_factor = best / result.margin if result.margin else 0.0
-    result.history["history_factor"] = round(result.history_factor, 4)
-    return result
+    factor = best_confidence / best_margin if best_margin else 0.0
+    history["history_factor"] = round(factor, 4)
+    return LabelEval(label="DISCIPLINE", fired=best_margin > 0, conditions=conditions, history_factor=factor,
+                     margin=best_margin, partial=best_partial,
+                     evaluable_share=sum(c.evaluable for c in conditions) / len(conditions), history=history)

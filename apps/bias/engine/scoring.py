@@ -190,6 +190,8 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     step_l = step_hours.tolist()
     rise_l = [s.tolist() for s in spike]
     targets = None if target_ids is None else set(target_ids)
+    max_trades = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v]
+    rule_max_trades = int(min(max_trades)) if max_trades else None
     tags: list[TagResult] = []
 
     last_exit = None
@@ -211,7 +213,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         if targets is None or trade.id in targets:
             ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, close_time, notional,
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
-                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), parsed_rules)
+                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
             rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
             tags.extend(_label(trade, ctx, rule_results))
         # state updates after the trade (so a trade never sees itself)
@@ -292,7 +294,7 @@ def _iso(ns: int) -> str | None:
 
 def _context(i, trade, ts, position, cols, support_distance, step, close_time, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
-             parsed_rules) -> dict:
+             rule_max_trades) -> dict:
     pnl = position.realized_pnl
     held_share = float(position.matched_qty / trade.qty) if trade.side == "SELL" and trade.qty else 0.0
     hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
@@ -301,7 +303,6 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
         exit_pnl, exit_symbol, exit_share = last_exit["pnl_pct"], last_exit["symbol"], last_exit["matched_share"]
         size_vs_lost = notional[i] / last_exit["cost"] if last_exit["cost"] > 0 else None
     base_count, base_turnover, base_days = baseline
-    max_rule = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v is not None]
     ct = close_time[i]
     return {
         "side": trade.side, "symbol": trade.symbol, "price": float(trade.price), "notional": float(notional[i]),
@@ -323,7 +324,7 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
         "baseline_median_trades": base_count, "baseline_days": base_days,
         "turnover_vs_baseline": turnover_today / base_turnover if base_turnover else None,
         "size_vs_median": notional[i] / median_buy if median_buy and median_buy == median_buy else None,
-        "prior_buys": prior_buys, "rule_max_trades": int(max_rule[0]) if max_rule else None,
+        "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
     }
 
 

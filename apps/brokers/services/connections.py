@@ -153,7 +153,7 @@ def connection_link_binance(*, user, api_key: str, api_secret: str) -> BrokerCon
         raise ValidationFailed("This key cannot read account data. Enable 'Enable Reading' for it in Binance.",
                                code="key_cannot_read")
     return _connection_store(user=user, broker="binance", access=api_key, refresh=api_secret,
-                             scope="read", label=f"key …{api_key[-4:]}")
+                             scope="read", label="Read-only API key")
 
 
 # ---- lookup, pause, disconnect -----------------------------------------------------------------------

@@ -39,6 +39,14 @@ def decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) > len(head) // 4:
+        # UTF-16 saved without a BOM: ASCII text with a zero byte beside every character.
+        encoding = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
     body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
     for encoding in ("utf-8", "cp1252"):
         try:

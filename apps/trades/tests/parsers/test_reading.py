@@ -15,6 +15,13 @@ def test_utf16_with_bom_reads_like_utf8():
     assert parse_file(utf16) == parse_file(original)
 
 
+def test_utf16_without_bom_reads_like_utf8():
+    original = fixture("binance_trade_history_old.csv")
+
+    assert parse_file(original.decode().encode("utf-16-le")) == parse_file(original)
+    assert parse_file(original.decode().encode("utf-16-be")) == parse_file(original)
+
+
 def test_cp1252_reads_like_utf8():
     original = fixture("binance_spot_trade_history_de.csv")
 

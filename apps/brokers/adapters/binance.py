@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from ..endpoints import Endpoints, broker_endpoints
 from ..symbols import SymbolError, canonical_symbol, exchange_pair, split_pair
@@ -117,6 +118,7 @@ class BinanceAdapter:
     def close(self) -> None:
         self.http.close()
 
+    @sensitive_variables()
     def _signed_get(self, path: str, params: dict, *, allow_invalid_symbol: bool = False) -> object:
         if not (self._api_key and self._api_secret):
             raise BrokerAuthError("No Binance API key is stored. Add a read-only key again.")

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import WebApplicationClient
 
 from ..endpoints import Endpoints, broker_endpoints
@@ -147,6 +148,7 @@ class CoinbaseAdapter:
         return AuthStart(redirect_url=f"{self.endpoints.coinbase_authorize}?{query}", state=state,
                          extra={"code_verifier": verifier, "redirect_uri": redirect_uri})
 
+    @sensitive_variables()
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         client = WebApplicationClient(self.endpoints.coinbase_client_id)
         body = client.prepare_request_body(code=code, redirect_uri=redirect_uri, include_client_id=True,
@@ -154,12 +156,14 @@ class CoinbaseAdapter:
                                            code_verifier=code_verifier)
         return self._token_request(body, what="exchange the authorization code")
 
+    @sensitive_variables()
     def refresh_tokens(self, *, refresh_token: str) -> TokenSet:
         client = WebApplicationClient(self.endpoints.coinbase_client_id)
         body = client.prepare_refresh_body(refresh_token=refresh_token, client_id=self.endpoints.coinbase_client_id,
                                            client_secret=self.endpoints.coinbase_client_secret)
         return self._token_request(body, what="refresh the access token")
 
+    @sensitive_variables()
     def revoke(self, *, token: str) -> None:
         response = self.oauth_http.request("POST", self.endpoints.coinbase_revoke, data={
             "token": token, "client_id": self.endpoints.coinbase_client_id,
@@ -168,6 +172,7 @@ class CoinbaseAdapter:
         if response.status_code >= 400:
             raise BrokerError(f"Coinbase did not revoke the token ({error_detail(response)}).")
 
+    @sensitive_variables()
     def _token_request(self, body: str, *, what: str) -> TokenSet:
         from urllib.parse import parse_qsl
 
@@ -190,6 +195,7 @@ class CoinbaseAdapter:
                         scope=str(payload.get("scope") or ""))
 
     # ---- data -------------------------------------------------------------------------------
+    @sensitive_variables()
     def _authorized_get(self, path: str, params: dict) -> dict:
         if not self._access_token:
             raise BrokerAuthError("No Coinbase access token is available. Reconnect the account.")

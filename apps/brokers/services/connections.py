@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.accounts.services import audit_record
 from apps.core.errors import Conflict, NotFound, ValidationFailed
@@ -55,6 +56,7 @@ def _oauth_adapter(broker: str) -> CoinbaseAdapter:
 
 
 # ---- OAuth -----------------------------------------------------------------------------------------
+@sensitive_variables()
 def connection_oauth_start(*, user, broker: str, session_key: str, redirect_uri: str) -> str:
     """Create a pending authorization bound to this browser session; -> the exchange's authorize URL."""
     if not session_key:
@@ -86,6 +88,7 @@ def _oauth_consume(*, user, broker: str, session_key: str, state: str) -> OAuthS
     return OAuthState.objects.get(state_hash=_hash(state))
 
 
+@sensitive_variables()
 def connection_oauth_complete(*, user, broker: str, session_key: str, state: str, code: str,
                               error: str = "") -> BrokerConnection:
     """Callback: check state (session-bound, single use, 10 min), exchange the code with the PKCE verifier,
@@ -106,6 +109,7 @@ def connection_oauth_complete(*, user, broker: str, session_key: str, state: str
                              scope=tokens.scope, expires_at=tokens.expires_at)
 
 
+@sensitive_variables()
 @transaction.atomic
 def _connection_store(*, user, broker: str, access: str, refresh: str | None, scope: str = "",
                       expires_at=None, label: str = "") -> BrokerConnection:
@@ -126,6 +130,7 @@ def _connection_store(*, user, broker: str, access: str, refresh: str | None, sc
 
 
 # ---- API keys ----------------------------------------------------------------------------------------
+@sensitive_variables()
 def connection_link_binance(*, user, api_key: str, api_secret: str) -> BrokerConnection:
     """Validate a Binance key with one signed call, refuse keys that can trade or withdraw, seal it."""
     api_key, api_secret = (api_key or "").strip(), (api_secret or "").strip()
@@ -194,6 +199,7 @@ def connection_resume(*, user, ref: str) -> BrokerConnection:
     return connection
 
 
+@sensitive_variables()
 def connection_disconnect(*, user, ref: str) -> BrokerConnection:
     """Revoke at the exchange (best effort, outside any transaction), then hard-delete the sealed secrets."""
     connection = _connection_for(user=user, ref=ref)
@@ -226,6 +232,7 @@ def connection_disconnect(*, user, ref: str) -> BrokerConnection:
 
 
 # ---- adapters with fresh credentials -----------------------------------------------------------------
+@sensitive_variables()
 def connection_refresh_tokens(*, connection_id: str, force: bool = False) -> BrokerConnection:
     """Refresh a Coinbase access token. Refresh tokens are single use, so the new refresh token is stored
     in the same write as the new access token, and a cache lock keeps two workers from spending the same
@@ -269,6 +276,7 @@ def connection_refresh_tokens(*, connection_id: str, force: bool = False) -> Bro
             cache.delete(lock_key)
 
 
+@sensitive_variables()
 def connection_adapter(*, connection: BrokerConnection) -> BrokerAdapter:
     """A ready adapter for an active connection: secrets opened in memory only, Coinbase tokens refreshed
     when they expire within 5 minutes (and once more on a 401). Raises ConnectionInactive (409) for paused
@@ -298,6 +306,7 @@ def connection_adapter(*, connection: BrokerConnection) -> BrokerAdapter:
     return CoinbaseAdapter(access_token=tokens.access, on_unauthorized=refresh_after_401)
 
 
+@sensitive_variables()
 def connection_link_stub(*, user, broker: str = "coinbase") -> BrokerConnection:
     """Link `user` to the configured exchange endpoints (the stub in the embedded default) through the real
     flows: Coinbase authorize → code → token exchange with PKCE; Binance with the stub's read-only key.

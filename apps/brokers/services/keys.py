@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from ..models import BrokerConnection, DataKey
 from ..sealing import (
@@ -35,6 +36,7 @@ class ConnectionSecrets:
         return "ConnectionSecrets(<sealed>)"
 
 
+@sensitive_variables()
 def data_key_get_or_create(*, user_id: str) -> tuple[str, bytes]:
     """-> (data key id, plaintext DEK). Creates the user's DEK on first use."""
     key = DataKey.objects.filter(user_id=user_id).first()
@@ -59,12 +61,14 @@ def _data_key_for_blob(*, user_id: str, blob: bytes) -> bytes:
     return dek_unwrap(wrapped=bytes(key.wrapped), dek_id=key.id, user_id=str(user_id))
 
 
+@sensitive_variables()
 def secret_seal(*, user_id: str, record_id: str, field_name: str, plaintext: str) -> bytes:
     dek_id, dek = data_key_get_or_create(user_id=user_id)
     aad = secret_aad(record_id=record_id, user_id=str(user_id), field=field_name)
     return seal_bytes(dek=dek, dek_id=dek_id, plaintext=plaintext.encode(), aad=aad)
 
 
+@sensitive_variables()
 def secret_open(*, user_id: str, record_id: str, field_name: str, blob: bytes) -> str:
     blob = bytes(blob or b"")
     dek = _data_key_for_blob(user_id=user_id, blob=blob)
@@ -75,6 +79,7 @@ def secret_open(*, user_id: str, record_id: str, field_name: str, blob: bytes) -
         raise SealError("Sealed value is not text.") from exc
 
 
+@sensitive_variables()
 def connection_seal_tokens(*, connection: BrokerConnection, access: str, refresh: str | None = None,
                            save: bool = True) -> BrokerConnection:
     """Seal `access` (and `refresh`) into the connection. Saves the two fields unless `save=False`
@@ -90,6 +95,7 @@ def connection_seal_tokens(*, connection: BrokerConnection, access: str, refresh
     return connection
 
 
+@sensitive_variables()
 def connection_open_tokens(*, connection: BrokerConnection) -> ConnectionSecrets:
     """Open the connection's secrets in memory; raises SealError when they cannot be opened."""
     if not connection.access_enc:
@@ -103,6 +109,7 @@ def connection_open_tokens(*, connection: BrokerConnection) -> ConnectionSecrets
     return ConnectionSecrets(access=access, refresh=refresh)
 
 
+@sensitive_variables()
 def data_keys_rotate() -> int:
     """Re-wrap every data key not yet under the newest KEK. Sealed secrets are not touched.
 

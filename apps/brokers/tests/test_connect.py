@@ -306,3 +306,53 @@ def test_binance_secret_never_logged(stub_exchange, binance_connection, caplog):
     assert "retry 1/" in caplog.text
     assert READ_ONLY_SECRET not in caplog.text
     assert READ_ONLY_KEY not in caplog.text
+
+
+def test_error_reports_never_show_secrets(stub_exchange, user):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from apps.brokers.services import connection_link_binance
+
+    try:
+        connection_link_binance(user=user, api_key=TRADING_KEY, api_secret=TRADING_SECRET)
+    except Exception:  # noqa: BLE001 - we want the report of whatever was raised
+        report = ExceptionReporter(None, *sys.exc_info()).get_traceback_text()
+    assert "connection_link_binance" in report
+    assert TRADING_SECRET not in report and TRADING_KEY not in report
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_spend_the_refresh_token_once(stub_exchange, user):
+    """Two workers find the token about to expire at the same time: one refreshes, the other re-reads."""
+    import threading
+
+    from django.db import connections
+
+    from apps.brokers.services import connection_link_stub, connection_refresh_tokens
+
+    connection = connection_link_stub(user=user)
+    BrokerConnection.objects.filter(id=connection.id).update(expires_at=timezone.now() + timedelta(minutes=1))
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(connection_refresh_tokens(connection_id=connection.id))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert stub_exchange.state.hits["POST /oauth2/token"] == 2  # the link + exactly one refresh
+    stored = BrokerConnection.objects.get(id=connection.id)
+    assert stored.expires_at > timezone.now() + timedelta(minutes=50)
+    assert {connection_open_tokens(connection=r).access for r in results} == {
+        connection_open_tokens(connection=stored).access}

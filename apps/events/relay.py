@@ -2,12 +2,13 @@
 
 One asyncio loop per process. It wakes on PostgreSQL `NOTIFY events_outbox` (sent at commit by the table's
 statement trigger), on an in-process signal (embedded mode: `event_append` → `relay_wake` after commit),
-or after `poll_interval` at the latest. A drain round holds the advisory relay lock, so with several relays
-exactly one numbers and publishes at a time (the others stand by and take over if its connection drops);
-rows are claimed with `SKIP LOCKED`. A row is marked delivered only after its publish succeeded; on a
-Redis or database error the relay backs off (jittered exponential, capped) and resumes with the first
-unpublished position, so nothing is lost. A publish whose "delivered" mark was lost with the database
-connection is published again; consumers drop positions they already sent.
+or after `poll_interval` at the latest. The active relay holds a session-level advisory lock for as long as
+its database connection lives, so with several relays exactly one numbers and publishes (in position order);
+the others stand by, try for the lock on each wake-up, and take over within a poll interval when the active
+one stops or loses its connection. Rows are claimed with `SKIP LOCKED`. A row is marked delivered only after
+its publish succeeded; on a Redis or database error the relay backs off (jittered exponential, capped),
+reconnects, and resumes with the first unpublished position, so nothing is lost. A publish whose "delivered"
+mark was lost with the database connection is published again; consumers drop positions they already sent.
 """
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from django.db import connection
 
 from .services import (
     event_envelope,
-    outbox_relay_round_abort,
-    outbox_relay_round_begin,
-    outbox_relay_round_continue,
+    outbox_claim_batch,
+    outbox_mark_delivered,
+    outbox_relay_continue,
+    outbox_relay_lock_try,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,14 @@ def _db_reset() -> None:
         logger.debug("closing a broken database connection failed", exc_info=True)
 
 
+def _mark_quietly(ids: list[str]) -> None:
+    """After a failed publish, record what did go out (best effort: the database may be the thing that failed)."""
+    try:
+        outbox_mark_delivered(ids=ids)
+    except Exception:
+        logger.info("could not mark %d published rows; they will be published again", len(ids), exc_info=True)
+
+
 def _db(fn):
     return sync_to_async(fn, thread_sensitive=True)
 
@@ -63,6 +73,8 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.wake = asyncio.Event()
         self.published = 0
+        self.leader = False  # holds the relay lock (kept while the connection lives)
+        self.recovering = True  # look for numbered-but-unpublished rows first
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = asyncio.create_task(self._listen(stop)) if self.listen else None
@@ -78,7 +90,8 @@ class OutboxRelay:
                     failures += 1
                     delay = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
                     logger.warning("outbox relay round failed; retrying in %.2fs", delay, exc_info=True)
-                    await _db(_db_reset)()
+                    await _db(_db_reset)()  # a fresh connection: the lock is taken again, leftovers first
+                    self.leader = False
                     await self._sleep(stop, delay)
                     continue
                 await self._wait(stop, self.poll_interval)
@@ -91,23 +104,28 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything committed and unpublished. Returns how many rows were published."""
         self.wake.clear()
-        # Every round first looks for numbered-but-unpublished rows (a relay died or a publish failed).
-        locked, rows = await _db(outbox_relay_round_begin)(limit=self.batch_size, include_pending=True)
-        if not locked:
-            return 0
+        if not self.leader:
+            if not await _db(outbox_relay_lock_try)():
+                return 0  # another relay publishes; we stand by
+            self.leader = True
+            self.recovering = True
+        rows, leftovers = await _db(outbox_claim_batch)(limit=self.batch_size, include_pending=self.recovering)
         total = 0
         while rows:
+            self.recovering = leftovers
             done: list[str] = []
             try:
                 for row in rows:
                     await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
                     done.append(row.id)
             except BaseException:
-                await _db(outbox_relay_round_abort)(delivered=done)
+                await _db(_mark_quietly)(done)
                 raise
             total += len(done)
             self.published += len(done)
-            rows = await _db(outbox_relay_round_continue)(delivered=done, limit=self.batch_size)
+            rows, leftovers = await _db(outbox_relay_continue)(
+                delivered=done, limit=self.batch_size, include_pending=self.recovering)
+        self.recovering = False
         return total
 
     async def _wait(self, stop: asyncio.Event, timeout: float) -> None:

@@ -5,13 +5,13 @@ Delivery order (why `since=<eventId>` never skips a late commit)
 An outbox row's id (ULID) and `ts` are taken at insert, but transactions commit in any order, so
 "rows with id > X" can miss a row inserted before X whose transaction commits after X was read.
 Readers therefore never order by id or ts. Each row gets a *delivery position* `seq` after its
-transaction committed: the relay takes a session-level advisory lock (one sequencer at a time across all
-relays), picks committed rows with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`), numbers them from the
+transaction committed: the active relay holds a session-level advisory lock (one sequencer at a time across
+all relays), picks committed rows with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`), numbers them from the
 `events_outbox_seq` sequence, and commits. Because numbering is serialised and each numbering transaction
 commits before the next one starts, a reader that sees position N already sees every position below N —
 positions never appear "behind" a reader. `/api/events` and socket resume read only rows with a `seq`,
 ordered by `seq`; the public cursor is the event id, mapped to its `seq`. The relay publishes each batch in
-`seq` order while still holding the lock, so live pushes also arrive in position order and a consumer can
+`seq` order, and only the lock holder publishes, so live pushes also arrive in position order and a consumer can
 drop anything at or below the last position it sent. SQLite (embedded default) has one in-process relay and
 serialised writers; positions there are `MAX(seq) + 1`.
 """
@@ -125,19 +125,20 @@ def _sequence_orm(limit: int) -> list[EventOutbox]:
     return rows
 
 
-def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True) -> list[EventOutbox]:
-    """The next rows to publish, in position order: numbered-but-unpublished ones first, else newly numbered.
+def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True) -> tuple[list[EventOutbox], bool]:
+    """The next rows to publish, in position order, and whether they are leftovers.
 
-    Call while holding the relay lock. `include_pending=False` skips the look for unpublished rows (only
-    needed after a failed round or at start).
+    Leftovers (numbered but not marked delivered: a failed publish or a relay that died) come first when
+    `include_pending`; otherwise committed rows without a position are numbered now. Call while holding
+    the relay lock.
     """
     if include_pending:
         pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
         if pending:
-            return pending
+            return pending, True
     if connection.vendor == "postgresql":
-        return _sequence_postgresql(limit)
-    return _sequence_orm(limit)
+        return _sequence_postgresql(limit), False
+    return _sequence_orm(limit), False
 
 
 def outbox_mark_delivered(*, ids: list[str]) -> int:
@@ -146,46 +147,10 @@ def outbox_mark_delivered(*, ids: list[str]) -> int:
     return EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).update(delivered_at=timezone.now())
 
 
-def outbox_relay_round_begin(*, limit: int, include_pending: bool) -> tuple[bool, list[EventOutbox]]:
-    """Take the relay lock and the first batch. (False, []) when another relay holds the lock."""
-    if not outbox_relay_lock_try():
-        return False, []
-    try:
-        rows = outbox_claim_batch(limit=limit, include_pending=include_pending)
-    except Exception:
-        _unlock_quietly()
-        raise
-    if not rows:
-        outbox_relay_unlock()
-    return True, rows
-
-
-def outbox_relay_round_continue(*, delivered: list[str], limit: int) -> list[EventOutbox]:
-    """Mark the published rows and claim the next batch; releases the lock when there is none."""
-    try:
-        outbox_mark_delivered(ids=delivered)
-        rows = outbox_claim_batch(limit=limit, include_pending=False)
-    except Exception:
-        _unlock_quietly()
-        raise
-    if not rows:
-        outbox_relay_unlock()
-    return rows
-
-
-def outbox_relay_round_abort(*, delivered: list[str]) -> None:
-    """After a failed publish: record what did go out, release the lock (best effort: the DB may be gone)."""
-    try:
-        outbox_mark_delivered(ids=delivered)
-    finally:
-        _unlock_quietly()
-
-
-def _unlock_quietly() -> None:
-    try:
-        outbox_relay_unlock()
-    except Exception:  # the connection is gone, and the lock with it
-        return
+def outbox_relay_continue(*, delivered: list[str], limit: int, include_pending: bool) -> tuple[list[EventOutbox], bool]:
+    """Mark the published rows, then claim the next batch (one call, one thread hop)."""
+    outbox_mark_delivered(ids=delivered)
+    return outbox_claim_batch(limit=limit, include_pending=include_pending)
 
 
 # --- retention ---------------------------------------------------------------------------------------------

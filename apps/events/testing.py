@@ -51,7 +51,7 @@ def relay_drain() -> int:
     from .services import outbox_claim_batch, outbox_mark_delivered
 
     total = 0
-    while rows := outbox_claim_batch(limit=500):
+    while rows := outbox_claim_batch(limit=500)[0]:
         outbox_mark_delivered(ids=[row.id for row in rows])
         total += len(rows)
     return total

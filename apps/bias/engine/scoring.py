@@ -26,6 +26,8 @@ from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
 CANDLE_FEATURES = ("RSI_14", "ATR_rel", "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
                    "bars", "coverage_7d", "close")
 STALE_CANDLES = 3
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def _utc(ts: datetime) -> datetime:
@@ -123,7 +125,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     positions = match_positions(ordered)
     parsed_rules = parse_rules(rules)
     ts_list = [_utc(t.ts) for t in ordered]
-    ts_ns = np.array([int(t.timestamp() * 1_000_000) * 1000 for t in ts_list], dtype=np.int64)
+    ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float
     price = np.array([float(t.price) for t in ordered])
     qty = np.array([float(t.qty) for t in ordered])
     fees = np.array([float(t.fee) if t.fee is not None else 0.0 for t in ordered])

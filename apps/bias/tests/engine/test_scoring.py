@@ -234,3 +234,14 @@ def test_skipping_labels_that_cannot_fire_changes_nothing(monkeypatch):
     assert [(t.trade_id, t.label, t.confidence, t.features) for t in quick.tags] == \
         [(t.trade_id, t.label, t.confidence, t.features) for t in full.tags]
     assert len({t.label for t in quick.tags}) >= 5
+
+
+def test_a_trade_one_microsecond_before_a_close_does_not_see_that_candle():
+    candles = walk(hours=60, seed=13)
+    close_at = START + timedelta(hours=40)
+    book = Book()
+    book.add("at", BTC, "BUY", 1, 100, close_at)
+    book.add("just-before", BTC, "BUY", 1, 100, close_at - timedelta(microseconds=1))
+    result = score_trades(trades=book.trades, candles={BTC: candles})
+    assert tag_of(result, "at").features["history"]["candle_close_time"] == "2024-03-02T16:00:00Z"
+    assert tag_of(result, "just-before").features["history"]["candle_close_time"] == "2024-03-02T15:00:00Z"

@@ -319,8 +319,8 @@ def all_scenarios() -> list[Scenario]:
     scenarios += [
         fomo_noisy(0),
         fomo_near_miss_move(),
-        fomo_near_miss("rsi-69", lambda r: 66 <= r["RSI_14"] < 70 and r["pct_change_24h"] >= 0.085 and r["BB_pos"] >= 0.85),
-        fomo_near_miss("bb-0.79", lambda r: 0.7 <= r["BB_pos"] < 0.8 and r["pct_change_24h"] >= 0.085 and r["RSI_14"] >= 72),
+        fomo_near_miss("rsi-69", lambda r: 68.5 <= r["RSI_14"] < 70 and r["pct_change_24h"] >= 0.085 and r["BB_pos"] >= 0.85),
+        fomo_near_miss("bb-0.79", lambda r: 0.77 <= r["BB_pos"] < 0.8 and r["pct_change_24h"] >= 0.085 and r["RSI_14"] >= 72),
     ]
     scenarios += [panic(seed, total) for seed in (4, 5, 6) for total in (-0.09, -0.12)]
     scenarios += [panic_near_miss_gain(), panic_near_miss_unknown(), panic_near_miss_shallow(), panic_near_miss_rsi()]

@@ -98,3 +98,16 @@ def test_tags_are_json_safe_with_bounded_varying_confidence(outcomes):
             confidences.add((tag.label, tag.confidence))
     fomo = {c for label, c in confidences if label == "FOMO"}
     assert len(fomo) >= 5  # driven by the evidence, not a constant
+
+
+@pytest.mark.parametrize(("trade_id", "failed", "low", "high"), [
+    ("rsi-69", "RSI_14", 68.5, 70.0),
+    ("bb-0.79", "BB_pos", 0.77, 0.8),
+])
+def test_near_misses_fail_exactly_one_fomo_condition(outcomes, trade_id, failed, low, high):
+    _, _, _, _, result = next(row for row in outcomes if row[1] == trade_id)
+    tag = next(t for t in result.tags if t.trade_id == trade_id)
+    assert tag.label == "NONE"
+    fomo = next(m for m in tag.features["near_misses"] if m["label"] == "FOMO")
+    assert fomo["not_fired"] == [failed]
+    assert low <= tag.features["inputs"][failed] < high

@@ -7,7 +7,8 @@ then times ``score_trades`` over every trade (best of ``--repeat`` runs). The ba
 same run, is the naive approach: for each trade, recompute the indicators over the candle window before it
 (250 candles, enough for the 7-day high and the indicator warm-up) and read the last row — timed on a
 sample of trades and reported per trade. Prints one JSON document with wall-clock and CPU-time rates
-(the CPU figure is the one to compare across runs on a shared machine) and the machine's details.
+(the CPU figure is the one to compare across runs on a shared machine) and the machine's details,
+including its load and a pure-Python calibration loop (CPU seconds for ``sum(range(10**7))``).
 """
 from __future__ import annotations
 
@@ -88,9 +89,13 @@ def naive_per_trade(trades: list[TradeInput], candles: dict[str, pd.DataFrame]) 
 
 
 def machine() -> dict:
+    started = time.process_time()
+    sum(range(10_000_000))
+    calibration = time.process_time() - started
     return {"python": sys.version.split()[0], "numpy": np.__version__, "pandas": pd.__version__,
             "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+            "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+            "calibration_sum_range_1e7_cpu_s": round(calibration, 4)}
 
 
 def run(*, trades: int, symbols: int, days: int, repeat: int, baseline_sample: int) -> dict:

@@ -187,6 +187,8 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     open_cost: dict[str, float] = {}
 
     candle_cols = {name: [None if v != v else v for v in np.round(columns[name], 6).tolist()] for name in columns}
+    iso = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z").tolist()
+    candle_cols["close_time"] = [text if ns >= 0 else None for text, ns in zip(iso, close_time.tolist(), strict=True)]
     notional = notional.tolist()
     support_distance_l = [None if v != v else v for v in np.round(support_distance, 6).tolist()]
     step_l = step_hours.tolist()
@@ -213,7 +215,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         fees_today += fees[i]
         position = positions[trade.id]
         if targets is None or trade.id in targets:
-            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, close_time, notional,
+            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
                            baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
             rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
@@ -280,21 +282,7 @@ def _finish_disposition(out: dict) -> None:
     out["engine_version"] = ENGINE_VERSION
 
 
-_ISO_CACHE: dict[int, str] = {}
-
-
-def _iso(ns: int) -> str | None:
-    if ns < 0:
-        return None
-    text = _ISO_CACHE.get(ns)
-    if text is None:
-        if len(_ISO_CACHE) > 100_000:
-            _ISO_CACHE.clear()
-        text = _ISO_CACHE[ns] = datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
-    return text
-
-
-def _context(i, trade, ts, position, cols, support_distance, step, close_time, notional, last_exit, win_streak,
+def _context(i, trade, ts, position, cols, support_distance, step, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              rule_max_trades) -> dict:
     pnl = position.realized_pnl
@@ -305,7 +293,6 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
         exit_pnl, exit_symbol, exit_share = last_exit["pnl_pct"], last_exit["symbol"], last_exit["matched_share"]
         size_vs_lost = notional[i] / last_exit["cost"] if last_exit["cost"] > 0 else None
     base_count, base_turnover, base_days = baseline
-    ct = close_time[i]
     return {
         "side": trade.side, "symbol": trade.symbol, "price": float(trade.price), "notional": float(notional[i]),
         "RSI_14": cols["RSI_14"][i], "BB_pos": cols["BB_pos"][i], "ATR_rel": cols["ATR_rel"][i], "gap_from_MA": cols["gap_from_MA"][i],
@@ -313,7 +300,7 @@ def _context(i, trade, ts, position, cols, support_distance, step, close_time, n
         "pct_change_1h_before": cols["pct_change_1h"][i], "pct_change_24h_before": cols["pct_change_24h"][i],
         "support_distance": support_distance[i],
         "bars": cols["bars"][i], "coverage_7d": cols["coverage_7d"][i], "step_hours": step[i],
-        "candle_close_time": _iso(ct),
+        "candle_close_time": cols["close_time"][i],
         "pnl_exit": pnl, "pnl_exit_pct": position.pnl_pct if trade.side == "SELL" else None,
         "held_hours": position.held_hours, "min_held_hours": position.min_held_hours, "matched_share": held_share,
         "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,

@@ -118,6 +118,9 @@ UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 # Redis: cache, Celery broker, channel layer. Empty means "embedded default" (no Redis).
 REDIS_URL = env("REDIS_URL", default="")
+# redis-py's default 5 s read timeout equals channels-redis' 5 s BZPOPMIN, so an idle socket's receive raised
+# TimeoutError and daphne closed it with 1011; reads must be allowed to outlast the blocking pop.
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="twin")
 if REDIS_URL:
     CACHES = {
@@ -131,7 +134,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
         }
     }
 else:

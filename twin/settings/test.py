@@ -53,7 +53,7 @@ if HAS_REDIS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

@@ -20,7 +20,9 @@ symbol, no other bias) score 0.75. The history factor says how much data backs t
   of the sale matched to known buys;
 - trade-history labels: 0.5 + 0.5 × min(1, history / full history), where history is the baseline days
   (OVERTRADING, full at 10), prior entries (OVERCONFIDENCE, full at 20), or the matched share of the
-  losing exit (REVENGE: 0.5 + 0.5 × matched share).
+  losing exit (REVENGE: 0.5 + 0.5 × matched share);
+- DISCIPLINE: the best of its complete paths (support: the candle factor of the 48-candle support; a
+  kept rule: 1, or the matched share of the sale for minHoldHours), each path's mean score × its factor.
 
 NONE ("nothing notable") carries the conditions of the nearest miss (the applicable label with the
 largest share of fired conditions) and confidence = (1 − 0.8 × that share) × the share of applicable

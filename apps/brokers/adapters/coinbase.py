@@ -14,22 +14,19 @@ Fill normalisation
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import WebApplicationClient
 
 from ..endpoints import Endpoints, broker_endpoints
-from .base import AuthStart, CandleDTO, TradeDTO, TradePage
+from .base import AuthStart, CandleDTO, TokenSet, TradeDTO, TradePage
 from .errors import BrokerAuthError, BrokerError, BrokerRequestError
 from .http import BrokerHttp, error_detail
 
@@ -43,17 +40,6 @@ GRANULARITIES = {
 CANDLES_PER_REQUEST = 300
 QTY_STEP = Decimal("1e-18")
 DEFAULT_SCOPE = "wallet:user:read,wallet:accounts:read,wallet:transactions:read,offline_access"
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
-    expires_at: datetime | None
-    scope: str
-
-    def __repr__(self) -> str:
-        return f"TokenSet(expires_at={self.expires_at!r}, scope={self.scope!r})"
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -174,8 +160,6 @@ class CoinbaseAdapter:
 
     @sensitive_variables()
     def _token_request(self, body: str, *, what: str) -> TokenSet:
-        from urllib.parse import parse_qsl
-
         response = self.oauth_http.request("POST", self.endpoints.coinbase_token, data=dict(parse_qsl(body)),
                                            headers={"Content-Type": "application/x-www-form-urlencoded"})
         if response.status_code in (400, 401):
@@ -261,6 +245,3 @@ class CoinbaseAdapter:
             lo = stop
         return [out[ts] for ts in sorted(out)]
 
-
-def code_challenge_for(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")

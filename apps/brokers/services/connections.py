@@ -6,7 +6,9 @@ import logging
 import secrets
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -15,12 +17,13 @@ from django.views.decorators.debug import sensitive_variables
 from apps.accounts.services import audit_record
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 
-from ..adapters.base import BrokerAdapter
+from ..adapters.base import BrokerAdapter, TokenSet
 from ..adapters.binance import BinanceAdapter
-from ..adapters.coinbase import CoinbaseAdapter, TokenSet
+from ..adapters.coinbase import CoinbaseAdapter
 from ..adapters.errors import BrokerAuthError, BrokerError
 from ..models import BrokerConnection, OAuthState
 from ..sealing import SealError
+from ..stub import READ_ONLY_KEY, READ_ONLY_SECRET
 from .keys import connection_open_tokens, connection_seal_tokens, secret_open, secret_seal
 
 logger = logging.getLogger("apps.brokers")
@@ -311,10 +314,6 @@ def connection_link_stub(*, user, broker: str = "coinbase") -> BrokerConnection:
     """Link `user` to the configured exchange endpoints (the stub in the embedded default) through the real
     flows: Coinbase authorize → code → token exchange with PKCE; Binance with the stub's read-only key.
     Used by demo seeding and tests; idempotent (re-links the existing connection)."""
-    import httpx
-
-    from ..stub import READ_ONLY_KEY, READ_ONLY_SECRET
-
     if broker == "binance":
         return connection_link_binance(user=user, api_key=READ_ONLY_KEY, api_secret=READ_ONLY_SECRET)
     adapter = CoinbaseAdapter()
@@ -322,8 +321,6 @@ def connection_link_stub(*, user, broker: str = "coinbase") -> BrokerConnection:
     start = adapter.start_auth(redirect_uri=redirect_uri)
     response = httpx.get(start.redirect_url, follow_redirects=False, timeout=10)
     location = response.headers.get("Location", "")
-    from urllib.parse import parse_qs, urlsplit
-
     query = parse_qs(urlsplit(location).query)
     if response.status_code != 302 or query.get("state", [""])[0] != start.state or "code" not in query:
         raise BrokerError("The exchange did not approve the demo authorization.")

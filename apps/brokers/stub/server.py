@@ -24,6 +24,7 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -240,8 +241,6 @@ def _fills_for(seed: int, anchor: datetime, venue: str, count: int, window_days:
 
 
 def _uuid_from(*parts) -> str:
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join(map(str, parts))))
 
 

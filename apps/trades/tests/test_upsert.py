@@ -113,3 +113,41 @@ def test_other_users_rows_are_untouched(user):
     trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(1))
 
     assert Trade.objects.get(user=other).price == Decimal("1")
+
+
+def test_single_row_with_empty_optional_fields(user):
+    from dataclasses import replace
+
+    item = replace(trade_dtos(1)[0], fee=None, fee_asset="", quote_asset="")
+
+    result = trade_upsert_many(user=user, broker="csv", items=[item])
+
+    row = Trade.objects.get(id=result.inserted_ids[0])
+    assert (row.fee, row.fee_asset, row.quote_asset, row.ext_id) == (None, "", "", "fill-0")
+
+
+def test_text_with_the_packing_separator_is_stored_verbatim(user):
+    from dataclasses import replace
+
+    items = [replace(item, ext_id=f"odd\x1fid-{n}") for n, item in enumerate(trade_dtos(3))]
+
+    result = trade_upsert_many(user=user, broker="csv", items=items)
+    again = trade_upsert_many(user=user, broker="csv", items=items)
+
+    assert (len(result.inserted_ids), again.duplicates) == (3, 3)
+    assert sorted(Trade.objects.values_list("ext_id", flat=True)) == ["odd\x1fid-0", "odd\x1fid-1", "odd\x1fid-2"]
+
+
+def test_exponent_and_tiny_decimals_round_trip(user):
+    from dataclasses import replace
+
+    base = trade_dtos(2)
+    items = [replace(base[0], qty=Decimal("1E-18"), price=Decimal("1.5E+4"), fee=Decimal("0E-8")),
+             replace(base[1], qty=Decimal("123456789012345678.123456789012345678"), price=Decimal("0.1"))]
+
+    trade_upsert_many(user=user, broker="coinbase", items=items)
+
+    rows = {t.ext_id: t for t in Trade.objects.filter(user=user)}
+    assert (rows["fill-0"].qty, rows["fill-0"].price, rows["fill-0"].fee) == (
+        Decimal("0.000000000000000001"), Decimal("15000"), Decimal("0"))
+    assert rows["fill-1"].qty == Decimal("123456789012345678.123456789012345678")

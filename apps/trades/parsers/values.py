@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DecimalException
+from functools import lru_cache
 
 from .base import RowProblem
 
@@ -48,6 +49,7 @@ _GLUED = re.compile(
     r"\s*(?P<asset>[A-Za-z][A-Za-z0-9]{0,14})?"
 )
 _PLAIN = re.compile(r"-?\d{1,30}(?:\.\d{1,40})?")
+_GLUED_PLAIN = re.compile(r"(\d{1,30}(?:\.\d{1,40})?)([A-Za-z][A-Za-z0-9]{0,14})?")
 _THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
 _THOUSANDS_DOT = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d*)?")
 
@@ -160,6 +162,11 @@ def parse_glued(cell: str, *, what: str, assets: tuple[str, ...] = ()) -> tuple[
         raise RowProblem(f"{what} is empty")
     if len(text) > _MAX_CELL:
         raise RowProblem(f"{what} is too long to be a number")
+    plain = _GLUED_PLAIN.fullmatch(text)
+    if plain:
+        asset = (plain[2] or "").upper()
+        if not asset or (asset[0] != "E" and (not assets or asset in assets)):
+            return _finish(Decimal(plain[1]), text), asset
     match = _GLUED.fullmatch(text)
     asset = (match["asset"] or "").upper() if match else ""
     if assets and asset not in assets:
@@ -259,6 +266,7 @@ def clean_asset(cell: str, *, what: str) -> str:
     return asset
 
 
+@lru_cache(maxsize=4096)
 def split_pair(cell: str, *, quote_hint: str = "", base_hint: str = "") -> tuple[str, str]:
     """`DOGEEUR`, `DOGE/EUR`, `doge-eur`, `BTC_USDT` → (base, quote)."""
     text = cell.strip().upper()

@@ -43,10 +43,15 @@ class _Lot:
 
 def match_positions(trades: list[TradeInput]) -> dict[str, PositionInfo]:
     """FIFO positions for every trade (keyed by trade id); see the module docstring."""
+    return match_ordered(trade_order(trades))
+
+
+def match_ordered(ordered: list[TradeInput]) -> dict[str, PositionInfo]:
+    """``match_positions`` for trades already in ``trade_order``."""
     books: dict[str, deque[_Lot]] = {}
     result: dict[str, PositionInfo] = {}
     open_lots: dict[str, _Lot] = {}
-    for trade in trade_order(trades):
+    for trade in ordered:
         lots = books.setdefault(trade.symbol, deque())
         if trade.side == "BUY":
             lot = _Lot(trade)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import heuristics as h
 from .indicators import candle_interval, compute_indicators
-from .positions import match_positions, trade_order
+from .positions import match_ordered, trade_order
 from .rules import evaluate_rules, parse_rules
 from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
 
@@ -122,7 +122,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     """
     ordered = trade_order(list(trades))
     n = len(ordered)
-    positions = match_positions(ordered)
+    positions = match_ordered(ordered)
     parsed_rules = parse_rules(rules)
     ts_list = [_utc(t.ts) for t in ordered]
     ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float

@@ -1,4 +1,4 @@
-"""Deterministic generated markets and trade helpers for the engine tests."""
+"""Deterministic generated markets and trade builders for the engine tests."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

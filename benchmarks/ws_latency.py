@@ -80,18 +80,28 @@ class Receivers:
         self.arrivals: dict[str, list[float]] = {}
         self.lock = threading.Lock()
         self.connections = []
+        self.closed_early: list[str] = []
+        self.connect_retries = 0
 
     async def open(self, url: str, cookies: list[str], origin: str) -> None:
         from websockets.asyncio.client import connect
 
         async def one(cookie: str):
-            ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=30,
-                               max_queue=None)
+            for attempt in range(5):  # a handshake can fail on a loaded machine; clients retry
+                try:
+                    ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=30,
+                                       max_queue=None)
+                    break
+                except Exception:
+                    self.connect_retries += 1
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5 * (attempt + 1))
             self.connections.append(ws)
             asyncio.create_task(self._read(ws))
 
-        for start in range(0, len(cookies), 50):
-            await asyncio.gather(*(one(cookie) for cookie in cookies[start:start + 50]))
+        for start in range(0, len(cookies), 25):
+            await asyncio.gather(*(one(cookie) for cookie in cookies[start:start + 25]))
 
     async def _read(self, ws) -> None:
         try:
@@ -102,8 +112,11 @@ class Receivers:
                 if key:
                     with self.lock:
                         self.arrivals.setdefault(key, []).append(now)
-        except Exception:  # the socket closed: counted as lost deliveries
+        except Exception as exc:  # the socket closed: its missing frames count as lost deliveries
+            self.closed_early.append(repr(exc)[:200])
             return
+        if ws.close_code not in (None, 1000):
+            self.closed_early.append(f"closed {ws.close_code} {ws.close_reason}")
 
     async def close(self) -> None:
         await asyncio.gather(*(ws.close() for ws in self.connections), return_exceptions=True)
@@ -113,10 +126,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--sockets-per-user", type=int, default=5)
-    parser.add_argument("--rate", type=float, default=100.0, help="events appended per second")
+    parser.add_argument("--rate", type=float, default=50.0, help="events appended per second (each to one user's sockets)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets")
+    parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client_worker:
+        return client_worker()
 
     import psycopg
 
@@ -169,19 +186,30 @@ async def run(args, env: dict, web_port: int, processes: list) -> dict:
     processes.append(relay)
     await asyncio.to_thread(wait_for_port, web_port, web)
 
-    receivers = Receivers()
+    # The sockets live in their own processes so that appending and receiving do not share one interpreter.
     started = time.monotonic()
-    await receivers.open(f"ws://127.0.0.1:{web_port}/ws/coach", cookies, f"http://127.0.0.1:{web_port}")
+    workers = []
+    for part in range(args.client_procs):
+        worker = subprocess.Popen([sys.executable, "-m", "benchmarks.ws_latency", "--client-worker"], cwd=ROOT,
+                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        processes.append(worker)
+        worker.stdin.write(json.dumps({"url": f"ws://127.0.0.1:{web_port}/ws/coach",
+                                       "origin": f"http://127.0.0.1:{web_port}",
+                                       "cookies": cookies[part::args.client_procs]}) + "\n")
+        worker.stdin.flush()
+        workers.append(worker)
+    for worker in workers:
+        line = await asyncio.to_thread(worker.stdout.readline)
+        if line.strip() != "ready":
+            raise RuntimeError(f"client worker failed: {line!r}")
     connect_seconds = time.monotonic() - started
     await asyncio.sleep(1.0)
-    sockets_per_user = {u: args.sockets_per_user for u in users}
     count = max(1, int(args.rate * args.duration))
 
     # Phase 1: outbox → relay → channel layer → daphne → socket.
     commits: dict[str, float] = {}
-    appended = await asyncio.to_thread(append_steadily, users, count, args.rate, commits)
+    outbox_seconds, owners = await asyncio.to_thread(append_steadily, users, count, args.rate, commits)
     await asyncio.sleep(2.0)
-    outbox = measure(commits, appended, receivers, sockets_per_user)
 
     # Phase 2 (baseline): raw group_send to the same groups from this process.
     layer = get_channel_layer()
@@ -193,28 +221,58 @@ async def run(args, env: dict, web_port: int, processes: list) -> dict:
         key = f"b{index}"
         message = {"type": "outbox.event", "seq": 10**15 + index,
                    "event": {"type": "bench.raw", "eventId": None, "ts": "", "v": 1, "payload": {"key": key}}}
-        sends[key] = (time.time(), user_id)
+        sends[key] = time.time()
+        owners[key] = user_id
         await layer.group_send(f"user.{user_id}", message)
         delay = t0 + (index + 1) * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
     baseline_seconds = time.perf_counter() - t0
     await asyncio.sleep(2.0)
-    baseline = measure({k: v[0] for k, v in sends.items()}, (baseline_seconds, {k: v[1] for k, v in sends.items()}),
-                       receivers, sockets_per_user)
-    await receivers.close()
+
+    arrivals: dict[str, list[float]] = {}
+    closed_early: list[str] = []
+    connect_retries = 0
+    for worker in workers:
+        worker.stdin.write("stop\n")
+        worker.stdin.flush()
+        report = json.loads(await asyncio.to_thread(worker.stdout.readline))
+        closed_early.extend(report["closedEarly"])
+        connect_retries += report["connectRetries"]
+        for key, times in report["arrivals"].items():
+            arrivals.setdefault(key, []).extend(times)
+    per_user = args.sockets_per_user
+    outbox = measure(commits, owners, arrivals, per_user, seconds=outbox_seconds)
+    baseline = measure(sends, owners, arrivals, per_user, seconds=baseline_seconds)
     return {
         "benchmark": "ws_latency",
         "machine": machine_info(),
-        "config": {"clients": len(cookies), "users": len(users), "socketsPerUser": args.sockets_per_user,
-                   "ratePerS": args.rate, "durationS": args.duration, "eventsPerPhase": count,
-                   "connectSeconds": round(connect_seconds, 2)},
+        "config": {"clients": len(cookies), "users": len(users), "socketsPerUser": per_user,
+                   "clientProcesses": args.client_procs, "ratePerS": args.rate, "durationS": args.duration,
+                   "eventsPerPhase": count, "connectSeconds": round(connect_seconds, 2),
+                   "connectRetries": connect_retries, "socketsClosedEarly": len(closed_early), "closeReasons": sorted(set(closed_early))[:5]},
         "outbox": outbox,
         "baseline_raw_group_send": baseline,
         "goal": GOAL,
         "meets_goal": outbox["p50_ms"] <= GOAL["p50_ms"] and outbox["p99_ms"] <= GOAL["p99_ms"] and outbox["lost"] == 0,
         "overhead_p50_ms": round(outbox["p50_ms"] - baseline["p50_ms"], 2),
     }
+
+
+def client_worker() -> int:
+    config = json.loads(sys.stdin.readline())
+
+    async def work():
+        receivers = Receivers()
+        await receivers.open(config["url"], config["cookies"], config["origin"])
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        closed = list(receivers.closed_early)
+        await receivers.close()
+        return {"arrivals": receivers.arrivals, "closedEarly": closed, "connectRetries": receivers.connect_retries}
+
+    print(json.dumps(asyncio.run(work())), flush=True)
+    return 0
 
 
 def make_users(clients: int, per_user: int) -> tuple[list[str], list[str]]:
@@ -233,7 +291,7 @@ def make_users(clients: int, per_user: int) -> tuple[list[str], list[str]]:
     return [str(u.pk) for u in users], cookies
 
 
-def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float]):
+def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float]) -> tuple[float, dict]:
     from django.db import connection, transaction
 
     from apps.accounts.models import User
@@ -257,14 +315,10 @@ def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[
     return seconds, owners
 
 
-def measure(starts: dict[str, float], appended, receivers: Receivers, sockets_per_user: dict[str, int]) -> dict:
-    seconds, owners = appended
-    latencies: list[float] = []
-    expected = 0
-    for key, start in starts.items():
-        expected += sockets_per_user[owners[key]]
-        latencies.extend((arrival - start) * 1000 for arrival in receivers.arrivals.get(key, []))
-    return summary(latencies, events=len(starts), expected=expected, seconds=seconds)
+def measure(starts: dict[str, float], owners: dict[str, str], arrivals: dict[str, list[float]], per_user: int,
+            *, seconds: float) -> dict:
+    latencies = [(arrival - start) * 1000 for key, start in starts.items() for arrival in arrivals.get(key, [])]
+    return summary(latencies, events=len(starts), expected=len(starts) * per_user, seconds=seconds)
 
 
 if __name__ == "__main__":

@@ -31,15 +31,20 @@ class TradeSeries:
     affected_symbols: set[str] = field(default_factory=set)
 
 
-def trade_series_for_user(*, user_id: str, trade_ids: list[str]) -> TradeSeries:
-    """All of the user's trades (history features such as trades per day or the last exit span symbols)."""
+def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: bool = False) -> TradeSeries:
+    """All of the user's trades (history features such as trades per day or the last exit span symbols).
+
+    With `include_later`, every trade at or after the earliest requested one becomes a target too: a trade
+    that arrives late (exchanges page newest first) changes the FIFO lots, streaks and daily counts that
+    later trades were labelled with."""
     series = TradeSeries()
     wanted = set(trade_ids)
-    rows = Trade.objects.filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS)
-    for row in rows.iterator(chunk_size=5000):
+    rows = list(Trade.objects.filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS))
+    earliest = min((row["ts"] for row in rows if row["id"] in wanted), default=None)
+    for row in rows:
         series.by_symbol.setdefault(row["symbol"], []).append(row)
         series.all_rows[row["id"]] = row
-        if row["id"] in wanted:
+        if row["id"] in wanted or (include_later and earliest is not None and row["ts"] >= earliest):
             series.targets[row["id"]] = row
             series.affected_symbols.add(row["symbol"])
     return series

@@ -2,7 +2,8 @@
 
 Batched per user and symbol: the user's whole trade history is loaded once (history features such as
 trades per day, the last exit or a win streak span symbols), candles are fetched once per affected symbol,
-the engine tags only the requested trades, and FIFO positions are rewritten for the affected symbols only.
+the engine tags the requested trades and every later one (a late-arriving older trade changes their FIFO
+lots and streaks), and FIFO positions are rewritten for the affected symbols only.
 Everything is computed first; then one transaction writes it all, so a failure anywhere writes nothing.
 Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a reflection whose
 content did not change is not announced again — a retried task is harmless.
@@ -58,12 +59,13 @@ def _fingerprint(*, tags: list, draft: ReflectionDraft) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def bias_score_trades(*, user_id: str, trade_ids: list[str]) -> int:
-    """Score the given trades of one user; returns how many trades were tagged."""
+def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
+    """Score the given trades of one user — and, with `include_later` (new trades), every later trade of the
+    user, whose history they change. Returns how many trades were tagged."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None or not trade_ids:
         return 0
-    series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids)
+    series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids, include_later=include_later)
     if not series.targets:
         return 0
 

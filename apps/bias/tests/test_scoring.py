@@ -78,22 +78,45 @@ def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades
 
 def test_a_changed_tone_is_announced_once_more(user, market_trades):
     ids = [t.id for t in market_trades]
-    bias_score_trades(user_id=user.id, trade_ids=ids[:3])
+    bias_score_trades(user_id=user.id, trade_ids=ids[-3:])
     user.coach_tone = "strict"
     user.save(update_fields=["coach_tone"])
-    bias_score_trades(user_id=user.id, trade_ids=ids[:3])
+    bias_score_trades(user_id=user.id, trade_ids=ids[-3:])
     assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 6
     assert sorted(Reflection.objects.values_list("tone", flat=True)) == ["strict"] * 3 + ["supportive"] * 3
 
 
-def test_incremental_scoring_keeps_earlier_tags_and_extends_positions(user, market_trades, stub_exchange):
-    first, rest = market_trades[:6], market_trades[6:]
-    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in first])
-    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in first}
-    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in rest])
+def test_incremental_scoring_newest_first_ends_with_every_trade_tagged(user, market_trades, stub_exchange):
+    older, newer = market_trades[:6], market_trades[6:]
+    assert bias_score_trades(user_id=user.id, trade_ids=[t.id for t in newer]) == 6
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in newer}
+    assert bias_score_trades(user_id=user.id, trade_ids=[t.id for t in older]) == 12
     assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in market_trades}
     assert TradePosition.objects.filter(user=user).count() == 12
-    assert EventOutbox.objects.filter(type="coach.reflect").count() == 12
+    announced = [e.payload["tradeId"] for e in EventOutbox.objects.filter(type="coach.reflect")]
+    assert set(announced) == {t.id for t in market_trades}
+    assert sorted(tid for tid in announced if tid in {t.id for t in older}) == sorted(t.id for t in older)
+    assert Reflection.objects.count() == len(announced)
+
+
+def test_a_late_older_trade_rescores_the_later_ones(user, stub_exchange):
+    """Exchanges page newest first: the sell is scored before the buy behind it arrives."""
+    anchor = stub_exchange.state.anchor
+    buy_ts, sell_ts = anchor - timedelta(days=4), anchor - timedelta(days=3)
+    sell = TradeFactory(user=user, symbol="ETH-USD", side="SELL", qty=Decimal("1"), fee=Decimal("0"),
+                        price=bar_close(stub_exchange, "ETH-USD", sell_ts), ts=sell_ts)
+    assert bias_score_trades(user_id=user.id, trade_ids=[sell.id]) == 1
+    assert TradePosition.objects.get(trade=sell).realized_pnl is None
+    assert all(t.features["inputs"]["pnl_exit"] is None for t in BiasTag.objects.filter(trade=sell))
+
+    buy = TradeFactory(user=user, symbol="ETH-USD", side="BUY", qty=Decimal("1"), fee=Decimal("0"),
+                       price=Decimal("1000"), ts=buy_ts)
+    assert bias_score_trades(user_id=user.id, trade_ids=[buy.id]) == 2
+    expected = sell.price - Decimal("1000")
+    assert TradePosition.objects.get(trade=sell).realized_pnl == expected
+    assert {Decimal(t.features["inputs"]["pnl_exit"]) for t in BiasTag.objects.filter(trade=sell)} == {expected}
+    assert BiasTag.objects.filter(trade=sell).values("label").distinct().count() == BiasTag.objects.filter(
+        trade=sell).count()
 
 
 def test_fifo_positions_net_of_fees_and_unknown_without_a_prior_buy(user, stub_exchange):

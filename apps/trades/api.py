@@ -16,8 +16,10 @@ from apps.core.ratelimits import rate_limit_check
 
 from . import selectors
 from .models import ImportJob, Trade
+from .parsers import ParseError, detect_format, sniff_headers
 from .services import (
     API_BROKERS,
+    MAPPING_FIELDS,
     column_mapping_save,
     idempotency_digest,
     idempotency_remember,
@@ -25,7 +27,6 @@ from .services import (
     import_job_start,
     upload_import_start,
 )
-from .services.uploads import MAPPING_FIELDS
 
 IMPORT_RATE = "3/m"
 UPLOAD_RATE = "10/m"
@@ -196,8 +197,6 @@ class UploadHeadersApi(APIView):
             "headers": serializers.ListField(child=serializers.CharField()), "format": serializers.CharField()})},
     )
     def post(self, request):
-        from .parsers import ParseError, detect_format, sniff_headers
-
         _reject_oversized(request)
         data, _ = _uploaded_bytes(request)
         try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from apps.brokers.selectors import connection_get, connection_list
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import clamp_limit, cursor_decode, cursor_encode
 
@@ -101,22 +102,19 @@ def column_mappings_for(*, user) -> list[ColumnMappingPreset]:
 
 
 def broker_connection_active_for(*, user, broker: str):
-    """The user's active connection to `broker` (newest first), or None. Read-only."""
-    from apps.brokers.models import BrokerConnection
-
-    return (BrokerConnection.objects.filter(user=user, broker=broker, status="active")
-            .order_by("-created_at").first())
+    """The user's newest active connection to `broker`, or None (through the brokers selectors)."""
+    return next((c for c in connection_list(user=user) if c.broker == broker and c.status == "active"), None)
 
 
 def broker_connection_for_job(*, user_id: str, connection_id: str):
-    from apps.brokers.models import BrokerConnection
-
     if not connection_id:
         return None
-    return BrokerConnection.objects.filter(user_id=user_id, id=connection_id).first()
+    try:
+        return connection_get(user=user_id, connection_id=connection_id)
+    except NotFound:
+        return None
 
 
 def broker_connections_for(*, user) -> list:
-    from apps.brokers.models import BrokerConnection
-
-    return list(BrokerConnection.objects.filter(user=user).exclude(status="revoked").order_by("broker", "-created_at"))
+    """The user's connections that can import (not disconnected), by broker."""
+    return sorted((c for c in connection_list(user=user) if c.status != "revoked"), key=lambda c: c.broker)

@@ -11,11 +11,13 @@ from .imports import (
     import_window,
     trade_scoring_enqueue,
 )
-from .uploads import column_mapping_from_dict, column_mapping_save, upload_import_start
+from .mappings import MAPPING_FIELDS, column_mapping_from_dict, column_mapping_save
+from .uploads import upload_import_start
 from .upsert import UpsertResult, trade_bulk_ids, trade_upsert_many
 
 __all__ = [
     "API_BROKERS",
+    "MAPPING_FIELDS",
     "UpsertResult",
     "column_mapping_from_dict",
     "idempotency_digest",

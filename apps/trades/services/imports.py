@@ -25,11 +25,14 @@ from django.utils import timezone
 
 from apps.accounts.services import audit_record
 from apps.brokers.adapters.base import TradePage
+from apps.brokers.services import connection_adapter
 from apps.core.errors import Conflict, DomainError, ExternalServiceError, ValidationFailed
 from apps.events.services import event_append
 
 from ..models import ImportJob
+from ..parsers import ParseError, parse_file
 from ..selectors import broker_connection_active_for, broker_connection_for_job
+from .mappings import column_mapping_from_dict
 from .upsert import trade_upsert_many
 
 logger = logging.getLogger(__name__)
@@ -174,8 +177,6 @@ def _run_api(job: ImportJob) -> ImportJob | None:
     if connection is None or connection.status != "active":
         return import_job_fail(job_id=job.id, error=f"The {job.broker} connection is no longer active. "
                                                     "Reconnect it, then start the import again.")
-    from apps.brokers.services import connection_adapter
-
     try:
         adapter = connection_adapter(connection=connection)
     except ExternalServiceError as exc:
@@ -200,9 +201,6 @@ def _readable(broker: str, exc: ExternalServiceError) -> str:
 
 
 def _run_upload(job: ImportJob) -> ImportJob | None:
-    from ..parsers import ParseError, parse_file
-    from .uploads import column_mapping_from_dict
-
     upload = job.upload
     mapping = column_mapping_from_dict(upload.mapping) if upload.mapping else None
     try:

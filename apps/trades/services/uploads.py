@@ -6,7 +6,6 @@ reads the stored bytes by job id, parses again and upserts page by page like an 
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 
@@ -16,41 +15,11 @@ from django.db import transaction
 from apps.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 
 from ..models import ColumnMappingPreset, ImportJob, ImportUpload
+from ..parsers import ParseError, parse_file
 from .imports import _announce_start, _enqueue, _restart_if_needed
+from .mappings import column_mapping_from_dict
 
 MAX_REPORTED_ERRORS = 200
-MAPPING_FIELDS = ("timestamp", "symbol", "base", "quote", "side", "qty", "price", "fee", "fee_asset", "ext_id",
-                  "timestamp_format")
-
-
-def column_mapping_from_dict(data: dict):
-    """A parser ColumnMapping from stored JSON; ValidationFailed when it cannot be one."""
-    from ..parsers import ColumnMapping, ParseError
-
-    unknown = sorted(set(data) - set(MAPPING_FIELDS))
-    if unknown:
-        raise ValidationFailed("The column mapping has unknown fields.", fields={k: ["Unknown field."] for k in unknown})
-    given = {k: v for k, v in data.items() if v not in (None, "")}
-    missing = [name for name in ("timestamp", "side", "qty", "price") if name not in given]
-    if "symbol" not in given and not ("base" in given and "quote" in given):
-        missing.append("symbol")
-    if missing:
-        raise ValidationFailed("The column mapping needs a column for: " + ", ".join(missing) + ".",
-                               code="invalid_mapping", fields={name: ["Required."] for name in missing})
-    try:
-        return ColumnMapping(**{"symbol": None, "base": None, "quote": None, **given})
-    except ParseError as exc:
-        raise ValidationFailed(exc.message, code="invalid_mapping") from exc
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(f"The column mapping is not complete: {exc}", code="invalid_mapping") from exc
-
-
-def column_mapping_save(*, user, name: str, mapping: dict) -> ColumnMappingPreset:
-    """Create or replace the user's mapping called `name`."""
-    parsed = column_mapping_from_dict(mapping)
-    stored = {k: v for k, v in dataclasses.asdict(parsed).items() if v not in (None, "")}
-    preset, _ = ColumnMappingPreset.objects.update_or_create(user=user, name=name, defaults={"mapping": stored})
-    return preset
 
 
 def _upload_job_id(*, user_id: str, digest: str, mapping: dict | None) -> str:
@@ -61,8 +30,6 @@ def _upload_job_id(*, user_id: str, digest: str, mapping: dict | None) -> str:
 def upload_import_start(*, user, data: bytes, filename: str = "", mapping_name: str | None = None,
                         enqueue: bool = True) -> ImportJob:
     """Parse `data`, then queue its import. Same file (and mapping) again → the same job."""
-    from ..parsers import ParseError, parse_file
-
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise PayloadTooLarge(f"The file is larger than {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
     mapping_dict = None

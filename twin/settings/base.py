@@ -159,6 +159,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Import jobs on an in-process thread pool instead of the queue (the embedded default turns it on).
+IMPORT_JOBS_IN_THREAD = env.bool("IMPORT_JOBS_IN_THREAD", default=False)
 
 # DRF + OpenAPI
 REST_FRAMEWORK = {

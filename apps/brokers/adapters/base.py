@@ -7,6 +7,19 @@ from decimal import Decimal
 from typing import Protocol
 
 
+def decimal_from(value) -> Decimal:
+    """An exchange amount (string or number) as a finite Decimal; ValueError otherwise (NaN, Infinity, junk)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not an amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError as exc:
+        raise ValueError("not an amount") from exc
+    if not amount.is_finite():
+        raise ValueError("not a finite amount")
+    return amount
+
+
 @dataclass(frozen=True, slots=True)
 class TradeDTO:
     """One fill, normalised. `symbol` is canonical BASE-QUOTE (e.g. BTC-USD); `ts` is aware UTC."""

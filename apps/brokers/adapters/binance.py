@@ -32,7 +32,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..endpoints import Endpoints, broker_endpoints
 from ..symbols import SymbolError, canonical_symbol, exchange_pair, split_pair
-from .base import CandleDTO, TradeDTO, TradePage
+from .base import CandleDTO, TradeDTO, TradePage, decimal_from
 from .errors import BrokerAuthError, BrokerError, BrokerRequestError
 from .http import BrokerHttp, error_detail
 
@@ -71,9 +71,9 @@ def trade_to_dto(raw: dict) -> TradeDTO:
     try:
         pair = str(raw["symbol"]).upper()
         base, quote = split_pair(pair)
-        price = Decimal(str(raw["price"]))
-        qty = Decimal(str(raw["qty"]))
-        commission = Decimal(str(raw.get("commission") or "0"))
+        price = decimal_from(raw["price"])
+        qty = decimal_from(raw["qty"])
+        commission = abs(decimal_from(raw.get("commission") or "0"))
         fee_asset = str(raw.get("commissionAsset") or quote).upper()
         if price <= 0 or qty <= 0:
             raise ValueError("price/qty")
@@ -84,7 +84,7 @@ def trade_to_dto(raw: dict) -> TradeDTO:
         return TradeDTO(ext_id=f"{pair}:{_int(raw['id'])}", symbol=f"{base}-{quote}", side="BUY" if is_buyer else "SELL",
                         qty=qty, price=price, ts=ms_to_datetime(raw["time"]), fee=commission, fee_asset=fee_asset,
                         quote_asset=quote)
-    except (KeyError, TypeError, ValueError, InvalidOperation, SymbolError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError, OSError, SymbolError) as exc:
         raise BrokerError(f"Binance sent a trade we cannot read ({type(exc).__name__}).") from exc
 
 
@@ -217,10 +217,10 @@ class BinanceAdapter:
             for row in rows:
                 try:
                     opened = _int(row[0])
-                    candle = CandleDTO(ts=ms_to_datetime(opened), open=Decimal(str(row[1])), high=Decimal(str(row[2])),
-                                       low=Decimal(str(row[3])), close=Decimal(str(row[4])),
-                                       volume=Decimal(str(row[5])))
-                except (IndexError, TypeError, ValueError, InvalidOperation) as exc:
+                    candle = CandleDTO(ts=ms_to_datetime(opened), open=decimal_from(row[1]), high=decimal_from(row[2]),
+                                       low=decimal_from(row[3]), close=decimal_from(row[4]),
+                                       volume=decimal_from(row[5]))
+                except (IndexError, TypeError, ValueError, ArithmeticError, OSError) as exc:
                     raise BrokerError("Binance sent a kline we cannot read.") from exc
                 if lo <= opened < hi:
                     out[opened] = candle

@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import WebApplicationClient
 
 from ..endpoints import Endpoints, broker_endpoints
-from .base import AuthStart, CandleDTO, TokenSet, TradeDTO, TradePage
+from .base import AuthStart, CandleDTO, TokenSet, TradeDTO, TradePage, decimal_from
 from .errors import BrokerAuthError, BrokerError, BrokerRequestError
 from .http import BrokerHttp, error_detail
 
@@ -77,9 +77,9 @@ def fill_to_dto(raw: dict) -> TradeDTO:
         product = str(raw["product_id"]).upper()
         parts = product.split("-")
         quote = parts[1] if len(parts) == 2 else "USDC"
-        price = Decimal(str(raw["price"]))
-        size = Decimal(str(raw["size"]))
-        commission = Decimal(str(raw.get("commission") or "0"))
+        price = decimal_from(raw["price"])
+        size = decimal_from(raw["size"])
+        commission = decimal_from(raw.get("commission") or "0")
         side = str(raw["side"]).upper()
         kind = str(raw.get("trade_type") or "FILL").upper()
         if side not in ("BUY", "SELL") or price <= 0:
@@ -97,7 +97,7 @@ def fill_to_dto(raw: dict) -> TradeDTO:
             price=price, ts=parse_timestamp(str(raw["trade_time"])), fee=abs(commission), fee_asset=quote,
             quote_asset=quote,
         )
-    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BrokerError(f"Coinbase sent a fill we cannot read ({type(exc).__name__}).") from exc
 
 
@@ -235,10 +235,10 @@ class CoinbaseAdapter:
             for raw in body.get("candles") or []:
                 try:
                     ts = int(raw["start"])
-                    candle = CandleDTO(ts=datetime.fromtimestamp(ts, tz=UTC), open=Decimal(str(raw["open"])),
-                                       high=Decimal(str(raw["high"])), low=Decimal(str(raw["low"])),
-                                       close=Decimal(str(raw["close"])), volume=Decimal(str(raw["volume"])))
-                except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+                    candle = CandleDTO(ts=datetime.fromtimestamp(ts, tz=UTC), open=decimal_from(raw["open"]),
+                                       high=decimal_from(raw["high"]), low=decimal_from(raw["low"]),
+                                       close=decimal_from(raw["close"]), volume=decimal_from(raw["volume"]))
+                except (KeyError, TypeError, ValueError, ArithmeticError, OSError) as exc:
                     raise BrokerError("Coinbase sent a candle we cannot read.") from exc
                 if lo <= ts < stop and ts < hi:
                     out[ts] = candle

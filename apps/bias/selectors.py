@@ -34,11 +34,13 @@ class TradeSeries:
 def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: bool = False) -> TradeSeries:
     """All of the user's trades (history features such as trades per day or the last exit span symbols).
 
-    With `include_later`, every trade at or after the earliest requested one becomes a target too: a trade
-    that arrives late (exchanges page newest first) changes the FIFO lots, streaks and daily counts that
-    later trades were labelled with."""
+    With `include_later`, the user's untagged trades join the request, and every trade at or after the
+    earliest of them becomes a target too: a trade that arrives late (exchanges page newest first) changes
+    the FIFO lots, streaks and daily counts that later trades were labelled with."""
     series = TradeSeries()
     wanted = set(trade_ids)
+    if include_later:  # and anything an earlier hand-off left unscored
+        wanted |= set(Trade.objects.filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
     rows = list(Trade.objects.filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS))
     earliest = min((row["ts"] for row in rows if row["id"] in wanted), default=None)
     for row in rows:
@@ -48,6 +50,13 @@ def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: 
             series.targets[row["id"]] = row
             series.affected_symbols.add(row["symbol"])
     return series
+
+
+def import_in_progress(*, user) -> bool:
+    """Whether one of the user's imports is still queued or running (its last page hands off scoring)."""
+    from apps.trades.selectors import import_jobs_recent
+
+    return any(not job.is_finished for job in import_jobs_recent(user=user, limit=5))
 
 
 def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, list[str]]:

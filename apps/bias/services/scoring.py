@@ -27,7 +27,7 @@ from apps.events.services import event_append
 from .. import engine
 from ..engine_io import json_safe
 from ..models import BiasTag, DispositionStat, Reflection, Rule, TradePosition
-from ..selectors import trade_series_for_user
+from ..selectors import import_in_progress, trade_series_for_user
 from .payloads import SPARKLINE_AFTER, ensure_candles, reflect_payload, sparkline, stored_candles
 from .reflections import ReflectionDraft, reflection_compose
 
@@ -59,11 +59,20 @@ def _fingerprint(*, tags: list, draft: ReflectionDraft) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
-    """Score the given trades of one user — and, with `include_later` (new trades), every later trade of the
-    user, whose history they change. Returns how many trades were tagged."""
+def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True,
+                      defer_while_importing: bool = True) -> int:
+    """Score the given trades of one user. Returns how many trades were tagged.
+
+    New trades (`include_later`): the user's untagged trades join them and every later trade is re-scored,
+    since they change its history. While one of the user's imports is still running
+    (`defer_while_importing`), a page's hand-off is left to the import's last page, which then scores
+    everything still untagged once — instead of re-labelling the later trades after every page."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None or not trade_ids:
+        return 0
+    if defer_while_importing and import_in_progress(user=user):
+        logger.info("scoring of %d trade(s) of user %s deferred to the end of the running import",
+                    len(trade_ids), user.id)
         return 0
     series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids, include_later=include_later)
     if not series.targets:

@@ -157,10 +157,30 @@ def test_a_failure_midway_writes_nothing(user, stub_exchange):
 
 def test_other_users_trades_are_never_scored(user, other_user, market_trades):
     theirs = TradeFactory(user=other_user, ts=market_trades[0].ts, price=market_trades[0].price)
-    assert bias_score_trades(user_id=user.id, trade_ids=[theirs.id]) == 0
-    assert bias_score_trades(user_id=other_user.id, trade_ids=[market_trades[0].id]) == 0
-    assert BiasTag.objects.count() == 0
-    assert EventOutbox.objects.count() == 0
+    assert bias_score_trades(user_id=other_user.id, trade_ids=[market_trades[0].id]) == 1  # only their own
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {theirs.id}
+    bias_score_trades(user_id=user.id, trade_ids=[theirs.id])
+    assert BiasTag.objects.filter(trade=theirs).count() == BiasTag.objects.filter(trade__user=other_user).count()
+    assert not EventOutbox.objects.filter(user=user, payload__tradeId=theirs.id).exists()
+    assert not EventOutbox.objects.filter(user=other_user).exclude(payload__tradeId=theirs.id).exists()
+
+
+def test_import_hands_off_scoring_once_per_import(user, coinbase_connection, stub_exchange,
+                                                  django_capture_on_commit_callbacks):
+    """Three pages newest first: intermediate pages defer, the last one scores every trade exactly once."""
+    from apps.trades.models import Trade
+    from apps.trades.services.imports import import_job_start
+
+    stub_exchange.state.set_trade_count(1200)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_job_start(user=user, broker="coinbase")
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    trades = set(Trade.objects.filter(user=user).values_list("id", flat=True))
+    assert len(trades) == job.inserted > 1000
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == trades
+    announced = [e.payload["tradeId"] for e in EventOutbox.objects.filter(user=user, type="coach.reflect")]
+    assert sorted(announced) == sorted(trades)
 
 
 def test_rules_are_evaluated_on_every_trade(user, market_trades):

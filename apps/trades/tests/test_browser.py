@@ -1,0 +1,112 @@
+"""A real Chromium imports from the embedded stub (live progress, then done) and uploads an export file,
+against the real ASGI server running import jobs on its in-process thread pool (the embedded default)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
+from apps.trades.models import ImportJob, Trade
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+FIXTURE = Path(__file__).parent / "parsers" / "fixtures" / "coinbase_pro_fills.csv"
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def _embedded_env(monkeypatch):
+    """Set before the live server starts: its own embedded stub, and import jobs on its thread pool."""
+    monkeypatch.setenv("STUB_EXCHANGE_EMBEDDED", "1")
+    monkeypatch.setenv("IMPORT_JOBS_IN_THREAD", "1")
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(msg.text))
+    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+    page.expose_function("reportCspViolation", lambda text: page.problems.append(f"csp: {text}"))
+    page.add_init_script(CSP_LISTENER)
+    yield page
+    context.close()
+
+
+def _login(page, base: str, user, next_path: str) -> None:
+    page.goto(f"{base}/login/?next={next_path}")
+    page.fill("#id_email", user.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(f"{base}{next_path}")
+
+
+def test_import_from_a_connected_exchange_shows_progress_to_done(live_asgi_server, page, settings):
+    from apps.brokers.services import connection_link_stub
+
+    settings.STUB_EXCHANGE_EMBEDDED = True  # link through this process's embedded stub (same signing key)
+    user = UserFactory()
+    connection_link_stub(user=user, broker="coinbase")
+    _login(page, live_asgi_server, user, "/import/")
+
+    page.select_option("#import-broker", "coinbase")
+    page.click("#import-button")
+    page.wait_for_selector("#import-progress:not([hidden])")
+    expect(page.locator("#import-status")).to_have_text(re.compile(r"^Done: "), timeout=90_000)
+
+    job = ImportJob.objects.get(user=user)
+    stored = Trade.objects.filter(user=user).count()
+    assert job.status == "done" and stored == job.inserted > 0
+    assert page.text_content("#count-inserted") == str(stored)
+    assert page.text_content("#count-fetched") == str(job.fetched)
+    assert page.is_visible("#import-trades-link")
+    assert page.problems == []
+
+
+def test_upload_an_export_shows_imported_and_unreadable_rows(live_asgi_server, page):
+    user = UserFactory()
+    _login(page, live_asgi_server, user, "/upload/")
+
+    page.set_input_files("#upload-file", str(FIXTURE))
+    page.click("#upload-button")
+    expect(page.locator("#upload-status")).to_have_text("Imported.", timeout=60_000)
+
+    job = ImportJob.objects.get(user=user)
+    assert job.status == "done" and job.source == "upload"
+    assert page.text_content("#result-format") == "coinbase_pro_fills"
+    assert page.text_content("#result-inserted") == str(Trade.objects.filter(user=user).count()) == str(job.inserted)
+    rows = page.locator("#row-errors-body tr")
+    assert rows.count() == len(job.report["errors"]) > 0
+    assert rows.first.locator("td").first.text_content() == str(job.report["errors"][0]["line"])
+    assert page.problems == []
+
+
+def test_generic_csv_is_mapped_in_the_browser_then_imported(live_asgi_server, page):
+    user = UserFactory()
+    _login(page, live_asgi_server, user, "/upload/")
+    generic = FIXTURE.parent / "generic_semicolon.csv"
+
+    page.set_input_files("#upload-file", str(generic))
+    page.click("#upload-button")
+    page.wait_for_selector("#mapping-section:not([hidden])")
+    page.fill("#mapping-name", "mybroker")
+    for field, column in (("timestamp", "When"), ("symbol", "Instrument"), ("side", "Direction"),
+                          ("qty", "Quantity"), ("price", "Unit Price"), ("ext_id", "trade_id")):
+        page.select_option(f"#map-{field}", column)
+    page.click("#mapping-form button[type=submit]")
+    expect(page.locator("#upload-status")).to_have_text("Imported.", timeout=60_000)
+
+    job = ImportJob.objects.get(user=user)
+    assert (job.status, job.report["format"], job.report["mapping"]) == ("done", "generic", "mybroker")
+    assert Trade.objects.filter(user=user).count() == job.inserted > 0
+    assert page.input_value("#upload-mapping") == "mybroker"
+    # the first attempt (no mapping) answers 400 by design; nothing else may fail
+    assert [p for p in page.problems if "status of 400" not in p] == []

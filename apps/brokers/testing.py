@@ -31,7 +31,7 @@ def stub_exchange(settings):
     settings.BROKER_BACKOFF_BASE = 0.01
     settings.BROKER_BACKOFF_CAP = 0.05
     settings.BROKER_RETRY_AFTER_CAP = 0.05
-    settings.BROKER_HTTP_TIMEOUT = 5.0
+    settings.BROKER_HTTP_TIMEOUT = 20.0  # generous: the machine may be busy; failures are injected, not waited for
     try:
         yield stub
     finally:

@@ -176,3 +176,23 @@ def test_reversal_and_correction_net_out_to_the_corrected_fill(stub_exchange, co
         assert reversal.side != original.side and reversal.qty == original.qty
         assert correction.side == original.side
         assert correction.price == original.price * Decimal("1.001")
+
+
+def test_slow_exchange_times_out_into_a_readable_error(stub_exchange, settings):
+    settings.BROKER_HTTP_TIMEOUT = 0.2
+    settings.BROKER_HTTP_MAX_ATTEMPTS = 2
+    stub_exchange.state.latency = 0.6
+    with pytest.raises(BrokerError, match=r"Coinbase did not answer after 2 attempts \(ReadTimeout\)"):
+        CoinbaseAdapter().fetch_ohlcv(symbol="BTC-USD", granularity="1h",
+                                      start=stub_exchange.state.anchor - timedelta(hours=3),
+                                      end=stub_exchange.state.anchor)
+
+
+def test_stub_enforces_binance_parameter_rules(stub_exchange):
+    adapter = BinanceAdapter(api_key=READ_ONLY_KEY, api_secret=READ_ONLY_SECRET)
+    day = 24 * 3600 * 1000
+    with pytest.raises(BrokerError, match="More than 24 hours"):
+        adapter._signed_get("/api/v3/myTrades", {"symbol": "BTCUSDT", "startTime": 0, "endTime": day + 1})
+    with pytest.raises(BrokerError, match="Combination of optional parameters invalid"):
+        adapter._signed_get("/api/v3/myTrades", {"symbol": "BTCUSDT", "startTime": 0, "fromId": 1})
+    assert adapter._signed_get("/api/v3/myTrades", {"symbol": "NOPEUSDT"}, allow_invalid_symbol=True) is None

@@ -356,3 +356,11 @@ def test_concurrent_refreshes_spend_the_refresh_token_once(stub_exchange, user):
     assert stored.expires_at > timezone.now() + timedelta(minutes=50)
     assert {connection_open_tokens(connection=r).access for r in results} == {
         connection_open_tokens(connection=stored).access}
+
+
+def test_binance_disconnect_deletes_the_key(stub_exchange, api_client, binance_connection):
+    response = api_client.post("/api/brokers/binance/disconnect")
+    assert response.status_code == 200
+    stored = BrokerConnection.objects.get(id=binance_connection.id)
+    assert (stored.status, bytes(stored.access_enc), stored.refresh_enc) == ("revoked", b"", None)
+    assert api_client.post("/api/brokers/binance/pause").status_code == 404  # nothing left to pause

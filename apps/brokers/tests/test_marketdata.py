@@ -141,3 +141,11 @@ def test_weekly_snapshot_written_to_storage(stub_exchange, settings, tmp_path):
     assert lines[0] == "ts,open,high,low,close,volume" and len(lines) == 169
     assert market_snapshot_write(symbol="BTC-USD", granularity="1h", period_start=snapshot.period_start,
                                  period_end=snapshot.period_end) == snapshot
+
+
+def test_weekly_snapshot_is_scheduled(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="brokers: weekly market-data snapshot")
+    assert task.task == "apps.brokers.tasks.market_snapshot_weekly_task" and task.enabled
+    assert (task.crontab.day_of_week, task.crontab.hour, task.crontab.minute) == ("1", "2", "30")

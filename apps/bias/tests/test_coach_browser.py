@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pyte
 
 
 def test_coach_stream_feedback_and_ask(chromium_path, daphne_process, relay_process, user, market_trades):
-    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades[:4]])
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
     env = child_env()
     _, port = daphne_process(env=env)
     relay_process(env=env, poll_interval=0.2)
@@ -32,13 +32,13 @@ def test_coach_stream_feedback_and_ask(chromium_path, daphne_process, relay_proc
         try:
             page.goto("/coach/")
             expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
-            expect(page.locator("#coach-stream article")).to_have_count(4, timeout=15000)
+            expect(page.locator("#coach-stream article")).to_have_count(12, timeout=15000)
             first = page.locator("#coach-stream article").first
             event_id = first.get_attribute("data-event-id")
             first.locator(".vote[data-vote='up']").click()
             expect(page.locator("#coach-status")).to_contain_text("feedback saved", timeout=10000)
             first.locator(".ask").click()
-            expect(page.locator("#coach-stream article")).to_have_count(5, timeout=15000)
+            expect(page.locator("#coach-stream article")).to_have_count(13, timeout=15000)
             newest = page.locator("#coach-stream article").first
             return {"event_id": event_id, "new_event_id": newest.get_attribute("data-event-id"),
                     "new_trade": newest.get_attribute("data-trade-id"),
@@ -55,4 +55,4 @@ def test_coach_stream_feedback_and_ask(chromium_path, daphne_process, relay_proc
     assert asked.type == "coach.reflect"
     assert asked.payload["tradeId"] == seen["asked_trade"] == seen["new_trade"]
     assert seen["insight"] == asked.payload["insight"]
-    assert EventOutbox.objects.filter(type="coach.reflect").count() == 5
+    assert EventOutbox.objects.filter(type="coach.reflect").count() == 13

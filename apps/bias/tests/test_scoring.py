@@ -13,7 +13,7 @@ from apps.bias.tasks import bias_score_trades_task
 from apps.events.models import EventOutbox
 from apps.trades.testing import TradeFactory
 
-from .conftest import bar_close
+from .conftest import bar_close, place_trades
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
@@ -78,18 +78,21 @@ def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades
 
 def test_a_changed_tone_is_announced_once_more(user, market_trades):
     ids = [t.id for t in market_trades]
-    bias_score_trades(user_id=user.id, trade_ids=ids[-3:])
+    bias_score_trades(user_id=user.id, trade_ids=ids)
     user.coach_tone = "strict"
     user.save(update_fields=["coach_tone"])
     bias_score_trades(user_id=user.id, trade_ids=ids[-3:])
-    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 6
-    assert sorted(Reflection.objects.values_list("tone", flat=True)) == ["strict"] * 3 + ["supportive"] * 3
+    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 15
+    assert sorted(Reflection.objects.values_list("tone", flat=True)) == ["strict"] * 3 + ["supportive"] * 12
+    assert set(Reflection.objects.filter(tone="strict").values_list("trade_id", flat=True)) == set(ids[-3:])
 
 
-def test_incremental_scoring_newest_first_ends_with_every_trade_tagged(user, market_trades, stub_exchange):
-    older, newer = market_trades[:6], market_trades[6:]
+def test_incremental_scoring_newest_first_ends_with_every_trade_tagged(user, stub_exchange):
+    newer = place_trades(stub_exchange, user, range(6, 12))
     assert bias_score_trades(user_id=user.id, trade_ids=[t.id for t in newer]) == 6
     assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in newer}
+    older = place_trades(stub_exchange, user, range(6))
+    market_trades = older + newer
     assert bias_score_trades(user_id=user.id, trade_ids=[t.id for t in older]) == 12
     assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in market_trades}
     assert TradePosition.objects.filter(user=user).count() == 12

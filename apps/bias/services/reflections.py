@@ -44,11 +44,11 @@ def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
     return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=source)
 
 
-@transaction.atomic
 def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:
     """A fresh reflection on one of the user's scored trades, announced with a `coach.reflect` event.
 
-    Returns (reflection, outbox event)."""
+    The text is composed first (a configured model is asked over the network); then one transaction writes
+    the reflection and its event. Returns (reflection, outbox event)."""
     trade, tags = trade_with_tags_get(user=user, trade_id=trade_id)
     if not tags:
         raise NotFound("This trade has not been scored yet.", code="not_scored")
@@ -56,12 +56,13 @@ def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:
     ts = trade.ts
     frame = stored_candles(symbol=trade.symbol, start=ts - timedelta(hours=SPARKLINE_BEFORE + 1),
                            end=ts + timedelta(hours=SPARKLINE_AFTER + 1))
-    row = {"symbol": trade.symbol, "side": trade.side, "ts": ts}
-    event = event_append(user=user, type="coach.reflect", payload=reflect_payload(
-        trade_id=trade.id, tags=tags, draft=draft, sparkline=sparkline(frame, ts), trade=row))
-    reflection = Reflection.objects.create(
-        user=user, trade=trade, text=draft.text, tone=draft.tone, bias=draft.bias, source=draft.source,
-        engine_version=engine.ENGINE_VERSION, event_id=event.id)
+    payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=sparkline(frame, ts),
+                              trade={"symbol": trade.symbol, "side": trade.side, "ts": ts})
+    with transaction.atomic():
+        event = event_append(user=user, type="coach.reflect", payload=payload)
+        reflection = Reflection.objects.create(
+            user=user, trade=trade, text=draft.text, tone=draft.tone, bias=draft.bias, source=draft.source,
+            engine_version=engine.ENGINE_VERSION, event_id=event.id)
     return reflection, event
 
 

@@ -64,7 +64,11 @@ def connection_oauth_start(*, user, broker: str, session_key: str, redirect_uri:
     """Create a pending authorization bound to this browser session; -> the exchange's authorize URL."""
     if not session_key:
         raise ValidationFailed("A browser session is required to connect.", code="session_required")
-    start = _oauth_adapter(broker).start_auth(redirect_uri=redirect_uri)
+    adapter = _oauth_adapter(broker)
+    try:
+        start = adapter.start_auth(redirect_uri=redirect_uri)
+    finally:
+        adapter.close()
     now = timezone.now()
     with transaction.atomic():
         OAuthState.objects.filter(user=user, expires_at__lt=now - timedelta(days=1)).delete()
@@ -103,11 +107,13 @@ def connection_oauth_complete(*, user, broker: str, session_key: str, state: str
         raise ValidationFailed("The authorization code is missing.", code="invalid_code")
     verifier = secret_open(user_id=user.id, record_id=pending.id, field_name="pkce_verifier",
                            blob=pending.verifier_enc)
+    adapter = _oauth_adapter(broker)
     try:
-        tokens = _oauth_adapter(broker).complete_auth(code=code, redirect_uri=pending.redirect_uri,
-                                                      code_verifier=verifier)
+        tokens = adapter.complete_auth(code=code, redirect_uri=pending.redirect_uri, code_verifier=verifier)
     except BrokerAuthError as exc:
         raise ValidationFailed(f"{broker.title()} refused the authorization: {exc.message}", code="oauth_failed") from exc
+    finally:
+        adapter.close()
     return _connection_store(user=user, broker=broker, access=tokens.access_token, refresh=tokens.refresh_token,
                              scope=tokens.scope, expires_at=tokens.expires_at)
 
@@ -318,13 +324,15 @@ def connection_link_stub(*, user, broker: str = "coinbase") -> BrokerConnection:
         return connection_link_binance(user=user, api_key=READ_ONLY_KEY, api_secret=READ_ONLY_SECRET)
     adapter = CoinbaseAdapter()
     redirect_uri = "http://127.0.0.1/api/brokers/coinbase/connect/callback"
-    start = adapter.start_auth(redirect_uri=redirect_uri)
-    response = httpx.get(start.redirect_url, follow_redirects=False, timeout=10)
-    location = response.headers.get("Location", "")
-    query = parse_qs(urlsplit(location).query)
-    if response.status_code != 302 or query.get("state", [""])[0] != start.state or "code" not in query:
-        raise BrokerError("The exchange did not approve the demo authorization.")
-    tokens = adapter.complete_auth(code=query["code"][0], redirect_uri=redirect_uri,
-                                   code_verifier=start.extra["code_verifier"])
+    try:
+        start = adapter.start_auth(redirect_uri=redirect_uri)
+        response = httpx.get(start.redirect_url, follow_redirects=False, timeout=10)
+        query = parse_qs(urlsplit(response.headers.get("Location", "")).query)
+        if response.status_code != 302 or query.get("state", [""])[0] != start.state or "code" not in query:
+            raise BrokerError("The exchange did not approve the demo authorization.")
+        tokens = adapter.complete_auth(code=query["code"][0], redirect_uri=redirect_uri,
+                                       code_verifier=start.extra["code_verifier"])
+    finally:
+        adapter.close()
     return _connection_store(user=user, broker=broker, access=tokens.access_token, refresh=tokens.refresh_token,
                              scope=tokens.scope, expires_at=tokens.expires_at)

@@ -36,12 +36,16 @@ def _empty_frame() -> pd.DataFrame:
 
 def candle_frame(*, symbol: str, granularity: str = "1h", start: datetime, end: datetime) -> pd.DataFrame:
     """Stored candles with start <= ts < end: UTC DatetimeIndex (bar open time), float64 columns
-    open, high, low, close, volume, ascending. Reads only; call `candles_ensure` first to fetch.
+    open, high, low, close, volume, ascending (empty for a symbol that is not a BASE-QUOTE pair).
+    Reads only; call `candles_ensure` first to fetch.
     Cached in Redis per (symbol, granularity, window) until new candles of the series are stored."""
-    symbol = symbol_canonical(symbol)
+    canonical = symbol_canonical(symbol)
     granularity_seconds(granularity)
     if start.tzinfo is None or end.tzinfo is None:
         raise ValidationFailed("Times must carry a time zone (UTC).")
+    if canonical is None:  # not a spot pair: no candles are ever stored for it
+        return _empty_frame()
+    symbol = canonical
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     version = candles_version(symbol=symbol, granularity=granularity)
     key = f"brokers:frame:{symbol}:{granularity}:{version}:{int(start.timestamp())}:{int(end.timestamp())}"

@@ -47,11 +47,12 @@ def granularity_seconds(granularity: str) -> int:
     return GRANULARITY_SECONDS[granularity]
 
 
-def symbol_canonical(symbol: str) -> str:
+def symbol_canonical(symbol: str) -> str | None:
+    """'btcusdt' -> 'BTC-USDT'; None for something that is not a spot pair (e.g. 'ADA-PERP-INTX')."""
     try:
         base, quote = split_pair(symbol)
-    except SymbolError as exc:
-        raise ValidationFailed(str(exc), fields={"symbol": ["Not a BASE-QUOTE pair."]}) from exc
+    except SymbolError:
+        return None
     return f"{base}-{quote}"
 
 
@@ -84,11 +85,16 @@ def _aware(moment: datetime) -> datetime:
 def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end: datetime) -> int:
     """Fetch and store the closed candles of [start, end) not fetched yet. -> number of new candles.
 
-    Idempotent; safe to call concurrently (inserts are ON CONFLICT DO NOTHING). An unknown product is
-    logged and yields 0; an exchange that keeps failing raises BrokerError."""
-    symbol = symbol_canonical(symbol)
+    Idempotent; safe to call concurrently (inserts are ON CONFLICT DO NOTHING). A symbol that is not a
+    spot pair or a product the source does not list is logged and yields 0; an exchange that keeps failing
+    raises BrokerError; a bad granularity or naive datetimes raise ValidationFailed."""
+    canonical = symbol_canonical(symbol)
     seconds = granularity_seconds(granularity)
     start, end = _aware(start), _aware(end)
+    if canonical is None:
+        logger.warning("no market data for %r: not a BASE-QUOTE spot pair", symbol)
+        return 0
+    symbol = canonical
     now = timezone.now()
     end = min(end, now)
     if end <= start:

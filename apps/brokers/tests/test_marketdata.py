@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.brokers.models import Candle, CandleChunk, MarketSnapshot
@@ -105,7 +105,7 @@ def test_bad_inputs_are_validation_errors(stub_exchange):
     with pytest.raises(ValidationFailed):
         candles_ensure(symbol="BTC-USD", granularity="7m", start=start, end=end)
     with pytest.raises(ValidationFailed):
-        candle_frame(symbol="???", start=start, end=end)
+        candle_frame(symbol="BTC-USD", granularity="2w", start=start, end=end)
     with pytest.raises(ValidationFailed):
         candles_ensure(symbol="BTC-USD", start=start.replace(tzinfo=None), end=end)
 
@@ -121,6 +121,8 @@ def test_backfill_command_is_idempotent(stub_exchange):
     call_command("backfill_candles", "--symbol", "BTC-USD", "--since", since, stdout=again)
     assert Candle.objects.count() == first
     assert again.getvalue() == "BTC-USD 1h: 0 new candle(s)\n"
+    with pytest.raises(CommandError, match="not a BASE-QUOTE pair"):
+        call_command("backfill_candles", "--symbol", "ADA-PERP-INTX", "--since", since)
 
 
 def test_weekly_snapshot_written_to_storage(stub_exchange, settings, tmp_path):
@@ -149,3 +151,12 @@ def test_weekly_snapshot_is_scheduled(db):
     task = PeriodicTask.objects.get(name="brokers: weekly market-data snapshot")
     assert task.task == "apps.brokers.tasks.market_snapshot_weekly_task" and task.enabled
     assert (task.crontab.day_of_week, task.crontab.hour, task.crontab.minute) == ("1", "2", "30")
+
+
+def test_symbols_that_are_not_spot_pairs_yield_nothing(stub_exchange):
+    start, end = _window(stub_exchange, 10)
+    assert candles_ensure(symbol="ADA-PERP-INTX", granularity="1h", start=start, end=end) == 0
+    frame = candle_frame(symbol="ADA-PERP-INTX", start=start, end=end)
+    assert frame.empty and list(frame.columns) == ["open", "high", "low", "close", "volume"]
+    assert str(frame.index.tz) == "UTC"
+    assert sum(stub_exchange.state.hits.values()) == 0

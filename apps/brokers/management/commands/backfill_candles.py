@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from apps.brokers.adapters.errors import BrokerError
 from apps.brokers.services import candles_ensure
+from apps.brokers.services.marketdata import symbol_canonical
 from apps.core.errors import ValidationFailed
 
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         since = _parse(options["since"])
         until = _parse(options["until"]) if options["until"] else timezone.now()
         for symbol in options["symbol"]:
+            if symbol_canonical(symbol) is None:
+                raise CommandError(f"{symbol!r} is not a BASE-QUOTE pair (e.g. BTC-USD).")
             try:
                 added = candles_ensure(symbol=symbol, granularity=options["granularity"], start=since, end=until)
             except (ValidationFailed, BrokerError) as exc:

@@ -3,12 +3,13 @@
 One asyncio loop per process. It wakes on PostgreSQL `NOTIFY events_outbox` (sent at commit by the table's
 statement trigger), on an in-process signal (embedded mode: `event_append` → `relay_wake` after commit),
 or after `poll_interval` at the latest. The active relay holds a session-level advisory lock for as long as
-its database connection lives, so with several relays exactly one numbers and publishes (in position order);
-the others stand by, try for the lock on each wake-up, and take over within a poll interval when the active
-one stops or loses its connection. Rows are claimed with `SKIP LOCKED`. A row is marked delivered only after
-its publish succeeded; on a Redis or database error the relay backs off (jittered exponential, capped),
-reconnects, and resumes with the first unpublished position, so nothing is lost. A publish whose "delivered"
-mark was lost with the database connection is published again; consumers drop positions they already sent.
+its database connection lives, so with several relays exactly one numbers and publishes (each user's rows in
+position order); the others stand by, try for the lock on each wake-up, and take over within a poll interval
+when the active one stops or loses its connection. Rows are claimed with `SKIP LOCKED`. A row is marked
+delivered only after its publish succeeded; on a Redis or database error the relay backs off (jittered
+exponential, capped), reconnects, and resumes with the first unpublished position, so nothing is lost. A
+publish whose "delivered" mark was lost with the database connection is published again; consumers drop
+positions they already sent.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "events_outbox"
 MESSAGE_TYPE = "outbox.event"
+PUBLISH_CONCURRENCY = 32
 
 _embedded: dict = {"loop": None, "wake": None, "task": None}
 _embedded_lock = threading.Lock()
@@ -113,20 +115,35 @@ class OutboxRelay:
         total = 0
         while rows:
             self.recovering = leftovers
-            done: list[str] = []
-            try:
-                for row in rows:
-                    await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
-                    done.append(row.id)
-            except BaseException:
+            done, error = await self._publish(rows)
+            if error is not None:
                 await _db(_mark_quietly)(done)
-                raise
+                raise error
             total += len(done)
             self.published += len(done)
             rows, leftovers = await _db(outbox_relay_continue)(
                 delivered=done, limit=self.batch_size, include_pending=self.recovering)
         self.recovering = False
         return total
+
+    async def _publish(self, rows: list) -> tuple[list[str], BaseException | None]:
+        """Publish a batch: each user's rows one after another (their order is what sockets rely on), users
+        concurrently. Stops a user's chain at its first failure. Returns the ids published and an error."""
+        chains: dict[str, list] = {}
+        for row in rows:
+            chains.setdefault(row.user_id, []).append(row)
+        done: list[str] = []
+        gate = asyncio.Semaphore(PUBLISH_CONCURRENCY)
+
+        async def chain(items: list) -> None:
+            async with gate:
+                for row in items:
+                    await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
+                    done.append(row.id)
+
+        results = await asyncio.gather(*(chain(items) for items in chains.values()), return_exceptions=True)
+        errors = [result for result in results if isinstance(result, BaseException)]
+        return done, (errors[0] if errors else None)
 
     async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -10,9 +10,9 @@ all relays), picks committed rows with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`),
 `events_outbox_seq` sequence, and commits. Because numbering is serialised and each numbering transaction
 commits before the next one starts, a reader that sees position N already sees every position below N —
 positions never appear "behind" a reader. `/api/events` and socket resume read only rows with a `seq`,
-ordered by `seq`; the public cursor is the event id, mapped to its `seq`. The relay publishes each batch in
-`seq` order, and only the lock holder publishes, so live pushes also arrive in position order and a consumer can
-drop anything at or below the last position it sent. SQLite (embedded default) has one in-process relay and
+ordered by `seq`; the public cursor is the event id, mapped to its `seq`. The relay publishes each user's rows in
+`seq` order, and only the lock holder publishes, so a user's live pushes also arrive in position order and a
+consumer can drop anything at or below the last position it sent. SQLite (embedded default) has one in-process relay and
 serialised writers; positions there are `MAX(seq) + 1`.
 """
 from __future__ import annotations

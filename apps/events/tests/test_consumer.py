@@ -132,11 +132,11 @@ async def test_overflow_drops_oldest_and_sends_sync_marker(user, relay):
     communicator._output_queue = asyncio.Queue(maxsize=1)  # a client that stops reading
     connected, _ = await communicator.connect(timeout=5)
     assert connected
-    total = SEND_QUEUE_SIZE + 50
+    total = SEND_QUEUE_SIZE * 3
     ids = await append(user=user, count=total)
     while await EventOutbox.objects.filter(delivered_at__isnull=True).aexists():
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.0)  # the consumer takes the pushes off the channel layer while the client reads nothing
     received = []
     while not await communicator.receive_nothing(0.5):
         received.append(json.loads(await communicator.receive_from()))

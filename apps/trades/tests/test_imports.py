@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 def _window(stub_exchange):
-    """The stub's whole fill history: [anchor − 30 days, now)."""
-    return {"since": stub_exchange.state.anchor - timedelta(days=30)}
+    """The stub's whole fill history, [anchor − 30 days, anchor): the same window however often asked."""
+    anchor = stub_exchange.state.anchor
+    return {"since": anchor - timedelta(days=30), "until": anchor}
 
 
 def _progress(user):

@@ -22,7 +22,7 @@ _executor: ThreadPoolExecutor | None = None
 def import_job_enqueue(*, job_id: str) -> None:
     from .tasks import import_job_run_task
 
-    if getattr(settings, "IMPORT_JOBS_IN_THREAD", False):
+    if settings.IMPORT_JOBS_IN_THREAD:
         _pool().submit(_run_in_thread, job_id)
     else:
         import_job_run_task.delay(job_id=job_id)

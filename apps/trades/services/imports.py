@@ -46,11 +46,11 @@ FINISHED = ("done", "failed", "parked")
 
 
 def _max_attempts() -> int:
-    return getattr(settings, "IMPORT_JOB_MAX_ATTEMPTS", 3)
+    return settings.IMPORT_JOB_MAX_ATTEMPTS
 
 
 def _stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "IMPORT_JOB_STALE_SECONDS", 300))
+    return timedelta(seconds=settings.IMPORT_JOB_STALE_SECONDS)
 
 
 def import_job_id(*, user_id: str, broker: str, since: datetime, until: datetime) -> str:

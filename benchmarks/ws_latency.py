@@ -1,10 +1,10 @@
 """Outbox commit → WebSocket client latency with the production topology on loopback.
 
-    .venv/bin/python -m benchmarks.ws_latency [--clients 500] [--sockets-per-user 5] [--rate 100]
+    .venv/bin/python -m benchmarks.ws_latency [--clients 500] [--sockets-per-user 5] [--rate 50]
                                               [--duration 15] [--pg-url postgres://postgres@127.0.0.1:5432]
 
-Creates a throwaway PostgreSQL database, starts a private redis-server, one `daphne twin.asgi:application`
-and one `manage.py relay_outbox` (channels-redis), connects the clients (users × sockets each), then appends
+Creates a throwaway PostgreSQL database, starts a private redis-server, `--web-procs` daphne processes
+(`twin.asgi:application`, sockets spread over them) and one `manage.py relay_outbox` (channels-redis), connects the clients (users × sockets each), then appends
 events in committed transactions at a steady rate, round-robin over the users. Latency is measured from just
 after COMMIT returns to the frame arriving at each socket. The baseline, measured in the same run over the
 same sockets, is a raw channel-layer `group_send` (no outbox, no relay). Prints one JSON document.
@@ -83,10 +83,12 @@ class Receivers:
         self.closed_early: list[str] = []
         self.connect_retries = 0
 
-    async def open(self, url: str, cookies: list[str], origin: str) -> None:
+    async def open(self, urls: list[str], cookies: list[str]) -> None:
         from websockets.asyncio.client import connect
 
-        async def one(cookie: str):
+        async def one(index: int, cookie: str):
+            url = urls[index % len(urls)]
+            origin = url.replace("ws://", "http://").split("/ws/")[0]
             for attempt in range(5):  # a handshake can fail on a loaded machine; clients retry
                 try:
                     ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=30,
@@ -101,7 +103,7 @@ class Receivers:
             asyncio.create_task(self._read(ws))
 
         for start in range(0, len(cookies), 25):
-            await asyncio.gather(*(one(cookie) for cookie in cookies[start:start + 25]))
+            await asyncio.gather(*(one(start + offset, cookie) for offset, cookie in enumerate(cookies[start:start + 25])))
 
     async def _read(self, ws) -> None:
         try:
@@ -130,6 +132,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets")
+    parser.add_argument("--web-procs", type=int, default=1, help="daphne processes (sockets spread over them)")
     parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -138,7 +141,8 @@ def main() -> int:
     import psycopg
 
     db_name = f"bench_ws_latency_{os.getpid()}"
-    redis_port, web_port = free_port(), free_port()
+    redis_port = free_port()
+    web_ports = [free_port() for _ in range(args.web_procs)]
     with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {db_name}")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.base", "DATABASE_URL": f"{args.pg_url}/{db_name}",
@@ -159,7 +163,7 @@ def main() -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        result = asyncio.run(run(args, env, web_port, processes))
+        result = asyncio.run(run(args, env, web_ports, processes))
     finally:
         for process in reversed(processes):
             stop(process)
@@ -172,19 +176,22 @@ def main() -> int:
     return 0
 
 
-async def run(args, env: dict, web_port: int, processes: list) -> dict:
+async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     from asgiref.sync import sync_to_async
     from channels.layers import get_channel_layer
 
     users, cookies = await sync_to_async(make_users)(args.clients, args.sockets_per_user)
-    web = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
-                            "twin.asgi:application"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    processes.append(web)
+    webs = []
+    for port in web_ports:
+        webs.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                      "twin.asgi:application"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        processes.append(webs[-1])
     relay = subprocess.Popen([sys.executable, "manage.py", "relay_outbox"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes.append(relay)
-    await asyncio.to_thread(wait_for_port, web_port, web)
+    for port, web in zip(web_ports, webs, strict=True):
+        await asyncio.to_thread(wait_for_port, port, web)
 
     # The sockets live in their own processes so that appending and receiving do not share one interpreter.
     started = time.monotonic()
@@ -193,8 +200,7 @@ async def run(args, env: dict, web_port: int, processes: list) -> dict:
         worker = subprocess.Popen([sys.executable, "-m", "benchmarks.ws_latency", "--client-worker"], cwd=ROOT,
                                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         processes.append(worker)
-        worker.stdin.write(json.dumps({"url": f"ws://127.0.0.1:{web_port}/ws/coach",
-                                       "origin": f"http://127.0.0.1:{web_port}",
+        worker.stdin.write(json.dumps({"urls": [f"ws://127.0.0.1:{port}/ws/coach" for port in web_ports],
                                        "cookies": cookies[part::args.client_procs]}) + "\n")
         worker.stdin.flush()
         workers.append(worker)
@@ -249,7 +255,7 @@ async def run(args, env: dict, web_port: int, processes: list) -> dict:
         "benchmark": "ws_latency",
         "machine": machine_info(),
         "config": {"clients": len(cookies), "users": len(users), "socketsPerUser": per_user,
-                   "clientProcesses": args.client_procs, "ratePerS": args.rate, "durationS": args.duration,
+                   "clientProcesses": args.client_procs, "webProcesses": len(web_ports), "ratePerS": args.rate, "durationS": args.duration,
                    "eventsPerPhase": count, "connectSeconds": round(connect_seconds, 2),
                    "connectRetries": connect_retries, "socketsClosedEarly": len(closed_early), "closeReasons": sorted(set(closed_early))[:5]},
         "outbox": outbox,
@@ -266,7 +272,7 @@ def client_worker() -> int:
 
     async def work():
         receivers = Receivers()
-        await receivers.open(config["url"], config["cookies"], config["origin"])
+        await receivers.open(config["urls"], config["cookies"])
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         closed = list(receivers.closed_early)

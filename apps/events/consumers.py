@@ -119,6 +119,10 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         except DomainError as exc:
             await self._error(exc.code, exc.message, fields=exc.fields, request_id=request_id)
             return
+        except Exception:
+            logger.exception("socket handler for %r failed", content["type"])
+            await self._error("server_error", "Something went wrong on our side.", request_id=request_id)
+            return
         if answer is not None:
             if request_id is not None:
                 answer = {**answer, "requestId": request_id}

@@ -13,6 +13,7 @@ from django.test import Client
 from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
 from apps.events.consumers import CLOSE_SESSION_ENDED, CLOSE_TOO_MANY_SOCKETS, SEND_QUEUE_SIZE
 from apps.events.models import EventOutbox
+from apps.events.registry import ws_handler
 from apps.events.relay import OutboxRelay
 from apps.events.testing import append_committed
 from twin.asgi import application
@@ -215,4 +216,21 @@ async def test_bad_messages_get_error_frames_and_the_socket_stays_open(user, rel
     stored = await EventOutbox.objects.aget(type="note.added")
     assert answer == {"type": "note.add.ok", "eventId": stored.id, "requestId": 7}
     assert event["eventId"] == stored.id and event["payload"] == {"text": "held too long"}
+    await communicator.disconnect()
+
+
+@ws_handler("test.boom")
+def _boom(user, payload: dict) -> dict:
+    raise RuntimeError("a bug in a handler")
+
+
+async def test_a_failing_handler_answers_an_error_and_keeps_the_socket(user):
+    communicator = await open_socket(await sync_to_async(login)(user))
+    await communicator.send_json_to({"type": "test.boom", "payload": {}, "requestId": "x"})
+    [error] = await frames(communicator, 1)
+    assert error == {"type": "error", "code": "server_error", "message": "Something went wrong on our side.",
+                     "requestId": "x"}
+    await communicator.send_json_to({"type": "note.add", "payload": {"text": "still here"}})
+    [answer] = await frames(communicator, 1)
+    assert answer["type"] == "note.add.ok"
     await communicator.disconnect()

@@ -206,3 +206,15 @@ def test_missing_file_field_is_400(api_client, user):
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"file": ["Required."]}
     _nothing_written(user)
+
+
+def test_eleventh_upload_in_a_minute_is_429(api_client, user, django_capture_on_commit_callbacks):
+    data = (FIXTURES / "coinbase_pro_fills.csv").read_bytes()
+    statuses = [_upload(api_client, "same.csv", data, django_capture_on_commit_callbacks).status_code
+                for _ in range(10)]
+
+    eleventh = _upload(api_client, "same.csv", data, django_capture_on_commit_callbacks)
+
+    assert statuses == [202] * 10
+    assert eleventh.status_code == 429 and int(eleventh["Retry-After"]) >= 1
+    assert ImportJob.objects.filter(user=user).count() == 1

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from apps.bias.engine import ENGINE_VERSION, LABELS
-from apps.bias.services.signing import engine_signature
+from apps.bias.services.signing import SignatureInvalid, engine_request_verify, engine_signature
 
 pytestmark = [pytest.mark.redis]
 
@@ -105,11 +105,23 @@ def test_signature_over_a_different_body_is_401(client):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("skew", [-301, 301, -3600])
+@pytest.mark.parametrize("skew", [-400, 400, -3600])
 def test_stale_or_future_timestamp_is_401(client, skew):
     response = signed_post(client, "/v1/nlg/reflect", {"label": "FOMO"}, timestamp=int(time.time()) + skew)
     assert response.status_code == 401
     assert "window" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("skew", "accepted"), [(-300, True), (300, True), (-301, False), (301, False)])
+def test_timestamp_window_is_five_minutes_either_way(skew, accepted):
+    sent = 1_800_000_000
+    body = b"{}"
+    signature = engine_signature(secret=SECRET, timestamp=str(sent), body=body)
+    if accepted:
+        engine_request_verify(timestamp=str(sent), signature=signature, body=body, now=sent - skew)
+    else:
+        with pytest.raises(SignatureInvalid):
+            engine_request_verify(timestamp=str(sent), signature=signature, body=body, now=sent - skew)
 
 
 def test_non_numeric_timestamp_is_401(client):

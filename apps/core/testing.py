@@ -40,8 +40,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(chromium_path):
+    """A Chromium for one test. Function-scoped: Playwright's sync API runs an event loop on this thread,
+    which must be gone again before the next (possibly async) test starts."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on this thread; the ORM calls tests make between browser

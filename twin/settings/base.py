@@ -122,24 +122,38 @@ REDIS_URL = env("REDIS_URL", default="")
 # TimeoutError and daphne closed it with 1011; reads must be allowed to outlast the blocking pop.
 CHANNEL_LAYER_SOCKET_TIMEOUT = 15
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="twin")
-if REDIS_URL:
-    CACHES = {
+
+
+def shared_backends(redis_url: str, prefix: str) -> tuple[dict, dict]:
+    """CACHES and CHANNEL_LAYERS on Redis, or in-process stand-ins when there is no Redis."""
+    if not redis_url:
+        return (
+            {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": prefix}},
+            {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+        )
+    caches = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
-    CHANNEL_LAYERS = {
+    layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [{"address": redis_url, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+                "prefix": f"{prefix}:asgi",
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return caches, layers
+
+
+CACHES, CHANNEL_LAYERS = shared_backends(REDIS_URL, CACHE_KEY_PREFIX)
 
 # Celery
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

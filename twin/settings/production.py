@@ -1,6 +1,6 @@
 """Production: PostgreSQL + Redis required, secure cookies, HSTS."""
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import env, shared_backends
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -8,20 +8,7 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = env("REDIS_URL")
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="twin"),
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-    }
-}
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}], "prefix": "twin:asgi", "capacity": 1000, "expiry": 30},
-    }
-}
+CACHES, CHANNEL_LAYERS = shared_backends(REDIS_URL, env("CACHE_KEY_PREFIX", default="twin"))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 SESSION_HASH_PEPPER = env("SESSION_HASH_PEPPER")

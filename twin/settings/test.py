@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, env, shared_backends
 
 PG_URL = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/twin")
 TEST_REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/1")
@@ -40,28 +40,9 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"NAME": ""}}}
 
 CACHE_KEY_PREFIX = f"{TEST_DB_NAME}"
-if HAS_REDIS:
-    REDIS_URL = TEST_REDIS_URL
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 1000, "expiry": 30},
-        }
-    }
-    CELERY_BROKER_URL = REDIS_URL
-else:
-    REDIS_URL = ""
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "memory://"
+REDIS_URL = TEST_REDIS_URL if HAS_REDIS else ""
+CACHES, CHANNEL_LAYERS = shared_backends(REDIS_URL, CACHE_KEY_PREFIX)
+CELERY_BROKER_URL = REDIS_URL or "memory://"
 
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = [

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
+from apps.core.testing import in_chromium
 from apps.events.testing import append_committed, child_env, session_cookie_for, stop_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
@@ -26,25 +27,8 @@ def _in_thread(fn, **kwargs):
         return pool.submit(run).result()
 
 
-def _in_chromium(chromium_path: str, steps) -> None:
-    """Playwright's sync API keeps an event loop in its thread, so it gets a thread of its own."""
-    from playwright.sync_api import sync_playwright
-
-    def run():
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            try:
-                steps(browser)
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(run).result()
-
-
 def test_events_appended_while_offline_appear_after_reconnect(chromium_path, daphne_process, relay_process, user):
-    _in_chromium(chromium_path, lambda browser: _scenario(browser, daphne_process, relay_process, user))
+    in_chromium(chromium_path, lambda browser: _scenario(browser, daphne_process, relay_process, user))
 
 
 def _scenario(browser, daphne_process, relay_process, user) -> None:

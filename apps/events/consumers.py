@@ -137,6 +137,11 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
 
     # --- server → client -----------------------------------------------------------------------------------
 
+    async def outbox_batch(self, message):
+        """Several relay pushes in one message, in position order."""
+        for item in message["items"]:
+            await self.outbox_event(item)
+
     async def outbox_event(self, message):
         """A relay push. Positions at or below the last one sent were already delivered (replay or retry)."""
         seq, envelope = message["seq"], message["event"]

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "events_outbox"
 MESSAGE_TYPE = "outbox.event"
+BATCH_MESSAGE_TYPE = "outbox.batch"
+MESSAGE_BATCH = 50  # events per channel-layer message: a burst of 10k events is 200 messages, not 10k
 PUBLISH_CONCURRENCY = 32
 
 _embedded: dict = {"loop": None, "wake": None, "task": None}
@@ -43,6 +45,11 @@ _embedded_lock = threading.Lock()
 
 def relay_message(event) -> dict:
     return {"type": MESSAGE_TYPE, "seq": event.seq, "event": event_envelope(event)}
+
+
+def relay_batch_message(events: list) -> dict:
+    """Several of one user's events, in position order, as one channel-layer message."""
+    return {"type": BATCH_MESSAGE_TYPE, "items": [relay_message(event) for event in events]}
 
 
 def _db_reset() -> None:
@@ -137,9 +144,11 @@ class OutboxRelay:
 
         async def chain(items: list) -> None:
             async with gate:
-                for row in items:
-                    await self.channel_layer.group_send(f"user.{row.user_id}", relay_message(row))
-                    done.append(row.id)
+                for start in range(0, len(items), MESSAGE_BATCH):
+                    chunk = items[start:start + MESSAGE_BATCH]
+                    message = relay_message(chunk[0]) if len(chunk) == 1 else relay_batch_message(chunk)
+                    await self.channel_layer.group_send(f"user.{chunk[0].user_id}", message)
+                    done.extend(row.id for row in chunk)
 
         results = await asyncio.gather(*(chain(items) for items in chains.values()), return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]

@@ -22,7 +22,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from apps.events.services import event_append
+from apps.events.services import event_append_many
 
 from .. import engine
 from ..engine_io import json_safe
@@ -148,18 +148,22 @@ def _write(*, user, series, result, scores: list[TradeScore]) -> None:
     for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=target_ids)
                                   .order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint")):
         latest.setdefault(trade_id, fingerprint)
-    reflections = []
+    announced = []
     for score in scores:
         fingerprint = _fingerprint(tags=score.tags, draft=score.draft)
-        if latest.get(score.trade_id) == fingerprint:
-            continue
-        event = event_append(user=user, type="coach.reflect", payload=reflect_payload(
-            trade_id=score.trade_id, tags=score.tags, draft=score.draft, sparkline=score.sparkline,
-            trade=series.targets[score.trade_id]))
-        reflections.append(Reflection(
-            user_id=user.id, trade_id=score.trade_id, text=score.draft.text, tone=score.draft.tone,
-            bias=score.draft.bias, source=score.draft.source, engine_version=engine.ENGINE_VERSION,
-            fingerprint=fingerprint, event_id=event.id))
+        if latest.get(score.trade_id) != fingerprint:
+            announced.append((score, fingerprint))
+    events = event_append_many(user=user, type="coach.reflect", payloads=[
+        reflect_payload(trade_id=score.trade_id, tags=score.tags, draft=score.draft, sparkline=score.sparkline,
+                        trade=series.targets[score.trade_id])
+        for score, _ in announced
+    ])
+    reflections = [
+        Reflection(user_id=user.id, trade_id=score.trade_id, text=score.draft.text, tone=score.draft.tone,
+                   bias=score.draft.bias, source=score.draft.source, engine_version=engine.ENGINE_VERSION,
+                   fingerprint=fingerprint, event_id=event.id)
+        for (score, fingerprint), event in zip(announced, events, strict=True)
+    ]
     Reflection.objects.bulk_create(reflections, batch_size=2000)
     _disposition_store(user=user, series=series, disposition=result.disposition)
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 
 from apps.events.models import EventOutbox
-from apps.events.services import event_append, sockets_close_for_user
+from apps.events.services import event_append, event_append_many, sockets_close_for_user
 from apps.events.testing import append_committed, relay_drain
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,15 @@ def test_lists_events_in_delivery_order_with_envelopes(user, api_client):
     event = EventOutbox.objects.get(id=ids[0])
     assert first == {"type": "test.ping", "eventId": ids[0], "ts": event.ts.isoformat(), "v": 1, "payload": {"n": 0}}
     assert body["nextCursor"] is None
+
+
+def test_events_appended_together_keep_their_list_order(user, api_client):
+    with transaction.atomic():
+        made = event_append_many(user=user, type="test.many", payloads=[{"n": n} for n in range(250)])
+    relay_drain()
+    results = api_client.get("/api/events?limit=500").json()["results"]
+    assert [e["eventId"] for e in results] == [event.id for event in made]
+    assert [e["payload"]["n"] for e in results] == list(range(250))
 
 
 def test_since_and_limit_page_through(user, api_client):

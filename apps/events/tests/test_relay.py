@@ -18,6 +18,11 @@ from apps.events.testing import append_committed, child_env, session_cookie_for,
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
+def _unbatched(message: dict) -> list[dict]:
+    """The relay sends one user's consecutive events as one `outbox.batch` message."""
+    return message["items"] if message["type"] == "outbox.batch" else [message]
+
+
 async def _collect(group: str, *, expected: int, timeout: float, linger: float = 1.0) -> list[dict]:
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -27,14 +32,14 @@ async def _collect(group: str, *, expected: int, timeout: float, linger: float =
     try:
         while time.monotonic() < deadline:
             try:
-                received.append(await asyncio.wait_for(layer.receive(channel), 0.5))
+                received.extend(_unbatched(await asyncio.wait_for(layer.receive(channel), 0.5)))
             except TimeoutError:
                 if len(received) >= expected:
                     break
         end = time.monotonic() + linger  # anything published twice would show up now
         while time.monotonic() < end:
             try:
-                received.append(await asyncio.wait_for(layer.receive(channel), 0.2))
+                received.extend(_unbatched(await asyncio.wait_for(layer.receive(channel), 0.2)))
             except TimeoutError:
                 pass
     finally:

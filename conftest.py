@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from apps.core.testing import chromium_available
+
 pytest_plugins = [
     "apps.core.testing",
     "apps.accounts.testing",
@@ -17,8 +19,12 @@ pytest_plugins = [
 def pytest_collection_modifyitems(config, items):
     has_pg = getattr(settings, "HAS_POSTGRES", False)
     has_redis = getattr(settings, "HAS_REDIS", False)
+    required = getattr(settings, "REQUIRE_SERVICES", False)
+    has_chromium = chromium_available()
     for item in items:
         if "postgres" in item.keywords and not has_pg:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL not reachable (set TWIN_REQUIRE_SERVICES=1 to fail)"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="Redis not reachable (set TWIN_REQUIRE_SERVICES=1 to fail)"))
+        if "browser" in item.keywords and not has_chromium and not required:
+            item.add_marker(pytest.mark.skip(reason="Chromium not installed (set TWIN_REQUIRE_SERVICES=1 to fail)"))

@@ -31,12 +31,14 @@ def csrf_token_for(client: APIClient) -> str:
     return response.json()["csrfToken"]
 
 
+def chromium_available() -> bool:
+    return bool(shutil.which(CHROMIUM)) or os.path.exists(CHROMIUM)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if os.environ.get("TWIN_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package.")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    if not chromium_available():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package.")
     return CHROMIUM
 
 

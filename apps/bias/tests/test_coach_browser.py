@@ -3,10 +3,9 @@ import pytest
 
 from apps.bias.models import ReflectionFeedback
 from apps.bias.services import bias_score_trades
+from apps.core.testing import in_chromium
 from apps.events.models import EventOutbox
 from apps.events.testing import child_env, session_cookie_for
-
-from .test_pages import in_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

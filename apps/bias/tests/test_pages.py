@@ -5,6 +5,7 @@ from django.test import Client
 
 from apps.bias.models import BiasTag
 from apps.bias.services import bias_score_trades
+from apps.core.testing import in_chromium
 from apps.trades.testing import TradeFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -27,28 +28,6 @@ def test_detail_of_another_users_trade_is_404(user, other_user):
     client = Client()
     client.force_login(user)
     assert client.get(f"/trades/{TradeFactory(user=other_user).id}/").status_code == 404
-
-
-def in_chromium(chromium_path: str, steps):
-    """Run `steps(browser)` with Playwright's sync API in its own thread.
-
-    The sync API parks an event loop in the thread that starts it; keeping it off the test's thread leaves
-    the ORM (and later async tests) unaffected."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from playwright.sync_api import sync_playwright
-
-    def run():
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-            try:
-                return steps(browser)
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=120)
 
 
 @pytest.mark.browser

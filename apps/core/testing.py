@@ -138,3 +138,17 @@ def live_asgi_server(transactional_db, tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+def rate_window_fresh(*, key_value: str, period: int = 60, min_seconds: float = 20) -> None:
+    """Wait for the next fixed rate-limit window when the current one has under `min_seconds` left.
+
+    django-ratelimit counts in fixed windows whose start depends on the key's value (an IP, a user id), so a
+    test that makes N counted requests must not straddle a window boundary."""
+    import time
+
+    from django_ratelimit.core import _get_window
+
+    left = _get_window(key_value, period) - time.time()
+    if left < min_seconds:
+        time.sleep(left + 1.2)  # the boundary second itself still counts toward the old window

@@ -3,12 +3,14 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import Audit, Session, User
 from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
+from apps.core.testing import rate_window_fresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
 
 def test_eleventh_login_in_a_minute_is_429_with_retry_after():
     user = UserFactory()
+    rate_window_fresh(key_value="198.51.100.20")
     client = APIClient(REMOTE_ADDR="198.51.100.20")
     for _ in range(10):
         response = client.post("/api/auth/login", {"email": user.email, "password": "wrong-password-x"},
@@ -29,6 +31,7 @@ def test_eleventh_login_in_a_minute_is_429_with_retry_after():
 
 def test_limit_is_per_ip():
     user = UserFactory()
+    rate_window_fresh(key_value="198.51.100.21")
     blocked = APIClient(REMOTE_ADDR="198.51.100.21")
     for _ in range(11):
         blocked.post("/api/auth/login", {"email": user.email, "password": "wrong-password-x"}, format="json")
@@ -38,6 +41,7 @@ def test_limit_is_per_ip():
 
 
 def test_signup_shares_the_auth_limit():
+    rate_window_fresh(key_value="198.51.100.23")
     client = APIClient(REMOTE_ADDR="198.51.100.23")
     for n in range(10):
         client.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "wrong-password-x"}, format="json")
@@ -49,6 +53,7 @@ def test_signup_shares_the_auth_limit():
 
 
 def test_login_page_is_limited_too(client):
+    rate_window_fresh(key_value="198.51.100.24")
     for _ in range(10):
         client.post("/login/", {"email": "a@example.com", "password": "wrong-password-x"}, REMOTE_ADDR="198.51.100.24")
     response = client.post("/login/", {"email": "a@example.com", "password": "wrong-password-x"},

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Audit
 from apps.brokers.testing import BrokerConnectionFactory
-from apps.core.testing import csrf_token_for
+from apps.core.testing import csrf_token_for, rate_window_fresh
 from apps.events.models import EventOutbox
 from apps.trades.models import IdempotencyKey, ImportJob, Trade
 from apps.trades.services import import_job_id, trade_upsert_many
@@ -119,6 +119,7 @@ def test_idempotency_keys_are_per_user(api_client, other_api_client, user, other
 
 
 def test_fourth_import_request_in_a_minute_is_429_with_retry_after(api_client, user, connection):
+    rate_window_fresh(key_value=str(user.pk))
     statuses = [api_client.post("/api/trades/import", {"broker": "coinbase", "since": SINCE, "until": UNTIL},
                                 format="json").status_code for _ in range(3)]
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.core.testing import rate_window_fresh
 from apps.events.models import EventOutbox
 from apps.trades.models import ColumnMappingPreset, ImportJob, ImportUpload, Trade
 from apps.trades.parsers import ColumnMapping, parse_file
@@ -209,6 +210,7 @@ def test_missing_file_field_is_400(api_client, user):
 
 
 def test_eleventh_upload_in_a_minute_is_429(api_client, user, django_capture_on_commit_callbacks):
+    rate_window_fresh(key_value=str(user.pk))
     data = (FIXTURES / "coinbase_pro_fills.csv").read_bytes()
     statuses = [_upload(api_client, "same.csv", data, django_capture_on_commit_callbacks).status_code
                 for _ in range(10)]

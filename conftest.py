@@ -1,10 +1,18 @@
 """Shared test fixtures. Apps contribute theirs in `apps/<app>/testing.py` (listed below)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from apps.core.testing import chromium_available
+
+# CI explores the same examples every run (a red build is then reproducible); local runs keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 pytest_plugins = [
     "apps.core.testing",

@@ -72,10 +72,14 @@ def child_env(**extra: str) -> dict:
     return env
 
 
+RELAY_APPLICATION_NAME = "twin-relay-test"  # how the relay child's database sessions are named (libpq PGAPPNAME)
+
+
 def start_relay(*, env: dict | None = None, poll_interval: float = 1.0) -> subprocess.Popen:
+    env = {"PGAPPNAME": RELAY_APPLICATION_NAME, **(env or child_env())}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "relay_outbox", "--poll-interval", str(poll_interval)],
-        cwd=ROOT, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     line = process.stdout.readline()
     if "relay started" not in line:

@@ -85,15 +85,15 @@ def fill_to_dto(raw: dict) -> TradeDTO:
         if side not in ("BUY", "SELL") or price <= 0:
             raise ValueError("side/price")
         in_quote = raw.get("size_in_quote") in (True, "true", "True", 1)
-        qty = size / price if in_quote else size
+        qty = (size / price).quantize(QTY_STEP) if in_quote else size  # stored with 18 decimal places
         if qty < 0:
             qty, side = -qty, ("SELL" if side == "BUY" else "BUY")
         if kind == "REVERSAL":
             side = "SELL" if side == "BUY" else "BUY"
         if qty == 0:
-            raise ValueError("zero size")
+            raise ValueError("zero size (or a quote size too small to convert at this price)")
         return TradeDTO(
-            ext_id=str(raw["entry_id"]), symbol=product, side=side, qty=qty.quantize(QTY_STEP) if in_quote else qty,
+            ext_id=str(raw["entry_id"]), symbol=product, side=side, qty=qty,
             price=price, ts=parse_timestamp(str(raw["trade_time"])), fee=abs(commission), fee_asset=quote,
             quote_asset=quote,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,13 @@ def mutated(valid: dict):
     """A valid record with some fields replaced by arbitrary values or removed."""
     return st.dictionaries(st.sampled_from(sorted(valid)), st.one_of(scalars, st.just(KeyError)), max_size=4).map(
         lambda changes: {k: changes.get(k, v) for k, v in valid.items() if changes.get(k) is not KeyError})
+
+
+def test_quote_size_too_small_for_the_price_is_refused_not_stored_as_zero():
+    raw = {**COINBASE_FILL, "size_in_quote": True, "price": 2e17}
+    with pytest.raises(BrokerError) as caught:
+        fill_to_dto(raw)
+    assert "zero size" in str(caught.value.__cause__)
 
 
 @settings(max_examples=600, deadline=None)

@@ -217,11 +217,16 @@ def bias_summary(*, user, since: datetime, until: datetime) -> dict:
         per_day[row["day"].isoformat()][row["label"]] = row["n"]
     pnl_rows = (tags.values("label")
                 .annotate(trades=Count("id"),
-                          known=Count("id", filter=Q(trade__position__realized_pnl__isnull=False)),
-                          pnl=Sum("trade__position__realized_pnl"))
+                          known=Count("id", filter=Q(trade__position__realized_pnl__isnull=False)))
                 .order_by("label"))
+    # Realised P/L is in each market's quote currency: amounts in USD, EUR or BTC are never added together.
+    pnl_by_quote: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in (tags.filter(trade__position__realized_pnl__isnull=False).values("label", "trade__symbol")
+                .annotate(pnl=Sum("trade__position__realized_pnl"))):
+        pnl_by_quote[row["label"]][row["trade__symbol"].rsplit("-", 1)[-1]] += row["pnl"]
     pnl_by_label = [{"label": r["label"], "trades": r["trades"], "withRealizedPnl": r["known"],
-                     "realizedPnl": decimal_str(r["pnl"] if r["pnl"] is not None else Decimal("0")) if r["known"] else None}
+                     "realizedPnl": ({quote: decimal_str(amount) for quote, amount in sorted(pnl_by_quote[r["label"]].items())}
+                                     if r["known"] else None)}
                     for r in pnl_rows]
     stat = (DispositionStat.objects.filter(user=user, period_start__lte=until.date(), period_end__gte=since.date())
             .order_by("-period_end", "-updated_at").first())

@@ -42,7 +42,9 @@
       tr.appendChild(text("td", row.label));
       tr.appendChild(text("td", row.trades));
       tr.appendChild(text("td", row.withRealizedPnl));
-      tr.appendChild(text("td", row.realizedPnl == null ? "—" : row.realizedPnl));
+      tr.appendChild(text("td", row.realizedPnl == null ? "—" : Object.keys(row.realizedPnl).map(function (quote) {
+        return Number(row.realizedPnl[quote]).toLocaleString(undefined, { maximumFractionDigits: 8 }) + " " + quote;
+      }).join(", ")));
       body.appendChild(tr);
     });
   }

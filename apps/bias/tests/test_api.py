@@ -100,8 +100,21 @@ def test_summary_counts_labels_per_day_and_pnl(api_client, user):
     assert body["trades"] == 3
     assert body["labelsPerDay"] == [{"date": "2026-10-01", "counts": {"PANIC": 2}},
                                     {"date": "2026-10-02", "counts": {"FOMO": 1}}]
+    quote = a.symbol.rsplit("-", 1)[-1]
     assert body["pnlByLabel"] == [{"label": "FOMO", "trades": 1, "withRealizedPnl": 0, "realizedPnl": None},
-                                  {"label": "PANIC", "trades": 2, "withRealizedPnl": 1, "realizedPnl": "-12.5"}]
+                                  {"label": "PANIC", "trades": 2, "withRealizedPnl": 1, "realizedPnl": {quote: "-12.5"}}]
+
+
+def test_summary_never_adds_pnl_of_different_quote_currencies(api_client, user):
+    usd = TradeFactory(user=user, ts=T0, side="SELL", symbol="BTC-USD")
+    btc = TradeFactory(user=user, ts=T0 + timedelta(hours=1), side="SELL", symbol="ETH-BTC")
+    tag(usd, "PANIC")
+    tag(btc, "PANIC")
+    TradePosition.objects.create(trade=usd, user=user, symbol=usd.symbol, realized_pnl=Decimal("-40"), held_hours=2)
+    TradePosition.objects.create(trade=btc, user=user, symbol=btc.symbol, realized_pnl=Decimal("0.015"), held_hours=5)
+    body = api_client.get("/api/bias/summary", {"since": "2026-09-30", "until": "2026-10-02"}).json()
+    assert body["pnlByLabel"] == [{"label": "PANIC", "trades": 2, "withRealizedPnl": 2,
+                                   "realizedPnl": {"BTC": "0.015", "USD": "-40"}}]
 
 
 def test_summary_rejects_bad_dates(api_client):

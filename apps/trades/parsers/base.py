@@ -96,6 +96,19 @@ class ResultBuilder:
         return ParseResult(format=self.format, broker=self.broker, trades=self.trades, skipped=dict(self.skipped),
                            errors=self.errors, total_rows=self.total_rows)
 
+    def collect(self, table, row_to_trade) -> ParseResult:
+        """Every row of `table` through `row_to_trade(record)`: a trade, or the row's RowProblem by line."""
+        for record in table.records():
+            self.total_rows += 1
+            if record.problem:
+                self.error(record.line, record.problem)
+                continue
+            try:
+                self.trades.append(row_to_trade(record))
+            except RowProblem as problem:
+                self.error(record.line, problem.reason)
+        return self.build()
+
 
 class RowIdentity:
     """Stable ids for rows the exchange gives no id: a hash of the normalised values plus how many identical

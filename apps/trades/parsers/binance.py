@@ -74,16 +74,7 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
     keys = table.keys
     column = {name: _column(keys, names) for name, names in _ALIASES.items()}
     identity = RowIdentity("bnc")
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
-            continue
-        try:
-            result.trades.append(_spot_trade(record, column, identity))
-        except RowProblem as problem:
-            result.error(record.line, problem.reason)
-    return result.build()
+    return result.collect(table, lambda record: _spot_trade(record, column, identity))
 
 
 def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
@@ -121,16 +112,7 @@ def parse_old_trade_history(table: Table) -> ParseResult:
     column = {name: _column(keys, {name}) for name in ("market", "type", "price", "amount", "fee", "feecoin")}
     column["date"] = _column(keys, _ALIASES["date"])
     identity = RowIdentity("bnc")
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
-            continue
-        try:
-            result.trades.append(_old_trade(record, column, identity))
-        except RowProblem as problem:
-            result.error(record.line, problem.reason)
-    return result.build()
+    return result.collect(table, lambda record: _old_trade(record, column, identity))
 
 
 def _old_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:

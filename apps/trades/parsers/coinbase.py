@@ -170,16 +170,7 @@ def parse_pro_fills(table: Table) -> ParseResult:
     column = {name: keys.index(name) if name in keys else None
               for name in ("tradeid", "product", "side", "createdat", "size", "sizeunit", "price", "fee",
                            "price/fee/totalunit")}
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
-            continue
-        try:
-            result.trades.append(_pro_fill(record, column))
-        except RowProblem as problem:
-            result.error(record.line, problem.reason)
-    return result.build()
+    return result.collect(table, lambda record: _pro_fill(record, column))
 
 
 def _pro_fill(record: Record, column: dict[str, int | None]) -> TradeDTO:

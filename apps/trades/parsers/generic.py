@@ -57,16 +57,7 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     index = {name: keys.index(header_key(column)) for name, column in columns.items()}
     result = ResultBuilder(format="generic", broker="csv")
     identity = RowIdentity("csv")
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
-            continue
-        try:
-            result.trades.append(_trade(record, index, columns, mapping.timestamp_format, identity))
-        except RowProblem as problem:
-            result.error(record.line, problem.reason)
-    return result.build()
+    return result.collect(table, lambda record: _trade(record, index, columns, mapping.timestamp_format, identity))
 
 
 def _trade(record: Record, index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,

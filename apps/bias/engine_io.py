@@ -1,6 +1,7 @@
 """Conversions between our JSON / ORM shapes and the scoring engine's value types."""
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,11 +48,22 @@ def frame_to_rows(frame: pd.DataFrame) -> list[dict]:
 
 
 def json_safe(value):
-    """Engine features (numpy scalars, Decimals, datetimes, NaN) → plain JSON values."""
+    """Engine features (numpy scalars, Decimals, datetimes, NaN) → plain JSON values.
+
+    Features are usually plain JSON already: the C encoder confirms that in one pass (NaN, infinities,
+    numpy integers, Decimals and datetimes make it refuse), and only then is the value rebuilt piece by piece."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return _json_safe(value)
+    return value
+
+
+def _json_safe(value):
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
+        return [_json_safe(v) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):

@@ -29,3 +29,27 @@ def print_json(result: dict) -> None:
     json.dump(result, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def database_create(pg_url: str, name: str) -> str:
+    """A fresh, empty benchmark database (an old one of that name is dropped first). Returns its URL."""
+    import psycopg
+
+    with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{pg_url}/{name}"
+
+
+def database_drop(pg_url: str, name: str) -> None:
+    """Close this process's Django connections (if Django was set up) and drop the benchmark database."""
+    import psycopg
+
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # Django never set up
+        pass
+    with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

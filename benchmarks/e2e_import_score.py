@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import machine_info, print_json
+from benchmarks.common import database_create, database_drop, machine_info, print_json
 from benchmarks.ws_latency import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,12 +292,10 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
-    import psycopg
 
     db_name = f"bench_e2e_{os.getpid()}"
     redis_port, web_port = free_port(), free_port()
-    with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {db_name}")
+    database_create(args.pg_url, db_name)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.base", "DATABASE_URL": f"{args.pg_url}/{db_name}",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
            "CACHE_KEY_PREFIX": "bench", "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLE": "0",
@@ -344,14 +342,7 @@ def main() -> int:
             stub.stop()
         for process in reversed(processes):
             stop(process)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # django never set up
-            pass
-        with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        database_drop(args.pg_url, db_name)
     print_json({
         "benchmark": "e2e_import_score",
         "mode": ("celery worker child (-Q import,score, concurrency 1)" if args.worker

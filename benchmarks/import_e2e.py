@@ -21,7 +21,7 @@ import os
 import time
 from datetime import timedelta
 
-from benchmarks.common import machine_info, print_json
+from benchmarks.common import database_create, database_drop, machine_info, print_json
 
 DB_NAME = "twin_bench_imp"
 GOALS_S = {1000: 2.0, 10000: 15.0}
@@ -81,11 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
-    import psycopg
-
-    with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {args.db_name}")
+    database_create(args.pg_url, args.db_name)
     stub = None
     try:
         from apps.brokers.stub import StubExchange, StubState
@@ -106,14 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         if stub is not None:
             stub.stop()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # django never set up
-            pass
-        with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
+        database_drop(args.pg_url, args.db_name)
     report = {"benchmark": "import_e2e", "machine": machine_info(),
               "mode": "in-process import service, PostgreSQL, stub exchange on loopback (no latency)",
               "results": results}

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import machine_info, percentile, print_json
+from benchmarks.common import database_create, database_drop, machine_info, percentile, print_json
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = {"p50_ms": 50.0, "p99_ms": 250.0}
@@ -138,13 +138,11 @@ def main() -> int:
     if args.client_worker:
         return client_worker()
 
-    import psycopg
 
     db_name = f"bench_ws_latency_{os.getpid()}"
     redis_port = free_port()
     web_ports = [free_port() for _ in range(args.web_procs)]
-    with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {db_name}")
+    database_create(args.pg_url, db_name)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.base", "DATABASE_URL": f"{args.pg_url}/{db_name}",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
            "CACHE_KEY_PREFIX": "bench", "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLE": "0"}
@@ -167,11 +165,7 @@ def main() -> int:
     finally:
         for process in reversed(processes):
             stop(process)
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        database_drop(args.pg_url, db_name)
     print_json(result)
     return 0
 

@@ -21,9 +21,7 @@ from .services import (
     API_BROKERS,
     MAPPING_FIELDS,
     column_mapping_save,
-    idempotency_digest,
-    idempotency_remember,
-    idempotency_replay,
+    idempotent_call,
     import_job_start,
     upload_import_start,
 )
@@ -120,21 +118,15 @@ class ImportStartApi(APIView):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key")
-        digest = idempotency_digest(request.data if isinstance(request.data, dict) else {})
-        if key is not None:
-            stored = idempotency_replay(user=request.user, scope="trades.import", key=key, digest=digest)
-            if stored is not None:
-                return Response(stored[1], status=stored[0])
-        rate_limit_check(request, group="trades.import", key="user", rate=IMPORT_RATE)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        job = import_job_start(user=request.user, **data.validated_data)
-        body = {"jobId": job.id}
-        if key is not None:
-            idempotency_remember(user=request.user, scope="trades.import", key=key, digest=digest,
-                                 status=202, body=body)
-        return Response(body, status=202)
+        def start() -> tuple[int, dict]:
+            rate_limit_check(request, group="trades.import", key="user", rate=IMPORT_RATE)
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            return 202, {"jobId": import_job_start(user=request.user, **data.validated_data).id}
+
+        status, body = idempotent_call(user=request.user, scope="trades.import",
+                                       key=request.headers.get("Idempotency-Key"), data=request.data, call=start)
+        return Response(body, status=status)
 
     @extend_schema(responses={200: ImportJobOutputSerializer(many=True)})
     def get(self, request):

@@ -1,5 +1,11 @@
 """Trade writes: idempotent bulk upsert, import jobs (broker API and file upload), column mappings."""
-from .idempotency import idempotency_digest, idempotency_purge_expired, idempotency_remember, idempotency_replay
+from .idempotency import (
+    idempotency_digest,
+    idempotency_purge_expired,
+    idempotency_remember,
+    idempotency_replay,
+    idempotent_call,
+)
 from .imports import (
     API_BROKERS,
     import_job_commit_page,
@@ -24,6 +30,7 @@ __all__ = [
     "idempotency_purge_expired",
     "idempotency_remember",
     "idempotency_replay",
+    "idempotent_call",
     "column_mapping_save",
     "import_job_commit_page",
     "import_job_fail",

@@ -52,3 +52,17 @@ def idempotency_remember(*, user, scope: str, key: str, digest: str, status: int
 def idempotency_purge_expired() -> int:
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
     return deleted
+
+
+def idempotent_call(*, user, scope: str, key: str | None, data, call) -> tuple[int, dict]:
+    """Answer a request once per `Idempotency-Key`: a repeat with the same body gets the stored answer, one
+    with a different body is refused (422); without a key `call()` simply runs. `call` returns (status, body)."""
+    if key is None:
+        return call()
+    digest = idempotency_digest(data if isinstance(data, dict) else {})
+    stored = idempotency_replay(user=user, scope=scope, key=key, digest=digest)
+    if stored is not None:
+        return stored
+    status, body = call()
+    idempotency_remember(user=user, scope=scope, key=key, digest=digest, status=status, body=body)
+    return status, body

@@ -6,6 +6,8 @@ spread over the window before the anchor, some of them chasing pumps or selling 
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import uuid
@@ -108,11 +110,15 @@ class MarketData:
         out: list[Bar] = []
         bucket: list[Bar] = []
         bucket_ts = None
-        for bar in self.bars[asset]:
+        bars = self.bars[asset]
+        first = bisect.bisect_left(bars, start - start % seconds, key=lambda bar: bar.ts)
+        for bar in itertools.islice(bars, first, None):
             if bar.ts > now:
                 break
             ts = bar.ts - bar.ts % seconds
-            if ts < start or ts >= end:
+            if ts >= end:
+                break
+            if ts < start:
                 continue
             if bucket_ts is not None and ts != bucket_ts:
                 out.append(_merge(bucket_ts, bucket))

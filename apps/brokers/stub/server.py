@@ -299,6 +299,7 @@ def _parse_rfc3339(value: str) -> datetime:
 class StubHandler(BaseHTTPRequestHandler):
     server_version = "StubExchange/1.0"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive answers go out at once, not after the peer's delayed ACK
 
     @property
     def state(self) -> StubState:

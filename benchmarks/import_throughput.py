@@ -72,10 +72,10 @@ def run_copy(user, fills: list[dict]) -> float:
     from django.db import connection, transaction
 
     from apps.brokers.adapters.coinbase import fill_to_dto
-    from apps.trades.services import trade_bulk_ids
+    from apps.core.ids import new_ids
 
     items = [fill_to_dto(raw) for raw in fills]
-    ids = trade_bulk_ids(len(items))
+    ids = new_ids(len(items))
     now = datetime.now(UTC)
     rows = [(ids[i], now, user.pk, "coinbase", t.ext_id, t.symbol, t.side, t.qty, t.price, t.fee, t.fee_asset,
              t.quote_asset, t.ts) for i, t in enumerate(items)]

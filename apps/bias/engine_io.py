@@ -9,6 +9,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from apps.core.bulk import JsonText
+
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
@@ -57,6 +59,14 @@ def json_safe(value):
     except (TypeError, ValueError):
         return _json_safe(value)
     return value
+
+
+def json_text(value) -> JsonText:
+    """`json_safe(value)` already encoded, for a bulk write (see `apps.core.bulk`)."""
+    try:
+        return JsonText(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        return JsonText(json.dumps(_json_safe(value), allow_nan=False))
 
 
 def _json_safe(value):

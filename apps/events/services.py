@@ -26,6 +26,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.core.bulk import rows_insert
+from apps.core.ids import new_ulid
+
 from . import partitions
 from .models import EventOutbox
 
@@ -49,24 +52,25 @@ def event_append(*, user, type: str, payload: dict, v: int = 1) -> EventOutbox:
     return _append(user_id=str(user.pk), type=type, payload=payload, v=v)
 
 
-def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> list[EventOutbox]:
-    """Add several events of one type for `user` in one statement (same transaction rules as event_append).
+def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> list[str]:
+    """Add several events of one type for `user` in one bulk write (same transaction rules as event_append).
+    -> their ids, in list order.
 
     Positions follow `(ts, id)`, so each event's `ts` is one microsecond after the previous one's: the
     relay numbers them in list order."""
     if not payloads:
         return []
     now = timezone.now()
-    events = EventOutbox.objects.bulk_create(
-        [EventOutbox(user_id=str(user.pk), type=type, payload=payload, v=v, ts=now + timedelta(microseconds=i))
-         for i, payload in enumerate(payloads)],
-        batch_size=1000,
-    )
+    user_id = str(user.pk)
+    ids = [new_ulid() for _ in payloads]
+    rows_insert(EventOutbox, ("id", "user_id", "type", "payload", "v", "ts"),
+                [(event_id, user_id, type, payload, v, now + timedelta(microseconds=i))
+                 for i, (event_id, payload) in enumerate(zip(ids, payloads, strict=True))])
     if getattr(settings, "OUTBOX_RELAY_EMBEDDED", False):
         from .relay import relay_wake
 
         transaction.on_commit(relay_wake)
-    return events
+    return ids
 
 
 def event_envelope(event: EventOutbox) -> dict:

@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.bulk import Conflict, rows_insert
 from apps.core.errors import ValidationFailed
 
 from ..adapters.binance import BinanceAdapter
@@ -148,17 +149,12 @@ def _runs(wanted: list[tuple[int, int]], span: int) -> list[list[tuple[int, int]
 
 def _store(*, symbol: str, granularity: str, seconds: int, candles: list, now: datetime, chunks: list[int],
            span: int, source: str, closed_until: int) -> int:
-    closed = [c for c in candles if c.ts + timedelta(seconds=seconds) <= now]
-    rows = [Candle(symbol=symbol, granularity=granularity, ts=c.ts, open=c.open, high=c.high, low=c.low,
-                   close=c.close, volume=c.volume) for c in closed]
+    bar = timedelta(seconds=seconds)
+    rows = [(symbol, granularity, c.ts, c.open, c.high, c.low, c.close, c.volume)
+            for c in candles if c.ts + bar <= now]
     with transaction.atomic():
-        inserted = 0
-        if rows:
-            in_range = Candle.objects.filter(symbol=symbol, granularity=granularity,
-                                             ts__gte=rows[0].ts, ts__lte=rows[-1].ts)
-            before = in_range.count()
-            Candle.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-            inserted = in_range.count() - before
+        _, inserted = rows_insert(Candle, ("symbol", "granularity", "ts", "open", "high", "low", "close", "volume"),
+                                  rows, conflict=Conflict(("symbol", "granularity", "ts")))
         CandleChunk.objects.bulk_create(
             [CandleChunk(symbol=symbol, granularity=granularity, start=datetime.fromtimestamp(s, tz=UTC),
                          source=source, fetched_at=now, is_complete=s + span <= closed_until,

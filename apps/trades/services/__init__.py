@@ -19,7 +19,7 @@ from .imports import (
 )
 from .mappings import MAPPING_FIELDS, column_mapping_from_dict, column_mapping_save
 from .uploads import upload_import_start
-from .upsert import UpsertResult, trade_bulk_ids, trade_upsert_many
+from .upsert import UpsertResult, trade_upsert_many
 
 __all__ = [
     "API_BROKERS",
@@ -39,7 +39,6 @@ __all__ = [
     "import_job_run",
     "import_job_start",
     "import_window",
-    "trade_bulk_ids",
     "trade_scoring_enqueue",
     "trade_upsert_many",
     "upload_import_start",

@@ -6,20 +6,18 @@ caller learns exactly which rows are new. PostgreSQL gets the whole chunk as typ
 """
 from __future__ import annotations
 
-import base64
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 
 from apps.brokers.adapters.base import TradeDTO
+from apps.core.ids import new_ids
 
 from ..models import Trade
 
 POSTGRES_CHUNK = 5000
 SQLITE_CHUNK = 500  # 12 parameters a row stays well under SQLite's variable limit
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _COLUMNS = ("id", "created_at", "user_id", "broker", "ext_id", "symbol", "side", "qty", "price", "fee",
             "fee_asset", "quote_asset", "ts")
 
@@ -32,16 +30,6 @@ class UpsertResult:
     @property
     def inserted(self) -> int:
         return len(self.inserted_ids)
-
-
-def trade_bulk_ids(count: int) -> list[str]:
-    """`count` opaque ids shaped like cuid2 (a letter, then 24 characters carrying 120 random bits).
-
-    cuid2 costs ~0.1 ms an id, which would dominate a 50k-row import; this draws the randomness once.
-    """
-    body = base64.b32encode(os.urandom(15 * count)).decode("ascii").lower()
-    heads = os.urandom(count)
-    return [_LETTERS[heads[i] % 26] + body[24 * i:24 * i + 24] for i in range(count)]
 
 
 def _dedupe(items: list[TradeDTO]) -> list[TradeDTO]:
@@ -104,7 +92,7 @@ def _insert_postgres(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[s
     assets = [_packed([t.fee_asset or "" for t in chunk]), _packed([t.quote_asset or "" for t in chunk])]
     if None in strings or None in assets:
         return _insert_postgres_arrays(user_id, broker, chunk)
-    ids = trade_bulk_ids(len(chunk))
+    ids = new_ids(len(chunk))
     params = [
         user_id, broker, _SEP.join(ids), *strings,
         _SEP.join([str(t.qty) for t in chunk]),
@@ -132,7 +120,7 @@ def _insert_postgres_arrays(user_id: str, broker: str, chunk: list[TradeDTO]) ->
     )
     params = [
         user_id, broker,
-        trade_bulk_ids(len(chunk)),
+        new_ids(len(chunk)),
         [t.ext_id for t in chunk],
         [t.symbol for t in chunk],
         [t.side for t in chunk],
@@ -155,7 +143,7 @@ def _insert_values(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[str
     now = ops.adapt_datetimefield_value(_utcnow())
     rows = []
     params: list = []
-    for trade_id, item in zip(trade_bulk_ids(len(chunk)), chunk, strict=True):
+    for trade_id, item in zip(new_ids(len(chunk)), chunk, strict=True):
         rows.append("(" + ", ".join(["%s"] * len(_COLUMNS)) + ")")
         params.extend([
             trade_id, now, user_id, broker, item.ext_id, item.symbol, item.side,

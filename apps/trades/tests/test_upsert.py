@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.testing import UserFactory
 from apps.trades.models import Trade
-from apps.trades.services import trade_bulk_ids, trade_upsert_many
+from apps.trades.services import trade_upsert_many
 from apps.trades.testing import TradeFactory, trade_dtos
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -97,13 +97,6 @@ def test_empty_batch_writes_nothing(user):
 
     assert (result.inserted_ids, result.duplicates) == ([], 0)
     assert Trade.objects.count() == 0
-
-
-def test_bulk_ids_look_like_cuid2_and_do_not_repeat():
-    ids = trade_bulk_ids(20_000)
-
-    assert len(set(ids)) == 20_000
-    assert all(len(i) == 25 and i[0].isalpha() and i.isalnum() and i == i.lower() for i in ids)
 
 
 def test_other_users_rows_are_untouched(user):

@@ -192,7 +192,7 @@ def reflect(*, label: str, features: dict, tone: str = "supportive") -> Reflecti
     fallback = template_reflection(label=label, features=features, tone=tone)
     generated = llm.generate_reflection(label=fallback.bias, features=features or {}, tone=fallback.tone)
     if generated is not None:
-        return Reflection(text=generated, tone=fallback.tone, bias=fallback.bias)
+        return Reflection(text=generated, tone=fallback.tone, bias=fallback.bias, source="llm")
     return fallback
 
 

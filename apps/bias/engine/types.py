@@ -77,6 +77,7 @@ class Reflection:
     text: str
     tone: str
     bias: str
+    source: str = "template"  # or "llm": the configured model's text, which passed the linter
 
     def as_dict(self) -> dict:
         return {"text": self.text, "tone": self.tone, "bias": self.bias}

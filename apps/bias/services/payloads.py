@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 GRANULARITY = "1h"
@@ -24,12 +25,17 @@ def stored_candles(*, symbol: str, start: datetime, end: datetime) -> pd.DataFra
     return candle_frame(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
 
 
-def sparkline(frame: pd.DataFrame, ts: datetime) -> list[float]:
+def sparklines(frame: pd.DataFrame | None, timestamps: list[datetime]) -> list[list[float]]:
+    """For each time: the closes of the last SPARKLINE_BEFORE bars up to it and the SPARKLINE_AFTER after it."""
     if frame is None or frame.empty:
-        return []
-    position = int(frame.index.searchsorted(pd.Timestamp(ts), side="right"))
-    closes = frame["close"].to_numpy()[max(0, position - SPARKLINE_BEFORE): position + SPARKLINE_AFTER]
-    return [round(float(c), 8) for c in closes]
+        return [[] for _ in timestamps]
+    closes = np.round(frame["close"].to_numpy(dtype=float), 8)
+    positions = frame.index.searchsorted(pd.DatetimeIndex(timestamps), side="right")
+    return [closes[max(0, p - SPARKLINE_BEFORE): p + SPARKLINE_AFTER].tolist() for p in positions.tolist()]
+
+
+def sparkline(frame: pd.DataFrame | None, ts: datetime) -> list[float]:
+    return sparklines(frame, [ts])[0]
 
 
 def reflect_payload(*, trade_id: str, tags: list, draft: object, sparkline: list[float],

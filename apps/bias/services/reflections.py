@@ -10,7 +10,6 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.events.services import event_append
 
 from .. import engine
-from ..engine.reflections import template_reflection
 from ..models import Reflection, ReflectionFeedback
 from ..selectors import trade_with_tags_get
 from .payloads import SPARKLINE_AFTER, SPARKLINE_BEFORE, reflect_payload, sparkline, stored_candles
@@ -39,9 +38,7 @@ def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
     tag = primary_tag(tags)
     features = tag.features or {}
     result = engine.reflect(label=tag.label, features=features, tone=tone)
-    template = template_reflection(label=tag.label, features=features, tone=result.tone)
-    source = "template" if result.text == template.text else "llm"
-    return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=source)
+    return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=result.source)
 
 
 def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:

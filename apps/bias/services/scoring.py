@@ -22,13 +22,14 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from apps.core.bulk import Conflict, rows_insert
 from apps.events.services import event_append_many
 
 from .. import engine
-from ..engine_io import json_safe
+from ..engine_io import json_text
 from ..models import BiasTag, DispositionStat, Reflection, Rule, TradePosition
 from ..selectors import import_in_progress, trade_series_for_user
-from .payloads import SPARKLINE_AFTER, ensure_candles, reflect_payload, sparkline, stored_candles
+from .payloads import SPARKLINE_AFTER, ensure_candles, reflect_payload, sparklines, stored_candles
 from .reflections import ReflectionDraft, reflection_compose
 
 logger = logging.getLogger(__name__)
@@ -109,12 +110,18 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
     if missing:
         raise RuntimeError(f"The engine returned no label for {len(missing)} trade(s); nothing was written.")
 
+    lines: dict[str, list[float]] = {}
+    by_symbol: dict[str, list[str]] = defaultdict(list)
+    for trade_id, trade in series.targets.items():
+        by_symbol[trade["symbol"]].append(trade_id)
+    for symbol, ids in by_symbol.items():
+        lines.update(zip(ids, sparklines(frames.get(symbol), [series.targets[i]["ts"] for i in ids]), strict=True))
     scores: list[TradeScore] = []
     for trade_id, trade in series.targets.items():
         tags = tags_by_trade[trade_id]
         draft = reflection_compose(tags=tags, tone=user.coach_tone)
         scores.append(TradeScore(trade_id=trade_id, symbol=trade["symbol"], tags=tags, draft=draft,
-                                 sparkline=sparkline(frames.get(trade["symbol"]), trade["ts"])))
+                                 sparkline=lines[trade_id]))
 
     _write(user=user, series=series, result=result, scores=scores)
     return len(scores)
@@ -124,25 +131,16 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
 def _write(*, user, series, result, scores: list[TradeScore]) -> None:
     target_ids = list(series.targets)
     BiasTag.objects.filter(trade_id__in=target_ids).delete()
-    BiasTag.objects.bulk_create(
-        [BiasTag(trade_id=s.trade_id, label=tag.label, confidence=_confidence(tag.confidence),
-                 features=json_safe(tag.features),
-                 engine_version=engine.ENGINE_VERSION)
-         for s in scores for tag in s.tags],
-        batch_size=2000,
-    )
-
-    positions = [
-        TradePosition(trade_id=trade_id, user_id=user.id, symbol=row["symbol"],
-                      realized_pnl=info.realized_pnl, held_hours=info.held_hours,
-                      matched_qty=info.matched_qty, unmatched_qty=info.unmatched_qty)
+    rows_insert(BiasTag, ("trade_id", "label", "confidence", "features", "engine_version"), [
+        (s.trade_id, tag.label, _confidence(tag.confidence), json_text(tag.features), engine.ENGINE_VERSION)
+        for s in scores for tag in s.tags
+    ])
+    rows_insert(TradePosition, ("trade_id", "user_id", "symbol", "realized_pnl", "held_hours", "matched_qty",
+                                "unmatched_qty"), [
+        (trade_id, user.id, row["symbol"], info.realized_pnl, info.held_hours, info.matched_qty, info.unmatched_qty)
         for trade_id, row in series.all_rows.items()
         if row["symbol"] in series.affected_symbols and (info := result.positions.get(trade_id)) is not None
-    ]
-    TradePosition.objects.bulk_create(
-        positions, batch_size=2000, update_conflicts=True, unique_fields=["trade"],
-        update_fields=["realized_pnl", "held_hours", "matched_qty", "unmatched_qty", "symbol", "updated_at"],
-    )
+    ], conflict=Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty", "symbol")))
 
     latest = {}
     for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=target_ids)
@@ -153,18 +151,17 @@ def _write(*, user, series, result, scores: list[TradeScore]) -> None:
         fingerprint = _fingerprint(tags=score.tags, draft=score.draft)
         if latest.get(score.trade_id) != fingerprint:
             announced.append((score, fingerprint))
-    events = event_append_many(user=user, type="coach.reflect", payloads=[
+    event_ids = event_append_many(user=user, type="coach.reflect", payloads=[
         reflect_payload(trade_id=score.trade_id, tags=score.tags, draft=score.draft, sparkline=score.sparkline,
                         trade=series.targets[score.trade_id])
         for score, _ in announced
     ])
-    reflections = [
-        Reflection(user_id=user.id, trade_id=score.trade_id, text=score.draft.text, tone=score.draft.tone,
-                   bias=score.draft.bias, source=score.draft.source, engine_version=engine.ENGINE_VERSION,
-                   fingerprint=fingerprint, event_id=event.id)
-        for (score, fingerprint), event in zip(announced, events, strict=True)
-    ]
-    Reflection.objects.bulk_create(reflections, batch_size=2000)
+    rows_insert(Reflection, ("user_id", "trade_id", "text", "tone", "bias", "source", "engine_version",
+                             "fingerprint", "event_id"), [
+        (user.id, score.trade_id, score.draft.text, score.draft.tone, score.draft.bias, score.draft.source,
+         engine.ENGINE_VERSION, fingerprint, event_id)
+        for (score, fingerprint), event_id in zip(announced, event_ids, strict=True)
+    ])
     _disposition_store(user=user, series=series, disposition=result.disposition)
 
 

@@ -1,4 +1,4 @@
-"""Indicator values against a published reference and against plain textbook loops."""
+"""Indicator values against published reference tables and against plain textbook loops."""
 from __future__ import annotations
 
 import math
@@ -24,6 +24,45 @@ STOCKCHARTS_RSI = [
     45.46, 37.30, 33.08, 37.77,
 ]
 
+
+# Wilder's ATR worked example as published by StockCharts (ChartSchool, "Average True Range" spreadsheet
+# cs-atr.xls, QQQQ daily bars from 1 April 2010): high, low, close, and the published 14-day ATR from the
+# 14th bar on (seeded with the simple mean of the first 14 true ranges, the first being high − low).
+STOCKCHARTS_ATR_BARS = [  # (high, low, close)
+    (48.70, 47.79, 48.16), (48.72, 48.14, 48.61), (48.90, 48.39, 48.75), (48.87, 48.37, 48.63),
+    (48.82, 48.24, 48.74), (49.05, 48.635, 49.03), (49.20, 48.94, 49.07), (49.35, 48.86, 49.32),
+    (49.92, 49.50, 49.91), (50.19, 49.87, 50.13), (50.12, 49.20, 49.53), (49.66, 48.90, 49.50),
+    (49.88, 49.43, 49.75), (50.19, 49.725, 50.03), (50.36, 49.26, 50.31), (50.57, 50.09, 50.52),
+    (50.65, 50.30, 50.41), (50.43, 49.21, 49.34), (49.63, 48.98, 49.37), (50.33, 49.61, 50.23),
+    (50.29, 49.20, 49.2375), (50.17, 49.43, 49.93), (49.32, 48.08, 48.43), (48.50, 47.64, 48.18),
+    (48.3201, 41.55, 46.57), (46.80, 44.2833, 45.41), (47.80, 47.31, 47.77), (48.39, 47.20, 47.72),
+    (48.66, 47.90, 48.62), (48.79, 47.7301, 47.85),
+]
+STOCKCHARTS_ATR = [
+    0.555, 0.5939285714, 0.5857908163, 0.5689486152, 0.6154522855, 0.6179199794, 0.6423542666, 0.6743289618,
+    0.6927697503, 0.7754290538, 0.7814698357, 1.209229133, 1.302619909, 1.380289916, 1.366697779, 1.336219366,
+    1.316482269,
+]
+
+# Bollinger Bands (20, 2) worked example as published by StockCharts (ChartSchool, "Bollinger Bands"
+# spreadsheet cs-bbands.xls, daily closes from 1 May 2009): closes, then the published middle band, upper
+# band and lower band from the 20th close on (population standard deviation).
+STOCKCHARTS_BB_CLOSES = [
+    86.1557, 89.0867, 88.7829, 90.3228, 89.0671, 91.1453, 89.4397, 89.1750, 86.9302, 87.6752, 86.9596, 89.4299,
+    89.3221, 88.7241, 87.4497, 87.2634, 89.4985, 87.9006, 89.1260, 90.7043, 92.9001, 92.9784, 91.8021, 92.6647,
+    92.6843, 92.3021, 92.7725, 92.5373, 92.9490, 93.2039, 91.0669, 89.8318, 89.7435, 90.3994, 90.7387, 88.0177,
+    88.0867, 86.8439, 90.7781, 90.5416, 91.3894, 90.6500,
+]
+STOCKCHARTS_BB = [  # (middle, upper, lower)
+    (88.707940, 91.291862, 86.124018), (89.045160, 91.949268, 86.141052), (89.239745, 92.612595, 85.866895),
+    (89.390705, 92.934200, 85.847210), (89.507800, 93.311950, 85.703650), (89.688660, 93.728450, 85.648870),
+    (89.746500, 93.899592, 85.593408), (89.913140, 94.266255, 85.560025), (90.081255, 94.565096, 85.597414),
+    (90.382195, 94.786912, 85.977478), (90.658630, 95.043001, 86.274259), (90.863995, 94.907605, 86.820385),
+    (90.884090, 94.902912, 86.865268), (90.905160, 94.895320, 86.915000), (90.988925, 94.861013, 87.116837),
+    (91.153375, 94.673629, 87.633121), (91.191090, 94.556593, 87.825587), (91.120500, 94.678752, 87.562248),
+    (91.067665, 94.840502, 87.294828), (91.150270, 94.820387, 87.480153), (91.142135, 94.816889, 87.467381),
+    (91.066600, 94.654793, 87.478407), (90.950180, 94.432224, 87.468136),
+]
 
 def frame(close, high=None, low=None, volume=None) -> pd.DataFrame:
     close = np.asarray(close, dtype=float)
@@ -103,6 +142,31 @@ def test_rsi_matches_the_stockcharts_worked_example():
     assert np.isnan(rsi[:14]).all()
     assert_close(rsi[14:], STOCKCHARTS_RSI, 0.01)
     assert rsi[-1] == pytest.approx(37.77295211, abs=1e-6)
+
+
+def test_atr_matches_the_stockcharts_worked_example():
+    high, low, close = (list(column) for column in zip(*STOCKCHARTS_ATR_BARS, strict=True))
+    result = compute_indicators(frame(close, high=high, low=low))
+    atr = result["ATR_14"].to_numpy()
+    assert np.isnan(atr[:13]).all()
+    assert_close(atr[13:], STOCKCHARTS_ATR, 0.01)
+    assert atr[-1] == pytest.approx(STOCKCHARTS_ATR[-1], abs=1e-6)
+    # ATR_rel, the feature the labels read, is that ATR over the bar's close
+    assert_close(result["ATR_rel"].to_numpy()[13:], [a / c for a, c in zip(STOCKCHARTS_ATR, close[13:], strict=True)],
+                 1e-6)
+
+
+def test_bollinger_matches_the_stockcharts_worked_example():
+    result = compute_indicators(frame(STOCKCHARTS_BB_CLOSES))
+    assert result["BB_mid"].iloc[:19].isna().all()
+    middle, upper, lower = (list(column) for column in zip(*STOCKCHARTS_BB, strict=True))
+    assert_close(result["BB_mid"].to_numpy()[19:], middle, 0.01)
+    assert_close(result["BB_upper"].to_numpy()[19:], upper, 0.01)
+    assert_close(result["BB_lower"].to_numpy()[19:], lower, 0.01)
+    # %B (BB_pos, the feature the labels read) from the published bands
+    published_b = [(c - lo) / (up - lo) for c, up, lo in zip(STOCKCHARTS_BB_CLOSES[19:], upper, lower, strict=True)]
+    assert_close(result["BB_pos"].to_numpy()[19:], published_b, 0.01)
+    assert result["BB_upper"].iloc[-1] == pytest.approx(94.432224, abs=1e-5)
 
 
 # ---- against the step-by-step definitions ------------------------------------------------------------

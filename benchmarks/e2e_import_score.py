@@ -233,7 +233,7 @@ async def run_size(size: int, *, web_port: int, stub, use_worker: bool) -> dict:
             pushed_s = max(sock.reflect_at.values()) - started
             if tagged_s is not None:
                 break
-        if tagged_s is not None and time.perf_counter() - last_change > 10:
+        if tagged_s is not None and time.perf_counter() - max(last_change, started + tagged_s) > 10:
             break  # the socket stopped short: frames were dropped on the way
         await asyncio.sleep(0.1)
     await starting

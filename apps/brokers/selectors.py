@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 
 from apps.core.errors import NotFound, ValidationFailed
 
@@ -52,13 +54,14 @@ def candle_frame(*, symbol: str, granularity: str = "1h", start: datetime, end: 
     cached = cache.get(key)
     if cached is not None:
         return cached.copy()
+    # the database turns the exact decimals into doubles: no Decimal object per value on the way
     rows = list(Candle.objects.filter(symbol=symbol, granularity=granularity, ts__gte=start, ts__lt=end)
-                .order_by("ts").values_list("ts", *COLUMNS))
+                .order_by("ts").values_list("ts", *(Cast(c, FloatField()) for c in COLUMNS)))
     if not rows:
         frame = _empty_frame()
     else:
         index = pd.DatetimeIndex([r[0] for r in rows], name="ts").tz_convert("UTC")
-        values = np.array([[float(v) for v in r[1:]] for r in rows], dtype="float64")
+        values = np.array([r[1:] for r in rows], dtype="float64")
         frame = pd.DataFrame(values, index=index, columns=COLUMNS)
     cache.set(key, frame, timeout=int(getattr(settings, "CANDLE_CACHE_TTL", 600)))
     return frame.copy()

@@ -113,9 +113,10 @@ def _copy(meta, fields: list, values: list[list], conflict: Conflict | None) -> 
     with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
         target = table
         if conflict is not None:  # a staging table of just these columns, gone at commit
-            target = quote(f"_bulk_{meta.db_table}")
+            staging = quote(f"_bulk_{meta.db_table}")
+            target = f"pg_temp.{staging}"  # never a regular table of that name
             cursor.execute(f"DROP TABLE IF EXISTS {target}")
-            cursor.execute(f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
+            cursor.execute(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
         with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)

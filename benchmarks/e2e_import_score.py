@@ -1,6 +1,6 @@
 """End to end: stub exchange → import → stored → tagged → `coach.reflect` on a connected WebSocket.
 
-    .venv/bin/python -m benchmarks.e2e_import_score [--sizes 1000,10000] [--worker]
+    .venv/bin/python -m benchmarks.e2e_import_score [--sizes 1000,10000] [--worker] [--exchange-latency-ms 0]
                                                     [--pg-url postgres://postgres@127.0.0.1:5432]
 
 Topology on loopback: a throwaway PostgreSQL database, a private redis-server (cache, channel layer, Celery
@@ -289,6 +289,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated trade counts")
     parser.add_argument("--worker", action="store_true", help="run import and scoring on a Celery worker child")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--exchange-latency-ms", type=float, default=0.0,
+                        help="delay the stub exchange adds to every answer (a real exchange is ~50-300 ms away)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -311,7 +313,7 @@ def main() -> int:
 
         from apps.brokers.stub import StubExchange, StubState
 
-        stub = StubExchange(state=StubState()).start()
+        stub = StubExchange(state=StubState(latency=args.exchange_latency_ms / 1000)).start()
         env.update({name: str(value) for name, value in stub.settings_overrides().items()})
         os.environ.update(env)
 
@@ -348,6 +350,7 @@ def main() -> int:
         "mode": ("celery worker child (-Q import,score, concurrency 1)" if args.worker
                  else "import and scoring services in-process (Celery eager); daphne + relay + Redis children"),
         "machine": machine_info(),
+        "exchange_latency_ms": args.exchange_latency_ms,
         "results": results,
         "goals_s": GOALS_S,
     })

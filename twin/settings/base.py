@@ -246,6 +246,9 @@ COINBASE_REDIRECT_URI = env("COINBASE_REDIRECT_URI", default="http://127.0.0.1:8
 BINANCE_API_BASE = env("BINANCE_API_BASE", default="https://api.binance.com")
 BROKER_HTTP_TIMEOUT = env.float("BROKER_HTTP_TIMEOUT", default=10.0)
 STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=False)
+# Candle requests in flight at once (Coinbase allows ~10 public requests/s per IP; a 429 is retried after
+# its Retry-After)
+MARKET_DATA_CONCURRENCY = env.int("MARKET_DATA_CONCURRENCY", default=3)
 
 # Outbox relay: a separate `manage.py relay_outbox` process, or (embedded default) a task inside the web process.
 OUTBOX_RELAY_EMBEDDED = env.bool("OUTBOX_RELAY_EMBEDDED", default=False)

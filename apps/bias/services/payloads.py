@@ -11,11 +11,11 @@ SPARKLINE_BEFORE = 24
 SPARKLINE_AFTER = 12
 
 
-def ensure_candles(*, symbol: str, start: datetime, end: datetime) -> int:
-    """Fetch and store the hourly candles of the window that are not stored yet."""
-    from apps.brokers.services import candles_ensure
+def ensure_candles(windows: list[tuple[str, datetime, datetime]]) -> int:
+    """Fetch and store the hourly candles of the (symbol, start, end) windows that are not stored yet."""
+    from apps.brokers.services import candles_ensure_many
 
-    return candles_ensure(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
+    return candles_ensure_many(windows=windows, granularity=GRANULARITY)
 
 
 def stored_candles(*, symbol: str, start: datetime, end: datetime) -> pd.DataFrame:

@@ -84,14 +84,12 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
     # effect).
     first = min(rows[0]["ts"] for rows in series.by_symbol.values())
     last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
-    frames: dict[str, pd.DataFrame] = {}
-    for symbol, rows in series.by_symbol.items():
-        affected = symbol in series.affected_symbols
-        if affected:
-            ensure_candles(symbol=symbol, start=rows[0]["ts"] - WARMUP,
-                           end=rows[-1]["ts"] + timedelta(hours=SPARKLINE_AFTER + 1))
-        frames[symbol] = stored_candles(symbol=symbol, start=first - WARMUP,
-                                        end=last + timedelta(hours=SPARKLINE_AFTER + 1))
+    ensure_candles([(symbol, rows[0]["ts"] - WARMUP, rows[-1]["ts"] + timedelta(hours=SPARKLINE_AFTER + 1))
+                    for symbol, rows in series.by_symbol.items() if symbol in series.affected_symbols])
+    frames: dict[str, pd.DataFrame] = {
+        symbol: stored_candles(symbol=symbol, start=first - WARMUP, end=last + timedelta(hours=SPARKLINE_AFTER + 1))
+        for symbol in series.by_symbol
+    }
 
     rules = [engine.RuleInput(kind=r.kind, params=dict(r.params))
              for r in Rule.objects.filter(user_id=user.id, active=True).order_by("kind")]

@@ -20,10 +20,10 @@ from .keys import (
     secret_open,
     secret_seal,
 )
-from .marketdata import candles_ensure, market_snapshot_write, market_snapshots_weekly
+from .marketdata import candles_ensure, candles_ensure_many, market_snapshot_write, market_snapshots_weekly
 
 __all__ = [
-    "ConnectionInactive", "ConnectionSecrets", "candles_ensure", "connection_adapter", "connection_disconnect",
+    "ConnectionInactive", "ConnectionSecrets", "candles_ensure", "candles_ensure_many", "connection_adapter", "connection_disconnect",
     "connection_link_binance", "connection_link_stub", "connection_oauth_complete", "connection_oauth_start",
     "connection_open_tokens", "connection_pause", "connection_refresh_tokens", "connection_resume",
     "connection_seal_tokens", "data_key_get_or_create", "data_keys_rotate", "market_snapshot_write",

@@ -16,13 +16,14 @@ import gzip
 import hashlib
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.bulk import Conflict, rows_insert
@@ -38,6 +39,7 @@ logger = logging.getLogger("apps.brokers.marketdata")
 
 GRANULARITY_SECONDS = {"1h": 3600, "6h": 21600, "1d": 86400}
 CHUNK_BARS = 300
+PIECE_CHUNKS = 2  # chunks (requests) per piece fetched concurrently by candles_ensure_many
 BINANCE_QUOTES = {"USDT", "FDUSD", "BUSD", "TUSD", "BNB", "TRY"}
 
 
@@ -134,6 +136,40 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
     finally:
         adapter.close()
     return inserted
+
+
+def candles_ensure_many(*, windows: list[tuple[str, datetime, datetime]], granularity: str = "1h") -> int:
+    """`candles_ensure` for several (symbol, start, end) windows. -> number of new candles.
+
+    An exchange is a network round trip away, so a long history is many sequential requests: the windows
+    are cut at chunk boundaries into pieces of a few requests each, and up to `MARKET_DATA_CONCURRENCY`
+    pieces are fetched at once, each on its own thread and database connection. Sequential instead inside
+    a transaction (other connections could not see its rows) and on SQLite (one writer at a time). The
+    first error is raised once every piece has finished."""
+    seconds = granularity_seconds(granularity)
+    span = seconds * CHUNK_BARS * PIECE_CHUNKS
+    pieces = []
+    for symbol, start, end in windows:
+        start, end = _aware(start), _aware(end)
+        edge = int(start.timestamp()) // span * span
+        while datetime.fromtimestamp(edge, tz=UTC) < end:
+            piece_start = max(start, datetime.fromtimestamp(edge, tz=UTC))
+            piece_end = min(end, datetime.fromtimestamp(edge + span, tz=UTC))
+            pieces.append((symbol, piece_start, piece_end))
+            edge += span
+    workers = min(len(pieces), max(1, int(getattr(settings, "MARKET_DATA_CONCURRENCY", 3))))
+    if workers <= 1 or connection.vendor == "sqlite" or connection.in_atomic_block:
+        return sum(candles_ensure(symbol=s, granularity=granularity, start=a, end=b) for s, a, b in pieces)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles") as pool:
+        futures = [pool.submit(_ensure_on_own_connection, s, granularity, a, b) for s, a, b in pieces]
+    return sum(future.result() for future in futures)
+
+
+def _ensure_on_own_connection(symbol: str, granularity: str, start: datetime, end: datetime) -> int:
+    try:
+        return candles_ensure(symbol=symbol, granularity=granularity, start=start, end=end)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _runs(wanted: list[tuple[int, int]], span: int) -> list[list[tuple[int, int]]]:

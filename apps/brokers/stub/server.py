@@ -94,6 +94,8 @@ class StubState:
     })
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     hits: Counter = field(default_factory=Counter)
+    in_flight: int = 0  # requests being answered right now
+    max_in_flight: int = 0  # the most answered at once since the stub started
     failures: list[Failure] = field(default_factory=list)
     codes: dict = field(default_factory=dict)
     used_refresh: set = field(default_factory=set)
@@ -342,6 +344,16 @@ class StubHandler(BaseHTTPRequestHandler):
         state = self.state
         with state.lock:
             state.hits[f"{method} {_route_name(path)}"] += 1
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            self._answer(method, path, query, parts.query)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _answer(self, method: str, path: str, query: dict, raw_query: str) -> None:
+        state = self.state
         if state.latency:
             time.sleep(state.latency)
         failure = state.take_failure(path)
@@ -356,7 +368,7 @@ class StubHandler(BaseHTTPRequestHandler):
             self._send(failure.status, body, headers)
             return
         try:
-            self._route(method, path, query, parts.query)
+            self._route(method, path, query, raw_query)
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": "INVALID_ARGUMENT", "message": f"bad request: {type(exc).__name__}"})
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.brokers.models import Candle, CandleChunk, MarketSnapshot
 from apps.brokers.selectors import candle_frame
-from apps.brokers.services import candles_ensure, market_snapshot_write, market_snapshots_weekly
+from apps.brokers.services import candles_ensure, candles_ensure_many, market_snapshot_write, market_snapshots_weekly
 from apps.core.errors import ValidationFailed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
@@ -160,3 +160,77 @@ def test_symbols_that_are_not_spot_pairs_yield_nothing(stub_exchange):
     assert frame.empty and list(frame.columns) == ["open", "high", "low", "close", "volume"]
     assert str(frame.index.tz) == "UTC"
     assert sum(stub_exchange.state.hits.values()) == 0
+
+
+# ---- several windows at once ----------------------------------------------------------------------------
+
+def _stub_count(stub, asset: str, start, end) -> int:
+    return len(stub.state.market.candles(asset, seconds=3600, start=int(start.timestamp()), end=int(end.timestamp()),
+                                         now=int(end.timestamp())))
+
+
+def _backends_of_this_database() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_windows_are_fetched_in_concurrent_pieces_and_all_stored(stub_exchange, settings):
+    import time
+
+    settings.MARKET_DATA_CONCURRENCY = 3
+    stub_exchange.state.latency = 0.05  # answers overlap only if requests really are in flight together
+    end = stub_exchange.state.anchor
+    windows = [("BTC-USD", end - timedelta(hours=1500), end), ("ETH-USD", end - timedelta(hours=1500), end),
+               ("SOL-USD", end - timedelta(hours=700), end)]
+    backends = _backends_of_this_database()
+
+    added = candles_ensure_many(windows=windows, granularity="1h")
+
+    expected = {s: _stub_count(stub_exchange, s.split("-")[0], a, b) for s, a, b in windows}
+    stored = {s: Candle.objects.filter(symbol=s, granularity="1h", ts__gte=a, ts__lt=b).count() for s, a, b in windows}
+    assert stored == expected
+    assert added == Candle.objects.count()  # whole chunks are fetched, so a little around each window too
+    assert 1 < stub_exchange.state.max_in_flight <= 3
+    assert stub_exchange.state.in_flight == 0
+    hits = stub_exchange.state.hits["GET market/candles"]
+    assert candles_ensure_many(windows=windows, granularity="1h") == 0
+    assert stub_exchange.state.hits["GET market/candles"] == hits  # nothing is fetched twice
+    deadline = time.monotonic() + 5  # the helper threads' connections were closed (the server needs a moment)
+    while _backends_of_this_database() > backends and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _backends_of_this_database() <= backends
+
+
+def test_inside_a_transaction_the_pieces_are_fetched_one_at_a_time(stub_exchange, settings):
+    settings.MARKET_DATA_CONCURRENCY = 3
+    stub_exchange.state.latency = 0.02
+    end = stub_exchange.state.anchor
+    windows = [("BTC-USD", end - timedelta(hours=900), end), ("ETH-USD", end - timedelta(hours=900), end)]
+
+    added = candles_ensure_many(windows=windows, granularity="1h")
+
+    assert stub_exchange.state.max_in_flight == 1
+    assert added == Candle.objects.count()
+    for symbol, start, end in windows:
+        assert Candle.objects.filter(symbol=symbol, ts__gte=start, ts__lt=end).count() == _stub_count(
+            stub_exchange, symbol.split("-")[0], start, end)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_exchange_that_keeps_failing_raises_after_every_piece_finished(stub_exchange, settings):
+    from apps.brokers.adapters.errors import BrokerError
+
+    settings.MARKET_DATA_CONCURRENCY = 3
+    stub_exchange.state.fail_next(500, times=1000, path_contains="/candles")
+    end = stub_exchange.state.anchor
+    windows = [("BTC-USD", end - timedelta(hours=1500), end), ("ETH-USD", end - timedelta(hours=700), end)]
+
+    with pytest.raises(BrokerError):
+        candles_ensure_many(windows=windows, granularity="1h")
+
+    assert stub_exchange.state.in_flight == 0
+    assert Candle.objects.count() == 0 and CandleChunk.objects.count() == 0

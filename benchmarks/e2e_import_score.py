@@ -201,6 +201,7 @@ async def run_size(size: int, *, web_port: int, stub, use_worker: bool) -> dict:
     from asgiref.sync import sync_to_async
 
     stub.state.set_trade_count(size)
+    stub.state.coinbase_fills()  # the stub builds its market and fills now: a real exchange has them already
     user, cookie = await sync_to_async(make_user)(f"bench-e2e-{size}@example.com")
     sock = Socket()
     await sock.open(f"ws://127.0.0.1:{web_port}/ws/coach", cookie, f"http://127.0.0.1:{web_port}")

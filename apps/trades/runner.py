@@ -10,29 +10,22 @@ continues from the last committed page.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from apps.core.background import background_pool
+
 logger = logging.getLogger(__name__)
-_executor: ThreadPoolExecutor | None = None
 
 
 def import_job_enqueue(*, job_id: str) -> None:
     from .tasks import import_job_run_task
 
     if settings.IMPORT_JOBS_IN_THREAD:
-        _pool().submit(_run_in_thread, job_id)
+        background_pool("import", workers=2).submit(_run_in_thread, job_id)
     else:
         import_job_run_task.delay(job_id=job_id)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import")
-    return _executor
 
 
 def _run_in_thread(job_id: str) -> None:

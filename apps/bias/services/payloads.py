@@ -1,7 +1,7 @@
 """Market data around a trade and the `coach.reflect` payload shared by scoring and on-demand reflections."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -9,6 +9,12 @@ import pandas as pd
 GRANULARITY = "1h"
 SPARKLINE_BEFORE = 24
 SPARKLINE_AFTER = 12
+WARMUP = timedelta(days=30)  # candles before a symbol's first trade, so its indicators have settled
+
+
+def candle_window(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The candles scoring needs for trades from `first` to `last`: the warm-up before, the sparkline after."""
+    return first - WARMUP, last + timedelta(hours=SPARKLINE_AFTER + 1)
 
 
 def ensure_candles(windows: list[tuple[str, datetime, datetime]]) -> int:

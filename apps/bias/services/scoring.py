@@ -15,7 +15,6 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -29,12 +28,10 @@ from .. import engine
 from ..engine_io import json_text
 from ..models import BiasTag, DispositionStat, Reflection, Rule, TradePosition
 from ..selectors import import_in_progress, trade_series_for_user
-from .payloads import SPARKLINE_AFTER, ensure_candles, reflect_payload, sparklines, stored_candles
+from .payloads import candle_window, ensure_candles, reflect_payload, sparklines, stored_candles
 from .reflections import ReflectionDraft, reflection_compose
 
 logger = logging.getLogger(__name__)
-
-WARMUP = timedelta(days=30)
 
 
 @dataclass
@@ -84,12 +81,11 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
     # effect).
     first = min(rows[0]["ts"] for rows in series.by_symbol.values())
     last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
-    ensure_candles([(symbol, rows[0]["ts"] - WARMUP, rows[-1]["ts"] + timedelta(hours=SPARKLINE_AFTER + 1))
+    ensure_candles([(symbol, *candle_window(rows[0]["ts"], rows[-1]["ts"]))
                     for symbol, rows in series.by_symbol.items() if symbol in series.affected_symbols])
-    frames: dict[str, pd.DataFrame] = {
-        symbol: stored_candles(symbol=symbol, start=first - WARMUP, end=last + timedelta(hours=SPARKLINE_AFTER + 1))
-        for symbol in series.by_symbol
-    }
+    start, end = candle_window(first, last)
+    frames: dict[str, pd.DataFrame] = {symbol: stored_candles(symbol=symbol, start=start, end=end)
+                                       for symbol in series.by_symbol}
 
     rules = [engine.RuleInput(kind=r.kind, params=dict(r.params))
              for r in Rule.objects.filter(user_id=user.id, active=True).order_by("kind")]

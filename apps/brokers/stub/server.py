@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -94,6 +94,7 @@ class StubState:
     })
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     hits: Counter = field(default_factory=Counter)
+    calls: deque = field(default_factory=lambda: deque(maxlen=5000))  # the latest requests' routes, in order
     in_flight: int = 0  # requests being answered right now
     max_in_flight: int = 0  # the most answered at once since the stub started
     failures: list[Failure] = field(default_factory=list)
@@ -344,6 +345,7 @@ class StubHandler(BaseHTTPRequestHandler):
         state = self.state
         with state.lock:
             state.hits[f"{method} {_route_name(path)}"] += 1
+            state.calls.append(f"{method} {_route_name(path)}")
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:

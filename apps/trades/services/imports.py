@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import audit_record
+from apps.bias.services.prefetch import candles_prefetch_start, candles_prefetch_wait
 from apps.brokers.adapters.base import TradePage
 from apps.brokers.services import connection_adapter
 from apps.core.errors import Conflict, DomainError, ExternalServiceError, ValidationFailed
@@ -184,11 +185,16 @@ def _run_api(job: ImportJob) -> ImportJob | None:
     except DomainError as exc:  # paused or disconnected meanwhile, or no adapter for this broker
         return import_job_fail(job_id=job.id, error=exc.message)
     cursor = job.cursor or None
+    prefetches = []  # candles for the pages so far, fetched while the next pages arrive
     while True:
         try:
             page = adapter.fetch_trades(since=job.since, until=job.until, cursor=cursor)
         except ExternalServiceError as exc:
             return import_job_fail(job_id=job.id, error=_readable(job.broker, exc))
+        if page.next_cursor:
+            prefetches.append(candles_prefetch_start(trades=page.items))
+        else:  # the last page hands the trades to scoring: let it find the prefetched candles stored
+            candles_prefetch_wait(prefetches)
         committed = import_job_commit_page(job_id=job.id, expected_cursor=cursor or "", page=page)
         if committed is None or committed.status != "running":
             return committed

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from apps.core.models import BaseModel, BulkJSONField, money_field
+from apps.core.models import BaseModel, money_field
 
 
 class BiasTag(BaseModel):
@@ -10,7 +10,7 @@ class BiasTag(BaseModel):
     trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="bias_tags")
     label = models.CharField(max_length=32)
     confidence = models.DecimalField(max_digits=5, decimal_places=4)
-    features = BulkJSONField(default=dict)
+    features = models.JSONField(default=dict)
     engine_version = models.CharField(max_length=32, default="")
 
     class Meta:

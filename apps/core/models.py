@@ -19,12 +19,5 @@ def money_field(**kwargs) -> models.DecimalField:
 
 
 class BulkJSONField(models.JSONField):
-    """A JSONField for tables written in bulk (tags, outbox events).
-
-    Django's PostgreSQL bulk insert sends each column as one array parameter (`UNNEST`); with client-side
-    binding psycopg quotes an array of JSON texts element by element in Python, several times slower than
-    plain `VALUES` rows, which it escapes in C. A placeholder hook opts this column out of the array path.
-    """
-
-    def get_placeholder(self, value, compiler, connection):
-        return "%s"
+    """Only for the historical migrations that name it: the tables written in bulk now go through
+    `apps.core.bulk.rows_insert` (COPY), and their models use a plain JSONField."""

@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.ids import new_ulid
-from apps.core.models import BulkJSONField
 
 
 class EventOutbox(models.Model):
@@ -19,7 +18,7 @@ class EventOutbox(models.Model):
     type = models.CharField(max_length=48)
     v = models.PositiveSmallIntegerField(default=1)
     ts = models.DateTimeField()
-    payload = BulkJSONField(default=dict)
+    payload = models.JSONField(default=dict)
     delivered_at = models.DateTimeField(null=True, blank=True)
     seq = models.BigIntegerField(null=True, blank=True, editable=False)
 

@@ -158,19 +158,17 @@ def replayed_reflects(base: str, cookie: str) -> set[str]:
 
 def engine_baseline(user_id: str) -> dict:
     """The engine alone over the same trades and the same stored candles (no database writes)."""
-    from datetime import timedelta
-
     from apps.bias import engine
     from apps.bias.selectors import trade_series_for_user
-    from apps.bias.services.payloads import stored_candles
+    from apps.bias.services.payloads import candle_window, stored_candles
     from apps.trades.models import Trade
 
     ids = list(Trade.objects.filter(user_id=user_id).values_list("id", flat=True))
     series = trade_series_for_user(user_id=user_id, trade_ids=ids)
     first = min(rows[0]["ts"] for rows in series.by_symbol.values())
     last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
-    frames = {s: stored_candles(symbol=s, start=first - timedelta(days=30), end=last + timedelta(hours=13))
-              for s in series.by_symbol}
+    start, end = candle_window(first, last)
+    frames = {s: stored_candles(symbol=s, start=start, end=end) for s in series.by_symbol}
     inputs = [engine.TradeInput(id=r["id"], symbol=r["symbol"], side=r["side"], qty=r["qty"], price=r["price"],
                                 fee=r["fee"], ts=r["ts"]) for rows in series.by_symbol.values() for r in rows]
     started = time.perf_counter()

@@ -125,3 +125,28 @@ class DispositionStat(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period_start}..{self.period_end} {self.effect}"
+
+
+class DispositionDay(BaseModel):
+    """Odean's counts for one sale day (UTC) of one user, so any period's disposition effect is a sum.
+
+    `counted` is false for a sale day in a one-market portfolio (Odean counts portfolios of two or more);
+    `sales_unknown` are sales whose buy is not in the history; `paper_unpriced` held markets without a
+    candle that day."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disposition_days")
+    day = models.DateField()
+    realized_gains = models.PositiveIntegerField(default=0)
+    realized_losses = models.PositiveIntegerField(default=0)
+    paper_gains = models.PositiveIntegerField(default=0)
+    paper_losses = models.PositiveIntegerField(default=0)
+    paper_unpriced = models.PositiveIntegerField(default=0)
+    sales_unknown = models.PositiveIntegerField(default=0)
+    counted = models.BooleanField(default=True)
+    engine_version = models.CharField(max_length=32, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="bias_dispositionday_user_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} RG={self.realized_gains} RL={self.realized_losses}"

@@ -12,12 +12,12 @@ import bisect
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from . import heuristics as h
+from .disposition import disposition_days, disposition_summary
 from .indicators import candle_interval, compute_indicators
 from .positions import match_ordered, trade_order
 from .rules import evaluate_rules, parse_rules
@@ -118,7 +118,8 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
 
     ``trades`` are all of one user's trades (any order); ``candles`` maps symbol → candles (see
     ``compute_indicators``); ``rules`` are the user's active rules. Every target trade gets at least one
-    tag; ``disposition`` counts sells in [disposition_since, disposition_until) when given.
+    tag; ``disposition`` is Odean's disposition effect over the sale days in
+    [disposition_since, disposition_until) when given (see ``disposition``), with every sale day's counts.
     """
     ordered = trade_order(list(trades))
     n = len(ordered)
@@ -176,16 +177,6 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     median_before = dict(zip(buy_idx, buy_median.tolist(), strict=True))
     prior_buys = {i: k for k, i in enumerate(buy_idx)}
 
-    sells_for_disposition = [i for i, t in enumerate(ordered) if t.side == "SELL"]
-    paper_prices = {symbol: series.close_asof(ts_ns[sells_for_disposition]) for symbol, series in series_by_symbol.items()}
-    sell_slot = {i: k for k, i in enumerate(sells_for_disposition)}
-    disposition = {"RG": 0, "RL": 0, "PG": 0, "PL": 0, "sells_counted": 0, "sells_unknown_pnl": 0,
-                   "paper_unpriced": 0}
-    since = _utc(disposition_since) if disposition_since else None
-    until = _utc(disposition_until) if disposition_until else None
-    open_qty: dict[str, float] = {}
-    open_cost: dict[str, float] = {}
-
     candle_cols = {name: [None if v != v else v for v in np.round(columns[name], 6).tolist()] for name in columns}
     iso = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z").tolist()
     candle_cols["close_time"] = [text if ns >= 0 else None for text, ns in zip(iso, close_time.tolist(), strict=True)]
@@ -204,7 +195,6 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     today = None
     count_today = 0
     turnover_today = fees_today = 0.0
-    qty = qty.tolist()
     fees = fees.tolist()
     for i, trade in enumerate(ordered):
         ts = ts_list[i]
@@ -221,65 +211,23 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
             tags.extend(_label(trade, ctx, rule_results))
         # state updates after the trade (so a trade never sees itself)
-        symbol = trade.symbol
         if trade.side == "BUY":
-            open_qty[symbol] = open_qty.get(symbol, 0.0) + qty[i]
-            open_cost[symbol] = open_cost.get(symbol, 0.0) + notional[i] + fees[i]
             continue
-        if position.matched_qty > 0:
-            open_qty[symbol] = max(0.0, open_qty.get(symbol, 0.0) - float(position.matched_qty))
-            open_cost[symbol] = max(0.0, open_cost.get(symbol, 0.0) - float(position.cost_basis))
         pnl = position.realized_pnl
-        in_period = (since is None or ts >= since) and (until is None or ts < until)
         if pnl is None:
-            if in_period:
-                disposition["sells_unknown_pnl"] += 1
             continue
-        if in_period:
-            _count_disposition(disposition, pnl, symbol, open_qty, open_cost, paper_prices, sell_slot[i])
         last_exit = {"ts": ts, "pnl_pct": position.pnl_pct, "cost": float(position.cost_basis),
-                     "symbol": symbol, "matched_share": float(position.matched_qty / trade.qty)}
+                     "symbol": trade.symbol, "matched_share": float(position.matched_qty / trade.qty)}
         if pnl > 0:
             win_streak, loss_streak = win_streak + 1, 0
         elif pnl < 0:
             win_streak, loss_streak, last_loss_ts = 0, loss_streak + 1, ts
         else:
             win_streak = loss_streak = 0
-    _finish_disposition(disposition)
+    disposition = disposition_summary(disposition_days(ordered, candles), since=disposition_since,
+                                      until=disposition_until)
+    disposition["engine_version"] = ENGINE_VERSION
     return ScoreResult(tags=tags, positions=positions, disposition=disposition)
-
-
-def _count_disposition(out: dict, pnl: Decimal, sold: str, open_qty: dict, open_cost: dict, paper_prices: dict,
-                       slot: int) -> None:
-    """Odean (1998): at each sell with a known result, the sale is a realised gain/loss and every other
-    open position a paper gain/loss, judged by the last closed candle's close vs its average cost."""
-    out["sells_counted"] += 1
-    if pnl > 0:
-        out["RG"] += 1
-    elif pnl < 0:
-        out["RL"] += 1
-    for symbol, held in open_qty.items():
-        if symbol == sold or held <= 0:
-            continue
-        prices = paper_prices.get(symbol)
-        now = prices[slot] if prices is not None else float("nan")
-        if now != now:
-            out["paper_unpriced"] += 1
-            continue
-        average = open_cost[symbol] / held
-        if now > average:
-            out["PG"] += 1
-        elif now < average:
-            out["PL"] += 1
-
-
-def _finish_disposition(out: dict) -> None:
-    gains, losses = out["RG"] + out["PG"], out["RL"] + out["PL"]
-    out["PGR"] = round(out["RG"] / gains, 6) if gains else None
-    out["PLR"] = round(out["RL"] / losses, 6) if losses else None
-    out["PGR_minus_PLR"] = (round(out["PGR"] - out["PLR"], 6)
-                            if out["PGR"] is not None and out["PLR"] is not None else None)
-    out["engine_version"] = ENGINE_VERSION
 
 
 def _context(i, trade, ts, position, cols, support_distance, step, notional, last_exit, win_streak,

@@ -1,4 +1,4 @@
-"""score_trades: as-of join without look-ahead, targets, rules, disposition, confidence."""
+"""score_trades: as-of join without look-ahead, targets, rules, confidence (disposition: test_disposition)."""
 from __future__ import annotations
 
 import json
@@ -169,29 +169,6 @@ def test_cooldown_after_losses():
     assert status["soon"] == "broken"
     assert status["later"] == "kept"
     assert "REVENGE" in labels(result, "soon")
-
-
-def test_disposition_counts_realised_and_paper_outcomes():
-    index = pd.date_range(START, periods=48, freq="1h")
-    btc = pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1.0}, index=index)
-    eth = btc.copy() / 10
-    btc.loc[index[30]:, "close"] = 90.0
-    eth.loc[index[10]:, "close"] = 8.0
-    book = Book()
-    book.add("b-btc", BTC, "BUY", 1, 100, START + timedelta(minutes=30))
-    book.add("b-eth", ETH, "BUY", 1, 10, START + timedelta(minutes=40))
-    book.add("s-btc", BTC, "SELL", 1, 110, START + timedelta(hours=12))  # RG; ETH open at 8 < 10 → PL
-    book.add("b-btc2", BTC, "BUY", 1, 100, START + timedelta(hours=13))
-    book.add("s-eth", ETH, "SELL", 1, 12, START + timedelta(hours=33))  # RG; BTC open at 90 < 100 → PL
-    book.add("s-sol", "SOL-USD", "SELL", 1, 5, START + timedelta(hours=34))  # unknown P/L
-    result = score_trades(trades=book.trades, candles={BTC: btc, ETH: eth})
-    d = result.disposition
-    assert (d["RG"], d["RL"], d["PG"], d["PL"]) == (2, 0, 0, 2)
-    assert d["PGR"] == 1.0 and d["PLR"] == 0.0 and d["PGR_minus_PLR"] == 1.0
-    assert d["sells_counted"] == 2 and d["sells_unknown_pnl"] == 1
-    later = score_trades(trades=book.trades, candles={BTC: btc, ETH: eth}, disposition_since=START + timedelta(hours=20))
-    assert (later.disposition["RG"], later.disposition["PL"], later.disposition["sells_counted"]) == (1, 1, 1)
-    assert later.disposition["PGR"] == 1.0 and later.disposition["PLR"] == 0.0
 
 
 def test_decimal_money_and_json_safe_features():

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from apps.brokers.adapters.base import TradeDTO
 
-from . import binance, coinbase
+from . import binance, binance_statement, coinbase
 from .base import SUPPORTED_FORMATS_TEXT, ColumnMapping, FormatSpec, ParseError, ParseResult, RowError
 from .generic import find_mapped_table, parse_with_mapping
 from .table import Table, decode, header_key, looks_like_header, read_table
@@ -28,9 +28,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SPECS: tuple[FormatSpec, ...] = coinbase.SPECS + binance.SPECS
-FORMATS = ("coinbase_transactions", "coinbase_pro_fills", "binance_spot_trade_history", "binance_trade_history_old",
-           "binance_order_history_old", "generic")
+SPECS: tuple[FormatSpec, ...] = coinbase.SPECS + (binance_statement.STATEMENT_SPEC,) + binance.SPECS
+FORMATS = tuple(dict.fromkeys(spec.name for spec in SPECS)) + ("generic",)
 
 
 def _known(cells: list[str]) -> FormatSpec | None:

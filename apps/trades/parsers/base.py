@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from apps.brokers.adapters.base import TradeDTO
 from apps.core.errors import Unprocessable
@@ -44,12 +44,17 @@ class RowError:
 
 @dataclass(slots=True)
 class ParseResult:
+    """`raw` holds, per ext_id, what the file says beyond the TradeDTO (e.g. Coinbase's spot price and spread);
+    `notes` are remarks on rows that were imported, by line (e.g. an id the file gives twice)."""
+
     format: str
     broker: str
     trades: list[TradeDTO]
     skipped: dict[str, int]
     errors: list[RowError]
     total_rows: int
+    raw: dict[str, dict] = field(default_factory=dict)
+    notes: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +87,11 @@ class ResultBuilder:
     format: str
     broker: str
     trades: list[TradeDTO] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line each trade came from (0: several)
     skipped: Counter = field(default_factory=Counter)
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
+    raws: list[dict | None] = field(default_factory=list)  # what each trade's row says beyond the DTO
 
     def error(self, line: int, reason: str) -> None:
         self.errors.append(RowError(line=line, reason=reason))
@@ -92,9 +99,16 @@ class ResultBuilder:
     def skip(self, kind: str) -> None:
         self.skipped[kind or "(empty type)"] += 1
 
+    def add(self, trade: TradeDTO, line: int, raw: dict | None = None) -> None:
+        self.trades.append(trade)
+        self.lines.append(line)
+        self.raws.append(raw)
+
     def build(self) -> ParseResult:
+        notes = distinct_ids(self.trades, self.lines)
+        raw = {trade.ext_id: extra for trade, extra in zip(self.trades, self.raws, strict=True) if extra}
         return ParseResult(format=self.format, broker=self.broker, trades=self.trades, skipped=dict(self.skipped),
-                           errors=self.errors, total_rows=self.total_rows)
+                           errors=self.errors, total_rows=self.total_rows, raw=raw, notes=notes)
 
     def collect(self, table, row_to_trade) -> ParseResult:
         """Every row of `table` through `row_to_trade(record)`: a trade, or the row's RowProblem by line."""
@@ -104,10 +118,37 @@ class ResultBuilder:
                 self.error(record.line, record.problem)
                 continue
             try:
-                self.trades.append(row_to_trade(record))
+                self.add(row_to_trade(record), record.line)
             except RowProblem as problem:
                 self.error(record.line, problem.reason)
         return self.build()
+
+
+MAX_EXT_ID = 128
+
+
+def distinct_ids(trades: list[TradeDTO], lines: list[int]) -> list[RowError]:
+    """Rows that share the exchange's id but not their content are different trades: the first keeps the id,
+    each later one gets the id plus a hash of its content, and a note says so. Identical rows stay identical
+    (the second is the same trade listed twice). Rewrites `trades` in place; returns the notes."""
+    first: dict[str, tuple[int, TradeDTO]] = {}
+    renamed: list[tuple[int, str]] = []
+    for index, trade in enumerate(trades):
+        seen = first.setdefault(trade.ext_id, (index, trade))
+        if seen[0] != index and seen[1] != trade:
+            renamed.append((index, seen[1].ext_id))
+    notes = []
+    for index, ext_id in renamed:
+        trade = trades[index]
+        content = "|".join((trade.symbol, trade.side, format(trade.qty, "f"), format(trade.price, "f"),
+                            trade.ts.isoformat(), "" if trade.fee is None else format(trade.fee, "f"), trade.fee_asset))
+        suffix = "#" + hashlib.sha256(content.encode()).hexdigest()[:12]
+        new_id = ext_id[: MAX_EXT_ID - len(suffix)] + suffix
+        trades[index] = replace(trade, ext_id=new_id)
+        first_line = lines[first[ext_id][0]]
+        notes.append(RowError(line=lines[index], reason=f"the id {ext_id[:60]} is also on line {first_line} with "
+                                                        f"different values; stored as {new_id[-13:]} after it"))
+    return notes
 
 
 class RowIdentity:

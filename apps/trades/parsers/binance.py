@@ -9,7 +9,15 @@ from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
 
-from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from .base import FormatSpec, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from .binance_headers import (
+    ORDER_FIELDS,
+    ORDER_HISTORY,
+    SPOT_TRADE_FIELDS,
+    SPOT_TRADE_HISTORY,
+    columns_of,
+    required_groups,
+)
 from .table import Record, Table, header_key
 from .values import (
     clean_asset,
@@ -25,18 +33,9 @@ from .values import (
 
 BROKER = "binance"
 
-# Header names as the English UI writes them, then as other UI languages do (keys from table.header_key).
-_ALIASES = {
-    "date": {"date(utc)", "date", "time", "time(utc)", "datum(utc)", "datum", "fecha(utc)", "fecha", "data(utc)",
-             "data", "tarih(utc)", "дата(utc)", "дата", "日期(utc)", "date(utc+0)"},
-    "pair": {"pair", "paar", "paire", "par", "coppia", "пара", "parite", "交易对"},
-    "side": {"side", "seite", "cote", "sens", "lado", "lato", "сторона", "yon", "方向"},
-    "price": {"price", "preis", "prix", "precio", "prezzo", "preco", "цена", "fiyat", "价格"},
-    "executed": {"executed", "ausgefuhrt", "execute", "ejecutado", "eseguito", "executado", "исполнено",
-                 "gerceklesen", "已成交"},
-    "amount": {"amount", "betrag", "montant", "monto", "importe", "importo", "montante", "сумма", "tutar", "成交额"},
-    "fee": {"fee", "gebuhr", "gebuhren", "frais", "comision", "commissione", "taxa", "комиссия", "komisyon", "手续费"},
-}
+# Header names of the English UI, for the old layouts (the current ones are in binance_headers).
+_DATE = frozenset(header_key(name) for name in ("Date(UTC)", "Date", "Time", "Time(UTC)", "Date(UTC+0)"))
+_ALIASES = {"date": _DATE}
 
 
 def _column(keys: list[str], names: set[str]) -> int | None:
@@ -46,7 +45,7 @@ def _column(keys: list[str], names: set[str]) -> int | None:
     return None
 
 
-def _trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, price: Decimal, fee: Decimal | None,
+def binance_trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, price: Decimal, fee: Decimal | None,
            fee_asset: str, identity: RowIdentity) -> TradeDTO:
     symbol = symbol_of(base, quote)
     ext_id = identity.ext_id(ts.isoformat(), symbol, side, decimal_text(price), decimal_text(qty),
@@ -69,10 +68,14 @@ def _fee(cell: str, *, what: str, assets: tuple[str, ...]) -> tuple[Decimal | No
 # --- Spot Trade History (current) --------------------------------------------------------------------
 
 
+_SPOT_REQUIRED = ("date", "pair", "side", "price", "executed", "amount")
+
+
 def parse_spot_trade_history(table: Table) -> ParseResult:
     result = ResultBuilder(format="binance_spot_trade_history", broker=BROKER)
-    keys = table.keys
-    column = {name: _column(keys, names) for name, names in _ALIASES.items()}
+    column = columns_of(table.keys, SPOT_TRADE_HISTORY, SPOT_TRADE_FIELDS, _SPOT_REQUIRED)
+    if column is None:
+        raise ParseError("unknown_format")
     identity = RowIdentity("bnc")
     return result.collect(table, lambda record: _spot_trade(record, column, identity))
 
@@ -92,14 +95,14 @@ def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIden
     if amount is not None and amount_asset not in ("", quote):
         raise RowProblem(f"Amount is in {amount_asset}, not in {quote}")
     fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=_longest_first(base, quote, "BNB"))
-    return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Executed"),
+    return binance_trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Executed"),
                   price=positive(price, what="Price"), fee=fee, fee_asset=fee_asset, identity=identity)
 
 
-SPOT_TRADE_HISTORY = FormatSpec(
+SPOT_TRADE_HISTORY_SPEC = FormatSpec(
     name="binance_spot_trade_history",
     broker=BROKER,
-    required=tuple(frozenset(_ALIASES[name]) for name in ("date", "pair", "side", "price", "executed", "amount")),
+    required=required_groups(SPOT_TRADE_HISTORY, SPOT_TRADE_FIELDS, _SPOT_REQUIRED),
     parse=parse_spot_trade_history,
 )
 
@@ -125,7 +128,7 @@ def _old_trade(record: Record, column: dict[str, int | None], identity: RowIdent
     qty = positive(parse_decimal(record.cell(column["amount"]), what="Amount"), what="Amount")
     fee_cell = record.cell(column["fee"])
     fee = abs(parse_decimal(fee_cell, what="Fee")) if fee_cell.strip() else None
-    return _trade(ts=ts, base=base, quote=quote, side=side, qty=qty, price=price, fee=fee,
+    return binance_trade(ts=ts, base=base, quote=quote, side=side, qty=qty, price=price, fee=fee,
                   fee_asset=fee_asset if fee is not None else "", identity=identity)
 
 
@@ -172,13 +175,13 @@ def parse_old_order_history(table: Table) -> ParseResult:
         try:
             if order is None:
                 raise RowProblem(order_problem or "fill row before any order row")
-            result.trades.append(_order_fill(record, fill_column, order, identity))
+            result.add(_order_fill(record, fill_column, order, identity), record.line)
         except RowProblem as problem:
             result.error(record.line, problem.reason)
     return result.build()
 
 
-_FILL_NAMES = {"date": _ALIASES["date"], "price": {"tradingprice", "price"}, "filled": {"filled"},
+_FILL_NAMES = {"date": _DATE, "price": {"tradingprice", "price"}, "filled": {"filled"},
                "fee": {"fee"}}
 _DEFAULT_FILL_COLUMNS = {"date": 1, "price": 2, "filled": 3, "fee": 5}
 
@@ -192,7 +195,7 @@ def _order_fill(record: Record, column: dict[str, int | None], order: tuple[str,
     if qty_asset not in ("", base):
         raise RowProblem(f"Filled is in {qty_asset}, not in {base}")
     fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=_longest_first(base, quote, "BNB"))
-    return _trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Filled"), price=price, fee=fee,
+    return binance_trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Filled"), price=price, fee=fee,
                   fee_asset=fee_asset, identity=identity)
 
 
@@ -204,5 +207,67 @@ OLD_ORDER_HISTORY = FormatSpec(
     parse=parse_old_order_history,
 )
 
-SPECS = (SPOT_TRADE_HISTORY, OLD_TRADE_HISTORY, OLD_ORDER_HISTORY)
+# --- Order History (2021+): one row per order; filled and partly filled orders are trades at the average price --
+
+
+_ORDER_REQUIRED = ("date", "orderno", "pair", "side", "executed", "averageprice", "status")
+
+
+def parse_order_history(table: Table) -> ParseResult:
+    result = ResultBuilder(format="binance_order_history", broker=BROKER)
+    column = columns_of(table.keys, ORDER_HISTORY, ORDER_FIELDS, _ORDER_REQUIRED)
+    if column is None:
+        raise ParseError("unknown_format")
+    for record in table.records():
+        result.total_rows += 1
+        if record.problem:
+            result.error(record.line, record.problem)
+            continue
+        try:
+            trade = _order(record, column)
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+            continue
+        if isinstance(trade, str):
+            result.skip(trade)
+        else:
+            result.add(trade, record.line)
+    return result.build()
+
+
+def _order(record: Record, column: dict[str, int | None]) -> TradeDTO | str:
+    """The order's trade, or the status it is skipped under when nothing of it was executed."""
+    status = " ".join(record.cell(column["status"]).split())
+    total_cell = record.cell(column["total"])
+    total_asset = parse_glued(total_cell, what="Trading total")[1] if total_cell.strip() else ""
+    base, quote = split_pair(record.cell(column["pair"]), quote_hint=total_asset)
+    executed_cell = record.cell(column["executed"])
+    qty, qty_asset = parse_glued(executed_cell, what="Executed", assets=(base,)) if executed_cell.strip() else (0, "")
+    if qty_asset not in ("", base):
+        raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
+    if qty == 0:
+        return f"{status.title() or 'No status'} (not executed)"
+    side = parse_side(record.cell(column["side"]))
+    price, price_asset = parse_glued(record.cell(column["averageprice"]), what="Average Price", assets=(quote,))
+    if price_asset not in ("", quote):
+        raise RowProblem(f"Average Price is in {price_asset}, not in {quote}")
+    time_cell = record.cell(column["time"]) if column["time"] is not None else ""
+    ts = parse_timestamp(time_cell if time_cell.strip() else record.cell(column["date"]), what="Date(UTC)")
+    symbol = symbol_of(base, quote)
+    order_no = record.cell(column["orderno"]).strip()
+    if not order_no or len(order_no) > 64:
+        raise RowProblem("OrderNo is empty" if not order_no else "OrderNo is longer than 64 characters")
+    return TradeDTO(ext_id=f"bnc-order-{symbol}:{order_no}", symbol=symbol, side=side,
+                    qty=positive(qty, what="Executed"), price=positive(price, what="Average Price"), ts=ts,
+                    fee=None, fee_asset="", quote_asset=quote)
+
+
+ORDER_HISTORY_SPEC = FormatSpec(
+    name="binance_order_history",
+    broker=BROKER,
+    required=required_groups(ORDER_HISTORY, ORDER_FIELDS, _ORDER_REQUIRED),
+    parse=parse_order_history,
+)
+
+SPECS = (ORDER_HISTORY_SPEC, SPOT_TRADE_HISTORY_SPEC, OLD_TRADE_HISTORY, OLD_ORDER_HISTORY)
 

@@ -110,7 +110,7 @@ def parse_transaction_history(table: Table) -> ParseResult:
             result.skip(kind[:64])
             continue
         try:
-            result.trades.append(_history_trade(record, columns, side, identity))
+            result.add(_history_trade(record, columns, side, identity), record.line)
         except RowProblem as problem:
             result.error(record.line, problem.reason)
     return result.build()
@@ -262,7 +262,7 @@ def parse_pro_account(table: Table) -> ParseResult:
         try:
             if entry.problem:
                 raise RowProblem(entry.problem)
-            result.trades.append(_account_trade(entry))
+            result.add(_account_trade(entry), entry.line)
         except RowProblem as problem:
             result.error(entry.line, f"trade {entry.trade_id[:40]}: {problem.reason}")
     return result.build()

@@ -1,0 +1,210 @@
+"""Binance Transaction History ("Generate all statements"): one row per balance change, so one trade is two or
+more rows — the base leg, the quote leg and the fee leg — sharing a time and an account:
+
+    User_ID,UTC_Time,Account,Operation,Coin,Change,Remark          (until 2024)
+    User ID,Time,Account,Operation,Coin,Change,Remark              (2025+, two-digit years: 24-01-20 10:11:12)
+
+The legs of one time and account are paired into trades, price = quote leg ÷ base leg. Several fills of one
+order in the same second are one trade at their average price. Legs that cannot be paired without guessing (two
+coins bought at once against one, a leg without its other side) are reported line by line, never dropped or
+invented: the amounts of the produced trades and of the reported legs add up to the file's, coin by coin.
+Rows that are not trades (deposits, rewards, transfers …) are counted by operation."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from .binance import BROKER, binance_trade
+from .binance_headers import STATEMENT, STATEMENT_FIELDS, columns_of, required_groups
+from .table import Table
+from .values import clean_asset, decimal_text, divide, parse_decimal, parse_timestamp, positive, quote_of
+
+FORMAT = "binance_transaction_history"
+
+# Operation → the family its legs pair within. The side of each family is fixed by Binance's wording.
+_FAMILIES = {
+    "transaction buy": "spend_buy", "transaction spend": "spend_buy",
+    "transaction sold": "sold_revenue", "transaction revenue": "sold_revenue",
+    "buy": "buy", "sell": "sell",
+    "binance convert": "convert", "large otc trading": "convert", "small assets exchange bnb": "convert",
+}
+_FEES = {"fee", "transaction fee"}
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    line: int
+    ts: datetime
+    account: str
+    operation: str  # as written
+    coin: str
+    change: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Unpaired:
+    leg: Leg
+    reason: str
+
+
+def _columns(table: Table) -> dict[str, int | None]:
+    columns = columns_of(table.keys, STATEMENT, STATEMENT_FIELDS, _REQUIRED)
+    if columns is None:  # the spec matched, so some language row has every required column
+        raise RowProblem("the header lacks a statement column")
+    return columns
+
+
+def parse_statement(table: Table) -> ParseResult:
+    result = ResultBuilder(format=FORMAT, broker=BROKER)
+    column = _columns(table)
+    groups: dict[tuple[datetime, str], list[Leg]] = defaultdict(list)
+    for record in table.records():
+        result.total_rows += 1
+        if record.problem:
+            result.error(record.line, record.problem)
+            continue
+        operation = " ".join(record.cell(column["operation"]).split())
+        key = operation.lower()
+        if key not in _FAMILIES and key not in _FEES:
+            if operation:
+                result.skip(operation[:64])
+            else:
+                result.error(record.line, "Operation is empty")
+            continue
+        try:
+            leg = Leg(line=record.line, ts=parse_timestamp(record.cell(column["time"]), what="UTC_Time"),
+                      account=" ".join(record.cell(column["account"]).split()), operation=operation,
+                      coin=clean_asset(record.cell(column["coin"]), what="Coin"),
+                      change=parse_decimal(record.cell(column["change"]), what="Change"))
+        except RowProblem as problem:
+            result.error(record.line, problem.reason)
+            continue
+        if leg.change == 0:
+            result.error(record.line, "Change is zero")
+            continue
+        groups[(leg.ts, leg.account)].append(leg)
+    identity = RowIdentity("bnc")
+    leftovers: list[Unpaired] = []
+    for legs in groups.values():
+        trades, unpaired = pair_legs(legs)
+        leftovers += unpaired
+        for trade in trades:
+            dto = binance_trade(ts=trade.ts, base=trade.base, quote=trade.quote, side=trade.side, qty=trade.qty,
+                                price=trade.price, fee=trade.fee, fee_asset=trade.fee_asset, identity=identity)
+            result.add(dto, trade.lines[0], {"quoteAmount": decimal_text(trade.quote_amount), "legLines": trade.lines})
+    for item in sorted(leftovers, key=lambda unpaired: unpaired.leg.line):
+        leg = item.leg
+        result.error(leg.line, f"{leg.operation} of {decimal_text(leg.change)} {leg.coin} at {leg.ts:%Y-%m-%d %H:%M:%S} "
+                               f"({leg.account or 'no account'}) was not imported: {item.reason}")
+    result.errors.sort(key=lambda error: error.line)
+    return result.build()
+
+
+@dataclass(frozen=True, slots=True)
+class PairedTrade:
+    ts: datetime
+    base: str
+    quote: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    quote_amount: Decimal  # exact quote leg total (the price is rounded)
+    fee: Decimal | None
+    fee_asset: str
+    lines: list[int]
+
+
+def pair_legs(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
+    """The trades the legs of one time and account make, and the legs left over with the reason."""
+    families: dict[str, list[Leg]] = defaultdict(list)
+    fees: list[Leg] = []
+    for leg in legs:
+        key = leg.operation.lower()
+        if key in _FEES:
+            fees.append(leg)
+        else:
+            families[_FAMILIES[key]].append(leg)
+    if "buy" in families and "sell" in families and not (_two_sided(families["buy"]) and
+                                                         _two_sided(families["sell"])):
+        # Some statements write the received leg as Buy and the spent leg as Sell.
+        families["convert"] = families.pop("buy") + families.pop("sell") + families.get("convert", [])
+    trades: list[PairedTrade] = []
+    unpaired: list[Unpaired] = []
+    for family, members in families.items():
+        try:
+            trades.append(_pair_family(family, members))
+        except RowProblem as problem:
+            unpaired += [Unpaired(leg, problem.reason) for leg in members]
+    fee_coins = {leg.coin for leg in fees}
+    if fees and len(trades) == 1 and len(fee_coins) == 1 and all(leg.change < 0 for leg in fees):
+        only = trades[0]
+        total = -sum((leg.change for leg in fees), _ZERO)
+        trades[0] = PairedTrade(ts=only.ts, base=only.base, quote=only.quote, side=only.side, qty=only.qty,
+                                price=only.price, quote_amount=only.quote_amount, fee=total,
+                                fee_asset=fees[0].coin, lines=sorted(only.lines + [leg.line for leg in fees]))
+    elif fees:
+        reason = ("a fee refund is not a trade" if any(leg.change > 0 for leg in fees)
+                  else "no trade at this time and account to charge the fee to" if not trades
+                  else "several trades or fee coins at this time and account; the fee cannot be assigned to one")
+        unpaired += [Unpaired(leg, reason) for leg in fees]
+    return trades, unpaired
+
+
+def _two_sided(legs: list[Leg]) -> bool:
+    return any(leg.change > 0 for leg in legs) and any(leg.change < 0 for leg in legs)
+
+
+def _pair_family(family: str, legs: list[Leg]) -> PairedTrade:
+    totals: dict[str, Decimal] = {}
+    signs: dict[str, set[bool]] = defaultdict(set)
+    for leg in legs:
+        totals[leg.coin] = totals.get(leg.coin, _ZERO) + leg.change
+        signs[leg.coin].add(leg.change > 0)
+    if any(len(seen) > 1 for seen in signs.values()):
+        raise RowProblem("the same coin moves both ways at this time and account")
+    received = [coin for coin, total in totals.items() if total > 0]
+    spent = [coin for coin, total in totals.items() if total < 0]
+    if not received or not spent:
+        raise RowProblem("no opposite leg at this time and account")
+    if len(received) > 1 or len(spent) > 1:
+        raise RowProblem(f"{len(received)} coins received against {len(spent)} spent at this time and account; "
+                         "which pairs with which is not in the file")
+    incoming, outgoing = received[0], spent[0]
+    if family == "spend_buy":
+        _expect(legs, incoming, "transaction buy")
+        base, quote, side = incoming, outgoing, "BUY"
+    elif family == "sold_revenue":
+        _expect(legs, outgoing, "transaction sold")
+        base, quote, side = outgoing, incoming, "SELL"
+    elif family == "buy":
+        base, quote, side = incoming, outgoing, "BUY"
+    elif family == "sell":
+        base, quote, side = outgoing, incoming, "SELL"
+    else:
+        quote = quote_of(incoming, outgoing)
+        base = outgoing if quote == incoming else incoming
+        side = "BUY" if base == incoming else "SELL"
+    qty = positive(abs(totals[base]), what="Change")
+    quote_amount = abs(totals[quote])
+    price = positive(divide(quote_amount, qty, what="price"), what="price")
+    return PairedTrade(ts=legs[0].ts, base=base, quote=quote, side=side, qty=qty, price=price,
+                       quote_amount=quote_amount, fee=None, fee_asset="", lines=[leg.line for leg in legs])
+
+
+def _expect(legs: list[Leg], coin: str, operation: str) -> None:
+    if any((leg.operation.lower() == operation) != (leg.coin == coin) for leg in legs):
+        raise RowProblem(f"the {operation.title()} legs are not all of the coin that moves that way")
+
+
+_REQUIRED = ("time", "account", "operation", "coin", "change")
+
+STATEMENT_SPEC = FormatSpec(
+    name=FORMAT,
+    broker=BROKER,
+    required=required_groups(STATEMENT, STATEMENT_FIELDS, _REQUIRED),
+    parse=parse_statement,
+)

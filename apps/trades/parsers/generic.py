@@ -1,6 +1,8 @@
 """Any CSV, read through the column mapping a user saved for its source."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from apps.brokers.adapters.base import TradeDTO
 
 from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
@@ -9,6 +11,7 @@ from .values import (
     clean_asset,
     decimal_text,
     parse_decimal,
+    parse_glued,
     parse_money,
     parse_side,
     parse_timestamp,
@@ -73,7 +76,7 @@ def _trade(record: Record, index: dict[str, int], columns: dict[str, str], times
         quote = clean_asset(cell("quote"), what=columns["quote"])
     symbol = symbol_of(base, quote)
     side = parse_side(cell("side"), what=columns["side"])
-    qty = positive(parse_decimal(cell("qty"), what=columns["qty"]), what=columns["qty"])
+    qty = positive(_amount(cell("qty"), what=columns["qty"], asset=base), what=columns["qty"])
     price, _ = parse_money(cell("price"), what=columns["price"])
     price = positive(price, what=columns["price"])
     fee = None
@@ -91,3 +94,13 @@ def _trade(record: Record, index: dict[str, int], columns: dict[str, str], times
                                  decimal_text(fee) if fee is not None else "", fee_asset)
     return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
                     fee_asset=fee_asset, quote_asset=quote)
+
+
+def _amount(text: str, *, what: str, asset: str) -> Decimal:
+    """A quantity, bare (`0.05`) or with its asset glued on or after a space (`0.05BTC`, `0.05 BTC`, `5001INCH`)."""
+    if not text.strip() or text.strip()[-1].isdigit():
+        return parse_decimal(text, what=what)
+    value, written = parse_glued(text, what=what, assets=(asset,))
+    if written not in ("", asset):
+        raise RowProblem(f"{what} is in {written}, not in {asset}")
+    return value

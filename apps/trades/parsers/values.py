@@ -311,8 +311,13 @@ _SIDES = {
     "compra": "BUY", "comprar": "BUY", "venta": "SELL", "vender": "SELL", "venda": "SELL",
     "acquista": "BUY", "acquisto": "BUY", "vendi": "SELL", "vendita": "SELL",
     "купить": "BUY", "покупка": "BUY", "продать": "SELL", "продажа": "SELL",
-    "al": "BUY", "alış": "BUY", "sat": "SELL", "satış": "SELL",
-    "买入": "BUY", "卖出": "SELL",
+    "al": "BUY", "alış": "BUY", "aliş": "BUY", "sat": "SELL", "satış": "SELL", "satiş": "SELL",
+    "买入": "BUY", "卖出": "SELL", "買入": "BUY", "賣出": "SELL", "买": "BUY", "卖": "SELL",
+    "nákup": "BUY", "koupit": "BUY", "prodej": "SELL", "prodat": "SELL",
+    "kupno": "BUY", "kup": "BUY", "kupić": "BUY", "sprzedaż": "SELL", "sprzedaj": "SELL", "sprzedać": "SELL",
+    "купівля": "BUY", "купити": "BUY", "продаж": "SELL", "продати": "SELL",
+    "mua": "BUY", "bán": "SELL", "beli": "BUY", "jual": "SELL",
+    "買い": "BUY", "購入": "BUY", "売り": "SELL", "売却": "SELL", "매수": "BUY", "매도": "SELL",
 }
 
 

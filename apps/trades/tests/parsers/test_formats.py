@@ -226,3 +226,24 @@ def test_coinbase_price_currency_from_a_symbol_or_from_the_price_cell():
     assert [(t.symbol, t.price, t.fee_asset) for t in result.trades] == [
         ("BTC-EUR", 40000, "EUR"), ("BTC-GBP", 30000, "GBP")]
     assert result.errors == errors((4, "the price currency is missing"))
+
+
+def test_binance_order_history_2021_orders_with_executed_amounts_at_the_average_price():
+    result = parse_file(fixture("binance_order_history.csv"))
+
+    assert (result.format, result.broker) == ("binance_order_history", "binance")
+    assert result.trades == [
+        # Time (the last fill) is the trade's time, not the order's creation date.
+        trade("bnc-order-BTC-USDT:4410001", "BTC-USDT", "BUY", "0.01", "29990", at(2022, 6, 1, 9, 5, 10), None, "",
+              "USDT"),
+        # Partly filled: the executed part.
+        trade("bnc-order-ETH-BUSD:4410002", "ETH-BUSD", "SELL", "0.5", "1901.5", at(2022, 6, 2, 10, 30), None, "",
+              "BUSD"),
+        trade("bnc-order-SOL-USDT:4410004", "SOL-USDT", "SELL", "3", "38.123", at(2022, 6, 4, 12, 0, 1), None, "",
+              "USDT"),
+        trade("bnc-order-1INCH-USDT:4410005", "1INCH-USDT", "BUY", "520.5", "0.9615", at(2022, 6, 5, 13), None, "",
+              "USDT"),
+    ]
+    assert result.skipped == {"Canceled (not executed)": 1, "Expired (not executed)": 1}
+    assert result.errors == errors((8, "Executed is in ETH, not in BTC"), (9, "OrderNo is empty"))
+    assert result.total_rows == 8

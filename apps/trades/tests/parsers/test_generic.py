@@ -1,6 +1,8 @@
 """A CSV that is no known export, read through the column mapping its owner saved."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from apps.trades.parsers import ColumnMapping, ParseError, RowError, parse_file
@@ -100,3 +102,22 @@ def test_an_incomplete_mapping_is_refused(changes, message):
         parse_file(fixture("generic_base_quote.csv"), mapping=ColumnMapping(**fields))
 
     assert (raised.value.code, raised.value.message) == ("mapping_mismatch", message)
+
+
+def test_amounts_with_the_coin_glued_on_or_after_a_space():
+    mapping = ColumnMapping(timestamp="Time", symbol="Market", base=None, quote=None, side="Side", qty="Filled",
+                            price="Price", fee="Fee")
+    data = (b"Time,Market,Side,Filled,Price,Fee\n"
+            b"2024-02-01T09:00:00Z,BTC/EUR,buy,0.05BTC,40000EUR,0.0001BTC\n"
+            b"2024-02-01T10:00:00Z,1INCH/USDT,sell,5001INCH,0.5,0.25 USDT\n"
+            b"2024-02-01T11:00:00Z,ETH/EUR,buy,0.5 ETH,2000,\n"
+            b"2024-02-01T12:00:00Z,ETH/EUR,buy,0.5BTC,2000,\n")
+
+    result = parse_file(data, mapping=mapping)
+
+    assert [(t.symbol, str(t.qty), str(t.price), t.fee, t.fee_asset) for t in result.trades] == [
+        ("BTC-EUR", "0.05", "40000", Decimal("0.0001"), "BTC"),
+        ("1INCH-USDT", "500", "0.5", Decimal("0.25"), "USDT"),
+        ("ETH-EUR", "0.5", "2000", None, ""),
+    ]
+    assert result.errors == [RowError(5, "Filled is in BTC, not in ETH")]

@@ -1,0 +1,93 @@
+"""Binance exports in every language its UI offers: the header as that UI writes it, the same two fills."""
+from __future__ import annotations
+
+import pytest
+
+from apps.trades.parsers import detect_format, parse_file
+
+from .helpers import at, trade
+
+# Spot Trade History header and the words for buy and sell, per UI language.
+SPOT_HEADERS = {
+    "en": ("Date(UTC),Pair,Side,Price,Executed,Amount,Fee", "BUY", "SELL"),
+    "cs": ("Datum(UTC),Pár,Strana,Cena,Provedeno,Částka,Poplatek", "Nákup", "Prodej"),
+    "de": ("Datum(UTC),Paar,Seite,Preis,Ausgeführt,Betrag,Gebühr", "Kaufen", "Verkaufen"),
+    "fr": ("Date(UTC),Paire,Côté,Prix,Exécuté,Montant,Frais", "Achat", "Vente"),
+    "es": ("Fecha(UTC),Par,Lado,Precio,Ejecutado,Monto,Comisión", "Compra", "Venta"),
+    "it": ("Data(UTC),Coppia,Lato,Prezzo,Eseguito,Importo,Commissione", "Acquista", "Vendi"),
+    "pt": ("Data(UTC),Par,Lado,Preço,Executado,Montante,Taxa", "Compra", "Venda"),
+    "ru": ("Дата(UTC),Пара,Сторона,Цена,Исполнено,Сумма,Комиссия", "Покупка", "Продажа"),
+    "tr": ("Tarih(UTC),Parite,Yön,Fiyat,Gerçekleşen,Tutar,Komisyon", "Alış", "Satış"),
+    "pl": ("Data(UTC),Para,Strona,Cena,Zrealizowano,Kwota,Opłata", "Kupno", "Sprzedaż"),
+    "uk": ("Дата(UTC),Пара,Сторона,Ціна,Виконано,Сума,Комісія", "Купівля", "Продаж"),
+    "vi": ("Ngày(UTC),Cặp,Phía,Giá,Đã khớp,Số tiền,Phí", "Mua", "Bán"),
+    "id": ("Tanggal(UTC),Pasangan,Sisi,Harga,Tereksekusi,Jumlah,Biaya", "Beli", "Jual"),
+    "zh": ("时间(UTC),交易对,方向,价格,已成交,成交额,手续费", "买入", "卖出"),
+    "ja": ("日時(UTC),ペア,サイド,価格,約定済み,金額,手数料", "買い", "売り"),
+    "ko": ("날짜(UTC),페어,구분,가격,체결됨,금액,수수료", "매수", "매도"),
+}
+
+EXPECTED_SPOT = [
+    trade("bnc-1cff784d52426839235bb541e96babcc5353eff6", "DOGE-EUR", "BUY", "500", "0.31031", at(2021, 3, 4, 10),
+          "0.5", "DOGE", "EUR"),
+    trade("bnc-aaf066d50cfe49553e2068503c87ebd2d0920638", "ETH-USDT", "SELL", "0.25", "1234.56",
+          at(2021, 3, 12, 18, 30), "0.30864", "USDT", "USDT"),
+]
+
+
+@pytest.mark.parametrize("language", sorted(SPOT_HEADERS))
+def test_spot_trade_history_in_each_language(language):
+    header, buy, sell = SPOT_HEADERS[language]
+    data = (f"\ufeff{header}\n"
+            f"2021-03-04 10:00:00,DOGEEUR,{buy},0.31031,500DOGE,155.155EUR,0.5DOGE\n"
+            f"21-03-12 18:30:00,ETHUSDT,{sell},1234.56,0.25ETH,308.64USDT,0.30864USDT\n").encode()
+
+    result = parse_file(data)
+
+    assert result.format == "binance_spot_trade_history"
+    assert (result.trades, result.errors, result.skipped) == (EXPECTED_SPOT, [], {})
+
+
+ORDER_HEADERS = {
+    "en": "Date(UTC),OrderNo,Pair,Type,Side,Order Price,Order Amount,Time,Executed,Average Price,Trading total,Status",
+    "de": "Datum(UTC),Auftragsnr.,Paar,Typ,Seite,Auftragspreis,Auftragsmenge,Zeit,Ausgeführt,Durchschnittspreis,"
+          "Handelssumme,Status",
+    "es": "Fecha(UTC),N.º de orden,Par,Tipo,Lado,Precio de la orden,Monto de la orden,Hora,Ejecutado,"
+          "Precio promedio,Total operado,Estado",
+    "ru": "Дата(UTC),Номер ордера,Пара,Тип,Сторона,Цена ордера,Сумма ордера,Время,Исполнено,Средняя цена,Итого,"
+          "Статус",
+    "zh": "日期(UTC),订单号,交易对,类型,方向,委托价格,委托数量,时间,已成交,成交均价,成交额,状态",
+}
+
+
+@pytest.mark.parametrize("language", sorted(ORDER_HEADERS))
+def test_order_history_in_several_languages(language):
+    data = (f"{ORDER_HEADERS[language]}\n"
+            "2022-06-01 09:00:00,4410001,BTCUSDT,LIMIT,BUY,30000,0.01BTC,2022-06-01 09:05:10,0.01BTC,29990,"
+            "299.9USDT,FILLED\n").encode()
+
+    result = parse_file(data)
+
+    assert result.format == "binance_order_history"
+    assert result.trades == [trade("bnc-order-BTC-USDT:4410001", "BTC-USDT", "BUY", "0.01", "29990",
+                                   at(2022, 6, 1, 9, 5, 10), None, "", "USDT")]
+
+
+STATEMENT_HEADERS = {
+    "en": "User_ID,UTC_Time,Account,Operation,Coin,Change,Remark",
+    "de": "Benutzer-ID,Zeit,Konto,Vorgang,Coin,Änderung,Bemerkung",
+    "fr": "ID utilisateur,Heure,Compte,Opération,Crypto,Variation,Remarque",
+    "tr": "Kullanıcı ID,Zaman,Hesap,İşlem,Coin,Değişim,Not",
+    "ja": "ユーザーID,時間,アカウント,操作,コイン,変動,備考",
+}
+
+
+@pytest.mark.parametrize("language", sorted(STATEMENT_HEADERS))
+def test_transaction_history_headers_in_several_languages(language):
+    data = (f"{STATEMENT_HEADERS[language]}\n"
+            "9,2022-06-01 09:05:10,Spot,Transaction Buy,BTC,0.01,\n"
+            "9,2022-06-01 09:05:10,Spot,Transaction Spend,USDT,-299.9,\n").encode()
+
+    assert detect_format(data) == "binance_transaction_history"
+    assert [(t.symbol, t.side, str(t.qty), str(t.price)) for t in parse_file(data).trades] == [
+        ("BTC-USDT", "BUY", "0.01", "29990")]

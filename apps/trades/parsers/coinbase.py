@@ -23,6 +23,7 @@ from .values import (
     positive,
     quote_of,
     split_pair,
+    stored,
     symbol_of,
 )
 
@@ -61,8 +62,10 @@ class _HistoryColumns:
     baked_currency: str
     fees: int | None
     notes: int | None
+    subtotal: int | None = None
     price_name: str = ""
     fees_name: str = ""
+    subtotal_name: str = ""
 
 
 def _history_columns(table: Table) -> _HistoryColumns:
@@ -87,6 +90,8 @@ def _history_columns(table: Table) -> _HistoryColumns:
         fees=fees,
         notes=_index(keys, r"notes")[0],
     )
+    columns.subtotal = _index(keys, r"(?:[a-z]{3,5})?subtotal")[0]
+    columns.subtotal_name = table.header[columns.subtotal] if columns.subtotal is not None else "Subtotal"
     columns.price_name = table.header[price] if price is not None else "Price at Transaction"
     columns.fees_name = table.header[fees] if fees is not None else "Fees"
     return columns
@@ -106,17 +111,46 @@ def parse_transaction_history(table: Table) -> ParseResult:
             result.error(record.line, "Transaction Type is empty")
             continue
         side = _TRADE_TYPES.get(kind.lower())
-        if side is None:
+        if side is None and kind.lower() != "convert":
             result.skip(kind[:64])
             continue
         try:
-            result.add(_history_trade(record, columns, side, identity), record.line)
+            if side is None:
+                trade, raw = _convert_trade(record, columns, identity)
+            else:
+                trade, raw = _history_trade(record, columns, side, identity)
+            result.add(trade, record.line, raw)
         except RowProblem as problem:
             result.error(record.line, problem.reason)
     return result.build()
 
 
-def _history_trade(record: Record, columns: _HistoryColumns, side: str, identity: RowIdentity) -> TradeDTO:
+def _row_id(record: Record, columns: _HistoryColumns) -> str:
+    ext_id = record.cell(columns.id).strip()
+    if len(ext_id) > _MAX_ID:
+        raise RowProblem(f"ID is longer than {_MAX_ID} characters")
+    return ext_id
+
+
+def _currency(record: Record, columns: _HistoryColumns, cell_currency: str) -> str:
+    currency_cell = record.cell(columns.price_currency).strip()
+    currency_cell = CURRENCY_SYMBOLS.get(currency_cell, currency_cell)
+    currency = (clean_asset(currency_cell, what="Price Currency") if currency_cell
+                else columns.baked_currency or cell_currency)
+    if not currency:
+        raise RowProblem("the price currency is missing")
+    return currency
+
+
+def _fee(record: Record, columns: _HistoryColumns) -> Decimal | None:
+    fee_cell = record.cell(columns.fees)
+    return abs(parse_money(fee_cell, what=columns.fees_name)[0]) if fee_cell.strip() else None
+
+
+def _history_trade(record: Record, columns: _HistoryColumns, side: str,
+                   identity: RowIdentity) -> tuple[TradeDTO, dict]:
+    """A Buy or Sell. Its price is what the user paid or got per unit, Subtotal ÷ Quantity: "Price at
+    Transaction" is Coinbase's spot price, which leaves out its spread. Both are kept in the raw data."""
     ts = parse_timestamp(record.cell(columns.timestamp))
     asset = clean_asset(record.cell(columns.asset), what="Asset")
     # Newer files write sells as negative quantities; the side comes from the type.
@@ -124,33 +158,69 @@ def _history_trade(record: Record, columns: _HistoryColumns, side: str, identity
                    what="Quantity Transacted")
     if columns.price is None:
         raise RowProblem("the file has no price column")
-    price, cell_currency = parse_money(record.cell(columns.price), what=columns.price_name)
-    price = positive(price, what=columns.price_name)
-    currency_cell = record.cell(columns.price_currency).strip()
-    currency_cell = CURRENCY_SYMBOLS.get(currency_cell, currency_cell)
-    currency = (clean_asset(currency_cell, what="Price Currency") if currency_cell
-                else columns.baked_currency or cell_currency)
-    if not currency:
-        raise RowProblem("the price currency is missing")
-    fee = None
-    fee_cell = record.cell(columns.fees)
-    if fee_cell.strip():
-        fee = abs(parse_money(fee_cell, what=columns.fees_name)[0])
-    base, quote = asset, currency
+    spot, cell_currency = parse_money(record.cell(columns.price), what=columns.price_name)
+    spot = positive(spot, what=columns.price_name)
+    currency = _currency(record, columns, cell_currency)
+    fee = _fee(record, columns)
+    base, quote, price = asset, currency, spot
+    raw: dict = {"spotPrice": decimal_text(spot)}
     note = _ADVANCED_NOTE.search(record.cell(columns.notes))
     if note and note["base"] == asset and note["per"] == asset and note["unit"] in (None, note["quote"]):
-        # Advanced Trade rows say what was really traded: "… on ETH-BTC at 0.05 BTC/ETH".
+        # Advanced Trade rows say what was really traded and at what price: "… on ETH-BTC at 0.05 BTC/ETH".
         quote = note["quote"]
         price = positive(parse_decimal(note["price"], what="Notes price"), what="Notes price")
+        raw["priceSource"] = "notes"
+    elif record.cell(columns.subtotal).strip():
+        subtotal = abs(parse_money(record.cell(columns.subtotal), what=columns.subtotal_name)[0])
+        price = positive(divide(subtotal, qty, what=columns.subtotal_name), what=columns.subtotal_name)
+        spread = subtotal - qty * spot if side == "BUY" else qty * spot - subtotal
+        raw.update(priceSource="subtotal", subtotal=decimal_text(subtotal), spread=decimal_text(stored(spread)))
+    else:
+        raw["priceSource"] = "spot"
     symbol = symbol_of(base, quote)
-    ext_id = record.cell(columns.id).strip()
-    if len(ext_id) > _MAX_ID:
-        raise RowProblem(f"ID is longer than {_MAX_ID} characters")
+    ext_id = _row_id(record, columns)
     if not ext_id:
-        ext_id = identity.ext_id(ts.isoformat(), side, symbol, decimal_text(qty), decimal_text(price),
+        # Rows without an id are known by their hash, which has always been of the spot price: keep it so.
+        ext_id = identity.ext_id(ts.isoformat(), side, symbol, decimal_text(qty),
+                                 decimal_text(price if raw["priceSource"] == "notes" else spot),
                                  decimal_text(fee) if fee is not None else "")
     return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
-                    fee_asset=currency if fee is not None else "", quote_asset=quote)
+                    fee_asset=currency if fee is not None else "", quote_asset=quote), raw
+
+
+_CONVERT_NOTE = re.compile(
+    r"Converted\s+(?P<amount>[\d.,]+(?:[eE][-+]?\d{1,4})?)\s+(?P<asset>[A-Z0-9]{1,15})\s+to\s+"
+    r"(?P<to_amount>[\d.,]+(?:[eE][-+]?\d{1,4})?)\s+(?P<to_asset>[A-Z0-9]{1,15})"
+)
+
+
+def _convert_trade(record: Record, columns: _HistoryColumns, identity: RowIdentity) -> tuple[TradeDTO, dict]:
+    """A Convert (crypto → crypto), e.g. "Converted 0.1 ETH to 0.0033 BTC": a trade in the pair of the two
+    assets (here a SELL of ETH-BTC at 0.033), with Coinbase's spread (Fees and/or Spread, in the price currency)
+    as the fee."""
+    ts = parse_timestamp(record.cell(columns.timestamp))
+    note = _CONVERT_NOTE.search(record.cell(columns.notes))
+    if note is None:
+        raise RowProblem("Convert: the notes do not say what was converted into what")
+    given = positive(parse_decimal(note["amount"], what="Converted amount"), what="Converted amount")
+    got = positive(parse_decimal(note["to_amount"], what="Converted amount"), what="Converted amount")
+    spent, received = note["asset"], note["to_asset"]
+    quote = quote_of(spent, received)
+    if quote == received:
+        base, side, qty, total = spent, "SELL", given, got
+    else:
+        base, side, qty, total = received, "BUY", got, given
+    price = positive(divide(total, qty, what="Converted amount"), what="Converted amount")
+    symbol = symbol_of(base, quote)
+    fee = _fee(record, columns)
+    fee_asset = ""
+    if fee is not None:
+        fee_asset = _currency(record, columns, parse_money(record.cell(columns.fees), what=columns.fees_name)[1])
+    ext_id = _row_id(record, columns) or identity.ext_id(ts.isoformat(), "CONVERT", spent, decimal_text(given),
+                                                        received, decimal_text(got))
+    raw = {"converted": f"{decimal_text(given)} {spent}", "into": f"{decimal_text(got)} {received}"}
+    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
+                    fee_asset=fee_asset, quote_asset=quote), raw
 
 
 TRANSACTION_HISTORY = FormatSpec(

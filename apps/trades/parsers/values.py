@@ -105,6 +105,11 @@ def _finish(value: Decimal, original: str) -> Decimal:
     return value
 
 
+def stored(value: Decimal) -> Decimal:
+    """A computed value as storage holds it: 18 decimal places at most, no trailing zeros."""
+    return _finish(value, format(value, "f"))
+
+
 def _number(number: str, negative: bool, original: str) -> Decimal:
     match = _NUMBER.fullmatch(number)
     if not match:

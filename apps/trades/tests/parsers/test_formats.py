@@ -15,8 +15,9 @@ def test_coinbase_transaction_history_current_header():
 
     assert (result.format, result.broker) == ("coinbase_transactions", "coinbase")
     assert result.trades == [
-        trade("67a1c2d3e4f5a6b7c8d9e0f1", "BTC-EUR", "BUY", "0.00345678", "96712.45", at(2025, 1, 17, 16, 57, 2),
-              "5", "EUR", "EUR"),
+        # The price paid is Subtotal ÷ Quantity, not the spot "Price at Transaction".
+        trade("67a1c2d3e4f5a6b7c8d9e0f1", "BTC-EUR", "BUY", "0.00345678", "96711.390369071795138829",
+              at(2025, 1, 17, 16, 57, 2), "5", "EUR", "EUR"),
         # Sells carry a negative quantity and negative money cells: the side comes from the type.
         trade("67a1c2d3e4f5a6b7c8d9e0f2", "ETH-EUR", "SELL", "0.5", "3343.11", at(2025, 1, 16, 9, 12, 44),
               "24", "EUR", "EUR"),
@@ -25,14 +26,22 @@ def test_coinbase_transaction_history_current_header():
               "1.23", "EUR", "BTC"),
         trade("67a1c2d3e4f5a6b7c8d9e0f4", "BTC-USD", "BUY", "0.0001", "104321.99", at(2025, 1, 15, 8),
               "0.06", "USD", "USD"),
-        # Scientific notation; a price with 28 decimals rounded half-even to the 18 that are stored.
-        trade("67a1c2d3e4f5a6b7c8d9e0fd", "BTC-EUR", "BUY", "0.00003605", "92000.123456789012345679",
+        # "Converted 0.1 ETH to 0.0033 BTC": a sell of ETH-BTC at the implied rate, the spread column as the fee.
+        trade("67a1c2d3e4f5a6b7c8d9e0f9", "ETH-BTC", "SELL", "0.1", "0.033", at(2025, 1, 10, 10, 10, 10), "0", "EUR",
+              "BTC"),
+        # Scientific notation; Subtotal ÷ Quantity rounded half-even to the 18 places that are stored.
+        trade("67a1c2d3e4f5a6b7c8d9e0fd", "BTC-EUR", "BUY", "0.00003605", "92094.313453536754507628",
               at(2025, 1, 6, 6, 6, 6), "0.99", "EUR", "EUR"),
         trade("67a1c2d3e4f5a6b7c8d9e0fe", "ADA-EUR", "BUY", "250", "0.95", at(2025, 1, 5, 5, 5, 5), None, "", "EUR"),
-        trade("67a1c2d3e4f5a6b7c8d9e101", "SOL-EUR", "SELL", "1.25", "1234.5", at(2025, 1, 3, 3, 3, 3),
+        trade("67a1c2d3e4f5a6b7c8d9e101", "SOL-EUR", "SELL", "1.25", "1234.504", at(2025, 1, 3, 3, 3, 3),
               "23.13", "EUR", "EUR"),
     ]
-    assert result.skipped == {"Send": 1, "Receive": 1, "Staking Income": 2, "Convert": 1, "Rewards Income": 1,
+    assert result.raw["67a1c2d3e4f5a6b7c8d9e0fd"] == {
+        "spotPrice": "92000.123456789012345679", "priceSource": "subtotal", "subtotal": "3.32",
+        "spread": "0.003395549382756105"}
+    assert result.raw["67a1c2d3e4f5a6b7c8d9e0f3"] == {"spotPrice": "3300", "priceSource": "notes"}
+    assert result.raw["67a1c2d3e4f5a6b7c8d9e0f9"] == {"converted": "0.1 ETH", "into": "0.0033 BTC"}
+    assert result.skipped == {"Send": 1, "Receive": 1, "Staking Income": 2, "Rewards Income": 1,
                               "Learning Reward": 1}
     assert result.errors == errors(
         (15, "Quantity Transacted must be greater than zero, got 0"),
@@ -41,6 +50,25 @@ def test_coinbase_transaction_history_current_header():
         (23, "Price at Transaction must be greater than zero, got -90000"),
     )
     assert result.total_rows == 18
+
+
+def test_coinbase_execution_price_spread_and_converts():
+    result = parse_file(fixture("coinbase_transactions_spread.csv"))
+
+    assert result.trades == [
+        # Spot 40000, but 0.01 BTC cost 401.80: the user's price is 40180, 0.45 % above spot.
+        trade("6790a0000000000000000001", "BTC-USD", "BUY", "0.01", "40180", at(2024, 3, 1, 9), "1.99", "USD", "USD"),
+        trade("6790a0000000000000000002", "BTC-USD", "SELL", "0.01", "41314.5", at(2024, 3, 2, 9), "1.99", "USD",
+              "USD"),
+        # USDC → BTC: a buy of BTC-USDC; 1,000 USDC for 0.0245 BTC.
+        trade("6790a0000000000000000003", "BTC-USDC", "BUY", "0.0245", "40816.326530612244897959",
+              at(2024, 3, 3, 9), "4.5", "USD", "USDC"),
+    ]
+    assert result.raw["6790a0000000000000000001"] == {"spotPrice": "40000", "priceSource": "subtotal",
+                                                     "subtotal": "401.8", "spread": "1.8"}
+    assert result.raw["6790a0000000000000000002"] == {"spotPrice": "41500", "priceSource": "subtotal",
+                                                     "subtotal": "413.145", "spread": "1.855"}
+    assert result.errors == [RowError(5, "Convert: the notes do not say what was converted into what")]
 
 
 def test_coinbase_transaction_history_2021_header_with_preamble_and_no_id():
@@ -56,7 +84,7 @@ def test_coinbase_transaction_history_2021_header_with_preamble_and_no_id():
         trade("cbtx-21870092913b2442da5a2faf6407cc1294ac34bb", "ETH-EUR", "SELL", "0.5", "1400.5",
               at(2021, 3, 5, 11, 30), "10.25", "EUR", "EUR"),
         # +01:00 converted to UTC.
-        trade("cbtx-e39affc068d01cc0179948cd8c462d5d6dedf4c8", "LTC-EUR", "BUY", "1.5", "150.25",
+        trade("cbtx-e39affc068d01cc0179948cd8c462d5d6dedf4c8", "LTC-EUR", "BUY", "1.5", "150.253333333333333333",
               at(2021, 3, 8, 13), "3.99", "EUR", "EUR"),
     ]
     assert result.skipped == {"Coinbase Earn": 1, "Send": 1}
@@ -69,9 +97,9 @@ def test_coinbase_transaction_history_2020_header_with_currency_in_column_names_
 
     assert (result.format, result.broker) == ("coinbase_transactions", "coinbase")
     assert result.trades == [
-        trade("cbtx-d13cbc542b8743883d351cbe99cc2e16c084966c", "BTC-EUR", "BUY", "0.02", "11865.42",
+        trade("cbtx-d13cbc542b8743883d351cbe99cc2e16c084966c", "BTC-EUR", "BUY", "0.02", "11865.5",
               at(2020, 11, 2, 8, 15, 30), "3", "EUR", "EUR"),
-        trade("cbtx-68e606c471ca7f782ad9188a1bd46b6050473ba0", "ETH-EUR", "SELL", "1.25", "325.1",
+        trade("cbtx-68e606c471ca7f782ad9188a1bd46b6050473ba0", "ETH-EUR", "SELL", "1.25", "325.104",
               at(2020, 11, 3, 9), "6.06", "EUR", "EUR"),
     ]
     assert result.skipped == {"Receive": 1}

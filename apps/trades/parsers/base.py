@@ -147,7 +147,7 @@ def distinct_ids(trades: list[TradeDTO], lines: list[int]) -> list[RowError]:
         trades[index] = replace(trade, ext_id=new_id)
         first_line = lines[first[ext_id][0]]
         notes.append(RowError(line=lines[index], reason=f"the id {ext_id[:60]} is also on line {first_line} with "
-                                                        f"different values; stored as {new_id[-13:]} after it"))
+                                                        f"different values; this row is stored as {new_id}"))
     return notes
 
 

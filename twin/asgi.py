@@ -1,5 +1,9 @@
 """ASGI entry point: HTTP through Django, `/ws/...` through Channels with origin and session checks.
 
+In front of both: the client's address from the trusted proxy hops (`apps.core.asgi.ProxyHeadersMiddleware`)
+and the request body limit (`BodyLimitMiddleware`). Daphne's HTTP server answers over-long request lines
+with 414 and over-long header lines with 431.
+
 In the embedded default (`OUTBOX_RELAY_EMBEDDED = True`) the outbox relay runs inside this process: it is
 started as a task of the server's event loop on the first connection, so live events need no extra process.
 """
@@ -12,18 +16,21 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from apps.core.asgi import BodyLimitMiddleware, ProxyHeadersMiddleware, http_line_limits_install  # noqa: E402
 from apps.events.relay import relay_embedded_start  # noqa: E402
+from apps.events.sockets import SameOriginValidator  # noqa: E402
 from twin.routing import websocket_urlpatterns  # noqa: E402
 
-router = ProtocolTypeRouter(
+http_line_limits_install()
+
+router = ProxyHeadersMiddleware(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": BodyLimitMiddleware(django_asgi_app),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-)
+))
 
 
 async def application(scope, receive, send):

@@ -8,7 +8,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.ratelimits import rate_limit
+from apps.core.errors import Unauthenticated
+from apps.core.ratelimits import failures_limited, rate_limit
 
 from .models import User
 from .services import (
@@ -21,6 +22,8 @@ from .services import (
 )
 
 AUTH_RATE = "10/m"
+# Failed logins per account, whatever address they come from (the per-address limit is AUTH_RATE).
+LOGIN_FAILURE_RATE = "10/15m"
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -28,6 +31,8 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     createdAt = serializers.DateTimeField(source="created_at")
     coachTone = serializers.ChoiceField(source="coach_tone", choices=User.TONE_CHOICES)
+    timezone = serializers.CharField()
+    digestEmail = serializers.BooleanField(source="digest_email")
 
 
 class CredentialsInputSerializer(serializers.Serializer):
@@ -55,7 +60,9 @@ class LoginApi(APIView):
     def post(self, request):
         data = CredentialsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_login(request=request, **data.validated_data)
+        with failures_limited(request, group="auth-account", key_value=data.validated_data["email"].strip().lower(),
+                              rate=LOGIN_FAILURE_RATE, failure=Unauthenticated):
+            user = user_login(request=request, **data.validated_data)
         return Response(UserOutputSerializer(user).data)
 
 
@@ -101,13 +108,22 @@ class PasswordChangeApi(APIView):
 
 class PreferencesApi(APIView):
     class InputSerializer(serializers.Serializer):
-        coachTone = serializers.ChoiceField(choices=User.TONE_CHOICES)
+        coachTone = serializers.ChoiceField(choices=User.TONE_CHOICES, required=False)
+        timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Paris")
+        digestEmail = serializers.BooleanField(required=False, help_text="Mail the weekly digest")
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError("Send at least one of coachTone, timezone, digestEmail.")
+            return attrs
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_update_preferences(user=request.user, coach_tone=data.validated_data["coachTone"])
+        values = data.validated_data
+        user = user_update_preferences(user=request.user, coach_tone=values.get("coachTone"),
+                                       timezone=values.get("timezone"), digest_email=values.get("digestEmail"))
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer})

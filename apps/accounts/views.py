@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import Unauthenticated, ValidationFailed
-from apps.core.ratelimits import rate_limit
+from apps.core.ratelimits import failures_limited, rate_limit
 
 from . import selectors
+from .api import LOGIN_FAILURE_RATE
 from .forms import LoginForm, PasswordChangeForm, PreferencesForm, SignupForm
 from .services import user_change_password, user_login, user_logout, user_signup, user_update_preferences
 
@@ -50,7 +51,9 @@ def login_page(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user_login(request=request, **form.cleaned_data)
+            with failures_limited(request, group="auth-account", key_value=form.cleaned_data["email"].strip().lower(),
+                                  rate=LOGIN_FAILURE_RATE, failure=Unauthenticated):
+                user_login(request=request, **form.cleaned_data)
         except Unauthenticated as exc:
             form.add_error(None, exc.message)
         else:

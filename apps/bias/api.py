@@ -1,7 +1,7 @@
 """REST endpoints: a trade's bias evidence and chart, the label grid, rules, and the dashboard summary."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
+from apps.core.validation import datetime_parse
 
 from . import selectors
 from .engine import LABELS
@@ -80,13 +81,7 @@ class RuleUpsertApi(APIView):
 def _parse_bound(value: str | None, field: str, *, end: bool) -> datetime | None:
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{field} must be an ISO-8601 date or time.", fields={field: ["Not a date."]}) from exc
-    if len(value) == 10:  # a date: `until` includes the whole day
-        parsed = datetime.combine(parsed.date(), time.min) + (timedelta(days=1) if end else timedelta())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime_parse(value, field=field, end_of_day=end)  # a date: `until` includes the whole day
 
 
 class BiasSummaryApi(APIView):

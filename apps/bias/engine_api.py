@@ -1,7 +1,6 @@
 """The scoring engine as a signed service API (/v1/…): HMAC over timestamp + body, no session, no CSRF."""
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from django.conf import settings
@@ -10,8 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework import serializers
 
-from apps.core.api import _flatten_fields
+from apps.core.api import flatten_fields
 from apps.core.errors import PayloadTooLarge, ValidationFailed
+from apps.core.parsing import json_parse
 
 from . import engine
 from .engine_io import candles_frame_from_rows, frame_to_rows, json_safe
@@ -89,13 +89,10 @@ def signed_engine_view(input_serializer):
                 raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
             engine_request_verify(timestamp=request.headers.get("X-Timestamp"),
                                   signature=request.headers.get("X-Signature"), body=body)
-            try:
-                payload = json.loads(body or b"null")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ValidationFailed("The body is not JSON.") from exc
+            payload = json_parse(body or b"null", max_bytes=limit)
             data = input_serializer(data=payload)
             if not data.is_valid():
-                raise ValidationFailed(fields=_flatten_fields(data.errors))
+                raise ValidationFailed(fields=flatten_fields(data.errors))
             return JsonResponse(func(data.validated_data))
         return view
     return decorate

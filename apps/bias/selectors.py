@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import cursor_decode, cursor_encode
+from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
 from apps.trades.models import Trade
 
 from .engine_io import decimal_str
@@ -190,10 +190,7 @@ def _after(order: tuple[str, ...], values: list) -> Q:
     for name, value in zip(order, values, strict=True):
         field_name = name.lstrip("-")
         if field_name == "ts":
-            try:
-                value = datetime.fromisoformat(str(value))
-            except ValueError as exc:
-                raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from exc
+            value = cursor_datetime(value)
         parsed.append((field_name, "lt" if name.startswith("-") else "gt", value))
     condition = Q()
     for i, (name, op, value) in enumerate(parsed):

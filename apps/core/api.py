@@ -12,6 +12,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from .errors import DomainError
+from .middleware import unexpected_error_log
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +29,15 @@ class CsrfEnforcedSessionAuthentication(SessionAuthentication):
         return (user, None)
 
 
-def _flatten_fields(detail) -> dict:
+def flatten_fields(detail) -> dict:
+    """DRF validation errors as `{field: [message, …]}` (nested serializers stay nested)."""
     if isinstance(detail, dict):
         out = {}
         for key, value in detail.items():
             if isinstance(value, (list, tuple)):
                 out[key] = [str(v) if not isinstance(v, (dict, list)) else v for v in value]
             elif isinstance(value, dict):
-                out[key] = _flatten_fields(value)
+                out[key] = flatten_fields(value)
             else:
                 out[key] = [str(value)]
         return out
@@ -67,7 +69,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoPermissionDenied):
         return Response(_body("forbidden", "You are not allowed to do that."), status=403)
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten_fields(exc.detail)
+        fields = flatten_fields(exc.detail)
         return Response(_body("invalid", "Some fields are not valid.", fields), status=400)
     if isinstance(exc, exceptions.NotAuthenticated):
         return Response(_body("not_authenticated", "Log in first."), status=401)
@@ -83,7 +85,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.APIException):
         code = exc.default_code if isinstance(exc.default_code, str) else "error"
         return Response(_body(code, str(exc.detail)), status=exc.status_code)
-    logger.exception("Unhandled API error", exc_info=exc)
+    request = context.get("request")
+    if request is not None:
+        unexpected_error_log(request, exc)
+    else:
+        logger.error("Unhandled %s in an API view: %s", type(exc).__name__, exc)
     return Response(_body("server_error", "Something went wrong on our side."),
                     status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 

@@ -1,11 +1,27 @@
-"""Security headers Django/django-csp do not set, and JSON errors for API paths."""
+"""Django middleware: security headers, refusal of unusable request text, JSON for every API error."""
+from __future__ import annotations
+
 import logging
+import traceback
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 from .responses import error_response, is_api_path
 
 logger = logging.getLogger(__name__)
+
+# Codes for error responses that something other than our views produced (Django, DRF, decorators).
+STATUS_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict",
+    411: "length_required", 413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    422: "unprocessable", 429: "rate_limited", 431: "headers_too_large", 500: "server_error",
+    502: "upstream_error", 503: "unavailable", 504: "upstream_timeout",
+}
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+TRACEBACK_FRAMES = 5
 
 
 class SecurityHeadersMiddleware:
@@ -20,14 +36,46 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class ApiErrorMiddleware:
-    """An exception escaping an API view becomes a JSON 500, never an HTML page."""
+def request_text_is_clean(request: HttpRequest) -> bool:
+    """False when the path or the query string carries a NUL character (raw or percent-encoded)."""
+    if "\x00" in request.path:
+        return False
+    return b"\x00" not in unquote_to_bytes(request.META.get("QUERY_STRING", ""))
+
+
+class RequestTextMiddleware:
+    """A path or query string with a NUL character is refused with 400 before any view or query sees it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request_text_is_clean(request):
+            from .views import bad_request
+
+            return bad_request(request)
         return self.get_response(request)
+
+
+def unexpected_error_log(request: HttpRequest, exception: BaseException) -> None:
+    """One log record per unexpected failure: the request, the error and its innermost frames only."""
+    frames = "".join(traceback.format_tb(exception.__traceback__, limit=-TRACEBACK_FRAMES))
+    logger.error("Unhandled %s on %s %s: %s\n%s", type(exception).__name__, request.method,
+                 request.path[:200], str(exception)[:500], frames.rstrip())
+
+
+class ApiErrorMiddleware:
+    """On `/api/` and `/v1/` every error is the JSON envelope: exceptions escaping a view become one, and so
+    do non-JSON error responses (a 405 from `require_POST`, a plain 404, …)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code >= 400 and is_api_path(request.path) and not _is_json(response):
+            return _as_json_error(response)
+        return response
 
     def process_exception(self, request, exception):
         from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -49,5 +97,22 @@ class ApiErrorMiddleware:
             return error_response(413, "payload_too_large", "The request body is too large.")
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, "bad_request", "The request could not be understood.")
-        logger.exception("Unhandled API error", exc_info=exception)
+        unexpected_error_log(request, exception)
         return error_response(500, "server_error", "Something went wrong on our side.")
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip() == "application/json"
+
+
+def _as_json_error(response: HttpResponse) -> HttpResponse:
+    status = response.status_code
+    code = STATUS_CODES.get(status, "error")
+    message = {405: "This method is not allowed here."}.get(status, code.replace("_", " ").capitalize() + ".")
+    replacement = error_response(status, code, message)
+    for name in _KEPT_HEADERS:
+        if name in response:
+            replacement[name] = response[name]
+    for cookie in response.cookies.values():
+        replacement.cookies[cookie.key] = cookie
+    return replacement

@@ -1,12 +1,27 @@
-"""Opaque cursors for `{results, nextCursor}` list endpoints."""
+"""Opaque cursors for `{results, nextCursor}` list endpoints.
+
+A cursor is base64url(JSON list of strings). Decoding is bounded and checked before any value reaches a
+query: at most `MAX_CURSOR_LENGTH` characters, a flat list of at most 8 NUL-free strings; datetimes inside
+a cursor go through `cursor_datetime` (range-checked, UTC).
+"""
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from datetime import datetime
 
 from .errors import ValidationFailed
+from .parsing import JsonRejected, json_parse
+from .validation import datetime_in_range, text_is_clean
 
 MAX_LIMIT = 500
+MAX_CURSOR_LENGTH = 1024
+_MAX_CURSOR_VALUES = 8
+
+
+def _invalid() -> ValidationFailed:
+    return ValidationFailed("The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]})
 
 
 def cursor_encode(values: list) -> str:
@@ -14,15 +29,32 @@ def cursor_encode(values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str) -> list:
+def cursor_decode(cursor: str) -> list[str]:
+    """The list of strings inside `cursor`; ValidationFailed (`invalid_cursor`) for anything else."""
+    if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+        raise _invalid()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from exc
-    if not isinstance(values, list):
-        raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
+        values = json_parse(base64.urlsafe_b64decode(padded.encode()), max_depth=1)
+    except (ValueError, binascii.Error, JsonRejected) as exc:
+        raise _invalid() from exc
+    if not isinstance(values, list) or not 0 < len(values) <= _MAX_CURSOR_VALUES:
+        raise _invalid()
+    if not all(isinstance(v, str) and len(v) <= 256 and text_is_clean(v) for v in values):
+        raise _invalid()
     return values
+
+
+def cursor_datetime(value: str) -> datetime:
+    """An ISO-8601 date-time with a zone from inside a cursor, as UTC within the supported range."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise _invalid() from exc
+    moment = datetime_in_range(parsed) if parsed.tzinfo is not None else None
+    if moment is None:
+        raise _invalid()
+    return moment
 
 
 def clamp_limit(raw, *, default: int = 100, maximum: int = MAX_LIMIT) -> int:

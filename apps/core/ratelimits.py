@@ -9,12 +9,21 @@
 
 On an API view the limit raises `RateLimited` (rendered by the DRF exception handler); on a page it
 answers the 429 page. Either way `Retry-After` is the number of seconds until the window resets.
+
+Failures can be limited per target instead of per caller (failed logins per account, from any address):
+
+    with failures_limited(request, group="auth-account", key_value=email, rate="10/15m", failure=Unauthenticated):
+        user_login(...)
+
+Client addresses (`key="ip"`) are `REMOTE_ADDR`, which `apps.core.asgi.ProxyHeadersMiddleware` sets from the
+trusted proxy hops (TRUSTED_PROXY_COUNT), so a client cannot choose its own by sending X-Forwarded-For.
 """
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -40,6 +49,30 @@ def rate_limit_check(request, *, group: str, key: str | Callable, rate: str,
     if usage is None or not usage["should_limit"]:
         return
     raise RateLimited(retry_after=max(1, int(usage["time_left"])))
+
+
+def _failure_usage(request, *, group: str, key_value: str, rate: str, increment: bool) -> dict | None:
+    try:
+        return get_usage(request, group=group, key=lambda _group, _request: key_value, rate=rate,
+                         method=get_usage.ALL, increment=increment)
+    except Exception as exc:
+        logger.exception("Rate limiter could not reach the cache (group %s)", group)
+        raise ServiceUnavailable() from exc
+
+
+@contextmanager
+def failures_limited(request, *, group: str, key_value: str, rate: str,
+                     failure: type[BaseException] = Exception) -> Iterator[None]:
+    """Refuse (RateLimited) once `key_value` has had `rate`'s number of failures in the current window;
+    a `failure` raised inside the block counts one more (and propagates)."""
+    usage = _failure_usage(request, group=group, key_value=key_value, rate=rate, increment=False)
+    if usage is not None and usage["count"] >= usage["limit"]:
+        raise RateLimited(retry_after=max(1, int(usage["time_left"])))
+    try:
+        yield
+    except failure:
+        _failure_usage(request, group=group, key_value=key_value, rate=rate, increment=True)
+        raise
 
 
 def rate_limit(*, group: str, key: str | Callable = "ip", rate: str,

@@ -1,9 +1,13 @@
 """`/ws/coach`: the user's live events, with resume from the database and bounded buffering.
 
 Close codes (documented for clients):
-  4401  the session ended (logout elsewhere, password changed) — log in again, do not reconnect blindly
+  4401  the session ended (logout, password changed, expired) — log in again, do not reconnect blindly
   4429  too many open sockets for this user (at most 5) — back off and retry later
 Anonymous connections and foreign `Origin`s are refused before the handshake completes (HTTP 403).
+
+Revocation does not depend on the relay: before acting on any client frame (and on every heartbeat) the
+consumer checks that its session still exists — at most once per `SESSION_RECHECK_SECONDS` — and closes
+with 4401 when it does not. Frames are parsed by the bounded JSON parser (depth, size, NUL).
 
 Frames server → client: event envelopes `{type, eventId, ts, v, payload}`; `{"type": "sync", "synced": false}`
 when buffered events were dropped (fetch `/api/events?since=<last eventId>`); `{"type": "error", code,
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from urllib.parse import parse_qs
@@ -22,7 +27,16 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.accounts.selectors import session_is_live
 from apps.core.errors import DomainError
+from apps.core.observability.sockets import (
+    socket_closed,
+    socket_frame_sent,
+    socket_opened,
+    socket_push_observed,
+)
+from apps.core.parsing import JsonRejected, json_parse
+from apps.core.validation import opaque_id_valid
 
 from .registry import ws_dispatch
 from .selectors import event_list_after, event_position
@@ -36,6 +50,8 @@ REPLAY_PAGE = 200
 CLOSE_SESSION_ENDED = 4401
 CLOSE_TOO_MANY_SOCKETS = 4429
 SYNC_MARKER = {"type": "sync", "synced": False}
+SESSION_RECHECK_SECONDS = 1.0
+MAX_FRAME_BYTES = 64 * 1024
 _SENT_MEMORY = 2048
 
 
@@ -47,6 +63,11 @@ def _position(user_id: str, event_id: str) -> int | None:
 @database_sync_to_async
 def _page(user_id: str, after: int | None) -> list[tuple[int, dict]]:
     return [(row.seq, event_envelope(row)) for row in event_list_after(user_id=user_id, after=after, limit=REPLAY_PAGE)]
+
+
+@database_sync_to_async
+def _session_live(session_key: str, user_id: str) -> bool:
+    return session_is_live(session_key=session_key, user_id=user_id)
 
 
 @database_sync_to_async
@@ -64,7 +85,9 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = str(user.pk)
         self.socket_id = uuid.uuid4().hex
         session = self.scope.get("session")
-        self.session = session_fingerprint(session.session_key) if session and session.session_key else None
+        self.session_key = session.session_key if session and session.session_key else None
+        self.session = session_fingerprint(self.session_key) if self.session_key else None
+        self.session_checked_at = time.monotonic()
         self.group = f"user.{self.user_id}"
         self.slot_taken = False
         self.tasks: list[asyncio.Task] = []
@@ -75,6 +98,7 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         self.slot_taken = True
+        socket_opened(scope=self.scope, user_id=self.user_id)
         self.queue: deque = deque()
         self.ready = asyncio.Event()
         self.space = asyncio.Event()
@@ -86,13 +110,16 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         self.tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._heartbeat())]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         last_event_id = (query.get("lastEventId") or [""])[0]
-        if last_event_id:
+        if last_event_id and not opaque_id_valid(last_event_id):
+            await self._error("unknown_event", "lastEventId is not one of your events.")
+        elif last_event_id:
             await self._resume(last_event_id, request_id=None)
 
     async def disconnect(self, code):
         for task in getattr(self, "tasks", []):
             task.cancel()
         if getattr(self, "slot_taken", False):
+            socket_closed()
             try:
                 await self.channel_layer.group_discard(self.group, self.channel_name)
                 await socket_slot_release(user_id=self.user_id, socket_id=self.socket_id)
@@ -102,6 +129,11 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
     # --- client → server -----------------------------------------------------------------------------------
 
     async def receive_json(self, content, **kwargs):
+        if not await self._session_still_live():
+            return
+        if isinstance(content, JsonRejected):
+            await self._error(content.code, content.message)
+            return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error("invalid", "A message is a JSON object with a string `type`.")
             return
@@ -110,6 +142,9 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
             last_event_id = content.get("lastEventId")
             if last_event_id is not None and not isinstance(last_event_id, str):
                 await self._error("invalid", "lastEventId must be a string.", request_id=request_id)
+                return
+            if last_event_id and not opaque_id_valid(last_event_id):
+                await self._error("unknown_event", "lastEventId is not one of your events.", request_id=request_id)
                 return
             if last_event_id:
                 await self._resume(last_event_id, request_id=request_id)
@@ -130,10 +165,21 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
-            content = await self.decode_json(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
+            content = json_parse(text_data, max_bytes=MAX_FRAME_BYTES) if text_data is not None else None
+        except JsonRejected as exc:
+            content = exc
         await self.receive_json(content)
+
+    async def _session_still_live(self) -> bool:
+        """Re-check (at most once a second) that this socket's session exists; close with 4401 if not."""
+        if time.monotonic() - self.session_checked_at < SESSION_RECHECK_SECONDS:
+            return True
+        live = bool(self.session_key) and await _session_live(self.session_key, self.user_id)
+        if not live:
+            await self.close(code=CLOSE_SESSION_ENDED)
+            return False
+        self.session_checked_at = time.monotonic()
+        return True
 
     # --- server → client -----------------------------------------------------------------------------------
 
@@ -152,6 +198,7 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
             return
         self._remember(seq)
         self._push_live(envelope)
+        socket_push_observed(envelope=envelope)
 
     async def _control(self, envelope: dict) -> None:
         if envelope["type"] != SOCKET_CLOSE:
@@ -222,12 +269,15 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
                 frame = self.queue.popleft()
                 self.space.set()
                 await self.send_json(frame)
+                socket_frame_sent(frame=frame)
 
     async def _heartbeat(self) -> None:
         """Keep the slot and the group membership fresh (this also rejoins after a Redis restart)."""
         while True:
             await asyncio.sleep(SLOT_REFRESH)
             try:
+                if not await self._session_still_live():
+                    return
                 await socket_slot_acquire(user_id=self.user_id, socket_id=self.socket_id)
                 await self.channel_layer.group_add(self.group, self.channel_name)
             except Exception:

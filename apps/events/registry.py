@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rest_framework import serializers
 
-from apps.core.api import _flatten_fields
+from apps.core.api import flatten_fields
 from apps.core.errors import DomainError, ValidationFailed
 
 
@@ -59,7 +59,7 @@ def ws_dispatch(*, user, type: str, payload) -> dict | None:
     if handler.input_serializer is not None:
         data = handler.input_serializer(data=payload if payload is not None else {})
         if not data.is_valid():
-            raise ValidationFailed(fields=_flatten_fields(data.errors))
+            raise ValidationFailed(fields=flatten_fields(data.errors))
         payload = data.validated_data
     elif not isinstance(payload, dict):
         raise ValidationFailed("payload must be an object.", fields={"payload": ["Must be an object."]})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from apps.core.errors import NotFound
+from apps.core.validation import opaque_id_valid
 
 from .models import EventOutbox
 from .services import CONTROL_PREFIX
@@ -9,6 +10,8 @@ from .services import CONTROL_PREFIX
 
 def event_position(*, user_id: str, event_id: str) -> int | None:
     """The delivery position of the user's event, None if it is not numbered yet. NotFound if not theirs."""
+    if not opaque_id_valid(event_id):
+        raise NotFound("No such event.", code="unknown_event")
     found = list(EventOutbox.objects.filter(id=event_id, user_id=user_id).values_list("seq", flat=True)[:1])
     if not found:
         raise NotFound("No such event.", code="unknown_event")

@@ -67,3 +67,62 @@ async def socket_slot_release(*, user_id: str, socket_id: str) -> None:
         await _redis().zrem(_key(user_id), socket_id)
         return
     _local.get(user_id, {}).pop(socket_id, None)
+
+
+def _origin_tuple(scheme: str, host: str, port: int | None) -> tuple[str, str, int]:
+    return scheme, host.lower().rstrip("."), port or {"http": 80, "https": 443}.get(scheme, 0)
+
+
+def origin_parse(origin: str) -> tuple[str, str, int] | None:
+    """`scheme://host[:port]` as (scheme, host, port) with the default port filled in; None if not that."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        return None
+    return _origin_tuple(parts.scheme, parts.hostname, port)
+
+
+def socket_origin_allowed(*, origin: str | None, scheme: str, host: str | None) -> bool:
+    """The page that opens a socket must be our own site: the same scheme, host and port as the socket's
+    own address (`Host` must be one of ALLOWED_HOSTS), or an origin listed in CSRF_TRUSTED_ORIGINS."""
+    from django.http.request import split_domain_port, validate_host
+
+    wanted = origin_parse(origin) if origin else None
+    if wanted is None:
+        return False
+    if any(origin_parse(trusted) == wanted for trusted in settings.CSRF_TRUSTED_ORIGINS):
+        return True
+    if not host:
+        return False
+    domain, port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return False
+    page_scheme = "https" if scheme in ("wss", "https") else "http"
+    try:
+        own = _origin_tuple(page_scheme, domain.strip("[]"), int(port) if port else None)
+    except ValueError:
+        return False
+    return own == wanted
+
+
+class SameOriginValidator:
+    """ASGI middleware for WebSocket routes: a handshake from another origin is refused (HTTP 403)."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            headers = {key.lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
+            if not socket_origin_allowed(origin=headers.get(b"origin"), scheme=scope.get("scheme", "ws"),
+                                         host=headers.get(b"host")):
+                from channels.security.websocket import WebsocketDenier
+
+                denier = WebsocketDenier()
+                return await denier(scope, receive, send)
+        return await self.application(scope, receive, send)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import PayloadTooLarge, ValidationFailed
 from apps.core.ratelimits import rate_limit_check
+from apps.core.validation import text_is_clean
 
 from . import selectors
 from .models import ImportJob, Trade
@@ -28,6 +29,7 @@ from .services import (
 
 IMPORT_RATE = "3/m"
 UPLOAD_RATE = "10/m"
+HEADERS_RATE = "20/m"
 MULTIPART_SLACK = 64 * 1024
 
 
@@ -174,6 +176,8 @@ class UploadApi(APIView):
         rate_limit_check(request, group="trades.upload", key="user", rate=UPLOAD_RATE)
         data, filename = _uploaded_bytes(request)
         mapping_name = (request.data.get("mapping") or "").strip() or None
+        if mapping_name is not None and not text_is_clean(mapping_name):
+            raise ValidationFailed(fields={"mapping": ["Not a mapping name."]})
         job = upload_import_start(user=request.user, data=data, filename=filename, mapping_name=mapping_name)
         return Response({"jobId": job.id}, status=202)
 
@@ -190,6 +194,7 @@ class UploadHeadersApi(APIView):
     )
     def post(self, request):
         _reject_oversized(request)
+        rate_limit_check(request, group="trades.upload-headers", key="user", rate=HEADERS_RATE)
         data, _ = _uploaded_bytes(request)
         try:
             headers = sniff_headers(data)

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
 from apps.brokers.selectors import connection_get, connection_list
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import clamp_limit, cursor_decode, cursor_encode
+from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
 
 from .models import ColumnMappingPreset, ImportJob, Trade
 
@@ -65,13 +64,7 @@ def _cursor_position(cursor: str, *, descending: bool) -> tuple[datetime, str]:
         raise invalid
     if values[2] != ("d" if descending else "a"):
         raise ValidationFailed("The cursor belongs to the other sort order.", code="invalid_cursor")
-    try:
-        ts = parse_datetime(values[0])
-    except ValueError as exc:
-        raise invalid from exc
-    if ts is None or ts.tzinfo is None:
-        raise invalid
-    return ts, values[1]
+    return cursor_datetime(values[0]), values[1]
 
 
 def trades_for_user(*, user_id: str, symbols: list[str] | None = None) -> QuerySet[Trade]:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.SecurityHeadersMiddleware",
+    "apps.core.middleware.RequestTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.accounts.sessions.TwinSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +116,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 64 * 1024  # any body, chunked or not (apps.core.asgi.BodyLimitMiddleware)
+# Proxies of ours in front of daphne, each appending to X-Forwarded-For; 0 = use the TCP peer address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Redis: cache, Celery broker, channel layer. Empty means "embedded default" (no Redis).
 REDIS_URL = env("REDIS_URL", default="")
@@ -184,7 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.core.parsing.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -211,7 +215,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        "connect-src": ["'self'"],  # CSP3: 'self' also covers ws(s):// to this host and port
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

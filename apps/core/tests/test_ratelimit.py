@@ -34,7 +34,10 @@ def test_limit_is_per_ip():
     rate_window_fresh(key_value="198.51.100.21")
     blocked = APIClient(REMOTE_ADDR="198.51.100.21")
     for _ in range(11):
-        blocked.post("/api/auth/login", {"email": user.email, "password": "wrong-password-x"}, format="json")
+        blocked.post("/api/auth/login", {"email": "someone-else@example.com", "password": "wrong-password-x"},
+                     format="json")
+    assert blocked.post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD},
+                        format="json").status_code == 429
     other = APIClient(REMOTE_ADDR="198.51.100.22")
     response = other.post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200

@@ -207,7 +207,7 @@ async def test_bad_messages_get_error_frames_and_the_socket_stays_open(user, rel
     await communicator.send_json_to({"type": "note.add", "payload": {"text": ""}, "requestId": "r1"})
     await communicator.send_json_to(["not", "an", "object"])
     errors = await frames(communicator, 4)
-    assert [e["code"] for e in errors] == ["invalid", "unknown_type", "invalid", "invalid"]
+    assert [e["code"] for e in errors] == ["parse_error", "unknown_type", "invalid", "invalid"]
     assert errors[2]["fields"] == {"text": ["This field may not be blank."]}
     assert errors[2]["requestId"] == "r1"
     assert await EventOutbox.objects.acount() == 0

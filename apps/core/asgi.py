@@ -1,0 +1,182 @@
+"""ASGI middleware in front of Django and Channels: the client's address, and bounded request bodies.
+
+The client's address has one source for HTTP and WebSockets: `scope_client_address`, applied to the scope
+by `ProxyHeadersMiddleware` before Django (`REMOTE_ADDR`), rate limits, session fingerprints, the audit
+trail or the socket consumer see it.
+
+- `TRUSTED_PROXY_COUNT = 0` (default): the address of the TCP peer; `X-Forwarded-For` is ignored.
+- `TRUSTED_PROXY_COUNT = N`: N proxies we run sit in front of us and each appends the address it saw to
+  `X-Forwarded-For`; the client is the N-th entry counted from the right (entries further left were sent by
+  the client and can say anything). With fewer than N entries the peer address is kept.
+  `X-Forwarded-Proto` (its right-most value) then gives the scheme.
+
+Run daphne without `--proxy-headers`: it would replace the peer address with the left-most entry.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from django.conf import settings
+
+from .responses import is_api_path
+
+
+def _parse_address(text: str) -> str | None:
+    text = text.strip().strip('"')
+    candidates = [text]
+    if text.startswith("[") and "]" in text:
+        candidates.append(text[1:text.index("]")])
+    elif text.count(":") == 1:
+        candidates.append(text.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def client_address(*, peer: str, forwarded_for: list[str], trusted_proxies: int) -> str:
+    """The client's address: `peer`, or the entry `trusted_proxies` hops from the right of X-Forwarded-For."""
+    if trusted_proxies <= 0:
+        return peer
+    hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    if len(hops) < trusted_proxies:
+        return peer
+    return _parse_address(hops[-trusted_proxies]) or peer
+
+
+def _header_values(scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope.get("headers", []) if key.lower() == name]
+
+
+def scope_client_address(scope) -> str:
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    return client_address(peer=peer, forwarded_for=_header_values(scope, b"x-forwarded-for"),
+                          trusted_proxies=settings.TRUSTED_PROXY_COUNT)
+
+
+def scope_scheme(scope) -> str:
+    default = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    if settings.TRUSTED_PROXY_COUNT <= 0:
+        return default
+    values = [v.strip().lower() for value in _header_values(scope, b"x-forwarded-proto") for v in value.split(",")]
+    if not values or values[-1] not in ("http", "https"):
+        return default
+    secure = values[-1] == "https"
+    if scope["type"] == "websocket":
+        return "wss" if secure else "ws"
+    return "https" if secure else "http"
+
+
+class ProxyHeadersMiddleware:
+    """Puts the client's address (and, behind trusted proxies, the scheme) into the scope."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            port = (scope.get("client") or ("", 0))[1] if settings.TRUSTED_PROXY_COUNT <= 0 else 0
+            scope = {**scope, "client": [scope_client_address(scope), port], "scheme": scope_scheme(scope)}
+        return await self.app(scope, receive, send)
+
+
+async def _refuse(scope, send, *, status: int, code: str, message: str) -> None:
+    if is_api_path(scope.get("path", "")):
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        content_type = b"application/json"
+    else:
+        body = f"{status} {message}\n".encode()
+        content_type = b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    """Request bodies above `REQUEST_MAX_BYTES` are refused with 413 before Django reads them.
+
+    A chunked body (no Content-Length) is read here up to the limit and handed to Django with its length,
+    so chunked uploads work like any other; past the limit the answer is 413 at once.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.REQUEST_MAX_BYTES
+        too_large = {"status": 413, "code": "payload_too_large",
+                     "message": f"The request body is larger than {limit // (1024 * 1024)} MB."}
+        lengths = _header_values(scope, b"content-length")
+        if lengths:
+            try:
+                declared = int(lengths[0])
+            except ValueError:
+                return await _refuse(scope, send, status=400, code="bad_request",
+                                     message="Content-Length is not a number.")
+            if declared > limit:
+                return await _refuse(scope, send, **too_large)
+            return await self.app(scope, receive, send)
+        if not any("chunked" in v.lower() for v in _header_values(scope, b"transfer-encoding")):
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body = message.get("body", b"")
+            total += len(body)
+            if total > limit:
+                return await _refuse(scope, send, **too_large)
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"]
+        headers.append((b"content-length", str(total).encode()))
+        return await self.app({**scope, "headers": headers}, _replay(chunks, receive), send)
+
+
+def _replay(chunks: list[bytes], receive):
+    async def replayed():
+        if chunks:
+            body = chunks.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(chunks)}
+        return await receive()
+
+    if not chunks:
+        chunks.append(b"")
+    return replayed
+
+
+def _raw_json_response(status: str, code: str, message: str) -> bytes:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+_REQUEST_LINE_TOO_LONG = _raw_json_response("414 URI Too Long", "uri_too_long", "The request line is too long.")
+_HEADER_TOO_LONG = _raw_json_response("431 Request Header Fields Too Large", "headers_too_large",
+                                      "A request header is too long.")
+
+
+def http_line_limits_install() -> None:
+    """Make daphne's HTTP server (Twisted) answer an over-long request line with 414, or an over-long header
+    line with 431, and close; by default it drops the connection without a word."""
+    from twisted.web import http
+
+    if getattr(http.HTTPChannel, "_twin_line_limits", False):
+        return
+
+    def line_length_exceeded(channel, line):
+        first_line = getattr(channel, "_HTTPChannel__first_line", 1)
+        channel.transport.write(_REQUEST_LINE_TOO_LONG if first_line else _HEADER_TOO_LONG)
+        channel.loseConnection()
+
+    http.HTTPChannel.lineLengthExceeded = line_length_exceeded
+    http.HTTPChannel._twin_line_limits = True

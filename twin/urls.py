@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.bias.urls")),
     path("", include("apps.simulations.urls")),
     path("", include("apps.digest.urls")),
+    path("", include("apps.analytics.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.bias",
     "apps.simulations",
     "apps.digest",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [

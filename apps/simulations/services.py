@@ -1,0 +1,246 @@
+"""Simulations: one trade's counterfactuals (answered at once, or as a job when candles must be fetched),
+and the rule back-test over a period.
+
+* `simulation_request` — the id is a hash of (user, trade, horizon, pullback, candle data version). A
+  known id answers its stored document (cached in Redis with a TTL). With the candles of the window
+  stored, the simulation is computed here and stored done; otherwise a `Simulation` row is queued and
+  `simulations.run` fetches the candles (`candles_ensure_many`), computes it, and in the transaction
+  that marks it done appends `simulation.ready` (payload = the same document). A failure (candles the
+  exchange does not have) ends the job failed and is announced the same way with its error.
+* `rules_backtest_run` — a read: the period's trades, one candle read per symbol, the replay in
+  `backtest`.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.bias.services.rules import rule_definition_clean, rules_parse
+from apps.brokers.services import candles_ensure_many
+from apps.brokers.services.marketdata import candles_version, symbol_canonical
+from apps.core.errors import DomainError, Unprocessable, ValidationFailed
+from apps.core.jobs import (
+    JobStatus,
+    job_claim,
+    job_dispatch,
+    job_done,
+    job_fail,
+    job_kind_register,
+    job_lease_kept,
+    job_locked,
+)
+from apps.events.services import event_append
+
+from .backtest import backtest
+from .counterfactual import bars_cover, candle_window, simulate
+from .models import Simulation
+from .selectors import (
+    backtest_trades,
+    bars_for,
+    close_series,
+    rules_active,
+    simulation_get,
+    symbol_history,
+    trade_for_simulation,
+)
+
+TASK = "simulations.run"
+EVENT = "simulation.ready"
+DEFAULT_PULLBACK = Decimal("2")
+PENDING = "pending"
+
+
+class CandlesUnavailable(Unprocessable):
+    code = "candles_unavailable"
+    default_message = "The candles this simulation needs are not available."
+
+
+def _on_final(job: Simulation) -> None:
+    """Announce the finished job inside the transaction that finishes it."""
+    event_append(user=job.user, type=EVENT, payload=_answer_payload(job))
+
+
+job_kind_register(model=Simulation, task_name=TASK, max_attempts=lambda: getattr(settings, "SIMULATION_MAX_ATTEMPTS", 3),
+                  on_final=_on_final)
+
+
+def _cache_key(simulation_id: str) -> str:
+    return f"simulations:doc:{simulation_id}"
+
+
+def _cache_ttl() -> int:
+    return int(getattr(settings, "SIMULATION_CACHE_TTL", 3600))
+
+
+def simulation_id_for(*, user_id: str, trade_id: str, horizon_days: int, pullback_pct: Decimal, version: int) -> str:
+    key = f"{user_id}|{trade_id}|{horizon_days}|{format(pullback_pct.normalize(), 'f')}|{version}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _answer_payload(job: Simulation) -> dict:
+    if job.status == JobStatus.DONE:
+        return {"simulationId": job.id, "status": "done", **job.result}
+    if job.status in (JobStatus.FAILED, JobStatus.PARKED):
+        return {"simulationId": job.id, "status": "failed",
+                "error": {"code": job.error_code or "simulation_failed", "message": job.error}}
+    return {"simulationId": job.id, "status": PENDING}
+
+
+def _answer(job: Simulation) -> dict:
+    """The stored simulation as the API answers it; a failed one raises its error."""
+    payload = _answer_payload(job)
+    if payload["status"] == "failed":
+        raise Unprocessable(payload["error"]["message"], code=payload["error"]["code"])
+    if payload["status"] == "done":
+        cache.set(_cache_key(job.id), payload, timeout=_cache_ttl())
+    return payload
+
+
+def _horizon_check(*, ts: datetime, horizon_days: int, now: datetime) -> tuple[datetime, datetime]:
+    start, end = candle_window(ts, horizon_days)
+    last_closed = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if end > last_closed:
+        raise CandlesUnavailable(
+            f"The {horizon_days}-day horizon ends at {_text(end)}, after the last closed hourly candle "
+            f"({_text(last_closed)}). Choose a shorter horizon.",
+            fields={"horizonDays": [f"At most {max(0, (last_closed - ts).days)} for this trade."]})
+    return start, end
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _compute(*, user_id: str, trade, quote: str, bars, horizon_days: int, pullback_pct: Decimal) -> dict:
+    _, end = candle_window(trade.ts, horizon_days)
+    history = symbol_history(user_id=user_id, symbol=trade.symbol, until=end)
+    return simulate(trade=trade, history=history, bars=bars, horizon_days=horizon_days, pullback_pct=pullback_pct,
+                    quote=quote)
+
+
+def simulation_request(*, user, horizon_days: int, trade_id: str | None = None, symbol: str | None = None,
+                       pullback_pct: Decimal = DEFAULT_PULLBACK) -> dict:
+    """Answer one trade's simulation: `{simulationId, status: "done", …document}` or
+    `{simulationId, status: "pending"}` when its candles must first be fetched (a job is queued)."""
+    trade, quote = trade_for_simulation(user=user, trade_id=trade_id, symbol=symbol)
+    canonical = symbol_canonical(trade.symbol) or trade.symbol
+    version = candles_version(symbol=canonical, granularity="1h")
+    simulation_id = simulation_id_for(user_id=str(user.pk), trade_id=trade.id, horizon_days=horizon_days,
+                                      pullback_pct=pullback_pct, version=version)
+    cached = cache.get(_cache_key(simulation_id))
+    if cached is not None:
+        return cached
+    stored = Simulation.objects.filter(id=simulation_id, user=user).first()
+    if stored is not None:
+        return _answer(stored)
+    now = timezone.now()
+    start, end = _horizon_check(ts=trade.ts, horizon_days=horizon_days, now=now)
+    bars = bars_for(symbol=trade.symbol, start=start, end=end)
+    fields = {"user": user, "trade_id": trade.id, "horizon_days": horizon_days, "pullback_pct": pullback_pct,
+              "candle_version": str(version)}
+    if bars_cover(bars, ts=trade.ts, end=end):
+        document = _compute(user_id=str(user.pk), trade=trade, quote=quote, bars=bars, horizon_days=horizon_days,
+                            pullback_pct=pullback_pct)
+        with transaction.atomic():
+            row, _ = Simulation.objects.get_or_create(
+                id=simulation_id, defaults={**fields, "status": JobStatus.DONE, "result": document, "finished_at": now})
+        return _answer(row)
+    with transaction.atomic():
+        row, created = Simulation.objects.get_or_create(id=simulation_id, defaults={**fields, "status": JobStatus.QUEUED})
+        if created:
+            job_dispatch(task_name=TASK, job_id=row.id)
+    return _answer(row)
+
+
+def simulation_document(*, user, simulation_id: str) -> dict:
+    """A stored simulation: done (its document), pending, or its error raised."""
+    cached = cache.get(_cache_key(simulation_id))
+    if cached is not None and cached["simulationId"] == simulation_id:
+        simulation_get(user=user, simulation_id=simulation_id)  # scoped: another user's id is not found
+        return cached
+    return _answer(simulation_get(user=user, simulation_id=simulation_id))
+
+
+def simulation_execute(*, job_id: str) -> Simulation | None:
+    """Run one queued simulation: fetch its candles, compute, store, announce (see the module docstring)."""
+    job, owner = job_claim(task_name=TASK, job_id=job_id)
+    if owner is None:
+        return job
+    try:
+        with job_lease_kept(task_name=TASK, job_id=job_id, owner=owner):
+            document = _execute_compute(job)
+    except DomainError as exc:
+        with transaction.atomic():
+            locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
+            if locked is None:
+                return Simulation.objects.filter(id=job_id).first()
+            locked.error_code = exc.code
+            locked.save(update_fields=["error_code", "lease_expires_at", "updated_at"])
+            return job_fail(task_name=TASK, job_id=job_id, owner=owner, error=exc.message, retry=False)
+    except Exception as exc:
+        return job_fail(task_name=TASK, job_id=job_id, owner=owner, retry=True,
+                        error=f"The simulation stopped on our side ({type(exc).__name__}); it is retried automatically.")
+    with transaction.atomic():
+        locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
+        if locked is None:
+            return Simulation.objects.filter(id=job_id).first()
+        locked.result = document
+        locked.save(update_fields=["result", "lease_expires_at", "updated_at"])
+        job_done(task_name=TASK, job=locked)
+        transaction.on_commit(lambda: cache.set(_cache_key(job_id), _answer_payload(locked), timeout=_cache_ttl()))
+    return locked
+
+
+def _execute_compute(job: Simulation) -> dict:
+    trade, quote = trade_for_simulation(user=job.user_id, trade_id=job.trade_id)
+    start, end = _horizon_check(ts=trade.ts, horizon_days=job.horizon_days, now=timezone.now())
+    candles_ensure_many(windows=[(trade.symbol, start, end)], granularity="1h")
+    bars = bars_for(symbol=trade.symbol, start=start, end=end)
+    if not bars_cover(bars, ts=trade.ts, end=end):
+        raise CandlesUnavailable(f"The exchange has no hourly candles for {trade.symbol} from {_text(trade.ts)} "
+                                 f"to {_text(end)}.")
+    return _compute(user_id=job.user_id, trade=trade, quote=quote, bars=bars, horizon_days=job.horizon_days,
+                    pullback_pct=job.pullback_pct)
+
+
+# --- the rule back-test ---------------------------------------------------------------------------------
+
+def rules_clean(*, rules: list) -> list[dict]:
+    """Validate `[{kind, params}]` tried in a back-test; ValidationFailed names `rules.<i>.<field>`."""
+    errors: dict[str, list[str]] = {}
+    clean = []
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            errors[f"rules.{i}"] = ["Must be an object with kind and params."]
+            continue
+        kind = rule.get("kind")
+        if not isinstance(kind, str):
+            errors[f"rules.{i}.kind"] = ["This field is required."]
+            continue
+        params, problems = rule_definition_clean(kind=kind, params=rule.get("params", {}))
+        for field, messages in problems.items():
+            errors[f"rules.{i}.{field}"] = messages
+        if not problems:
+            clean.append({"kind": kind, "params": params})
+    if errors:
+        raise ValidationFailed("Some rules are not valid.", fields=errors)
+    return clean
+
+
+def rules_backtest_run(*, user, since: datetime, until: datetime, rules: list | None = None) -> dict:
+    """The user's trades in [since, until) replayed under `rules` (default: the user's active rules)."""
+    chosen = rules_active(user=user) if rules is None else rules_clean(rules=rules)
+    parsed = rules_parse(rules=chosen)
+    trades = backtest_trades(user=user, since=since, until=until)
+    end = min(until, timezone.now())
+    lookback = max((values["lookbackHours"] for rule, values in parsed
+                    if rule.kind == "avoidSpikeOverPct" and values), default=0)
+    series = close_series(symbols={t.symbol for t in trades}, start=since - timedelta(hours=lookback + 4), end=end)
+    document = backtest(trades=trades, rules=chosen, parsed=parsed, series=series, end=end)
+    return {"since": since.isoformat(), "until": until.isoformat(), "tradeCount": len(trades), **document}

@@ -1,0 +1,204 @@
+"""POST /api/simulations/simple on stored candles: every figure below is worked out by hand.
+
+The market: hourly candles from 2026-10-01 10:00 UTC whose close climbs 1 a candle from 100 (open = close,
+high = close + 0.5, low = close − 0.5), so candle k closes at 100 + k at 11:00 + k hours.
+"""
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.events.models import EventOutbox
+from apps.simulations.models import Simulation
+from apps.simulations.testing import candles_store, ramp_bars
+from apps.trades.testing import TradeFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+
+OPEN = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+TS = datetime(2026, 10, 1, 10, 30, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return OPEN + timedelta(hours=hours)
+
+
+def unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@pytest.fixture
+def market(db):
+    # candle 3 (13:00–14:00) dips to 97.5: 2% under a buy at 100
+    candles_store(symbol="BTC-USD", first_open=OPEN, bars=ramp_bars(72, dips={3: 97.5}))
+
+
+def simulate(client, **body):
+    return client.post("/api/simulations/simple", body, format="json")
+
+
+def point(curve: list[dict], moment: datetime) -> float:
+    return next(p["value"] for p in curve if p["t"] == unix(moment))
+
+
+def test_buy_hold_wait_and_actual_with_fifo_and_fees(api_client, user, market):
+    older = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("90"), fee=Decimal("0"),
+                         ts=TS - timedelta(days=1))
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("2"), price=Decimal("100"), fee=Decimal("1"), ts=TS)
+    # sells 1 of the older lot first (FIFO), then 0.5 of this trade's units, within the horizon
+    TradeFactory(user=user, side="SELL", qty=Decimal("1.5"), price=Decimal("110"), fee=Decimal("0.6"),
+                 ts=at(10.25))
+    TradeFactory(user=user, side="SELL", qty=Decimal("1"), price=Decimal("130"), fee=Decimal("0.5"),
+                 ts=TS + timedelta(days=2))  # after the horizon: the rest is marked at the horizon
+
+    response = simulate(api_client, tradeId=trade.id, horizonDays=1)
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert older.id != trade.id
+    assert body["status"] == "done"
+    assert (body["tradeId"], body["symbol"], body["side"], body["horizonDays"], body["pullbackPct"]) == \
+        (trade.id, "BTC-USD", "BUY", 1, "2")
+    # the last candle closed by 2026-10-02 10:30 opens at 09:00 (candle 23, close 123)
+    assert body["candles"] == {"granularity": "1h", "from": "2026-10-01T10:00:00Z", "to": "2026-10-02T10:00:00Z"}
+    hold = body["hold"]
+    # (123 − 100) × 2 − 1 = 45; 45 / 200 = 22.5 %
+    assert {k: hold[k] for k in ("pnl", "pnlPct", "entryTs", "entryPrice", "exitTs", "exitPrice")} == {
+        "pnl": "45", "pnlPct": "22.50", "entryTs": "2026-10-01T10:30:00Z", "entryPrice": "100",
+        "exitTs": "2026-10-02T10:00:00Z", "exitPrice": "123"}
+    assert len(hold["curve"]) == 24
+    assert hold["curve"][0] == {"t": unix(at(1)), "value": -1.0}  # (100 − 100) × 2 − 1
+    wait = body["waitPullback"]
+    # level 98 reached by candle 3 (opens 13:00); fee scaled 1 × 98/100; (123 − 98) × 2 − 0.98 = 49.02
+    assert {k: wait[k] for k in ("pnl", "pnlPct", "entryTs", "entryPrice", "exitTs", "exitPrice", "filled", "level")} == {
+        "pnl": "49.02", "pnlPct": "24.51", "entryTs": "2026-10-01T13:00:00Z", "entryPrice": "98",
+        "exitTs": "2026-10-02T10:00:00Z", "exitPrice": "123", "filled": True, "level": "98"}
+    assert point(wait["curve"], at(3)) == 0.0  # candle 2 closes before the fill
+    assert point(wait["curve"], at(4)) == 9.02  # candle 3 closes at 103: 5 × 2 − 0.98
+    actual = body["actual"]
+    # sold 0.5 at 110: 0.5 × 10 − 1 × 0.5/2 − 0.6 × 0.5/1.5 = 4.55; 1.5 open at 123: 1.5 × 23 − 0.75 = 33.75
+    assert {k: actual[k] for k in ("pnl", "pnlPct", "realizedPnl", "closedQty", "openQty", "exitTs", "exitPrice")} == {
+        "pnl": "38.3", "pnlPct": "19.15", "realizedPnl": "4.55", "closedQty": "0.5", "openQty": "1.5",
+        "exitTs": "2026-10-02T10:00:00Z", "exitPrice": "119.75"}
+    assert point(actual["curve"], at(10)) == 17.0  # candle 9 closes 109 before the sale: 2 × 9 − 1
+    assert point(actual["curve"], at(11)) == 18.8  # after it: 4.55 + 1.5 × 10 − 0.75
+    assert body["summary"][1] == "Holding 1 day would have made +$6.70 more."
+    assert Simulation.objects.get(id=body["simulationId"]).status == "done"
+
+
+def test_unfilled_pullback_is_no_trade(api_client, user, market):
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("2"), price=Decimal("100"), fee=Decimal("1"), ts=TS)
+
+    body = simulate(api_client, tradeId=trade.id, horizonDays=1, pullbackPct="5").json()
+
+    wait = body["waitPullback"]
+    assert (wait["filled"], wait["pnl"], wait["pnlPct"], wait["entryTs"], wait["level"]) == (False, "0", "0.00", None, "95")
+    assert {p["value"] for p in wait["curve"]} == {0.0}
+    assert body["actual"]["pnl"] == body["hold"]["pnl"] == "45"  # nothing sold: actual is holding
+
+
+def test_sell_hold_and_bounce_filled_and_unfilled(api_client, user, market):
+    TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("90"), fee=Decimal("0"), ts=TS - timedelta(days=1))
+    sale = TradeFactory(user=user, side="SELL", qty=Decimal("1"), price=Decimal("120"), fee=Decimal("0.3"), ts=TS)
+
+    body = simulate(api_client, tradeId=sale.id, horizonDays=1).json()
+
+    # keeping the unit instead: (123 − 120) × 1 = 3 (selling cost 3)
+    assert (body["hold"]["pnl"], body["hold"]["pnlPct"]) == ("3", "2.50")
+    # bounce to 122.4 first reached by candle 22 (high 122.5, opens 2026-10-02 08:00): (122.4 − 120) × 1
+    wait = body["waitPullback"]
+    assert (wait["filled"], wait["pnl"], wait["entryTs"], wait["exitTs"], wait["exitPrice"]) == \
+        (True, "2.4", "2026-10-01T10:30:00Z", "2026-10-02T08:00:00Z", "122.4")
+    # the sale is the reference; its realised P/L (FIFO): 120 − 0.3 − 90
+    assert (body["actual"]["pnl"], body["actual"]["realizedPnl"]) == ("0", "29.7")
+
+    unfilled = simulate(api_client, tradeId=sale.id, horizonDays=1, pullbackPct="5").json()["waitPullback"]
+    assert (unfilled["filled"], unfilled["pnl"], unfilled["exitTs"]) == (False, "3", "2026-10-02T10:00:00Z")
+
+
+def test_position_closed_before_the_horizon(api_client, user, market):
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("1"), ts=TS)
+    TradeFactory(user=user, side="SELL", qty=Decimal("1"), price=Decimal("105"), fee=Decimal("0.5"), ts=at(5) + timedelta(minutes=10))
+
+    actual = simulate(api_client, tradeId=trade.id, horizonDays=2).json()["actual"]
+
+    # 1 × 5 − 1 − 0.5 = 3.5, flat from the sale on
+    assert (actual["pnl"], actual["openQty"], actual["exitTs"], actual["exitPrice"]) == \
+        ("3.5", "0", "2026-10-01T15:10:00Z", "105")
+    assert point(actual["curve"], at(6)) == 3.5
+    assert point(actual["curve"], at(40)) == 3.5
+
+
+def test_symbol_picks_the_most_recent_trade_and_repeat_is_cached(api_client, user, market):
+    TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS - timedelta(hours=3))
+    latest = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS)
+
+    first = simulate(api_client, symbol="btc-usd", horizonDays=1).json()
+    again = simulate(api_client, tradeId=latest.id, horizonDays=1).json()
+
+    assert first["tradeId"] == latest.id
+    assert again == first
+    assert Simulation.objects.count() == 1
+    fetched = api_client.get(f"/api/simulations/{first['simulationId']}")
+    assert (fetched.status_code, fetched.json()) == (200, first)
+
+
+def test_horizon_past_the_last_candle_is_a_clear_422(api_client, user):
+    now = datetime.now(UTC)
+    trade = TradeFactory(user=user, ts=now - timedelta(days=2))
+
+    response = simulate(api_client, tradeId=trade.id, horizonDays=5)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "candles_unavailable"
+    assert "5-day horizon ends at" in error["message"] and "after the last closed hourly candle" in error["message"]
+    assert Simulation.objects.count() == 0
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"horizonDays": 3}, {"tradeId", "symbol"}),
+    ({"tradeId": "x", "symbol": "BTC-USD", "horizonDays": 3}, {"tradeId", "symbol"}),
+    ({"tradeId": "x", "horizonDays": 0}, {"horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 31}, {"horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 2.5}, {"horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "0.4"}, {"pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": 20.5}, {"pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "NaN"}, {"pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "extra": 1}, {"extra"}),
+])
+def test_bad_input_is_400_with_fields(api_client, body, fields):
+    response = simulate(api_client, **body)
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == fields
+    assert Simulation.objects.count() == 0
+
+
+def test_another_users_trade_or_unknown_id_is_404(api_client, other_user, market):
+    theirs = TradeFactory(user=other_user, ts=TS)
+
+    assert simulate(api_client, tradeId=theirs.id, horizonDays=1).status_code == 404
+    assert simulate(api_client, tradeId="nope", horizonDays=1).status_code == 404
+    assert simulate(api_client, symbol="BTC-USD", horizonDays=1).status_code == 404
+    assert Simulation.objects.count() == 0
+
+
+def test_another_users_simulation_is_404(api_client, other_api_client, user, market):
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS)
+    simulation_id = simulate(api_client, tradeId=trade.id, horizonDays=1).json()["simulationId"]
+
+    assert other_api_client.get(f"/api/simulations/{simulation_id}").status_code == 404
+
+
+def test_eleventh_request_in_a_minute_is_429(api_client, user, market):
+    from apps.core.testing import rate_window_fresh
+
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS)
+    rate_window_fresh(key_value=str(user.pk))
+    codes = [simulate(api_client, tradeId=trade.id, horizonDays=1).status_code for _ in range(11)]
+
+    assert codes == [200] * 10 + [429]
+    response = simulate(api_client, tradeId=trade.id, horizonDays=1)
+    assert response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 60
+    assert EventOutbox.objects.filter(type="simulation.ready").count() == 0

@@ -117,6 +117,11 @@
       }).catch(function (error) {
         showError(errorBox, error.message);
         if (error.code === "mapping_required") { showMapping(); }
+        if (error.code === "ambiguous_date_format") {
+          // The saved mapping needs its timestamp format: show the form with that field to fill in.
+          if (mappingSection.hidden) { showMapping(); }
+          byId("mapping-timestamp-format").focus();
+        }
       });
     }
 

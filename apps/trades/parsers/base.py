@@ -22,6 +22,7 @@ _DEFAULT_MESSAGES = {
     "too_many_rows": "The file has too many rows to import at once; split it into smaller files.",
     "mapping_required": "This CSV is not a known export; map its columns to import it.",
     "mapping_mismatch": "The saved column mapping does not fit this file's columns.",
+    "ambiguous_date_format": "The dates can be read day first or month first; give the timestamp format.",
     "parser_failure": "The file could not be read.",
 }
 

@@ -8,6 +8,7 @@ from apps.brokers.adapters.base import TradeDTO
 from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
 from .table import Record, Table, header_key, read_table
 from .values import (
+    NUMERIC_DATE,
     clean_asset,
     decimal_text,
     parse_decimal,
@@ -58,17 +59,51 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     columns = _mapped_columns(mapping)
     keys = table.keys
     index = {name: keys.index(header_key(column)) for name, column in columns.items()}
+    month_first = False
+    if mapping.timestamp_format is None:
+        month_first = _month_first(table, index["timestamp"], columns["timestamp"])
     result = ResultBuilder(format="generic", broker="csv")
     identity = RowIdentity("csv")
-    return result.collect(table, lambda record: _trade(record, index, columns, mapping.timestamp_format, identity))
+    return result.collect(table, lambda record: _trade(record, index, columns, mapping.timestamp_format, identity,
+                                                       month_first))
+
+
+def _month_first(table: Table, column: int, name: str) -> bool:
+    """Whether dates like `5/1/2022` in the column are month first, decided by the whole column: a first part
+    over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked."""
+    ambiguous: list[str] = []
+    day_first_seen = month_first_seen = ""
+    for record in table.records():
+        text = record.cell(column)
+        match = NUMERIC_DATE.match(text)
+        if match is None:
+            continue
+        first, second = int(match[1]), int(match[2])
+        if first > 12 and not day_first_seen:
+            day_first_seen = text.strip()
+        elif second > 12 and not month_first_seen:
+            month_first_seen = text.strip()
+        elif first != second and first <= 12 and second <= 12 and len(ambiguous) < 3:
+            ambiguous.append(text.strip())
+    if day_first_seen and month_first_seen:
+        raise ParseError("ambiguous_date_format", f"The dates in {name!r} are written both day first "
+                                                  f"({day_first_seen!r}) and month first ({month_first_seen!r}).")
+    if day_first_seen or month_first_seen:
+        return bool(month_first_seen)
+    if ambiguous:
+        examples = ", ".join(repr(text[:40]) for text in ambiguous)
+        raise ParseError("ambiguous_date_format", f"The dates in {name!r} ({examples}) can be read day first or "
+                                                  "month first. Give the timestamp format in the mapping: "
+                                                  "%d/%m/%Y %H:%M for day first, %m/%d/%Y %H:%M for month first.")
+    return False
 
 
 def _trade(record: Record, index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
-           identity: RowIdentity) -> TradeDTO:
+           identity: RowIdentity, month_first: bool) -> TradeDTO:
     def cell(name: str) -> str:
         return record.cell(index.get(name))
 
-    ts = parse_timestamp(cell("timestamp"), what=columns["timestamp"], fmt=timestamp_format)
+    ts = parse_timestamp(cell("timestamp"), what=columns["timestamp"], fmt=timestamp_format, month_first=month_first)
     if "symbol" in columns:
         base, quote = split_pair(cell("symbol"))
     else:

@@ -212,11 +212,16 @@ _CLOCK = r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(
 # Layouts other than ISO-8601 that spreadsheets write; day before month where the year comes last.
 _YEAR_FIRST = re.compile(r"(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})" + _CLOCK)
 _DAY_FIRST = re.compile(r"(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})" + _CLOCK)
+_MONTH_FIRST = re.compile(r"(?P<month>\d{1,2})[./-](?P<day>\d{1,2})[./-](?P<year>\d{4})" + _CLOCK)
+# The start of a date written day and month first in some order, year last: `5/1/2022 10:00`.
+NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{4}\b")
 
 
-def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = None) -> datetime:
+def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = None,
+                    month_first: bool = False) -> datetime:
     """Any of `2025-01-17 16:57:02 UTC`, `2021-03-04T10:00:00Z`, `2023-11-26T10:19:47.504Z`,
-    `21-03-04 10:00:00`, `2021-03-04 10:00:00+01:00`, epoch seconds or milliseconds. Always aware UTC."""
+    `21-03-04 10:00:00`, `2021-03-04 10:00:00+01:00`, epoch seconds or milliseconds. Always aware UTC.
+    `5/1/2022` is 5 January unless `month_first`."""
     text = cell.strip()
     if not text:
         raise RowProblem(f"{what} is empty")
@@ -226,7 +231,7 @@ def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = Non
         if fmt:
             moment = datetime.strptime(text, fmt)
         else:
-            moment = _parse_any_time(text)
+            moment = _parse_any_time(text, month_first)
         if moment is None:
             raise ValueError(text)
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -238,7 +243,7 @@ def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = Non
     return moment
 
 
-def _parse_any_time(text: str) -> datetime | None:
+def _parse_any_time(text: str, month_first: bool = False) -> datetime | None:
     if _ISO_PLAIN.fullmatch(text):
         return datetime.fromisoformat(text)
     if text.isdigit() and len(text) in (10, 13):
@@ -255,7 +260,7 @@ def _parse_any_time(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
-    match = _YEAR_FIRST.fullmatch(text) or _DAY_FIRST.fullmatch(text)
+    match = _YEAR_FIRST.fullmatch(text) or (_MONTH_FIRST if month_first else _DAY_FIRST).fullmatch(text)
     if match is None:
         return None
     return datetime(int(match["year"]), int(match["month"]), int(match["day"]), int(match["hour"] or 0),

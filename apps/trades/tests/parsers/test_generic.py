@@ -121,3 +121,51 @@ def test_amounts_with_the_coin_glued_on_or_after_a_space():
         ("ETH-EUR", "0.5", "2000", None, ""),
     ]
     assert result.errors == [RowError(5, "Filled is in BTC, not in ETH")]
+
+
+DATE_MAPPING = ColumnMapping(timestamp="Date", symbol="Pair", base=None, quote=None, side="Side", qty="Qty",
+                             price="Price")
+
+
+def _dated(*dates: str) -> bytes:
+    return ("Date,Pair,Side,Qty,Price\n" + "".join(f"{date},BTC-USD,buy,1,100\n" for date in dates)).encode()
+
+
+def test_a_first_part_over_twelve_anywhere_in_the_column_makes_every_date_day_first():
+    result = parse_file(_dated("5/1/2022 10:00", "6/2/2022", "25/12/2022 08:30"), mapping=DATE_MAPPING)
+
+    assert [t.ts for t in result.trades] == [at(2022, 1, 5, 10), at(2022, 2, 6), at(2022, 12, 25, 8, 30)]
+
+
+def test_a_second_part_over_twelve_anywhere_in_the_column_makes_every_date_month_first():
+    result = parse_file(_dated("5/1/2022 10:00", "12/25/2022 08:30", "6/6/2022"), mapping=DATE_MAPPING)
+
+    assert [t.ts for t in result.trades] == [at(2022, 5, 1, 10), at(2022, 12, 25, 8, 30), at(2022, 6, 6)]
+
+
+def test_a_column_of_only_ambiguous_dates_asks_for_the_format_with_examples():
+    with pytest.raises(ParseError) as raised:
+        parse_file(_dated("5/1/2022 10:00", "6/6/2022", "6/2/2022", "7/3/2022", "8/4/2022"), mapping=DATE_MAPPING)
+
+    assert raised.value.code == "ambiguous_date_format"
+    assert raised.value.message == (
+        "The dates in 'Date' ('5/1/2022 10:00', '6/2/2022', '7/3/2022') can be read day first or month first. Give "
+        "the timestamp format in the mapping: %d/%m/%Y %H:%M for day first, %m/%d/%Y %H:%M for month first.")
+
+
+def test_the_timestamp_format_settles_an_ambiguous_column():
+    mapping = ColumnMapping(timestamp="Date", symbol="Pair", base=None, quote=None, side="Side", qty="Qty",
+                            price="Price", timestamp_format="%m/%d/%Y")
+
+    result = parse_file(_dated("5/1/2022", "6/2/2022"), mapping=mapping)
+
+    assert [t.ts for t in result.trades] == [at(2022, 5, 1), at(2022, 6, 2)]
+
+
+def test_a_column_written_both_ways_is_refused():
+    with pytest.raises(ParseError) as raised:
+        parse_file(_dated("25/1/2022", "1/25/2022"), mapping=DATE_MAPPING)
+
+    assert (raised.value.code, raised.value.message) == (
+        "ambiguous_date_format", "The dates in 'Date' are written both day first ('25/1/2022') and month first "
+                                 "('1/25/2022').")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
+from .linter import lint_text
 from .types import Reflection
 
 TONES = ("supportive", "strict")
@@ -148,7 +148,7 @@ TEMPLATES: dict[str, dict[str, list[tuple[str, str]]]] = {
              "Write your standard position size down and check each entry against it after a winning run."),
         ],
         "strict": [
-            (": a streak is not a reason to size up.",
+            (": a streak says nothing about the next trade.",
              "Fix your position size in writing and review it weekly, never in the middle of a streak."),
             (", which lets recent luck set your risk.",
              "Cap every entry at your standard size and only revisit that cap on a scheduled review."),
@@ -196,37 +196,6 @@ def reflect(*, label: str, features: dict, tone: str = "supportive") -> Reflecti
     return fallback
 
 
-# ---- non-advisory linter -------------------------------------------------------------------------------
-
-_ACTIONS = r"(?:buy|sell|hold|short|go\s+long|go\s+short|long|take\s+profits?|load\s+up|accumulate|dump|add\s+to\s+(?:your|the)\s+position|average\s+down)"
-_CURRENCY_NUMBER = re.compile(
-    r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?\s*[kKmMbB]?\b)|(?:\b\d[\d,]*(?:\.\d+)?\s*[kKmM]?\s*(?:usd|usdt|usdc|eur|gbp|dollars?|euros?|btc|eth)\b)",
-    re.IGNORECASE)
-_FORECAST = re.compile(r"\b(?:will|going\s+to|gonna|expect(?:ed)?|could|might|likely|heading|headed|on\s+track|poised|by\s+(?:next|the\s+end))\b",
-                       re.IGNORECASE)
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("price target", re.compile(r"\b(?:price\s+)?targets?\b(?:\s+(?:of|at|is|near|around))?\s*[:=]?\s*[$€£]?\s*\d", re.IGNORECASE)),
-    ("price target", re.compile(r"\b(?:price\s+target|target\s+price|take[-\s]profit\s+(?:at|level))\b", re.IGNORECASE)),
-    ("price target", re.compile(r"\b(?:will|going\s+to|is\s+set\s+to)\s+(?:reach|hit|touch|test|break|top|bottom\s+out|retest|revisit)\b", re.IGNORECASE)),
-    ("instruction", re.compile(r"\b(?:you\s+should|you\s+must|you\s+need\s+to|you\s+ought\s+to|you\s+have\s+to|i\s+(?:would\s+)?(?:recommend|suggest|advise)|we\s+(?:recommend|suggest|advise)|consider|it'?s\s+(?:a\s+good\s+)?time\s+to|now\s+is\s+the\s+time\s+to|time\s+to|make\s+sure\s+(?:to|you)|go\s+ahead\s+and|better\s+to|best\s+to)\s+(?:\w+\s+){0,2}?" + _ACTIONS + r"\b", re.IGNORECASE)),
-    ("instruction", re.compile(r"\b(?:buy|sell|short|hold)\s+(?:now|today|immediately|right\s+away|here|more|the\s+dip|the\s+rip|before|at\s+[$€£\d])", re.IGNORECASE)),
-    ("instruction", re.compile(r"(?:^|[.!?]\s+|:\s*)(?:buy|sell|short|hold|go\s+long|go\s+short|load\s+up|take\s+profits?)\b", re.IGNORECASE)),
-    ("instruction", re.compile(r"\b(?:go|going)\s+(?:long|short)\b|\b(?:buy|sell)\s+signal\b|\bhodl\b", re.IGNORECASE)),
-    ("promise", re.compile(r"\b(?:guarantee[ds]?|guaranteeing|risk[-\s]?free|no[-\s]risk|can'?t\s+lose|cannot\s+lose|can\s+not\s+lose|sure\s+(?:profit|thing|win|bet|gains?)|easy\s+money|free\s+money|(?:double|triple)\s+your\s+money|never\s+lose|always\s+(?:profit|win)s?|profits?\s+(?:is|are)\s+certain|certain\s+profits?)\b", re.IGNORECASE)),
-    ("market certainty", re.compile(r"\b(?:will|is\s+going\s+to|are\s+going\s+to|gonna|is\s+about\s+to|are\s+about\s+to|is\s+bound\s+to|are\s+bound\s+to|is\s+sure\s+to|are\s+sure\s+to|must)\s+(?:\w+\s+)?(?:go\s+up|go\s+down|rise|fall|crash|pump|dump|moon|rally|recover|rebound|drop|bounce|climb|soar|tank|explode|skyrocket|plunge|collapse|break\s?out|reverse|keep\s+(?:rising|falling|going))\b", re.IGNORECASE)),
-    ("market certainty", re.compile(r"\b(?:can\s+only\s+go\s+(?:up|down)|can'?t\s+go\s+(?:lower|higher|down|up)|(?:definitely|certainly|surely|undoubtedly)\s+(?:will|going|rise|fall|go|recover|bounce))\b", re.IGNORECASE)),
-]
-
-
 def lint_reflection(text: str) -> list[str]:
-    """Violations of the non-advisory policy (``[]`` = clean): price targets, buy/sell/hold instructions,
-    promises of profit, certainty about markets. Each entry is ``"<kind>: <matched text>"``."""
-    violations: list[str] = []
-    for kind, pattern in _PATTERNS:
-        for match in pattern.finditer(text or ""):
-            violations.append(f"{kind}: {match.group(0).strip(' .:!?')}")
-    for sentence in re.split(r"(?<=[.!?])\s+", text or ""):
-        money = _CURRENCY_NUMBER.search(sentence)
-        if money and _FORECAST.search(sentence):
-            violations.append(f"price target: {money.group(0).strip()}")
-    return list(dict.fromkeys(violations))
+    """Violations of the non-advisory policy (``[]`` = clean); see ``linter``."""
+    return lint_text(text)

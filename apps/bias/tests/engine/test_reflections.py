@@ -66,10 +66,10 @@ def test_variant_choice_depends_on_the_features():
 
 
 @pytest.mark.parametrize(("text", "kind"), [
-    ("Bitcoin has a price target of $70k by summer.", "price target"),
-    ("BTC will reach 80,000 soon.", "price target"),
-    ("ETH could hit $5,000 next month, so keep calm.", "price target"),
-    ("Expect 3,200 EUR on ETH by next week.", "price target"),
+    ("Bitcoin has a price target of $70k by summer.", "price level"),
+    ("BTC will reach 80,000 soon.", "price level"),
+    ("ETH could hit $5,000 next month, so keep calm.", "price level"),
+    ("Expect 3,200 EUR on ETH by next week.", "price level"),
     ("You should buy the dip next time.", "instruction"),
     ("Buy now before it runs.", "instruction"),
     ("Sell today and wait.", "instruction"),
@@ -80,10 +80,10 @@ def test_variant_choice_depends_on_the_features():
     ("A risk-free way to trade.", "promise"),
     ("With this habit you can't lose.", "promise"),
     ("It is a sure profit.", "promise"),
-    ("The market will go up from here.", "market certainty"),
-    ("Bitcoin is going to crash this week.", "market certainty"),
-    ("Prices are bound to rebound.", "market certainty"),
-    ("It can only go up.", "market certainty"),
+    ("The market will go up from here.", "market forecast"),
+    ("Bitcoin is going to crash this week.", "market forecast"),
+    ("Prices are bound to rebound.", "market forecast"),
+    ("It can only go up.", "market forecast"),
 ])
 def test_linter_catches_advice(text, kind):
     violations = lint_reflection(text)

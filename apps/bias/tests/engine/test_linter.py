@@ -1,0 +1,61 @@
+"""The non-advisory linter on a labelled corpus (precision and recall) and on every template the app writes."""
+from __future__ import annotations
+
+import pytest
+
+from apps.bias.engine import lint_reflection
+
+from .linter_corpus import ADVISORY, NON_ADVISORY
+
+
+def confusion() -> dict:
+    flagged_advice = sum(bool(lint_reflection(s)) for s in ADVISORY)
+    flagged_clean = sum(bool(lint_reflection(s)) for s in NON_ADVISORY)
+    return {"tp": flagged_advice, "fn": len(ADVISORY) - flagged_advice, "fp": flagged_clean,
+            "tn": len(NON_ADVISORY) - flagged_clean}
+
+
+def test_the_corpus_is_large_and_varied():
+    assert len(ADVISORY) >= 150 and len(NON_ADVISORY) >= 150
+    assert len(set(ADVISORY)) == len(ADVISORY) and len(set(NON_ADVISORY)) == len(NON_ADVISORY)
+    assert not set(ADVISORY) & set(NON_ADVISORY)
+    # not one pattern each: many different first words on both sides
+    assert len({s.split()[0].lower() for s in ADVISORY}) >= 60
+    assert len({s.split()[0].lower() for s in NON_ADVISORY}) >= 60
+
+
+def test_precision_and_recall_on_the_corpus():
+    counts = confusion()
+    precision = counts["tp"] / (counts["tp"] + counts["fp"])
+    recall = counts["tp"] / (counts["tp"] + counts["fn"])
+    assert (precision, recall) == (1.0, 1.0), counts
+
+
+@pytest.mark.parametrize("sentence", ADVISORY)
+def test_advice_is_rejected(sentence):
+    assert lint_reflection(sentence), sentence
+
+
+@pytest.mark.parametrize("sentence", NON_ADVISORY)
+def test_behaviour_and_facts_pass(sentence):
+    assert lint_reflection(sentence) == [], sentence
+
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("Consider buying the dip next time instead.", "instruction"),
+    ("Next time, sell half of your BTC once it hits 70k.", "price level"),
+    ("A better entry would have been around 61,000.", "price level"),
+    ("Stick to BTC and ETH, which are the safest coins.", "asset recommendation"),
+    ("The market is bottoming, so re-enter tomorrow.", "market forecast"),
+    ("Put 10% of your portfolio into SOL.", "position sizing"),
+    ("You will earn 20% a month with this method.", "promise"),
+])
+def test_each_violation_names_its_kind(sentence, kind):
+    assert any(v.startswith(f"{kind}: ") for v in lint_reflection(sentence)), lint_reflection(sentence)
+
+
+def test_every_sentence_of_a_text_is_checked():
+    clean = "You entered after a +9.4% run in 24 hours, with RSI at 76. Write the plan before the entry."
+    assert lint_reflection(clean) == []
+    assert lint_reflection(clean + " Then buy the dip.") == ["instruction: Then buy", "instruction: buy the dip"]
+    assert lint_reflection("") == [] and lint_reflection(None) == []

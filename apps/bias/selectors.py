@@ -278,6 +278,8 @@ def trade_filtered_queryset(*, user, since: datetime | None = None, until: datet
                             symbols: list[str] | None = None, brokers: list[str] | None = None,
                             sides: list[str] | None = None, labels: list[str] | None = None):
     """The user's trades matching the filters (a label filter keeps trades carrying one of the labels)."""
+    from apps.trades.selectors import trade_queryset
+
     return trade_queryset().filter(user=user).filter(_trade_filter(
         "", since=since, until=until, symbols=symbols, brokers=brokers, sides=sides, labels=labels))
 
@@ -364,47 +366,3 @@ def rule_breaches(*, user_id: str, since: datetime) -> list[dict]:
                             "kind": rule.get("kind"), "value": rule.get("value"), "limit": rule.get("limit"),
                             "explain": rule.get("explain") or ""})
     return out
-
-
-# --- reads for performance analytics (the analytics app builds its figures on these querysets) ----------
-
-def _trade_filter(prefix: str, *, since: datetime | None, until: datetime | None, symbols: list[str] | None,
-                  brokers: list[str] | None, sides: list[str] | None, labels: list[str] | None) -> Q:
-    """The shared filters, on a Trade reached through `prefix` ("" for Trade itself, "trade__" from a position)."""
-    condition = Q()
-    if since is not None:
-        condition &= Q(**{f"{prefix}ts__gte": since})
-    if until is not None:
-        condition &= Q(**{f"{prefix}ts__lt": until})
-    if symbols:
-        condition &= Q(**{f"{prefix}symbol__in": symbols})
-    if brokers:
-        condition &= Q(**{f"{prefix}broker__in": brokers})
-    if sides:
-        condition &= Q(**{f"{prefix}side__in": sides})
-    if labels:
-        condition &= Q(Exists(BiasTag.objects.filter(trade_id=OuterRef(f"{prefix}id" if prefix else "id"),
-                                                     label__in=labels)))
-    return condition
-
-
-def trade_filtered_queryset(*, user, since: datetime | None = None, until: datetime | None = None,
-                            symbols: list[str] | None = None, brokers: list[str] | None = None,
-                            sides: list[str] | None = None, labels: list[str] | None = None):
-    """The user's trades matching the filters (a label filter keeps trades carrying one of the labels)."""
-    from apps.trades.selectors import trade_queryset
-
-    return trade_queryset().filter(user=user).filter(_trade_filter(
-        "", since=since, until=until, symbols=symbols, brokers=brokers, sides=sides, labels=labels))
-
-
-def closed_position_queryset(*, user, since: datetime | None = None, until: datetime | None = None,
-                             symbols: list[str] | None = None, brokers: list[str] | None = None,
-                             sides: list[str] | None = None, labels: list[str] | None = None):
-    """The user's closed positions: every exit whose FIFO match gave a realised P/L (quote currency, net of
-    fees), filtered on the exit trade. Fields: realized_pnl, held_hours, matched_qty, symbol, trade__*."""
-    return (TradePosition.objects.filter(user=user, realized_pnl__isnull=False)
-            .filter(_trade_filter("trade__", since=since, until=until, symbols=symbols, brokers=brokers,
-                                  sides=sides, labels=labels)))
-
-

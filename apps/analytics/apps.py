@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "apps.analytics"
+    label = "analytics"
+
+    def ready(self) -> None:
+        from .services import deletion, exports  # noqa: F401  (job kinds registered in every process)

@@ -1,0 +1,13 @@
+"""Server-rendered pages; figures come from the JSON endpoints through static/js (strict CSP)."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.bias.engine.types import LABELS
+
+
+@login_required
+def analytics_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "analytics/performance.html", {"labels": LABELS})

@@ -9,3 +9,5 @@ app = Celery("twin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in ("import", "score", "sim", "digest", "default")]
 app.autodiscover_tasks()
+
+import apps.core.observability.celery  # noqa: E402,F401  (request ids in task headers, task metrics)

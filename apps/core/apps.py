@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
+        from .observability.setup import observability_start
+
+        observability_start()

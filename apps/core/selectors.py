@@ -38,4 +38,6 @@ def _broker_ok() -> bool:
 
 
 def readiness_checks() -> dict[str, bool]:
-    return {"database": _database_ok(), "cache": _cache_ok(), "broker": _broker_ok()}
+    from .observability.health import readiness_extra
+
+    return {"database": _database_ok(), "cache": _cache_ok(), "broker": _broker_ok(), **readiness_extra()}

@@ -10,7 +10,9 @@ class EventsConfig(AppConfig):
         from apps.accounts.hooks import on_logout, on_password_changed
 
         from . import handlers  # noqa: F401 - registers this app's socket handlers
+        from .observability import observability_register
         from .services import sockets_close_for_session, sockets_close_for_user
 
         on_logout(sockets_close_for_session)
         on_password_changed(sockets_close_for_user)
+        observability_register()

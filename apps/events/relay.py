@@ -23,6 +23,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from apps.core.observability.metrics import RELAY_FAILURES, RELAY_PUBLISHED, heartbeat_record_async
+
 from .services import (
     event_envelope,
     outbox_claim_batch,
@@ -93,10 +95,12 @@ class OutboxRelay:
                 try:
                     await self.drain()
                     failures = 0
+                    await heartbeat_record_async(name="relay")
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     failures += 1
+                    RELAY_FAILURES.inc()
                     delay = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
                     logger.warning("outbox relay round failed; retrying in %.2fs", delay, exc_info=True)
                     await _db(_db_reset)()  # a fresh connection: the lock is taken again, leftovers first
@@ -128,6 +132,7 @@ class OutboxRelay:
                 raise error
             total += len(done)
             self.published += len(done)
+            RELAY_PUBLISHED.inc(len(done))
             rows, leftovers = await _db(outbox_relay_continue)(
                 delivered=done, limit=self.batch_size, include_pending=self.recovering)
         self.recovering = False

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.SecurityHeadersMiddleware",
     "apps.core.middleware.RequestTextMiddleware",
@@ -273,11 +274,24 @@ ENGINE_API_MAX_BODY = env.int("ENGINE_API_MAX_BODY", default=1024 * 1024)
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_STORAGE = "social_django.models.DjangoStorage"
 
+# Logs: structured lines (apps.core.observability.logs) with requestId/userRef/route, secrets redacted.
+# LOG_FORMAT=json (one JSON object per line) or console (readable lines; the embedded default).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOG_USER_PEPPER = env("LOG_USER_PEPPER", default="")  # empty: SESSION_HASH_PEPPER
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": {"()": "apps.core.observability.logs.formatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# Metrics: GET /metrics with `Authorization: Bearer $METRICS_TOKEN` (404 while unset). Several processes on one
+# host: PROMETHEUS_MULTIPROC_DIR (see apps.core.observability.metrics); workers and relays serve METRICS_PORT.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_PORT = env.int("METRICS_PORT", default=0)  # a worker's or relay's own metrics port (0 = none)
+# /readyz also requires a relay heartbeat younger than this many seconds, and an outbox lag below this many
+# seconds (0 = not checked; the compose file turns both on).
+READYZ_RELAY_MAX_AGE = env.float("READYZ_RELAY_MAX_AGE", default=0)
+READYZ_OUTBOX_MAX_LAG = env.float("READYZ_OUTBOX_MAX_LAG", default=0)

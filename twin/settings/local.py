@@ -11,3 +11,4 @@ STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=True)
 OUTBOX_RELAY_EMBEDDED = env.bool("OUTBOX_RELAY_EMBEDDED", default=True)
 # Import jobs run on an in-process thread pool (the POST answers 202 at once; progress via the outbox).
 IMPORT_JOBS_IN_THREAD = env.bool("IMPORT_JOBS_IN_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
+LOG_FORMAT = env("LOG_FORMAT", default="console")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.core.observability.metrics import metrics_http_serve
 from apps.events.relay import OutboxRelay
 
 
@@ -18,6 +20,8 @@ class Command(BaseCommand):
                             help="Seconds between checks when no NOTIFY arrives (a safety net).")
 
     def handle(self, *args, batch_size: int, poll_interval: float, **options):
+        if settings.METRICS_PORT:
+            metrics_http_serve(port=settings.METRICS_PORT)
         asyncio.run(self._run(batch_size=batch_size, poll_interval=poll_interval))
         self.stdout.write("relay stopped")
 

@@ -1,0 +1,83 @@
+"""Celery: the request id travels in each task's headers; task run time, queue wait and outcomes are metrics.
+
+`twin.celery` imports this module, so the receivers are connected in every process that sends or runs tasks
+(web, worker, beat, relay) before Celery configures anything. Celery keeps its hands off logging
+(`setup_logging` is answered here), so a worker's lines are the same structured lines as everyone's.
+
+A worker serves its metrics on `METRICS_PORT` when that is set (every child process's samples, with
+`PROMETHEUS_MULTIPROC_DIR`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from celery import signals
+
+from .context import context_bind, request_id_current
+from .metrics import TASK_DURATION, TASK_RUNS, TASK_WAIT, metrics_http_serve, multiprocess_dir
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "request_id"
+SENT_AT_HEADER = "sent_at"
+_started: dict[str, float] = {}
+
+
+@signals.setup_logging.connect(weak=False)
+def _logging_is_django_s(**kwargs) -> None:
+    """Connected = Celery does not install its own handlers; Django's LOGGING (structured) applies."""
+
+
+@signals.before_task_publish.connect(weak=False)
+def _headers_add(headers=None, **kwargs) -> None:
+    if headers is None:
+        return
+    request_id = request_id_current()
+    if request_id and REQUEST_ID_HEADER not in headers:
+        headers[REQUEST_ID_HEADER] = request_id
+    headers.setdefault(SENT_AT_HEADER, time.time())
+
+
+@signals.task_prerun.connect(weak=False)
+def _task_started(task_id=None, task=None, **kwargs) -> None:
+    request = getattr(task, "request", None)
+    request_id = getattr(request, REQUEST_ID_HEADER, None) if request is not None else None
+    if request is not None and getattr(request, "is_eager", False):
+        request_id = None  # eager: the caller's context (and its request id) is already ours
+    context_bind(requestId=request_id, task=getattr(task, "name", None), taskId=task_id)
+    sent_at = getattr(request, SENT_AT_HEADER, None) if request is not None else None
+    if isinstance(sent_at, (int, float)):
+        TASK_WAIT.labels(task=task.name).observe(max(0.0, time.time() - sent_at))
+    if task_id:
+        _started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect(weak=False)
+def _task_ended(task_id=None, task=None, state=None, **kwargs) -> None:
+    started = _started.pop(task_id, None) if task_id else None
+    name = getattr(task, "name", "unknown")
+    if started is not None:
+        TASK_DURATION.labels(task=name).observe(time.perf_counter() - started)
+    TASK_RUNS.labels(task=name, state=(state or "unknown").lower()).inc()
+    request = getattr(task, "request", None)
+    if request is None or not getattr(request, "is_eager", False):
+        import structlog
+
+        structlog.contextvars.unbind_contextvars("requestId", "task", "taskId")
+
+
+@signals.worker_init.connect(weak=False)
+def _worker_metrics(**kwargs) -> None:
+    port = int(os.environ.get("METRICS_PORT") or 0)
+    if port:
+        metrics_http_serve(port=port)
+
+
+@signals.worker_process_shutdown.connect(weak=False)
+def _child_gone(pid=None, **kwargs) -> None:
+    if multiprocess_dir() and pid:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("apps.simulations.urls")),
     path("", include("apps.digest.urls")),
     path("", include("apps.analytics.urls")),
+    path("", include("apps.gate.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.simulations",
     "apps.digest",
     "apps.analytics",
+    "apps.gate",
 ]
 
 MIDDLEWARE = [
@@ -173,7 +174,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ["import", "score", "sim", "digest", "default"]
+CELERY_TASK_QUEUES_NAMES = ["import", "score", "sim", "digest", "gate", "default"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -183,6 +184,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 IMPORT_JOBS_IN_THREAD = env.bool("IMPORT_JOBS_IN_THREAD", default=False)
 IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)  # failed runs before a job is parked
 IMPORT_JOB_STALE_SECONDS = env.int("IMPORT_JOB_STALE_SECONDS", default=300)  # a quiet runner is replaced
+GATE_MAX_ATTEMPTS = env.int("GATE_MAX_ATTEMPTS", default=3)
+# The gate fetches the hourly candles its market check needs (on its worker) before deciding; off = stored only.
+GATE_FETCH_CANDLES = env.bool("GATE_FETCH_CANDLES", default=True)
 
 # DRF + OpenAPI
 REST_FRAMEWORK = {

@@ -1,0 +1,62 @@
+"""Personas: a policy per trading style, shipped as data (`personas/<id>.json`, checked against
+`personas/persona.schema.json`), and the effective policy of a user — the persona's values with the user's
+own rules laid over its default rules (an active rule of a kind replaces the persona's; an inactive one
+switches that kind off)."""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+PERSONA_DIR = Path(__file__).resolve().parent / "personas"
+PERSONA_IDS = ("crypto", "shortterm", "swing", "indexdca")
+DEFAULT_PERSONA = "crypto"
+
+
+@cache
+def persona_policies() -> dict[str, dict]:
+    schema = json.loads((PERSONA_DIR / "persona.schema.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    policies = {}
+    for persona in PERSONA_IDS:
+        policy = json.loads((PERSONA_DIR / f"{persona}.json").read_text(encoding="utf-8"))
+        validator.validate(policy)
+        policies[persona] = policy
+    return policies
+
+
+def persona_policy(persona: str) -> dict:
+    """A copy of the persona's policy (the default persona's for an unknown id)."""
+    policies = persona_policies()
+    return copy.deepcopy(policies.get(persona) or policies[DEFAULT_PERSONA])
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    persona: str
+    rules: dict[str, dict]  # kind -> params
+    rule_sources: dict[str, str]  # kind -> "persona" | "yours"
+    gate: dict
+    cooldown: dict
+    tone: str
+
+
+def policy_effective(*, persona: str, user_rules: list, coach_tone: str) -> EffectivePolicy:
+    """The persona's policy with the user's rules (objects with kind, params, active) laid over it."""
+    policy = persona_policy(persona)
+    rules = {kind: dict(params) for kind, params in policy["defaultRules"].items()}
+    sources = dict.fromkeys(rules, "persona")
+    for rule in user_rules:
+        if rule.active:
+            rules[rule.kind] = dict(rule.params or {})
+            sources[rule.kind] = "yours"
+        else:
+            rules.pop(rule.kind, None)
+            sources.pop(rule.kind, None)
+    tone = coach_tone if coach_tone in policy["tone"]["allowed"] else policy["tone"]["default"]
+    return EffectivePolicy(persona=policy["id"], rules=rules, rule_sources=sources, gate=policy["gate"],
+                           cooldown=policy["cooldown"], tone=tone)

@@ -1,0 +1,135 @@
+"""Gate reads, always scoped to one user, and the snapshot of a user's state the gate decides on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db.models import Q
+
+from apps.bias.engine import compute_indicators
+from apps.bias.selectors import position_exits, rule_list
+from apps.brokers.selectors import candle_frame
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
+from apps.core.validation import opaque_id_valid
+from apps.trades.selectors import trade_queryset
+
+from .decide import CooldownInfo, GateState, MarketState
+from .models import Cooldown, PretradeIntent
+from .policy import EffectivePolicy, policy_effective
+
+MARKET_WARMUP_HOURS = 60  # RSI(14), Bollinger(20) and a margin of missing bars before the lookback
+MARKET_STALE_AFTER = timedelta(hours=3)  # a last closed candle older than this is not "the market now"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentPage:
+    results: list[PretradeIntent]
+    next_cursor: str | None
+
+
+def intent_get(*, user, intent_id: str) -> PretradeIntent:
+    intent = None
+    if opaque_id_valid(intent_id):
+        intent = (PretradeIntent.objects.select_related("linked_trade", "override")
+                  .filter(user=user, id=intent_id).first())
+    if intent is None:
+        raise NotFound("Intent not found.")
+    return intent
+
+
+def intent_list(*, user, cursor: str | None = None, limit=None) -> IntentPage:
+    """The user's intents, newest first, keyset-paged on (created_at, id)."""
+    size = clamp_limit(limit, default=50, maximum=200)
+    query = PretradeIntent.objects.select_related("linked_trade", "override").filter(user=user)
+    if cursor:
+        values = cursor_decode(cursor)
+        if len(values) != 2:
+            raise ValidationFailed("The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]})
+        created = cursor_datetime(values[0])
+        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=values[1]))
+    rows = list(query.order_by("-created_at", "-id")[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = cursor_encode([rows[-1].created_at.isoformat(), rows[-1].id])
+    return IntentPage(results=rows, next_cursor=next_cursor)
+
+
+def cooldown_active(*, user_id: str, now: datetime) -> Cooldown | None:
+    """The running cooldown that ends last, if any."""
+    return (Cooldown.objects.filter(user_id=user_id, ended_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
+            .order_by("-ends_at").first())
+
+
+def user_policy(*, user) -> EffectivePolicy:
+    return policy_effective(persona=getattr(user, "persona", "") or "crypto", user_rules=rule_list(user=user),
+                            coach_tone=user.coach_tone)
+
+
+def loss_streak(*, user_id: str, limit: int = 50) -> tuple[int, dict | None]:
+    """(losing exits in a row up to the latest exit, the latest of them) from the stored positions."""
+    streak, last = 0, None
+    for row in position_exits(user_id=user_id, limit=limit):
+        if row["realizedPnl"] < 0:
+            streak += 1
+            last = last or row
+        else:
+            break
+    return streak, last
+
+
+def _quote(symbol: str) -> str:
+    return symbol.rsplit("-", 1)[-1].upper()
+
+
+def market_state(*, symbol: str, now: datetime, lookback_hours: int, spike_hours: float | None) -> MarketState:
+    """Features of the last closed hourly candle (stored ones only; the gate job fetches missing candles first)."""
+    longest = max(lookback_hours, int(spike_hours or 0), 24)
+    frame = candle_frame(symbol=symbol, granularity="1h", start=now - timedelta(hours=longest + MARKET_WARMUP_HOURS),
+                         end=now)
+    closed = frame[frame.index + pd.Timedelta(hours=1) <= pd.Timestamp(now)]
+    if closed.empty or (pd.Timestamp(now) - (closed.index[-1] + pd.Timedelta(hours=1))) > MARKET_STALE_AFTER:
+        return MarketState()
+    features = compute_indicators(closed, interval=pd.Timedelta(hours=1))
+    last = features.iloc[-1]
+
+    def change(hours: float | None) -> float | None:
+        if not hours:
+            return None
+        base_time = closed.index[-1] - pd.Timedelta(hours=hours)
+        position = closed.index.searchsorted(base_time, side="right") - 1
+        if position < 0 or closed.index[position] < base_time - pd.Timedelta(hours=2):
+            return None
+        return float(last["close"] / closed["close"].iloc[position] * 100 - 100)
+
+    def clean(value) -> float | None:
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return MarketState(candle_close_time=(closed.index[-1] + pd.Timedelta(hours=1)).to_pydatetime(),
+                       change_pct=change(lookback_hours), rsi=clean(last["RSI_14"]), bb_pos=clean(last["BB_pos"]),
+                       spike_change_pct=change(spike_hours))
+
+
+def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> GateState:
+    """Everything the gate weighs besides the intent itself, as of `now`."""
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    trades_today = trade_queryset().filter(user=user, ts__gte=day_start, ts__lte=now).count()
+    streak, last_loss = loss_streak(user_id=user.id)
+    quote = _quote(symbol)
+    loss_today = -sum((row["realizedPnl"] for row in position_exits(user_id=user.id, since=day_start)
+                       if _quote(row["symbol"]) == quote and row["realizedPnl"] < 0), Decimal(0))
+    cooldown = cooldown_active(user_id=user.id, now=now)
+    spike = policy.rules.get("avoidSpikeOverPct")
+    market = market_state(symbol=symbol, now=now, lookback_hours=int(policy.gate["market"]["lookbackHours"]),
+                          spike_hours=float(spike["lookbackHours"]) if spike else None)
+    return GateState(
+        now=now,
+        cooldown=CooldownInfo(id=cooldown.id, reason=cooldown.reason, ends_at=cooldown.ends_at,
+                              message=cooldown.message) if cooldown else None,
+        trades_today=trades_today, loss_streak=streak, last_loss_at=last_loss["ts"] if last_loss else None,
+        realized_loss_today=loss_today, market=market,
+    )

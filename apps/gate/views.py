@@ -1,0 +1,27 @@
+"""Server-rendered gate pages; the data comes from the same selectors as the API, live updates from the socket."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .services import decision_summary
+
+
+@login_required
+@require_GET
+def intent_new_page(request: HttpRequest) -> HttpResponse:
+    policy = selectors.user_policy(user=request.user)
+    return render(request, "gate/new.html", {"policy": policy})
+
+
+@login_required
+@require_GET
+def intent_history_page(request: HttpRequest) -> HttpResponse:
+    page = selectors.intent_list(user=request.user, cursor=request.GET.get("cursor") or None, limit=50)
+    rows = [{"intent": intent, "summary": decision_summary(intent.decision),
+             "override": getattr(intent, "override", None) if hasattr(intent, "override") else None}
+            for intent in page.results]
+    return render(request, "gate/history.html", {"rows": rows, "next_cursor": page.next_cursor})

@@ -13,7 +13,7 @@ docs/bias-engine.md.
 """
 from .indicators import compute_indicators
 from .positions import match_positions
-from .reflections import lint_reflection, reflect
+from .reflections import HABITS, habit_for, lint_reflection, reflect
 from .scoring import score_trades
 from .types import (
     ENGINE_VERSION,
@@ -30,5 +30,5 @@ from .types import (
 
 __all__ = [
     "ENGINE_VERSION", "LABELS", "RULE_KINDS", "SIDES", "PositionInfo", "Reflection", "RuleInput", "ScoreResult", "TagResult", "TradeInput",
-    "compute_indicators", "lint_reflection", "match_positions", "reflect", "score_trades",
+    "HABITS", "compute_indicators", "habit_for", "lint_reflection", "match_positions", "reflect", "score_trades",
 ]

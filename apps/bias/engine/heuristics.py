@@ -68,6 +68,7 @@ class LabelEval:
     partial: float = 0.0
     evaluable_share: float = 1.0
     history: dict = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)  # the conditions of the best complete path (empty: not fired)
 
     @property
     def confidence(self) -> float:
@@ -166,12 +167,14 @@ def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
 def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]], factor: float, history: dict) -> LabelEval:
     """A label fires when every condition of at least one path fires; the best such path sets the margin."""
     complete = [path for path in paths if all(c.fired for c in path)]
-    margin = max((sum(c.score for c in path) / len(path) for path in complete), default=0.0)
+    best = max(complete, key=lambda path: sum(c.score for c in path) / len(path), default=[])
+    margin = sum(c.score for c in best) / len(best) if best else 0.0
     # the "nothing else fired" guard is not evidence of nearness on its own
     partial = max(sum(c.fired for c in path if c.name != GUARD) / len(path) for path in paths)
     evaluable = sum(c.evaluable for c in conditions) / len(conditions)
     return LabelEval(label=label, fired=bool(complete), conditions=conditions, history_factor=factor,
-                     margin=margin, partial=partial, evaluable_share=evaluable, history=history)
+                     margin=margin, partial=partial, evaluable_share=evaluable, history=history,
+                     path=[c.name for c in best])
 
 
 def evaluate_fomo(ctx: dict) -> LabelEval | None:
@@ -313,6 +316,7 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     conditions: list[Condition] = []
     history: dict = {}
     best_margin = best_confidence = best_partial = 0.0
+    best_path: list[str] = []
     if ctx["side"] == "BUY":
         distance = ctx["support_distance"]
         support_c = condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
@@ -328,6 +332,7 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
             if guard.fired:
                 best_margin = (support_c.score + guard.score) / 2
                 best_confidence = best_margin * factor
+                best_path = [support_c.name, GUARD]
     for rule in rules:
         status = rule["status"]
         if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or status not in ("kept", "broken"):
@@ -342,8 +347,11 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
             best_partial = 0.5
             if guard.fired:
                 margin = (kept_c.score + guard.score) / 2
+                confidence = margin * rule.get("history_factor", 1.0)
+                if confidence > best_confidence or (confidence == best_confidence and margin > best_margin):
+                    best_path = [kept_c.name, GUARD]
                 best_margin = max(best_margin, margin)
-                best_confidence = max(best_confidence, margin * rule.get("history_factor", 1.0))
+                best_confidence = max(best_confidence, confidence)
     if not conditions:
         return None
     conditions.append(guard)
@@ -351,4 +359,5 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     history["history_factor"] = round(factor, 4)
     return LabelEval(label="DISCIPLINE", fired=best_margin > 0, conditions=conditions, history_factor=factor,
                      margin=best_margin, partial=best_partial,
-                     evaluable_share=sum(c.evaluable for c in conditions) / len(conditions), history=history)
+                     evaluable_share=sum(c.evaluable for c in conditions) / len(conditions), history=history,
+                     path=best_path)

@@ -161,10 +161,6 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                                r"drops?|falls?|dips?|rises?|climbs?|gets|goes|trades|returns?|retests?)\s+(?:above|below|under|over|to|back\s+to|past|through)?\s*"
                                r"(?:about\s+|roughly\s+)?(?:" + _PRICE + r"|the\s+(?:\d+|low|high|support|resistance|level))", _FLAGS)),
     ("price level", re.compile(r"\b(?:aim|target)(?:ing)?\s+(?:for\s+)?(?:a\s+)?\d+(?:\.\d+)?\s?(?:%|percent|x)\s*(?:gain|return|profit|move|upside)?", _FLAGS)),
-    # a price next to a forecast: "BTC will reach 80,000", "expect 3,200 EUR by next week"
-    ("price level", re.compile(
-        r"(?=[^.!?]*\b(?:will|going\s+to|gonna|expect(?:ed|ing)?|could|might|likely|heading|headed|on\s+track|poised|set\s+to|"
-        r"by\s+(?:next|the\s+end)|soon|next\s+(?:week|month|year|quarter)|this\s+(?:week|month|year|summer|winter)|targets?)\b)[^.!?]*?" + _PRICE, _FLAGS)),
     # asset recommendations and safety / value claims
     ("asset recommendation", re.compile(
         r"\b(?:stick\s+(?:to|with)|focus\s+on|only\s+trade|switch\s+(?:to|into)|move\s+(?:your\s+)?(?:money|funds|capital|savings)\s+(?:to|into)|"
@@ -221,6 +217,11 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# a price in a sentence that looks ahead: "BTC will reach 80,000", "expect 3,200 EUR by next week"
+_PRICE_RE = re.compile(_PRICE, _FLAGS)
+_AHEAD = re.compile(r"\b(?:will|going\s+to|gonna|expect(?:ed|ing)?|could|might|likely|heading|headed|on\s+track|poised|set\s+to|"
+                    r"by\s+(?:next|the\s+end)|soon|next\s+(?:week|month|year|quarter)|this\s+(?:week|month|year|summer|winter)|"
+                    r"targets?)\b", _FLAGS)
 
 
 def lint_text(text: str) -> list[str]:
@@ -233,4 +234,7 @@ def lint_text(text: str) -> list[str]:
             match = pattern.search(sentence)
             if match:
                 violations.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
+        price = _PRICE_RE.search(sentence)
+        if price and _AHEAD.search(sentence):
+            violations.append(f"price level: {price.group(0).strip()}")
     return list(dict.fromkeys(violations))

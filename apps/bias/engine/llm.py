@@ -4,7 +4,8 @@ Disabled unless ``settings.LLM_BASE_URL`` is set. The request carries only a fea
 the numbers behind the label and which conditions fired) — never trade or user ids, emails or tokens —
 and asks for JSON ``{"text": ...}``. Answers are cached in the Django cache (Redis) by sha256 of
 (summary, label, tone). Any failure — HTTP error, timeout, invalid JSON, wrong shape, a text that fails
-``lint_reflection`` or is not two sentences — returns ``None`` so the caller uses its template.
+``lint_reflection`` or is not two sentences — returns no text and the reason (``Outcome.fallback``) so the
+caller uses its template and records why.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass
 
 import httpx
 
@@ -65,20 +67,34 @@ def cache_key(*, summary: dict, label: str, tone: str) -> str:
     return CACHE_PREFIX + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _acceptable(text) -> bool:
+@dataclass(frozen=True)
+class Outcome:
+    """The model's usable text, or None with ``fallback`` saying why (None when no model is configured)."""
+
+    text: str | None = None
+    fallback: dict | None = None
+
+
+def rejection(text) -> dict | None:
+    """Why a model's text cannot be used (None when it can): not text, not two sentences, or advice."""
     from .reflections import lint_reflection
 
-    if not isinstance(text, str):
-        return False
+    if not isinstance(text, str) or not text.strip():
+        return {"reason": "invalid_answer"}
     text = text.strip()
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
-    return 0 < len(text) <= MAX_CHARS and len(sentences) == 2 and not lint_reflection(text)
+    if len(text) > MAX_CHARS or len(sentences) != 2:
+        return {"reason": "not_two_sentences"}
+    violations = lint_reflection(text)
+    if violations:
+        return {"reason": "linter", "violations": violations}
+    return None
 
 
-def generate_reflection(*, label: str, features: dict, tone: str) -> str | None:
+def generate_reflection(*, label: str, features: dict, tone: str) -> Outcome:
     config = _settings()
     if not config or not config["url"]:
-        return None
+        return Outcome()
     from django.core.cache import cache
 
     summary = feature_summary(label=label, features=features)
@@ -87,20 +103,24 @@ def generate_reflection(*, label: str, features: dict, tone: str) -> str | None:
         cached = cache.get(key)
     except Exception:
         cached = None
-    if isinstance(cached, str) and _acceptable(cached):
-        return cached
-    text = _request(config, summary=summary, tone=tone)
-    if text is None or not _acceptable(text):
-        return None
+    if isinstance(cached, str) and rejection(cached) is None:
+        return Outcome(text=cached)
+    text, failure = _request(config, summary=summary, tone=tone)
+    if failure is not None:
+        return Outcome(fallback=failure)
+    problem = rejection(text)
+    if problem is not None:
+        logger.info("reflection from the model rejected: %s", problem["reason"])
+        return Outcome(fallback=problem)
     text = text.strip()
     try:
         cache.set(key, text, CACHE_SECONDS)
     except Exception:
         logger.warning("reflection cache unavailable")
-    return text
+    return Outcome(text=text)
 
 
-def _request(config: dict, *, summary: dict, tone: str) -> str | None:
+def _request(config: dict, *, summary: dict, tone: str) -> tuple[str | None, dict | None]:
     body = {
         "model": config["model"],
         "temperature": 0,
@@ -115,9 +135,17 @@ def _request(config: dict, *, summary: dict, tone: str) -> str | None:
     try:
         response = httpx.post(url, json=body, headers=headers, timeout=config["timeout"])
         response.raise_for_status()
+    except httpx.TimeoutException:
+        logger.info("reflection generator timed out")
+        return None, {"reason": "timeout"}
+    except httpx.HTTPError as exc:
+        logger.info("reflection generator unavailable: %s", type(exc).__name__)
+        return None, {"reason": "unavailable"}
+    try:
         content = response.json()["choices"][0]["message"]["content"]
         text = json.loads(content)["text"]
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
-        logger.info("reflection generator unavailable: %s", type(exc).__name__)
-        return None
-    return text if isinstance(text, str) else None
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None, {"reason": "invalid_answer"}
+    if not isinstance(text, str):
+        return None, {"reason": "invalid_answer"}
+    return text, None

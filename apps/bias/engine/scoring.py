@@ -188,6 +188,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     max_trades = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v]
     rule_max_trades = int(min(max_trades)) if max_trades else None
     tags: list[TagResult] = []
+    occurrences: dict[str, int] = {}  # how many earlier trades carried each label (reflections rotate on it)
 
     last_exit = None
     win_streak = loss_streak = 0
@@ -204,12 +205,22 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         turnover_today += notional[i]
         fees_today += fees[i]
         position = positions[trade.id]
+        ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
+                       last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
+                       baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
+        rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
         if targets is None or trade.id in targets:
-            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
-                           last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
-                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
-            rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
-            tags.extend(_label(trade, ctx, rule_results))
+            labelled = _label(trade, ctx, rule_results)
+            for tag in labelled:
+                tag.features["history"]["occurrence"] = occurrences.get(tag.label, 0)
+            tags.extend(labelled)
+            fired_labels = [tag.label for tag in labelled]
+        else:  # only which labels fire, so the occurrence count of later trades is right
+            fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
+                                                        with_discipline=_discipline_possible(ctx, rule_results))[1]]
+            fired_labels = fired_labels or ["NONE"]
+        for label in fired_labels:
+            occurrences[label] = occurrences.get(label, 0) + 1
         # state updates after the trade (so a trade never sees itself)
         if trade.side == "BUY":
             continue
@@ -356,7 +367,8 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
             "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
             "history": {**base_history, **evaluation.history},
-            "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4)},
+            "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4),
+                      "path": evaluation.path},
         }
         tags.append(TagResult(trade_id=trade.id, label=evaluation.label, confidence=evaluation.confidence,
                               features=features))

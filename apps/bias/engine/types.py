@@ -78,6 +78,7 @@ class Reflection:
     tone: str
     bias: str
     source: str = "template"  # or "llm": the configured model's text, which passed the linter
+    fallback: dict | None = None  # why a configured model's text was not used: {"reason", "violations"?}
 
     def as_dict(self) -> dict:
         return {"text": self.text, "tone": self.tone, "bias": self.bias}

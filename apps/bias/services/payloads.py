@@ -58,6 +58,9 @@ def reflect_payload(*, trade_id: str, tags: list, draft: object, sparkline: list
     }
     if trade:
         payload.update({"symbol": trade["symbol"], "side": trade["side"], "ts": trade["ts"].isoformat()})
+    fallback = getattr(draft, "fallback", None)
+    if fallback:  # a configured model's text was not used: why (e.g. the linter's findings)
+        payload["fallback"] = fallback
     return payload
 
 

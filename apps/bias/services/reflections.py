@@ -21,6 +21,7 @@ class ReflectionDraft:
     tone: str
     bias: str
     source: str = "template"
+    fallback: dict | None = None  # why a configured model's text was not used (recorded on the event)
 
 
 def primary_tag(tags: list):
@@ -38,7 +39,14 @@ def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
     tag = primary_tag(tags)
     features = tag.features or {}
     result = engine.reflect(label=tag.label, features=features, tone=tone)
-    return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=result.source)
+    return ReflectionDraft(text=result.text, tone=result.tone, bias=result.bias, source=result.source,
+                           fallback=result.fallback)
+
+
+def coach_habit(*, label: str, tone: str, index: int = 0) -> str:
+    """One habit from the coach's library for a label (the digest and the gate share it with reflections);
+    `index` rotates through the label's habits."""
+    return engine.habit_for(label=label, tone=tone, index=index)
 
 
 def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:

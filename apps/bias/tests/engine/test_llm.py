@@ -107,11 +107,19 @@ def test_generated_text_is_used_cached_and_sent_only_the_summary(stub):
     assert len(stub.requests) == 1  # served from the cache
 
 
-@pytest.mark.parametrize("mode", ["advice", "invalid", "error", "three", "shape"])
-def test_unusable_answers_fall_back_to_the_template(stub, mode):
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("advice", {"reason": "linter", "violations": ["instruction: You should buy", "price level: $80k"]}),
+    ("invalid", {"reason": "invalid_answer"}),
+    ("error", {"reason": "unavailable"}),
+    ("three", {"reason": "not_two_sentences"}),
+    ("shape", {"reason": "invalid_answer"}),
+])
+def test_unusable_answers_fall_back_to_the_template_and_say_why(stub, mode, expected):
     stub.mode = mode
     reflection = reflect(label="FOMO", features=FEATURES, tone="strict")
-    assert reflection == template_reflection(label="FOMO", features=FEATURES, tone="strict")
+    template = template_reflection(label="FOMO", features=FEATURES, tone="strict")
+    assert (reflection.text, reflection.source) == (template.text, "template")
+    assert reflection.fallback == expected
     assert len(stub.requests) == 1
     assert cache.get(key("strict")) is None
 
@@ -121,11 +129,13 @@ def test_timeout_falls_back_quickly(stub):
     started = time.monotonic()
     reflection = reflect(label="FOMO", features=FEATURES, tone="supportive")
     assert time.monotonic() - started < 1.4
-    assert reflection == template_reflection(label="FOMO", features=FEATURES, tone="supportive")
+    assert reflection.text == template_reflection(label="FOMO", features=FEATURES, tone="supportive").text
+    assert reflection.fallback == {"reason": "timeout"}
 
 
 def test_disabled_without_a_url(stub, settings):
     settings.LLM_BASE_URL = ""
     reflection = reflect(label="FOMO", features=FEATURES, tone="supportive")
     assert reflection == template_reflection(label="FOMO", features=FEATURES, tone="supportive")
+    assert reflection.fallback is None
     assert stub.requests == []

@@ -32,6 +32,8 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     coach_tone = models.CharField(max_length=16, choices=TONE_CHOICES, default="supportive")
+    timezone = models.CharField(max_length=64, default="UTC")  # IANA name; the weekly digest's week is local
+    digest_email = models.BooleanField(default=True)  # mail the weekly digest (it is always on /digest/)
 
     objects = UserManager()
 

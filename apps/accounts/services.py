@@ -1,6 +1,9 @@
 """Account writes: signup, login/logout, password and preference changes, the audit trail."""
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -119,12 +122,31 @@ def user_change_password(*, request: HttpRequest, old_password: str, new_passwor
         password_changed_notify(user_id=user.id)
 
 
-def user_update_preferences(*, user: User, coach_tone: str) -> User:
-    if coach_tone not in TONES:
-        raise ValidationFailed(fields={"coachTone": [f"Choose one of: {', '.join(sorted(TONES))}."]})
-    if user.coach_tone != coach_tone:
+@functools.cache
+def timezone_names() -> frozenset[str]:
+    """The IANA time zone names this system knows (``zoneinfo``), e.g. "Europe/Paris", "UTC"."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def user_update_preferences(*, user: User, coach_tone: str | None = None, timezone: str | None = None,
+                            digest_email: bool | None = None) -> User:
+    """Change any of coach tone, time zone (IANA name) and the weekly digest email; None leaves one as is.
+    Everything is validated before anything is written."""
+    errors: dict[str, list[str]] = {}
+    if coach_tone is not None and coach_tone not in TONES:
+        errors["coachTone"] = [f"Choose one of: {', '.join(sorted(TONES))}."]
+    if timezone is not None and timezone not in timezone_names():
+        errors["timezone"] = ["Use an IANA time zone name such as Europe/Paris or UTC."]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    wanted = {"coach_tone": coach_tone, "timezone": timezone, "digest_email": digest_email}
+    changed = {name: value for name, value in wanted.items() if value is not None and getattr(user, name) != value}
+    if changed:
         with transaction.atomic():
-            user.coach_tone = coach_tone
-            user.save(update_fields=["coach_tone"])
-            audit_record(user=user, action="preferences_changed", meta={"coachTone": coach_tone})
+            for name, value in changed.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(changed))
+            names = {"coach_tone": "coachTone", "timezone": "timezone", "digest_email": "digestEmail"}
+            audit_record(user=user, action="preferences_changed",
+                         meta={names[name]: value for name, value in changed.items()})
     return user

@@ -33,7 +33,8 @@ def test_signup_creates_user_logs_in_and_audits():
     body = response.json()
     user = User.objects.get()
     assert body == {"id": user.id, "email": "ada@example.com",
-                    "createdAt": user.created_at.isoformat().replace("+00:00", "Z"), "coachTone": "supportive"}
+                    "createdAt": user.created_at.isoformat().replace("+00:00", "Z"), "coachTone": "supportive",
+                    "timezone": "UTC", "digestEmail": True}
     assert user.password.startswith("argon2$argon2id$")
     me = client.get("/api/auth/me")
     assert me.status_code == 200
@@ -265,3 +266,33 @@ def test_logout_hook_receives_user_and_session(django_capture_on_commit_callback
         hooks._logout.remove(on_out)
     assert response.status_code == 204
     assert seen == [(user.id, key)]
+
+
+def test_preferences_sets_timezone_and_digest_email(api_client, user):
+    response = api_client.patch("/api/auth/preferences", {"timezone": "Europe/Paris", "digestEmail": False},
+                                format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["timezone"], response.json()["digestEmail"]) == ("Europe/Paris", False)
+    user.refresh_from_db()
+    assert (user.timezone, user.digest_email, user.coach_tone) == ("Europe/Paris", False, "supportive")
+    assert Audit.objects.get(user=user, action="preferences_changed").meta == {"timezone": "Europe/Paris",
+                                                                               "digestEmail": False}
+
+
+def test_preferences_rejects_unknown_timezone_and_writes_nothing(api_client, user):
+    response = api_client.patch("/api/auth/preferences", {"timezone": "Mars/Olympus", "coachTone": "strict"},
+                                format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["timezone"]
+    user.refresh_from_db()
+    assert (user.timezone, user.coach_tone) == ("UTC", "supportive")
+    assert not Audit.objects.filter(user=user, action="preferences_changed").exists()
+
+
+def test_preferences_rejects_an_empty_body(api_client, user):
+    response = api_client.patch("/api/auth/preferences", {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"

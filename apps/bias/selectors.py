@@ -366,3 +366,76 @@ def rule_breaches(*, user_id: str, since: datetime) -> list[dict]:
                             "kind": rule.get("kind"), "value": rule.get("value"), "limit": rule.get("limit"),
                             "explain": rule.get("explain") or ""})
     return out
+
+
+# --- reads for the weekly digest ----------------------------------------------------------------------
+
+def trade_outcomes(*, user_id: str, until: datetime, since: datetime | None = None,
+                   symbols: list[str] | None = None, with_rules: bool = False) -> dict[str, dict]:
+    """For the user's scored trades in [since, until) (optionally some markets only):
+    {trade id: {"ts", "labels": [label, …], "realizedPnl": Decimal | None, "rules": [{kind, status}, …]}}.
+    `rules` (the rule outcomes the trade was labelled with) only with `with_rules`. Two queries."""
+    tags = BiasTag.objects.filter(trade__user_id=user_id, trade__ts__lt=until)
+    positions = TradePosition.objects.filter(user_id=user_id, trade__ts__lt=until)
+    if since is not None:
+        tags, positions = tags.filter(trade__ts__gte=since), positions.filter(trade__ts__gte=since)
+    if symbols is not None:
+        tags, positions = tags.filter(trade__symbol__in=symbols), positions.filter(symbol__in=symbols)
+    fields = ("trade_id", "trade__ts", "label") + (("features__rules",) if with_rules else ())
+    out: dict[str, dict] = {}
+    for row in tags.order_by("trade_id", "label").values(*fields):
+        entry = out.setdefault(row["trade_id"], {"ts": row["trade__ts"], "labels": [], "realizedPnl": None,
+                                                 "rules": []})
+        entry["labels"].append(row["label"])
+        if with_rules and not entry["rules"]:
+            entry["rules"] = [{"kind": r.get("kind"), "status": r.get("status")}
+                              for r in (row["features__rules"] or []) if isinstance(r, dict)]
+    for trade_id, pnl in positions.values_list("trade_id", "realized_pnl"):
+        if trade_id in out:
+            out[trade_id]["realizedPnl"] = pnl
+    return out
+
+
+def rule_kinds_active(*, user_id: str) -> list[str]:
+    return list(Rule.objects.filter(user_id=user_id, active=True).order_by("kind").values_list("kind", flat=True))
+
+
+def disposition_for_period(*, user, since: datetime, until: datetime) -> dict | None:
+    """Odean's disposition effect over [since, until) with its counts (None without a sale day)."""
+    return _disposition_json(user=user, since=since, until=until)
+
+
+def coach_text_violations(*, text: str) -> list[str]:
+    """The non-advisory linter's findings for a coach text (`[]` = it talks about behaviour only)."""
+    from .engine import lint_reflection
+
+    return lint_reflection(text)
+
+
+def position_exits(*, user_id: str, since: datetime | None = None, limit: int | None = None) -> list[dict]:
+    """The user's exits whose realised P/L is known, newest first:
+    `{tradeId, symbol, ts, realizedPnl}` (Decimal, in the market's quote currency)."""
+    query = TradePosition.objects.filter(user_id=user_id, realized_pnl__isnull=False)
+    if since is not None:
+        query = query.filter(trade__ts__gte=since)
+    rows = query.order_by("-trade__ts", "-trade_id").values("trade_id", "symbol", "realized_pnl", "trade__ts")
+    return [{"tradeId": r["trade_id"], "symbol": r["symbol"], "ts": r["trade__ts"], "realizedPnl": r["realized_pnl"]}
+            for r in (rows[:limit] if limit else rows)]
+
+
+def rule_breaches(*, user_id: str, since: datetime) -> list[dict]:
+    """The rules the user's trades at or after `since` broke, newest trade first:
+    `{tradeId, symbol, ts, kind, value, limit, explain}` (from the evidence stored on their labels)."""
+    seen: set[str] = set()
+    out = []
+    for row in (BiasTag.objects.filter(trade__user_id=user_id, trade__ts__gte=since)
+                .order_by("-trade__ts", "trade_id", "label").values("trade_id", "trade__symbol", "trade__ts", "features")):
+        if row["trade_id"] in seen:
+            continue
+        seen.add(row["trade_id"])
+        for rule in (row["features"] or {}).get("rules") or ():
+            if rule.get("status") == "broken":
+                out.append({"tradeId": row["trade_id"], "symbol": row["trade__symbol"], "ts": row["trade__ts"],
+                            "kind": rule.get("kind"), "value": rule.get("value"), "limit": rule.get("limit"),
+                            "explain": rule.get("explain") or ""})
+    return out

@@ -111,3 +111,16 @@ def broker_connection_for_job(*, user_id: str, connection_id: str):
 def broker_connections_for(*, user) -> list:
     """The user's connections that can import (not disconnected), by broker."""
     return sorted((c for c in connection_list(user=user) if c.status != "revoked"), key=lambda c: c.broker)
+
+
+def trade_rows(*, user_id: str, until: datetime, since: datetime | None = None,
+               symbols: list[str] | None = None) -> list[dict]:
+    """The user's trades in [since, until) (from the first one when `since` is None), optionally of some
+    markets only, as plain rows {id, symbol, side, qty, price, fee, quote_asset, ts} in (ts, id) order."""
+    queryset = Trade.objects.filter(user_id=user_id, ts__lt=until)
+    if since is not None:
+        queryset = queryset.filter(ts__gte=since)
+    if symbols is not None:
+        queryset = queryset.filter(symbol__in=symbols)
+    return list(queryset.order_by("ts", "id").values("id", "symbol", "side", "qty", "price", "fee", "quote_asset",
+                                                     "ts"))

@@ -270,6 +270,13 @@ LLM_API_KEY = env("LLM_API_KEY", default="")
 LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
 LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=8.0)
 
+# Weekly digest email: console backend by default (the embedded default prints it); production sends
+# through SMTP (EMAIL_HOST etc. from the environment). SITE_URL makes the links in the email absolute.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Trading Twin <digest@localhost>")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=3)
+
 # Signed /v1 engine API
 ENGINE_API_SECRET = env("ENGINE_API_SECRET", default="local-engine-secret-change-me")
 ENGINE_API_MAX_BODY = env.int("ENGINE_API_MAX_BODY", default=1024 * 1024)

@@ -52,6 +52,8 @@ SESSION_HASH_PEPPER = "test-pepper"
 TOKEN_KEKS = ["test1:dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMDAwMDAwMDE="]
 ENGINE_API_SECRET = "test-engine-secret"
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "http://testserver"
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

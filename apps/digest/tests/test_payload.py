@@ -1,0 +1,117 @@
+"""The payload against a hand-computed week (see conftest.week_book).
+
+FIFO on BTC-USD: S1 sells 1.5 → 1 from B1 (bought at 100, fee 1) and 0.5 from B2 (110, no fee); S1's fee 3
+is spread over its 1.5 units (2 per unit).
+  piece B1: 1 × (120 − 100) − 1 × 1 − 1 × 2 = 17 → labels PANIC (sale) + FOMO (opener)
+  piece B2: 0.5 × (120 − 110) − 0 − 0.5 × 2 = 4  → PANIC + NONE
+  S3 sells the last 0.5 of B2: 0.5 × (100 − 110) = −5 → NONE
+ETH-EUR: S2 sells B3's 2 at 45 against 50: −10 EUR → REVENGE + DISCIPLINE.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apps.bias.selectors import coach_text_violations
+from apps.digest.narrative import SUGGESTIONS, narrative_template, payload_numbers
+from apps.digest.periods import week_parse
+from apps.digest.services import digest_payload_build
+
+pytestmark = pytest.mark.django_db
+
+W47 = week_parse(value="2026-W47", zone="UTC")
+
+
+def test_figures_match_the_hand_computed_week(user, week_book):
+    payload = digest_payload_build(user=user, week=W47)
+
+    assert (payload["week"], payload["periodStart"], payload["periodEnd"]) == (
+        "2026-W47", "2026-11-16T00:00:00+00:00", "2026-11-23T00:00:00+00:00")
+    assert payload["trades"] == 5
+    assert payload["labels"] == {"DISCIPLINE": 1, "NONE": 2, "PANIC": 1, "REVENGE": 1}
+    assert payload["pnlByLabel"] == {"DISCIPLINE": {"EUR": "-10"}, "FOMO": {"USD": "17"}, "NONE": {"USD": "-1"},
+                                     "PANIC": {"USD": "21"}, "REVENGE": {"EUR": "-10"}}
+    assert payload["realizedPnl"] == {"EUR": "-10", "USD": "16"}
+    assert (payload["closedTrades"], payload["winningTrades"], payload["winRate"]) == (3, 1, 0.3333)
+    assert payload["largestWin"] == {"USD": {"tradeId": week_book["S1"].id, "symbol": "BTC-USD", "pnl": "21",
+                                             "ts": "2026-11-18T12:00:00+00:00"}}
+    assert {q: v["pnl"] for q, v in payload["largestLoss"].items()} == {"EUR": "-10", "USD": "-5"}
+    assert payload["vsPreviousWeek"] == {
+        "previousTrades": 2, "trades": 3,
+        "labels": {"DISCIPLINE": 1, "NONE": 1, "OVERTRADING": -1, "PANIC": 1, "REVENGE": 1},
+        "realizedPnl": {"EUR": "-10", "USD": "14"}}
+    assert payload["habitCurrency"] == "USD"
+    assert payload["bestHabit"] == {"label": "PANIC", "quote": "USD", "pnl": "21", "trades": 1,
+                                    "pnlByQuote": {"USD": "21"}}
+    assert payload["worstHabit"] == {"label": "FOMO", "quote": "USD", "pnl": "17", "trades": 0,
+                                     "pnlByQuote": {"USD": "17"}}
+    # PANIC and REVENGE both once; REVENGE has the worse USD figure (none, i.e. 0 < 21)
+    assert payload["dominantProblem"] == "REVENGE"
+    assert payload["suggestion"] == {"label": "REVENGE", "text": SUGGESTIONS["REVENGE"]["supportive"]}
+
+
+def test_streaks_count_days_with_a_kept_rule_and_list_the_broken_ones(user, week_book):
+    payload = digest_payload_build(user=user, week=W47)
+
+    # maxTradesPerDay kept on 2, 10, 11, 16, 17, 18 Nov, broken on 19, kept on 20; minHoldHours broken on 18
+    # (the other days it did not apply or was kept on 11 and 19, 20). cooldownAfterLosses is inactive.
+    assert payload["streaks"] == [
+        {"kind": "maxTradesPerDay", "currentDays": 1, "bestDays": 6, "brokenOn": ["2026-11-19"]},
+        {"kind": "minHoldHours", "currentDays": 2, "bestDays": 2, "brokenOn": ["2026-11-18"]},
+    ]
+
+
+def test_disposition_is_odeans_over_the_weeks_sale_days(user, week_book):
+    payload = digest_payload_build(user=user, week=W47)
+
+    # counted days 18 and 19 Nov: RG 2, PG 2, RL 1, PL 2 (12 Nov is outside the week, 20 Nov is a one-market day)
+    assert payload["disposition"] == {"pgr": 0.5, "plr": 0.333333, "effect": 0.166667,
+                                      "counts": {"realizedGains": 2, "realizedLosses": 1, "paperGains": 2,
+                                                 "paperLosses": 2},
+                                      "saleDays": 3, "significance": "too_few"}
+
+
+@pytest.mark.parametrize("tone", ["supportive", "strict"])
+def test_narrative_numbers_all_come_from_the_payload_and_nothing_is_advice(user, week_book, tone):
+    user.coach_tone = tone
+    user.save(update_fields=["coach_tone"])
+    payload = digest_payload_build(user=user, week=W47)
+    text = payload["narrative"]["text"]
+
+    assert payload["narrative"]["source"] == "template" and payload["narrative"]["tone"] == tone
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+    assert 3 <= len(sentences) <= 5
+    numbers = re.findall(r"\d+(?:\.\d+)?", text)
+    assert {"5", "2026", "47", "2", "16", "10", "1", "3", "21", "17"} >= set(numbers)
+    assert set(numbers) <= payload_numbers(payload)
+    assert coach_text_violations(text=text) == []
+    assert "Realised P/L came to -10 EUR and +16 USD," in text  # each currency on its own, never added together
+
+
+def test_an_empty_week_gets_a_short_digest_that_says_so(user):
+    payload = digest_payload_build(user=user, week=W47)
+
+    assert payload["trades"] == 0
+    assert payload["labels"] == {} and payload["pnlByLabel"] == {} and payload["largestWin"] == {}
+    assert payload["winRate"] is None and payload["disposition"] is None and payload["bestHabit"] is None
+    assert payload["suggestion"]["label"] == "EMPTY"
+    assert payload["narrative"]["text"].startswith("You made no trades in 2026-W47.")
+    assert 3 <= len(re.split(r"(?<=[.!?])\s+", payload["narrative"]["text"])) <= 5
+
+
+@pytest.mark.parametrize("label", sorted(SUGGESTIONS))
+@pytest.mark.parametrize("tone", ["supportive", "strict"])
+def test_every_suggestion_is_a_habit_the_linter_accepts(label, tone):
+    assert coach_text_violations(text=SUGGESTIONS[label][tone]) == []
+
+
+def test_the_narrative_template_rejects_nothing_for_a_week_without_labels():
+    payload = {"week": "2026-W01", "trades": 1, "labels": {"NONE": 1}, "closedTrades": 0, "realizedPnl": {},
+               "winningTrades": 0, "vsPreviousWeek": {"previousTrades": 1}, "bestHabit": None, "worstHabit": None,
+               "suggestion": {"text": SUGGESTIONS["NONE"]["strict"]}}
+    text = narrative_template(payload=payload, tone="strict")
+
+    assert text == ("You made 1 trade in 2026-W01, the same number as the week before. No bias showed up on any "
+                    "of them. No trade closed a position, so there is no realised P/L to report. Your rule for "
+                    "next week: keep the same one-line plan before every trade, including the dull ones.")

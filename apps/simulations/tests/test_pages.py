@@ -1,0 +1,89 @@
+"""The trade page's "What if…" panel and the /rules/ page: rendered server-side, driven by static/js."""
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.core.testing import in_chromium
+from apps.events.testing import child_env, session_cookie_for
+from apps.simulations.models import Simulation
+from apps.simulations.testing import candles_store, ramp_bars
+from apps.trades.testing import TradeFactory
+
+OPEN = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_trade_page_has_the_what_if_panel(client, user):
+    trade = TradeFactory(user=user, ts=OPEN)
+    client.force_login(user)
+
+    html = client.get(f"/trades/{trade.id}/").content.decode()
+
+    assert 'id="what-if"' in html and f'data-trade-id="{trade.id}"' in html
+    assert "js/simulation.js" in html
+
+
+@pytest.mark.django_db
+def test_rules_page_lists_every_rule_kind(client, user):
+    client.force_login(user)
+
+    response = client.get("/rules/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for kind in ("avoidSpikeOverPct", "minHoldHours", "maxTradesPerDay", "cooldownAfterLosses"):
+        assert f'data-kind="{kind}"' in html
+    assert "Test these rules on my last 90 days" in html
+
+
+@pytest.mark.django_db
+def test_rules_page_needs_a_login(client):
+    response = client.get("/rules/")
+
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.browser
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_open_a_trade_run_a_simulation_and_see_three_curves(chromium_path, daphne_process, user):
+    candles_store(symbol="BTC-USD", first_open=OPEN, bars=ramp_bars(96, dips={3: 97.5}))
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("2"), price=Decimal("100"), fee=Decimal("1"),
+                         ts=OPEN + timedelta(minutes=30))
+    _, port = daphne_process(env=child_env())
+    name, value = session_cookie_for(user).split("=", 1)
+    base = f"http://127.0.0.1:{port}"
+
+    def steps(browser) -> dict:
+        from playwright.sync_api import expect
+
+        context = browser.new_context(base_url=base)
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        try:
+            page.goto(f"/trades/{trade.id}/")
+            page.fill("#whatif-form input[name=horizonDays]", "2")
+            page.click("#whatif-form button[type=submit]")
+            expect(page.locator("#whatif-chart")).to_have_attribute("data-rendered", "3", timeout=20000)
+            return {"legend": [page.locator("#whatif-legend .legend-item").nth(i).inner_text() for i in range(3)],
+                    "summary": page.locator("#whatif-summary li").nth(1).inner_text(),
+                    "lines": page.locator("#whatif-chart canvas").count(),
+                    "json": page.locator("#whatif-json").text_content(), "problems": problems}
+        finally:
+            context.close()
+
+    seen = in_chromium(chromium_path, steps)
+
+    assert seen["problems"] == []
+    # hold to 2026-10-03 10:30: close of the candle closing at 10:00 = 100 + 47 → (147 − 100) × 2 − 1 = 93
+    assert [item.split(":")[0] for item in seen["legend"]] == ["━ What happened", "━ Hold", "━ Wait for the pullback"]
+    assert seen["legend"][1].strip() == "━ Hold: 93 USD"
+    assert seen["summary"] == "Holding 2 days would have made the same."
+    assert seen["lines"] > 0
+    simulation = Simulation.objects.get()
+    assert f'"simulationId": "{simulation.id}"' in seen["json"]

@@ -55,6 +55,13 @@
     const link = node.querySelector(".trade-link");
     link.href = "/trades/" + encodeURIComponent(payload.tradeId || "") + "/";
     link.textContent = [payload.side, payload.symbol].filter(Boolean).join(" ") || "trade";
+    if ((payload.labels || []).some(function (label) { return label.name === "FOMO" || label.name === "PANIC"; })) {
+      const simulation = document.createElement("a");  // the trade page's "What if…" panel, run on arrival
+      simulation.className = "open-simulation";
+      simulation.href = "/trades/" + encodeURIComponent(payload.tradeId || "") + "/#what-if";
+      simulation.textContent = "Open simulation";
+      link.after(" · ", simulation);
+    }
     node.querySelector("time").textContent = payload.ts ? new Date(payload.ts).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
     node.querySelector(".insight").textContent = payload.insight || "";
     sparkline(node.querySelector(".sparkline"), payload.sparklines);

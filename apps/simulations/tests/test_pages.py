@@ -66,10 +66,13 @@ def test_open_a_trade_run_a_simulation_and_see_three_curves(chromium_path, daphn
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
         try:
-            page.goto(f"/trades/{trade.id}/")
+            page.goto(f"/trades/{trade.id}/#what-if")  # the "Open simulation" link: runs on arrival (3 days)
+            expect(page.locator("#whatif-chart")).to_have_attribute("data-rendered", "3", timeout=20000)
+            expect(page.locator("#whatif-summary li").nth(1)).to_have_text("Holding 3 days would have made the same.")
             page.fill("#whatif-form input[name=horizonDays]", "2")
             page.click("#whatif-form button[type=submit]")
-            expect(page.locator("#whatif-chart")).to_have_attribute("data-rendered", "3", timeout=20000)
+            expect(page.locator("#whatif-summary li").nth(1)).to_have_text("Holding 2 days would have made the same.",
+                                                                         timeout=20000)
             return {"legend": [page.locator("#whatif-legend .legend-item").nth(i).inner_text() for i in range(3)],
                     "summary": page.locator("#whatif-summary li").nth(1).inner_text(),
                     "lines": page.locator("#whatif-chart canvas").count(),
@@ -85,5 +88,6 @@ def test_open_a_trade_run_a_simulation_and_see_three_curves(chromium_path, daphn
     assert seen["legend"][1].strip() == "━ Hold: 93 USD"
     assert seen["summary"] == "Holding 2 days would have made the same."
     assert seen["lines"] > 0
-    simulation = Simulation.objects.get()
-    assert f'"simulationId": "{simulation.id}"' in seen["json"]
+    two_days = Simulation.objects.get(horizon_days=2)
+    assert f'"simulationId": "{two_days.id}"' in seen["json"]
+    assert sorted(Simulation.objects.values_list("horizon_days", flat=True)) == [2, 3]

@@ -76,6 +76,17 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'twin.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+SQLITE_OPTIONS = {
+    # Several writers share the embedded database (requests, the in-process job runner, the relay): WAL lets
+    # readers run beside a writer, IMMEDIATE transactions take the write lock up front (so the busy timeout
+    # applies instead of an instant "database is locked" on a read→write upgrade), and a writer waits up to
+    # 30 s for another to commit.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -180,10 +191,15 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# Import jobs on an in-process thread pool instead of the queue (the embedded default turns it on).
-IMPORT_JOBS_IN_THREAD = env.bool("IMPORT_JOBS_IN_THREAD", default=False)
-IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)  # failed runs before a job is parked
-IMPORT_JOB_STALE_SECONDS = env.int("IMPORT_JOB_STALE_SECONDS", default=300)  # a quiet runner is replaced
+# Background jobs (apps.core.jobs): in-process runner instead of Celery (the embedded default turns it on),
+# leases renewed while a job runs, a reaper that sends again what a dead worker left or nobody picked up.
+JOBS_IN_PROCESS = env.bool("JOBS_IN_PROCESS", default=False)
+JOBS_IN_PROCESS_WORKERS = env.int("JOBS_IN_PROCESS_WORKERS", default=1)
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
+JOB_REDISPATCH_SECONDS = env.int("JOB_REDISPATCH_SECONDS", default=120)
+JOB_REAPER_INTERVAL_SECONDS = env.float("JOB_REAPER_INTERVAL_SECONDS", default=15)
+IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)  # runs before a job is parked
+SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=3)
 GATE_MAX_ATTEMPTS = env.int("GATE_MAX_ATTEMPTS", default=3)
 # The gate fetches the hourly candles its market check needs (on its worker) before deciding; off = stored only.
 GATE_FETCH_CANDLES = env.bool("GATE_FETCH_CANDLES", default=True)

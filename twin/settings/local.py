@@ -9,6 +9,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=True)
 OUTBOX_RELAY_EMBEDDED = env.bool("OUTBOX_RELAY_EMBEDDED", default=True)
-# Import jobs run on an in-process thread pool (the POST answers 202 at once; progress via the outbox).
-IMPORT_JOBS_IN_THREAD = env.bool("IMPORT_JOBS_IN_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
+# Background jobs run on an in-process runner (the POST answers 202 at once; progress via the outbox), one
+# at a time: SQLite has one writer.
+JOBS_IN_PROCESS = env.bool("JOBS_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 LOG_FORMAT = env("LOG_FORMAT", default="console")

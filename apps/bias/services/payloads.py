@@ -1,33 +1,27 @@
 """Market data around a trade and the `coach.reflect` payload shared by scoring and on-demand reflections."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-GRANULARITY = "1h"
+from apps.brokers.selectors import candle_frame
+from apps.brokers.services import TRADE_CANDLE_GRANULARITY, candles_ensure_many, trade_candle_window
+
+GRANULARITY = TRADE_CANDLE_GRANULARITY
 SPARKLINE_BEFORE = 24
 SPARKLINE_AFTER = 12
-WARMUP = timedelta(days=30)  # candles before a symbol's first trade, so its indicators have settled
-
-
-def candle_window(first: datetime, last: datetime) -> tuple[datetime, datetime]:
-    """The candles scoring needs for trades from `first` to `last`: the warm-up before, the sparkline after."""
-    return first - WARMUP, last + timedelta(hours=SPARKLINE_AFTER + 1)
+candle_window = trade_candle_window  # the warm-up before the first trade, the sparkline after the last
 
 
 def ensure_candles(windows: list[tuple[str, datetime, datetime]]) -> int:
     """Fetch and store the hourly candles of the (symbol, start, end) windows that are not stored yet."""
-    from apps.brokers.services import candles_ensure_many
-
     return candles_ensure_many(windows=windows, granularity=GRANULARITY)
 
 
 def stored_candles(*, symbol: str, start: datetime, end: datetime) -> pd.DataFrame:
     """The stored hourly candles of the window (UTC index; float open/high/low/close/volume)."""
-    from apps.brokers.selectors import candle_frame
-
     return candle_frame(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
 
 

@@ -3,52 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
+from ..types import CandleDTO, TradeDTO, TradePage, decimal_from
 
-def decimal_from(value) -> Decimal:
-    """An exchange amount (string or number) as a finite Decimal; ValueError otherwise (NaN, Infinity, junk)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError("not an amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except ArithmeticError as exc:
-        raise ValueError("not an amount") from exc
-    if not amount.is_finite():
-        raise ValueError("not a finite amount")
-    return amount
-
-
-@dataclass(frozen=True, slots=True)
-class TradeDTO:
-    """One fill, normalised. `symbol` is canonical BASE-QUOTE (e.g. BTC-USD); `ts` is aware UTC."""
-
-    ext_id: str
-    symbol: str
-    side: str  # "BUY" | "SELL"
-    qty: Decimal  # base units, > 0
-    price: Decimal  # quote per base, > 0
-    ts: datetime
-    fee: Decimal | None = None
-    fee_asset: str = ""
-    quote_asset: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TradePage:
-    items: list[TradeDTO]
-    next_cursor: str | None  # None when there is nothing more
-
-
-@dataclass(frozen=True, slots=True)
-class CandleDTO:
-    ts: datetime  # candle open time, aware UTC
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
+__all__ = ["AuthStart", "BrokerAdapter", "CandleDTO", "OAuthBrokerAdapter", "TokenSet", "TradeDTO", "TradePage",
+           "decimal_from"]
 
 
 @dataclass(slots=True)

@@ -1,5 +1,8 @@
 """Candles fetched while an import is still paging, so scoring finds them stored when the import ends.
 
+`trade_candle_window` is the span of hourly candles the app reads around trades: a warm-up before the
+first (indicators settle) and the hours after the last (a trade's chart and sparkline).
+
 An import fetches pages of trades one round trip after another; the candles scoring will need for a page
 (its symbols, from the indicator warm-up before its first trade to the sparkline after its last) can be
 fetched meanwhile on a background thread. This only saves time: scoring still calls `ensure_candles`,
@@ -12,15 +15,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, wait
+from datetime import datetime, timedelta
 
 from django.db import connection
 
 from apps.core.background import background_pool
 
-from .payloads import candle_window, ensure_candles
+from .marketdata import candles_ensure_many
 
 logger = logging.getLogger(__name__)
 WAIT_SECONDS = 30.0
+TRADE_CANDLE_GRANULARITY = "1h"
+TRADE_CANDLE_WARMUP = timedelta(days=30)
+TRADE_CANDLE_AFTER = timedelta(hours=13)
+
+
+def trade_candle_window(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The hourly candles needed for trades from `first` to `last`: the warm-up before, the chart after."""
+    return first - TRADE_CANDLE_WARMUP, last + TRADE_CANDLE_AFTER
 
 
 def candles_prefetch_start(*, trades: Iterable) -> Future | None:
@@ -33,7 +45,7 @@ def candles_prefetch_start(*, trades: Iterable) -> Future | None:
         spans[trade.symbol] = (min(first, trade.ts), max(last, trade.ts))
     if not spans:
         return None
-    windows = [(symbol, *candle_window(first, last)) for symbol, (first, last) in spans.items()]
+    windows = [(symbol, *trade_candle_window(first, last)) for symbol, (first, last) in spans.items()]
     return background_pool("candles-prefetch", workers=1).submit(_prefetch, windows)
 
 
@@ -46,7 +58,7 @@ def candles_prefetch_wait(futures: Iterable[Future | None], *, timeout: float = 
 
 def _prefetch(windows: list) -> int:
     try:
-        return ensure_candles(windows)
+        return candles_ensure_many(windows=windows, granularity=TRADE_CANDLE_GRANULARITY)
     except Exception:  # only a head start: scoring fetches what is still missing and reports real failures
         logger.warning("prefetching candles for %d market(s) failed; scoring will fetch them", len(windows),
                        exc_info=True)

@@ -9,10 +9,10 @@ import pytest
 
 from apps.bias.models import BiasTag
 from apps.bias.services.payloads import candle_window
-from apps.bias.services.prefetch import candles_prefetch_start, candles_prefetch_wait
+from apps.brokers.services import candles_prefetch_start, candles_prefetch_wait
 from apps.brokers.models import Candle
 from apps.trades.models import Trade
-from apps.trades.services import import_job_start
+from apps.trades.imports import import_job_start
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -103,7 +103,7 @@ def make_user(email: str) -> tuple[object, str]:
 def import_start(user) -> str:
     from django.db import connection
 
-    from apps.trades.services.imports import import_job_start
+    from apps.trades.imports import import_job_start
 
     try:
         return import_job_start(user=user, broker="coinbase").id

@@ -150,3 +150,9 @@ def user_update_preferences(*, user: User, coach_tone: str | None = None, timezo
             audit_record(user=user, action="preferences_changed",
                          meta={names[name]: value for name, value in changed.items()})
     return user
+
+
+def user_get_or_create(*, email: str, password: str) -> User:
+    """The user with this email, created with this password when there is none (demo and fixtures)."""
+    user = User.objects.filter(email=email_normalize(email=email)).first()
+    return user or User.objects.create_user(email_normalize(email=email), password)

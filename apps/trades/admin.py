@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from .imports import import_job_release
 from .models import ColumnMappingPreset, IdempotencyKey, ImportJob, Trade
-from .services import import_job_release
 
 
 @admin.register(Trade)
@@ -28,7 +28,8 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     actions = ["release_parked"]
     readonly_fields = ("id", "user", "source", "broker", "connection_id", "since", "until", "status", "fetched",
-                       "inserted", "duplicates", "skipped", "pages", "cursor", "attempts", "error", "report",
+                       "inserted", "duplicates", "skipped", "pages", "cursor", "attempts", "lease_owner", "lease_expires_at",
+                       "not_before", "error", "report",
                        "created_at", "updated_at", "finished_at")
 
     def has_add_permission(self, request):

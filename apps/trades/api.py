@@ -16,16 +16,10 @@ from apps.core.ratelimits import rate_limit_check
 from apps.core.validation import text_is_clean
 
 from . import selectors
+from .imports import API_BROKERS, import_job_start, upload_import_start
 from .models import ImportJob, Trade
 from .parsers import ParseError, detect_format, sniff_headers
-from .services import (
-    API_BROKERS,
-    MAPPING_FIELDS,
-    column_mapping_save,
-    idempotent_call,
-    import_job_start,
-    upload_import_start,
-)
+from .services import MAPPING_FIELDS, column_mapping_save, idempotent_call
 
 IMPORT_RATE = "3/m"
 UPLOAD_RATE = "10/m"

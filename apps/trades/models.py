@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.jobs import JobStatus, LeasedJob
 from apps.core.models import BaseModel, money_field
 
 
@@ -32,16 +33,16 @@ class Trade(BaseModel):
         return f"{self.side} {self.qty} {self.symbol} @ {self.price}"
 
 
-class ImportJob(models.Model):
+class ImportJob(LeasedJob):
     """One import of a time window (API) or of one file (upload).
 
     The id is deterministic — sha256 over (user, broker, since, until) for API imports and over
     (user, file digest, mapping) for uploads — so asking twice for the same thing is the same job.
-    `cursor` is the adapter's checkpoint after the last committed page: a re-run resumes from it.
+    `cursor` is the source's checkpoint after the last committed page: a re-run resumes from it.
+    Status, attempts, lease and error are the shared job columns (`apps.core.jobs`).
     """
 
-    STATUSES = [("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed"),
-                ("parked", "Parked")]
+    STATUSES = JobStatus.choices
     SOURCES = [("api", "Broker API"), ("upload", "File upload")]
 
     id = models.CharField(primary_key=True, max_length=64, editable=False)
@@ -51,19 +52,14 @@ class ImportJob(models.Model):
     connection_id = models.CharField(max_length=32, blank=True, default="")
     since = models.DateTimeField(null=True, blank=True)
     until = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=8, choices=STATUSES, default="queued")
     fetched = models.PositiveIntegerField(default=0)
     inserted = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
     cursor = models.TextField(blank=True, default="")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -74,20 +70,17 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.source} import {self.id[:12]} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in ("done", "failed", "parked")
-
 
 class ImportUpload(BaseModel):
-    """The bytes of an uploaded export, kept so the worker reads them by job id (never via task args)."""
+    """An uploaded export, parsed once in the request: the worker pages through `items` (the normalised
+    trades, see `apps.trades.imports.sources`) by job id, never through task arguments."""
 
     job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="upload")
     filename = models.CharField(max_length=255, blank=True, default="")
     digest = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
-    content = models.BinaryField()
     mapping = models.JSONField(null=True, blank=True)
+    items = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.filename or 'upload'} ({self.size} bytes)"

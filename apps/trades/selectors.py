@@ -67,18 +67,6 @@ def _cursor_position(cursor: str, *, descending: bool) -> tuple[datetime, str]:
     return cursor_datetime(values[0]), values[1]
 
 
-def trades_for_user(*, user_id: str, symbols: list[str] | None = None) -> QuerySet[Trade]:
-    """All of a user's trades ordered by time (then id), optionally for some symbols only."""
-    queryset = Trade.objects.filter(user_id=user_id)
-    if symbols:
-        queryset = queryset.filter(symbol__in=symbols)
-    return queryset.order_by("ts", "id")
-
-
-def trade_symbols_for_user(*, user_id: str) -> list[str]:
-    return sorted(Trade.objects.filter(user_id=user_id).values_list("symbol", flat=True).distinct())
-
-
 def import_job_get(*, user, job_id: str) -> ImportJob:
     job = ImportJob.objects.filter(user=user, id=job_id).first()
     if job is None:
@@ -111,6 +99,11 @@ def broker_connection_for_job(*, user_id: str, connection_id: str):
 def broker_connections_for(*, user) -> list:
     """The user's connections that can import (not disconnected), by broker."""
     return sorted((c for c in connection_list(user=user) if c.status != "revoked"), key=lambda c: c.broker)
+
+
+def trade_queryset() -> QuerySet[Trade]:
+    """Every stored trade, for the readers above trades to scope (always by user) and join to their own rows."""
+    return Trade.objects.all()
 
 
 def trade_rows(*, user_id: str, until: datetime, since: datetime | None = None,

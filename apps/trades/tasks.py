@@ -1,25 +1,22 @@
-"""Worker entry points for imports: a job id in, one service call.
+"""Worker entry points for imports: a job id in, one service call. Dispatched by name through
+`apps.core.jobs` (nothing imports this module).
 
-`acks_late` + `reject_on_worker_lost`: a worker killed mid-import leaves the message to be delivered
-again, and the job resumes from its last committed page. Infrastructure errors (database, broker of
-messages) are retried with backoff a bounded number of times; after that the job is parked.
+`acks_late` + `reject_on_worker_lost`: a worker child killed mid-import puts the message back at once; a
+whole worker killed leaves the job's lease to expire, and the reaper hands it to another runner. Retries
+are the job row's (backoff, then parked), identical on a worker and in the embedded runner.
 """
 from celery import shared_task
-from django.db import DatabaseError
 
-MAX_RETRIES = 3
+from .imports import import_job_run
+from .services import idempotency_purge_expired
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, queue="import", max_retries=MAX_RETRIES)
-def import_job_run_task(self, *, job_id: str) -> str | None:
-    from .services import import_job_fail, import_job_run
-
-    try:
-        job = import_job_run(job_id=job_id)
-    except DatabaseError as exc:
-        if self.request.retries < MAX_RETRIES:
-            raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries)) from exc
-        import_job_fail(job_id=job_id, error="The import kept failing on our side; it is parked for a look.",
-                        park=True)
-        raise
+@shared_task(name="trades.import_job_run", acks_late=True, reject_on_worker_lost=True, queue="import")
+def import_job_run_task(*, job_id: str) -> str | None:
+    job = import_job_run(job_id=job_id)
     return job.status if job else None
+
+
+@shared_task(name="trades.idempotency_purge", queue="default")
+def idempotency_purge_task() -> int:
+    return idempotency_purge_expired()

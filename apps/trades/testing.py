@@ -8,7 +8,7 @@ import factory
 import pytest
 
 from apps.accounts.testing import UserFactory
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from .models import Trade
 
@@ -47,13 +47,14 @@ def trade_dtos(count: int, *, start: int = 0, prefix: str = "fill", symbol: str 
 
 
 @pytest.fixture
-def scoring_handoff(monkeypatch) -> list[dict]:
-    """Record what an import hands to the score queue instead of scoring it inline (eager Celery).
+def scoring_handoff(monkeypatch) -> list[str]:
+    """Record the scoring runs an import hands off (their ids) instead of running them (eager Celery).
 
-    Scoring has its own tests; here it would fetch candles for every uploaded symbol.
-    """
-    from apps.bias.tasks import bias_score_trades_task
+    Scoring has its own tests; here it would fetch candles for every uploaded symbol. The hand-off itself
+    (the run row written with the import's final state) still happens."""
+    from apps.core.jobs import job_task
 
-    calls: list[dict] = []
-    monkeypatch.setattr(bias_score_trades_task, "delay", lambda **kwargs: calls.append(kwargs))
-    return calls
+    sent: list[str] = []
+    monkeypatch.setattr(job_task("bias.scoring_run"), "apply_async",
+                        lambda kwargs=None, **options: sent.append(kwargs["job_id"]))
+    return sent

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .services import API_BROKERS
+from .imports import API_BROKERS
 
 
 @require_GET

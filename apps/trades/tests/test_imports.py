@@ -6,11 +6,13 @@ from decimal import Decimal
 import pytest
 
 from apps.accounts.models import Audit
+from apps.core.jobs import job_claim
 from apps.events.models import EventOutbox
+from apps.trades.imports import import_job_run, import_job_start
+from apps.trades.imports.lifecycle import TASK, import_page_commit
 from apps.trades.models import ImportJob, Trade
-from apps.trades.services import import_job_commit_page, import_job_run, import_job_start
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.usefixtures("scoring_handoff")]
 
 
 def _window(stub_exchange):
@@ -36,11 +38,16 @@ def _first_page_committed_then_runner_lost(stub_exchange, connection, user, capt
 
     with capture(execute=False):
         job = import_job_start(user=user, broker="coinbase", **_window(stub_exchange))
-    ImportJob.objects.filter(id=job.id).update(status="running", attempts=1)
+    _, owner = job_claim(task_name=TASK, job_id=job.id)
     page = connection_adapter(connection=connection).fetch_trades(since=job.since, until=job.until)
     assert page.next_cursor
-    import_job_commit_page(job_id=job.id, expected_cursor="", page=page)
+    import_page_commit(job_id=job.id, owner=owner, page=page)
+    ImportJob.objects.filter(id=job.id).update(lease_expires_at=None)  # the runner died: its lease is gone
     return job
+
+
+def _retry_is_due(job) -> None:
+    ImportJob.objects.filter(id=job.id).update(not_before=None)
 
 
 def test_coinbase_import_pages_through_429_and_5xx_storing_every_fill_once(
@@ -108,7 +115,7 @@ def test_same_window_again_is_the_same_job_and_runs_nothing(
     assert ImportJob.objects.filter(user=user).count() == 1
 
 
-def test_broker_failing_after_retries_fails_the_job_with_a_readable_error_keeping_committed_pages(
+def test_exchange_outage_queues_a_retry_with_the_reason_keeping_committed_pages(
         stub_exchange, coinbase_connection, user, django_capture_on_commit_callbacks):
     stub_exchange.state.set_trade_count(1200)
     job = _first_page_committed_then_runner_lost(stub_exchange, coinbase_connection, user,
@@ -117,12 +124,13 @@ def test_broker_failing_after_retries_fails_the_job_with_a_readable_error_keepin
 
     job = import_job_run(job_id=job.id)
 
-    assert job.status == "failed"
+    assert (job.status, job.attempts) == ("queued", 2)
     assert job.error == "Coinbase did not answer after 5 attempts (HTTP 500)."
+    assert job.not_before is not None and job.lease_owner == ""
     assert (job.pages, job.fetched, job.inserted) == (1, 500, 500)
     assert Trade.objects.filter(user=user).count() == 500
     last = _progress(user)[-1]
-    assert last["done"] is True and last["error"] == job.error and last["status"] == "failed"
+    assert last["done"] is False and last["error"] == job.error and last["status"] == "queued"
 
 
 def test_failed_job_resumes_from_its_checkpoint_and_completes_exactly(
@@ -135,6 +143,7 @@ def test_failed_job_resumes_from_its_checkpoint_and_completes_exactly(
     import_job_run(job_id=job.id)
     stub_exchange.state.failures.clear()
     time.sleep(0.05)  # the exchange recovered and the circuit breaker cooled down
+    _retry_is_due(job)
 
     job = _run(django_capture_on_commit_callbacks, user=user, broker="coinbase", **_window(stub_exchange))
 
@@ -144,7 +153,7 @@ def test_failed_job_resumes_from_its_checkpoint_and_completes_exactly(
     assert Trade.objects.filter(user=user).count() == 1200
 
 
-def test_a_job_failing_repeatedly_is_parked_and_not_restarted(
+def test_a_job_failing_on_every_attempt_is_parked_with_its_reason_and_not_restarted(
         stub_exchange, coinbase_connection, user, django_capture_on_commit_callbacks, settings):
     from apps.core.errors import Conflict
 
@@ -154,9 +163,12 @@ def test_a_job_failing_repeatedly_is_parked_and_not_restarted(
     window = _window(stub_exchange)
 
     first = _run(django_capture_on_commit_callbacks, user=user, broker="coinbase", **window)
+    _retry_is_due(first)
     second = _run(django_capture_on_commit_callbacks, user=user, broker="coinbase", **window)
 
-    assert (first.status, second.status, second.attempts) == ("failed", "parked", 2)
+    assert (first.status, second.status, second.attempts) == ("queued", "parked", 2)
+    assert second.error.startswith("Coinbase ") and second.finished_at  # the last attempt's reason
+    assert _progress(user)[-1] == {**_progress(user)[-1], "status": "parked", "done": True, "error": second.error}
     with pytest.raises(Conflict) as refused:
         import_job_start(user=user, broker="coinbase", **window)
     assert refused.value.code == "import_parked"
@@ -187,19 +199,3 @@ def test_connection_paused_after_start_fails_the_run(
 
     assert job.status == "failed" and "no longer active" in job.error
     assert Trade.objects.count() == 0
-
-
-def test_new_trade_ids_are_handed_to_scoring_in_batches(
-        stub_exchange, coinbase_connection, user, django_capture_on_commit_callbacks, monkeypatch):
-    from apps.bias import tasks as bias_tasks
-
-    handed: list[list[str]] = []
-    original = bias_tasks.bias_score_trades_task.delay
-    monkeypatch.setattr(bias_tasks.bias_score_trades_task, "delay",
-                        lambda **kw: (handed.append(kw["trade_ids"]), original(**kw))[1])
-    stub_exchange.state.set_trade_count(1234)
-
-    _run(django_capture_on_commit_callbacks, user=user, broker="coinbase", **_window(stub_exchange))
-
-    assert [len(batch) for batch in handed] == [500, 500, 234]
-    assert sorted(i for batch in handed for i in batch) == sorted(Trade.objects.values_list("id", flat=True))

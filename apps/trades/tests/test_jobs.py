@@ -8,8 +8,10 @@ from apps.accounts.models import Audit
 from apps.brokers.testing import BrokerConnectionFactory
 from apps.core.errors import Conflict, ValidationFailed
 from apps.events.models import EventOutbox
+from apps.core.jobs import job_claim
+from apps.trades.imports import import_job_id, import_job_run, import_job_start, import_window
+from apps.trades.imports.lifecycle import TASK
 from apps.trades.models import ImportJob
-from apps.trades.services import import_job_id, import_job_start, import_window
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -43,26 +45,35 @@ def test_new_job_is_queued_once_with_start_event_and_audit(user, connection, dja
     assert (job.status, queued) == ("queued", 1)
     assert EventOutbox.objects.get(user=user, type="import.progress").payload == {
         "jobId": job.id, "page": 0, "fetched": 0, "inserted": 0, "duplicates": 0, "skipped": 0, "status": "queued",
-        "done": False}
+        "done": False, "attempts": 0}
     assert Audit.objects.get(user=user, action="import_start").meta == {"jobId": job.id, "broker": "binance",
                                                                          "source": "api"}
 
 
-def test_running_job_with_a_live_runner_is_left_alone(user, connection, django_capture_on_commit_callbacks):
-    _existing(user, connection, status="running", pages=2)
+def test_running_job_with_a_live_runner_is_left_to_it(user, connection, django_capture_on_commit_callbacks):
+    lease = timezone.now() + timedelta(seconds=30)
+    job_id = _existing(user, connection, status="running", pages=2, attempts=1, lease_owner="live-runner",
+                       lease_expires_at=lease)
 
     job, queued = _start(user, django_capture_on_commit_callbacks)
+    ran = import_job_run(job_id=job_id)  # the message sent again finds the lease taken
 
-    assert (job.status, job.pages, queued) == ("running", 2, 0)
+    assert queued == 1
+    assert (ran.status, ran.pages, ran.attempts, ran.lease_owner, ran.lease_expires_at) == (
+        "running", 2, 1, "live-runner", lease)
 
 
-def test_running_job_whose_runner_went_quiet_is_handed_to_a_new_runner(
+def test_running_job_whose_lease_expired_is_taken_over_by_a_new_runner(
         user, connection, django_capture_on_commit_callbacks):
-    _existing(user, connection, status="running", pages=2, updated_at=timezone.now() - timedelta(minutes=10))
+    job_id = _existing(user, connection, status="running", pages=2, attempts=1, lease_owner="dead-runner",
+                       lease_expires_at=timezone.now() - timedelta(seconds=1))
 
     job, queued = _start(user, django_capture_on_commit_callbacks)
+    claimed, owner = job_claim(task_name=TASK, job_id=job_id)
 
-    assert (job.status, job.pages, queued) == ("running", 2, 1)
+    assert queued == 1
+    assert owner is not None and owner != "dead-runner"
+    assert (claimed.status, claimed.pages, claimed.attempts, claimed.lease_owner) == ("running", 2, 2, owner)
 
 
 def test_failed_job_is_queued_again_keeping_its_checkpoint(user, connection, django_capture_on_commit_callbacks):

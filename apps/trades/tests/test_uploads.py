@@ -67,16 +67,19 @@ def test_each_known_export_is_imported_with_its_report(name, api_client, user, d
     assert progress.last().payload["done"] is True
 
 
-def test_new_uploaded_trades_are_handed_to_scoring(api_client, user, django_capture_on_commit_callbacks,
-                                                   scoring_handoff):
+def test_a_finished_upload_hands_its_trades_to_scoring_once(api_client, user, django_capture_on_commit_callbacks,
+                                                             scoring_handoff):
+    from apps.bias.models import ScoringRun
+
     data = (FIXTURES / "coinbase_transactions_current.csv").read_bytes()
 
-    _upload(api_client, "a.csv", data, django_capture_on_commit_callbacks)
+    job_id = _upload(api_client, "a.csv", data, django_capture_on_commit_callbacks).json()["jobId"]
+    _upload(api_client, "a.csv", data, django_capture_on_commit_callbacks)  # the same file again: the same job
 
-    stored = set(Trade.objects.filter(user=user).values_list("id", flat=True))
-    assert [call["user_id"] for call in scoring_handoff] == [user.pk]
-    assert len(scoring_handoff[0]["trade_ids"]) == len(stored) == 7
-    assert set(scoring_handoff[0]["trade_ids"]) == stored
+    runs = list(ScoringRun.objects.filter(user=user))
+    assert Trade.objects.filter(user=user).count() == len(parse_file(data).trades) > 0
+    assert [(run.source, run.status) for run in runs] == [(f"import:{job_id}", "queued")]
+    assert scoring_handoff == [runs[0].id]
 
 
 def test_uploading_the_same_file_again_is_the_same_job(api_client, user, django_capture_on_commit_callbacks):

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from apps.events.models import EventOutbox
 from apps.trades.models import ImportJob, Trade
-from apps.trades.services import import_job_start
+from apps.trades.imports import import_job_start
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,4 +7,6 @@ class BiasConfig(AppConfig):
     verbose_name = "Bias"
 
     def ready(self) -> None:
-        from . import ws_handlers  # noqa: F401 - registers chat.ask_reflection and chat.feedback
+        from . import hooks, ws_handlers  # noqa: F401 - ws_handlers registers chat.ask_reflection, chat.feedback
+
+        hooks.register()

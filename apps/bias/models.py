@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.jobs import LeasedJob
 from apps.core.models import BaseModel, money_field
 
 
@@ -150,3 +151,22 @@ class DispositionDay(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} RG={self.realized_gains} RL={self.realized_losses}"
+
+
+class ScoringRun(BaseModel, LeasedJob):
+    """Labelling a user's unlabelled trades (and re-labelling the later ones their history changes), as a
+    durable job: handed off once by whatever stored the trades (`source`, e.g. "import:<jobId>"), resumed
+    by the reaper when its runner dies. One runs at a time per user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_runs")
+    source = models.CharField(max_length=96)
+    trades_scored = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "status"], name="bias_scoringrun_user_idx"),
+            models.Index(fields=["status", "updated_at"], name="bias_scoringrun_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"scoring {self.source} ({self.status})"

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
-from apps.trades.models import Trade
+from apps.trades.selectors import trade_queryset
 
+from .engine.disposition import MIN_OBSERVATIONS, SIGNIFICANT_T, figures
 from .engine_io import decimal_str
-from .models import BiasTag, DispositionStat, Reflection, ReflectionFeedback, Rule, TradePosition
+from .models import BiasTag, DispositionDay, Reflection, ReflectionFeedback, Rule, TradePosition
+
+if TYPE_CHECKING:
+    from apps.trades.models import Trade
 
 TRADE_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "ts")
 GRID_SORTS = {"ts": ("ts", "id"), "-ts": ("-ts", "-id"), "symbol": ("symbol", "ts", "id"),
@@ -40,8 +45,8 @@ def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: 
     series = TradeSeries()
     wanted = set(trade_ids)
     if include_later:  # and anything an earlier hand-off left unscored
-        wanted |= set(Trade.objects.filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
-    rows = list(Trade.objects.filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS))
+        wanted |= set(trade_queryset().filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
+    rows = list(trade_queryset().filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS))
     earliest = min((row["ts"] for row in rows if row["id"] in wanted), default=None)
     for row in rows:
         series.by_symbol.setdefault(row["symbol"], []).append(row)
@@ -52,16 +57,9 @@ def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: 
     return series
 
 
-def import_in_progress(*, user) -> bool:
-    """Whether one of the user's imports is still queued or running (its last page hands off scoring)."""
-    from apps.trades.selectors import import_jobs_recent
-
-    return any(not job.is_finished for job in import_jobs_recent(user=user, limit=5))
-
-
 def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, list[str]]:
     """Trade ids per user (optionally one user, optionally trades at or after `since`)."""
-    query = Trade.objects.all()
+    query = trade_queryset()
     if user_id:
         query = query.filter(user_id=user_id)
     if since:
@@ -73,7 +71,7 @@ def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None 
 
 
 def _trade_for_user(*, user, trade_id: str) -> Trade:
-    trade = Trade.objects.filter(user=user, id=trade_id).first()
+    trade = trade_queryset().filter(user=user, id=trade_id).first()
     if trade is None:
         raise NotFound("Trade not found.")
     return trade
@@ -137,7 +135,7 @@ def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5
             candles.append({"time": int(ts.timestamp()), "open": float(o), "high": float(h), "low": float(lo),
                             "close": float(c)})
     markers = []
-    for row in (Trade.objects.filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
+    for row in (trade_queryset().filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
                 .order_by("ts", "id").values("id", "side", "qty", "price", "ts")):
         markers.append({"tradeId": row["id"], "time": int(row["ts"].timestamp()), "side": row["side"],
                         "qty": decimal_str(row["qty"]), "price": decimal_str(row["price"]),
@@ -151,7 +149,7 @@ def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str
     if sort not in GRID_SORTS:
         raise ValidationFailed("Unknown sort.", fields={"sort": [f"Use one of: {', '.join(GRID_SORTS)}."]})
     order = GRID_SORTS[sort]
-    query = Trade.objects.filter(user=user)
+    query = trade_queryset().filter(user=user)
     if label:
         query = query.filter(Exists(BiasTag.objects.filter(trade=OuterRef("pk"), label=label)))
     if cursor:
@@ -225,31 +223,40 @@ def bias_summary(*, user, since: datetime, until: datetime) -> dict:
                      "realizedPnl": ({quote: decimal_str(amount) for quote, amount in sorted(pnl_by_quote[r["label"]].items())}
                                      if r["known"] else None)}
                     for r in pnl_rows]
-    stat = (DispositionStat.objects.filter(user=user, period_start__lte=until.date(), period_end__gte=since.date())
-            .order_by("-period_end", "-updated_at").first())
-    trades_in_period = Trade.objects.filter(user=user, ts__gte=since, ts__lt=until).count()
+    trades_in_period = trade_queryset().filter(user=user, ts__gte=since, ts__lt=until).count()
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
-        "hasTrades": Trade.objects.filter(user=user).exists(),
+        "hasTrades": trade_queryset().filter(user=user).exists(),
         "trades": trades_in_period,
         "labelsPerDay": [{"date": day, "counts": counts} for day, counts in sorted(per_day.items())],
         "pnlByLabel": pnl_by_label,
-        "disposition": _disposition_json(stat),
+        "disposition": _disposition_json(user=user, since=since, until=until),
     }
 
 
-def _disposition_json(stat: DispositionStat | None) -> dict | None:
-    if stat is None:
+def _disposition_json(*, user, since: datetime, until: datetime) -> dict | None:
+    """Odean's disposition effect over the sale days (UTC) that lie at least partly in [since, until):
+    the per-day counts summed, then PGR, PLR, their difference, its standard error, t-statistic and
+    whether it is significant yet. None when there was no sale day in the period."""
+    last_day = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    days = DispositionDay.objects.filter(user=user, day__gte=since.astimezone(UTC).date(), day__lte=last_day)
+    totals = days.aggregate(
+        sale_days=Count("id"), single=Count("id", filter=Q(counted=False)),
+        RG=Sum("realized_gains", filter=Q(counted=True)), RL=Sum("realized_losses", filter=Q(counted=True)),
+        PG=Sum("paper_gains", filter=Q(counted=True)), PL=Sum("paper_losses", filter=Q(counted=True)),
+        unpriced=Sum("paper_unpriced", filter=Q(counted=True)), unknown=Sum("sales_unknown"))
+    if not totals["sale_days"]:
         return None
-
-    def num(value):
-        return None if value is None else float(value)
-
-    return {"periodStart": stat.period_start.isoformat(), "periodEnd": stat.period_end.isoformat(),
-            "realizedGains": stat.realized_gains, "realizedLosses": stat.realized_losses,
-            "paperGains": stat.paper_gains, "paperLosses": stat.paper_losses,
-            "pgr": num(stat.pgr), "plr": num(stat.plr), "effect": num(stat.effect)}
+    out = figures(RG=totals["RG"] or 0, RL=totals["RL"] or 0, PG=totals["PG"] or 0, PL=totals["PL"] or 0)
+    return {"periodStart": since.isoformat(), "periodEnd": until.isoformat(),
+            "saleDays": totals["sale_days"], "singleMarketDays": totals["single"],
+            "realizedGains": out["RG"], "realizedLosses": out["RL"],
+            "paperGains": out["PG"], "paperLosses": out["PL"],
+            "paperUnpriced": totals["unpriced"] or 0, "salesUnknown": totals["unknown"] or 0,
+            "pgr": out["PGR"], "plr": out["PLR"], "effect": out["PGR_minus_PLR"],
+            "standardError": out["standard_error"], "tStat": out["t_stat"], "significance": out["significance"],
+            "minObservations": MIN_OBSERVATIONS, "significantT": SIGNIFICANT_T}
 
 
 # --- reads for performance analytics (the analytics app builds its figures on these querysets) ----------
@@ -293,79 +300,6 @@ def closed_position_queryset(*, user, since: datetime | None = None, until: date
             .filter(_trade_filter("trade__", since=since, until=until, symbols=symbols, brokers=brokers,
                                   sides=sides, labels=labels)))
 
-
-
-# --- reads for the weekly digest ----------------------------------------------------------------------
-
-def trade_outcomes(*, user_id: str, until: datetime, since: datetime | None = None,
-                   symbols: list[str] | None = None, with_rules: bool = False) -> dict[str, dict]:
-    """For the user's scored trades in [since, until) (optionally some markets only):
-    {trade id: {"ts", "labels": [label, …], "realizedPnl": Decimal | None, "rules": [{kind, status}, …]}}.
-    `rules` (the rule outcomes the trade was labelled with) only with `with_rules`. Two queries."""
-    tags = BiasTag.objects.filter(trade__user_id=user_id, trade__ts__lt=until)
-    positions = TradePosition.objects.filter(user_id=user_id, trade__ts__lt=until)
-    if since is not None:
-        tags, positions = tags.filter(trade__ts__gte=since), positions.filter(trade__ts__gte=since)
-    if symbols is not None:
-        tags, positions = tags.filter(trade__symbol__in=symbols), positions.filter(symbol__in=symbols)
-    fields = ("trade_id", "trade__ts", "label") + (("features__rules",) if with_rules else ())
-    out: dict[str, dict] = {}
-    for row in tags.order_by("trade_id", "label").values(*fields):
-        entry = out.setdefault(row["trade_id"], {"ts": row["trade__ts"], "labels": [], "realizedPnl": None,
-                                                 "rules": []})
-        entry["labels"].append(row["label"])
-        if with_rules and not entry["rules"]:
-            entry["rules"] = [{"kind": r.get("kind"), "status": r.get("status")}
-                              for r in (row["features__rules"] or []) if isinstance(r, dict)]
-    for trade_id, pnl in positions.values_list("trade_id", "realized_pnl"):
-        if trade_id in out:
-            out[trade_id]["realizedPnl"] = pnl
-    return out
-
-
-def rule_kinds_active(*, user_id: str) -> list[str]:
-    return list(Rule.objects.filter(user_id=user_id, active=True).order_by("kind").values_list("kind", flat=True))
-
-
-def disposition_for_period(*, user, since: datetime, until: datetime) -> dict | None:
-    """Odean's disposition effect over [since, until) with its counts (None without a sale day)."""
-    return _disposition_json(user=user, since=since, until=until)
-
-
-def coach_text_violations(*, text: str) -> list[str]:
-    """The non-advisory linter's findings for a coach text (`[]` = it talks about behaviour only)."""
-    from .engine import lint_reflection
-
-    return lint_reflection(text)
-
-
-def position_exits(*, user_id: str, since: datetime | None = None, limit: int | None = None) -> list[dict]:
-    """The user's exits whose realised P/L is known, newest first:
-    `{tradeId, symbol, ts, realizedPnl}` (Decimal, in the market's quote currency)."""
-    query = TradePosition.objects.filter(user_id=user_id, realized_pnl__isnull=False)
-    if since is not None:
-        query = query.filter(trade__ts__gte=since)
-    rows = query.order_by("-trade__ts", "-trade_id").values("trade_id", "symbol", "realized_pnl", "trade__ts")
-    return [{"tradeId": r["trade_id"], "symbol": r["symbol"], "ts": r["trade__ts"], "realizedPnl": r["realized_pnl"]}
-            for r in (rows[:limit] if limit else rows)]
-
-
-def rule_breaches(*, user_id: str, since: datetime) -> list[dict]:
-    """The rules the user's trades at or after `since` broke, newest trade first:
-    `{tradeId, symbol, ts, kind, value, limit, explain}` (from the evidence stored on their labels)."""
-    seen: set[str] = set()
-    out = []
-    for row in (BiasTag.objects.filter(trade__user_id=user_id, trade__ts__gte=since)
-                .order_by("-trade__ts", "trade_id", "label").values("trade_id", "trade__symbol", "trade__ts", "features")):
-        if row["trade_id"] in seen:
-            continue
-        seen.add(row["trade_id"])
-        for rule in (row["features"] or {}).get("rules") or ():
-            if rule.get("status") == "broken":
-                out.append({"tradeId": row["trade_id"], "symbol": row["trade__symbol"], "ts": row["trade__ts"],
-                            "kind": rule.get("kind"), "value": rule.get("value"), "limit": rule.get("limit"),
-                            "explain": rule.get("explain") or ""})
-    return out
 
 
 # --- reads for the weekly digest ----------------------------------------------------------------------

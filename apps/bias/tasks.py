@@ -1,9 +1,11 @@
-"""Worker entry points for scoring: ids in, one service call."""
+"""Worker entry points for scoring: a run id in, one service call. Dispatched by name through
+`apps.core.jobs` (nothing imports this module)."""
 from celery import shared_task
 
+from .services.scoring_runs import scoring_run_execute
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, queue="score", max_retries=3)
-def bias_score_trades_task(*, user_id: str, trade_ids: list[str]) -> None:
-    from .services import bias_score_trades
 
-    bias_score_trades(user_id=user_id, trade_ids=trade_ids)
+@shared_task(name="bias.scoring_run", acks_late=True, reject_on_worker_lost=True, queue="score")
+def scoring_run_task(*, job_id: str) -> str | None:
+    run = scoring_run_execute(run_id=job_id)
+    return run.status if run else None

@@ -26,8 +26,8 @@ from apps.events.services import event_append_many
 
 from .. import engine
 from ..engine_io import json_text
-from ..models import BiasTag, DispositionStat, Reflection, Rule, TradePosition
-from ..selectors import import_in_progress, trade_series_for_user
+from ..models import BiasTag, DispositionDay, DispositionStat, Reflection, Rule, TradePosition
+from ..selectors import trade_series_for_user
 from .payloads import candle_window, ensure_candles, reflect_payload, sparklines, stored_candles
 from .reflections import ReflectionDraft, reflection_compose
 
@@ -57,20 +57,13 @@ def _fingerprint(*, tags: list, draft: ReflectionDraft) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True,
-                      defer_while_importing: bool = True) -> int:
+def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
     """Score the given trades of one user. Returns how many trades were tagged.
 
-    New trades (`include_later`): the user's untagged trades join them and every later trade is re-scored,
-    since they change its history. While one of the user's imports is still running
-    (`defer_while_importing`), a page's hand-off is left to the import's last page, which then scores
-    everything still untagged once — instead of re-labelling the later trades after every page."""
+    New trades (`include_later`): the user's untagged trades join them (with no ids given, those alone)
+    and every later trade is re-scored, since they change its history."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
-    if user is None or not trade_ids:
-        return 0
-    if defer_while_importing and import_in_progress(user=user):
-        logger.info("scoring of %d trade(s) of user %s deferred to the end of the running import",
-                    len(trade_ids), user.id)
+    if user is None or not (trade_ids or include_later):
         return 0
     series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids, include_later=include_later)
     if not series.targets:
@@ -160,13 +153,21 @@ def _write(*, user, series, result, scores: list[TradeScore]) -> None:
 
 
 def _disposition_store(*, user, series, disposition: dict) -> None:
-    """The disposition effect over the user's whole history (PGR − PLR with the counts behind it)."""
+    """Odean's disposition effect: the counts of every sale day (summed over any period by
+    `bias_summary`) and the whole history's figure (PGR − PLR with the counts behind it)."""
     first = min(rows[0]["ts"] for rows in series.by_symbol.values())
     last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
 
     def ratio(value):
         return None if value is None else Decimal(str(round(float(value), 4)))
 
+    DispositionDay.objects.filter(user=user).delete()
+    rows_insert(DispositionDay, ("user_id", "day", "realized_gains", "realized_losses", "paper_gains", "paper_losses",
+                                 "paper_unpriced", "sales_unknown", "counted", "engine_version"), [
+        (user.id, row["date"], row["RG"], row["RL"], row["PG"], row["PL"], row["paper_unpriced"],
+         row["sales_unknown"], row["counted"], engine.ENGINE_VERSION)
+        for row in disposition.get("days") or ()
+    ])
     DispositionStat.objects.filter(user=user).delete()
     DispositionStat.objects.create(
         user=user, period_start=first.date(), period_end=last.date(),

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from apps.bias.engine import ENGINE_VERSION, LABELS
 from apps.bias.models import BiasTag, DispositionStat, Reflection, TradePosition
 from apps.bias.services import bias_score_trades, rule_upsert
-from apps.bias.tasks import bias_score_trades_task
+from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
 from apps.events.models import EventOutbox
 from apps.trades.testing import TradeFactory
 
@@ -67,7 +67,7 @@ def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades
     old_ids = set(BiasTag.objects.values_list("id", flat=True))
 
     bias_score_trades(user_id=user.id, trade_ids=ids)
-    bias_score_trades_task.delay(user_id=user.id, trade_ids=ids)
+    scoring_run_execute(run_id=scoring_request(user_id=user.id, source="test").id)
 
     assert tag_sets(market_trades) == before
     assert not old_ids & set(BiasTag.objects.values_list("id", flat=True))
@@ -170,9 +170,10 @@ def test_other_users_trades_are_never_scored(user, other_user, market_trades):
 
 def test_import_hands_off_scoring_once_per_import(user, coinbase_connection, stub_exchange,
                                                   django_capture_on_commit_callbacks):
-    """Three pages newest first: intermediate pages defer, the last one scores every trade exactly once."""
+    """Three pages newest first: the job's final state hands off one scoring run, which labels them all."""
+    from apps.bias.models import ScoringRun
+    from apps.trades.imports import import_job_start
     from apps.trades.models import Trade
-    from apps.trades.services.imports import import_job_start
 
     stub_exchange.state.set_trade_count(1200)
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,6 +185,8 @@ def test_import_hands_off_scoring_once_per_import(user, coinbase_connection, stu
     assert set(BiasTag.objects.values_list("trade_id", flat=True)) == trades
     announced = [e.payload["tradeId"] for e in EventOutbox.objects.filter(user=user, type="coach.reflect")]
     assert sorted(announced) == sorted(trades)
+    runs = list(ScoringRun.objects.filter(user=user).values_list("source", "status", "trades_scored"))
+    assert runs == [(f"import:{job.id}", "done", len(trades))]
 
 
 def test_rules_are_evaluated_on_every_trade(user, market_trades):

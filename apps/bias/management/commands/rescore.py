@@ -47,7 +47,6 @@ class Command(BaseCommand):
             for uid, ids in work.items():
                 for start in range(0, len(ids), batch):
                     chunk = ids[start:start + batch]
-                    scored += bias_score_trades(user_id=uid, trade_ids=chunk, include_later=False,
-                                                defer_while_importing=False)
+                    scored += bias_score_trades(user_id=uid, trade_ids=chunk, include_later=False)
                     bar.update(len(chunk))
         self.stdout.write(f"Re-scored {scored} trade(s) of {len(work)} user(s) with engine {ENGINE_VERSION}.")

@@ -1,0 +1,87 @@
+"""Scoring as a durable job: a hand-off writes a `ScoringRun` row; a runner labels what is unlabelled.
+
+* `scoring_request` is called inside the transaction of whatever stored the trades (an import's final
+  state, through the trades app's `import finished` hook), so the hand-off commits with it or not at all.
+* `scoring_run_execute` runs one user's runs one at a time: it labels every unlabelled trade of the user
+  (and re-labels the later trades whose history that changes), then takes the user's next queued run, if
+  any. A run that raises (candles unavailable, a database hiccup) is retried with backoff, then parked
+  with its reason; a runner that dies leaves
+  its lease to expire and the reaper sends the run again. Scoring twice is harmless (tags are replaced,
+  unchanged reflections are not announced again).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.errors import DomainError
+from apps.core.jobs import (
+    JobStatus,
+    job_claim,
+    job_dispatch,
+    job_done,
+    job_fail,
+    job_kind_register,
+    job_lease_kept,
+    job_locked,
+)
+
+from ..models import ScoringRun
+from .scoring import bias_score_trades
+
+TASK = "bias.scoring_run"
+
+job_kind_register(model=ScoringRun, task_name=TASK, max_attempts=lambda: settings.SCORING_MAX_ATTEMPTS)
+
+
+def scoring_request(*, user_id: str, source: str) -> ScoringRun:
+    """Queue labelling of the user's unlabelled trades (after commit when called inside a transaction)."""
+    run = ScoringRun.objects.create(user_id=user_id, source=source[:96])
+    job_dispatch(task_name=TASK, job_id=run.id)
+    return run
+
+
+def scoring_run_execute(*, run_id: str) -> ScoringRun | None:
+    """Run this scoring run, then the user's other queued runs, one after another. Returns the last one."""
+    run = ScoringRun.objects.filter(id=run_id).first()
+    finished = None
+    while run is not None:
+        finished = _execute_one(run)
+        if finished is None or finished.status != JobStatus.DONE:
+            return finished
+        run = _next_queued(user_id=finished.user_id)
+    return finished
+
+
+def _execute_one(run: ScoringRun) -> ScoringRun | None:
+    def no_other_running(candidate: ScoringRun) -> bool:
+        return not ScoringRun.objects.filter(user_id=candidate.user_id, status=JobStatus.RUNNING,
+                                             lease_expires_at__gt=timezone.now()).exclude(id=candidate.id).exists()
+
+    claimed, owner = job_claim(task_name=TASK, job_id=run.id, serialize_on=f"scoring:{run.user_id}",
+                               may_start=no_other_running)
+    if owner is None:
+        return claimed
+    try:
+        with job_lease_kept(task_name=TASK, job_id=run.id, owner=owner):
+            scored = bias_score_trades(user_id=run.user_id, trade_ids=[], include_later=True)
+    except Exception as exc:  # nothing here needs the user (candles unavailable, a database hiccup): retry
+        reason = (exc.message if isinstance(exc, DomainError)
+                  else f"Labelling stopped on our side ({type(exc).__name__}).")
+        return job_fail(task_name=TASK, job_id=run.id, owner=owner, error=reason, retry=True)
+    with transaction.atomic():
+        locked = job_locked(task_name=TASK, job_id=run.id, owner=owner)
+        if locked is None:
+            return ScoringRun.objects.filter(id=run.id).first()
+        locked.trades_scored = scored
+        locked.save(update_fields=["trades_scored", "lease_expires_at", "updated_at"])
+        job_done(task_name=TASK, job=locked)
+    return locked
+
+
+def _next_queued(*, user_id: str) -> ScoringRun | None:
+    now = timezone.now()
+    return (ScoringRun.objects.filter(user_id=user_id, status=JobStatus.QUEUED)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now)).order_by("created_at").first())

@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import io
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.background import ContextThreadPoolExecutor
 from apps.core.bulk import Conflict, rows_insert
 from apps.core.errors import ValidationFailed
 
@@ -160,7 +160,7 @@ def candles_ensure_many(*, windows: list[tuple[str, datetime, datetime]], granul
     workers = min(len(pieces), max(1, int(getattr(settings, "MARKET_DATA_CONCURRENCY", 3))))
     if workers <= 1 or connection.vendor == "sqlite" or connection.in_atomic_block:
         return sum(candles_ensure(symbol=s, granularity=granularity, start=a, end=b) for s, a, b in pieces)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles") as pool:
+    with ContextThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles") as pool:
         futures = [pool.submit(_ensure_on_own_connection, s, granularity, a, b) for s, a, b in pieces]
     return sum(future.result() for future in futures)
 

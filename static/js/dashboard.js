@@ -52,15 +52,30 @@
   function disposition(stat) {
     const box = document.getElementById("disposition");
     if (!stat) {
-      box.textContent = "Not enough sales yet to measure it.";
+      box.textContent = "No sale days in this period yet, so there is nothing to measure.";
       return;
     }
     const pctOf = function (v) { return v == null ? "n/a" : (v * 100).toFixed(1) + "%"; };
-    box.appendChild(text("p", "PGR " + pctOf(stat.pgr) + " − PLR " + pctOf(stat.plr) + " = " +
-      (stat.effect == null ? "n/a" : (stat.effect >= 0 ? "+" : "") + stat.effect.toFixed(3))));
+    const signed = function (v, digits) { return v == null ? "n/a" : (v >= 0 ? "+" : "") + v.toFixed(digits); };
+    box.appendChild(text("p", "PGR " + pctOf(stat.pgr) + " − PLR " + pctOf(stat.plr) + " = " + signed(stat.effect, 3),
+      "disposition-figure"));
+    const verdicts = {
+      significant: "Significant at the 5% level (|t| ≥ " + stat.significantT + "): unlikely to be chance.",
+      not_significant: "Not significant yet (|t| < " + stat.significantT + "): this could still be chance.",
+      too_few: "Too few counts to tell yet (at least " + stat.minObservations + " gains and " +
+        stat.minObservations + " losses are needed).",
+    };
+    box.appendChild(text("p", "Standard error " + (stat.standardError == null ? "n/a" : stat.standardError.toFixed(3)) +
+      ", t = " + (stat.tStat == null ? "n/a" : stat.tStat.toFixed(2)) + ". " + (verdicts[stat.significance] || ""),
+      "disposition-significance"));
     box.appendChild(text("p", "Gains realised " + stat.realizedGains + ", gains left on paper " + stat.paperGains +
       "; losses realised " + stat.realizedLosses + ", losses left on paper " + stat.paperLosses +
-      " (" + stat.periodStart + " to " + stat.periodEnd + ").", "muted"));
+      ", over " + stat.saleDays + " sale day" + (stat.saleDays === 1 ? "" : "s") + ".", "muted disposition-counts"));
+    const notes = [];
+    if (stat.singleMarketDays) notes.push(stat.singleMarketDays + " sale day(s) with a single market held were not counted");
+    if (stat.salesUnknown) notes.push(stat.salesUnknown + " sale(s) whose buy is not in your history could not be classified");
+    if (stat.paperUnpriced) notes.push(stat.paperUnpriced + " holding(s) had no price data that day");
+    if (notes.length) box.appendChild(text("p", notes.join("; ") + ".", "muted small"));
   }
 
   fetch(root.dataset.summaryUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -1,16 +1,20 @@
 """REST endpoints: performance figures (summary, equity, calendar, breakdowns); account export and delete."""
 from __future__ import annotations
 
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
+from apps.core.ratelimits import rate_limit_check
 from apps.core.validation import datetime_parse, text_is_clean
 
 from . import selectors
 from .selectors import Filters
+from .services import deletion, exports
 
 JSON_OBJECT = OpenApiTypes.OBJECT
 MAX_LIST = 50
@@ -76,3 +80,65 @@ class BreakdownApi(APIView):
     def get(self, request):
         by = request.query_params.get("by", "")
         return Response(selectors.performance_breakdown(user=request.user, filters=filters_from(request), by=by))
+
+
+# --- account export and delete --------------------------------------------------------------------------
+
+EXPORT_RATE = "2/h"
+
+
+class ExportOutputSerializer(serializers.Serializer):
+    jobId = serializers.CharField(source="id")
+    status = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)
+    size = serializers.IntegerField()
+    tables = serializers.DictField(child=serializers.IntegerField())
+    error = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+
+    def get_url(self, job) -> str | None:
+        return exports.export_link(job=job)
+
+
+class ExportStartApi(APIView):
+    @extend_schema(request=None, responses={202: inline_serializer("ExportStarted", {"jobId": serializers.CharField()})},
+                   summary="Export everything you own (ZIP of JSON and CSV); export.ready announces the link")
+    def post(self, request):
+        rate_limit_check(request, group="analytics.export", key="user", rate=EXPORT_RATE)
+        job = exports.export_request(user=request.user, session_key=request.session.session_key or "")
+        return Response({"jobId": job.id}, status=202)
+
+
+class ExportStatusApi(APIView):
+    @extend_schema(responses={200: ExportOutputSerializer}, summary="An export's state and, while valid, its link")
+    def get(self, request, job_id: str):
+        return Response(ExportOutputSerializer(exports.export_get(user=request.user, job_id=job_id)).data)
+
+
+class ExportDownloadApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("token", str, required=True)],
+                   responses={(200, "application/zip"): OpenApiTypes.BINARY},
+                   summary="Download an export: only its owner, from the session that asked, for 15 minutes")
+    def get(self, request, job_id: str):
+        job, handle = exports.export_file_for_download(
+            user=request.user, session_key=request.session.session_key or "", job_id=job_id,
+            token=request.query_params.get("token", ""))
+        return FileResponse(handle, as_attachment=True, filename=f"twin-export-{job.id}.zip",
+                            content_type="application/zip")
+
+
+class AccountDeleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        password = serializers.CharField(trim_whitespace=False, max_length=4096)
+        confirm = serializers.CharField(max_length=16)
+
+    @extend_schema(request=InputSerializer,
+                   responses={200: inline_serializer("AccountDeleted", {"deleted": serializers.BooleanField()})},
+                   summary="Delete your account and everything it owns (password and confirm: DELETE)")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deletion.account_delete(request=request, **data.validated_data)
+        return Response({"deleted": True})

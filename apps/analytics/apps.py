@@ -6,4 +6,4 @@ class AnalyticsConfig(AppConfig):
     label = "analytics"
 
     def ready(self) -> None:
-        from .services import deletion, exports  # noqa: F401  (job kinds registered in every process)
+        from .services import deletion, exports, files  # noqa: F401  (job kinds registered in every process)

@@ -9,3 +9,10 @@ urlpatterns = [
     path("api/analytics/calendar", api.CalendarApi.as_view(), name="analytics-calendar"),
     path("api/analytics/breakdown", api.BreakdownApi.as_view(), name="analytics-breakdown"),
 ]
+
+urlpatterns += [
+    path("api/account/export", api.ExportStartApi.as_view(), name="account-export"),
+    path("api/account/export/<str:job_id>", api.ExportStatusApi.as_view(), name="account-export-status"),
+    path("api/account/export/<str:job_id>/download", api.ExportDownloadApi.as_view(), name="account-export-download"),
+    path("api/account/delete", api.AccountDeleteApi.as_view(), name="account-delete"),
+]

@@ -14,7 +14,11 @@ from .services import decision_summary
 @require_GET
 def intent_new_page(request: HttpRequest) -> HttpResponse:
     policy = selectors.user_policy(user=request.user)
-    return render(request, "gate/new.html", {"policy": policy})
+    rules = [{"kind": kind, "source": "yours" if policy.rule_sources.get(kind) == "yours" else "persona",
+              "params": ", ".join(f"{name} {value:g}" if isinstance(value, (int, float)) else f"{name} {value}"
+                                  for name, value in params.items())}
+             for kind, params in sorted(policy.rules.items())]
+    return render(request, "gate/new.html", {"policy": policy, "rules": rules})
 
 
 @login_required

@@ -129,6 +129,12 @@ class ExportDownloadApi(APIView):
                             content_type="application/zip")
 
 
+class AccountDataApi(APIView):
+    @extend_schema(responses={200: JSON_OBJECT}, summary="What your account holds: rows per table and stored files")
+    def get(self, request):
+        return Response(selectors.account_data_counts(user=request.user))
+
+
 class AccountDeleteApi(APIView):
     class InputSerializer(serializers.Serializer):
         password = serializers.CharField(trim_whitespace=False, max_length=4096)

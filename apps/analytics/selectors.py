@@ -286,3 +286,18 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+# --- what an account holds (the export / delete confirmation) -------------------------------------------
+
+def account_data_counts(*, user) -> dict:
+    """Rows per registered table (named in plain words) and stored files: what an export holds and a delete
+    removes. One count per table."""
+    from apps.core.userdata import user_data_sets, user_files
+
+    tables = []
+    for dataset in user_data_sets():
+        rows = dataset.queryset(user).count()
+        if rows:
+            tables.append({"table": dataset.name, "name": str(dataset.model._meta.verbose_name_plural), "rows": rows})
+    return {"tables": tables, "files": len(user_files(user))}

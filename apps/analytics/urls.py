@@ -14,5 +14,6 @@ urlpatterns += [
     path("api/account/export", api.ExportStartApi.as_view(), name="account-export"),
     path("api/account/export/<str:job_id>", api.ExportStatusApi.as_view(), name="account-export-status"),
     path("api/account/export/<str:job_id>/download", api.ExportDownloadApi.as_view(), name="account-export-download"),
+    path("api/account/data", api.AccountDataApi.as_view(), name="account-data"),
     path("api/account/delete", api.AccountDeleteApi.as_view(), name="account-delete"),
 ]

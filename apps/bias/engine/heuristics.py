@@ -53,6 +53,21 @@ OVERCONFIDENCE_SIZE_RATIO = 1.5
 OVERCONFIDENCE_MIN_PRIOR = 5
 OVERCONFIDENCE_WINDOW = 20
 
+# The five lines a user's history may calibrate (see ``calibration``): name → the seed's default.
+DEFAULT_THRESHOLDS = {
+    "FOMO_PCT_24H": FOMO_PCT_24H,
+    "FOMO_RSI": FOMO_RSI,
+    "PANIC_DRAWDOWN": PANIC_DRAWDOWN,
+    "OVERTRADING_MULTIPLE": OVERTRADING_MULTIPLE,
+    "OVERCONFIDENCE_SIZE_RATIO": OVERCONFIDENCE_SIZE_RATIO,
+}
+
+
+def thresholds_of(ctx: dict) -> dict:
+    """The lines in force for this trade: the user's calibrated ones when applied, else the defaults."""
+    return ctx.get("thresholds") or DEFAULT_THRESHOLDS
+
+
 BOOLEAN_SCORE = 0.75
 GUARD = "no_bias_or_broken_rule"
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses")
@@ -181,12 +196,14 @@ def evaluate_fomo(ctx: dict) -> LabelEval | None:
     if ctx["side"] != "BUY":
         return None
     move, rsi, bb = ctx["pct_change_24h_before"], ctx["RSI_14"], ctx["BB_pos"]
+    th = thresholds_of(ctx)
+    move_line, rsi_line = th["FOMO_PCT_24H"], th["FOMO_RSI"]
     conditions = [
-        condition("pct_change_24h_before", move, ">=", FOMO_PCT_24H, spread=0.08, unit="fraction",
-                  explain=lambda: f"Price had moved {pct(move)} in the 24 hours before this buy (FOMO line: a rise of 8% or more).",
+        condition("pct_change_24h_before", move, ">=", move_line, spread=0.08, unit="fraction",
+                  explain=lambda: f"Price had moved {pct(move)} in the 24 hours before this buy (FOMO line: a rise of {move_line * 100:g}% or more).",
                   missing="Not enough candles before this buy to measure the 24-hour move."),
-        condition("RSI_14", rsi, ">=", FOMO_RSI, spread=15.0,
-                  explain=lambda: f"RSI(14) was {rsi:.1f} at entry; 70 or above means the market was stretched after a run." if rsi is not None else "",
+        condition("RSI_14", rsi, ">=", rsi_line, spread=15.0,
+                  explain=lambda: f"RSI(14) was {rsi:.1f} at entry; {rsi_line:g} or above means the market was stretched after a run." if rsi is not None else "",
                   missing="Not enough candles to compute RSI(14) at this buy."),
         condition("BB_pos", bb, ">=", FOMO_BB_POS, spread=0.4,
                   explain=lambda: (f"Price sat at {bb * 100:.0f}% of its Bollinger band width (0% lower band, 100% upper band); "
@@ -201,12 +218,13 @@ def evaluate_panic(ctx: dict) -> LabelEval | None:
     if ctx["side"] != "SELL":
         return None
     pnl_pct, drawdown, rsi = ctx["pnl_exit_pct"], ctx["drawdown_recent"], ctx["RSI_14"]
+    drawdown_line = thresholds_of(ctx)["PANIC_DRAWDOWN"]
     conditions = [
         condition("pnl_exit", pnl_pct, "<", PANIC_PNL, spread=0.05, unit="fraction",
                   explain=lambda: f"This sale realised {pct(pnl_pct)} on the position after fees (a loss counts toward panic).",
                   missing="The buy behind this sale is not in the imported history, so its profit or loss is unknown."),
-        condition("drawdown_recent", drawdown, ">=", PANIC_DRAWDOWN, spread=0.06, unit="fraction",
-                  explain=lambda: f"Price was {pct(drawdown, signed=False)} below its 7-day high (panic line: 6% or more).",
+        condition("drawdown_recent", drawdown, ">=", drawdown_line, spread=0.06, unit="fraction",
+                  explain=lambda: f"Price was {pct(drawdown, signed=False)} below its 7-day high (panic line: {drawdown_line * 100:g}% or more).",
                   missing="Not enough candles to know the 7-day high before this sale."),
         condition("RSI_14", rsi, "<=", PANIC_RSI, spread=15.0,
                   explain=lambda: f"RSI(14) was {rsi:.1f}; 35 or below means selling into an already oversold slide." if rsi is not None else "",
@@ -248,10 +266,11 @@ def evaluate_revenge(ctx: dict) -> LabelEval | None:
 
 
 def overtrading_line(ctx: dict) -> float:
-    """max(3 × the median trades per active day over the previous 30 days, 5), lowered to the
+    """max(3 (or the calibrated multiple) × the median trades per active day over the previous 30 days, 5), lowered to the
     maxTradesPerDay rule's count + 1 when the user has one."""
     median = ctx["baseline_median_trades"]
-    threshold = float(max(OVERTRADING_MULTIPLE * median if median else 0.0, OVERTRADING_MIN_TRADES))
+    multiple = thresholds_of(ctx)["OVERTRADING_MULTIPLE"]
+    threshold = float(max(multiple * median if median else 0.0, OVERTRADING_MIN_TRADES))
     rule_limit = ctx.get("rule_max_trades")
     if rule_limit is not None:
         threshold = min(threshold, float(rule_limit + 1))
@@ -268,7 +287,7 @@ def evaluate_overtrading(ctx: dict) -> LabelEval:
                  else "no earlier trading days to compare with")
     count_c = condition("trades_today", count, ">=", threshold, spread=max(threshold, 1.0), unit="trades",
                         explain=lambda: (f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
-                                 f"(3× {base_text}, at least {OVERTRADING_MIN_TRADES}"
+                                 f"({thresholds_of(ctx)['OVERTRADING_MULTIPLE']:g}× {base_text}, at least {OVERTRADING_MIN_TRADES}"
                                  + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
                                  + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
                         missing="")
@@ -289,11 +308,12 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
     if ctx["side"] != "BUY":
         return None
     streak, ratio = ctx["win_streak"], ctx["size_vs_median"]
+    size_line = thresholds_of(ctx)["OVERCONFIDENCE_SIZE_RATIO"]
     streak_c = condition("win_streak", streak, ">=", float(OVERCONFIDENCE_STREAK), spread=3.0, unit="exits",
                          explain=lambda: f"This entry followed {streak} winning exits in a row (line: 3).", missing="")
-    size_c = condition("size_vs_median", ratio, ">=", OVERCONFIDENCE_SIZE_RATIO, spread=1.5, unit="ratio",
+    size_c = condition("size_vs_median", ratio, ">=", size_line, spread=1.5, unit="ratio",
                        explain=lambda: (f"It was {ratio:.2f}× your median entry size over your previous entries "
-                                "(line: 1.5×).") if ratio is not None else "",
+                                f"(line: {size_line:g}×).") if ratio is not None else "",
                        missing=f"Fewer than {OVERCONFIDENCE_MIN_PRIOR} earlier entries to know your usual size.")
     prior = ctx["prior_buys"]
     factor = 0.5 + 0.5 * min(1.0, prior / OVERCONFIDENCE_WINDOW)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import heuristics as h
+from .calibration import CALIBRATION_KIND, thresholds_from_params
 from .disposition import disposition_days, disposition_summary
 from .indicators import candle_interval, compute_indicators
 from .positions import match_ordered, trade_order
@@ -124,7 +125,12 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     ordered = trade_order(list(trades))
     n = len(ordered)
     positions = match_ordered(ordered)
-    parsed_rules = parse_rules(rules)
+    rules = list(rules or ())
+    calibration = next((r for r in rules if r.kind == CALIBRATION_KIND), None)
+    thresholds = thresholds_from_params(calibration.params) if calibration is not None else None
+    threshold_record = {"source": "calibrated" if thresholds else "default",
+                        "values": dict(thresholds or h.DEFAULT_THRESHOLDS)}
+    parsed_rules = parse_rules([r for r in rules if r.kind != CALIBRATION_KIND])
     ts_list = [_utc(t.ts) for t in ordered]
     ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float
     price = np.array([float(t.price) for t in ordered])
@@ -208,6 +214,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
                        last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
                        baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
+        ctx["thresholds"], ctx["threshold_record"] = thresholds, threshold_record
         rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
         if targets is None or trade.id in targets:
             labelled = _label(trade, ctx, rule_results)
@@ -307,10 +314,11 @@ def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
     side = ctx["side"]
     candidates = []
     move = ctx["pct_change_24h_before"]
-    if side == "BUY" and move is not None and move >= h.FOMO_PCT_24H:
+    th = h.thresholds_of(ctx)
+    if side == "BUY" and move is not None and move >= th["FOMO_PCT_24H"]:
         candidates.append(h.evaluate_fomo)
     loss, drawdown = ctx["pnl_exit_pct"], ctx["drawdown_recent"]
-    if side == "SELL" and loss is not None and loss < h.PANIC_PNL and drawdown is not None and drawdown >= h.PANIC_DRAWDOWN:
+    if side == "SELL" and loss is not None and loss < h.PANIC_PNL and drawdown is not None and drawdown >= th["PANIC_DRAWDOWN"]:
         candidates.append(h.evaluate_panic)
     hours, exit_result = ctx["hours_since_exit"], ctx["last_exit_pnl_pct"]
     if (side == "BUY" and hours is not None and hours <= h.REVENGE_HOURS and exit_result is not None
@@ -366,6 +374,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
             "inputs": dict(inputs),
             "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
+            "thresholds": ctx["threshold_record"],
             "history": {**base_history, **evaluation.history},
             "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4),
                       "path": evaluation.path},
@@ -388,6 +397,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
         "inputs": inputs,
         "conditions": [c.as_dict(label=nearest.label) for c in nearest.conditions] if nearest else [],
         "rules": rule_results,
+        "thresholds": ctx["threshold_record"],
         "history": base_history,
         "near_misses": near_misses,
         "score": {"nearest_share_fired": round(partial, 4), "evaluable_share": round(evaluable_share, 4)},

@@ -5,6 +5,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
 from apps.core.errors import Unprocessable
@@ -106,22 +108,55 @@ class ResultBuilder:
         self.raws.append(raw)
 
     def build(self) -> ParseResult:
+        self.errors.sort(key=lambda error: error.line)
         notes = distinct_ids(self.trades, self.lines)
-        raw = {trade.ext_id: extra for trade, extra in zip(self.trades, self.raws, strict=True) if extra}
+        raw = ({trade.ext_id: extra for trade, extra in zip(self.trades, self.raws, strict=True) if extra}
+               if any(self.raws) else {})
         return ParseResult(format=self.format, broker=self.broker, trades=self.trades, skipped=dict(self.skipped),
                            errors=self.errors, total_rows=self.total_rows, raw=raw, notes=notes)
 
+    def collect_blocks(self, table, block_to_trades, row_to_trade) -> ParseResult:
+        """Like collect, a block of rows at a time: `block_to_trades(rows)` reads a whole block through the column
+        readers (columns.py) or returns None, and that block is read row by row with `row_to_trade` instead."""
+        trades, lines, raws = self.trades, self.lines, self.raws
+        for block_lines, rows, problems in table.blocks():
+            for line, problem in problems:
+                self.error(line, problem)
+            made = block_to_trades(rows) if rows else []
+            if made is not None:
+                trades += made
+                lines += block_lines
+                raws += [None] * len(made)
+                continue
+            for line, cells in zip(block_lines, rows, strict=True):
+                try:
+                    trade = row_to_trade(cells)
+                except RowProblem as problem:
+                    self.error(line, problem.reason)
+                    continue
+                trades.append(trade)
+                lines.append(line)
+                raws.append(None)
+        self.total_rows += table.row_count
+        return self.build()
+
     def collect(self, table, row_to_trade) -> ParseResult:
-        """Every row of `table` through `row_to_trade(record)`: a trade, or the row's RowProblem by line."""
-        for record in table.records():
-            self.total_rows += 1
-            if record.problem:
-                self.error(record.line, record.problem)
+        """Every row of `table` through `row_to_trade(cells)` (see Table.rows): a trade, or the row's RowProblem by
+        line."""
+        trades, lines, raws = self.trades, self.lines, self.raws
+        for line, cells, problem in table.rows():
+            if problem:
+                self.error(line, problem)
                 continue
             try:
-                self.add(row_to_trade(record), record.line)
+                trade = row_to_trade(cells)
             except RowProblem as problem:
-                self.error(record.line, problem.reason)
+                self.error(line, problem.reason)
+                continue
+            trades.append(trade)
+            lines.append(line)
+            raws.append(None)
+        self.total_rows += table.row_count
         return self.build()
 
 
@@ -132,12 +167,12 @@ def distinct_ids(trades: list[TradeDTO], lines: list[int]) -> list[RowError]:
     """Rows that share the exchange's id but not their content are different trades: the first keeps the id,
     each later one gets the id plus a hash of its content, and a note says so. Identical rows stay identical
     (the second is the same trade listed twice). Rewrites `trades` in place; returns the notes."""
-    first: dict[str, tuple[int, TradeDTO]] = {}
+    first: dict[str, int] = {}
     renamed: list[tuple[int, str]] = []
     for index, trade in enumerate(trades):
-        seen = first.setdefault(trade.ext_id, (index, trade))
-        if seen[0] != index and seen[1] != trade:
-            renamed.append((index, seen[1].ext_id))
+        seen = first.setdefault(trade.ext_id, index)
+        if seen != index and trades[seen] != trade:
+            renamed.append((index, trade.ext_id))
     notes = []
     for index, ext_id in renamed:
         trade = trades[index]
@@ -146,7 +181,7 @@ def distinct_ids(trades: list[TradeDTO], lines: list[int]) -> list[RowError]:
         suffix = "#" + hashlib.sha256(content.encode()).hexdigest()[:12]
         new_id = ext_id[: MAX_EXT_ID - len(suffix)] + suffix
         trades[index] = replace(trade, ext_id=new_id)
-        first_line = lines[first[ext_id][0]]
+        first_line = lines[first[ext_id]]
         notes.append(RowError(line=lines[index], reason=f"the id {ext_id[:60]} is also on line {first_line} with "
                                                         f"different values; this row is stored as {new_id}"))
     return notes
@@ -158,14 +193,38 @@ class RowIdentity:
 
     def __init__(self, namespace: str):
         self._namespace = namespace
-        self._seen: Counter = Counter()
+        self._prefix = namespace + "-"
+        self._seen: dict[str, int] = {}
 
     def ext_id(self, *parts: str) -> str:
         key = "|".join(parts)
-        occurrence = self._seen[key]
-        self._seen[key] += 1
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
         digest = hashlib.sha256(f"{self._namespace}|{key}|{occurrence}".encode()).hexdigest()
-        return f"{self._namespace}-{digest[:40]}"
+        return self._prefix + digest[:40]
+
+
+_NEW = object.__new__
+(_SET_EXT_ID, _SET_SYMBOL, _SET_SIDE, _SET_QTY, _SET_PRICE, _SET_TS, _SET_FEE, _SET_FEE_ASSET,
+ _SET_QUOTE_ASSET) = (TradeDTO.__dict__[name].__set__ for name in TradeDTO.__dataclass_fields__)
+
+
+def new_trade(ext_id: str, symbol: str, side: str, qty: Decimal, price: Decimal, ts: datetime, fee: Decimal | None,
+              fee_asset: str, quote_asset: str) -> TradeDTO:
+    """TradeDTO(...) in half the time of the frozen dataclass's __init__ (which sets each field through
+    object.__setattr__): the parsers build one per row. Same object, same equality; TradeDTO has no
+    __post_init__ to skip."""
+    trade = _NEW(TradeDTO)
+    _SET_EXT_ID(trade, ext_id)
+    _SET_SYMBOL(trade, symbol)
+    _SET_SIDE(trade, side)
+    _SET_QTY(trade, qty)
+    _SET_PRICE(trade, price)
+    _SET_TS(trade, ts)
+    _SET_FEE(trade, fee)
+    _SET_FEE_ASSET(trade, fee_asset)
+    _SET_QUOTE_ASSET(trade, quote_asset)
+    return trade
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
 
-from .base import FormatSpec, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
+from . import columns
+from .base import FormatSpec, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .binance_headers import (
     ORDER_FIELDS,
     ORDER_HISTORY,
@@ -18,7 +19,7 @@ from .binance_headers import (
     columns_of,
     required_groups,
 )
-from .table import Record, Table, header_key
+from .table import Record, Table, column_index, header_key
 from .values import (
     clean_asset,
     decimal_text,
@@ -26,7 +27,11 @@ from .values import (
     parse_glued,
     parse_side,
     parse_timestamp,
+    plain_number,
     positive,
+    read_decimal,
+    read_glued,
+    read_time,
     split_pair,
     symbol_of,
 )
@@ -45,8 +50,8 @@ def _column(keys: list[str], names: set[str]) -> int | None:
     return None
 
 
-def binance_trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, price: Decimal, fee: Decimal | None,
-           fee_asset: str, identity: RowIdentity) -> TradeDTO:
+def binance_trade(*, ts: datetime, base: str, quote: str, side: str, qty: Decimal, price: Decimal,
+                  fee: Decimal | None, fee_asset: str, identity: RowIdentity) -> TradeDTO:
     symbol = symbol_of(base, quote)
     ext_id = identity.ext_id(ts.isoformat(), symbol, side, decimal_text(price), decimal_text(qty),
                              decimal_text(fee) if fee is not None else "", fee_asset)
@@ -65,10 +70,46 @@ def _fee(cell: str, *, what: str, assets: tuple[str, ...]) -> tuple[Decimal | No
     return abs(value), asset
 
 
+def _read_fee(cell: str, assets: tuple[str, ...]) -> tuple[Decimal | None, str, str]:
+    """A glued fee (`0.5DOGE`, `0.0000114300BNB`) as (value, canonical text, asset); (None, "", "") if empty."""
+    for asset in assets:
+        if cell.endswith(asset):
+            fast = plain_number(cell[: -len(asset)])
+            if fast is not None and fast[1][0] != "-":
+                return fast[0], fast[1], asset
+            break
+    value, asset = _fee(cell, what="Fee", assets=assets)
+    return value, decimal_text(value) if value is not None else "", asset
+
+
+class _Pairs:
+    """Pair, side and fee-asset lookups memoised per file: a file holds few pairs and thousands of rows."""
+
+    def __init__(self):
+        self._pairs: dict[tuple[str, str], tuple[str, str, str, tuple[str, ...]]] = {}
+        self._sides: dict[str, str] = {}
+
+    def pair(self, cell: str, quote_hint: str = "") -> tuple[str, str, str, tuple[str, ...]]:
+        """(base, quote, symbol, the assets a fee may be in, longest first)."""
+        key = (cell, quote_hint)
+        known = self._pairs.get(key)
+        if known is None:
+            base, quote = split_pair(cell, quote_hint=quote_hint)
+            known = self._pairs[key] = (base, quote, symbol_of(base, quote), _longest_first(base, quote, "BNB"))
+        return known
+
+    def side(self, cell: str, what: str = "Side") -> str:
+        side = self._sides.get(cell)
+        if side is None:
+            side = self._sides[cell] = parse_side(cell, what=what)
+        return side
+
+
 # --- Spot Trade History (current) --------------------------------------------------------------------
 
 
 _SPOT_REQUIRED = ("date", "pair", "side", "price", "executed", "amount")
+_DIGITS = "0123456789.,"
 
 
 def parse_spot_trade_history(table: Table) -> ParseResult:
@@ -76,27 +117,77 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
     column = columns_of(table.keys, SPOT_TRADE_HISTORY, SPOT_TRADE_FIELDS, _SPOT_REQUIRED)
     if column is None:
         raise ParseError("unknown_format")
-    identity = RowIdentity("bnc")
-    return result.collect(table, lambda record: _spot_trade(record, column, identity))
+    date, pair, side_at, price_at, executed, amount_at = (column[name] for name in _SPOT_REQUIRED)
+    fee_at = column_index(column["fee"])
+    identity_state = RowIdentity("bnc")
+    identity = identity_state.ext_id
+    pairs = _Pairs()
 
+    def spot_trade(cells: list[str]) -> TradeDTO:
+        ts, iso = read_time(cells[date], what="Date(UTC)")
+        amount_cell = cells[amount_at]
+        amount_asset = ""
+        if amount_cell.strip():
+            # Only the amount's asset is used (it tells the quote asset); the number just has to be one.
+            suffix = amount_cell.lstrip(_DIGITS)
+            if suffix.isalpha() and plain_number(amount_cell[: -len(suffix)].replace(",", "")) is not None:
+                amount_asset = suffix
+            else:
+                amount_asset = read_glued(amount_cell, what="Amount", asset=suffix if suffix.isalpha() else "")[2]
+        base, quote, symbol, fee_assets = pairs.pair(cells[pair], amount_asset)
+        side = pairs.side(cells[side_at])
+        qty, qty_text, qty_asset = read_glued(cells[executed], what="Executed", asset=base)
+        if qty_asset and qty_asset != base:
+            raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
+        price, price_text, price_asset = read_glued(cells[price_at], what="Price", asset=quote)
+        if price_asset and price_asset != quote:
+            raise RowProblem(f"Price is in {price_asset}, not in {quote}")
+        if amount_asset and amount_asset != quote:
+            raise RowProblem(f"Amount is in {amount_asset}, not in {quote}")
+        fee_cell = cells[fee_at]
+        fee, fee_text, fee_asset = _read_fee(fee_cell, fee_assets) if fee_cell.strip() else (None, "", "")
+        if qty <= 0:
+            positive(qty, what="Executed")
+        if price <= 0:
+            positive(price, what="Price")
+        ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-def _spot_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
-    ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
-    amount_cell = record.cell(column["amount"])
-    amount, amount_asset = parse_glued(amount_cell, what="Amount") if amount_cell.strip() else (None, "")
-    base, quote = split_pair(record.cell(column["pair"]), quote_hint=amount_asset)
-    side = parse_side(record.cell(column["side"]))
-    qty, qty_asset = parse_glued(record.cell(column["executed"]), what="Executed", assets=(base,))
-    if qty_asset not in ("", base):
-        raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
-    price, price_asset = parse_glued(record.cell(column["price"]), what="Price", assets=(quote,))
-    if price_asset not in ("", quote):
-        raise RowProblem(f"Price is in {price_asset}, not in {quote}")
-    if amount is not None and amount_asset not in ("", quote):
-        raise RowProblem(f"Amount is in {amount_asset}, not in {quote}")
-    fee, fee_asset = _fee(record.cell(column["fee"]), what="Fee", assets=_longest_first(base, quote, "BNB"))
-    return binance_trade(ts=ts, base=base, quote=quote, side=side, qty=positive(qty, what="Executed"),
-                  price=positive(price, what="Price"), fee=fee, fee_asset=fee_asset, identity=identity)
+    def spot_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        read = columns.times([row[date] for row in rows])
+        amounts = [row[amount_at] for row in rows]
+        amount_assets = columns.suffixes(amounts, _DIGITS)
+        plain_amounts = columns.without_suffixes(amounts, amount_assets)
+        if read is None or plain_amounts is None or columns.numbers(
+                [amount.replace(",", "") for amount in plain_amounts]) is None:
+            return None
+        try:
+            info = [pairs.pair(row[pair], asset) for row, asset in zip(rows, amount_assets, strict=True)]
+            sides = [pairs.side(row[side_at]) for row in rows]
+        except RowProblem:
+            return None
+        bases = [known[0] for known in info]
+        quotes = [known[1] for known in info]
+        if quotes != amount_assets:
+            return None
+        qty_cells = columns.without_suffixes([row[executed] for row in rows], bases)
+        price_cells = [row[price_at] for row in rows]
+        fee_cells = [row[fee_at] for row in rows]
+        fee_assets = columns.suffixes(fee_cells)
+        fee_numbers = columns.without_suffixes(fee_cells, fee_assets)
+        if qty_cells is None or fee_numbers is None or not all(
+                map(tuple.__contains__, [known[3] for known in info], fee_assets)):
+            return None
+        qtys, prices, fees = columns.numbers(qty_cells), columns.numbers(price_cells), columns.numbers(fee_numbers)
+        if qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0])):
+            return None
+        symbols = [known[2] for known in info]
+        moments, isos = read
+        keys = list(map("|".join, zip(isos, symbols, sides, prices[1], qtys[1], fees[1], fee_assets, strict=True)))
+        return columns.trades(columns.hashed_ids(identity_state, keys), symbols, sides, qtys[0], prices[0], moments,
+                              fees[0], fee_assets, quotes)
+
+    return result.collect_blocks(table, spot_block, spot_trade)
 
 
 SPOT_TRADE_HISTORY_SPEC = FormatSpec(
@@ -112,24 +203,41 @@ SPOT_TRADE_HISTORY_SPEC = FormatSpec(
 def parse_old_trade_history(table: Table) -> ParseResult:
     result = ResultBuilder(format="binance_trade_history_old", broker=BROKER)
     keys = table.keys
-    column = {name: _column(keys, {name}) for name in ("market", "type", "price", "amount", "fee", "feecoin")}
-    column["date"] = _column(keys, _ALIASES["date"])
-    identity = RowIdentity("bnc")
-    return result.collect(table, lambda record: _old_trade(record, column, identity))
+    market, kind, price_at, amount, fee_at, fee_coin_at = (
+        column_index(_column(keys, {name})) for name in ("market", "type", "price", "amount", "fee", "feecoin"))
+    date = column_index(_column(keys, _ALIASES["date"]))
+    identity = RowIdentity("bnc").ext_id
+    pairs = _Pairs()
+    coins: dict[str, str] = {}
 
+    def old_trade(cells: list[str]) -> TradeDTO:
+        ts, iso = read_time(cells[date], what="Date(UTC)")
+        fee_coin = cells[fee_coin_at]
+        fee_asset = coins.get(fee_coin)
+        if fee_asset is None:
+            fee_asset = clean_asset(fee_coin, what="Fee Coin") if fee_coin.strip() else ""
+            coins[fee_coin] = fee_asset
+        base, quote, symbol, _ = pairs.pair(cells[market])
+        side = pairs.side(cells[kind], what="Type")
+        price, price_text = read_decimal(cells[price_at], what="Price")
+        if price <= 0:
+            positive(price, what="Price")
+        qty, qty_text = read_decimal(cells[amount], what="Amount")
+        if qty <= 0:
+            positive(qty, what="Amount")
+        fee_cell = cells[fee_at]
+        fee = None
+        fee_text = ""
+        if fee_cell.strip():
+            fee, fee_text = read_decimal(fee_cell, what="Fee")
+            if fee < 0:
+                fee, fee_text = -fee, fee_text[1:]
+        else:
+            fee_asset = ""
+        ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-def _old_trade(record: Record, column: dict[str, int | None], identity: RowIdentity) -> TradeDTO:
-    ts = parse_timestamp(record.cell(column["date"]), what="Date(UTC)")
-    fee_coin = record.cell(column["feecoin"]).strip()
-    fee_asset = clean_asset(fee_coin, what="Fee Coin") if fee_coin else ""
-    base, quote = split_pair(record.cell(column["market"]))
-    side = parse_side(record.cell(column["type"]), what="Type")
-    price = positive(parse_decimal(record.cell(column["price"]), what="Price"), what="Price")
-    qty = positive(parse_decimal(record.cell(column["amount"]), what="Amount"), what="Amount")
-    fee_cell = record.cell(column["fee"])
-    fee = abs(parse_decimal(fee_cell, what="Fee")) if fee_cell.strip() else None
-    return binance_trade(ts=ts, base=base, quote=quote, side=side, qty=qty, price=price, fee=fee,
-                  fee_asset=fee_asset if fee is not None else "", identity=identity)
+    return result.collect(table, old_trade)
 
 
 OLD_TRADE_HISTORY = FormatSpec(

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
 
-from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
-from .table import Record, Table
+from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
+from .table import Table, column_index
 from .values import (
     CURRENCY_SYMBOLS,
     clean_asset,
@@ -22,6 +22,9 @@ from .values import (
     parse_timestamp,
     positive,
     quote_of,
+    read_decimal,
+    read_money,
+    read_time,
     split_pair,
     stored,
     symbol_of,
@@ -52,17 +55,17 @@ def _index(keys: list[str], pattern: str) -> tuple[int | None, re.Match | None]:
 
 @dataclass(slots=True)
 class _HistoryColumns:
-    id: int | None
+    id: int
     timestamp: int
     type: int
     asset: int
     quantity: int
     price: int | None
-    price_currency: int | None
+    price_currency: int
     baked_currency: str
-    fees: int | None
-    notes: int | None
-    subtotal: int | None = None
+    fees: int
+    notes: int
+    subtotal: int
     price_name: str = ""
     fees_name: str = ""
     subtotal_name: str = ""
@@ -78,20 +81,22 @@ def _history_columns(table: Table) -> _HistoryColumns:
     fees, _ = _index(keys, r"(?:fees|fee)(?:and/orspread)?")
     if fees is None:
         fees, _ = _index(keys, r"[a-z]{3,5}(?:fees|fee)(?:and/orspread)?")
+    subtotal = _index(keys, r"(?:[a-z]{3,5})?subtotal")[0]
+    # Indices into Table.rows() cells: -1 (always empty) for a column the file does not have.
     columns = _HistoryColumns(
-        id=_index(keys, r"id|transactionid")[0],
-        timestamp=_index(keys, r"timestamp")[0],
-        type=_index(keys, r"transactiontype")[0],
-        asset=_index(keys, r"asset")[0],
-        quantity=_index(keys, r"quantitytransacted")[0],
+        id=column_index(_index(keys, r"id|transactionid")[0]),
+        timestamp=column_index(_index(keys, r"timestamp")[0]),
+        type=column_index(_index(keys, r"transactiontype")[0]),
+        asset=column_index(_index(keys, r"asset")[0]),
+        quantity=column_index(_index(keys, r"quantitytransacted")[0]),
         price=price,
-        price_currency=_index(keys, r"(?:spot)?pricecurrency")[0],
+        price_currency=column_index(_index(keys, r"(?:spot)?pricecurrency")[0]),
         baked_currency=baked,
-        fees=fees,
-        notes=_index(keys, r"notes")[0],
+        fees=column_index(fees),
+        notes=column_index(_index(keys, r"notes")[0]),
+        subtotal=column_index(subtotal),
     )
-    columns.subtotal = _index(keys, r"(?:[a-z]{3,5})?subtotal")[0]
-    columns.subtotal_name = table.header[columns.subtotal] if columns.subtotal is not None else "Subtotal"
+    columns.subtotal_name = table.header[subtotal] if subtotal is not None else "Subtotal"
     columns.price_name = table.header[price] if price is not None else "Price at Transaction"
     columns.fees_name = table.header[fees] if fees is not None else "Fees"
     return columns
@@ -101,14 +106,18 @@ def parse_transaction_history(table: Table) -> ParseResult:
     result = ResultBuilder(format="coinbase_transactions", broker=BROKER)
     columns = _history_columns(table)
     identity = RowIdentity("cbtx")
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
+    kinds: dict[str, str] = {}
+    assets: dict[str, str] = {}
+    type_at = columns.type
+    for line, cells, problem in table.rows():
+        if problem:
+            result.error(line, problem)
             continue
-        kind = " ".join(record.cell(columns.type).split())
+        kind = kinds.get(cells[type_at])
+        if kind is None:
+            kind = kinds[cells[type_at]] = " ".join(cells[type_at].split())
         if not kind:
-            result.error(record.line, "Transaction Type is empty")
+            result.error(line, "Transaction Type is empty")
             continue
         side = _TRADE_TYPES.get(kind.lower())
         if side is None and kind.lower() != "convert":
@@ -116,24 +125,25 @@ def parse_transaction_history(table: Table) -> ParseResult:
             continue
         try:
             if side is None:
-                trade, raw = _convert_trade(record, columns, identity)
+                trade, raw = _convert_trade(cells, columns, identity)
             else:
-                trade, raw = _history_trade(record, columns, side, identity)
-            result.add(trade, record.line, raw)
+                trade, raw = _history_trade(cells, columns, side, identity, assets)
+            result.add(trade, line, raw)
         except RowProblem as problem:
-            result.error(record.line, problem.reason)
+            result.error(line, problem.reason)
+    result.total_rows = table.row_count
     return result.build()
 
 
-def _row_id(record: Record, columns: _HistoryColumns) -> str:
-    ext_id = record.cell(columns.id).strip()
+def _row_id(cells: list[str], columns: _HistoryColumns) -> str:
+    ext_id = cells[columns.id].strip()
     if len(ext_id) > _MAX_ID:
         raise RowProblem(f"ID is longer than {_MAX_ID} characters")
     return ext_id
 
 
-def _currency(record: Record, columns: _HistoryColumns, cell_currency: str) -> str:
-    currency_cell = record.cell(columns.price_currency).strip()
+def _currency(cells: list[str], columns: _HistoryColumns, cell_currency: str) -> str:
+    currency_cell = cells[columns.price_currency].strip()
     currency_cell = CURRENCY_SYMBOLS.get(currency_cell, currency_cell)
     currency = (clean_asset(currency_cell, what="Price Currency") if currency_cell
                 else columns.baked_currency or cell_currency)
@@ -142,50 +152,63 @@ def _currency(record: Record, columns: _HistoryColumns, cell_currency: str) -> s
     return currency
 
 
-def _fee(record: Record, columns: _HistoryColumns) -> Decimal | None:
-    fee_cell = record.cell(columns.fees)
-    return abs(parse_money(fee_cell, what=columns.fees_name)[0]) if fee_cell.strip() else None
+def _fee(cells: list[str], columns: _HistoryColumns) -> tuple[Decimal | None, str]:
+    fee_cell = cells[columns.fees]
+    if not fee_cell.strip():
+        return None, ""
+    fee, text, _ = read_money(fee_cell, what=columns.fees_name)
+    return (-fee, text[1:]) if fee < 0 else (fee, text)
 
 
-def _history_trade(record: Record, columns: _HistoryColumns, side: str,
-                   identity: RowIdentity) -> tuple[TradeDTO, dict]:
+def _history_trade(cells: list[str], columns: _HistoryColumns, side: str, identity: RowIdentity,
+                   assets: dict[str, str]) -> tuple[TradeDTO, dict]:
     """A Buy or Sell. Its price is what the user paid or got per unit, Subtotal ÷ Quantity: "Price at
     Transaction" is Coinbase's spot price, which leaves out its spread. Both are kept in the raw data."""
-    ts = parse_timestamp(record.cell(columns.timestamp))
-    asset = clean_asset(record.cell(columns.asset), what="Asset")
+    ts, iso = read_time(cells[columns.timestamp])
+    asset = assets.get(cells[columns.asset])
+    if asset is None:
+        asset = assets[cells[columns.asset]] = clean_asset(cells[columns.asset], what="Asset")
     # Newer files write sells as negative quantities; the side comes from the type.
-    qty = positive(abs(parse_decimal(record.cell(columns.quantity), what="Quantity Transacted")),
-                   what="Quantity Transacted")
+    qty, qty_text = read_decimal(cells[columns.quantity], what="Quantity Transacted")
+    if qty < 0:
+        qty, qty_text = -qty, qty_text[1:]
+    if qty <= 0:
+        positive(qty, what="Quantity Transacted")
     if columns.price is None:
         raise RowProblem("the file has no price column")
-    spot, cell_currency = parse_money(record.cell(columns.price), what=columns.price_name)
-    spot = positive(spot, what=columns.price_name)
-    currency = _currency(record, columns, cell_currency)
-    fee = _fee(record, columns)
-    base, quote, price = asset, currency, spot
-    raw: dict = {"spotPrice": decimal_text(spot)}
-    note = _ADVANCED_NOTE.search(record.cell(columns.notes))
+    spot, spot_text, cell_currency = read_money(cells[columns.price], what=columns.price_name)
+    if spot <= 0:
+        positive(spot, what=columns.price_name)
+    currency = _currency(cells, columns, cell_currency)
+    fee, fee_text = _fee(cells, columns)
+    base, quote, price, price_text = asset, currency, spot, spot_text
+    raw: dict = {"spotPrice": spot_text}
+    notes = cells[columns.notes]
+    note = _ADVANCED_NOTE.search(notes) if " on " in notes else None
+    subtotal_cell = cells[columns.subtotal]
     if note and note["base"] == asset and note["per"] == asset and note["unit"] in (None, note["quote"]):
         # Advanced Trade rows say what was really traded and at what price: "… on ETH-BTC at 0.05 BTC/ETH".
         quote = note["quote"]
         price = positive(parse_decimal(note["price"], what="Notes price"), what="Notes price")
+        price_text = decimal_text(price)
         raw["priceSource"] = "notes"
-    elif record.cell(columns.subtotal).strip():
-        subtotal = abs(parse_money(record.cell(columns.subtotal), what=columns.subtotal_name)[0])
+    elif subtotal_cell.strip():
+        subtotal, subtotal_text, _ = read_money(subtotal_cell, what=columns.subtotal_name)
+        if subtotal < 0:
+            subtotal, subtotal_text = -subtotal, subtotal_text[1:]
         price = positive(divide(subtotal, qty, what=columns.subtotal_name), what=columns.subtotal_name)
         spread = subtotal - qty * spot if side == "BUY" else qty * spot - subtotal
-        raw.update(priceSource="subtotal", subtotal=decimal_text(subtotal), spread=decimal_text(stored(spread)))
+        raw["priceSource"] = "subtotal"
+        raw["subtotal"] = subtotal_text
+        raw["spread"] = decimal_text(stored(spread))
     else:
         raw["priceSource"] = "spot"
     symbol = symbol_of(base, quote)
-    ext_id = _row_id(record, columns)
+    ext_id = _row_id(cells, columns)
     if not ext_id:
         # Rows without an id are known by their hash, which has always been of the spot price: keep it so.
-        ext_id = identity.ext_id(ts.isoformat(), side, symbol, decimal_text(qty),
-                                 decimal_text(price if raw["priceSource"] == "notes" else spot),
-                                 decimal_text(fee) if fee is not None else "")
-    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
-                    fee_asset=currency if fee is not None else "", quote_asset=quote), raw
+        ext_id = identity.ext_id(iso, side, symbol, qty_text, price_text, fee_text)
+    return new_trade(ext_id, symbol, side, qty, price, ts, fee, currency if fee is not None else "", quote), raw
 
 
 _CONVERT_NOTE = re.compile(
@@ -194,12 +217,12 @@ _CONVERT_NOTE = re.compile(
 )
 
 
-def _convert_trade(record: Record, columns: _HistoryColumns, identity: RowIdentity) -> tuple[TradeDTO, dict]:
+def _convert_trade(cells: list[str], columns: _HistoryColumns, identity: RowIdentity) -> tuple[TradeDTO, dict]:
     """A Convert (crypto → crypto), e.g. "Converted 0.1 ETH to 0.0033 BTC": a trade in the pair of the two
     assets (here a SELL of ETH-BTC at 0.033), with Coinbase's spread (Fees and/or Spread, in the price currency)
     as the fee."""
-    ts = parse_timestamp(record.cell(columns.timestamp))
-    note = _CONVERT_NOTE.search(record.cell(columns.notes))
+    ts = parse_timestamp(cells[columns.timestamp])
+    note = _CONVERT_NOTE.search(cells[columns.notes])
     if note is None:
         raise RowProblem("Convert: the notes do not say what was converted into what")
     given = positive(parse_decimal(note["amount"], what="Converted amount"), what="Converted amount")
@@ -212,11 +235,11 @@ def _convert_trade(record: Record, columns: _HistoryColumns, identity: RowIdenti
         base, side, qty, total = received, "BUY", got, given
     price = positive(divide(total, qty, what="Converted amount"), what="Converted amount")
     symbol = symbol_of(base, quote)
-    fee = _fee(record, columns)
+    fee = _fee(cells, columns)[0]
     fee_asset = ""
     if fee is not None:
-        fee_asset = _currency(record, columns, parse_money(record.cell(columns.fees), what=columns.fees_name)[1])
-    ext_id = _row_id(record, columns) or identity.ext_id(ts.isoformat(), "CONVERT", spent, decimal_text(given),
+        fee_asset = _currency(cells, columns, parse_money(cells[columns.fees], what=columns.fees_name)[1])
+    ext_id = _row_id(cells, columns) or identity.ext_id(ts.isoformat(), "CONVERT", spent, decimal_text(given),
                                                         received, decimal_text(got))
     raw = {"converted": f"{decimal_text(given)} {spent}", "into": f"{decimal_text(got)} {received}"}
     return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
@@ -237,36 +260,52 @@ TRANSACTION_HISTORY = FormatSpec(
 def parse_pro_fills(table: Table) -> ParseResult:
     result = ResultBuilder(format="coinbase_pro_fills", broker=BROKER)
     keys = table.keys
-    column = {name: keys.index(name) if name in keys else None
-              for name in ("tradeid", "product", "side", "createdat", "size", "sizeunit", "price", "fee",
-                           "price/fee/totalunit")}
-    return result.collect(table, lambda record: _pro_fill(record, column))
+    trade_id_at, product, side_at, created, size_at, size_unit_at, price_at, fee_at, unit_at = (
+        column_index(keys.index(name) if name in keys else None)
+        for name in ("tradeid", "product", "side", "createdat", "size", "sizeunit", "price", "fee",
+                     "price/fee/totalunit"))
+    products: dict[str, tuple[str, str, str]] = {}
+    sides: dict[str, str] = {}
+    units: dict[str, str] = {}
 
+    def pro_fill(cells: list[str]) -> TradeDTO:
+        trade_id = cells[trade_id_at].strip()
+        if not trade_id:
+            raise RowProblem("trade id is empty")
+        known = products.get(cells[product])
+        if known is None:
+            base, quote = split_pair(cells[product])
+            known = products[cells[product]] = (base, quote, symbol_of(base, quote))
+        base, quote, symbol = known
+        side = sides.get(cells[side_at])
+        if side is None:
+            side = sides[cells[side_at]] = parse_side(cells[side_at], what="side")
+        ts = read_time(cells[created], what="created at")[0]
+        size = read_decimal(cells[size_at], what="size")[0]
+        if size <= 0:
+            positive(size, what="size")
+        price = read_decimal(cells[price_at], what="price")[0]
+        if price <= 0:
+            positive(price, what="price")
+        size_unit = cells[size_unit_at].strip().upper()
+        if size_unit and size_unit != base:
+            if size_unit != quote:
+                raise RowProblem(f"size unit {size_unit[:16]!r} is neither {base} nor {quote}")
+            size = positive(divide(size, price, what="size"), what="size")
+        fee_cell = cells[fee_at]
+        fee = abs(read_decimal(fee_cell, what="fee")[0]) if fee_cell.strip() else None
+        fee_asset = ""
+        if fee is not None:
+            unit = cells[unit_at]
+            fee_asset = units.get(unit)
+            if fee_asset is None:
+                fee_asset = units[unit] = clean_asset(unit, what="price/fee/total unit") if unit.strip() else quote
+        ext_id = symbol + ":" + trade_id
+        if len(ext_id) > _MAX_ID:
+            raise RowProblem(f"trade id is longer than {_MAX_ID - len(symbol) - 1} characters")
+        return new_trade(ext_id, symbol, side, size, price, ts, fee, fee_asset, quote)
 
-def _pro_fill(record: Record, column: dict[str, int | None]) -> TradeDTO:
-    trade_id = record.cell(column["tradeid"]).strip()
-    if not trade_id:
-        raise RowProblem("trade id is empty")
-    base, quote = split_pair(record.cell(column["product"]))
-    symbol = symbol_of(base, quote)
-    side = parse_side(record.cell(column["side"]), what="side")
-    ts = parse_timestamp(record.cell(column["createdat"]), what="created at")
-    size = positive(parse_decimal(record.cell(column["size"]), what="size"), what="size")
-    price = positive(parse_decimal(record.cell(column["price"]), what="price"), what="price")
-    size_unit = record.cell(column["sizeunit"]).strip().upper()
-    if size_unit and size_unit not in (base, quote):
-        raise RowProblem(f"size unit {size_unit[:16]!r} is neither {base} nor {quote}")
-    qty = divide(size, price, what="size") if size_unit == quote else size
-    positive(qty, what="size")
-    fee_cell = record.cell(column["fee"])
-    fee = abs(parse_decimal(fee_cell, what="fee")) if fee_cell.strip() else None
-    unit = record.cell(column["price/fee/totalunit"]).strip()
-    fee_asset = clean_asset(unit, what="price/fee/total unit") if unit else quote
-    ext_id = f"{symbol}:{trade_id}"
-    if len(ext_id) > _MAX_ID:
-        raise RowProblem(f"trade id is longer than {_MAX_ID - len(symbol) - 1} characters")
-    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
-                    fee_asset=fee_asset if fee is not None else "", quote_asset=quote)
+    return result.collect(table, pro_fill)
 
 
 PRO_FILLS = FormatSpec(

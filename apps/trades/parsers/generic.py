@@ -1,25 +1,28 @@
 """Any CSV, read through the column mapping a user saved for its source."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from apps.brokers.adapters.base import TradeDTO
 
-from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem
-from .table import Record, Table, header_key, read_table
+from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
+from .table import Table, column_index, header_key, read_table
 from .values import (
     NUMERIC_DATE,
     clean_asset,
-    decimal_text,
-    parse_decimal,
-    parse_glued,
-    parse_money,
     parse_side,
     parse_timestamp,
+    plain_number,
     positive,
+    read_decimal,
+    read_glued,
+    read_money,
     split_pair,
     symbol_of,
 )
+from .values import read_time as read_iso_time
 
 _FIELDS = ("timestamp", "symbol", "base", "quote", "side", "qty", "price", "fee", "fee_asset", "ext_id")
 
@@ -63,9 +66,7 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     if mapping.timestamp_format is None:
         month_first = _month_first(table, index["timestamp"], columns["timestamp"])
     result = ResultBuilder(format="generic", broker="csv")
-    identity = RowIdentity("csv")
-    return result.collect(table, lambda record: _trade(record, index, columns, mapping.timestamp_format, identity,
-                                                       month_first))
+    return result.collect(table, _row_reader(index, columns, mapping.timestamp_format, month_first))
 
 
 def _month_first(table: Table, column: int, name: str) -> bool:
@@ -73,8 +74,8 @@ def _month_first(table: Table, column: int, name: str) -> bool:
     over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked."""
     ambiguous: list[str] = []
     day_first_seen = month_first_seen = ""
-    for record in table.records():
-        text = record.cell(column)
+    for _, cells, _ in table.rows():
+        text = cells[column] if cells else ""
         match = NUMERIC_DATE.match(text)
         if match is None:
             continue
@@ -98,44 +99,70 @@ def _month_first(table: Table, column: int, name: str) -> bool:
     return False
 
 
-def _trade(record: Record, index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
-           identity: RowIdentity, month_first: bool) -> TradeDTO:
-    def cell(name: str) -> str:
-        return record.cell(index.get(name))
+def _row_reader(index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
+                month_first: bool) -> Callable[[list[str]], TradeDTO]:
+    at = {name: column_index(index.get(name)) for name in _FIELDS}
+    what = {name: columns.get(name, name) for name in _FIELDS}
+    has_symbol = "symbol" in columns
+    identity = RowIdentity("csv").ext_id
+    pairs: dict[tuple[str, str], tuple[str, str, str]] = {}
+    sides: dict[str, str] = {}
 
-    ts = parse_timestamp(cell("timestamp"), what=columns["timestamp"], fmt=timestamp_format, month_first=month_first)
-    if "symbol" in columns:
-        base, quote = split_pair(cell("symbol"))
-    else:
-        base = clean_asset(cell("base"), what=columns["base"])
-        quote = clean_asset(cell("quote"), what=columns["quote"])
-    symbol = symbol_of(base, quote)
-    side = parse_side(cell("side"), what=columns["side"])
-    qty = positive(_amount(cell("qty"), what=columns["qty"], asset=base), what=columns["qty"])
-    price, _ = parse_money(cell("price"), what=columns["price"])
-    price = positive(price, what=columns["price"])
-    fee = None
-    fee_asset = ""
-    if cell("fee").strip():
-        fee, fee_currency = parse_money(cell("fee"), what=columns["fee"])
-        fee = abs(fee)
-        asset_cell = cell("fee_asset").strip()
-        fee_asset = clean_asset(asset_cell, what=columns["fee_asset"]) if asset_cell else fee_currency or quote
-    ext_id = cell("ext_id").strip()
-    if len(ext_id) > 128:
-        raise RowProblem(f"{columns['ext_id']} is longer than 128 characters")
-    if not ext_id:
-        ext_id = identity.ext_id(ts.isoformat(), side, symbol, decimal_text(qty), decimal_text(price),
-                                 decimal_text(fee) if fee is not None else "", fee_asset)
-    return TradeDTO(ext_id=ext_id, symbol=symbol, side=side, qty=qty, price=price, ts=ts, fee=fee,
-                    fee_asset=fee_asset, quote_asset=quote)
+    def read_time(cell: str) -> tuple[datetime, str]:
+        if timestamp_format is None and not month_first:
+            return read_iso_time(cell, what=what["timestamp"])
+        moment = parse_timestamp(cell, what=what["timestamp"], fmt=timestamp_format, month_first=month_first)
+        return moment, moment.isoformat()
+
+    def mapped_trade(cells: list[str]) -> TradeDTO:
+        ts, iso = read_time(cells[at["timestamp"]])
+        key = (cells[at["symbol"]], "") if has_symbol else (cells[at["base"]], cells[at["quote"]])
+        known = pairs.get(key)
+        if known is None:
+            if has_symbol:
+                base, quote = split_pair(key[0])
+            else:
+                base = clean_asset(key[0], what=what["base"])
+                quote = clean_asset(key[1], what=what["quote"])
+            known = pairs[key] = (base, quote, symbol_of(base, quote))
+        base, quote, symbol = known
+        side = sides.get(cells[at["side"]])
+        if side is None:
+            side = sides[cells[at["side"]]] = parse_side(cells[at["side"]], what=what["side"])
+        qty, qty_text = _amount(cells[at["qty"]], what=what["qty"], asset=base)
+        if qty <= 0:
+            positive(qty, what=what["qty"])
+        price, price_text, _ = read_money(cells[at["price"]], what=what["price"])
+        if price <= 0:
+            positive(price, what=what["price"])
+        fee = None
+        fee_text = fee_asset = ""
+        fee_cell = cells[at["fee"]]
+        if fee_cell.strip():
+            fee, fee_text, fee_currency = read_money(fee_cell, what=what["fee"])
+            if fee < 0:
+                fee, fee_text = -fee, fee_text[1:]
+            asset_cell = cells[at["fee_asset"]].strip()
+            fee_asset = clean_asset(asset_cell, what=what["fee_asset"]) if asset_cell else fee_currency or quote
+        ext_id = cells[at["ext_id"]].strip()
+        if len(ext_id) > 128:
+            raise RowProblem(f"{what['ext_id']} is longer than 128 characters")
+        if not ext_id:
+            ext_id = identity(iso, side, symbol, qty_text, price_text, fee_text, fee_asset)
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
+
+    return mapped_trade
 
 
-def _amount(text: str, *, what: str, asset: str) -> Decimal:
-    """A quantity, bare (`0.05`) or with its asset glued on or after a space (`0.05BTC`, `0.05 BTC`, `5001INCH`)."""
+def _amount(text: str, *, what: str, asset: str) -> tuple[Decimal, str]:
+    """A quantity, bare (`0.05`) or with its asset glued on or after a space (`0.05BTC`, `0.05 BTC`, `5001INCH`),
+    with its canonical text."""
+    fast = plain_number(text)
+    if fast is not None:
+        return fast
     if not text.strip() or text.strip()[-1].isdigit():
-        return parse_decimal(text, what=what)
-    value, written = parse_glued(text, what=what, assets=(asset,))
+        return read_decimal(text, what=what)
+    value, value_text, written = read_glued(text.replace(" ", ""), what=what, asset=asset)
     if written not in ("", asset):
         raise RowProblem(f"{what} is in {written}, not in {asset}")
-    return value
+    return value, value_text

@@ -4,10 +4,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from .base import ParseError
 
@@ -99,6 +102,7 @@ class Table:
     delimiter: str
     header: list[str]
     header_line: int  # 1-based
+    row_count: int = 0  # data rows seen by the last rows() run
 
     @property
     def keys(self) -> list[str]:
@@ -132,6 +136,134 @@ class Table:
                 raise ParseError("too_many_rows", f"The file has more than {MAX_ROWS} rows; split it into smaller "
                                                   "files.")
             yield Record(line=start, cells=unwrap(cells, self.delimiter, width))
+
+
+    def rows(self) -> Iterator[tuple[int, list[str], str]]:
+        """(line, cells, "") for every data row after the header, (line, [], reason) for one that is not readable
+        CSV; blank rows are left out. `cells` has at least the header's width plus one more, always empty, at the
+        end: index -1 reads as "" for a column the file does not have (see column_index)."""
+        stream = io.StringIO(self.text, newline="")
+        for _ in range(self.header_line):
+            stream.readline()
+        reader = csv.reader(stream, delimiter=self.delimiter)
+        width = len(self.header)
+        padding = [""] * (width + 1)
+        delimiter = self.delimiter
+        base = self.header_line + 1
+        rows = 0
+        self.row_count = 0
+        while True:
+            start = base + reader.line_num
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                rows += 1
+                self.row_count = rows
+                yield start, [], f"not a readable CSV row ({exc})"
+                continue
+            if not cells or not (cells[0].strip() or "".join(cells).strip()):
+                if reader.line_num > MAX_LINES:
+                    raise ParseError("too_many_rows", f"The file has more than {MAX_LINES} lines; split it into "
+                                                      "smaller files.")
+                continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise ParseError("too_many_rows", f"The file has more than {MAX_ROWS} rows; split it into smaller "
+                                                  "files.")
+            self.row_count = rows
+            if len(cells) == 1 and width > 1 and delimiter in cells[0]:
+                cells = unwrap(cells, delimiter, width)
+            if len(cells) < width:
+                cells.extend(padding[len(cells):])
+            else:
+                cells.append("")
+            yield start, cells, ""
+
+
+    def blocks(self, size: int = 4096) -> Iterator[tuple[Sequence[int], list[list[str]], list[tuple[int, str]]]]:
+        """The data rows of rows() in blocks of about `size`: (lines, rows, unreadable rows as (line, reason)).
+        Files where every row is one physical line (nearly all) are split by the csv module in one call and
+        their blocks checked whole; any other file goes through rows()."""
+        stream = io.StringIO(self.text, newline="")
+        for _ in range(self.header_line):
+            stream.readline()
+        rest = stream.read()
+        try:
+            everything = list(csv.reader(io.StringIO(rest, newline=""), delimiter=self.delimiter))
+        except csv.Error:
+            everything = None
+        physical = rest.count("\n") + (1 if rest and not rest.endswith("\n") else 0)
+        if everything is None or len(everything) != physical:
+            yield from self._blocks_of(self.rows(), size)
+            return
+        if len(everything) > MAX_LINES:
+            raise ParseError("too_many_rows", f"The file has more than {MAX_LINES} lines; split it into smaller "
+                                              "files.")
+        width = len(self.header)
+        base = self.header_line + 1
+        first = operator.itemgetter(0)
+        self.row_count = 0
+        for start in range(0, len(everything), size):
+            block = everything[start:start + size]
+            if set(map(len, block)) == {width} and all(map(str.strip, map(first, block))):
+                self.row_count += len(block)
+                if self.row_count > MAX_ROWS:
+                    raise ParseError("too_many_rows", f"The file has more than {MAX_ROWS} rows; split it into "
+                                                      "smaller files.")
+                deque(map(list.append, block, repeat("")), maxlen=0)
+                yield range(base + start, base + start + len(block)), block, []
+                continue
+            counted = self.row_count
+            lines: list[int] = []
+            rows: list[list[str]] = []
+            for line, cells in enumerate(block, base + start):
+                cells = self._padded(cells, width)
+                if cells is None:
+                    continue
+                counted += 1
+                if counted > MAX_ROWS:
+                    raise ParseError("too_many_rows", f"The file has more than {MAX_ROWS} rows; split it into "
+                                                      "smaller files.")
+                lines.append(line)
+                rows.append(cells)
+            self.row_count = counted
+            yield lines, rows, []
+
+    def _padded(self, cells: list[str], width: int) -> list[str] | None:
+        """rows()'s treatment of one row: None for a blank one, else unwrapped and padded."""
+        if not cells or not (cells[0].strip() or "".join(cells).strip()):
+            return None
+        if len(cells) == 1 and width > 1 and self.delimiter in cells[0]:
+            cells = unwrap(cells, self.delimiter, width)
+        if len(cells) < width:
+            cells.extend([""] * (width + 1 - len(cells)))
+        else:
+            cells.append("")
+        return cells
+
+    @staticmethod
+    def _blocks_of(rows: Iterator[tuple[int, list[str], str]], size: int):
+        lines: list[int] = []
+        block: list[list[str]] = []
+        problems: list[tuple[int, str]] = []
+        for line, cells, problem in rows:
+            if problem:
+                problems.append((line, problem))
+            else:
+                lines.append(line)
+                block.append(cells)
+            if len(block) + len(problems) >= size:
+                yield lines, block, problems
+                lines, block, problems = [], [], []
+        if block or problems:
+            yield lines, block, problems
+
+
+def column_index(index: int | None) -> int:
+    """A column's index for Table.rows() cells: -1 (always "") for a column the file does not have."""
+    return -1 if index is None else index
 
 
 def _first_lines(text: str) -> list[str]:

@@ -193,6 +193,89 @@ def parse_glued(cell: str, *, what: str, assets: tuple[str, ...] = ()) -> tuple[
     return value, asset
 
 
+# --- Fast paths: the plain cells that make up almost every row, read without regular expressions. Each returns
+# the value and its canonical text (as decimal_text would write it, for row hashes) or falls back to the full
+# reader above, so the result is the same either way.
+
+
+def plain_number(text: str) -> tuple[Decimal, str] | None:
+    """`0.31031`, `-12`, `500.00` → (value, canonical text); None for anything that is not such a plain number
+    (left to the full readers)."""
+    if not (text.replace(".", "", 1).isdigit() and text.isascii()):
+        if text[:1] == "-" and text[1:2].isdigit():
+            unsigned = plain_number(text[1:])
+            if unsigned is not None and unsigned[1] != "0":
+                return -unsigned[0], "-" + unsigned[1]
+            return unsigned
+        return None
+    dot = text.find(".")
+    if dot < 0:
+        if len(text) > 22 or (text[0] == "0" and len(text) > 1):
+            return None
+        return Decimal(text), text
+    canonical = text.rstrip("0")
+    if canonical[-1] == ".":
+        canonical = canonical[:-1]
+    if not 0 < dot <= 22 or len(canonical) - dot > 19 or (text[0] == "0" and dot > 1):
+        return None
+    return Decimal(canonical), canonical
+
+
+def read_decimal(cell: str, *, what: str) -> tuple[Decimal, str]:
+    """parse_decimal with the canonical text."""
+    fast = plain_number(cell)
+    if fast is not None:
+        return fast
+    value = parse_decimal(cell, what=what)
+    return value, decimal_text(value)
+
+
+_SYMBOL_CHARS = {symbol: code for symbol, code in CURRENCY_SYMBOLS.items() if len(symbol) == 1}
+
+
+def read_money(cell: str, *, what: str) -> tuple[Decimal, str, str]:
+    """parse_money with the canonical text: (value, text, currency)."""
+    negative = cell[:1] == "-"
+    body = cell[1:] if negative else cell
+    currency = _SYMBOL_CHARS.get(body[:1], "")
+    fast = plain_number(body[1:] if currency else body)
+    if fast is not None:
+        if negative and fast[1] != "0":
+            return -fast[0], "-" + fast[1], currency
+        return fast[0], fast[1], currency
+    value, currency = parse_money(cell, what=what)
+    return value, decimal_text(value), currency
+
+
+def read_glued(cell: str, *, what: str, asset: str, assets: tuple[str, ...] = ()) -> tuple[Decimal, str, str]:
+    """parse_glued with the canonical text: (value, text, asset). `asset` is the one the cell should end with;
+    `assets` (longest first) are all it may end with."""
+    if asset and cell.endswith(asset):
+        fast = plain_number(cell[: -len(asset)])
+        if fast is not None:
+            return fast[0], fast[1], asset
+    else:
+        fast = plain_number(cell)
+        if fast is not None:
+            return fast[0], fast[1], ""
+    value, written = parse_glued(cell, what=what, assets=assets or ((asset,) if asset else ()))
+    return value, decimal_text(value), written
+
+
+def read_time(cell: str, *, what: str = "Timestamp") -> tuple[datetime, str]:
+    """parse_timestamp with the ISO text of the result (`2021-03-04T10:00:00+00:00`, for row hashes)."""
+    text = cell[:19] if len(cell) == 23 and cell.endswith(" UTC") else cell
+    if len(text) == 19 and text[4] == "-" and text[10] in " T":
+        try:
+            moment = datetime.fromisoformat(text + "+00:00")
+        except ValueError:
+            moment = None
+        if moment is not None and 2009 <= moment.year <= 2100:
+            return moment, text[:10] + "T" + text[11:] + "+00:00"
+    moment = parse_timestamp(cell, what=what)
+    return moment, moment.isoformat()
+
+
 def positive(value: Decimal, *, what: str) -> Decimal:
     if value <= 0:
         raise RowProblem(f"{what} must be greater than zero, got {decimal_text(value)}")

@@ -125,7 +125,7 @@ def job_task(task_name: str):
     try:
         return current_app.tasks[task_name]
     except NotRegistered:
-        current_app.loader.import_default_modules()
+        current_app.autodiscover_tasks(force=True)  # every installed app's tasks module
         return current_app.tasks[task_name]
 
 

@@ -44,7 +44,7 @@ REDIS_URL = TEST_REDIS_URL if HAS_REDIS else ""
 CACHES, CHANNEL_LAYERS = shared_backends(REDIS_URL, CACHE_KEY_PREFIX)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # a real worker started by a test: 0
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]

@@ -1,7 +1,7 @@
 """Your rules on your history: the trades of a period replayed as the rules would have acted.
 
 Pure: trade values, rules and candle arrays in, a JSON-ready document out (no database). The rules are
-judged by the scoring engine's own rule evaluation (``apps.bias.services.rules.rule_outcomes``), fed the
+judged by the scoring engine's own rule evaluation (``apps.bias.services.rule_checks.rule_outcomes``), fed the
 state the trade would have seen in the replay (the trades kept so far, the losses of the exits kept).
 
 P/L of the period (per quote currency, never summed across them): every unit bought in the period,
@@ -30,7 +30,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from apps.bias.services.rules import rule_outcomes
+from apps.bias.services.rule_checks import rule_outcomes
 
 from .counterfactual import HOUR_NS, money, price_of
 

@@ -103,31 +103,55 @@ def bars_cover(bars: Bars, *, ts: datetime, end: datetime, slack_bars: int = 3) 
     return int(close_ns[inside][-1]) >= ns(end) - slack_bars * HOUR_NS
 
 
-def fifo_takes(target: TradeValues, history: list[TradeValues]) -> list[tuple[TradeValues, Decimal]]:
-    """The (trade, qty) pairs FIFO matching pairs with `target`: for a buy, the later sells that consumed
-    its units; for a sell, the earlier buys whose lots it closed. `history` is the symbol's trades in
-    order (time, buys before sells at the same time, id), `target` among them."""
-    lots: deque[list] = deque()  # [buy, qty left]
+def inventory_ahead(earlier) -> Decimal:
+    """Units still open in the lots before a buy, from the (side, qty) of every trade before it in matching
+    order: FIFO sells a buy's units only once those are gone (a sell with nothing open matches nothing)."""
+    open_units = ZERO
+    for side, qty in earlier:
+        open_units = open_units + qty if side == "BUY" else max(ZERO, open_units - qty)
+    return open_units
+
+
+def sales_of_buy(target: TradeValues, *, ahead: Decimal, later: list[TradeValues]) -> list[tuple[TradeValues, Decimal]]:
+    """(sell, qty) pairs FIFO matches with the units `target` opened: later sells first use up the `ahead`
+    units of older lots, then the target's (later buys queue behind it)."""
     takes: list[tuple[TradeValues, Decimal]] = []
-    for trade in history:
+    ahead_left, left = ahead, target.qty
+    for trade in later:
+        if trade.side != "SELL":
+            continue
+        qty = trade.qty
+        used = min(qty, ahead_left)
+        ahead_left -= used
+        take = min(qty - used, left)
+        if take > 0:
+            takes.append((trade, take))
+            left -= take
+            if left <= 0:
+                break
+    return takes
+
+
+def lots_of_sell(target: TradeValues, earlier: list[TradeValues]) -> list[tuple[TradeValues, Decimal]]:
+    """(buy, qty) pairs FIFO matches with a sell: the lots it closed, from the trades before it in order."""
+    lots: deque[list] = deque()  # [buy, qty left]
+    for trade in [*earlier, target]:
         if trade.side == "BUY":
             lots.append([trade, trade.qty])
             continue
         remaining = trade.qty
+        takes = []
         while remaining > 0 and lots:
             lot = lots[0]
             take = min(remaining, lot[1])
-            if lot[0].id == target.id:
-                takes.append((trade, take))
-            elif trade.id == target.id:
-                takes.append((lot[0], take))
+            takes.append((lot[0], take))
             lot[1] -= take
             remaining -= take
             if lot[1] <= 0:
                 lots.popleft()
-        if trade.id == target.id:
-            break
-    return takes
+        if trade is target:
+            return takes
+    return []
 
 
 def _outcome(*, pnl: Decimal, base: Decimal, entry_ns: int | None, entry_price: Decimal | None,
@@ -143,9 +167,10 @@ def _outcome(*, pnl: Decimal, base: Decimal, entry_ns: int | None, entry_price: 
             **extra, "curve": curve}
 
 
-def simulate(*, trade: TradeValues, history: list[TradeValues], bars: Bars, horizon_days: int,
+def simulate(*, trade: TradeValues, takes: list[tuple[TradeValues, Decimal]], bars: Bars, horizon_days: int,
              pullback_pct: Decimal, quote: str) -> dict:
-    """The document of one simulation (without its id and status); see the module docstring."""
+    """The document of one simulation (without its id and status); see the module docstring. `takes` are
+    the FIFO pairs of the trade (`sales_of_buy` for a buy, `lots_of_sell` for a sell)."""
     trade_ns, end = ns(trade.ts), horizon_end(trade.ts, horizon_days)
     end_ns = ns(end)
     close_ns = bars.close_ns
@@ -160,7 +185,6 @@ def simulate(*, trade: TradeValues, history: list[TradeValues], bars: Bars, hori
     base = price * qty
     fqty, fprice, ffee = float(qty), float(price), float(fee)
     buy = trade.side == "BUY"
-    takes = fifo_takes(trade, history)
 
     # hold
     if buy:

@@ -12,7 +12,7 @@ from apps.core.errors import NotFound
 from apps.trades.selectors import trade_queryset
 
 from .backtest import CloseSeries, TradeRow
-from .counterfactual import HOUR_NS, Bars, TradeValues, ns
+from .counterfactual import HOUR_NS, Bars, TradeValues, inventory_ahead, lots_of_sell, ns, sales_of_buy
 from .models import Simulation
 
 TRADE_COLUMNS = ("id", "symbol", "side", "qty", "price", "fee", "ts", "quote_asset")
@@ -47,13 +47,25 @@ def trade_for_simulation(*, user, trade_id: str | None = None, symbol: str | Non
     return _values(row), quote_of(symbol=row[1], quote_asset=row[7])
 
 
-def symbol_history(*, user_id: str, symbol: str, until: datetime) -> list[TradeValues]:
-    """The user's trades in `symbol` up to `until`, in matching order (time, buys first, id)."""
-    rows = (trade_queryset().filter(user_id=user_id, symbol=symbol, ts__lte=until)
-            .values_list(*TRADE_COLUMNS))
-    trades = [_values(row) for row in rows]
-    trades.sort(key=lambda t: (t.ts, 0 if t.side == "BUY" else 1, t.id))
-    return trades
+def trade_fifo_pairs(*, user_id: str, trade: TradeValues, until: datetime) -> list[tuple[TradeValues, Decimal]]:
+    """What FIFO matching (as positions are matched) pairs with `trade` among the user's trades in its
+    symbol: for a buy, the sells up to `until` that closed its units; for a sell, the lots it closed.
+    Trades before a buy are read as (side, qty) only."""
+    mine = trade_queryset().filter(user_id=user_id, symbol=trade.symbol)
+    key = (trade.ts, 0 if trade.side == "BUY" else 1, trade.id)
+
+    def order(t: TradeValues) -> tuple:
+        return (t.ts, 0 if t.side == "BUY" else 1, t.id)
+
+    if trade.side == "BUY":
+        near = sorted((_values(row) for row in mine.filter(ts__gte=trade.ts, ts__lte=until).values_list(*TRADE_COLUMNS)),
+                      key=order)
+        earlier = [(side.upper(), qty) for side, qty in
+                   mine.filter(ts__lt=trade.ts).order_by("ts", "side", "id").values_list("side", "qty")]
+        earlier += [(t.side, t.qty) for t in near if order(t) < key]
+        return sales_of_buy(trade, ahead=inventory_ahead(earlier), later=[t for t in near if order(t) > key])
+    earlier = sorted((_values(row) for row in mine.filter(ts__lte=trade.ts).values_list(*TRADE_COLUMNS)), key=order)
+    return lots_of_sell(trade, [t for t in earlier if order(t) < key])
 
 
 def bars_for(*, symbol: str, start: datetime, end: datetime) -> Bars:

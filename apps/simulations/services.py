@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from apps.bias.services.rules import rule_definition_clean, rules_parse
+from apps.bias.services.rule_checks import rule_definition_clean, rules_parse
 from apps.brokers.services import candles_ensure_many
 from apps.brokers.services.marketdata import candles_version, symbol_canonical
 from apps.core.errors import DomainError, Unprocessable, ValidationFailed
@@ -46,7 +46,7 @@ from .selectors import (
     close_series,
     rules_active,
     simulation_get,
-    symbol_history,
+    trade_fifo_pairs,
     trade_for_simulation,
 )
 
@@ -119,8 +119,8 @@ def _text(moment: datetime) -> str:
 
 def _compute(*, user_id: str, trade, quote: str, bars, horizon_days: int, pullback_pct: Decimal) -> dict:
     _, end = candle_window(trade.ts, horizon_days)
-    history = symbol_history(user_id=user_id, symbol=trade.symbol, until=end)
-    return simulate(trade=trade, history=history, bars=bars, horizon_days=horizon_days, pullback_pct=pullback_pct,
+    takes = trade_fifo_pairs(user_id=user_id, trade=trade, until=end)
+    return simulate(trade=trade, takes=takes, bars=bars, horizon_days=horizon_days, pullback_pct=pullback_pct,
                     quote=quote)
 
 
@@ -147,9 +147,8 @@ def simulation_request(*, user, horizon_days: int, trade_id: str | None = None, 
     if bars_cover(bars, ts=trade.ts, end=end):
         document = _compute(user_id=str(user.pk), trade=trade, quote=quote, bars=bars, horizon_days=horizon_days,
                             pullback_pct=pullback_pct)
-        with transaction.atomic():
-            row, _ = Simulation.objects.get_or_create(
-                id=simulation_id, defaults={**fields, "status": JobStatus.DONE, "result": document, "finished_at": now})
+        row = Simulation(id=simulation_id, **fields, status=JobStatus.DONE, result=document, finished_at=now)
+        Simulation.objects.bulk_create([row], ignore_conflicts=True)  # the same id holds the same document
         return _answer(row)
     with transaction.atomic():
         row, created = Simulation.objects.get_or_create(id=simulation_id, defaults={**fields, "status": JobStatus.QUEUED})

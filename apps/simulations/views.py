@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.bias.services.rules import rule_kinds_describe
+from apps.bias.services.rule_checks import rule_kinds_describe
 
 
 @login_required

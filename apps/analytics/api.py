@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
 from apps.core.ratelimits import rate_limit_check
-from apps.core.validation import datetime_parse, text_is_clean
+from apps.core.validation import datetime_parse, opaque_id_valid, text_is_clean
 
-from . import selectors
+from . import market, selectors
 from .selectors import Filters
 from .services import deletion, exports
 
@@ -52,18 +52,59 @@ def filters_from(request) -> Filters:
                    labels=_list(request, "label", upper=True))
 
 
+CURRENCY_PARAMETER = OpenApiParameter(
+    "currency", str, enum=list(market.REPORTING_CURRENCIES),
+    description="Also convert to this currency at each exit's time from stored candles (an estimate)")
+
+
+def reporting_currency(request) -> str | None:
+    value = request.query_params.get("currency", "").upper()
+    if not value:
+        return None
+    if value not in market.REPORTING_CURRENCIES:
+        raise ValidationFailed(fields={"currency": [f"Choose one of: {', '.join(market.REPORTING_CURRENCIES)}."]})
+    return value
+
+
 class SummaryApi(APIView):
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: JSON_OBJECT},
+    @extend_schema(parameters=[*FILTER_PARAMETERS, CURRENCY_PARAMETER], responses={200: JSON_OBJECT},
                    summary="Win rate, profit factor, expectancy, streaks, holds and fees per quote currency")
     def get(self, request):
-        return Response(selectors.performance_summary(user=request.user, filters=filters_from(request)))
+        filters, currency = filters_from(request), reporting_currency(request)
+        body = selectors.performance_summary(user=request.user, filters=filters)
+        if currency:
+            body["reporting"] = market.reporting(user=request.user, filters=filters, currency=currency)
+        return Response(body)
 
 
 class EquityApi(APIView):
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: JSON_OBJECT},
+    @extend_schema(parameters=[*FILTER_PARAMETERS, CURRENCY_PARAMETER], responses={200: JSON_OBJECT},
                    summary="Cumulative realised P/L per day with drawdown, per quote currency")
     def get(self, request):
-        return Response(selectors.equity_curve(user=request.user, filters=filters_from(request)))
+        filters, currency = filters_from(request), reporting_currency(request)
+        body = selectors.equity_curve(user=request.user, filters=filters)
+        if currency:
+            body["reporting"] = market.reporting(user=request.user, filters=filters, currency=currency)
+        return Response(body)
+
+
+class ExcursionsApi(APIView):
+    @extend_schema(parameters=[*FILTER_PARAMETERS, OpenApiParameter("tradeId", str, description="One exit only"),
+                               OpenApiParameter("limit", int, description="Newest closed positions, ≤ 20000")],
+                   responses={200: JSON_OBJECT},
+                   summary="MAE, MFE and exit efficiency of each closed position (from hourly candles)")
+    def get(self, request):
+        trade_id = request.query_params.get("tradeId") or None
+        if trade_id is not None and not opaque_id_valid(trade_id):
+            raise ValidationFailed(fields={"tradeId": ["Not a trade id."]})
+        try:
+            limit = int(request.query_params.get("limit", 5000))
+        except ValueError as exc:
+            raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]}) from exc
+        if not 1 <= limit <= 20000:
+            raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]})
+        return Response(market.excursions(user=request.user, filters=filters_from(request), trade_id=trade_id,
+                                          limit=limit))
 
 
 class CalendarApi(APIView):

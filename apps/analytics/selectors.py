@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -281,11 +281,6 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
              "pnl": money(buckets.get(k, {}).get("pnl", ZERO))}
             for k in keys]})
     return {"filters": filters.as_json(), "by": by, "currencies": currencies}
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 # --- what an account holds (the export / delete confirmation) -------------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/analytics/equity", api.EquityApi.as_view(), name="analytics-equity"),
     path("api/analytics/calendar", api.CalendarApi.as_view(), name="analytics-calendar"),
     path("api/analytics/breakdown", api.BreakdownApi.as_view(), name="analytics-breakdown"),
+    path("api/analytics/excursions", api.ExcursionsApi.as_view(), name="analytics-excursions"),
 ]
 
 urlpatterns += [

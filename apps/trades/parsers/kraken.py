@@ -1,0 +1,203 @@
+"""Kraken exports (History → Export): trades.csv, one row per fill, and ledgers.csv, one row per balance change,
+where a trade is the two rows sharing a refid (type `trade`, or `spend` + `receive` for an instant buy). A ledger
+trade's refid is the trade's txid, so a fill imported from both files is one trade.
+
+Kraken names assets its own way: XXBT and XBT are BTC, XXDG and XDG are DOGE, four-letter codes starting with
+X or Z are the legacy names of crypto and fiat (XETH, ZEUR), `.S`/`.M`/`.F` mark staked or earning balances."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from apps.brokers.adapters.base import TradeDTO
+
+from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
+from .table import Table, column_index
+from .values import (
+    clean_asset,
+    decimal_text,
+    divide,
+    parse_side,
+    positive,
+    quote_of,
+    read_decimal,
+    read_time,
+    symbol_of,
+)
+
+BROKER = "kraken"
+_MAX_ID = 128
+
+_LEGACY = {
+    "XXBT": "BTC", "XBT": "BTC", "XXDG": "DOGE", "XDG": "DOGE", "XETH": "ETH", "XETC": "ETC", "XLTC": "LTC",
+    "XXRP": "XRP", "XXLM": "XLM", "XXMR": "XMR", "XZEC": "ZEC", "XREP": "REP", "XMLN": "MLN", "XICN": "ICN",
+    "ZEUR": "EUR", "ZUSD": "USD", "ZGBP": "GBP", "ZCAD": "CAD", "ZJPY": "JPY", "ZAUD": "AUD", "ZCHF": "CHF",
+}
+# The quote of a concatenated pair (XXBTZEUR, ADAEUR, ETHXBT), longest first.
+_QUOTES = ("ZEUR", "ZUSD", "ZGBP", "ZCAD", "ZJPY", "ZAUD", "ZCHF", "XXBT", "XETH", "PYUSD", "USDC", "USDT", "EUR",
+           "USD", "GBP", "CAD", "JPY", "AUD", "CHF", "AED", "XBT", "ETH", "DAI", "DOT")
+_PAIR = re.compile(r"[A-Z0-9.]{2,24}")
+
+
+def kraken_asset(code: str) -> str:
+    """Kraken's name of an asset → the usual one (`XXBT` → `BTC`, `ETH2.S` → `ETH2`, `ZEUR` → `EUR`)."""
+    text = code.strip().upper()
+    for suffix in (".S", ".M", ".F", ".B", ".P"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    return _LEGACY.get(text, text)
+
+
+def split_kraken_pair(cell: str) -> tuple[str, str]:
+    text = cell.strip().upper()
+    if "/" in text:
+        base, _, quote = text.partition("/")
+        return clean_asset(kraken_asset(base), what="pair"), clean_asset(kraken_asset(quote), what="pair")
+    if _PAIR.fullmatch(text):
+        for quote in _QUOTES:
+            if text.endswith(quote) and len(text) > len(quote):
+                return (clean_asset(kraken_asset(text[: -len(quote)]), what="pair"),
+                        clean_asset(kraken_asset(quote), what="pair"))
+    raise RowProblem(f"pair: cannot tell the base from the quote asset in {cell.strip()[:40]!r}")
+
+
+# --- trades.csv -------------------------------------------------------------------------------------------
+
+_TRADE_COLUMNS = ("txid", "pair", "time", "type", "price", "fee", "vol")
+
+
+def parse_trades(table: Table) -> ParseResult:
+    result = ResultBuilder(format="kraken_trades", broker=BROKER)
+    keys = table.keys
+    txid, pair_at, time_at, type_at, price_at, fee_at, vol_at = (
+        column_index(keys.index(name) if name in keys else None) for name in _TRADE_COLUMNS)
+    pairs: dict[str, tuple[str, str, str]] = {}
+
+    def kraken_fill(cells: list[str]) -> TradeDTO:
+        ext_id = cells[txid].strip()
+        if not ext_id or len(ext_id) > _MAX_ID:
+            raise RowProblem("txid is empty" if not ext_id else "txid is too long")
+        ts = read_time(cells[time_at], what="time")[0]
+        known = pairs.get(cells[pair_at])
+        if known is None:
+            base, quote = split_kraken_pair(cells[pair_at])
+            known = pairs[cells[pair_at]] = (base, quote, symbol_of(base, quote))
+        base, quote, symbol = known
+        side = parse_side(cells[type_at], what="type")
+        price = read_decimal(cells[price_at], what="price")[0]
+        if price <= 0:
+            positive(price, what="price")
+        qty = read_decimal(cells[vol_at], what="vol")[0]
+        if qty <= 0:
+            positive(qty, what="vol")
+        fee = None
+        if cells[fee_at].strip():
+            fee = abs(read_decimal(cells[fee_at], what="fee")[0])
+        # Kraken charges the fee of a trade in the quote currency.
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, quote if fee is not None else "", quote)
+
+    return result.collect(table, kraken_fill)
+
+
+TRADES = FormatSpec(
+    name="kraken_trades",
+    broker=BROKER,
+    required=tuple(frozenset({name}) for name in ("txid", "ordertxid", "pair", "time", "type", "price", "cost", "fee",
+                                                  "vol")),
+    parse=parse_trades,
+)
+
+# --- ledgers.csv ------------------------------------------------------------------------------------------
+
+_TRADE_TYPES = {"trade", "spend", "receive"}
+
+
+@dataclass(slots=True)
+class _Entry:
+    line: int
+    ts: datetime
+    asset: str
+    amount: Decimal
+    fee: Decimal
+
+
+def parse_ledgers(table: Table) -> ParseResult:
+    result = ResultBuilder(format="kraken_ledgers", broker=BROKER)
+    keys = table.keys
+    txid, refid, time_at, type_at, asset_at, amount_at, fee_at = (
+        column_index(keys.index(name) if name in keys else None)
+        for name in ("txid", "refid", "time", "type", "asset", "amount", "fee"))
+    groups: dict[str, list[_Entry]] = defaultdict(list)
+    for line, cells, problem in table.rows():
+        if problem:
+            result.error(line, problem)
+            continue
+        kind = cells[type_at].strip().lower()
+        if kind not in _TRADE_TYPES:
+            result.skip(cells[type_at].strip()[:64])
+            continue
+        if not cells[txid].strip():
+            result.skip("failed (no txid)")
+            continue
+        reference = cells[refid].strip()
+        try:
+            if not reference or len(reference) > _MAX_ID:
+                raise RowProblem("refid is empty" if not reference else "refid is too long")
+            fee_cell = cells[fee_at]
+            entry = _Entry(line=line, ts=read_time(cells[time_at], what="time")[0],
+                           asset=clean_asset(kraken_asset(cells[asset_at]), what="asset"),
+                           amount=read_decimal(cells[amount_at], what="amount")[0],
+                           fee=abs(read_decimal(fee_cell, what="fee")[0]) if fee_cell.strip() else Decimal(0))
+        except RowProblem as problem:
+            result.error(line, problem.reason)
+            continue
+        groups[reference].append(entry)
+    for reference, entries in groups.items():
+        try:
+            result.add(_ledger_trade(reference, entries), entries[0].line)
+        except RowProblem as problem:
+            for entry in entries:
+                result.error(entry.line, f"refid {reference[:40]}: {problem.reason}")
+    result.total_rows = table.row_count
+    return result.build()
+
+
+def _ledger_trade(reference: str, entries: list[_Entry]) -> TradeDTO:
+    moved = [entry for entry in entries if entry.amount != 0]
+    received = [entry for entry in moved if entry.amount > 0]
+    spent = [entry for entry in moved if entry.amount < 0]
+    if len(received) != 1 or len(spent) != 1:
+        raise RowProblem(f"a trade needs one row received and one spent, found {len(received)} and {len(spent)}")
+    incoming, outgoing = received[0], spent[0]
+    if incoming.asset == outgoing.asset:
+        raise RowProblem("both rows are in the same asset")
+    fees: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.fee:
+            fees[entry.asset] = fees.get(entry.asset, Decimal(0)) + entry.fee
+    if len(fees) > 1:
+        raise RowProblem("fees in two assets: " + ", ".join(f"{decimal_text(fee)} {asset}"
+                                                               for asset, fee in fees.items()))
+    quote = quote_of(incoming.asset, outgoing.asset)
+    base_entry, quote_entry = (outgoing, incoming) if quote == incoming.asset else (incoming, outgoing)
+    qty = abs(base_entry.amount)
+    price = positive(divide(abs(quote_entry.amount), qty, what="amount"), what="amount")
+    symbol = symbol_of(base_entry.asset, quote)
+    fee_asset, fee = next(iter(fees.items())) if fees else ("", None)
+    return new_trade(reference, symbol, "BUY" if base_entry is incoming else "SELL", qty, price,
+                     min(entry.ts for entry in entries), fee, fee_asset, quote)
+
+
+LEDGERS = FormatSpec(
+    name="kraken_ledgers",
+    broker=BROKER,
+    required=tuple(frozenset({name}) for name in ("txid", "refid", "time", "type", "asset", "amount", "fee",
+                                                  "balance")),
+    parse=parse_ledgers,
+)
+
+SPECS = (TRADES, LEDGERS)

@@ -1,0 +1,239 @@
+"""Spot trade exports of Bybit, KuCoin and OKX: one fill or one order per row (OKX: two rows per fill, one per
+asset), each with the exchange's own id.
+
+    Bybit  Orders → Spot Orders → Trade History:  Spot Pairs,Order Type,Direction,Filled Value,Filled Price,
+           Filled Quantity,Fees,Transaction ID,Order No.,Timestamp (UTC)   (times like `14:35 2024-11-16`;
+           the fee is in the asset received: the base on a buy, the quote on a sell)
+    KuCoin Spot Orders → Filled Orders:  UID,Account Type,Order ID,Order Time(UTC),Symbol,Side,Order Type,
+           Order Price,Order Amount,Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),
+           Filled Time(UTC),Fee,Fee Currency,Tax,Status   (the zone may be `UTC+08:00`; it is in the header)
+    OKX    Trading History:  a `UID:…,Account Type:…,Time Zone:UTC+8` line, then id,Order id,Time,Trade Type,
+           Symbol,Action,Amount,Trading Unit,Filled Price,PnL,Fee,Fee Unit,Position Change,Position Balance,
+           Balance Change,Balance,Balance Unit   (a spot fill is a row for the base asset, whose Action is the
+           side, and one for the quote asset; the fee is on either)
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta, timezone
+
+from apps.brokers.adapters.base import TradeDTO
+
+from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
+from .table import Table, column_index
+from .values import (
+    clean_asset,
+    parse_side,
+    parse_timestamp,
+    positive,
+    read_decimal,
+    read_time,
+    split_pair,
+    symbol_of,
+)
+
+_MAX_ID = 128
+
+
+def _columns(table: Table, names: tuple[str, ...]) -> list[int]:
+    keys = table.keys
+    return [column_index(keys.index(name) if name in keys else None) for name in names]
+
+
+def _exchange_id(cell: str, what: str) -> str:
+    text = cell.strip()
+    if not text or len(text) > _MAX_ID - 8:
+        raise RowProblem(f"{what} is empty" if not text else f"{what} is too long")
+    return text
+
+
+class _Pairs:
+    def __init__(self):
+        self._known: dict[str, tuple[str, str, str]] = {}
+
+    def __call__(self, cell: str) -> tuple[str, str, str]:
+        known = self._known.get(cell)
+        if known is None:
+            base, quote = split_pair(cell)
+            known = self._known[cell] = (base, quote, symbol_of(base, quote))
+        return known
+
+
+def _positive_amount(cell: str, what: str):
+    value = read_decimal(cell, what=what)[0]
+    if value <= 0:
+        positive(value, what=what)
+    return value
+
+
+# --- Bybit ------------------------------------------------------------------------------------------------
+
+_BYBIT = ("spotpairs", "direction", "filledprice", "filledquantity", "fees", "transactionid", "timestamp(utc)")
+_CLOCK_FIRST = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4}-\d{2}-\d{2})")
+
+
+def _bybit_time(cell: str) -> datetime:
+    match = _CLOCK_FIRST.fullmatch(cell.strip())
+    if match is None:
+        return read_time(cell, what="Timestamp (UTC)")[0]
+    hour, minute, second, day = match.groups()
+    return parse_timestamp(f"{day} {int(hour):02d}:{minute}:{second or '00'}", what="Timestamp (UTC)")
+
+
+def parse_bybit(table: Table) -> ParseResult:
+    result = ResultBuilder(format="bybit_spot_trades", broker="bybit")
+    pair_at, side_at, price_at, qty_at, fee_at, id_at, time_at = _columns(table, _BYBIT)
+    pairs = _Pairs()
+
+    def bybit_fill(cells: list[str]) -> TradeDTO:
+        ext_id = "bybit:" + _exchange_id(cells[id_at], "Transaction ID")
+        ts = _bybit_time(cells[time_at])
+        base, quote, symbol = pairs(cells[pair_at])
+        side = parse_side(cells[side_at], what="Direction")
+        qty = _positive_amount(cells[qty_at], "Filled Quantity")
+        price = _positive_amount(cells[price_at], "Filled Price")
+        fee = abs(read_decimal(cells[fee_at], what="Fees")[0]) if cells[fee_at].strip() else None
+        fee_asset = (base if side == "BUY" else quote) if fee is not None else ""
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
+
+    return result.collect(table, bybit_fill)
+
+
+BYBIT = FormatSpec(name="bybit_spot_trades", broker="bybit", required=tuple(frozenset({key}) for key in _BYBIT),
+                   parse=parse_bybit)
+
+# --- KuCoin -----------------------------------------------------------------------------------------------
+
+_KUCOIN = ("orderid", "symbol", "side", "avg.filledprice", "filledamount", "fee", "feecurrency", "status")
+_ZONED_HEADER = re.compile(r"filledtime\(utc(?:([+-])(\d{1,2}):?(\d{2})?)?\)")
+
+
+def _zone(sign: str | None, hours: str | None, minutes: str | None) -> timezone:
+    if not sign:
+        return UTC
+    offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    return timezone(-offset if sign == "-" else offset)
+
+
+def parse_kucoin(table: Table) -> ParseResult:
+    result = ResultBuilder(format="kucoin_spot_trades", broker="kucoin")
+    order_at, symbol_at, side_at, price_at, qty_at, fee_at, fee_asset_at, status_at = _columns(table, _KUCOIN)
+    time_at, zone = -1, UTC
+    for index, key in enumerate(table.keys):
+        match = _ZONED_HEADER.fullmatch(key)
+        if match:
+            time_at, zone = index, _zone(*match.groups())
+    pairs = _Pairs()
+    assets: dict[str, str] = {}
+
+    def kucoin_order(cells: list[str]) -> TradeDTO | None:
+        qty = read_decimal(cells[qty_at], what="Filled Amount")[0] if cells[qty_at].strip() else 0
+        if qty == 0:
+            return None  # an order that filled nothing (cancelled): not a trade
+        if qty < 0:
+            positive(qty, what="Filled Amount")
+        ext_id = "kucoin:" + _exchange_id(cells[order_at], "Order ID")
+        local = parse_timestamp(cells[time_at], what="Filled Time")  # the wall clock, read as UTC
+        ts = local.replace(tzinfo=zone).astimezone(UTC)
+        base, quote, symbol = pairs(cells[symbol_at])
+        side = parse_side(cells[side_at], what="Side")
+        price = _positive_amount(cells[price_at], "Avg. Filled Price")
+        fee, fee_asset = None, ""
+        if cells[fee_at].strip():
+            fee = abs(read_decimal(cells[fee_at], what="Fee")[0])
+            written = cells[fee_asset_at]
+            fee_asset = assets.get(written)
+            if fee_asset is None:
+                fee_asset = assets[written] = clean_asset(written, what="Fee Currency") if written.strip() else quote
+        return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
+
+    for line, cells, problem in table.rows():
+        if problem:
+            result.error(line, problem)
+            continue
+        try:
+            trade = kucoin_order(cells)
+        except RowProblem as problem:
+            result.error(line, problem.reason)
+            continue
+        if trade is None:
+            result.skip(f"{cells[status_at].strip().title() or 'No status'} (nothing filled)")
+        else:
+            result.add(trade, line)
+    result.total_rows = table.row_count
+    return result.build()
+
+
+KUCOIN = FormatSpec(name="kucoin_spot_trades", broker="kucoin",
+                    required=tuple(frozenset({key}) for key in _KUCOIN + ("filledvolume", "uid")), parse=parse_kucoin)
+
+# --- OKX --------------------------------------------------------------------------------------------------
+
+_OKX = ("id", "orderid", "time", "tradetype", "symbol", "action", "amount", "filledprice", "fee", "feeunit",
+        "balanceunit")
+_OKX_ZONE = re.compile(r"Time Zone:\s*UTC(?:([+-])(\d{1,2})(?::?(\d{2}))?)?", re.IGNORECASE)
+
+
+def parse_okx(table: Table) -> ParseResult:
+    result = ResultBuilder(format="okx_trading_history", broker="okx")
+    id_at, order_at, time_at, type_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = (
+        _columns(table, _OKX))
+    preamble = "\n".join(table.text.splitlines()[: table.header_line - 1])
+    match = _OKX_ZONE.search(preamble)
+    zone = _zone(*match.groups()) if match else UTC
+    pairs = _Pairs()
+    fills: dict[tuple[str, str, str], list[tuple[int, list[str]]]] = defaultdict(list)
+    for line, cells, problem in table.rows():
+        if problem:
+            result.error(line, problem)
+            continue
+        kind = cells[type_at].strip()
+        if kind.lower() != "spot":
+            result.skip(kind[:64] or "(empty type)")
+            continue
+        fills[(cells[order_at].strip(), cells[time_at].strip(), cells[symbol_at].strip())].append((line, cells))
+    for rows in fills.values():
+        try:
+            result.add(_okx_fill(rows, pairs, zone, (id_at, time_at, symbol_at, action_at, amount_at, price_at,
+                                                     fee_at, fee_unit_at, unit_at)), rows[0][0])
+        except RowProblem as problem:
+            for line, _ in rows:
+                result.error(line, problem.reason)
+    result.total_rows = table.row_count
+    return result.build()
+
+
+def _okx_fill(rows: list[tuple[int, list[str]]], pairs: _Pairs, zone: timezone,
+              at: tuple[int, ...]) -> TradeDTO:
+    id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = at
+    first = rows[0][1]
+    base, quote, symbol = pairs(first[symbol_at])
+    base_rows = [cells for _, cells in rows if cells[unit_at].strip().upper() == base]
+    if len(base_rows) != 1:
+        raise RowProblem(f"no single {base} row for this fill ({len(base_rows)} found)")
+    cells = base_rows[0]
+    ext_id = "okx:" + _exchange_id(cells[id_at], "id")
+    ts = parse_timestamp(cells[time_at], what="Time").replace(tzinfo=zone).astimezone(UTC)
+    side = parse_side(cells[action_at], what="Action")
+    qty = abs(read_decimal(cells[amount_at], what="Amount")[0])
+    if qty == 0:
+        positive(qty, what="Amount")
+    price = _positive_amount(cells[price_at], "Filled Price")
+    fees: dict[str, object] = {}
+    for _, leg in rows:
+        if leg[fee_at].strip():
+            value = abs(read_decimal(leg[fee_at], what="Fee")[0])
+            if value:
+                unit = clean_asset(leg[fee_unit_at], what="Fee Unit")
+                fees[unit] = fees.get(unit, 0) + value
+    if len(fees) > 1:
+        raise RowProblem("fees in two assets for one fill")
+    fee_asset, fee = next(iter(fees.items())) if fees else ("", None)
+    return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
+
+
+OKX = FormatSpec(name="okx_trading_history", broker="okx", required=tuple(frozenset({key}) for key in _OKX),
+                 parse=parse_okx)
+
+SPECS = (BYBIT, KUCOIN, OKX)

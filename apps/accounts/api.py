@@ -33,6 +33,7 @@ class UserOutputSerializer(serializers.Serializer):
     coachTone = serializers.ChoiceField(source="coach_tone", choices=User.TONE_CHOICES)
     timezone = serializers.CharField()
     digestEmail = serializers.BooleanField(source="digest_email")
+    persona = serializers.ChoiceField(choices=User.PERSONA_CHOICES)
 
 
 class CredentialsInputSerializer(serializers.Serializer):
@@ -111,10 +112,12 @@ class PreferencesApi(APIView):
         coachTone = serializers.ChoiceField(choices=User.TONE_CHOICES, required=False)
         timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Paris")
         digestEmail = serializers.BooleanField(required=False, help_text="Mail the weekly digest")
+        persona = serializers.ChoiceField(choices=User.PERSONA_CHOICES, required=False,
+                                          help_text="The trading style whose policy the pre-trade gate applies")
 
         def validate(self, attrs):
             if not attrs:
-                raise serializers.ValidationError("Send at least one of coachTone, timezone, digestEmail.")
+                raise serializers.ValidationError("Send at least one of coachTone, timezone, digestEmail, persona.")
             return attrs
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer})
@@ -123,7 +126,8 @@ class PreferencesApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         user = user_update_preferences(user=request.user, coach_tone=values.get("coachTone"),
-                                       timezone=values.get("timezone"), digest_email=values.get("digestEmail"))
+                                       timezone=values.get("timezone"), digest_email=values.get("digestEmail"),
+                                       persona=values.get("persona"))
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer})

@@ -27,6 +27,9 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
     """The trader. Email is the login (stored lower-cased; unique case-insensitively)."""
 
     TONE_CHOICES = [("supportive", "Supportive"), ("strict", "Strict")]
+    # the trading style whose policy the pre-trade gate applies (apps/gate/personas/<id>.json)
+    PERSONA_CHOICES = [("crypto", "Crypto trader"), ("shortterm", "Short-term trader"), ("swing", "Swing trader"),
+                       ("indexdca", "Index / DCA investor")]
 
     email = models.EmailField(max_length=254, unique=True)
     is_active = models.BooleanField(default=True)
@@ -34,6 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
     coach_tone = models.CharField(max_length=16, choices=TONE_CHOICES, default="supportive")
     timezone = models.CharField(max_length=64, default="UTC")  # IANA name; the weekly digest's week is local
     digest_email = models.BooleanField(default=True)  # mail the weekly digest (it is always on /digest/)
+    persona = models.CharField(max_length=16, choices=PERSONA_CHOICES, default="crypto")
 
     objects = UserManager()
 

@@ -20,6 +20,7 @@ from .sessions import fingerprint_hash
 EMAIL_MAX_LENGTH = 254
 BACKEND = "apps.accounts.backends.EmailBackend"
 TONES = {value for value, _label in User.TONE_CHOICES}
+PERSONAS = {value for value, _label in User.PERSONA_CHOICES}
 
 
 def audit_record(*, user: User | None, action: str, meta: dict | None = None) -> Audit:
@@ -129,24 +130,28 @@ def timezone_names() -> frozenset[str]:
 
 
 def user_update_preferences(*, user: User, coach_tone: str | None = None, timezone: str | None = None,
-                            digest_email: bool | None = None) -> User:
-    """Change any of coach tone, time zone (IANA name) and the weekly digest email; None leaves one as is.
+                            digest_email: bool | None = None, persona: str | None = None) -> User:
+    """Change any of coach tone, time zone (IANA name), the weekly digest email and the trading persona; None
+    leaves one as is.
     Everything is validated before anything is written."""
     errors: dict[str, list[str]] = {}
     if coach_tone is not None and coach_tone not in TONES:
         errors["coachTone"] = [f"Choose one of: {', '.join(sorted(TONES))}."]
     if timezone is not None and timezone not in timezone_names():
         errors["timezone"] = ["Use an IANA time zone name such as Europe/Paris or UTC."]
+    if persona is not None and persona not in PERSONAS:
+        errors["persona"] = [f"Choose one of: {', '.join(sorted(PERSONAS))}."]
     if errors:
         raise ValidationFailed(fields=errors)
-    wanted = {"coach_tone": coach_tone, "timezone": timezone, "digest_email": digest_email}
+    wanted = {"coach_tone": coach_tone, "timezone": timezone, "digest_email": digest_email, "persona": persona}
     changed = {name: value for name, value in wanted.items() if value is not None and getattr(user, name) != value}
     if changed:
         with transaction.atomic():
             for name, value in changed.items():
                 setattr(user, name, value)
             user.save(update_fields=list(changed))
-            names = {"coach_tone": "coachTone", "timezone": "timezone", "digest_email": "digestEmail"}
+            names = {"coach_tone": "coachTone", "timezone": "timezone", "digest_email": "digestEmail",
+                     "persona": "persona"}
             audit_record(user=user, action="preferences_changed",
                          meta={names[name]: value for name, value in changed.items()})
     return user

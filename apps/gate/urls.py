@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/personas", api.PersonaListApi.as_view(), name="api-personas"),
     path("intents/", views.intent_history_page, name="intents"),
     path("intents/new", views.intent_new_page, name="intent-new"),
+    path("account/persona", views.account_persona, name="account-persona"),
 ]

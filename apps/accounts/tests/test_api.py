@@ -34,7 +34,7 @@ def test_signup_creates_user_logs_in_and_audits():
     user = User.objects.get()
     assert body == {"id": user.id, "email": "ada@example.com",
                     "createdAt": user.created_at.isoformat().replace("+00:00", "Z"), "coachTone": "supportive",
-                    "timezone": "UTC", "digestEmail": True}
+                    "timezone": "UTC", "digestEmail": True, "persona": "crypto"}
     assert user.password.startswith("argon2$argon2id$")
     me = client.get("/api/auth/me")
     assert me.status_code == 200

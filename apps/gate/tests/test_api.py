@@ -236,3 +236,31 @@ def test_decimal_inputs_are_kept_exact(user, submit):
     intent = PretradeIntent.objects.get(id=submit(body).json()["intentId"])
     assert intent.size == {"qty": "0.000000000000000001"}
     assert Decimal(intent.plan["entry"]) == Decimal("64123.123456789012345678")
+
+
+def test_persona_is_chosen_on_the_account_page_and_changes_the_policy(client, api_client, user, submit):
+    client.force_login(user)
+    page = client.get("/account/")
+    assert page.status_code == 200 and b'id="account-persona"' in page.content
+    assert client.post("/account/persona", {"persona": "nonsense"}).status_code == 302
+    user.refresh_from_db()
+    assert user.persona == "crypto"
+    assert client.post("/account/persona", {"persona": "indexdca"}).status_code == 302
+    user.refresh_from_db()
+    assert user.persona == "indexdca"
+    assert Audit.objects.filter(action="preferences_changed", meta={"persona": "indexdca"}).count() == 1
+    intent = PretradeIntent.objects.get(id=submit(intent_body(plan={"entry": "100", "thesis": "monthly buy"})).json()["intentId"])
+    assert (intent.persona, intent.decision) == ("indexdca", "GO")  # no stop asked of a DCA plan
+    assert client.get("/api/auth/me").json()["persona"] == "indexdca"
+    patched = api_client.patch("/api/auth/preferences", {"persona": "swing"}, format="json")
+    assert (patched.status_code, patched.json()["persona"]) == (200, "swing")
+    refused = api_client.patch("/api/auth/preferences", {"persona": "yolo"}, format="json")
+    assert refused.status_code == 400 and "persona" in refused.json()["error"]["fields"]
+
+
+def test_pages_render_for_the_user(client, user, submit):
+    client.force_login(user)
+    assert client.get("/intents/new").status_code == 200
+    submit(intent_body())
+    history = client.get("/intents/")
+    assert history.status_code == 200 and b"BTC-USD" in history.content

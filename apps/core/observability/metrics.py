@@ -115,7 +115,8 @@ _served = {"port": None}
 _served_lock = threading.Lock()
 
 
-def metrics_http_serve(*, port: int, address: str = "0.0.0.0") -> None:  # nosec B104 - a container's metrics port
+# All interfaces: inside a container the port is reached from the compose network, not published on the host.
+def metrics_http_serve(*, port: int, address: str = "0.0.0.0") -> None:  # nosec B104
     """Serve this process's metrics (all processes' in multiprocess mode) on `port`: for a worker or a relay,
     which answer no HTTP themselves. Once per process."""
     from prometheus_client import start_http_server

@@ -39,7 +39,7 @@
   function params() {
     const query = new URLSearchParams();
     new FormData(form).forEach(function (value, key) {
-      if (value && key !== "quote") query.set(key, String(value).trim());
+      if (value && key !== "quote" && key !== "csrfmiddlewaretoken") query.set(key, String(value).trim());
     });
     return query;
   }
@@ -175,6 +175,70 @@
     }));
   }
 
+  function reporting(body) {
+    const box = document.getElementById("reporting");
+    const r = body.reporting;
+    box.hidden = !r;
+    if (!r) return;
+    document.getElementById("reporting-currency").textContent = r.currency;
+    document.getElementById("reporting-total").textContent = "Realised P/L across every quote currency: " +
+      num(r.realizedPnl) + " " + r.currency + ".";
+    fill(document.querySelector("#reporting-table tbody"), r.conversions.map(function (c) {
+      const how = c.pair == null ? "same currency" : (c.inverse ? "1 ÷ " : "") + c.pair + " closes";
+      return row([c.quote, how, c.positions, c.withoutRate, num(c.realizedPnl), num(c.converted)], true);
+    }));
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attributes) {
+    const node = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (k) { node.setAttribute(k, attributes[k]); });
+    return node;
+  }
+
+  function excursions(body) {
+    const c = pick(body);
+    const positions = c ? c.positions.filter(function (p) { return p.mfe != null; }) : [];
+    const box = document.getElementById("excursions-chart");
+    box.replaceChildren();
+    document.getElementById("excursions-caption").textContent = c
+      ? positions.length + " of " + c.positions.length + " closed positions have candles for their holding period" +
+        (c.averageExitEfficiency == null ? "." : "; on average you kept " +
+          (Number(c.averageExitEfficiency) * 100).toFixed(0) + "% of the best moment (exit efficiency).")
+      : "No closed positions with these filters.";
+    if (positions.length) {
+      const W = 640, H = 320, P = 40;
+      const maxMae = positions.reduce(function (m, p) { return Math.max(m, -Number(p.mae)); }, 0) || 1;
+      const maxMfe = positions.reduce(function (m, p) { return Math.max(m, Number(p.mfe)); }, 0) || 1;
+      const chart = svg("svg", { viewBox: "0 0 " + W + " " + H, "aria-hidden": "true" });
+      chart.appendChild(svg("line", { x1: P, y1: H - P, x2: W - 10, y2: H - P, class: "axis" }));
+      chart.appendChild(svg("line", { x1: P, y1: 10, x2: P, y2: H - P, class: "axis" }));
+      const xLabel = svg("text", { x: W / 2, y: H - 8, class: "axis-label", "text-anchor": "middle" });
+      xLabel.textContent = "MAE (worst moment, " + c.quote + ") →";
+      const yLabel = svg("text", { x: 12, y: H / 2, class: "axis-label", transform: "rotate(-90 12 " + H / 2 + ")",
+        "text-anchor": "middle" });
+      yLabel.textContent = "MFE (best moment) →";
+      chart.appendChild(xLabel);
+      chart.appendChild(yLabel);
+      positions.forEach(function (p) {
+        const x = P + (W - P - 10) * (-Number(p.mae) / maxMae);
+        const y = (H - P) - (H - P - 10) * (Number(p.mfe) / maxMfe);
+        const dot = svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 4,
+          class: Number(p.pnl) >= 0 ? "point-win" : "point-loss" });
+        const title = svg("title", {});
+        title.textContent = p.symbol + " " + p.exitTs.slice(0, 16) + ": MAE " + p.mae + ", MFE " + p.mfe + ", P/L " + p.pnl;
+        dot.appendChild(title);
+        chart.appendChild(dot);
+      });
+      box.appendChild(chart);
+      box.dataset.rendered = "1";
+    }
+    fill(document.querySelector("#excursions-table tbody"), (c ? c.positions : []).map(function (p) {
+      return row([p.exitTs.slice(0, 16).replace("T", " "), p.symbol, num(p.pnl), num(p.mae), num(p.mfe),
+        p.exitEfficiency == null ? "—" : (Number(p.exitEfficiency) * 100).toFixed(0) + "%"], true);
+    }));
+  }
+
   function quotes(bodies) {
     const found = new Set();
     bodies.forEach(function (b) { (b.currencies || []).forEach(function (c) { found.add(c.quote); }); });
@@ -189,15 +253,17 @@
     equity(data.equity);
     calendar(data.calendar);
     breakdown(data.breakdown);
+    reporting(data.summary);
+    excursions(data.excursions);
     root.dataset.loaded = "1";
   }
 
   function refresh() {
     errorBox.hidden = true;
     const by = document.getElementById("breakdown-by").value;
-    Promise.all([load("summary"), load("equity"), load("calendar"), load("breakdown", { by: by })])
+    Promise.all([load("summary"), load("equity"), load("calendar"), load("breakdown", { by: by }), load("excursions")])
       .then(function (bodies) {
-        data = { summary: bodies[0], equity: bodies[1], calendar: bodies[2], breakdown: bodies[3] };
+        data = { summary: bodies[0], equity: bodies[1], calendar: bodies[2], breakdown: bodies[3], excursions: bodies[4] };
         quotes(bodies);
         render();
       })

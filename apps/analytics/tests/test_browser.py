@@ -1,10 +1,13 @@
 """The performance page and the export card in Chromium against the real ASGI server, on seeded trades."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from apps.core.testing import in_chromium
 from apps.events.testing import session_cookie_for
+from apps.trades.models import Trade
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -13,6 +16,7 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
     name, value = session_cookie_for(user).split("=", 1)
     base = live_asgi_server
     day1 = book.date().isoformat()
+    sell_id = Trade.objects.get(user=user, symbol="BTC-USD", side="SELL", ts=book + timedelta(hours=3)).id
 
     def steps(browser) -> dict:
         from playwright.sync_api import expect
@@ -42,9 +46,20 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
             page.select_option("#breakdown-by", "weekday")
             expect(page.locator("#breakdown-table tbody tr")).to_have_count(7, timeout=10000)
             seen["bars"] = page.locator("#breakdown-bars .bar-row").count()
+            seen["excursion_rows"] = page.locator("#excursions-table tbody tr").count()
+            seen["scatter_points"] = page.locator("#excursions-chart circle").count()
+            page.select_option("#analytics-currency", "USD")
+            page.click("#analytics-filters button[type=submit]")
+            expect(page.locator("#reporting")).to_be_visible(timeout=10000)
+            seen["reporting"] = page.locator("#reporting-table").inner_text()
+            page.select_option("#analytics-currency", "")
             page.fill("input[name=symbol]", "ETH-EUR")
             page.click("#analytics-filters button[type=submit]")
             expect(page.locator("#analytics-quote option")).to_have_count(1, timeout=10000)
+
+            page.goto(f"/trades/{sell_id}/")
+            expect(page.locator("#trade-excursion")).to_have_attribute("data-loaded", "1", timeout=10000)
+            seen["trade_excursion"] = page.locator("#trade-excursion-text").inner_text()
 
             page.goto("/account/")
             page.click("#export-start")
@@ -68,5 +83,8 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
     assert seen["equity_rows"] == 2 and seen["days"] == 2
     assert seen["day_trades"] == 7  # every trade of the first day, buys included
     assert seen["bars"] == 7
+    assert seen["excursion_rows"] == 4 and seen["scatter_points"] == 4  # the stub's candles cover every USD hold
+    assert "USD" in seen["reporting"] and "same currency" in seen["reporting"]
+    assert "best moment (MFE)" in seen["trade_excursion"] and "realised 245 USD" in seen["trade_excursion"]
     assert seen["download"].startswith("twin-export-") and seen["download"].endswith(".zip")
     assert "10 trades" in seen["losses"] or "10 Trades" in seen["losses"]

@@ -13,8 +13,9 @@ from apps.core.errors import Unprocessable
 
 SUPPORTED_FORMATS_TEXT = (
     "Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or account statement, "
-    "Binance Spot Trade History (current comma-separated or old semicolon-separated), Binance old Order "
-    "History, or any other CSV with a column mapping"
+    "Binance Transaction History statement, Spot Trade History or Order History (in any Binance UI language; old "
+    "semicolon Trade History and old Order History too), Kraken trades or ledgers, Bybit spot trade history, "
+    "KuCoin filled spot orders, OKX trading history, or any other CSV with a column mapping"
 )
 
 _DEFAULT_MESSAGES = {

@@ -18,6 +18,10 @@ from .helpers import fixture
     ("binance_spot_trade_history_de.csv", "binance_spot_trade_history"),
     ("binance_trade_history_old.csv", "binance_trade_history_old"),
     ("binance_order_history_old.csv", "binance_order_history_old"),
+    ("binance_order_history.csv", "binance_order_history"),
+    ("binance_transaction_history.csv", "binance_transaction_history"),
+    ("binance_transaction_history_2025.csv", "binance_transaction_history"),
+    ("coinbase_transactions_spread.csv", "coinbase_transactions"),
     ("generic_semicolon.csv", "generic"),
     ("generic_base_quote.csv", "generic"),
 ])
@@ -36,8 +40,10 @@ def test_headers_for_the_mapping_form_skip_the_preamble():
 
 
 SUPPORTED = ("Supported: Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or "
-             "account statement, Binance Spot Trade History (current comma-separated or old semicolon-separated), "
-             "Binance old Order History, or any other CSV with a column mapping.")
+             "account statement, Binance Transaction History statement, Spot Trade History or Order History (in any "
+             "Binance UI language; old semicolon Trade History and old Order History too), Kraken trades or ledgers, "
+             "Bybit spot trade history, KuCoin filled spot orders, OKX trading history, or any other CSV with a column "
+             "mapping.")
 
 
 @pytest.mark.parametrize(("data", "code", "message"), [

@@ -16,6 +16,7 @@ from apps.core.validation import datetime_parse
 from . import selectors
 from .engine import LABELS
 from .services import rule_upsert
+from .services.rules import rule_calibration_set_active, rule_calibration_view
 
 JSON_OBJECT = OpenApiTypes.OBJECT
 
@@ -76,6 +77,24 @@ class RuleUpsertApi(APIView):
         data.is_valid(raise_exception=True)
         rule, created = rule_upsert(user=request.user, **data.validated_data)
         return Response(RuleOutputSerializer(rule).data, status=201 if created else 200)
+
+
+class RuleCalibrationApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        active = serializers.BooleanField()
+
+    @extend_schema(responses={200: JSON_OBJECT},
+                   summary="Your calibrated lines beside the defaults, and which ones scoring uses now")
+    def get(self, request):
+        return Response(rule_calibration_view(user=request.user))
+
+    @extend_schema(request=InputSerializer, responses={200: JSON_OBJECT},
+                   summary="Apply your calibrated lines (active: true) or go back to the defaults (false)")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule_calibration_set_active(user=request.user, active=data.validated_data["active"])
+        return Response(rule_calibration_view(user=request.user))
 
 
 def _parse_bound(value: str | None, field: str, *, end: bool) -> datetime | None:

@@ -1,14 +1,17 @@
 """Server-rendered pages; data comes from the JSON endpoints through static/js (strict CSP)."""
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import NotFound
 
 from .engine import LABELS
 from .selectors import trade_bias_get
+from .services.rules import rule_calibration_set_active
 
 
 @login_required
@@ -33,3 +36,25 @@ def coach_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calibration_page(request: HttpRequest) -> HttpResponse:
+    """The lines the labels use: each default beside your calibrated value; apply them or go back."""
+    if request.method == "POST":
+        action = request.POST.get("calibration")
+        back = request.POST.get("next")
+        back = back if back in ("/rules/", "/rules/calibration/") else "/rules/calibration/"
+        if action not in ("apply", "revert"):
+            messages.error(request, "Choose to apply your calibrated lines or go back to the defaults.")
+            return redirect(back)
+        try:
+            rule_calibration_set_active(user=request.user, active=action == "apply")
+        except NotFound as exc:
+            messages.error(request, str(exc))
+            return redirect(back)
+        messages.success(request, "Your calibrated lines are applied to new labels." if action == "apply" else
+                         "The default lines are back for new labels.")
+        return redirect(back)
+    return render(request, "bias/calibration.html")

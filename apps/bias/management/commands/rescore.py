@@ -1,4 +1,7 @@
-"""Re-score existing trades with the current engine version (idempotent, batched, with a progress bar)."""
+"""Re-score existing trades with the current engine version (idempotent, batched, with a progress bar).
+
+With `--calibrated`, each user with at least 30 scored trades is first calibrated from those trades (the
+personal lines, see docs/bias-engine.md) and then re-scored with them; other users keep the defaults."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -10,6 +13,7 @@ from tqdm import tqdm
 from apps.bias.engine import ENGINE_VERSION
 from apps.bias.selectors import trade_ids_for_rescore
 from apps.bias.services import bias_score_trades
+from apps.bias.services.rules import rule_calibration_compute
 
 
 def _since(value: str | None) -> datetime | None:
@@ -29,8 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="only this user's trades (email)")
         parser.add_argument("--since", help="only trades at or after this date/time (UTC)")
         parser.add_argument("--batch", type=int, default=2000, help="trades per scoring batch (default 2000)")
+        parser.add_argument("--calibrated", action="store_true",
+                            help="calibrate each user's lines from their scored trades first, then re-score with them")
 
-    def handle(self, *args, user=None, since=None, batch=2000, **options):
+    def handle(self, *args, user=None, since=None, batch=2000, calibrated=False, **options):
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
         user_id = None
@@ -40,6 +46,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with email {user}.")
             user_id = found.id
         work = trade_ids_for_rescore(user_id=user_id, since=_since(since))
+        if calibrated:
+            self._calibrate(work)
         total = sum(len(ids) for ids in work.values())
         scored = 0
         with tqdm(total=total, unit="trade", desc=f"rescore v{ENGINE_VERSION}", file=self.stderr._out,
@@ -50,3 +58,15 @@ class Command(BaseCommand):
                     scored += bias_score_trades(user_id=uid, trade_ids=chunk, include_later=False)
                     bar.update(len(chunk))
         self.stdout.write(f"Re-scored {scored} trade(s) of {len(work)} user(s) with engine {ENGINE_VERSION}.")
+
+    def _calibrate(self, work: dict) -> None:
+        users = get_user_model().objects.in_bulk(list(work))
+        for uid in work:
+            rule = rule_calibration_compute(user=users[uid])
+            if rule is None:
+                self.stdout.write(f"{users[uid].email}: fewer than 30 scored trades, the default lines stay.")
+                continue
+            moved = ", ".join(f"{name} {entry['default']:g} → {entry['value']:g}"
+                              for name, entry in rule.params["thresholds"].items() if entry["value"] != entry["default"])
+            self.stdout.write(f"{users[uid].email}: calibrated from {rule.params['scored_trades']} trades"
+                              + (f" ({moved})." if moved else ", every line stays at its default."))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 LABELS = ("FOMO", "PANIC", "DISCIPLINE", "REVENGE", "OVERTRADING", "OVERCONFIDENCE", "NONE")
 SIDES = ("BUY", "SELL")
 RULE_KINDS = ("avoidSpikeOverPct", "minHoldHours", "maxTradesPerDay", "cooldownAfterLosses")

@@ -91,7 +91,7 @@ def test_tags_are_json_safe_with_bounded_varying_confidence(outcomes):
         for tag in result.tags:
             json.dumps(tag.features, allow_nan=False)
             assert 0.0 <= tag.confidence <= 1.0
-            assert tag.features["engine_version"] == "1.0.0"
+            assert tag.features["engine_version"] == "1.1.0"
             for condition in tag.features["conditions"]:
                 assert set(condition) >= {"name", "value", "op", "threshold", "fired", "explain"}
                 assert condition["explain"]

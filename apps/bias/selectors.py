@@ -305,25 +305,30 @@ def closed_position_queryset(*, user, since: datetime | None = None, until: date
 # --- reads for the weekly digest ----------------------------------------------------------------------
 
 def trade_outcomes(*, user_id: str, until: datetime, since: datetime | None = None,
-                   symbols: list[str] | None = None, with_rules: bool = False) -> dict[str, dict]:
+                   symbols: list[str] | None = None, rules_since: datetime | None = None) -> dict[str, dict]:
     """For the user's scored trades in [since, until) (optionally some markets only):
     {trade id: {"ts", "labels": [label, …], "realizedPnl": Decimal | None, "rules": [{kind, status}, …]}}.
-    `rules` (the rule outcomes the trade was labelled with) only with `with_rules`. Two queries."""
+
+    With `rules_since` (earlier than `since`), the trades from `rules_since` on are included too, each with
+    the rule outcomes it was labelled with (`rules`); realised P/L is read for [since, until) only. Two queries."""
+    with_rules = rules_since is not None
     tags = BiasTag.objects.filter(trade__user_id=user_id, trade__ts__lt=until)
     positions = TradePosition.objects.filter(user_id=user_id, trade__ts__lt=until)
     if since is not None:
-        tags, positions = tags.filter(trade__ts__gte=since), positions.filter(trade__ts__gte=since)
+        tags = tags.filter(trade__ts__gte=min(since, rules_since) if with_rules else since)
+        positions = positions.filter(trade__ts__gte=since)
     if symbols is not None:
         tags, positions = tags.filter(trade__symbol__in=symbols), positions.filter(symbol__in=symbols)
     fields = ("trade_id", "trade__ts", "label") + (("features__rules",) if with_rules else ())
     out: dict[str, dict] = {}
-    for row in tags.order_by("trade_id", "label").values(*fields):
-        entry = out.setdefault(row["trade_id"], {"ts": row["trade__ts"], "labels": [], "realizedPnl": None,
-                                                 "rules": []})
-        entry["labels"].append(row["label"])
-        if with_rules and not entry["rules"]:
-            entry["rules"] = [{"kind": r.get("kind"), "status": r.get("status")}
-                              for r in (row["features__rules"] or []) if isinstance(r, dict)]
+    for row in tags.order_by("trade_id", "label").values_list(*fields):
+        entry = out.get(row[0])
+        if entry is None:
+            entry = out[row[0]] = {"ts": row[1], "labels": [], "realizedPnl": None, "rules": []}
+            if with_rules:
+                entry["rules"] = [{"kind": r.get("kind"), "status": r.get("status")}
+                                  for r in (row[3] or []) if isinstance(r, dict)]
+        entry["labels"].append(row[2])
     for trade_id, pnl in positions.values_list("trade_id", "realized_pnl"):
         if trade_id in out:
             out[trade_id]["realizedPnl"] = pnl

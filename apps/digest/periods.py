@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from apps.core.errors import ValidationFailed
@@ -19,11 +20,11 @@ class Week:
     monday: date  # local date of the Monday that starts the week
     zone: str
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return _local_midnight(self.monday, self.zone)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return _local_midnight(self.monday + timedelta(days=7), self.zone)
 

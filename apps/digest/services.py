@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -44,6 +45,7 @@ from .periods import Week, week_last_finished, week_parse
 logger = logging.getLogger(__name__)
 
 TASK = "digest.build"
+SCHEDULE_BATCH = 500
 PAYLOAD_VERSION = 1
 
 job_kind_register(model=Digest, task_name=TASK, max_attempts=lambda: settings.DIGEST_MAX_ATTEMPTS)
@@ -54,18 +56,17 @@ job_kind_register(model=Digest, task_name=TASK, max_attempts=lambda: settings.DI
 def digest_week_data(*, user, week: Week) -> WeekData:
     """Every row one digest needs, in a fixed number of queries whatever the number of trades."""
     trades = trade_rows(user_id=user.id, since=week.previous.start, until=week.end)
-    outcomes = trade_outcomes(user_id=user.id, since=week.previous.start, until=week.end)
+    active = rule_kinds_active(user_id=user.id)
+    outcomes = trade_outcomes(user_id=user.id, since=week.previous.start, until=week.end,
+                              rules_since=week.end - timedelta(days=STREAK_LOOKBACK_DAYS) if active else None)
     sold = sorted({t["symbol"] for t in trades if t["side"] == "SELL" and week.start <= t["ts"] < week.end})
     history: list[dict] = []
     history_outcomes: dict[str, dict] = {}
     if sold:  # the lots this week's sales closed may have been opened long before
         history = trade_rows(user_id=user.id, until=week.previous.start, symbols=sold)
         history_outcomes = trade_outcomes(user_id=user.id, until=week.previous.start, symbols=sold)
-    active = rule_kinds_active(user_id=user.id)
-    rule_days = (trade_outcomes(user_id=user.id, since=week.end - timedelta(days=STREAK_LOOKBACK_DAYS),
-                                until=week.end, with_rules=True) if active else {})
     return WeekData(week=week, trades=trades, outcomes=outcomes, history=history, history_outcomes=history_outcomes,
-                    rule_days=rule_days, active_rules=active,
+                    rule_days=outcomes if active else {}, active_rules=active,
                     disposition=disposition_for_period(user=user, since=week.start, until=week.end))
 
 
@@ -78,12 +79,23 @@ def digest_payload_build(*, user, week: Week) -> dict:
     return payload
 
 
+def digest_id(*, user_id: str, week: Week) -> str:
+    """The digest's id, the same for every scheduler that computes it: sha256(user, start, end)."""
+    key = f"{user_id}|{week.start.isoformat()}|{week.end.isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _new_digest(*, user_id: str, week: Week) -> Digest:
+    return Digest(id=digest_id(user_id=user_id, week=week), user_id=user_id, period_start=week.start,
+                  period_end=week.end, week=week.label, timezone=week.zone)
+
+
 def digest_request(*, user, week: Week) -> tuple[Digest, bool]:
     """The (user, week) digest, queued for building when it did not exist. Returns (digest, created)."""
     with transaction.atomic():
         digest, created = Digest.objects.get_or_create(
             user=user, period_start=week.start, period_end=week.end,
-            defaults={"week": week.label, "timezone": week.zone})
+            defaults={"id": digest_id(user_id=user.pk, week=week), "week": week.label, "timezone": week.zone})
         if created:
             job_dispatch(task_name=TASK, job_id=digest.id)
     return digest, created
@@ -94,7 +106,7 @@ def digest_rebuild(*, user, week: Week) -> Digest:
     with transaction.atomic():
         digest, created = Digest.objects.select_for_update().get_or_create(
             user=user, period_start=week.start, period_end=week.end,
-            defaults={"week": week.label, "timezone": week.zone})
+            defaults={"id": digest_id(user_id=user.pk, week=week), "week": week.label, "timezone": week.zone})
         if created:
             job_dispatch(task_name=TASK, job_id=digest.id)
             return digest
@@ -113,22 +125,26 @@ def digest_execute(*, job_id: str) -> Digest | None:
         return digest
     try:
         with job_lease_kept(task_name=TASK, job_id=job_id, owner=owner):
+            user = digest.user
+            mail_wanted = user.digest_email and user.is_active and digest.delivered_at is None
             if digest.built_at is None:
                 week = Week(monday=digest.period_start.astimezone(_zone(digest.timezone)).date(), zone=digest.timezone)
-                payload = digest_payload_build(user=digest.user, week=week)
+                payload = digest_payload_build(user=user, week=week)
                 with transaction.atomic():
                     locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
                     if locked is None:
                         return Digest.objects.filter(pk=job_id).first()
                     locked.payload, locked.built_at = payload, timezone.now()
                     locked.save(update_fields=["payload", "built_at", "lease_expires_at", "updated_at"])
-                    event_append(user=locked.user, type="digest.ready",
+                    event_append(user=user, type="digest.ready",
                                  payload={"digestId": locked.id, "periodStart": locked.period_start.isoformat(),
                                           "periodEnd": locked.period_end.isoformat()})
+                    if not mail_wanted:  # nothing left to do: done in the same transaction
+                        job_done(task_name=TASK, job=locked)
+                        return locked
                 digest = locked
-            if digest.delivered_at is None and digest.user.digest_email and digest.user.is_active:
+            if mail_wanted:
                 digest_email_send(digest=digest)
-                Digest.objects.filter(pk=job_id, lease_owner=owner).update(delivered_at=timezone.now())
     except DomainError as exc:
         return job_fail(task_name=TASK, job_id=job_id, owner=owner, error=exc.message, retry=False)
     except Exception as exc:
@@ -139,7 +155,9 @@ def digest_execute(*, job_id: str) -> Digest | None:
         locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
         if locked is None:
             return Digest.objects.filter(pk=job_id).first()
-        locked.save(update_fields=["lease_expires_at", "updated_at"])
+        if mail_wanted:
+            locked.delivered_at = timezone.now()
+            locked.save(update_fields=["delivered_at"])
         job_done(task_name=TASK, job=locked)
     return locked
 
@@ -153,7 +171,10 @@ def _zone(name: str):
 # --- scheduling -----------------------------------------------------------------------------------------
 
 def digests_schedule_due(*, now: datetime | None = None) -> int:
-    """Queue the digest of every active user whose last week (on their clock) ended and has none. -> how many."""
+    """Queue the digest of every active user whose last week (on their clock) ended and has none. -> how many.
+
+    Rows are inserted in bulk with their deterministic ids (`ON CONFLICT DO NOTHING`): a scheduler running at
+    the same moment inserts nothing twice, and a job sent twice runs once (its lease)."""
     now = now or timezone.now()
     users = list(get_user_model().objects.filter(is_active=True).values_list("id", "timezone", "created_at"))
     weeks: dict[str, Week] = {}
@@ -162,15 +183,15 @@ def digests_schedule_due(*, now: datetime | None = None) -> int:
             weeks[zone] = week_last_finished(now=now, zone=_valid_zone(zone))
     ends = {week.end for week in weeks.values()}
     existing = set(Digest.objects.filter(period_end__in=ends).values_list("user_id", "period_start"))
-    queued = 0
-    user_model = get_user_model()
-    for user_id, zone, created_at in users:
-        week = weeks[zone]
-        if (user_id, week.start) in existing or created_at >= week.end:
-            continue
-        _, created = digest_request(user=user_model(id=user_id), week=week)
-        queued += created
-    return queued
+    due = [_new_digest(user_id=user_id, week=weeks[zone]) for user_id, zone, created_at in users
+           if (user_id, weeks[zone].start) not in existing and created_at < weeks[zone].end]
+    for start in range(0, len(due), SCHEDULE_BATCH):
+        batch = due[start:start + SCHEDULE_BATCH]
+        with transaction.atomic():
+            Digest.objects.bulk_create(batch, ignore_conflicts=True)
+            for digest in batch:
+                job_dispatch(task_name=TASK, job_id=digest.id)
+    return len(due)
 
 
 def _valid_zone(zone: str) -> str:

@@ -58,3 +58,18 @@ def scoring_handoff(monkeypatch) -> list[str]:
     monkeypatch.setattr(job_task("bias.scoring_run"), "apply_async",
                         lambda kwargs=None, **options: sent.append(kwargs["job_id"]))
     return sent
+
+
+def fills_csv(*, file_no: int, count: int, end: datetime) -> bytes:
+    """A Coinbase Pro fills export of `count` BTC-USD / ETH-USD fills in the ten days before `end`; each
+    `file_no` has its own trade ids, so files never overlap."""
+    lines = ["portfolio,trade id,product,side,created at,size,size unit,price,fee,total,price/fee/total unit"]
+    for n in range(count):
+        product, price = ("BTC-USD", Decimal("30000")) if n % 2 == 0 else ("ETH-USD", Decimal("2000"))
+        side = "BUY" if (n // 2) % 3 != 2 else "SELL"
+        ts = end - timedelta(days=10) + timedelta(minutes=97 * n + 13 * file_no)
+        size = Decimal("0.01") * (1 + n % 4)
+        total = (size * price).quantize(Decimal("0.01"))
+        lines.append(f"default,{file_no * 10_000 + n},{product},{side},{ts.strftime('%Y-%m-%dT%H:%M:%S.000Z')},"
+                     f"{size},{product.split('-')[0]},{price},0.5,{-total if side == 'BUY' else total},USD")
+    return ("\n".join(lines) + "\n").encode()

@@ -9,10 +9,10 @@ import pytest
 
 from apps.bias.models import BiasTag
 from apps.bias.services.payloads import candle_window
-from apps.brokers.services import candles_prefetch_start, candles_prefetch_wait
 from apps.brokers.models import Candle
-from apps.trades.models import Trade
+from apps.brokers.services import candles_prefetch_start, candles_prefetch_wait
 from apps.trades.imports import import_job_start
+from apps.trades.models import Trade
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -9,8 +9,8 @@ from apps.accounts.models import Audit
 from apps.brokers.testing import BrokerConnectionFactory
 from apps.core.testing import csrf_token_for, rate_window_fresh
 from apps.events.models import EventOutbox
-from apps.trades.models import IdempotencyKey, ImportJob, Trade
 from apps.trades.imports import import_job_id
+from apps.trades.models import IdempotencyKey, ImportJob, Trade
 from apps.trades.services import trade_upsert_many
 from apps.trades.testing import BASE_TS, TradeFactory, trade_dtos
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from apps.accounts.models import Audit
 from apps.brokers.testing import BrokerConnectionFactory
 from apps.core.errors import Conflict, ValidationFailed
-from apps.events.models import EventOutbox
 from apps.core.jobs import job_claim
+from apps.events.models import EventOutbox
 from apps.trades.imports import import_job_id, import_job_run, import_job_start, import_window
 from apps.trades.imports.lifecycle import TASK
 from apps.trades.models import ImportJob

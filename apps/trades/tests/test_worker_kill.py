@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from celery import current_app
-from django.conf import settings
 
 from apps.bias.models import BiasTag, ScoringRun
 from apps.core.jobs import job_dispatch, jobs_reap

@@ -101,7 +101,22 @@
     return { stop: finish };
   }
 
-  window.TwinImport = { api: api, watchJob: watchJob, newKey: newKey };
+  /* What a person reads about a job that is not done: retrying (with the reason), failed, parked. */
+  function statusText(update) {
+    var reason = update.error || "no reason was given";
+    if (update.status === "failed") {
+      return "The import failed: " + reason + " Fix that, then start the same import again: it resumes where it stopped.";
+    }
+    if (update.status === "parked") {
+      return "The import stopped after several attempts: " + reason + " It is kept for an operator to look at.";
+    }
+    if (update.error) {
+      return "Retrying shortly (" + reason + ")";
+    }
+    return "Importing… (" + update.status + ")";
+  }
+
+  window.TwinImport = { api: api, watchJob: watchJob, newKey: newKey, statusText: statusText };
 
   function setText(id, value) {
     var el = document.getElementById(id);
@@ -142,11 +157,11 @@
                   (counts.duplicates || 0) + " already stored.");
           document.getElementById("import-trades-link").hidden = false;
         } else {
-          setText("import-status", "The import " + update.status + ": " + (update.error || "unknown error"));
+          setText("import-status", statusText(update));
         }
       } else {
         bar.removeAttribute("value");
-        setText("import-status", "Importing… (" + update.status + ")");
+        setText("import-status", statusText(update));
       }
     }
 

@@ -96,11 +96,11 @@
       if (update.done) {
         bar.value = 100;
         byId("upload-status").textContent = update.status === "done"
-          ? "Imported." : "The import " + update.status + ": " + (update.error || "unknown error");
+          ? "Imported." : window.TwinImport.statusText(update);
         byId("upload-trades-link").hidden = update.status !== "done";
       } else {
         bar.removeAttribute("value");
-        byId("upload-status").textContent = "Importing…";
+        byId("upload-status").textContent = window.TwinImport.statusText(update);
       }
     }
 

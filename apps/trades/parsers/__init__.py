@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from . import binance, binance_statement, coinbase, kraken, venues
 from .base import SUPPORTED_FORMATS_TEXT, ColumnMapping, FormatSpec, ParseError, ParseResult, RowError

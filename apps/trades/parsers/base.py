@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 from apps.core.errors import Unprocessable
 
 SUPPORTED_FORMATS_TEXT = (

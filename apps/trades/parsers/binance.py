@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from . import columns
 from .base import FormatSpec, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from .base import RowIdentity
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index, header_key, read_table

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
 from .table import Table, column_index

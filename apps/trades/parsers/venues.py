@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
 from .table import Table, column_index

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from apps.brokers.adapters.base import TradeDTO
+from apps.brokers.types import TradeDTO
 from apps.core.ids import new_ids
 
 from ..models import Trade

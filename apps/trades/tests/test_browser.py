@@ -25,7 +25,7 @@ document.addEventListener('securitypolicyviolation', (event) => {
 def _embedded_env(monkeypatch):
     """Set before the live server starts: its own embedded stub, and import jobs on its thread pool."""
     monkeypatch.setenv("STUB_EXCHANGE_EMBEDDED", "1")
-    monkeypatch.setenv("IMPORT_JOBS_IN_THREAD", "1")
+    monkeypatch.setenv("JOBS_IN_PROCESS", "1")
 
 
 @pytest.fixture

@@ -64,8 +64,13 @@ def trade_fifo_pairs(*, user_id: str, trade: TradeValues, until: datetime) -> li
                    mine.filter(ts__lt=trade.ts).order_by("ts", "side", "id").values_list("side", "qty")]
         earlier += [(t.side, t.qty) for t in near if order(t) < key]
         return sales_of_buy(trade, ahead=inventory_ahead(earlier), later=[t for t in near if order(t) > key])
-    earlier = sorted((_values(row) for row in mine.filter(ts__lte=trade.ts).values_list(*TRADE_COLUMNS)), key=order)
-    return lots_of_sell(trade, [t for t in earlier if order(t) < key])
+    # before the sale's own time without the time column (already in matching order), then its ties
+    earlier = [TradeValues(id="", symbol=trade.symbol, side=side.upper(), qty=qty, price=price, fee=fee or ZERO,
+                           ts=trade.ts)
+               for side, qty, price, fee in mine.filter(ts__lt=trade.ts).order_by("ts", "side", "id")
+               .values_list("side", "qty", "price", "fee")]
+    ties = sorted((_values(row) for row in mine.filter(ts=trade.ts).values_list(*TRADE_COLUMNS)), key=order)
+    return lots_of_sell(trade, earlier + [t for t in ties if order(t) < key])
 
 
 def bars_for(*, symbol: str, start: datetime, end: datetime) -> Bars:

@@ -78,7 +78,7 @@ def binance_statement(rows: int, rng: random.Random) -> bytes:
         ts = (START + timedelta(seconds=index * 30)).strftime("%Y-%m-%d %H:%M:%S")
         qty = rng.uniform(0.001, 1)
         price = rng.uniform(20_000, 60_000)
-        if rng.random() < 0.1:
+        if rng.random() < 0.1 or rows + 1 - len(lines) < 3:  # whole trades only: three legs each
             lines.append(f"41234567,{ts},Spot,Deposit,USDT,{rng.uniform(10, 1000):.8f},")
         elif rng.random() < 0.5:
             lines += [f"41234567,{ts},Spot,Transaction Buy,BTC,{qty:.8f},",
@@ -89,7 +89,7 @@ def binance_statement(rows: int, rng: random.Random) -> bytes:
                       f"41234567,{ts},Spot,Transaction Revenue,USDT,{qty * price:.8f},",
                       f"41234567,{ts},Spot,Transaction Fee,USDT,-{qty * price / 1000:.8f},"]
         index += 1
-    return "\n".join(lines[: rows + 1]).encode()
+    return "\n".join(lines).encode()
 
 
 def binance_orders(rows: int, rng: random.Random) -> bytes:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
-from .binance import BROKER, binance_trade
+from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
+from .binance import BROKER
 from .binance_headers import STATEMENT, STATEMENT_FIELDS, columns_of, required_groups
-from .table import Table
-from .values import clean_asset, decimal_text, divide, parse_decimal, parse_timestamp, positive, quote_of
+from .table import Table, column_index
+from .values import clean_asset, decimal_text, divide, positive, quote_of, read_decimal, read_time, symbol_of
 
 FORMAT = "binance_transaction_history"
 
@@ -35,7 +35,7 @@ _FEES = {"fee", "transaction fee"}
 _ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Leg:
     line: int
     ts: datetime
@@ -62,39 +62,58 @@ def parse_statement(table: Table) -> ParseResult:
     result = ResultBuilder(format=FORMAT, broker=BROKER)
     column = _columns(table)
     groups: dict[tuple[datetime, str], list[Leg]] = defaultdict(list)
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
+    operation_at, time_at, account_at, coin_at, change_at = (
+        column_index(column[name]) for name in ("operation", "time", "account", "coin", "change"))
+    # A statement repeats a few operations, accounts and coins, and each time once per leg: read each text once.
+    operations: dict[str, str] = {}
+    times: dict[str, datetime] = {}
+    accounts: dict[str, str] = {}
+    coins: dict[str, str] = {}
+    for line, cells, problem in table.rows():
+        if problem:
+            result.error(line, problem)
             continue
-        operation = " ".join(record.cell(column["operation"]).split())
+        operation = operations.get(cells[operation_at])
+        if operation is None:
+            operation = operations[cells[operation_at]] = " ".join(cells[operation_at].split())
         key = operation.lower()
         if key not in _FAMILIES and key not in _FEES:
             if operation:
                 result.skip(operation[:64])
             else:
-                result.error(record.line, "Operation is empty")
+                result.error(line, "Operation is empty")
             continue
         try:
-            leg = Leg(line=record.line, ts=parse_timestamp(record.cell(column["time"]), what="UTC_Time"),
-                      account=" ".join(record.cell(column["account"]).split()), operation=operation,
-                      coin=clean_asset(record.cell(column["coin"]), what="Coin"),
-                      change=parse_decimal(record.cell(column["change"]), what="Change"))
+            ts = times.get(cells[time_at])
+            if ts is None:
+                ts = times[cells[time_at]] = read_time(cells[time_at], what="UTC_Time")[0]
+            account = accounts.get(cells[account_at])
+            if account is None:
+                account = accounts[cells[account_at]] = " ".join(cells[account_at].split())
+            coin = coins.get(cells[coin_at])
+            if coin is None:
+                coin = coins[cells[coin_at]] = clean_asset(cells[coin_at], what="Coin")
+            change = read_decimal(cells[change_at], what="Change")[0]
         except RowProblem as problem:
-            result.error(record.line, problem.reason)
+            result.error(line, problem.reason)
             continue
-        if leg.change == 0:
-            result.error(record.line, "Change is zero")
+        if not change:
+            result.error(line, "Change is zero")
             continue
-        groups[(leg.ts, leg.account)].append(leg)
+        groups[(ts, account)].append(Leg(line, ts, account, operation, coin, change))
+    result.total_rows = table.row_count
     identity = RowIdentity("bnc")
     leftovers: list[Unpaired] = []
     for legs in groups.values():
         trades, unpaired = pair_legs(legs)
         leftovers += unpaired
         for trade in trades:
-            dto = binance_trade(ts=trade.ts, base=trade.base, quote=trade.quote, side=trade.side, qty=trade.qty,
-                                price=trade.price, fee=trade.fee, fee_asset=trade.fee_asset, identity=identity)
+            symbol = symbol_of(trade.base, trade.quote)
+            ext_id = identity.ext_id(trade.ts.isoformat(), symbol, trade.side, decimal_text(trade.price),
+                                     decimal_text(trade.qty), decimal_text(trade.fee) if trade.fee is not None else "",
+                                     trade.fee_asset)
+            dto = new_trade(ext_id, symbol, trade.side, trade.qty, trade.price, trade.ts, trade.fee, trade.fee_asset,
+                            trade.quote)
             result.add(dto, trade.lines[0], {"quoteAmount": decimal_text(trade.quote_amount), "legLines": trade.lines})
     for item in sorted(leftovers, key=lambda unpaired: unpaired.leg.line):
         leg = item.leg
@@ -104,7 +123,7 @@ def parse_statement(table: Table) -> ParseResult:
     return result.build()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PairedTrade:
     ts: datetime
     base: str
@@ -142,10 +161,9 @@ def pair_legs(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
     fee_coins = {leg.coin for leg in fees}
     if fees and len(trades) == 1 and len(fee_coins) == 1 and all(leg.change < 0 for leg in fees):
         only = trades[0]
-        total = -sum((leg.change for leg in fees), _ZERO)
-        trades[0] = PairedTrade(ts=only.ts, base=only.base, quote=only.quote, side=only.side, qty=only.qty,
-                                price=only.price, quote_amount=only.quote_amount, fee=total,
-                                fee_asset=fees[0].coin, lines=sorted(only.lines + [leg.line for leg in fees]))
+        only.fee = -sum((leg.change for leg in fees), _ZERO)
+        only.fee_asset = fees[0].coin
+        only.lines = sorted(only.lines + [leg.line for leg in fees])
     elif fees:
         reason = ("a fee refund is not a trade" if any(leg.change > 0 for leg in fees)
                   else "no trade at this time and account to charge the fee to" if not trades

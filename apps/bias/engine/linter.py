@@ -40,7 +40,7 @@ _ACT = (
     r"(?:buy(?:s|ing)?|bought|sell(?:s|ing)?|sold|(?<!\ba\s)short(?:s|ing|ed)?(?=\s+(?:it|them|this|that|the|a|an|here|now|more|some|every|any|into|on|at|when|if|again|" + _ASSET + r")\b|\s*[,.!?;]|$)|go(?:es|ing)?\s+(?:long|short)|went\s+(?:long|short)|"
     r"re-?enter(?:s|ing|ed)?|re-?buy(?:s|ing)?|rebought|buy(?:ing)?\s+back|"
     r"(?:get|getting|got)\s+(?:back\s+)?(?:in|into|out)\b|jump(?:ing|ed)?\s+(?:back\s+)?(?:in|into)|ape(?:s|d)?\s+in|"
-    r"hold(?:s|ing)?(?!\s+(?:off|yourself|back|to\s+your|on\s+to\s+your|onto\s+your|times?|periods?|durations?|rules?)\b)|held\s+(?:on|it|them|your|the|longer)|hodl(?:ing)?|"
+    r"hold(?:s|ing)?(?!\s+(?:off|yourself|back|to\s+your|on\s+to\s+your|onto\s+your|times?|periods?|durations?|rules?)\b)|held\s+(?:on|it|them|your|the|longer|for|through|until)|hodl(?:ing)?|"
     r"enter(?:s|ing|ed)?(?!\s+(?:(?:the|your|a|each|every|this)\s+)?(?:reason|reasons|notes?|plan|plans|thoughts|journal|details|feelings?|mood|conditions?|rules?))|"
     r"exit(?:s|ing|ed)?(?!\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|times?|levels?\s+in\s+your)\b)|"
     r"close[sd]?\s+" + _POSITION + r"(?:position|positions|trade|long|short|it|them)\b|closing\s+" + _POSITION + r"(?:position|positions|long|short|it)\b|"
@@ -49,7 +49,7 @@ _ACT = (
     r"cut(?:s|ting)?\s+(?:your\s+|the\s+)?(?:losses|loss|position|it|losers)|"
     r"trim(?:s|med|ming)?|scal(?:e|es|ed|ing)\s+(?:in|out|into)|add(?:s|ed|ing)?\s+(?:to\s+(?:your|the|this|that)\s+(?:position|bag|stack|holdings?|longs?|shorts?)|more\b)|"
     r"double[sd]?\s+down|doubling\s+down|averag(?:e|es|ed|ing)\s+down|load(?:s|ed|ing)?\s+up|accumulat(?:e|es|ed|ing)|dump(?:s|ed|ing)?\s+(?:it|your|the|them|\w+\s+(?:coins?|tokens?))|"
-    r"rotat(?:e|es|ed|ing)\s+into|dca(?:'?ing)?|flip(?:s|ped|ping)?\s+(?:it|to\s+(?:long|short))|"
+    r"rotat(?:e|es|ed|ing)\s+(?:into|out\s+of)|mov(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,3}?(?:in)?to\s+" + _ASSET + r"|dca(?:'?ing)?|flip(?:s|ped|ping)?\s+(?:it|to\s+(?:long|short))|"
     r"invest(?:s|ed|ing)?\s+in|stay(?:s|ed|ing)?\s+in\s+(?:the\s+|your\s+|this\s+)?(?:trade|position)|"
     r"let\s+(?:it|your\s+winners?|the\s+position|winners)\s+run|scoop(?:s|ed|ing)?\s+(?:(?:it|them|some)\s+)?up|hedg(?:e|es|ed|ing)\b|"
     r"(?:grab|grabbing|snag|snagging|pick(?:ing)?\s+up)\s+(?:some\s+|more\s+|a\s+bit\s+of\s+)?" + _ASSET + r"|"
@@ -74,7 +74,7 @@ _SUGGEST = (r"(?:consider(?:ing)?|you\s+(?:could|should|might|may|must|need\s+to
             r"(?:it'?s|it\s+is|be|it\s+(?:might|may|could|would)\s+be)\s+worth(?:\s+it\s+to)?|(?:you'?re|you\s+are|you'?d\s+be|you\s+would\s+be)\s+better\s+off|"
             r"time\s+to|make\s+sure\s+(?:to|you)|remember\s+to|don'?t\s+forget\s+to|why\s+not|how\s+about|"
             r"better\s+to|best\s+to|smarter\s+to|wiser\s+to|safer\s+to|"
-            r"(?:the|your)\s+(?:right|smart|smarter|better|best|wise|safe|safer|only)\s+(?:move|call|play|choice|bet|option|thing\s+to\s+do)\s+(?:now\s+|here\s+|today\s+)?(?:is|was|would\s+be|would\s+have\s+been)(?:\s+to)?|"
+            r"(?:the|your|a)\s+(?:right|smart|smarter|better|best|wise|safe|safer|only|sensible|obvious|logical)\s+(?:move|call|play|choice|bet|option|thing(?:\s+to\s+do)?)\s+(?:now\s+|here\s+|today\s+)?(?:is|was|would\s+be|would\s+have\s+been)(?:\s+to)?|"
             r"should\s+have|could\s+have|would\s+have|try\s+to|try|aim\s+to|plan\s+to|go\s+ahead\s+and|feel\s+free\s+to|don'?t\s+be\s+afraid\s+to|"
             r"you\s+(?:will|would)\s+(?:do\s+)?(?:well|better)\s+to|if\s+i\s+were\s+you)")
 _GAP = r"(?:\s+(?!(?:before|after|when|while|until|unless|without|than|because|once|if|whenever)\b)[\w'-]+){0,2}?\s+"
@@ -120,7 +120,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"(?:entry|entries|exit|exits|entry\s+point|exit\s+point|buy|sell|price|level|spot|stop|stop[- ]loss|target|"
         r"time\s+to\s+(?:buy|sell|enter|exit|get\s+in|get\s+out)|moment\s+to\s+(?:buy|sell|enter|exit)|place\s+to\s+(?:buy|sell|enter|exit)|"
         r"point\s+to\s+(?:buy|sell|enter|exit))\b"
-        r"(?=[^.!?]*\b(?:would|might|could|is|was|will|lies|sits|comes|came|being|=|:|at|around|near|below|above)\b|[^.!?]*\d)",
+        r"(?=[^.!?]*\b(?:would|might|could|is|are|was|will|lies|sits|comes?|came|happen|happens|appear|appears|being|=|:|at|around|near|below|above)\b|[^.!?]*\d)",
         _FLAGS)),
     # an action named as the better outcome: "holding would have paid more", "selling is the smart move"
     ("instruction", re.compile(
@@ -128,7 +128,14 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"taking\s+profits?|cutting\s+(?:your\s+)?losses|averaging\s+down|doubling\s+down|adding)\b[^.!?]{0,60}?\b"
         r"(?:would|might|could|will|is|was)\s+(?:have\s+)?(?:been\s+|be\s+)?(?:work(?:ed)?\s+|pay(?:s|ed)?\s+(?:off\s+)?)?"
         r"(?:better|smarter|wiser|safer|best|more\s+profitable|the\s+(?:right|better|smart|best|wise)\s+(?:move|call|play|choice|option)|"
-        r"made\s+you|paid\s+(?:off|more|better)|saved\s+you|a\s+(?:good|great|better|smart)\s+(?:idea|move|call|play))", _FLAGS)),
+        r"the\s+(?:play|move|call|trade)\b|made\s+you|paid\s+(?:off|more|better)|saved\s+you|a\s+(?:good|great|better|smart)\s+(?:idea|move|call|play)|a\s+no-?brainer|"
+        r"(?:an\s+)?(?:obvious|easy)\s+(?:call|move|win|choice))", _FLAGS)),
+    # hindsight about money: "you'd have made more by holding"
+    ("instruction", re.compile(r"\b(?:you'?d|you\s+would|you\s+could)\s+have\s+(?:made|earned|gained|saved|kept|lost\s+less)\s+"
+                               r"(?:more|less|\$|\d|money|a\s+lot)", _FLAGS)),
+    ("instruction", re.compile(r"\b(?:buying|selling|entry|shorting|accumulation)\s+opportunit(?:y|ies)\b", _FLAGS)),
+    ("instruction", re.compile(r"(?<!n't\s)(?<!never\s)(?<!not\s)\bchase\s+(?:strength|momentum|breakouts?|winners|pumps?|"
+                               r"the\s+(?:trend|pump|breakout|move))\b", _FLAGS)),
     # market timing: wait for the market to do something first
     ("instruction", re.compile(
         r"\bwait(?:ing)?\s+(?:for\s+)?(?:a|the|another|some)?\s*(?:pullback|pull-back|dip|retracement|correction|breakout|confirmation|"
@@ -142,7 +149,9 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"(?<!your\s)(?<!position\s)\b(?:size|sizing|sized)\s+(?:up|down|into)\b|\bgo(?:ing)?\s+all[- ]in\b|\ball[- ]in\s+on\b|"
         r"\b(?:double|doubling|triple|tripling|increase|increasing|raise|raising|boost|boosting|grow|growing|halve|halving|lower|lowering|"
         r"reduce|reducing|cut|cutting|bump|bumping)\s+(?:your\s+|the\s+)?(?:[\w-]+\s+)?(?:position|size|stake|exposure|allocation|bet|bag|holdings?)\b|"
-        r"\b(?:use|using|try|add|increase|take|with)\s+(?:\d+(?:\.\d+)?\s?[x×]\s+|more\s+|less\s+|some\s+|higher\s+|lower\s+)?leverage\b|\b\d+(?:\.\d+)?\s?[x×]\s+leverage\b|"
+        r"\bdry\s+powder\b|\b(?:position\s+)?size\s+(?:should|must|needs\s+to|ought\s+to)\s+be\b|"
+        r"\b\d+(?:\.\d+)?\s?(?:%|percent)\s+of\s+(?:your\s+)?(?:equity|account|portfolio|capital|net\s+worth|savings|stack|bankroll)\b|"
+        r"\b(?:keep|hold|have|leave)\s+(?:\d+(?:\.\d+)?\s?(?:%|percent)|some|half|most)\s+(?:of\s+it\s+)?in\s+(?:cash|stablecoins|stables|reserve)\b|\b(?:use|using|try|add|increase|take|with)\s+(?:\d+(?:\.\d+)?\s?[x×]\s+|more\s+|less\s+|some\s+|higher\s+|lower\s+)?leverage\b|\b\d+(?:\.\d+)?\s?[x×]\s+leverage\b|"
         r"\b(?:risk|allocate|put|invest|bet|stake|commit|deploy)\s+(?:only\s+|no\s+more\s+than\s+|at\s+most\s+|up\s+to\s+|about\s+|around\s+|roughly\s+)?"
         r"(?:\d+(?:\.\d+)?\s?(?:%|percent)|(?:half|a\s+third|a\s+quarter|everything|all|the\s+rest|most)\s+(?:of\s+)?(?:your\s+)?"
         r"(?:account|portfolio|capital|funds|money|savings|balance|stack|bankroll|net\s+worth|cash)|(?:half|everything|all|the\s+rest|most)\s+(?:in|into|on)\s+" + _ASSET + r")(?!\w)", _FLAGS)),
@@ -155,12 +164,25 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"(?:once|when|if|until|before|after)\s+(?:it|the\s+price|price|" + _ASSET + r")\s+(?:hits?|reach(?:es)?|touch(?:es)?|breaks?|"
         r"crosses|drops?|falls?|dips?|rises?|climbs?|gets?|goes|trades?|is|returns?|retests?)(?:\s+(?:above|below|under|over|to|back\s+to|past|through))?)"
         r"\s*(?::|of|at|is|near|around|=)?\s*(?:about\s+|roughly\s+|~\s*)?" + _PRICE, _FLAGS)),
+    ("price level", re.compile(r"\b(?:tight|wide|trailing|mental)\s+stop\b|\bstops?\s+(?:just\s+)?(?:under|below|above|over)\s+(?:the\s+)?"
+                               r"(?:wick|low|high|support|resistance|range|level)\b|\bladder\s+(?:your\s+)?(?:bids|buys|sells|entries|exits|orders)\b|"
+                               r"\bbetween\s+" + _PRICE + r"\s+and\s+" + _PRICE, _FLAGS)),
     ("price level", re.compile(r"\b(?:price\s+target|target\s+price|take[- ]profit\s+(?:at|level|order)|stop[- ]loss\s+(?:at|below|above|under|of)|"
                                r"(?:set|place|put|move)\s+(?:a\s+|your\s+)?(?:stop|stop[- ]loss|take[- ]profit|limit\s+order)\s+(?:at|below|above|under|to|of|\d))", _FLAGS)),
     ("price level", re.compile(r"\b(?:once|when|if|until)\s+(?:it|the\s+price|price|" + _ASSET + r")\s+(?:hits?|reach(?:es)?|touch(?:es)?|breaks?|crosses|"
                                r"drops?|falls?|dips?|rises?|climbs?|gets|goes|trades|returns?|retests?)\s+(?:above|below|under|over|to|back\s+to|past|through)?\s*"
                                r"(?:about\s+|roughly\s+)?(?:" + _PRICE + r"|the\s+(?:\d+|low|high|support|resistance|level))", _FLAGS)),
     ("price level", re.compile(r"\b(?:aim|target)(?:ing)?\s+(?:for\s+)?(?:a\s+)?\d+(?:\.\d+)?\s?(?:%|percent|x)\s*(?:gain|return|profit|move|upside)?", _FLAGS)),
+    # a named market: coach texts talk about behaviour and never single out a market (the model is never told one)
+    ("named market", re.compile(r"\b(?:btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|"
+                                r"cardano|dogecoin|ripple|litecoin|polkadot|chainlink|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC)))\b", _FLAGS)),
+    # an action in the present or future tense next to a named asset: "grab ETH", "SOL is worth adding"
+    ("instruction", re.compile(
+        r"(?=[^.!?]*\b" + _ASSET + r"\b)[^.!?]*?\b(?:buy|buying|sell|selling|short|shorting|hold|holding|enter|entering|exit|exiting|"
+        r"add|adding|trim|trimming|accumulate|accumulating|dump|dumping|re-?enter|re-?entering|rebuy|rebuying|long|longing|"
+        r"load\s+up|loading\s+up|scale\s+(?:in|out)|scaling\s+(?:in|out)|rotate|rotating|dca|stack|stacking|take\s+profits?|"
+        r"taking\s+profits?|swap|swapping|switch|switching|own|owning)\b(?!\s+(?:times?|rules?|conditions?|plans?|reasons?)\b)",
+        _FLAGS)),
     # asset recommendations and safety / value claims
     ("asset recommendation", re.compile(
         r"\b(?:stick\s+(?:to|with)|focus\s+on|only\s+trade|switch\s+(?:to|into)|move\s+(?:your\s+)?(?:money|funds|capital|savings)\s+(?:to|into)|"
@@ -190,7 +212,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"primed|gearing\s+up|coiling|setting\s+up|forming\s+a\s+(?:bottom|top|base)|due\s+for|ready\s+(?:to|for)|about\s+to|on\s+(?:the|its)\s+way|"
         r"recovering|rebounding|in\s+(?:an?\s+)?(?:uptrend|downtrend|bull\s+market|bear\s+market)\s+(?:now|again)|oversold\s+now|overbought\s+now)\b", _FLAGS)),
     ("market forecast", re.compile(
-        r"\b(?:the\s+)?(?:bottom|top|low|high)\s+is\s+(?:in|near|close|coming)\b|\bthis\s+is\s+the\s+(?:bottom|top)\b|"
+        r"\b(?:the\s+)?(?:bottom|top|low|high)\s+is\s+(?:in|near|close|coming)\b|\bforming\s+a\s+(?:bottom|top|base|double\s+(?:top|bottom))\b|\bthis\s+is\s+the\s+(?:bottom|top)\b|"
         r"\b(?:dip|correction|crash|sell-?off|rally|pump|bull\s+run|bear\s+market|uptrend|downtrend|recovery|bounce|breakout|pullback|rebound|reversal|"
         r"squeeze|altseason|alt\s+season|leg\s+(?:up|down)|move\s+(?:up|down))\s+(?:is|are|looks?)\s+(?:just\s+)?(?:getting\s+started|beginning|coming|near|imminent|underway|likely|expected|starting|due|over|around\s+the\s+corner|on\s+(?:its|the)\s+way|inevitable)\b|"
         r"\bexpect(?:ing)?\s+(?:a|an|the|prices?|it|btc|eth|" + _ASSET + r"|markets?)?\s*(?:to\s+)?(?:\w+\s+)?(?:rise|fall|bounce|rally|recovery|recover|crash|correction|dip|pullback|"

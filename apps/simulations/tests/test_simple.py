@@ -202,3 +202,17 @@ def test_eleventh_request_in_a_minute_is_429(api_client, user, market):
     response = simulate(api_client, tradeId=trade.id, horizonDays=1)
     assert response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 60
     assert EventOutbox.objects.filter(type="simulation.ready").count() == 0
+
+
+def test_a_simulation_costs_a_fixed_number_of_queries(api_client, user, market, django_assert_num_queries):
+    trade = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS)
+    for k in range(20):  # history in the symbol does not add queries
+        TradeFactory(user=user, side="BUY" if k % 2 else "SELL", qty=Decimal("0.1"), price=Decimal("101"),
+                     fee=Decimal("0"), ts=TS - timedelta(hours=k + 1))
+    from apps.simulations.services import simulation_request
+
+    # the trade, a stored simulation, the candles, the FIFO history (2), the insert
+    with django_assert_num_queries(6):
+        simulation_request(user=user, trade_id=trade.id, horizon_days=1)
+    with django_assert_num_queries(1):  # the same request again: the trade, then the cached document
+        simulation_request(user=user, trade_id=trade.id, horizon_days=1)

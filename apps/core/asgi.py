@@ -163,11 +163,14 @@ def _raw_json_response(status: str, code: str, message: str) -> bytes:
 _REQUEST_LINE_TOO_LONG = _raw_json_response("414 URI Too Long", "uri_too_long", "The request line is too long.")
 _HEADER_TOO_LONG = _raw_json_response("431 Request Header Fields Too Large", "headers_too_large",
                                       "A request header is too long.")
+_UNPARSABLE = _raw_json_response("400 Bad Request", "bad_request", "The request could not be parsed.")
 
 
 def http_line_limits_install() -> None:
     """Make daphne's HTTP server (Twisted) answer an over-long request line with 414, or an over-long header
-    line with 431, and close; by default it drops the connection without a word."""
+    line with 431, and close (by default it drops the connection without a word); and give the bare 400 it
+    answers for requests it cannot parse (too many headers, a multipart body it cannot split) the JSON
+    envelope."""
     from twisted.web import http
 
     if getattr(http.HTTPChannel, "_twin_line_limits", False):
@@ -178,5 +181,10 @@ def http_line_limits_install() -> None:
         channel.transport.write(_REQUEST_LINE_TOO_LONG if first_line else _HEADER_TOO_LONG)
         channel.loseConnection()
 
+    def bad_request(channel):
+        channel.transport.write(_UNPARSABLE)
+        channel.loseConnection()
+
     http.HTTPChannel.lineLengthExceeded = line_length_exceeded
+    http.HTTPChannel._respondToBadRequestAndDisconnect = bad_request
     http.HTTPChannel._twin_line_limits = True

@@ -144,3 +144,14 @@ def test_over_long_request_line_is_414_and_header_431_at_once(daphne_process):
     assert time.monotonic() - started < 5
     ordinary = _raw_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert ordinary.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_body_the_server_itself_cannot_split_is_a_json_400(daphne_process):
+    _, port = daphne_process()
+    body = b"--x--\r\n"
+    answer = _raw_request(port, b"POST /api/trades/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: "
+                                + str(len(body)).encode() + b"\r\n\r\n" + body)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"Content-Type: application/json" in answer
+    assert answer.endswith(b'{"error": {"code": "bad_request", "message": "The request could not be parsed."}}')

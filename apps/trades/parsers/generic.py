@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 
 from apps.brokers.types import TradeDTO
 
@@ -69,11 +70,18 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     return result.collect(table, _row_reader(index, columns, mapping.timestamp_format, month_first))
 
 
+_DATE_SAMPLE = 200
+
+
 def _month_first(table: Table, column: int, name: str) -> bool:
     """Whether dates like `5/1/2022` in the column are month first, decided by the whole column: a first part
-    over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked."""
+    over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked.
+    A column whose first rows hold no such date holds none (one export writes its dates one way)."""
     ambiguous: list[str] = []
     day_first_seen = month_first_seen = ""
+    sample = [cells[column] for _, cells, _ in islice(table.rows(), _DATE_SAMPLE) if cells]
+    if not any(NUMERIC_DATE.match(text) for text in sample):
+        return False  # dates written year first (or as epochs): no order to decide
     for _, cells, _ in table.rows():
         text = cells[column] if cells else ""
         match = NUMERIC_DATE.match(text)

@@ -265,13 +265,19 @@ def read_glued(cell: str, *, what: str, asset: str, assets: tuple[str, ...] = ()
 def read_time(cell: str, *, what: str = "Timestamp") -> tuple[datetime, str]:
     """parse_timestamp with the ISO text of the result (`2021-03-04T10:00:00+00:00`, for row hashes)."""
     text = cell[:19] if len(cell) == 23 and cell.endswith(" UTC") else cell
-    if len(text) == 19 and text[4] == "-" and text[10] in " T":
+    if len(text) >= 19 and text[4] == "-" and text[10] in " T":
         try:
-            moment = datetime.fromisoformat(text + "+00:00")
+            moment = datetime.fromisoformat(text + "+00:00" if len(text) == 19 else text)
         except ValueError:
             moment = None
         if moment is not None and 2009 <= moment.year <= 2100:
-            return moment, text[:10] + "T" + text[11:] + "+00:00"
+            if len(text) == 19:
+                return moment, text[:10] + "T" + text[11:] + "+00:00"
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            elif moment.utcoffset():
+                moment = moment.astimezone(UTC)
+            return moment, moment.isoformat()
     moment = parse_timestamp(cell, what=what)
     return moment, moment.isoformat()
 

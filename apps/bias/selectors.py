@@ -304,44 +304,77 @@ def closed_position_queryset(*, user, since: datetime | None = None, until: date
 
 # --- reads for the weekly digest ----------------------------------------------------------------------
 
-def trade_outcomes(*, user_id: str, until: datetime, since: datetime | None = None,
-                   symbols: list[str] | None = None, rules_since: datetime | None = None) -> dict[str, dict]:
-    """For the user's scored trades in [since, until) (optionally some markets only):
-    {trade id: {"ts", "labels": [label, …], "realizedPnl": Decimal | None, "rules": [{kind, status}, …]}}.
+def trade_outcomes(*, user_ids: list[str], until: datetime, since: datetime | None = None,
+                   markets: dict[str, list[str]] | None = None, rules_since: datetime | None = None) -> dict[str, dict]:
+    """For the users' scored trades in [since, until) (with `markets`, only those markets of each user):
+    {trade id: {"user_id", "ts", "labels": [label, …], "realizedPnl": Decimal | None, "rules": [{kind, status}]}}.
 
     With `rules_since` (earlier than `since`), the trades from `rules_since` on are included too, each with
     the rule outcomes it was labelled with (`rules`); realised P/L is read for [since, until) only. Two queries."""
     with_rules = rules_since is not None
-    tags = BiasTag.objects.filter(trade__user_id=user_id, trade__ts__lt=until)
-    positions = TradePosition.objects.filter(user_id=user_id, trade__ts__lt=until)
+    tags = BiasTag.objects.filter(trade__user_id__in=user_ids, trade__ts__lt=until)
+    positions = TradePosition.objects.filter(user_id__in=user_ids, trade__ts__lt=until)
     if since is not None:
         tags = tags.filter(trade__ts__gte=min(since, rules_since) if with_rules else since)
         positions = positions.filter(trade__ts__gte=since)
-    if symbols is not None:
-        tags, positions = tags.filter(trade__symbol__in=symbols), positions.filter(symbol__in=symbols)
-    fields = ("trade_id", "trade__ts", "label") + (("features__rules",) if with_rules else ())
+    if markets is not None:
+        if not markets:
+            return {}
+        tags = tags.filter(_per_user_markets(markets, user="trade__user_id", symbol="trade__symbol"))
+        positions = positions.filter(_per_user_markets(markets, user="user_id", symbol="symbol"))
+    fields = ("trade_id", "trade__user_id", "trade__ts", "label") + (("features__rules",) if with_rules else ())
     out: dict[str, dict] = {}
     for row in tags.order_by("trade_id", "label").values_list(*fields):
         entry = out.get(row[0])
         if entry is None:
-            entry = out[row[0]] = {"ts": row[1], "labels": [], "realizedPnl": None, "rules": []}
+            entry = out[row[0]] = {"user_id": row[1], "ts": row[2], "labels": [], "realizedPnl": None, "rules": []}
             if with_rules:
                 entry["rules"] = [{"kind": r.get("kind"), "status": r.get("status")}
-                                  for r in (row[3] or []) if isinstance(r, dict)]
-        entry["labels"].append(row[2])
+                                  for r in (row[4] or []) if isinstance(r, dict)]
+        entry["labels"].append(row[3])
     for trade_id, pnl in positions.values_list("trade_id", "realized_pnl"):
         if trade_id in out:
             out[trade_id]["realizedPnl"] = pnl
     return out
 
 
-def rule_kinds_active(*, user_id: str) -> list[str]:
-    return list(Rule.objects.filter(user_id=user_id, active=True).order_by("kind").values_list("kind", flat=True))
+def _per_user_markets(markets: dict[str, list[str]], *, user: str, symbol: str) -> Q:
+    condition = Q()
+    for user_id, symbols in markets.items():
+        condition |= Q(**{user: user_id, f"{symbol}__in": symbols})
+    return condition
 
 
-def disposition_for_period(*, user, since: datetime, until: datetime) -> dict | None:
-    """Odean's disposition effect over [since, until) with its counts (None without a sale day)."""
-    return _disposition_json(user=user, since=since, until=until)
+def rule_kinds_active(*, user_ids: list[str]) -> dict[str, list[str]]:
+    """{user id: [active rule kinds, A→Z]} (users without one are absent)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for user_id, kind in (Rule.objects.filter(user_id__in=user_ids, active=True).order_by("user_id", "kind")
+                          .values_list("user_id", "kind")):
+        out[user_id].append(kind)
+    return dict(out)
+
+
+def disposition_for_users(*, user_ids: list[str], since: datetime, until: datetime) -> dict[str, dict]:
+    """Odean's disposition effect over [since, until) for each user with a sale day in it, in one grouped
+    query: {user id: {pgr, plr, effect, counts…}} with the same fields as the summary's `disposition`."""
+    last_day = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    rows = (DispositionDay.objects.filter(user_id__in=user_ids, day__gte=since.astimezone(UTC).date(), day__lte=last_day)
+            .values("user_id").order_by("user_id").annotate(
+                sale_days=Count("id"), single=Count("id", filter=Q(counted=False)),
+                RG=Sum("realized_gains", filter=Q(counted=True)), RL=Sum("realized_losses", filter=Q(counted=True)),
+                PG=Sum("paper_gains", filter=Q(counted=True)), PL=Sum("paper_losses", filter=Q(counted=True)),
+                unpriced=Sum("paper_unpriced", filter=Q(counted=True)), unknown=Sum("sales_unknown")))
+    out = {}
+    for totals in rows:
+        result = figures(RG=totals["RG"] or 0, RL=totals["RL"] or 0, PG=totals["PG"] or 0, PL=totals["PL"] or 0)
+        out[totals["user_id"]] = {
+            "periodStart": since.isoformat(), "periodEnd": until.isoformat(), "saleDays": totals["sale_days"],
+            "singleMarketDays": totals["single"], "realizedGains": result["RG"], "realizedLosses": result["RL"],
+            "paperGains": result["PG"], "paperLosses": result["PL"], "paperUnpriced": totals["unpriced"] or 0,
+            "salesUnknown": totals["unknown"] or 0, "pgr": result["PGR"], "plr": result["PLR"],
+            "effect": result["PGR_minus_PLR"], "standardError": result["standard_error"], "tStat": result["t_stat"],
+            "significance": result["significance"], "minObservations": MIN_OBSERVATIONS, "significantT": SIGNIFICANT_T}
+    return out
 
 
 def coach_text_violations(*, text: str) -> list[str]:

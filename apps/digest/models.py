@@ -33,3 +33,19 @@ class Digest(BaseModel, LeasedJob):
 
     def __str__(self) -> str:
         return f"digest {self.week} {self.user_id} ({self.status})"
+
+
+class DigestRun(BaseModel, LeasedJob):
+    """A batch of digests queued by one tick of the hourly schedule, built together (their rows read in a
+    few queries for the whole batch). Each digest keeps its own job state: the run claims the ones still
+    queued, one by one, and leaves any another runner holds; a digest the run could not finish is resumed
+    on its own by the reaper."""
+
+    digest_ids = models.JSONField(default=list)
+    built = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="digest_run_status_idx")]
+
+    def __str__(self) -> str:
+        return f"digest run of {len(self.digest_ids)} ({self.status})"

@@ -1,20 +1,22 @@
-"""Weekly digests: scheduling, the build job, rebuilds.
+"""Weekly digests: scheduling, the build jobs, rebuilds.
 
 * `digests_schedule_due` (beat `digest.weekly`, hourly) finds every active user whose last week has ended
-  on their clock and has no digest yet, and queues one `Digest` row per (user, week) — the unique
-  constraint on (user, periodStart, periodEnd) makes a second beat, a second scheduler or a rerun find the
-  row instead of adding one.
-* `digest_execute` is the job (task `digest.build`, queue `digest`): take the lease, read and compute the
-  payload outside any transaction, then in one transaction store it, set `built_at` and append
-  `digest.ready` — once per build, because a retry finds `built_at` set and skips to the email. The email
-  is handed to Django's backend afterwards and `delivered_at` recorded; a failure there retries the job
-  (the email may then be sent twice, never lost).
+  on their clock and has no digest yet, inserts one `Digest` row per (user, week) — deterministic ids and
+  the unique (user, periodStart, periodEnd) make a second beat or a rerun insert nothing — and queues them
+  in batches (`DigestRun`, task `digest.run`, queue `digest`) whose rows are read together.
+* Each `Digest` is itself a leased job (task `digest.build`): a run claims its digests one by one, a digest
+  left behind (a run that died, a retry) is resumed on its own by the reaper. Building = reading and
+  computing the payload outside any transaction, then one transaction storing it, setting `built_at` and
+  appending `digest.ready` — once per build, because a retry finds `built_at` set and skips to the email.
+  The email is handed to Django's backend after commit and `delivered_at` recorded; a failure there
+  retries that digest (the email may then be sent twice, never lost).
 * `digest_rebuild` clears `built_at` and queues the row again: new payload, a new `digest.ready`.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,9 +24,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from apps.bias.selectors import disposition_for_period, rule_kinds_active, trade_outcomes
+from apps.bias.selectors import disposition_for_users, rule_kinds_active, trade_outcomes
 from apps.core.errors import DomainError
 from apps.core.jobs import (
+    JobStatus,
     job_claim,
     job_dispatch,
     job_done,
@@ -37,7 +40,8 @@ from apps.core.jobs import (
 from apps.events.services import event_append
 from apps.trades.selectors import trade_rows
 
-from .models import Digest
+from .mailing import digest_emails_send
+from .models import Digest, DigestRun
 from .narrative import narrative_compose, suggestion_compose
 from .payload import STREAK_LOOKBACK_DAYS, WeekData, figures_compute
 from .periods import Week, week_last_finished, week_parse
@@ -45,38 +49,65 @@ from .periods import Week, week_last_finished, week_parse
 logger = logging.getLogger(__name__)
 
 TASK = "digest.build"
-SCHEDULE_BATCH = 500
+RUN_TASK = "digest.run"
+RUN_SIZE = 50
 PAYLOAD_VERSION = 1
 
 job_kind_register(model=Digest, task_name=TASK, max_attempts=lambda: settings.DIGEST_MAX_ATTEMPTS)
+job_kind_register(model=DigestRun, task_name=RUN_TASK, max_attempts=lambda: settings.DIGEST_MAX_ATTEMPTS)
 
 
 # --- building -------------------------------------------------------------------------------------------
 
-def digest_week_data(*, user, week: Week) -> WeekData:
-    """Every row one digest needs, in a fixed number of queries whatever the number of trades."""
-    trades = trade_rows(user_id=user.id, since=week.previous.start, until=week.end)
-    active = rule_kinds_active(user_id=user.id)
-    outcomes = trade_outcomes(user_id=user.id, since=week.previous.start, until=week.end,
+def digests_week_data(*, users: list, week: Week) -> dict[str, WeekData]:
+    """Every row the users' digests of one week need, in a fixed number of queries whatever the number of
+    users and trades. -> {user id: WeekData}."""
+    ids = [user.id for user in users]
+    trades = trade_rows(user_ids=ids, since=week.previous.start, until=week.end)
+    active = rule_kinds_active(user_ids=ids)
+    outcomes = trade_outcomes(user_ids=ids, since=week.previous.start, until=week.end,
                               rules_since=week.end - timedelta(days=STREAK_LOOKBACK_DAYS) if active else None)
-    sold = sorted({t["symbol"] for t in trades if t["side"] == "SELL" and week.start <= t["ts"] < week.end})
-    history: list[dict] = []
-    history_outcomes: dict[str, dict] = {}
-    if sold:  # the lots this week's sales closed may have been opened long before
-        history = trade_rows(user_id=user.id, until=week.previous.start, symbols=sold)
-        history_outcomes = trade_outcomes(user_id=user.id, until=week.previous.start, symbols=sold)
-    return WeekData(week=week, trades=trades, outcomes=outcomes, history=history, history_outcomes=history_outcomes,
-                    rule_days=outcomes if active else {}, active_rules=active,
-                    disposition=disposition_for_period(user=user, since=week.start, until=week.end))
+    sold: dict[str, set[str]] = defaultdict(set)
+    for row in trades:
+        if row["side"] == "SELL" and week.start <= row["ts"] < week.end:
+            sold[row["user_id"]].add(row["symbol"])
+    markets = {user_id: sorted(symbols) for user_id, symbols in sold.items()}
+    # the lots this week's sales closed may have been opened long before
+    history = trade_rows(user_ids=list(markets), until=week.previous.start, markets=markets) if markets else []
+    history_outcomes = (trade_outcomes(user_ids=list(markets), until=week.previous.start, markets=markets)
+                        if markets else {})
+    disposition = disposition_for_users(user_ids=ids, since=week.start, until=week.end)
+    by_user = {user.id: WeekData(week=week, trades=[], outcomes={}, active_rules=active.get(user.id, []),
+                                 disposition=disposition.get(user.id)) for user in users}
+    for row in trades:
+        by_user[row["user_id"]].trades.append(row)
+    for row in history:
+        by_user[row["user_id"]].history.append(row)
+    for trade_id, outcome in outcomes.items():
+        data = by_user[outcome["user_id"]]
+        data.outcomes[trade_id] = outcome
+        if data.active_rules:
+            data.rule_days[trade_id] = outcome
+    for trade_id, outcome in history_outcomes.items():
+        by_user[outcome["user_id"]].history_outcomes[trade_id] = outcome
+    return by_user
+
+
+def digest_payloads_build(*, users: list, week: Week) -> dict[str, dict]:
+    """{user id: the whole payload} for one week (reads only; the narrative may ask a configured model)."""
+    data = digests_week_data(users=users, week=week)
+    out = {}
+    for user in users:
+        figures = figures_compute(data[user.id])
+        payload = {"version": PAYLOAD_VERSION, **figures}
+        payload["suggestion"] = suggestion_compose(figures=figures, tone=user.coach_tone)
+        payload["narrative"] = narrative_compose(payload=payload, tone=user.coach_tone)
+        out[user.id] = payload
+    return out
 
 
 def digest_payload_build(*, user, week: Week) -> dict:
-    """The whole payload for one user and week (reads only; the narrative may ask a configured model)."""
-    figures = figures_compute(digest_week_data(user=user, week=week))
-    payload = {"version": PAYLOAD_VERSION, **figures}
-    payload["suggestion"] = suggestion_compose(figures=figures, tone=user.coach_tone)
-    payload["narrative"] = narrative_compose(payload=payload, tone=user.coach_tone)
-    return payload
+    return digest_payloads_build(users=[user], week=week)[user.id]
 
 
 def digest_id(*, user_id: str, week: Week) -> str:
@@ -116,49 +147,107 @@ def digest_rebuild(*, user, week: Week) -> Digest:
     return digest
 
 
-def digest_execute(*, job_id: str) -> Digest | None:
-    """Run one digest build (see the module docstring)."""
-    from .mailing import digest_email_send
+def _week_of(digest: Digest) -> Week:
+    return Week(monday=digest.period_start.astimezone(_zone(digest.timezone)).date(), zone=digest.timezone)
 
+
+def digests_build_claimed(*, claimed: dict[str, str]) -> int:
+    """Build the digests whose leases this runner holds ({digest id: lease owner}). -> how many finished.
+
+    Payloads are computed for all of them first (reads grouped by week), then one transaction stores each
+    payload with its `digest.ready` (a digest whose lease was lost meanwhile is left to its new runner);
+    the emails go out after commit over one connection, and each mailed digest is marked delivered and done."""
+    digests = list(Digest.objects.filter(id__in=list(claimed)).select_related("user"))
+    users = {digest.id: digest.user for digest in digests}
+    pending: dict[tuple, list[Digest]] = defaultdict(list)
+    for digest in digests:
+        if digest.built_at is None:
+            pending[(digest.period_start, digest.timezone)].append(digest)
+    try:
+        payloads: dict[str, dict] = {}
+        for group in pending.values():
+            built = digest_payloads_build(users=[users[d.id] for d in group], week=_week_of(group[0]))
+            payloads.update({d.id: built[d.user_id] for d in group})
+    except DomainError as exc:
+        for digest_id_ in claimed:
+            job_fail(task_name=TASK, job_id=digest_id_, owner=claimed[digest_id_], error=exc.message, retry=False)
+        return 0
+    except Exception as exc:
+        logger.exception("building %d digest(s) failed", len(claimed))
+        for digest_id_ in claimed:
+            job_fail(task_name=TASK, job_id=digest_id_, owner=claimed[digest_id_], retry=True,
+                     error=f"Building the digest stopped ({type(exc).__name__}); it is retried.")
+        return 0
+    finished, to_mail = 0, []
+    now = timezone.now()
+    with transaction.atomic():
+        for digest in digests:
+            locked = job_locked(task_name=TASK, job_id=digest.id, owner=claimed[digest.id])
+            if locked is None:
+                continue
+            user = users[digest.id]
+            if locked.built_at is None:
+                locked.payload, locked.built_at = payloads[digest.id], now
+                locked.save(update_fields=["payload", "built_at", "lease_expires_at", "updated_at"])
+                event_append(user=user, type="digest.ready",
+                             payload={"digestId": locked.id, "periodStart": locked.period_start.isoformat(),
+                                      "periodEnd": locked.period_end.isoformat()})
+            if user.digest_email and user.is_active and locked.delivered_at is None:
+                to_mail.append((locked, user))
+            else:  # nothing left to do: done in the same transaction
+                job_done(task_name=TASK, job=locked)
+                finished += 1
+    if not to_mail:
+        return finished
+    sent, failed = digest_emails_send(items=to_mail)
+    with transaction.atomic():
+        Digest.objects.filter(id__in=[d.id for d in sent], lease_owner__in=[claimed[d.id] for d in sent],
+                              status=JobStatus.RUNNING).update(delivered_at=timezone.now())
+        for digest in sent:
+            locked = job_locked(task_name=TASK, job_id=digest.id, owner=claimed[digest.id])
+            if locked is not None:
+                job_done(task_name=TASK, job=locked)
+                finished += 1
+    for digest, exc in failed:
+        job_fail(task_name=TASK, job_id=digest.id, owner=claimed[digest.id], retry=True,
+                 error=f"Mailing the digest failed ({type(exc).__name__}); it is retried.")
+    return finished
+
+
+def digest_execute(*, job_id: str) -> Digest | None:
+    """Run one digest's job (the task `digest.build`; the reaper's way back for any digest)."""
     digest, owner = job_claim(task_name=TASK, job_id=job_id)
     if owner is None:
         return digest
+    with job_lease_kept(task_name=TASK, job_id=job_id, owner=owner):
+        digests_build_claimed(claimed={job_id: owner})
+    return Digest.objects.filter(pk=job_id).first()
+
+
+def digest_run_execute(*, job_id: str) -> DigestRun | None:
+    """Run a batch (the task `digest.run`): claim its digests still queued, build them together."""
+    run, owner = job_claim(task_name=RUN_TASK, job_id=job_id)
+    if owner is None:
+        return run
     try:
-        with job_lease_kept(task_name=TASK, job_id=job_id, owner=owner):
-            user = digest.user
-            mail_wanted = user.digest_email and user.is_active and digest.delivered_at is None
-            if digest.built_at is None:
-                week = Week(monday=digest.period_start.astimezone(_zone(digest.timezone)).date(), zone=digest.timezone)
-                payload = digest_payload_build(user=user, week=week)
-                with transaction.atomic():
-                    locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
-                    if locked is None:
-                        return Digest.objects.filter(pk=job_id).first()
-                    locked.payload, locked.built_at = payload, timezone.now()
-                    locked.save(update_fields=["payload", "built_at", "lease_expires_at", "updated_at"])
-                    event_append(user=user, type="digest.ready",
-                                 payload={"digestId": locked.id, "periodStart": locked.period_start.isoformat(),
-                                          "periodEnd": locked.period_end.isoformat()})
-                    if not mail_wanted:  # nothing left to do: done in the same transaction
-                        job_done(task_name=TASK, job=locked)
-                        return locked
-                digest = locked
-            if mail_wanted:
-                digest_email_send(digest=digest)
-    except DomainError as exc:
-        return job_fail(task_name=TASK, job_id=job_id, owner=owner, error=exc.message, retry=False)
+        with job_lease_kept(task_name=RUN_TASK, job_id=job_id, owner=owner):
+            claimed = {}
+            for digest_id_ in run.digest_ids:
+                _, digest_owner = job_claim(task_name=TASK, job_id=digest_id_)
+                if digest_owner is not None:
+                    claimed[digest_id_] = digest_owner
+            built = digests_build_claimed(claimed=claimed) if claimed else 0
     except Exception as exc:
-        logger.exception("digest %s failed", job_id)
-        return job_fail(task_name=TASK, job_id=job_id, owner=owner, retry=True,
-                        error=f"Building or mailing the digest stopped ({type(exc).__name__}); it is retried.")
+        logger.exception("digest run %s failed", job_id)
+        return job_fail(task_name=RUN_TASK, job_id=job_id, owner=owner, retry=True,
+                        error=f"The batch stopped ({type(exc).__name__}); its digests resume on their own.")
     with transaction.atomic():
-        locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
+        locked = job_locked(task_name=RUN_TASK, job_id=job_id, owner=owner)
         if locked is None:
-            return Digest.objects.filter(pk=job_id).first()
-        if mail_wanted:
-            locked.delivered_at = timezone.now()
-            locked.save(update_fields=["delivered_at"])
-        job_done(task_name=TASK, job=locked)
+            return DigestRun.objects.filter(pk=job_id).first()
+        locked.built = built
+        locked.save(update_fields=["built", "lease_expires_at", "updated_at"])
+        job_done(task_name=RUN_TASK, job=locked)
     return locked
 
 
@@ -174,7 +263,8 @@ def digests_schedule_due(*, now: datetime | None = None) -> int:
     """Queue the digest of every active user whose last week (on their clock) ended and has none. -> how many.
 
     Rows are inserted in bulk with their deterministic ids (`ON CONFLICT DO NOTHING`): a scheduler running at
-    the same moment inserts nothing twice, and a job sent twice runs once (its lease)."""
+    the same moment inserts nothing twice, and a digest two runs name is built by whichever claims it first.
+    Each batch of `RUN_SIZE` digests is one `DigestRun` job."""
     now = now or timezone.now()
     users = list(get_user_model().objects.filter(is_active=True).values_list("id", "timezone", "created_at"))
     weeks: dict[str, Week] = {}
@@ -185,12 +275,12 @@ def digests_schedule_due(*, now: datetime | None = None) -> int:
     existing = set(Digest.objects.filter(period_end__in=ends).values_list("user_id", "period_start"))
     due = [_new_digest(user_id=user_id, week=weeks[zone]) for user_id, zone, created_at in users
            if (user_id, weeks[zone].start) not in existing and created_at < weeks[zone].end]
-    for start in range(0, len(due), SCHEDULE_BATCH):
-        batch = due[start:start + SCHEDULE_BATCH]
+    for start in range(0, len(due), RUN_SIZE):
+        batch = due[start:start + RUN_SIZE]
         with transaction.atomic():
             Digest.objects.bulk_create(batch, ignore_conflicts=True)
-            for digest in batch:
-                job_dispatch(task_name=TASK, job_id=digest.id)
+            run = DigestRun.objects.create(digest_ids=[digest.id for digest in batch])
+            job_dispatch(task_name=RUN_TASK, job_id=run.id)
     return len(due)
 
 

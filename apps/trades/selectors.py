@@ -106,14 +106,20 @@ def trade_queryset() -> QuerySet[Trade]:
     return Trade.objects.all()
 
 
-def trade_rows(*, user_id: str, until: datetime, since: datetime | None = None,
-               symbols: list[str] | None = None) -> list[dict]:
-    """The user's trades in [since, until) (from the first one when `since` is None), optionally of some
-    markets only, as plain rows {id, symbol, side, qty, price, fee, quote_asset, ts} in (ts, id) order."""
-    queryset = Trade.objects.filter(user_id=user_id, ts__lt=until)
+def trade_rows(*, user_ids: list[str], until: datetime, since: datetime | None = None,
+               markets: dict[str, list[str]] | None = None) -> list[dict]:
+    """The users' trades in [since, until) (from the first one when `since` is None) as plain rows
+    {id, user_id, symbol, side, qty, price, fee, quote_asset, ts} in (ts, id) order; with `markets`, only
+    those markets of each user."""
+    queryset = Trade.objects.filter(user_id__in=user_ids, ts__lt=until)
     if since is not None:
         queryset = queryset.filter(ts__gte=since)
-    if symbols is not None:
-        queryset = queryset.filter(symbol__in=symbols)
-    return list(queryset.order_by("ts", "id").values("id", "symbol", "side", "qty", "price", "fee", "quote_asset",
-                                                     "ts"))
+    if markets is not None:
+        if not markets:
+            return []
+        condition = Q()
+        for user_id, symbols in markets.items():
+            condition |= Q(user_id=user_id, symbol__in=symbols)
+        queryset = queryset.filter(condition)
+    return list(queryset.order_by("ts", "id").values("id", "user_id", "symbol", "side", "qty", "price", "fee",
+                                                     "quote_asset", "ts"))

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.testing import UserFactory
 from apps.bias.models import Rule
 from apps.core.jobs import JobStatus
-from apps.digest.models import Digest
+from apps.digest.models import Digest, DigestRun
 from apps.digest.periods import week_parse
 from apps.digest.services import digest_execute, digest_rebuild, digest_request, digests_build_now, digests_schedule_due
 from apps.events.models import EventOutbox
@@ -120,6 +120,7 @@ def test_the_hourly_schedule_builds_each_users_last_week_once(django_capture_on_
 
     rows = {d.user_id: (d.week, d.period_start, d.status) for d in Digest.objects.all()}
     assert (first, again) == (3, 0)
+    assert list(DigestRun.objects.values_list("status", "built", "attempts")) == [(JobStatus.DONE, 3, 1)]
     assert rows == {  # the newcomer joined after the week ended; the inactive user gets nothing
         london.id: ("2026-W47", datetime(2026, 11, 16, tzinfo=UTC), JobStatus.DONE),
         auckland.id: ("2026-W47", datetime(2026, 11, 15, 11, tzinfo=UTC), JobStatus.DONE),
@@ -165,3 +166,21 @@ def test_building_one_digest_runs_a_bounded_number_of_queries(week_book, user):
 
     assert small == large
     assert large <= 30
+
+
+def test_a_run_builds_only_the_digests_still_queued(user, other_user, django_capture_on_commit_callbacks):
+    from apps.digest.services import digest_run_execute
+
+    mine, _ = digest_request(user=user, week=W47)  # on_commit not run: still queued
+    theirs = Digest.objects.create(user=other_user, period_start=W47.start, period_end=W47.end, week=W47.label,
+                                   status=JobStatus.DONE, built_at=W47.end, payload={"trades": 9})
+    run = DigestRun.objects.create(digest_ids=[mine.id, theirs.id])
+
+    run = digest_run_execute(job_id=run.id)
+
+    assert (run.status, run.built) == (JobStatus.DONE, 1)
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.status == JobStatus.DONE and mine.payload["trades"] == 0
+    assert theirs.payload == {"trades": 9}
+    assert len(ready_events(user)) == 1 and ready_events(other_user) == []

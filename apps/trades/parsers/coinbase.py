@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from apps.brokers.types import TradeDTO
 
+from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
@@ -305,7 +306,48 @@ def parse_pro_fills(table: Table) -> ParseResult:
             raise RowProblem(f"trade id is longer than {_MAX_ID - len(symbol) - 1} characters")
         return new_trade(ext_id, symbol, side, size, price, ts, fee, fee_asset, quote)
 
-    return result.collect(table, pro_fill)
+    def pro_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        ids = [row[trade_id_at] for row in rows]
+        read = columns.times([row[created] for row in rows])
+        sizes = columns.numbers([row[size_at] for row in rows])
+        prices = columns.numbers([row[price_at] for row in rows])
+        fees = columns.numbers([row[fee_at] for row in rows], signed=True)
+        if read is None or sizes is None or prices is None or fees is None or not (all(ids) and all(sizes[0])
+                                                                                    and all(prices[0])):
+            return None
+        try:
+            info = [products.get(row[product]) or _product(row[product]) for row in rows]
+            sides_read = [sides.get(row[side_at]) or _side(row[side_at]) for row in rows]
+        except RowProblem:
+            return None
+        bases = [known[0] for known in info]
+        if [row[size_unit_at].strip().upper() or known[0] for row, known in zip(rows, info, strict=True)] != bases:
+            return None  # sizes in the quote currency: row by row
+        units = {row[unit_at] for row in rows}
+        if len(units) != 1 or not next(iter(units)).strip():
+            return None
+        try:
+            fee_asset = clean_asset(next(iter(units)), what="price/fee/total unit")
+        except RowProblem:
+            return None
+        symbols = [known[2] for known in info]
+        ext_ids = [symbol + ":" + trade_id for symbol, trade_id in zip(symbols, ids, strict=True)]
+        if any(trade_id != trade_id.strip() or len(ext_id) > _MAX_ID
+               for trade_id, ext_id in zip(ids, ext_ids, strict=True)):
+            return None
+        return columns.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0], list(map(abs, fees[0])),
+                              [fee_asset] * len(rows), [known[1] for known in info])
+
+    def _product(cell: str) -> tuple[str, str, str]:
+        base, quote = split_pair(cell)
+        known = products[cell] = (base, quote, symbol_of(base, quote))
+        return known
+
+    def _side(cell: str) -> str:
+        side = sides[cell] = parse_side(cell, what="side")
+        return side
+
+    return result.collect_blocks(table, pro_block, pro_fill)
 
 
 PRO_FILLS = FormatSpec(

@@ -1,0 +1,31 @@
+"""Clean blocks of rows are read column by column; a block with one odd row is read row by row. Both readings
+must give the same trades for the same rows."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from apps.trades.parsers import RowError, parse_file
+from benchmarks.parse_speed import FORMATS, MAPPINGS
+
+# An extra row each format's row reader refuses, which sends the whole block down the row-by-row path.
+ODD_ROW = {
+    "binance_spot_trade_history": "2024-03-01 00:00:00,DOGEUSDT,HOLD,0.1,1DOGE,0.1USDT,0.001DOGE",
+    "coinbase_pro_fills": "default,99999999,LTC-EUR,HOLD,2024-03-01T00:00:00.000Z,1,LTC,100,0.1,-100,EUR",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_ROW))
+def test_the_column_reading_and_the_row_reading_agree(name):
+    clean = FORMATS[name](300, random.Random(7))
+    with_odd_row = clean + b"\n" + ODD_ROW[name].encode()
+
+    by_columns = parse_file(clean, mapping=MAPPINGS.get(name))
+    by_rows = parse_file(with_odd_row, mapping=MAPPINGS.get(name))
+
+    assert len(by_columns.trades) == 300
+    assert by_rows.trades == by_columns.trades
+    assert [(a.qty.as_tuple(), a.price.as_tuple(), a.fee.as_tuple()) for a in by_rows.trades] == [
+        (b.qty.as_tuple(), b.price.as_tuple(), b.fee.as_tuple()) for b in by_columns.trades]
+    assert by_rows.errors == [RowError(302, by_rows.errors[0].reason)] and "HOLD" in by_rows.errors[0].reason

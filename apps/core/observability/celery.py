@@ -13,9 +13,10 @@ import logging
 import os
 import time
 
+import structlog
 from celery import signals
 
-from .context import context_bind, request_id_current
+from .context import request_id_current
 from .metrics import TASK_DURATION, TASK_RUNS, TASK_WAIT, metrics_http_serve, multiprocess_dir
 
 logger = logging.getLogger(__name__)
@@ -23,11 +24,15 @@ logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "request_id"
 SENT_AT_HEADER = "sent_at"
 _started: dict[str, float] = {}
+_bound: dict[str, dict] = {}  # task id → the context tokens to restore when it ends
 
 
 @signals.setup_logging.connect(weak=False)
-def _logging_is_django_s(**kwargs) -> None:
-    """Connected = Celery does not install its own handlers; Django's LOGGING (structured) applies."""
+def _logging_is_django_s(loglevel=None, **kwargs) -> None:
+    """Connected = Celery does not install its own handlers; Django's LOGGING (structured) applies, at the
+    level given on the command line (`-l DEBUG`)."""
+    if loglevel:
+        logging.getLogger().setLevel(loglevel if isinstance(loglevel, int) else str(loglevel).upper())
 
 
 @signals.before_task_publish.connect(weak=False)
@@ -46,7 +51,10 @@ def _task_started(task_id=None, task=None, **kwargs) -> None:
     request_id = getattr(request, REQUEST_ID_HEADER, None) if request is not None else None
     if request is not None and getattr(request, "is_eager", False):
         request_id = None  # eager: the caller's context (and its request id) is already ours
-    context_bind(requestId=request_id, task=getattr(task, "name", None), taskId=task_id)
+    values = {"requestId": request_id, "task": getattr(task, "name", None), "taskId": task_id}
+    tokens = structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
+    if task_id:
+        _bound[task_id] = tokens
     sent_at = getattr(request, SENT_AT_HEADER, None) if request is not None else None
     if isinstance(sent_at, (int, float)):
         TASK_WAIT.labels(task=task.name).observe(max(0.0, time.time() - sent_at))
@@ -61,11 +69,9 @@ def _task_ended(task_id=None, task=None, state=None, **kwargs) -> None:
     if started is not None:
         TASK_DURATION.labels(task=name).observe(time.perf_counter() - started)
     TASK_RUNS.labels(task=name, state=(state or "unknown").lower()).inc()
-    request = getattr(task, "request", None)
-    if request is None or not getattr(request, "is_eager", False):
-        import structlog
-
-        structlog.contextvars.unbind_contextvars("requestId", "task", "taskId")
+    tokens = _bound.pop(task_id, None) if task_id else None
+    if tokens:  # back to the sender's context (eager) or to none (worker)
+        structlog.contextvars.reset_contextvars(**tokens)
 
 
 @signals.worker_init.connect(weak=False)

@@ -113,3 +113,26 @@ def test_a_task_sent_outside_any_request_carries_no_request_id():
 
     assert REQUEST_ID_HEADER not in headers
     assert isinstance(headers["sent_at"], float)
+
+
+def test_an_eager_task_logs_in_the_sender_s_context_and_leaves_it_as_it_was():
+    import structlog
+    from celery import shared_task
+
+    seen = {}
+
+    @shared_task(name="tests.observability_context_probe")
+    def probe() -> None:
+        seen.update(structlog.contextvars.get_contextvars())
+
+    context_clear()
+    context_bind(requestId="req-eager-000001", route="api/x")
+    try:
+        result = probe.apply_async()
+        after = structlog.contextvars.get_contextvars()
+    finally:
+        context_clear()
+
+    assert seen == {"requestId": "req-eager-000001", "route": "api/x", "task": "tests.observability_context_probe",
+                    "taskId": result.id}
+    assert after == {"requestId": "req-eager-000001", "route": "api/x"}

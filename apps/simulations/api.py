@@ -10,7 +10,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import ValidationFailed
 from apps.core.ratelimits import rate_limit_check
+from apps.core.validation import datetime_parse
 
 from .services import DEFAULT_PULLBACK, PENDING, rules_backtest_run, simulation_document, simulation_request
 
@@ -32,6 +34,13 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
+
+
+def _moment(value: str, *, field: str, end_of_day: bool = False):
+    try:
+        return datetime_parse(value, field=field, end_of_day=end_of_day)
+    except ValidationFailed as exc:
+        raise serializers.ValidationError(exc.fields) from exc
 
 
 def _simulation_response(document: dict) -> Response:
@@ -75,11 +84,13 @@ class SimulationDetailApi(APIView):
 
 class RulesBacktestApi(APIView):
     class InputSerializer(StrictSerializer):
-        since = serializers.DateTimeField()
-        until = serializers.DateTimeField()
+        since = serializers.CharField(help_text="ISO-8601 date or time (a missing zone means UTC)")
+        until = serializers.CharField(help_text="ISO-8601 date or time; a bare date includes that day")
         rules = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
 
         def validate(self, attrs):
+            attrs["since"] = _moment(attrs["since"], field="since")
+            attrs["until"] = _moment(attrs["until"], field="until", end_of_day=True)
             if attrs["since"] >= attrs["until"]:
                 raise serializers.ValidationError({"until": ["Must be after since."]})
             if attrs["until"] - attrs["since"] > MAX_BACKTEST_SPAN:

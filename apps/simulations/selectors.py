@@ -9,6 +9,7 @@ import numpy as np
 from apps.bias.selectors import rule_list
 from apps.brokers.selectors import candle_frame
 from apps.core.errors import NotFound
+from apps.core.validation import opaque_id_valid, text_is_clean
 from apps.trades.selectors import trade_queryset
 
 from .backtest import CloseSeries, TradeRow
@@ -20,6 +21,8 @@ ZERO = Decimal(0)
 
 
 def simulation_get(*, user, simulation_id: str) -> Simulation:
+    if not opaque_id_valid(simulation_id):
+        raise NotFound("Simulation not found.")
     simulation = Simulation.objects.filter(user=user, id=simulation_id).first()
     if simulation is None:
         raise NotFound("Simulation not found.")
@@ -39,7 +42,9 @@ def trade_for_simulation(*, user, trade_id: str | None = None, symbol: str | Non
     """The user's trade by id, or the user's most recent trade in `symbol`: (values, quote currency)."""
     query = trade_queryset().filter(user=user)
     if trade_id is not None:
-        row = query.filter(id=trade_id).values_list(*TRADE_COLUMNS).first()
+        row = query.filter(id=trade_id).values_list(*TRADE_COLUMNS).first() if opaque_id_valid(trade_id) else None
+    elif not text_is_clean(symbol):
+        row = None
     else:
         row = query.filter(symbol=symbol.upper()).order_by("-ts", "-id").values_list(*TRADE_COLUMNS).first()
     if row is None:

@@ -155,3 +155,13 @@ def test_the_backtest_reads_without_a_query_per_trade(api_client, user, django_a
 
     assert response.status_code == 200
     assert len(response.json()["trades"]) == 30
+
+
+@pytest.mark.parametrize(("since", "until", "field"), [
+    ("0001-01-01", "2026-01-01", "since"), ("2026-01-01", "9999-12-31T23:59:59-23:59", "until"),
+    ("yesterday", "2026-01-01", "since")])
+def test_dates_out_of_range_are_400(api_client, since, until, field):
+    response = api_client.post("/api/simulations/rules", {"since": since, "until": until}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]

@@ -216,3 +216,14 @@ def test_a_simulation_costs_a_fixed_number_of_queries(api_client, user, market, 
         simulation_request(user=user, trade_id=trade.id, horizon_days=1)
     with django_assert_num_queries(1):  # the same request again: the trade, then the cached document
         simulation_request(user=user, trade_id=trade.id, horizon_days=1)
+
+
+@pytest.mark.parametrize("path", ["/api/simulations/" + "x" * 200, "/api/simulations/..%2F", "/api/simulations/a%20b"])
+def test_a_malformed_simulation_id_is_404(api_client, path):
+    assert api_client.get(path).status_code == 404
+
+
+def test_malformed_trade_reference_is_404(api_client, user):
+    assert simulate(api_client, tradeId="../x", horizonDays=1).status_code == 404
+    assert simulate(api_client, tradeId="x" * 64, horizonDays=1).status_code == 404
+    assert Simulation.objects.count() == 0

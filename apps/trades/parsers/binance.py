@@ -206,7 +206,8 @@ def parse_old_trade_history(table: Table) -> ParseResult:
     market, kind, price_at, amount, fee_at, fee_coin_at = (
         column_index(_column(keys, {name})) for name in ("market", "type", "price", "amount", "fee", "feecoin"))
     date = column_index(_column(keys, _ALIASES["date"]))
-    identity = RowIdentity("bnc").ext_id
+    identity_state = RowIdentity("bnc")
+    identity = identity_state.ext_id
     pairs = _Pairs()
     coins: dict[str, str] = {}
 
@@ -237,7 +238,27 @@ def parse_old_trade_history(table: Table) -> ParseResult:
         ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    return result.collect(table, old_trade)
+    def old_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        read = columns.times([row[date] for row in rows])
+        prices = columns.numbers([row[price_at] for row in rows])
+        qtys = columns.numbers([row[amount] for row in rows])
+        fees = columns.numbers([row[fee_at] for row in rows])
+        if read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0])):
+            return None
+        try:
+            info = [pairs.pair(row[market]) for row in rows]
+            sides = [pairs.side(row[kind], "Type") for row in rows]
+            fee_assets = [coins.get(row[fee_coin_at]) or clean_asset(row[fee_coin_at], what="Fee Coin")
+                          for row in rows]
+        except RowProblem:
+            return None
+        symbols = [known[2] for known in info]
+        moments, isos = read
+        keys = list(map("|".join, zip(isos, symbols, sides, prices[1], qtys[1], fees[1], fee_assets, strict=True)))
+        return columns.trades(columns.hashed_ids(identity_state, keys), symbols, sides, qtys[0], prices[0], moments,
+                              fees[0], fee_assets, [known[1] for known in info])
+
+    return result.collect_blocks(table, old_block, old_trade)
 
 
 OLD_TRADE_HISTORY = FormatSpec(

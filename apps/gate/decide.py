@@ -70,7 +70,7 @@ class GateState:
     cooldown: CooldownInfo | None = None
     trades_today: int = 0
     loss_streak: int = 0
-    last_loss_at: datetime | None = None
+    last_loss: dict | None = None  # the newest exit of the streak: {tradeId, symbol, ts, realizedPnl}
     realized_loss_today: Decimal = Decimal(0)  # a positive amount, in the intent's quote currency
     market: MarketState = field(default_factory=MarketState)
 
@@ -134,7 +134,7 @@ def _cooldown_checks(state: GateState, rules: dict) -> list[Check]:
         checks.append(_skip("loss_streak", Decision.WAIT, status="not_applicable"))
     else:
         losses, hours = int(params["losses"]), float(params["hours"])
-        ends = state.last_loss_at + timedelta(hours=hours) if state.last_loss_at else None
+        ends = state.last_loss["ts"] + timedelta(hours=hours) if state.last_loss else None
         fired = state.loss_streak >= losses and ends is not None and ends > state.now
         checks.append(_check("loss_streak", fired, Decision.WAIT, value=state.loss_streak, threshold=losses,
                              until=ends if fired else None, streak=state.loss_streak, losses=losses, hours=hours))

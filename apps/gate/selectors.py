@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Q
 
 from apps.bias.engine import compute_indicators
@@ -22,7 +23,8 @@ from .models import Cooldown, PretradeIntent
 from .policy import EffectivePolicy, policy_effective
 
 MARKET_WARMUP_HOURS = 60  # RSI(14), Bollinger(20) and a margin of missing bars before the lookback
-MARKET_STALE_AFTER = timedelta(hours=3)  # a last closed candle older than this is not "the market now"
+MARKET_STALE_AFTER = timedelta(hours=3)
+EXITS_LOOKED_AT = 50  # the newest exits read for the losing streak and today's realised loss  # a last closed candle older than this is not "the market now"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +72,10 @@ def user_policy(*, user) -> EffectivePolicy:
                             coach_tone=user.coach_tone)
 
 
-def loss_streak(*, user_id: str, limit: int = 50) -> tuple[int, dict | None]:
-    """(losing exits in a row up to the latest exit, the latest of them) from the stored positions."""
+def loss_streak(*, user_id: str, limit: int = EXITS_LOOKED_AT, exits: list[dict] | None = None) -> tuple[int, dict | None]:
+    """(losing exits in a row up to the latest exit, the newest of them) from the stored positions."""
     streak, last = 0, None
-    for row in position_exits(user_id=user_id, limit=limit):
+    for row in exits if exits is not None else position_exits(user_id=user_id, limit=limit):
         if row["realizedPnl"] < 0:
             streak += 1
             last = last or row
@@ -87,41 +89,55 @@ def _quote(symbol: str) -> str:
 
 
 def market_state(*, symbol: str, now: datetime, lookback_hours: int, spike_hours: float | None) -> MarketState:
-    """Features of the last closed hourly candle (stored ones only; the gate job fetches missing candles first)."""
+    """Features of the last closed hourly candle (stored ones only; the gate job fetches missing candles first).
+
+    The window ends at the start of the current hour (every bar in it is closed), so within an hour every
+    intent on a market reads the same cached frame, and the features of one frame are computed once."""
     longest = max(lookback_hours, int(spike_hours or 0), 24)
-    frame = candle_frame(symbol=symbol, granularity="1h", start=now - timedelta(hours=longest + MARKET_WARMUP_HOURS),
-                         end=now)
-    closed = frame[frame.index + pd.Timedelta(hours=1) <= pd.Timestamp(now)]
-    if closed.empty or (pd.Timestamp(now) - (closed.index[-1] + pd.Timedelta(hours=1))) > MARKET_STALE_AFTER:
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    frame = candle_frame(symbol=symbol, granularity="1h", start=hour - timedelta(hours=longest + MARKET_WARMUP_HOURS),
+                         end=hour)
+    if frame.empty or (pd.Timestamp(now) - (frame.index[-1] + pd.Timedelta(hours=1))) > MARKET_STALE_AFTER:
         return MarketState()
-    features = compute_indicators(closed, interval=pd.Timedelta(hours=1))
+    key = (f"gate:market:{symbol}:{int(frame.index[0].timestamp())}:{int(frame.index[-1].timestamp())}:{len(frame)}:"
+           f"{float(frame['close'].sum()):.8g}:{lookback_hours}:{spike_hours}")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    features = compute_indicators(frame, interval=pd.Timedelta(hours=1))
     last = features.iloc[-1]
 
     def change(hours: float | None) -> float | None:
         if not hours:
             return None
-        base_time = closed.index[-1] - pd.Timedelta(hours=hours)
-        position = closed.index.searchsorted(base_time, side="right") - 1
-        if position < 0 or closed.index[position] < base_time - pd.Timedelta(hours=2):
+        base_time = frame.index[-1] - pd.Timedelta(hours=hours)
+        position = frame.index.searchsorted(base_time, side="right") - 1
+        if position < 0 or frame.index[position] < base_time - pd.Timedelta(hours=2):
             return None
-        return float(last["close"] / closed["close"].iloc[position] * 100 - 100)
+        return float(last["close"] / frame["close"].iloc[position] * 100 - 100)
 
     def clean(value) -> float | None:
         return None if value is None or not np.isfinite(value) else float(value)
 
-    return MarketState(candle_close_time=(closed.index[-1] + pd.Timedelta(hours=1)).to_pydatetime(),
-                       change_pct=change(lookback_hours), rsi=clean(last["RSI_14"]), bb_pos=clean(last["BB_pos"]),
-                       spike_change_pct=change(spike_hours))
+    state = MarketState(candle_close_time=(frame.index[-1] + pd.Timedelta(hours=1)).to_pydatetime(),
+                        change_pct=change(lookback_hours), rsi=clean(last["RSI_14"]), bb_pos=clean(last["BB_pos"]),
+                        spike_change_pct=change(spike_hours))
+    cache.set(key, state, timeout=3600)
+    return state
 
 
 def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> GateState:
     """Everything the gate weighs besides the intent itself, as of `now`."""
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     trades_today = trade_queryset().filter(user=user, ts__gte=day_start, ts__lte=now).count()
-    streak, last_loss = loss_streak(user_id=user.id)
+    exits = position_exits(user_id=user.id, limit=EXITS_LOOKED_AT)
+    streak, last_loss = loss_streak(user_id=user.id, exits=exits)
+    if len(exits) == EXITS_LOOKED_AT and exits[-1]["ts"] >= day_start:  # a busy day: read all of today's
+        exits = position_exits(user_id=user.id, since=day_start)
     quote = _quote(symbol)
-    loss_today = -sum((row["realizedPnl"] for row in position_exits(user_id=user.id, since=day_start)
-                       if _quote(row["symbol"]) == quote and row["realizedPnl"] < 0), Decimal(0))
+    loss_today = -sum((row["realizedPnl"] for row in exits
+                       if row["ts"] >= day_start and _quote(row["symbol"]) == quote and row["realizedPnl"] < 0),
+                      Decimal(0))
     cooldown = cooldown_active(user_id=user.id, now=now)
     spike = policy.rules.get("avoidSpikeOverPct")
     market = market_state(symbol=symbol, now=now, lookback_hours=int(policy.gate["market"]["lookbackHours"]),
@@ -130,6 +146,6 @@ def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> 
         now=now,
         cooldown=CooldownInfo(id=cooldown.id, reason=cooldown.reason, ends_at=cooldown.ends_at,
                               message=cooldown.message) if cooldown else None,
-        trades_today=trades_today, loss_streak=streak, last_loss_at=last_loss["ts"] if last_loss else None,
+        trades_today=trades_today, loss_streak=streak, last_loss=last_loss,
         realized_loss_today=loss_today, market=market,
     )

@@ -24,8 +24,8 @@ from apps.trades.selectors import trade_queryset
 from ..decide import TIMEFRAME_HOURS, IntentInput, gate_decide
 from ..messages import message
 from ..models import Decision, Override, PretradeIntent
-from ..selectors import MARKET_WARMUP_HOURS, gate_state, intent_get, loss_streak, user_policy
-from .cooldowns import cooldown_for_losses, cooldowns_end_expired
+from ..selectors import MARKET_WARMUP_HOURS, gate_state, intent_get, user_policy
+from .cooldowns import cooldown_for_losses
 
 TASK = "gate.intent_evaluate"
 MAX_KEY_LENGTH = 255
@@ -101,17 +101,20 @@ def intent_submit(*, user, data, idempotency_key: str | None = None) -> tuple[Pr
                 for name, value in (data.get("risk") or {}).items()}
         context = {name: (_stored(value) if name == "capital" else value)
                    for name, value in (data.get("context") or {}).items()}
-        try:
-            with transaction.atomic():
-                intent = PretradeIntent.objects.create(
-                    user=user, symbol=parsed.symbol, direction=parsed.direction, timeframe=data["timeframe"],
-                    size=size, plan=plan, risk=risk, context=context, idempotency_key=key or "",
-                    request_digest=digest, persona=getattr(user, "persona", "") or "crypto")
-        except IntegrityError:  # the same key, committed by a concurrent request just now
-            existing = PretradeIntent.objects.filter(user=user, idempotency_key=key).first()
-            if existing is None:
-                raise
-            return _same_request(existing, digest), False
+        fields = dict(user=user, symbol=parsed.symbol, direction=parsed.direction, timeframe=data["timeframe"],
+                      size=size, plan=plan, risk=risk, context=context, idempotency_key=key or "",
+                      request_digest=digest, persona=getattr(user, "persona", "") or "crypto")
+        if not key:
+            intent = PretradeIntent.objects.create(**fields)
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: a concurrent request may commit the same key first
+                    intent = PretradeIntent.objects.create(**fields)
+            except IntegrityError:
+                existing = PretradeIntent.objects.filter(user=user, idempotency_key=key).first()
+                if existing is None:
+                    raise
+                return _same_request(existing, digest), False
         event_append(user=user, type="pretrade.intent.submitted", payload={
             "intentId": intent.id, "symbol": intent.symbol, "direction": intent.direction,
             "timeframe": intent.timeframe, "submittedAt": intent.created_at.isoformat()})
@@ -159,7 +162,6 @@ def intent_evaluate(*, intent_id: str) -> PretradeIntent | None:
             spike = policy.rules.get("avoidSpikeOverPct") or {}
             _market_fetch(symbol=claimed.symbol,
                           hours=max(int(policy.gate["market"]["lookbackHours"]), int(spike.get("lookbackHours", 0)), 24))
-            cooldowns_end_expired(user_id=user.id)
             now = timezone.now()
             state = gate_state(user=user, symbol=claimed.symbol, policy=policy, now=now)
             verdict = gate_decide(intent=intent_from_row(claimed), rules=policy.rules, gate=policy.gate, state=state)
@@ -173,8 +175,7 @@ def intent_evaluate(*, intent_id: str) -> PretradeIntent | None:
         if locked is None:
             return PretradeIntent.objects.filter(id=intent_id).first()
         if any(r["code"] == "loss_streak" for r in verdict.reasons) and state.cooldown is None:
-            streak, last_loss = loss_streak(user_id=user.id)
-            cooldown_for_losses(user=user, policy=policy, streak=streak, last_loss=last_loss)
+            cooldown_for_losses(user=user, policy=policy, streak=state.loss_streak, last_loss=state.last_loss)
         locked.persona, locked.decision, locked.reasons = policy.persona, verdict.decision, verdict.reasons
         locked.checks, locked.tasks, locked.until, locked.decided_at = verdict.checks, verdict.tasks, verdict.until, now
         locked.save(update_fields=["persona", "decision", "reasons", "checks", "tasks", "until", "decided_at",

@@ -1,9 +1,11 @@
 """The intent API end to end on PostgreSQL: submit, the gate job, decisions from hand-built states,
 contract failures, idempotency, tasks, overrides, history."""
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import Audit
@@ -12,6 +14,7 @@ from apps.brokers.models import Candle
 from apps.events.models import EventOutbox
 from apps.gate.models import Cooldown, Override, PretradeIntent
 from apps.gate.selectors import market_state
+from apps.gate.services import intent_submit
 from apps.trades.testing import TradeFactory
 
 from .conftest import intent_body, losing_exits
@@ -264,3 +267,27 @@ def test_pages_render_for_the_user(client, user, submit):
     submit(intent_body())
     history = client.get("/intents/")
     assert history.status_code == 200 and b"BTC-USD" in history.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submits_with_one_key_make_one_intent(user):
+    barrier = threading.Barrier(2)
+    answers: list[tuple[str, bool]] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            intent, created = intent_submit(user=user, data=intent_body(), idempotency_key="same-key")
+            answers.append((intent.id, created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(answers) == 2 and answers[0][0] == answers[1][0]
+    assert sorted(created for _, created in answers) == [False, True]
+    assert PretradeIntent.objects.count() == 1
+    assert EventOutbox.objects.filter(type="pretrade.intent.submitted").count() == 1

@@ -56,13 +56,13 @@ def test_active_cooldown_waits_until_it_ends_with_friction_tasks():
 
 def test_losing_streak_inside_the_cooldown_waits_until_it_runs_out():
     last_loss = NOW - timedelta(hours=2)
-    state = GateState(now=NOW, market=CALM, loss_streak=3, last_loss_at=last_loss)
+    state = GateState(now=NOW, market=CALM, loss_streak=3, last_loss={"ts": last_loss})
     verdict = decide(intent(), state)
     assert (verdict.decision, fired(verdict)) == ("WAIT", ["loss_streak"])
     assert verdict.until == last_loss + timedelta(hours=12)
     assert verdict.reasons[0]["evidence"] == {"value": 3, "threshold": 3}
     # the same streak after the cooldown ran out is history, not a reason
-    old = GateState(now=NOW, market=CALM, loss_streak=3, last_loss_at=NOW - timedelta(hours=13))
+    old = GateState(now=NOW, market=CALM, loss_streak=3, last_loss={"ts": NOW - timedelta(hours=13)})
     assert decide(intent(), old).decision == "GO"
 
 
@@ -150,7 +150,7 @@ def test_missing_stop_waits_for_the_checklist_and_wrong_side_stop_is_no_go():
 
 
 def test_most_severe_outcome_wins_and_reasons_list_every_fired_check():
-    state = GateState(now=NOW, market=CALM, trades_today=8, loss_streak=3, last_loss_at=NOW - timedelta(hours=1))
+    state = GateState(now=NOW, market=CALM, trades_today=8, loss_streak=3, last_loss={"ts": NOW - timedelta(hours=1)})
     verdict = decide(intent(qty=Decimal("5"), target=Decimal("102")), state)
     assert verdict.decision == "NO_GO"
     assert fired(verdict) == ["max_trades_per_day", "loss_streak", "risk_reward_low", "risk_above_limit"]
@@ -170,7 +170,7 @@ def test_every_message_of_every_outcome_passes_the_non_advisory_linter(persona):
     policy = persona_policy(persona)
     hot = MarketState(candle_close_time=NOW, change_pct=25.0, rsi=90.0, bb_pos=1.1, spike_change_pct=25.0)
     states = [GateState(now=NOW, market=CALM), GateState(now=NOW, market=hot, trades_today=50, loss_streak=9,
-                                                         last_loss_at=NOW, realized_loss_today=Decimal("999"),
+                                                         last_loss={"ts": NOW}, realized_loss_today=Decimal("999"),
                                                          cooldown=CooldownInfo("c", "breach", NOW + timedelta(hours=1), "m"))]
     intents = [intent(), intent(stop=None), intent(stop=Decimal("120")), intent(qty=Decimal("50"), max_loss=Decimal("1")),
                intent(direction="short", stop=Decimal("110"), target=Decimal("99"))]

@@ -42,7 +42,7 @@ def _session_key(request) -> str:
 
 def _redirect_uri(request, broker: str) -> str:
     configured = settings.COINBASE_REDIRECT_URI if broker == "coinbase" else ""
-    if configured and not getattr(settings, "STUB_EXCHANGE_EMBEDDED", False):
+    if configured and not settings.STUB_EXCHANGE_EMBEDDED:
         return configured
     return request.build_absolute_uri(reverse("api-brokers-connect-callback", args=[broker]))
 

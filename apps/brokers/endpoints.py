@@ -30,7 +30,7 @@ def broker_endpoints() -> Endpoints:
         "COINBASE_CLIENT_SECRET": settings.COINBASE_CLIENT_SECRET,
         "BINANCE_API_BASE": settings.BINANCE_API_BASE,
     }
-    if getattr(settings, "STUB_EXCHANGE_EMBEDDED", False):
+    if settings.STUB_EXCHANGE_EMBEDDED:
         from .stub import embedded_stub
 
         values.update(embedded_stub().settings_overrides())

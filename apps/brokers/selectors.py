@@ -63,5 +63,5 @@ def candle_frame(*, symbol: str, granularity: str = "1h", start: datetime, end: 
         index = pd.DatetimeIndex([r[0] for r in rows], name="ts").tz_convert("UTC")
         values = np.array([r[1:] for r in rows], dtype="float64")
         frame = pd.DataFrame(values, index=index, columns=COLUMNS)
-    cache.set(key, frame, timeout=int(getattr(settings, "CANDLE_CACHE_TTL", 600)))
+    cache.set(key, frame, timeout=settings.CANDLE_CACHE_TTL)
     return frame.copy()

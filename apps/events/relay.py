@@ -207,11 +207,11 @@ def relay_wake() -> None:
 
 def relay_embedded_start() -> None:
     """Start the relay as a task of the running event loop, once per process (embedded default)."""
-    if not getattr(settings, "OUTBOX_RELAY_EMBEDDED", False) or _embedded["task"] is not None:
+    if not settings.OUTBOX_RELAY_EMBEDDED or _embedded["task"] is not None:
         return
     with _embedded_lock:
         if _embedded["task"] is not None:
             return
         loop = asyncio.get_running_loop()
-        relay = OutboxRelay(poll_interval=getattr(settings, "OUTBOX_RELAY_POLL_INTERVAL", 0.2))
+        relay = OutboxRelay(poll_interval=settings.OUTBOX_RELAY_POLL_INTERVAL)
         _embedded.update(loop=loop, wake=relay.wake, task=loop.create_task(relay.run(asyncio.Event())))

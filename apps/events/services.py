@@ -40,7 +40,7 @@ RETENTION_DAYS = 90
 
 def _append(*, user_id: str, type: str, payload: dict, v: int = 1) -> EventOutbox:
     event = EventOutbox.objects.create(user_id=user_id, type=type, payload=payload, v=v, ts=timezone.now())
-    if getattr(settings, "OUTBOX_RELAY_EMBEDDED", False):
+    if settings.OUTBOX_RELAY_EMBEDDED:
         from .relay import relay_wake
 
         transaction.on_commit(relay_wake)
@@ -66,7 +66,7 @@ def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> l
     rows_insert(EventOutbox, ("id", "user_id", "type", "payload", "v", "ts"),
                 [(event_id, user_id, type, payload, v, now + timedelta(microseconds=i))
                  for i, (event_id, payload) in enumerate(zip(ids, payloads, strict=True))])
-    if getattr(settings, "OUTBOX_RELAY_EMBEDDED", False):
+    if settings.OUTBOX_RELAY_EMBEDDED:
         from .relay import relay_wake
 
         transaction.on_commit(relay_wake)

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from apps.core.jobs import JobStatus
+
 from .imports import import_job_release
 from .models import ColumnMappingPreset, IdempotencyKey, ImportJob, Trade
 
@@ -38,7 +40,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.action(description="Release parked jobs (fresh attempts, queue again)")
     def release_parked(self, request, queryset):
         released = 0
-        for job_id in queryset.filter(status="parked").values_list("id", flat=True):
+        for job_id in queryset.filter(status=JobStatus.PARKED).values_list("id", flat=True):
             import_job_release(job_id=job_id)
             released += 1
         self.message_user(request, f"Released {released} parked job(s).", messages.SUCCESS)

@@ -271,6 +271,16 @@ COINBASE_CLIENT_SECRET = env("COINBASE_CLIENT_SECRET", default="twin-local-secre
 COINBASE_REDIRECT_URI = env("COINBASE_REDIRECT_URI", default="http://127.0.0.1:8000/api/brokers/coinbase/connect/callback")
 BINANCE_API_BASE = env("BINANCE_API_BASE", default="https://api.binance.com")
 BROKER_HTTP_TIMEOUT = env.float("BROKER_HTTP_TIMEOUT", default=10.0)
+BROKER_HTTP_MAX_ATTEMPTS = env.int("BROKER_HTTP_MAX_ATTEMPTS", default=5)  # per request, with backoff and jitter
+BROKER_BACKOFF_BASE = env.float("BROKER_BACKOFF_BASE", default=0.25)
+BROKER_BACKOFF_CAP = env.float("BROKER_BACKOFF_CAP", default=8.0)
+BROKER_RETRY_AFTER_CAP = env.float("BROKER_RETRY_AFTER_CAP", default=30.0)
+BROKER_CIRCUIT_THRESHOLD = env.int("BROKER_CIRCUIT_THRESHOLD", default=5)  # failures in a row open the circuit
+BROKER_CIRCUIT_COOLDOWN = env.float("BROKER_CIRCUIT_COOLDOWN", default=30.0)
+COINBASE_OAUTH_SCOPE = env("COINBASE_OAUTH_SCOPE", default="")  # empty: the adapter's read-only default
+BINANCE_EXTRA_SYMBOLS = env.list("BINANCE_EXTRA_SYMBOLS", default=[])  # pairs to read beyond the account's assets
+MARKET_DATA_SOURCE = env("MARKET_DATA_SOURCE", default="auto")  # auto | coinbase | binance
+CANDLE_CACHE_TTL = env.int("CANDLE_CACHE_TTL", default=600)
 STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=False)
 # Candle requests in flight at once (Coinbase allows ~10 public requests/s per IP; a 429 is retried after
 # its Retry-After)

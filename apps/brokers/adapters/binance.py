@@ -162,7 +162,7 @@ class BinanceAdapter:
             if held > 0:
                 assets.append(str(balance["asset"]).upper())
         symbols = [f"{asset}{quote}" for asset in sorted(set(assets)) for quote in SYMBOL_QUOTES if asset != quote]
-        for extra in getattr(settings, "BINANCE_EXTRA_SYMBOLS", []):
+        for extra in settings.BINANCE_EXTRA_SYMBOLS:
             pair = exchange_pair(extra)
             if pair not in symbols:
                 symbols.append(pair)

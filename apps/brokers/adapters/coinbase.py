@@ -124,7 +124,7 @@ class CoinbaseAdapter:
     def start_auth(self, *, redirect_uri: str, scope: str | None = None) -> AuthStart:
         """A fresh state and PKCE pair; the caller keeps state + verifier (in `extra`) bound to the session.
         Scope: `scope`, else settings.COINBASE_OAUTH_SCOPE, else read-only wallet scopes + offline_access."""
-        scope = scope or getattr(settings, "COINBASE_OAUTH_SCOPE", "") or DEFAULT_SCOPE
+        scope = scope or settings.COINBASE_OAUTH_SCOPE or DEFAULT_SCOPE
         state = secrets.token_urlsafe(32)
         verifier, challenge = pkce_pair()
         query = urlencode({

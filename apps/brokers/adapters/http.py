@@ -43,13 +43,13 @@ class RetryPolicy:
     @classmethod
     def from_settings(cls) -> RetryPolicy:
         return cls(
-            timeout=float(getattr(settings, "BROKER_HTTP_TIMEOUT", cls.timeout)),
-            max_attempts=int(getattr(settings, "BROKER_HTTP_MAX_ATTEMPTS", cls.max_attempts)),
-            backoff_base=float(getattr(settings, "BROKER_BACKOFF_BASE", cls.backoff_base)),
-            backoff_cap=float(getattr(settings, "BROKER_BACKOFF_CAP", cls.backoff_cap)),
-            retry_after_cap=float(getattr(settings, "BROKER_RETRY_AFTER_CAP", cls.retry_after_cap)),
-            circuit_threshold=int(getattr(settings, "BROKER_CIRCUIT_THRESHOLD", cls.circuit_threshold)),
-            circuit_cooldown=float(getattr(settings, "BROKER_CIRCUIT_COOLDOWN", cls.circuit_cooldown)),
+            timeout=float(settings.BROKER_HTTP_TIMEOUT),
+            max_attempts=int(settings.BROKER_HTTP_MAX_ATTEMPTS),
+            backoff_base=float(settings.BROKER_BACKOFF_BASE),
+            backoff_cap=float(settings.BROKER_BACKOFF_CAP),
+            retry_after_cap=float(settings.BROKER_RETRY_AFTER_CAP),
+            circuit_threshold=int(settings.BROKER_CIRCUIT_THRESHOLD),
+            circuit_cooldown=float(settings.BROKER_CIRCUIT_COOLDOWN),
         )
 
     def delay(self, attempt: int, retry_after: str | None) -> float:

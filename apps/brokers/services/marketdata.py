@@ -60,7 +60,7 @@ def symbol_canonical(symbol: str) -> str | None:
 
 
 def market_source_for(symbol: str) -> str:
-    configured = getattr(settings, "MARKET_DATA_SOURCE", "auto")
+    configured = settings.MARKET_DATA_SOURCE
     if configured in ("coinbase", "binance"):
         return configured
     return "binance" if split_pair(symbol)[1] in BINANCE_QUOTES else "coinbase"
@@ -157,7 +157,7 @@ def candles_ensure_many(*, windows: list[tuple[str, datetime, datetime]], granul
             piece_end = min(end, datetime.fromtimestamp(edge + span, tz=UTC))
             pieces.append((symbol, piece_start, piece_end))
             edge += span
-    workers = min(len(pieces), max(1, int(getattr(settings, "MARKET_DATA_CONCURRENCY", 3))))
+    workers = min(len(pieces), max(1, settings.MARKET_DATA_CONCURRENCY))
     if workers <= 1 or connection.vendor == "sqlite" or connection.in_atomic_block:
         return sum(candles_ensure(symbol=s, granularity=granularity, start=a, end=b) for s, a, b in pieces)
     with ContextThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles") as pool:

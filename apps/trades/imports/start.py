@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from apps.core.jobs import JobStatus
 
 from ..models import ColumnMappingPreset, ImportJob, ImportUpload
 from ..parsers import ParseError, parse_file
@@ -101,7 +102,7 @@ def upload_import_start(*, user, data: bytes, filename: str = "", mapping_name: 
     digest = hashlib.sha256(data).hexdigest()
     job_id = _upload_job_id(user_id=user.pk, digest=digest, mapping=mapping_dict)
     existing = ImportJob.objects.filter(id=job_id, user=user).first()
-    if existing is not None and existing.status == "done":
+    if existing is not None and existing.status == JobStatus.DONE:
         return existing
     try:
         result = parse_file(data, mapping=mapping, filename=filename)

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 from apps.accounts.services import user_get_or_create
 from apps.brokers.services import connection_link_stub
-from apps.core.jobs import jobs_run_pending
+from apps.core.jobs import JobStatus, jobs_run_pending
 
 from ...imports import import_job_run, import_job_start
 from ...selectors import broker_connection_active_for
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         user = user_get_or_create(email=DEMO_EMAIL, password=DEMO_PASSWORD)
-        if options["trades"] or getattr(settings, "STUB_EXCHANGE_EMBEDDED", False):
+        if options["trades"] or settings.STUB_EXCHANGE_EMBEDDED:
             try:
                 self._demo_trades(user)
             except Exception as exc:  # demo data is a convenience: never stop the app from starting
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         until = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         job = import_job_start(user=user, broker=DEMO_BROKER, since=until - timedelta(days=DEMO_DAYS), until=until,
                                enqueue=False)
-        if job.status != "done":
+        if job.status != JobStatus.DONE:
             job = import_job_run(job_id=job.id)
         jobs_run_pending(user_id=user.pk)
         self.stdout.write(f"Demo trades: {job.status}, {job.inserted} imported in all "

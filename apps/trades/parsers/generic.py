@@ -8,6 +8,7 @@ from itertools import islice
 
 from apps.brokers.types import TradeDTO
 
+from . import columns as column_readers
 from .base import ColumnMapping, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index, header_key, read_table
 from .values import (
@@ -67,7 +68,8 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     if mapping.timestamp_format is None:
         month_first = _month_first(table, index["timestamp"], columns["timestamp"])
     result = ResultBuilder(format="generic", broker="csv")
-    return result.collect(table, _row_reader(index, columns, mapping.timestamp_format, month_first))
+    block_reader, row_reader = _readers(index, columns, mapping.timestamp_format, month_first)
+    return result.collect_blocks(table, block_reader, row_reader)
 
 
 _DATE_SAMPLE = 200
@@ -107,12 +109,15 @@ def _month_first(table: Table, column: int, name: str) -> bool:
     return False
 
 
-def _row_reader(index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
-                month_first: bool) -> Callable[[list[str]], TradeDTO]:
+def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
+             month_first: bool) -> tuple[Callable[[list[list[str]]], list[TradeDTO] | None],
+                                         Callable[[list[str]], TradeDTO]]:
+    """The block reader and the row reader of a mapping (see ResultBuilder.collect_blocks)."""
     at = {name: column_index(index.get(name)) for name in _FIELDS}
     what = {name: columns.get(name, name) for name in _FIELDS}
     has_symbol = "symbol" in columns
-    identity = RowIdentity("csv").ext_id
+    identity_state = RowIdentity("csv")
+    identity = identity_state.ext_id
     pairs: dict[tuple[str, str], tuple[str, str, str]] = {}
     sides: dict[str, str] = {}
 
@@ -159,7 +164,69 @@ def _row_reader(index: dict[str, int], columns: dict[str, str], timestamp_format
             ext_id = identity(iso, side, symbol, qty_text, price_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    return mapped_trade
+    fee_assets_read: dict[str, str] = {}
+
+    def mapped_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        if timestamp_format is not None or month_first:
+            return None
+        read = column_readers.times([row[at["timestamp"]] for row in rows])
+        qtys = column_readers.numbers([row[at["qty"]] for row in rows])
+        prices = column_readers.numbers([row[at["price"]] for row in rows])
+        if read is None or qtys is None or prices is None or not (all(qtys[0]) and all(prices[0])):
+            return None
+        has_fee = "fee" in columns
+        fees = column_readers.numbers([row[at["fee"]] for row in rows], signed=True) if has_fee else None
+        if has_fee and fees is None:
+            return None
+        try:
+            info = []
+            for row in rows:
+                key = (row[at["symbol"]], "") if has_symbol else (row[at["base"]], row[at["quote"]])
+                info.append(pairs.get(key) or _pair(key))
+            sides_read = [sides.get(row[at["side"]]) or _side(row[at["side"]]) for row in rows]
+            quotes = [known[1] for known in info]
+            if not has_fee:
+                fee_values, fee_texts, fee_assets = [None] * len(rows), [""] * len(rows), [""] * len(rows)
+            else:
+                fee_values = [-fee if fee < 0 else fee for fee in fees[0]]
+                fee_texts = [text.lstrip("-") for text in fees[1]]
+                fee_assets = [_fee_asset(row[at["fee_asset"]], quote) for row, quote in zip(rows, quotes, strict=True)]
+        except RowProblem:
+            return None
+        symbols = [known[2] for known in info]
+        moments, isos = read
+        ids = [row[at["ext_id"]] for row in rows]
+        if any(len(ext_id) > 128 or ext_id != ext_id.strip() for ext_id in ids):
+            return None
+        if not all(ids):
+            if any(ids):
+                return None  # some rows with an id, some without: row by row
+            keys = list(map("|".join, zip(isos, sides_read, symbols, qtys[1], prices[1], fee_texts, fee_assets,
+                                          strict=True)))
+            ids = column_readers.hashed_ids(identity_state, keys)
+        return column_readers.trades(ids, symbols, sides_read, qtys[0], prices[0], moments, fee_values, fee_assets,
+                                     quotes)
+
+    def _pair(key: tuple[str, str]) -> tuple[str, str, str]:
+        if has_symbol:
+            base, quote = split_pair(key[0])
+        else:
+            base = clean_asset(key[0], what=what["base"])
+            quote = clean_asset(key[1], what=what["quote"])
+        known = pairs[key] = (base, quote, symbol_of(base, quote))
+        return known
+
+    def _side(cell: str) -> str:
+        side = sides[cell] = parse_side(cell, what=what["side"])
+        return side
+
+    def _fee_asset(cell: str, quote: str) -> str:
+        known = fee_assets_read.get(cell)
+        if known is None:
+            known = fee_assets_read[cell] = clean_asset(cell, what=what["fee_asset"]) if cell.strip() else ""
+        return known or quote
+
+    return mapped_block, mapped_trade
 
 
 def _amount(text: str, *, what: str, asset: str) -> tuple[Decimal, str]:

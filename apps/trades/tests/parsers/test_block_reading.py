@@ -14,6 +14,7 @@ ODD_ROW = {
     "binance_spot_trade_history": "2024-03-01 00:00:00,DOGEUSDT,HOLD,0.1,1DOGE,0.1USDT,0.001DOGE",
     "coinbase_pro_fills": "default,99999999,LTC-EUR,HOLD,2024-03-01T00:00:00.000Z,1,LTC,100,0.1,-100,EUR",
     "binance_trade_history_old": "2024-03-01 00:00:00;BNBBTC;HOLD;0.001;1;0.001;0.001;BNB",
+    "generic": "G-x,2024-03-01T00:00:00Z,BTC/EUR,HOLD,1,100,0.1,EUR",
 }
 
 

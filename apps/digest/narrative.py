@@ -154,7 +154,7 @@ def narrative_acceptable(*, text, payload: dict) -> bool:
     sentences = [s for s in SENTENCE_SPLIT.split(text.strip()) if s]
     if not 3 <= len(sentences) <= 5 or coach_text_violations(text=text):
         return False
-    return set(NUMBER.findall(text)) <= payload_numbers(payload)
+    return set(NUMBER.findall(text)) <= payload_numbers(llm_summary(payload))
 
 
 SYSTEM_PROMPT = (

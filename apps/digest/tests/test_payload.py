@@ -14,7 +14,7 @@ import re
 import pytest
 
 from apps.bias.selectors import coach_text_violations
-from apps.digest.narrative import SUGGESTIONS, narrative_template, payload_numbers
+from apps.digest.narrative import SUGGESTIONS, llm_summary, narrative_template, payload_numbers
 from apps.digest.periods import week_parse
 from apps.digest.services import digest_payload_build
 
@@ -84,7 +84,7 @@ def test_narrative_numbers_all_come_from_the_payload_and_nothing_is_advice(user,
     assert 3 <= len(sentences) <= 5
     numbers = re.findall(r"\d+(?:\.\d+)?", text)
     assert {"5", "2026", "47", "2", "16", "10", "1", "3", "21", "17"} >= set(numbers)
-    assert set(numbers) <= payload_numbers(payload)
+    assert set(numbers) <= payload_numbers(llm_summary(payload))
     assert coach_text_violations(text=text) == []
     assert "Realised P/L came to -10 EUR and +16 USD," in text  # each currency on its own, never added together
 

@@ -173,8 +173,9 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                                r"drops?|falls?|dips?|rises?|climbs?|gets|goes|trades|returns?|retests?)\s+(?:above|below|under|over|to|back\s+to|past|through)?\s*"
                                r"(?:about\s+|roughly\s+)?(?:" + _PRICE + r"|the\s+(?:\d+|low|high|support|resistance|level))", _FLAGS)),
     ("price level", re.compile(r"\b(?:aim|target)(?:ing)?\s+(?:for\s+)?(?:a\s+)?\d+(?:\.\d+)?\s?(?:%|percent|x)\s*(?:gain|return|profit|move|upside)?", _FLAGS)),
-    # a named market: coach texts talk about behaviour and never single out a market (the model is never told one)
-    ("named market", re.compile(r"\b(?:btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|"
+    # a named market: coach texts talk about behaviour and never single out a market (the model is never told
+    # one); an amount in a currency ("0.002 BTC") is not a market
+    ("named market", re.compile(r"(?<!\d\s)(?<!\d)\b(?:btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|"
                                 r"cardano|dogecoin|ripple|litecoin|polkadot|chainlink|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC)))\b", _FLAGS)),
     # an action in the present or future tense next to a named asset: "grab ETH", "SOL is worth adding"
     ("instruction", re.compile(

@@ -3,11 +3,11 @@ price levels, asset picks, forecasts, promises) and sentences that do not (habit
 process, facts about their own trades, neutral remarks), written to vary in wording. The templates the app
 produces are checked separately (test_linter.py renders every one of them).
 
-Three non-advisory sentences name a market ("You bought 0.5 BTC …"): they are not advice, and the linter
-still rejects them, because coach texts never single out a market (``NAMED_MARKET_SENTENCES``)."""
+Two non-advisory sentences name a market: they are not advice, and the linter still rejects them, because
+coach texts never single out a market (``NAMED_MARKET_SENTENCES``); an amount in a currency ("0.5 BTC") is
+not a market and passes."""
 
 NAMED_MARKET_SENTENCES = {
-    "You bought 0.5 BTC at 64,000 after a 9% rise.",
     "You held ETH for 3 days before selling.",
     "Your BTC trades were calmer than your altcoin trades.",
 }
@@ -469,4 +469,5 @@ NON_ADVISORY = [
     'Keep your journal next to your keyboard.',
     'Link your exchange once and let the import run.',
     "Don't chase a pump you did not plan for.",
+    'Realised P/L came to -0.0031 BTC and +12.5 USD, with 3 of 5 closing trades in profit.',
 ]

@@ -243,8 +243,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # a price in a sentence that looks ahead: "BTC will reach 80,000", "expect 3,200 EUR by next week"
 _PRICE_RE = re.compile(_PRICE, _FLAGS)
 _AHEAD = re.compile(r"\b(?:will|going\s+to|gonna|expect(?:ed|ing)?|could|might|likely|heading|headed|on\s+track|poised|set\s+to|"
-                    r"by\s+(?:next|the\s+end)|soon|next\s+(?:week|month|year|quarter)|this\s+(?:week|month|year|summer|winter)|"
-                    r"targets?)\b", _FLAGS)
+                    r"by\s+(?:next|the\s+end)|soon|next\s+(?:week|month|year|quarter)|targets?)\b", _FLAGS)
 
 
 def lint_text(text: str) -> list[str]:

@@ -470,4 +470,5 @@ NON_ADVISORY = [
     'Link your exchange once and let the import run.',
     "Don't chase a pump you did not plan for.",
     'Realised P/L came to -0.0031 BTC and +12.5 USD, with 3 of 5 closing trades in profit.',
+    'Realised P/L came to +1,234 USD this week, with 3 of 5 closing trades in profit.',
 ]

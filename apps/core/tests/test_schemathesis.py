@@ -79,7 +79,7 @@ def test_the_api_keeps_to_its_schema_under_schemathesis(server, tmp_path):
         "--header", f"Cookie: {cookies}", "--header", f"X-CSRFToken: {token}", "--header", f"Origin: {base}",
         "--output-truncate", "true", "--no-color",
     ]
-    run = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True,
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
                          timeout=TIME_BUDGET_SECONDS + 90)
     report = run.stdout[-20000:] + run.stderr[-4000:] + "\n--- server log ---\n" + log.read_text()[-4000:]
     (tmp_path / "schemathesis.log").write_text(run.stdout + run.stderr)

@@ -139,6 +139,15 @@ class PairedTrade:
 
 def pair_legs(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
     """The trades the legs of one time and account make, and the legs left over with the reason."""
+    if len(legs) <= 3:
+        usual = usual_trade(legs)
+        if usual is not None:
+            return [usual], []
+    return pair_any(legs)
+
+
+def pair_any(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
+    """pair_legs for any group."""
     families: dict[str, list[Leg]] = defaultdict(list)
     fees: list[Leg] = []
     for leg in legs:
@@ -170,6 +179,36 @@ def pair_legs(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
                   else "several trades or fee coins at this time and account; the fee cannot be assigned to one")
         unpaired += [Unpaired(leg, reason) for leg in fees]
     return trades, unpaired
+
+
+def usual_trade(legs: list[Leg]) -> PairedTrade | None:
+    """The trade of the commonest group, one fill with its fee (Transaction Buy + Spend + Fee, or Sold + Revenue +
+    Fee), made directly; None for any other group, which the general pairing reads. Same result either way."""
+    by_operation = {leg.operation.lower(): leg for leg in legs}
+    if len(by_operation) != len(legs):
+        return None
+    fee = by_operation.get("transaction fee") or by_operation.get("fee")
+    if len(legs) == 3 and (fee is None or fee.change >= 0):
+        return None
+    received, spent = by_operation.get("transaction buy"), by_operation.get("transaction spend")
+    side = "BUY"
+    if received is None or spent is None:
+        received, spent = by_operation.get("transaction revenue"), by_operation.get("transaction sold")
+        side = "SELL"
+        if received is None or spent is None:
+            return None
+    if len(legs) == 2 and fee is not None or received.change <= 0 or spent.change >= 0 or received.coin == spent.coin:
+        return None
+    base, quote = (received, spent) if side == "BUY" else (spent, received)
+    qty = abs(base.change)
+    quote_amount = abs(quote.change)
+    try:
+        price = positive(divide(quote_amount, qty, what="price"), what="price")
+    except RowProblem:
+        return None
+    return PairedTrade(ts=legs[0].ts, base=base.coin, quote=quote.coin, side=side, qty=qty, price=price,
+                       quote_amount=quote_amount, fee=-fee.change if fee else None, fee_asset=fee.coin if fee else "",
+                       lines=sorted(leg.line for leg in legs))
 
 
 def _two_sided(legs: list[Leg]) -> bool:

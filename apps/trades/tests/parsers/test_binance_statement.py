@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from apps.trades.parsers import RowError, detect_format, parse_file
+from apps.trades.parsers.binance_statement import Leg, pair_any, usual_trade
 
 from .helpers import at, fixture, trade
 
@@ -127,3 +128,36 @@ def test_pairing_never_invents_or_loses_a_leg(legs):
     assert result.skipped == ({"Deposit": sum(leg[2] == "Deposit" for leg in legs)}
                               if any(leg[2] == "Deposit" for leg in legs) else {})
     assert detect_format(_statement(legs)) == "binance_transaction_history"
+
+
+_USUAL_OPERATIONS = ("Transaction Buy", "Transaction Spend", "Transaction Sold", "Transaction Revenue",
+                     "Transaction Fee", "Fee", "Buy")
+
+
+@settings(max_examples=400, deadline=None)
+@example([("Transaction Buy", "BTC", Decimal("0.5")), ("Transaction Spend", "USDT", Decimal("-100")),
+          ("Transaction Fee", "BNB", Decimal("-0.01"))])
+@example([("Transaction Sold", "ETH", Decimal("-2")), ("Transaction Revenue", "EUR", Decimal("3000.5"))])
+@given(st.lists(st.tuples(st.sampled_from(_USUAL_OPERATIONS), st.sampled_from(_COINS), _amounts), min_size=2,
+                max_size=3))
+def test_the_shortcut_for_a_single_fill_pairs_like_the_general_pairing(drawn):
+    legs = [Leg(line=index + 2, ts=at(2023, 6, 1), account="Spot", operation=operation, coin=coin, change=amount)
+            for index, (operation, coin, amount) in enumerate(drawn)]
+
+    usual = usual_trade(legs)
+
+    if usual is not None:
+        assert pair_any(legs) == ([usual], [])
+
+
+def test_the_shortcut_takes_a_buy_and_a_sell_with_their_fees():
+    buy = [Leg(2, at(2023, 6, 1), "Spot", "Transaction Buy", "BTC", Decimal("0.5")),
+           Leg(3, at(2023, 6, 1), "Spot", "Transaction Spend", "USDT", Decimal("-100")),
+           Leg(4, at(2023, 6, 1), "Spot", "Transaction Fee", "BNB", Decimal("-0.01"))]
+    sell = [Leg(5, at(2023, 6, 1), "Spot", "Transaction Revenue", "EUR", Decimal("3000.5")),
+            Leg(6, at(2023, 6, 1), "Spot", "Transaction Sold", "ETH", Decimal("-2"))]
+
+    assert [(t.base, t.quote, t.side, t.qty, t.price, t.fee, t.fee_asset, t.lines)
+            for t in (usual_trade(buy), usual_trade(sell))] == [
+        ("BTC", "USDT", "BUY", Decimal("0.5"), Decimal("200"), Decimal("0.01"), "BNB", [2, 3, 4]),
+        ("ETH", "EUR", "SELL", Decimal("2"), Decimal("1500.25"), None, "", [5, 6])]

@@ -115,3 +115,17 @@ def test_the_narrative_template_rejects_nothing_for_a_week_without_labels():
     assert text == ("You made 1 trade in 2026-W01, the same number as the week before. No bias showed up on any "
                     "of them. No trade closed a position, so there is no realised P/L to report. Your rule for "
                     "next week: keep the same one-line plan before every trade, including the dull ones.")
+
+
+def test_the_week_is_the_users_own(user):
+    from .conftest import at, scored_trade
+
+    # Sunday 15 Nov 22:00 and Sunday 22 Nov 22:00 in New York (UTC−5) are 03:00 UTC the next Monday
+    scored_trade(user, ts=at(16, 3), side="BUY", qty="1", price="1", labels=("FOMO",))
+    scored_trade(user, ts=at(23, 3), side="BUY", qty="1", price="1", labels=("PANIC",))
+
+    new_york = digest_payload_build(user=user, week=week_parse(value="2026-W47", zone="America/New_York"))
+    utc = digest_payload_build(user=user, week=W47)
+
+    assert (new_york["labels"], new_york["periodStart"]) == ({"PANIC": 1}, "2026-11-16T05:00:00+00:00")
+    assert utc["labels"] == {"FOMO": 1}

@@ -91,3 +91,57 @@ def test_open_a_trade_run_a_simulation_and_see_three_curves(chromium_path, daphn
     two_days = Simulation.objects.get(horizon_days=2)
     assert f'"simulationId": "{two_days.id}"' in seen["json"]
     assert sorted(Simulation.objects.values_list("horizon_days", flat=True)) == [2, 3]
+
+
+@pytest.mark.browser
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_rules_page_toggles_a_rule_and_tests_it_on_the_last_90_days(chromium_path, daphne_process, user):
+    from apps.bias.models import Rule
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    first = now - timedelta(days=10)
+    candles_store(symbol="BTC-USD", first_open=first, bars=ramp_bars(24 * 10 - 1))
+    TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"),
+                 ts=first + timedelta(hours=30, minutes=10))
+    sale = TradeFactory(user=user, side="SELL", qty=Decimal("1"), price=Decimal("103"), fee=Decimal("0"),
+                        ts=first + timedelta(hours=32, minutes=10))
+    _, port = daphne_process(env=child_env())
+    name, value = session_cookie_for(user).split("=", 1)
+    base = f"http://127.0.0.1:{port}"
+
+    def steps(browser) -> dict:
+        from playwright.sync_api import expect
+
+        context = browser.new_context(base_url=base)
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        try:
+            page.goto("/rules/")
+            expect(page.locator("#rules")).to_have_attribute("data-loaded", "1", timeout=15000)
+            card = page.locator(".rule-card[data-kind=minHoldHours]")
+            card.locator("input[name=hours]").fill("24")
+            card.locator(".rule-active").check()
+            expect(card.locator(".rule-state")).to_have_text("on", timeout=15000)
+            page.click("#backtest-run")
+            expect(page.locator("#backtest-trades tbody tr")).to_have_count(1, timeout=15000)
+            return {"row": page.locator("#backtest-trades tbody tr").inner_text(),
+                    "summary": page.locator("#backtest-summary tbody tr").inner_text(),
+                    "status": page.locator("#backtest-status").inner_text(), "problems": problems}
+        finally:
+            context.close()
+
+    seen = in_chromium(chromium_path, steps)
+
+    assert seen["problems"] == []
+    assert list(Rule.objects.filter(user=user).values_list("kind", "params", "active")) == [
+        ("minHoldHours", {"hours": 24.0}, True)]
+    # sold 2 h after buying at 100; moved to the close 24 h after the buy: candle 54 closes at 154
+    assert seen["row"].split("\t") == ["SELL BTC-USD", sale.ts.strftime("%Y-%m-%d %H:%M:%S"), "exitMoved",
+                                       "minHoldHours", "51"]
+    assert seen["summary"].split("\t") == ["USD", "3", "54", "51"]
+    assert seen["status"] == "2 trades replayed; the rules would have changed 1."

@@ -82,6 +82,7 @@ class JobKind:
 
 
 _kinds: dict[str, JobKind] = {}
+_discovery_lock = threading.Lock()
 
 
 def job_kind_register(*, model: type[LeasedJob], task_name: str, max_attempts: Callable[[], int] | int = 3,
@@ -125,7 +126,9 @@ def job_task(task_name: str):
     try:
         return current_app.tasks[task_name]
     except NotRegistered:
-        current_app.autodiscover_tasks(force=True)  # every installed app's tasks module
+        with _discovery_lock:  # one thread imports the tasks modules; the others wait for it
+            if task_name not in current_app.tasks:
+                current_app.autodiscover_tasks(force=True)  # every installed app's tasks module
         return current_app.tasks[task_name]
 
 
@@ -349,13 +352,19 @@ def reaper_embedded_start() -> None:
 
 
 def jobs_run_pending(*, limit: int = 1000, **filters) -> int:
-    """Run the queued jobs (of every kind, matching `filters` such as user_id=…) here, one after another,
-    until none is due. For a command that must see its work finished before it exits (the demo seed)."""
+    """Run the queued jobs (of every kind whose rows have the `filters`' fields, e.g. user_id=…) here, one
+    after another, until none is due. For a command that must see its work finished before it exits (the
+    demo seed)."""
+    def has_fields(model) -> bool:
+        names = {f.attname for f in model._meta.concrete_fields} | {f.name for f in model._meta.concrete_fields}
+        return all(key.split("__")[0] in names for key in filters)
+
+    kinds = [kind for kind in list(_kinds.values()) if has_fields(kind.model)]
     ran = 0
     while ran < limit:
         now = timezone.now()
         due = Q(status=JobStatus.QUEUED) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-        found = next(((kind, pk) for kind in list(_kinds.values())
+        found = next(((kind, pk) for kind in kinds
                       for pk in kind.model.objects.filter(due, **filters).order_by("updated_at")
                       .values_list("pk", flat=True)[:1]), None)
         if found is None:

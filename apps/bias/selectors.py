@@ -14,6 +14,7 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
 from apps.trades.selectors import trade_queryset
 
+from .engine.calibration import CALIBRATION_KIND
 from .engine.disposition import MIN_OBSERVATIONS, SIGNIFICANT_T, figures
 from .engine_io import decimal_str
 from .models import BiasTag, DispositionDay, Reflection, ReflectionFeedback, Rule, TradePosition
@@ -200,7 +201,8 @@ def _after(order: tuple[str, ...], values: list) -> Q:
 
 
 def rule_list(*, user) -> list[Rule]:
-    return list(Rule.objects.filter(user=user).order_by("kind"))
+    """The user's own rules (the calibrated thresholds are kept as a rule too, but are not one of theirs)."""
+    return list(Rule.objects.filter(user=user).exclude(kind=CALIBRATION_KIND).order_by("kind"))
 
 
 def bias_summary(*, user, since: datetime, until: datetime) -> dict:

@@ -10,11 +10,11 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 from django.db.models import FloatField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Extract
 
 from apps.brokers.selectors import candle_frame
 
-from .selectors import Filters, _positions, quote_of
+from .selectors import Filters, closed_positions
 
 GRANULARITY = "1h"
 HOUR = timedelta(hours=1)
@@ -30,23 +30,18 @@ def _number(value: float | None, places: int = 8) -> str | None:
 
 
 def _position_frame(*, user, filters: Filters, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Closed positions as a DataFrame (one query): id, symbol, quote, exit ts, pnl (float) and `extra`."""
-    floats = {"pnl": Cast("realized_pnl", FloatField()), "matched": Cast("matched_qty", FloatField()),
-              "price": Cast("trade__price", FloatField()), "fee": Cast("trade__fee", FloatField()),
-              "qty": Cast("trade__qty", FloatField())}
+    """Closed positions as a DataFrame (one query, numbers cast to doubles by the database): trade_id,
+    symbol, quote, ts (exit, UTC), held_hours, pnl and `extra`, in exit order."""
+    floats = {"pnl": "realized_pnl", "matched": "matched_qty", "price": "trade__price", "fee": "trade__fee",
+              "qty": "trade__qty"}
     wanted = ("pnl", *extra)
-    rows = list(_positions(user=user, filters=filters).order_by("trade__ts", "trade_id")
-                .annotate(**{f"f_{name}": floats[name] for name in wanted if name in floats})
-                .values_list("trade_id", "symbol", "trade__quote_asset", "trade__ts", "held_hours",
-                             *(f"f_{name}" for name in wanted if name in floats)))
-    columns = ["trade_id", "symbol", "quote_asset", "ts", "held_hours", *(n for n in wanted if n in floats)]
-    frame = pd.DataFrame(rows, columns=columns)
-    if frame.empty:
-        frame["quote"] = pd.Series(dtype=object)
-        return frame
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["quote"] = [quote_of(quote_asset=q, symbol=s) for q, s in zip(frame["quote_asset"], frame["symbol"],
-                                                                          strict=True)]
+    rows = list(closed_positions(user=user, filters=filters).order_by("trade__ts", "trade_id")
+                .annotate(exit_epoch=Cast(Extract("trade__ts", "epoch"), FloatField()),
+                          **{f"f_{name}": Cast(floats[name], FloatField()) for name in wanted})
+                .values_list("trade_id", "symbol", "quote", "exit_epoch", "held_hours",
+                             *(f"f_{name}" for name in wanted)))
+    frame = pd.DataFrame(rows, columns=["trade_id", "symbol", "quote", "epoch", "held_hours", *wanted])
+    frame["ts"] = pd.to_datetime(frame["epoch"].astype("float64"), unit="s", utc=True).dt.round("us")
     return frame
 
 
@@ -104,19 +99,23 @@ def excursions(*, user, filters: Filters, trade_id: str | None = None, limit: in
     frame.loc[frame["low"].isna(), ["mae", "mfe"]] = np.nan
     efficiency = np.where(frame["mfe"] > 0, frame["pnl"] / frame["mfe"].where(frame["mfe"] > 0), np.nan)
     frame["efficiency"] = efficiency
+    out = pd.DataFrame({
+        "tradeId": frame["trade_id"], "symbol": frame["symbol"],
+        "exitTs": frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "entryTs": frame["entry"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "pnl": frame["pnl"].round(8), "mae": frame["mae"].round(8), "mfe": frame["mfe"].round(8),
+        "exitEfficiency": frame["efficiency"].round(4)}).astype(object)
+    out = out.where(out.notna(), None)
     currencies = []
     for quote, group in frame.groupby("quote", sort=True):
         known = group[group["mfe"].notna()]
         currencies.append({
             "quote": quote,
-            "positions": [{"tradeId": r.trade_id, "symbol": r.symbol, "exitTs": r.ts.isoformat(),
-                           "entryTs": r.entry.isoformat(), "pnl": _number(r.pnl), "mae": _number(r.mae),
-                           "mfe": _number(r.mfe), "exitEfficiency": _number(r.efficiency, 4)}
-                          for r in group.itertuples()],
+            "positions": out.loc[group.index].to_dict("records"),
             "withCandles": int(len(known)),
             "withoutCandles": int(len(group) - len(known)),
-            "averageExitEfficiency": _number(np.nanmean(known["efficiency"]) if known["efficiency"].notna().any()
-                                             else None, 4),
+            "averageExitEfficiency": (round(float(np.nanmean(known["efficiency"])), 4)
+                                      if known["efficiency"].notna().any() else None),
         })
     return {"filters": filters.as_json(), "currencies": currencies, "basis": "hourly candles"}
 

@@ -4,8 +4,8 @@ A *closed position* is an exit (a sell) whose FIFO match against earlier buys ga
 market's quote currency and net of the fees of both legs (see `apps.bias.engine.positions`). Amounts in
 different quote currencies are never added together: every figure is a mapping quote → value.
 
-Each figure set is a few aggregate SQL queries (grouped by quote currency and symbol, folded here); the
-only per-row read is the outcome sign (+1 / 0 / −1) for streaks, reduced with numpy.
+Each figure set is a few aggregate SQL queries grouped by quote currency (streaks too, with window
+functions): no per-position row leaves the database.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import numpy as np
-from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db import connections
+from django.db.models import Avg, Case, CharField, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, StrIndex, Substr, TruncDate
 
 from apps.bias.selectors import closed_position_queryset, trade_filtered_queryset
 from apps.core.errors import ValidationFailed
@@ -65,21 +65,16 @@ def ratio(numerator: Decimal | float | None, denominator: Decimal | float | None
     return round(float(Decimal(numerator) / Decimal(denominator)), places)
 
 
-def quote_of(*, quote_asset: str, symbol: str) -> str:
-    """The quote currency of a trade: the stored one, else the part of the symbol after the last '-'."""
-    return quote_asset or symbol.rsplit("-", 1)[-1]
+def quote_expression(prefix: str = ""):
+    """SQL for a trade's quote currency: the stored one, else the part of the symbol after its first '-'."""
+    symbol = F(f"{prefix}symbol")
+    return Case(When(**{f"{prefix}quote_asset": ""}, then=Substr(symbol, StrIndex(symbol, Value("-")) + 1)),
+                default=F(f"{prefix}quote_asset"), output_field=CharField())
 
 
-def _positions(*, user, filters: Filters):
-    return closed_position_queryset(user=user, **filters.kwargs())
-
-
-def _longest_run(mask: np.ndarray) -> int:
-    """Length of the longest run of True in a boolean array (0 when none)."""
-    if not mask.any():
-        return 0
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+def closed_positions(*, user, filters: Filters):
+    """The filtered closed positions, annotated with `quote`."""
+    return closed_position_queryset(user=user, **filters.kwargs()).annotate(quote=quote_expression("trade__"))
 
 
 # --- summary --------------------------------------------------------------------------------------------
@@ -90,39 +85,26 @@ def performance_summary(*, user, filters: Filters) -> dict:
 
     Three queries: the aggregates per (quote, symbol), the outcome signs in time order (streaks), and the
     fees of the filtered trades per (quote, symbol, fee asset)."""
-    positions = _positions(user=user, filters=filters)
-    totals: dict[str, dict] = defaultdict(lambda: {
-        "closed": 0, "wins": 0, "losses": 0, "gross_win": ZERO, "gross_loss": ZERO, "largest_win": None,
-        "largest_loss": None, "hold_win": 0.0, "hold_win_n": 0, "hold_loss": 0.0, "hold_loss_n": 0})
-    for row in (positions.values("trade__quote_asset", "symbol").order_by()
-                .annotate(closed=Count("trade_id"), wins=Count("trade_id", filter=WIN),
-                          losses=Count("trade_id", filter=LOSS),
-                          gross_win=Sum("realized_pnl", filter=WIN), gross_loss=Sum("realized_pnl", filter=LOSS),
-                          best=Max("realized_pnl"), worst=Min("realized_pnl"),
-                          hold_win=Sum("held_hours", filter=WIN), hold_win_n=Count("held_hours", filter=WIN),
-                          hold_loss=Sum("held_hours", filter=LOSS), hold_loss_n=Count("held_hours", filter=LOSS))):
-        total = totals[quote_of(quote_asset=row["trade__quote_asset"], symbol=row["symbol"])]
-        for name in ("closed", "wins", "losses", "hold_win_n", "hold_loss_n"):
-            total[name] += row[name]
-        total["gross_win"] += row["gross_win"] or ZERO
-        total["gross_loss"] += row["gross_loss"] or ZERO
-        total["hold_win"] += row["hold_win"] or 0.0
-        total["hold_loss"] += row["hold_loss"] or 0.0
-        if row["best"] is not None and row["best"] > 0:
-            total["largest_win"] = max(total["largest_win"] or row["best"], row["best"])
-        if row["worst"] is not None and row["worst"] < 0:
-            total["largest_loss"] = min(total["largest_loss"] or row["worst"], row["worst"])
+    positions = closed_positions(user=user, filters=filters)
+    empty = {"closed": 0, "wins": 0, "losses": 0, "gross_win": None, "gross_loss": None, "largest_win": None,
+             "largest_loss": None, "hold_win": None, "hold_loss": None}
+    totals = {row["quote"]: row for row in (
+        positions.values("quote").order_by()
+        .annotate(closed=Count("trade_id"), wins=Count("trade_id", filter=WIN), losses=Count("trade_id", filter=LOSS),
+                  gross_win=Sum("realized_pnl", filter=WIN), gross_loss=Sum("realized_pnl", filter=LOSS),
+                  largest_win=Max("realized_pnl", filter=WIN), largest_loss=Min("realized_pnl", filter=LOSS),
+                  hold_win=Avg("held_hours", filter=WIN), hold_loss=Avg("held_hours", filter=LOSS)))}
 
     streaks = _streaks(positions)
     fees = _fees(user=user, filters=filters)
     currencies = []
     for quote in sorted((set(totals) | set(fees)) - {"__other__"}):
-        total = totals.get(quote) or totals.default_factory()
-        net = total["gross_win"] + total["gross_loss"]
+        total = totals.get(quote, empty)
+        gross_win, gross_loss = total["gross_win"] or ZERO, total["gross_loss"] or ZERO
+        net = gross_win + gross_loss
         fee = fees.get(quote, {"total": ZERO, "trades": 0})
         win_streak, loss_streak = streaks.get(quote, (0, 0))
-        hold_win = total["hold_win"] / total["hold_win_n"] if total["hold_win_n"] else None
-        hold_loss = total["hold_loss"] / total["hold_loss_n"] if total["hold_loss_n"] else None
+        hold_win, hold_loss = total["hold_win"], total["hold_loss"]
         currencies.append({
             "quote": quote,
             "trades": fee["trades"],
@@ -132,12 +114,12 @@ def performance_summary(*, user, filters: Filters) -> dict:
             "breakeven": total["closed"] - total["wins"] - total["losses"],
             "winRate": ratio(total["wins"], total["closed"]),
             "realizedPnl": money(net),
-            "grossProfit": money(total["gross_win"]),
-            "grossLoss": money(total["gross_loss"]),
-            "profitFactor": ratio(total["gross_win"], -total["gross_loss"]) if total["gross_loss"] else None,
+            "grossProfit": money(gross_win),
+            "grossLoss": money(gross_loss),
+            "profitFactor": ratio(gross_win, -gross_loss) if gross_loss else None,
             "expectancy": money(net / total["closed"]) if total["closed"] else None,
-            "averageWin": money(total["gross_win"] / total["wins"]) if total["wins"] else None,
-            "averageLoss": money(total["gross_loss"] / total["losses"]) if total["losses"] else None,
+            "averageWin": money(gross_win / total["wins"]) if total["wins"] else None,
+            "averageLoss": money(gross_loss / total["losses"]) if total["losses"] else None,
             "largestWin": money(total["largest_win"]),
             "largestLoss": money(total["largest_loss"]),
             "longestWinStreak": win_streak,
@@ -152,21 +134,41 @@ def performance_summary(*, user, filters: Filters) -> dict:
             if "__other__" in fees else {}}
 
 
+STREAKS_SQL = """
+SELECT quote, outcome, MAX(length) FROM (
+    SELECT quote, outcome, COUNT(*) AS length FROM (
+        SELECT quote, outcome,
+               SUM(changed) OVER (PARTITION BY quote ORDER BY exit_ts, trade_id ROWS UNBOUNDED PRECEDING) AS run
+        FROM (
+            SELECT quote, outcome, exit_ts, trade_id,
+                   CASE WHEN outcome = LAG(outcome) OVER (PARTITION BY quote ORDER BY exit_ts, trade_id)
+                        THEN 0 ELSE 1 END AS changed
+            FROM ({positions}) AS positions
+        ) AS marked
+    ) AS numbered
+    WHERE outcome <> 0
+    GROUP BY quote, outcome, run
+) AS runs
+GROUP BY quote, outcome
+"""
+
+
 def _streaks(positions) -> dict[str, tuple[int, int]]:
     """Longest runs of winning and of losing closed positions per quote, in exit time order (a break-even
-    exit ends both)."""
-    rows = list(positions.order_by("trade__ts", "trade_id").annotate(
+    exit ends both): runs found in the database — each exit whose outcome differs from the one before starts
+    a run, a running sum numbers the runs, and both windows share one sort."""
+    rows = positions.annotate(
         outcome=Case(When(WIN, then=Value(1)), When(LOSS, then=Value(-1)), default=Value(0),
-                     output_field=IntegerField()))
-                .values_list("trade__quote_asset", "symbol", "outcome"))
-    if not rows:
-        return {}
-    quotes = np.array([quote_of(quote_asset=q, symbol=s) for q, s, _ in rows])
-    outcomes = np.fromiter((o for _, _, o in rows), dtype=np.int8, count=len(rows))
-    out = {}
-    for quote in np.unique(quotes):
-        series = outcomes[quotes == quote]
-        out[str(quote)] = (_longest_run(series == 1), _longest_run(series == -1))
+                     output_field=IntegerField()),
+        exit_ts=F("trade__ts")).values("quote", "outcome", "exit_ts", "trade_id").order_by()
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(STREAKS_SQL.format(positions=sql), params)
+        found = cursor.fetchall()
+    out: dict[str, tuple[int, int]] = {}
+    for quote, outcome, length in found:
+        wins, losses = out.get(quote, (0, 0))
+        out[quote] = (length, losses) if outcome == 1 else (wins, length)
     return out
 
 
@@ -176,9 +178,9 @@ def _fees(*, user, filters: Filters) -> dict:
     under "__other__". Also the number of trades per quote."""
     out: dict = {}
     trades = trade_filtered_queryset(user=user, **filters.kwargs())
-    for row in (trades.values("quote_asset", "symbol", "fee_asset").order_by()
+    for row in (trades.annotate(quote=quote_expression()).values("quote", "symbol", "fee_asset").order_by()
                 .annotate(trades=Count("id"), fee_sum=Sum("fee"), fee_value=Sum(F("fee") * F("price")))):
-        quote = quote_of(quote_asset=row["quote_asset"], symbol=row["symbol"])
+        quote = row["quote"]
         base = row["symbol"].split("-", 1)[0]
         entry = out.setdefault(quote, {"total": ZERO, "trades": 0})
         entry["trades"] += row["trades"]
@@ -200,15 +202,11 @@ def _fees(*, user, filters: Filters) -> dict:
 def _daily(*, user, filters: Filters) -> dict[str, dict[date, dict]]:
     """quote → day (UTC) → {pnl, trades, wins}: one grouped query."""
     out: dict[str, dict[date, dict]] = defaultdict(dict)
-    for row in (_positions(user=user, filters=filters)
+    for row in (closed_positions(user=user, filters=filters)
                 .annotate(day=TruncDate("trade__ts", tzinfo=UTC))
-                .values("trade__quote_asset", "symbol", "day").order_by()
+                .values("quote", "day").order_by()
                 .annotate(pnl=Sum("realized_pnl"), trades=Count("trade_id"), wins=Count("trade_id", filter=WIN))):
-        quote = quote_of(quote_asset=row["trade__quote_asset"], symbol=row["symbol"])
-        day = out[quote].setdefault(row["day"], {"pnl": ZERO, "trades": 0, "wins": 0})
-        day["pnl"] += row["pnl"]
-        day["trades"] += row["trades"]
-        day["wins"] += row["wins"]
+        out[row["quote"]][row["day"]] = {"pnl": row["pnl"], "trades": row["trades"], "wins": row["wins"]}
     return out
 
 
@@ -247,7 +245,7 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
     symbol, label (a position counts once under each label its exit carries) or broker — per quote."""
     if by not in BREAKDOWNS:
         raise ValidationFailed(fields={"by": [f"Choose one of: {', '.join(BREAKDOWNS)}."]})
-    positions = _positions(user=user, filters=filters)
+    positions = closed_positions(user=user, filters=filters)
     if by == "hour":
         positions, key = positions.annotate(key=ExtractHour("trade__ts", tzinfo=UTC)), "key"
     elif by == "weekday":
@@ -255,17 +253,12 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
     else:
         key = {"symbol": "symbol", "broker": "trade__broker", "label": "trade__bias_tags__label"}[by]
     groups: dict[str, dict] = defaultdict(dict)
-    rows = (positions.values("trade__quote_asset", "symbol", key).order_by()
+    rows = (positions.values("quote", key).order_by()
             .annotate(n=Count("trade_id", distinct=True), wins=Count("trade_id", filter=WIN, distinct=True),
                       pnl=Sum("realized_pnl")))
     for row in rows:
-        if row[key] is None:
-            continue
-        quote = quote_of(quote_asset=row["trade__quote_asset"], symbol=row["symbol"])
-        bucket = groups[quote].setdefault(row[key], {"pnl": ZERO, "trades": 0, "wins": 0})
-        bucket["pnl"] += row["pnl"]
-        bucket["trades"] += row["n"]
-        bucket["wins"] += row["wins"]
+        if row[key] is not None:
+            groups[row["quote"]][row[key]] = {"pnl": row["pnl"], "trades": row["n"], "wins": row["wins"]}
     currencies = []
     for quote, buckets in sorted(groups.items()):
         if by == "hour":

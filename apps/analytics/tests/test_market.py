@@ -45,8 +45,8 @@ def test_mae_mfe_and_exit_efficiency(api_client, market_book):
     # basis (1100 - 1 - 98) / 10 = 100.1 per unit; bars 10:00-13:00: lowest 95, highest 115
     assert position == {"tradeId": market_book["SOL-EURSELL4"].id, "symbol": "SOL-EUR",
                         "exitTs": (T0 + timedelta(hours=4)).isoformat(), "entryTs": T0.isoformat(),
-                        "pnl": "98", "mae": "-51", "mfe": "149", "exitEfficiency": "0.6577"}
-    assert (eur["withCandles"], eur["withoutCandles"], eur["averageExitEfficiency"]) == (1, 0, "0.6577")
+                        "pnl": 98.0, "mae": -51.0, "mfe": 149.0, "exitEfficiency": 0.6577}
+    assert (eur["withCandles"], eur["withoutCandles"], eur["averageExitEfficiency"]) == (1, 0, 0.6577)
     usd = next(c for c in body["currencies"] if c["quote"] == "USD")
     assert (usd["withCandles"], usd["withoutCandles"]) == (0, 2)
     assert {p["mae"] for p in usd["positions"]} == {None}
@@ -55,7 +55,7 @@ def test_mae_mfe_and_exit_efficiency(api_client, market_book):
 def test_excursion_of_one_trade(api_client, other_api_client, market_book):
     trade = market_book["SOL-EURSELL4"]
     body = api_client.get("/api/analytics/excursions", {"tradeId": trade.id}).json()
-    assert [p["mfe"] for c in body["currencies"] for p in c["positions"]] == ["149"]
+    assert [p["mfe"] for c in body["currencies"] for p in c["positions"]] == [149.0]
     assert other_api_client.get("/api/analytics/excursions", {"tradeId": trade.id}).json()["currencies"] == []
 
 

@@ -242,3 +242,39 @@ def test_failed_logins_are_limited_per_account_across_addresses():
     assert not Audit.objects.filter(action="login").exists()
     response = fresh.post("/api/auth/login", {"email": bystander.email, "password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200
+
+
+# --- upload headers limit, CSP, the schema ------------------------------------------------------------------
+
+def test_upload_headers_is_rate_limited_per_user(api_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.core.testing import rate_window_fresh
+
+    rate_window_fresh(key_value=str(user.pk))
+    statuses = [api_client.post("/api/trades/upload/headers",
+                                {"file": SimpleUploadedFile("a.csv", b"When,Pair,Side\n2026-01-01,BTC-USD,BUY\n")},
+                                format="multipart").status_code for _ in range(21)]
+    assert statuses == [200] * 20 + [429]
+
+
+def test_csp_connect_src_is_the_site_itself(client):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["connect-src"] == "'self'"
+
+
+def test_schema_documents_list_pages_and_error_envelopes(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    for path in ("/api/trades/import", "/api/trades/mappings"):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        page = components[ok["$ref"].rsplit("/", 1)[1]]
+        assert set(page["properties"]) == {"results", "nextCursor"}
+        assert page["properties"]["results"]["type"] == "array"
+        assert page["properties"]["nextCursor"]["nullable"] is True
+    login = schema["paths"]["/api/auth/login"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "429"} <= set(login)
+    assert login["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+    assert "401" not in schema["paths"]["/api/auth/csrf"]["get"]["responses"]
+    assert "401" in schema["paths"]["/api/trades"]["get"]["responses"]

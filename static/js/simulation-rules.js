@@ -10,40 +10,7 @@
   var backtestStatus = document.getElementById("backtest-status");
   var DAY_MS = 86400000;
 
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function csrfToken() {
-    var token = cookie("csrftoken");
-    if (token) return Promise.resolve(token);
-    return fetch("/api/auth/csrf", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (body) { return body.csrfToken || cookie("csrftoken"); });
-  }
-
-  function request(method, url, body) {
-    var headers = { Accept: "application/json" };
-    var ready = method === "GET" ? Promise.resolve("") : csrfToken();
-    return ready.then(function (token) {
-      var init = { method: method, credentials: "same-origin", headers: headers };
-      if (token) headers["X-CSRFToken"] = token;
-      if (body) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-      return fetch(url, init);
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok) return data;
-        var error = (data && data.error) || {};
-        var message = error.message || ("The request failed (" + response.status + ").");
-        if (error.fields) {
-          message += " " + Object.keys(error.fields).map(function (k) { return k + ": " + error.fields[k].join(" "); }).join(" ");
-        }
-        if (response.status === 429) message = "Too many requests in a minute; try again in " + (response.headers.get("Retry-After") || "a few") + " s.";
-        throw new Error(message);
-      });
-    });
-  }
+  var request = window.TwinSimulationApi.request;
 
   function cards() { return Array.prototype.slice.call(section.querySelectorAll(".rule-card")); }
 
@@ -69,7 +36,8 @@
     card.querySelector(".rule-save").addEventListener("click", function () { save(card); });
   });
 
-  request("GET", section.dataset.rulesUrl).then(function (data) {
+  request("GET", section.dataset.rulesUrl).then(function (answer) {
+    var data = answer.body;
     var byKind = {};
     (data.results || []).forEach(function (rule) { byKind[rule.kind] = rule; });
     cards().forEach(function (card) {
@@ -133,7 +101,7 @@
     var since = new Date(until.getTime() - 90 * DAY_MS);
     backtestStatus.textContent = "Replaying your trades…";
     request("POST", backtest.dataset.backtestUrl, { since: since.toISOString(), until: until.toISOString(), rules: rules })
-      .then(show)
+      .then(function (answer) { show(answer.body); })
       .catch(function (error) { backtestStatus.textContent = error.message; });
   });
 })();

@@ -302,8 +302,9 @@ _CLOCK = r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(
 _YEAR_FIRST = re.compile(r"(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})" + _CLOCK)
 _DAY_FIRST = re.compile(r"(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})" + _CLOCK)
 _MONTH_FIRST = re.compile(r"(?P<month>\d{1,2})[./-](?P<day>\d{1,2})[./-](?P<year>\d{4})" + _CLOCK)
-# The start of a date written day and month first in some order, year last: `5/1/2022 10:00`.
-NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{4}\b")
+# The start of a date written day and month first in some order, year last: `5/1/2022 10:00`, `5-1-2022`.
+# Dotted dates (`05.01.2022`) are always day first: no locale writes the month first with dots.
+NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/-](\d{1,2})[/-]\d{4}\b")
 
 
 def parse_timestamp(cell: str, *, what: str = "Timestamp", fmt: str | None = None,

@@ -162,6 +162,12 @@ def test_the_timestamp_format_settles_an_ambiguous_column():
     assert [t.ts for t in result.trades] == [at(2022, 5, 1), at(2022, 6, 2)]
 
 
+def test_dotted_dates_are_day_first_without_asking():
+    result = parse_file(_dated("5.1.2022 10:00", "6.2.2022"), mapping=DATE_MAPPING)
+
+    assert [t.ts for t in result.trades] == [at(2022, 1, 5, 10), at(2022, 2, 6)]
+
+
 def test_a_column_written_both_ways_is_refused():
     with pytest.raises(ParseError) as raised:
         parse_file(_dated("25/1/2022", "1/25/2022"), mapping=DATE_MAPPING)

@@ -276,6 +276,12 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
     return {"filters": filters.as_json(), "by": by, "currencies": currencies}
 
 
+def exit_labels(*, user) -> list[str]:
+    """The labels the user's closed positions carry (what the label filter can choose from)."""
+    return sorted(label for label in closed_position_queryset(user=user)
+                  .values_list("trade__bias_tags__label", flat=True).distinct().order_by() if label)
+
+
 # --- what an account holds (the export / delete confirmation) -------------------------------------------
 
 def account_data_counts(*, user) -> dict:

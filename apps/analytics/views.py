@@ -5,9 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.bias.engine.types import LABELS
+from .selectors import exit_labels
 
 
 @login_required
 def analytics_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "analytics/performance.html", {"labels": LABELS})
+    return render(request, "analytics/performance.html", {"labels": exit_labels(user=request.user)})

@@ -6,7 +6,7 @@ import pytest
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
 
-def test_performance_page(client, user, django_assert_max_num_queries):
+def test_performance_page(client, user, book, django_assert_max_num_queries):
     client.force_login(user)
     with django_assert_max_num_queries(3):
         response = client.get("/analytics/")
@@ -16,6 +16,9 @@ def test_performance_page(client, user, django_assert_max_num_queries):
                    'id="calendar-table"', 'id="breakdown-table"', "js/analytics.js", '<option value="FOMO">'):
         assert marker in body
     assert "<script>" not in body  # no inline script (strict CSP)
+    labels = sorted({b["key"] for c in client.get("/api/analytics/breakdown", {"by": "label"}).json()["currencies"]
+                     for b in c["buckets"]})
+    assert labels and all(f'<option value="{label}">' in body for label in labels)
 
 
 def test_performance_page_needs_login(client):

@@ -8,7 +8,7 @@ broker), the stub exchange (Coinbase wire format, candles included), one `daphne
 and one `manage.py relay_outbox`. One user per size connects its socket first, then the import starts.
 
 Import and scoring run either in this process (default: Celery eager — the import job, every page commit
-and each `bias_score_trades_task` run synchronously, so the wall time is pure work) or, with `--worker`,
+and each scoring run execute synchronously, so the wall time is pure work) or, with `--worker`,
 on a real `celery -A twin worker -Q import,score` child (the import is enqueued; time includes the queue).
 
 Measured per size, from the start of the import:

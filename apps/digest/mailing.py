@@ -15,7 +15,7 @@ def digest_email_message(*, digest: Digest, user) -> EmailMultiAlternatives:
     base = settings.SITE_URL.rstrip("/")
     context = {**card_context(digest.payload), "digest": digest, "page_url": f"{base}/digest/{digest.id}/",
                "preferences_url": f"{base}/account/#account-digest"}
-    subject = f"Your week in review · {digest.week}"
+    subject = f"Your week in review: {digest.week}"
     message = EmailMultiAlternatives(subject=subject, body=render_to_string("digest/email.txt", context),
                                      from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email],
                                      headers={"List-Unsubscribe": f"<{context['preferences_url']}>"})

@@ -9,6 +9,7 @@ the payload does not hold — otherwise the template is used.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -75,11 +76,18 @@ def suggestion_compose(*, figures: dict, tone: str) -> dict:
     """{label, text}: one concrete habit about the user's own behaviour, from the dominant problem label."""
     tone = tone_of(tone)
     label = figures.get("dominantProblem") or ("NONE" if figures.get("trades") else "EMPTY")
+    return {"label": label, "text": _suggestion_text(label, tone)}
+
+
+@functools.lru_cache(maxsize=64)
+def _suggestion_text(label: str, tone: str) -> str:
+    """The template's habit, linted once per process (the templates pass, as tested; should a stricter linter
+    ever refuse one, the safe habit is used)."""
     text = SUGGESTIONS.get(label, SUGGESTIONS["NONE"])[tone]
-    if coach_text_violations(text=text):  # the templates pass (tested); a stricter linter falls back safely
+    if coach_text_violations(text=text):
         logger.warning("digest suggestion for %s failed the linter; using the safe habit", label)
-        text = SAFE_HABIT
-    return {"label": label, "text": text}
+        return SAFE_HABIT
+    return text
 
 
 def _money(per_quote: dict[str, str], *, signed: bool = True) -> str:

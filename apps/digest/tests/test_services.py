@@ -39,7 +39,7 @@ def test_a_requested_digest_is_built_announced_and_mailed(user, week_book, djang
                                    "periodEnd": "2026-11-23T00:00:00+00:00"}]
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == [user.email] and message.subject == "Your week in review · 2026-W47"
+    assert message.to == [user.email] and message.subject == "Your week in review: 2026-W47"
     assert digest.payload["narrative"]["text"] in message.body
     assert f"http://testserver/digest/{digest.id}/" in message.body
     assert "http://testserver/account/#account-digest" in message.body

@@ -24,7 +24,13 @@ from django.utils import timezone
 from apps.bias.services.rule_checks import rule_definition_clean, rules_parse
 from apps.brokers.services import candles_ensure_many
 from apps.brokers.services.marketdata import candles_version, symbol_canonical
-from apps.core.errors import DomainError, Unprocessable, ValidationFailed
+from apps.core.errors import (
+    DomainError,
+    ExternalServiceError,
+    ServiceUnavailable,
+    Unprocessable,
+    ValidationFailed,
+)
 from apps.core.jobs import (
     JobStatus,
     job_claim,
@@ -174,6 +180,9 @@ def simulation_execute(*, job_id: str) -> Simulation | None:
     try:
         with job_lease_kept(task_name=TASK, job_id=job_id, owner=owner):
             document = _execute_compute(job)
+    except (ExternalServiceError, ServiceUnavailable) as exc:  # the exchange or a service of ours: passes by itself
+        return job_fail(task_name=TASK, job_id=job_id, owner=owner, retry=True,
+                        error=f"{exc.message} It is retried automatically.")
     except DomainError as exc:
         with transaction.atomic():
             locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)

@@ -82,3 +82,32 @@ def test_a_finished_simulation_is_not_run_again(api_client, user, stub_exchange,
 
     assert again.status == JobStatus.DONE and again.attempts == 1
     assert EventOutbox.objects.filter(type="simulation.ready").count() == 1
+
+
+def test_an_exchange_outage_is_retried_then_finishes(api_client, user, stub_exchange, settings,
+                                                     django_capture_on_commit_callbacks):
+    settings.BROKER_HTTP_MAX_ATTEMPTS = 2
+    ts = stub_exchange.state.anchor - timedelta(days=6) + timedelta(minutes=7)
+    trade = TradeFactory(user=user, symbol="BTC-USD", side="BUY", price=bar_close(stub_exchange, ts), ts=ts)
+    stub_exchange.state.fail_next(500, times=1000, path_contains="candles")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        simulation_id = api_client.post("/api/simulations/simple", {"tradeId": trade.id, "horizonDays": 1},
+                                        format="json").json()["simulationId"]
+
+    row = Simulation.objects.get(id=simulation_id)
+    assert (row.status, row.attempts, row.result) == (JobStatus.QUEUED, 1, None)
+    assert row.error.endswith("It is retried automatically.") and row.not_before is not None
+    pending = api_client.get(f"/api/simulations/{simulation_id}")
+    assert (pending.status_code, pending.json()) == (202, {"simulationId": simulation_id, "status": "pending"})
+    assert not EventOutbox.objects.filter(type="simulation.ready").exists()
+
+    stub_exchange.state.failures.clear()
+    Simulation.objects.filter(id=simulation_id).update(not_before=datetime.now(UTC) - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        finished = simulation_execute(job_id=simulation_id)
+
+    assert (finished.status, finished.attempts) == (JobStatus.DONE, 2)
+    done = api_client.get(f"/api/simulations/{simulation_id}").json()
+    assert done["status"] == "done"
+    assert [e.payload for e in EventOutbox.objects.filter(type="simulation.ready")] == [done]

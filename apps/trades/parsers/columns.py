@@ -24,6 +24,9 @@ _PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*\d{
 # `2023-11-26T10:19:47.504Z`, `…:47Z`, `…:47.552204+00:00`
 _ZONED_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)\n)*"
                           r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)")
+# `2021-03-04 10:00:00.1234` (Kraken), without a zone: UTC.
+_FRACTION_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}\n)*"
+                             r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}")
 _NUMBER = r"(?:0|[1-9]\d{0,21})(?:\.\d{0,18}0*)?"
 _NUMBERS = re.compile(rf"(?:{_NUMBER}\n)*{_NUMBER}")
 _SIGNED_NUMBERS = re.compile(rf"(?:-?{_NUMBER}\n)*-?{_NUMBER}")
@@ -42,11 +45,12 @@ def times(cells: Sequence[str]) -> tuple[list[datetime], list[str]] | None:
         except ValueError:  # a day or hour that does not exist
             return None
         return moments, [text[:10] + "T" + text[11:] + "+00:00" for text in texts]
-    if _ZONED_TIMES.fullmatch(joined):
+    zoned = _ZONED_TIMES.fullmatch(joined) is not None
+    if zoned or _FRACTION_TIMES.fullmatch(joined):
         if min(cells) < "2009" or max(cells) >= "2101":
             return None
         try:
-            moments = list(map(_from_iso, cells))
+            moments = list(map(_from_iso, cells if zoned else [cell + "+00:00" for cell in cells]))
         except ValueError:
             return None
         return moments, [moment.isoformat() for moment in moments]

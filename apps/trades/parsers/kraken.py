@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from apps.brokers.types import TradeDTO
 
+from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
@@ -100,7 +101,36 @@ def parse_trades(table: Table) -> ParseResult:
         # Kraken charges the fee of a trade in the quote currency.
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, quote if fee is not None else "", quote)
 
-    return result.collect(table, kraken_fill)
+    sides: dict[str, str] = {}
+
+    def kraken_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        ids = [row[txid] for row in rows]
+        read = columns.times([row[time_at] for row in rows])
+        prices = columns.numbers([row[price_at] for row in rows])
+        qtys = columns.numbers([row[vol_at] for row in rows])
+        fees = columns.numbers([row[fee_at] for row in rows])
+        if (read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0]))
+                or not all(ids) or any(len(ext_id) > _MAX_ID or ext_id != ext_id.strip() for ext_id in ids)):
+            return None
+        try:
+            info = [pairs.get(row[pair_at]) or _pair(row[pair_at]) for row in rows]
+            sides_read = [sides.get(row[type_at]) or _side(row[type_at]) for row in rows]
+        except RowProblem:
+            return None
+        quotes = [known[1] for known in info]
+        return columns.trades(ids, [known[2] for known in info], sides_read, qtys[0], prices[0], read[0], fees[0],
+                              quotes, quotes)
+
+    def _pair(cell: str) -> tuple[str, str, str]:
+        base, quote = split_kraken_pair(cell)
+        known = pairs[cell] = (base, quote, symbol_of(base, quote))
+        return known
+
+    def _side(cell: str) -> str:
+        side = sides[cell] = parse_side(cell, what="type")
+        return side
+
+    return result.collect_blocks(table, kraken_block, kraken_fill)
 
 
 TRADES = FormatSpec(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from apps.brokers.types import TradeDTO
 
+from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
@@ -71,6 +72,7 @@ def _positive_amount(cell: str, what: str):
 
 _BYBIT = ("spotpairs", "direction", "filledprice", "filledquantity", "fees", "transactionid", "timestamp(utc)")
 _CLOCK_FIRST = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4}-\d{2}-\d{2})")
+_CLOCK_FIRST_COLUMN = re.compile(r"(?:\d{1,2}:\d{2} \d{4}-\d{2}-\d{2}\n)*\d{1,2}:\d{2} \d{4}-\d{2}-\d{2}")
 
 
 def _bybit_time(cell: str) -> datetime:
@@ -97,7 +99,34 @@ def parse_bybit(table: Table) -> ParseResult:
         fee_asset = (base if side == "BUY" else quote) if fee is not None else ""
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    return result.collect(table, bybit_fill)
+    sides: dict[str, str] = {}
+
+    def bybit_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        clocks = [row[time_at] for row in rows]
+        if not _CLOCK_FIRST_COLUMN.fullmatch("\n".join(clocks)):
+            return None
+        read = columns.times([clock[-10:] + " " + clock[:-11].zfill(5) + ":00" for clock in clocks])
+        qtys = columns.numbers([row[qty_at] for row in rows])
+        prices = columns.numbers([row[price_at] for row in rows])
+        fees = columns.numbers([row[fee_at] for row in rows])
+        ids = [row[id_at] for row in rows]
+        if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
+                or not all(ids) or any(len(ext_id) > _MAX_ID - 8 or ext_id != ext_id.strip() for ext_id in ids)):
+            return None
+        try:
+            info = [pairs(row[pair_at]) for row in rows]
+            sides_read = [sides.get(row[side_at]) or _side(row[side_at]) for row in rows]
+        except RowProblem:
+            return None
+        fee_assets = [known[0] if side == "BUY" else known[1] for known, side in zip(info, sides_read, strict=True)]
+        return columns.trades(["bybit:" + ext_id for ext_id in ids], [known[2] for known in info], sides_read,
+                              qtys[0], prices[0], read[0], fees[0], fee_assets, [known[1] for known in info])
+
+    def _side(cell: str) -> str:
+        side = sides[cell] = parse_side(cell, what="Direction")
+        return side
+
+    return result.collect_blocks(table, bybit_block, bybit_fill)
 
 
 BYBIT = FormatSpec(name="bybit_spot_trades", broker="bybit", required=tuple(frozenset({key}) for key in _BYBIT),

@@ -177,19 +177,47 @@ def parse_kucoin(table: Table) -> ParseResult:
                 fee_asset = assets[written] = clean_asset(written, what="Fee Currency") if written.strip() else quote
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    for line, cells, problem in table.rows():
-        if problem:
-            result.error(line, problem)
-            continue
+    def kucoin_row(line: int, cells: list[str]) -> None:
         try:
             trade = kucoin_order(cells)
         except RowProblem as problem:
             result.error(line, problem.reason)
-            continue
+            return
         if trade is None:
             result.skip(f"{cells[status_at].strip().title() or 'No status'} (nothing filled)")
         else:
             result.add(trade, line)
+
+    def kucoin_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+        read = columns.times([row[time_at] for row in rows])
+        qtys = columns.numbers([row[qty_at] for row in rows])
+        prices = columns.numbers([row[price_at] for row in rows])
+        fees = columns.numbers([row[fee_at] for row in rows])
+        ids = [row[order_at] for row in rows]
+        if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
+                or not all(ids) or any(len(ext_id) > _MAX_ID - 8 or ext_id != ext_id.strip() for ext_id in ids)):
+            return None  # includes orders that filled nothing: skipped by status, row by row
+        try:
+            info = [pairs(row[symbol_at]) for row in rows]
+            sides_read = [parse_side(row[side_at], what="Side") for row in rows]
+            fee_assets = [assets.get(row[fee_asset_at]) or clean_asset(row[fee_asset_at], what="Fee Currency")
+                          for row in rows]
+        except RowProblem:
+            return None
+        moments = read[0] if zone is UTC else [moment.replace(tzinfo=zone).astimezone(UTC) for moment in read[0]]
+        return columns.trades(["kucoin:" + ext_id for ext_id in ids], [known[2] for known in info], sides_read,
+                              qtys[0], prices[0], moments, fees[0], fee_assets, [known[1] for known in info])
+
+    for lines, rows, problems in table.blocks():
+        for line, problem in problems:
+            result.error(line, problem)
+        made = kucoin_block(rows) if rows else []
+        if made is not None:
+            for line, trade in zip(lines, made, strict=True):
+                result.add(trade, line)
+            continue
+        for line, cells in zip(lines, rows, strict=True):
+            kucoin_row(line, cells)
     result.total_rows = table.row_count
     return result.build()
 

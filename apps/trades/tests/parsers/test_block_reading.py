@@ -16,6 +16,8 @@ ODD_ROW = {
     "binance_trade_history_old": "2024-03-01 00:00:00;BNBBTC;HOLD;0.001;1;0.001;0.001;BNB",
     "generic": "G-x,2024-03-01T00:00:00Z,BTC/EUR,HOLD,1,100,0.1,EUR",
     "bybit_spot_trades": "BTCUSDT,LIMIT,HOLD,1,1,1,0.001,2299999999999999999,1,10:00 2024-03-01",
+    "kucoin_spot_trades": "****1234,mainAccount,x1,2024-03-01 00:00:00,BTC-USDT,HOLD,LIMIT,1,1,1,1,1,1,"
+                          "2024-03-01 00:00:00,0.001,USDT,,deal",
     "kraken_trades": '"TX-1","OX-1","XXBTZEUR","2024-03-01 00:00:00.5","hold","limit","1","1","0.1","1","0","",""',
 }
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.gate_latency [--intents 500] [--rate 10] [--pg-url postgres://postgres@127.0.0.1:5432]
 
 Creates a throwaway PostgreSQL database, starts a private redis-server, one daphne (`twin.asgi:application`),
-one `manage.py relay_outbox` and one Celery worker on the `gate` queue (solo pool), stores 120 hours of hourly
+one `manage.py relay_outbox` and a Celery worker on the `gate` queue (prefork, `--worker-concurrency`, default 1), stores 120 hours of hourly
 candles for the market (the gate judges stored candles: `GATE_FETCH_CANDLES=0`, no exchange), gives the user
 rules and a history of exits, opens the user's socket, then POSTs intents over HTTP at a steady rate. Latency
 is measured from just before each POST is sent to the `pretrade.decision.returned` frame for that intent.
@@ -90,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--intents", type=int, default=500)
     parser.add_argument("--rate", type=float, default=10.0, help="intents POSTed per second")
+    parser.add_argument("--worker-concurrency", type=int, default=1, help="gate worker processes (prefork)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     args = parser.parse_args()
     db_name = f"bench_gate_latency_{os.getpid()}"
@@ -119,7 +120,7 @@ def main() -> int:
         processes.append(web)
         processes.append(subprocess.Popen([sys.executable, "manage.py", "relay_outbox"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "twin", "worker", "-Q", "gate", "--pool", "solo",
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "twin", "worker", "-Q", "gate", "--pool", "prefork", "--concurrency", str(args.worker_concurrency),
                                    "--without-gossip", "--without-mingle", "--loglevel", "WARNING"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         processes.append(worker)
@@ -217,7 +218,7 @@ async def run(args, port: int, user_id: str, session: str, csrf: str) -> dict:
     return {
         "benchmark": "gate_latency",
         "machine": machine_info(),
-        "config": {"intents": args.intents, "ratePerS": args.rate, "worker": "celery -Q gate --pool solo",
+        "config": {"intents": args.intents, "ratePerS": args.rate, "worker": f"celery -Q gate --pool prefork --concurrency {args.worker_concurrency}",
                    "candles": "stored (GATE_FETCH_CANDLES=0)", "webProcesses": 1, "relays": 1},
         "post_to_decision_on_socket": decided,
         "post_to_202": stats(answered, expected=args.intents),

@@ -25,6 +25,7 @@ from django.db import connection
 
 from apps.core.observability.metrics import RELAY_FAILURES, RELAY_PUBLISHED, heartbeat_record_async
 
+from .doorbell import relay_doorbell_install
 from .services import (
     event_envelope,
     outbox_claim_batch,
@@ -41,7 +42,7 @@ BATCH_MESSAGE_TYPE = "outbox.batch"
 MESSAGE_BATCH = 50  # events per channel-layer message: a burst of 10k events is 200 messages, not 10k
 PUBLISH_CONCURRENCY = 32
 
-_embedded: dict = {"loop": None, "wake": None, "task": None}
+_embedded: dict = {"task": None}
 _embedded_lock = threading.Lock()
 
 
@@ -198,13 +199,6 @@ class OutboxRelay:
                 await self._sleep(stop, delay)
 
 
-def relay_wake() -> None:
-    """Wake the in-process relay (embedded mode); safe from any thread, a no-op when none runs here."""
-    loop, wake = _embedded["loop"], _embedded["wake"]
-    if loop is not None and wake is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(wake.set)
-
-
 def relay_embedded_start() -> None:
     """Start the relay as a task of the running event loop, once per process (embedded default)."""
     if not settings.OUTBOX_RELAY_EMBEDDED or _embedded["task"] is not None:
@@ -214,4 +208,5 @@ def relay_embedded_start() -> None:
             return
         loop = asyncio.get_running_loop()
         relay = OutboxRelay(poll_interval=settings.OUTBOX_RELAY_POLL_INTERVAL)
-        _embedded.update(loop=loop, wake=relay.wake, task=loop.create_task(relay.run(asyncio.Event())))
+        relay_doorbell_install(loop=loop, wake=relay.wake)
+        _embedded["task"] = loop.create_task(relay.run(asyncio.Event()))

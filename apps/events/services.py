@@ -30,6 +30,7 @@ from apps.core.bulk import rows_insert
 from apps.core.ids import new_ulid
 
 from . import partitions
+from .doorbell import relay_wake
 from .models import EventOutbox
 
 RELAY_LOCK_KEY = 0x6576_6F75_7472  # session-level advisory lock held by the relay that is numbering/publishing
@@ -41,8 +42,6 @@ RETENTION_DAYS = 90
 def _append(*, user_id: str, type: str, payload: dict, v: int = 1) -> EventOutbox:
     event = EventOutbox.objects.create(user_id=user_id, type=type, payload=payload, v=v, ts=timezone.now())
     if settings.OUTBOX_RELAY_EMBEDDED:
-        from .relay import relay_wake
-
         transaction.on_commit(relay_wake)
     return event
 
@@ -67,8 +66,6 @@ def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> l
                 [(event_id, user_id, type, payload, v, now + timedelta(microseconds=i))
                  for i, (event_id, payload) in enumerate(zip(ids, payloads, strict=True))])
     if settings.OUTBOX_RELAY_EMBEDDED:
-        from .relay import relay_wake
-
         transaction.on_commit(relay_wake)
     return ids
 

@@ -344,51 +344,97 @@ _ORDER_REQUIRED = ("date", "orderno", "pair", "side", "executed", "averageprice"
 
 def parse_order_history(table: Table) -> ParseResult:
     result = ResultBuilder(format="binance_order_history", broker=BROKER)
-    column = columns_of(table.keys, ORDER_HISTORY, ORDER_FIELDS, _ORDER_REQUIRED)
-    if column is None:
+    found = columns_of(table.keys, ORDER_HISTORY, ORDER_FIELDS, _ORDER_REQUIRED)
+    if found is None:
         raise ParseError("unknown_format")
-    for record in table.records():
-        result.total_rows += 1
-        if record.problem:
-            result.error(record.line, record.problem)
-            continue
+    at = {name: column_index(index) for name, index in found.items()}
+    pairs = _Pairs()
+
+    def order_row(line: int, cells: list[str]) -> None:
         try:
-            trade = _order(record, column)
+            trade = _order(cells, at)
         except RowProblem as problem:
-            result.error(record.line, problem.reason)
-            continue
+            result.error(line, problem.reason)
+            return
         if isinstance(trade, str):
             result.skip(trade)
         else:
-            result.add(trade, record.line)
+            result.add(trade, line)
+
+    def order_block(rows: list[list[str]]) -> list[TradeDTO | str] | None:
+        """Per row: its trade, or the status it is skipped under (see _order); None to read the block row by row."""
+        totals = [row[at["total"]] for row in rows]
+        total_assets = columns.suffixes(totals, _DIGITS)
+        plain_totals = columns.without_suffixes(totals, total_assets)
+        read = columns.times([row[at["time"]] for row in rows])
+        prices = columns.numbers([row[at["averageprice"]] for row in rows])
+        order_numbers = [row[at["orderno"]] for row in rows]
+        if (read is None or prices is None or plain_totals is None
+                or columns.numbers([total.replace(",", "") for total in plain_totals]) is None
+                or not all(order_numbers) or any(len(number) > 64 or number != number.strip()
+                                                 for number in order_numbers)):
+            return None
+        try:
+            info = [pairs.pair(row[at["pair"]], asset) for row, asset in zip(rows, total_assets, strict=True)]
+            sides = [pairs.side(row[at["side"]]) for row in rows]
+        except RowProblem:
+            return None
+        executed = columns.without_suffixes([row[at["executed"]] for row in rows], [known[0] for known in info])
+        qtys = columns.numbers(executed) if executed is not None else None
+        if qtys is None or not all(price for price, qty in zip(prices[0], qtys[0], strict=True) if qty):
+            return None
+        read_rows: list[TradeDTO | str] = []
+        for row, known, side, qty, price, ts, number in zip(rows, info, sides, qtys[0], prices[0], read[0],
+                                                            order_numbers, strict=True):
+            if not qty:
+                status = " ".join(row[at["status"]].split())
+                read_rows.append(f"{status.title() or 'No status'} (not executed)")
+            else:
+                read_rows.append(new_trade(f"bnc-order-{known[2]}:{number}", known[2], side, qty, price, ts, None, "",
+                                           known[1]))
+        return read_rows
+
+    for lines, rows, problems in table.blocks():
+        for line, problem in problems:
+            result.error(line, problem)
+        made = order_block(rows) if rows else []
+        if made is not None:
+            for line, trade in zip(lines, made, strict=True):
+                if isinstance(trade, str):
+                    result.skip(trade)
+                else:
+                    result.add(trade, line)
+            continue
+        for line, cells in zip(lines, rows, strict=True):
+            order_row(line, cells)
+    result.total_rows = table.row_count
     return result.build()
 
 
-def _order(record: Record, column: dict[str, int | None]) -> TradeDTO | str:
+def _order(cells: list[str], at: dict[str, int]) -> TradeDTO | str:
     """The order's trade, or the status it is skipped under when nothing of it was executed."""
-    status = " ".join(record.cell(column["status"]).split())
-    total_cell = record.cell(column["total"])
+    status = " ".join(cells[at["status"]].split())
+    total_cell = cells[at["total"]]
     total_asset = parse_glued(total_cell, what="Trading total")[1] if total_cell.strip() else ""
-    base, quote = split_pair(record.cell(column["pair"]), quote_hint=total_asset)
-    executed_cell = record.cell(column["executed"])
+    base, quote = split_pair(cells[at["pair"]], quote_hint=total_asset)
+    executed_cell = cells[at["executed"]]
     qty, qty_asset = parse_glued(executed_cell, what="Executed", assets=(base,)) if executed_cell.strip() else (0, "")
     if qty_asset not in ("", base):
         raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
     if qty == 0:
         return f"{status.title() or 'No status'} (not executed)"
-    side = parse_side(record.cell(column["side"]))
-    price, price_asset = parse_glued(record.cell(column["averageprice"]), what="Average Price", assets=(quote,))
+    side = parse_side(cells[at["side"]])
+    price, price_asset = parse_glued(cells[at["averageprice"]], what="Average Price", assets=(quote,))
     if price_asset not in ("", quote):
         raise RowProblem(f"Average Price is in {price_asset}, not in {quote}")
-    time_cell = record.cell(column["time"]) if column["time"] is not None else ""
-    ts = parse_timestamp(time_cell if time_cell.strip() else record.cell(column["date"]), what="Date(UTC)")
+    time_cell = cells[at["time"]]
+    ts = parse_timestamp(time_cell if time_cell.strip() else cells[at["date"]], what="Date(UTC)")
     symbol = symbol_of(base, quote)
-    order_no = record.cell(column["orderno"]).strip()
+    order_no = cells[at["orderno"]].strip()
     if not order_no or len(order_no) > 64:
         raise RowProblem("OrderNo is empty" if not order_no else "OrderNo is longer than 64 characters")
-    return TradeDTO(ext_id=f"bnc-order-{symbol}:{order_no}", symbol=symbol, side=side,
-                    qty=positive(qty, what="Executed"), price=positive(price, what="Average Price"), ts=ts,
-                    fee=None, fee_asset="", quote_asset=quote)
+    return new_trade(f"bnc-order-{symbol}:{order_no}", symbol, side, positive(qty, what="Executed"),
+                     positive(price, what="Average Price"), ts, None, "", quote)
 
 
 ORDER_HISTORY_SPEC = FormatSpec(

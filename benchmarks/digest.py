@@ -102,7 +102,7 @@ def run(*, users: int, trades: int, baseline_sample: int) -> dict:
 
     from apps.core.jobs import JobStatus
     from apps.digest.models import Digest
-    from apps.digest import services as digest_services
+    from apps.digest.services import digests_schedule_due
     from apps.events.models import EventOutbox
 
     started = time.perf_counter()
@@ -113,7 +113,7 @@ def run(*, users: int, trades: int, baseline_sample: int) -> dict:
     mail.outbox = []
 
     started, cpu = time.perf_counter(), time.process_time()
-    queued = digest_services.digests_schedule_due(now=NOW)
+    queued = digests_schedule_due(now=NOW)
     scheduled_s, scheduled_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     statuses = Counter(Digest.objects.values_list("status", flat=True))

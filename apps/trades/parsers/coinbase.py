@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from apps.brokers.types import TradeDTO
 
-from . import columns
+from . import columns as column_readers
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
@@ -109,21 +109,24 @@ def parse_transaction_history(table: Table) -> ParseResult:
     identity = RowIdentity("cbtx")
     kinds: dict[str, str] = {}
     assets: dict[str, str] = {}
+    currencies: dict[tuple[str, str], str] = {}
     type_at = columns.type
-    for line, cells, problem in table.rows():
-        if problem:
-            result.error(line, problem)
-            continue
-        kind = kinds.get(cells[type_at])
+
+    def kind_of(cell: str) -> str:
+        kind = kinds.get(cell)
         if kind is None:
-            kind = kinds[cells[type_at]] = " ".join(cells[type_at].split())
+            kind = kinds[cell] = " ".join(cell.split())
+        return kind
+
+    def history_row(line: int, cells: list[str]) -> None:
+        kind = kind_of(cells[type_at])
         if not kind:
             result.error(line, "Transaction Type is empty")
-            continue
+            return
         side = _TRADE_TYPES.get(kind.lower())
         if side is None and kind.lower() != "convert":
             result.skip(kind[:64])
-            continue
+            return
         try:
             if side is None:
                 trade, raw = _convert_trade(cells, columns, identity)
@@ -132,6 +135,81 @@ def parse_transaction_history(table: Table) -> ParseResult:
             result.add(trade, line, raw)
         except RowProblem as problem:
             result.error(line, problem.reason)
+
+    def history_block(rows: list[list[str]]) -> list[tuple[TradeDTO, dict] | str] | None:
+        """Per row: its trade and raw data, or the type it is skipped under; None to read the block row by row.
+        Only plain Buy and Sell rows with an id, a subtotal and a fee are read here, column by column."""
+        if columns.price is None:
+            return None
+        read_rows: list[tuple[TradeDTO, dict] | str | None] = []
+        picked: list[list[str]] = []
+        sides: list[str] = []
+        for row in rows:
+            kind = kind_of(row[type_at])
+            side = _TRADE_TYPES.get(kind.lower())
+            if side is None:
+                if not kind or kind.lower() == "convert":
+                    return None
+                read_rows.append(kind[:64])
+                continue
+            if " on " in row[columns.notes] or not row[columns.id] or row[columns.id] != row[columns.id].strip():
+                return None
+            read_rows.append(None)
+            picked.append(row)
+            sides.append(side)
+        if not picked:
+            return read_rows
+        read = column_readers.times([row[columns.timestamp] for row in picked])
+        qtys = column_readers.numbers([row[columns.quantity] for row in picked], signed=True)
+        spots = column_readers.money([row[columns.price] for row in picked])
+        subtotals = column_readers.money([row[columns.subtotal] for row in picked])
+        fees = column_readers.money([row[columns.fees] for row in picked])
+        if (read is None or qtys is None or spots is None or subtotals is None or fees is None
+                or not all(qtys[0]) or not all(value > 0 for value in spots[0])
+                or any(len(row[columns.id]) > _MAX_ID for row in picked)):
+            return None
+        made = []
+        try:
+            for index, row in enumerate(picked):
+                asset = assets.get(row[columns.asset]) or _asset(row[columns.asset])
+                key = (row[columns.price_currency], spots[2][index])
+                currency = currencies.get(key) or _currency_of(row, key)
+                qty = qtys[0][index]
+                qty = -qty if qty < 0 else qty
+                spot, subtotal, fee = spots[0][index], subtotals[0][index], fees[0][index]
+                subtotal = -subtotal if subtotal < 0 else subtotal
+                price = positive(divide(subtotal, qty, what=columns.subtotal_name), what=columns.subtotal_name)
+                spread = subtotal - qty * spot if sides[index] == "BUY" else qty * spot - subtotal
+                raw = {"spotPrice": spots[1][index], "priceSource": "subtotal",
+                       "subtotal": subtotals[1][index].lstrip("-"), "spread": decimal_text(stored(spread))}
+                made.append((new_trade(row[columns.id], symbol_of(asset, currency), sides[index], qty, price,
+                                       read[0][index], -fee if fee < 0 else fee, currency, currency), raw))
+        except RowProblem:
+            return None
+        trades = iter(made)
+        return [item if item is not None else next(trades) for item in read_rows]
+
+    def _asset(cell: str) -> str:
+        asset = assets[cell] = clean_asset(cell, what="Asset")
+        return asset
+
+    def _currency_of(row: list[str], key: tuple[str, str]) -> str:
+        currency = currencies[key] = _currency(row, columns, key[1])
+        return currency
+
+    for lines, rows, problems in table.blocks():
+        for line, problem in problems:
+            result.error(line, problem)
+        made = history_block(rows) if rows else []
+        if made is not None:
+            for line, item in zip(lines, made, strict=True):
+                if isinstance(item, str):
+                    result.skip(item)
+                else:
+                    result.add(item[0], line, item[1])
+            continue
+        for line, cells in zip(lines, rows, strict=True):
+            history_row(line, cells)
     result.total_rows = table.row_count
     return result.build()
 
@@ -308,10 +386,10 @@ def parse_pro_fills(table: Table) -> ParseResult:
 
     def pro_block(rows: list[list[str]]) -> list[TradeDTO] | None:
         ids = [row[trade_id_at] for row in rows]
-        read = columns.times([row[created] for row in rows])
-        sizes = columns.numbers([row[size_at] for row in rows])
-        prices = columns.numbers([row[price_at] for row in rows])
-        fees = columns.numbers([row[fee_at] for row in rows], signed=True)
+        read = column_readers.times([row[created] for row in rows])
+        sizes = column_readers.numbers([row[size_at] for row in rows])
+        prices = column_readers.numbers([row[price_at] for row in rows])
+        fees = column_readers.numbers([row[fee_at] for row in rows], signed=True)
         if read is None or sizes is None or prices is None or fees is None or not (all(ids) and all(sizes[0])
                                                                                     and all(prices[0])):
             return None
@@ -335,7 +413,7 @@ def parse_pro_fills(table: Table) -> ParseResult:
         if any(trade_id != trade_id.strip() or len(ext_id) > _MAX_ID
                for trade_id, ext_id in zip(ids, ext_ids, strict=True)):
             return None
-        return columns.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0], list(map(abs, fees[0])),
+        return column_readers.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0], list(map(abs, fees[0])),
                               [fee_asset] * len(rows), [known[1] for known in info])
 
     def _product(cell: str) -> tuple[str, str, str]:

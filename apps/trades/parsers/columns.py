@@ -18,6 +18,7 @@ from decimal import Decimal
 from apps.brokers.types import TradeDTO
 
 from .base import RowIdentity
+from .values import CURRENCY_SYMBOLS
 
 # `2021-03-04 10:00:00`, `2021-03-04T10:00:00`, `2025-01-17 16:57:02 UTC`
 _PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?")
@@ -70,6 +71,22 @@ def numbers(cells: Sequence[str], *, signed: bool = False) -> tuple[list[Decimal
     if signed and "-0" in texts:
         texts = ["0" if text == "-0" else text for text in texts]
     return list(map(Decimal, texts)), texts
+
+
+_SYMBOLS = {symbol: code for symbol, code in CURRENCY_SYMBOLS.items() if len(symbol) == 1}
+
+
+def money(cells: Sequence[str]) -> tuple[list[Decimal], list[str], list[str]] | None:
+    """Decimals, canonical texts and currencies of money cells such as `€3343.11`, `-€597.49`, `12.5`: a plain
+    signed number after at most one single-character currency symbol."""
+    marks = [cell[1:2] if cell[:1] == "-" else cell[:1] for cell in cells]
+    if not all(mark in _SYMBOLS or mark.isdigit() for mark in marks):
+        return None
+    read = numbers([cell.replace(mark, "", 1) if mark in _SYMBOLS else cell for cell, mark in
+                    zip(cells, marks, strict=True)], signed=True)
+    if read is None:
+        return None
+    return read[0], read[1], [_SYMBOLS.get(mark, "") for mark in marks]
 
 
 def without_suffixes(cells: Sequence[str], suffixes: Sequence[str]) -> list[str] | None:

@@ -90,6 +90,8 @@ def exception_handler(exc, context):
         unexpected_error_log(request, exc)
     else:
         logger.error("Unhandled %s in an API view: %s", type(exc).__name__, exc)
-    return Response(_body("server_error", "Something went wrong on our side."),
-                    status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    response = Response(_body("server_error", "Something went wrong on our side."),
+                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    response._has_been_logged = True  # logged above; Django's request logger need not log it again
+    return response
 

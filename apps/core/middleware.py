@@ -98,7 +98,9 @@ class ApiErrorMiddleware:
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, "bad_request", "The request could not be understood.")
         unexpected_error_log(request, exception)
-        return error_response(500, "server_error", "Something went wrong on our side.")
+        response = error_response(500, "server_error", "Something went wrong on our side.")
+        response._has_been_logged = True  # logged above; Django's request logger need not log it again
+        return response
 
 
 def _is_json(response: HttpResponse) -> bool:

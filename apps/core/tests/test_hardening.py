@@ -207,6 +207,7 @@ def test_unexpected_exception_on_the_api_is_json_500_logged_once_without_a_flood
     with caplog.at_level(logging.ERROR, logger="apps.core.middleware"):
         response = middleware.process_exception(request, error)
     assert_error(response, 500, "server_error")
+    assert response._has_been_logged  # django.request does not log it a second time
     records = [r for r in caplog.records if r.name == "apps.core.middleware"]
     assert len(records) == 1
     text = records[0].getMessage()

@@ -139,9 +139,10 @@ def bybit_spot(rows: int, rng: random.Random) -> bytes:
         ts = START + timedelta(minutes=index)
         qty = rng.uniform(0.001, 1)
         price = rng.uniform(20_000, 60_000)
-        lines.append(f"BTCUSDT,LIMIT,{rng.choice(['BUY', 'SELL'])},{qty * price:.20f},{price:.20f},{qty:.20f},"
-                     f"{qty / 1000:.20f},{2_200_000_000_000_000_000 + index},{1_850_000_000 + index},"
-                     f"{ts:%H:%M %Y-%m-%d}")
+        # Bybit pads every amount to 20 decimals with zeros: 49.97342400000000000000.
+        lines.append(f"BTCUSDT,LIMIT,{rng.choice(['BUY', 'SELL'])},{qty * price:.8f}000000000000,{price:.2f}"
+                     f"000000000000000000,{qty:.8f}000000000000,{qty / 1000:.8f}000000000000,"
+                     f"{2_200_000_000_000_000_000 + index},{1_850_000_000 + index},{ts:%H:%M %Y-%m-%d}")
     return "\n".join(lines).encode()
 
 

@@ -17,12 +17,13 @@ from .services import user_change_password, user_login, user_logout, user_signup
 
 AUTH_RATE = "10/m"
 ACCOUNT_URL = "/account/"
+LANDING_URL = "/dashboard/"  # where signing in, signing up and `/` take a member
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(ACCOUNT_URL)
+        return redirect(LANDING_URL)
     return render(request, "home.html")
 
 
@@ -30,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @rate_limit(group="auth", key="ip", rate=AUTH_RATE)
 def signup_page(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(ACCOUNT_URL)
+        return redirect(LANDING_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -39,7 +40,7 @@ def signup_page(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             messages.success(request, "Welcome! Your account is ready.")
-            return redirect(ACCOUNT_URL)
+            return redirect(LANDING_URL)
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -47,7 +48,7 @@ def signup_page(request: HttpRequest) -> HttpResponse:
 @rate_limit(group="auth", key="ip", rate=AUTH_RATE)
 def login_page(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(ACCOUNT_URL)
+        return redirect(LANDING_URL)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,13 +58,16 @@ def login_page(request: HttpRequest) -> HttpResponse:
         except Unauthenticated as exc:
             form.add_error(None, exc.message)
         else:
-            return redirect(_safe_next(request) or ACCOUNT_URL)
+            return redirect(_safe_next(request) or LANDING_URL)
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")},
                   status=400 if form.errors else 200)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def logout_page(request: HttpRequest) -> HttpResponse:
+    """GET (a typed or followed link) shows a page with the logout button; only the POST signs out."""
+    if request.method == "GET":
+        return render(request, "accounts/logout.html")
     user_logout(request=request)
     return redirect("/")
 

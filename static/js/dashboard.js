@@ -40,11 +40,14 @@
     rows.forEach(function (row) {
       const tr = document.createElement("tr");
       tr.appendChild(text("td", row.label));
-      tr.appendChild(text("td", row.trades));
-      tr.appendChild(text("td", row.withRealizedPnl));
-      tr.appendChild(text("td", row.realizedPnl == null ? "—" : Object.keys(row.realizedPnl).map(function (quote) {
-        return Number(row.realizedPnl[quote]).toLocaleString(undefined, { maximumFractionDigits: 8 }) + " " + quote;
-      }).join(", ")));
+      tr.appendChild(text("td", row.trades, "num"));
+      tr.appendChild(text("td", row.withRealizedPnl, "num"));
+      const cell = text("td", row.realizedPnl == null ? "—" : "", "num");
+      Object.keys(row.realizedPnl || {}).forEach(function (quote, index) {
+        if (index) cell.appendChild(document.createTextNode(", "));
+        cell.appendChild(TwinFormat.pnlElement(row.realizedPnl[quote], quote));
+      });
+      tr.appendChild(cell);
       body.appendChild(tr);
     });
   }

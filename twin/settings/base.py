@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "apps.digest",
     "apps.analytics",
     "apps.gate",
+    "apps.journal",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +103,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
-LOGIN_REDIRECT_URL = "/account/"
+LOGIN_REDIRECT_URL = "/dashboard/"
 
 # Sessions: Django's framework with our own model (user, ip/ua hashes; raw values never stored).
 SESSION_ENGINE = "apps.accounts.sessions"

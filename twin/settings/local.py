@@ -2,7 +2,9 @@
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The real error pages by default; DJANGO_DEBUG=1 is the developer flag for Django's debug pages. Static files
+# are served by WhiteNoise (from the finders) either way.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 (BASE_DIR / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 WHITENOISE_USE_FINDERS = True

@@ -26,17 +26,18 @@ def page(browser):
     context.close()
 
 
-def test_signup_in_the_browser_lands_on_account_without_csp_violations(page, live_asgi_server):
+def test_signup_in_the_browser_lands_on_the_dashboard_without_csp_violations(page, live_asgi_server):
     page.goto(f"{live_asgi_server}/")
     page.click("text=Create an account")
     page.wait_for_url(f"{live_asgi_server}/signup/")
     page.fill("#id_email", "Browser.User@Example.com")
     page.fill("#id_password", "violet-harbour-lantern-42")
     page.click("#signup-form button[type=submit]")
-    page.wait_for_url(f"{live_asgi_server}/account/")
-
-    assert page.text_content("#account-email") == "browser.user@example.com"
+    page.wait_for_url(f"{live_asgi_server}/dashboard/")
     assert "Welcome! Your account is ready." in page.text_content("main")
+
+    page.goto(f"{live_asgi_server}/account/")
+    assert page.text_content("#account-email") == "browser.user@example.com"
     page.select_option("#id_coach_tone", "strict")
     page.click("#account-preferences button[type=submit]")
     page.wait_for_selector("text=Coach tone saved.")

@@ -29,7 +29,7 @@ def test_landing_for_visitors_and_redirect_for_members(client, user):
     client.force_login(user)
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == "/account/"
+    assert response["Location"] == "/dashboard/"
 
 
 @pytest.mark.parametrize("path", ["/", "/signup/", "/login/"])
@@ -44,14 +44,13 @@ def test_account_page_has_no_inline_script_or_style(client, user):
     assert not INLINE.search(html), INLINE.search(html)
 
 
-def test_signup_form_creates_account_and_lands_on_account_page():
+def test_signup_form_creates_account_and_lands_on_the_dashboard():
     client = _csrf_client()
     token = _token(client, "/signup/")
     response = client.post("/signup/", {"email": "Page@Example.com", "password": STRONG,
                                         "csrfmiddlewaretoken": token}, follow=True)
 
-    assert response.redirect_chain == [("/account/", 302)]
-    assert b"page@example.com" in response.content
+    assert response.redirect_chain == [("/dashboard/", 302)]
     assert b"Welcome! Your account is ready." in response.content
     user = User.objects.get()
     assert Session.objects.filter(user=user).count() == 1
@@ -81,13 +80,13 @@ def test_login_page_success_and_failure(client):
 
     good = client.post("/login/", {"email": "LENA@example.com", "password": DEFAULT_PASSWORD})
     assert good.status_code == 302
-    assert good["Location"] == "/account/"
+    assert good["Location"] == "/dashboard/"
     assert Session.objects.filter(user=user).count() == 1
 
 
 def test_login_next_only_follows_local_urls(client, user):
     response = client.post("/login/?next=https://evil.example/", {"email": user.email, "password": DEFAULT_PASSWORD})
-    assert response["Location"] == "/account/"
+    assert response["Location"] == "/dashboard/"
     client.logout()
     response = client.post("/login/?next=/api/docs/", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert response["Location"] == "/api/docs/"
@@ -99,14 +98,19 @@ def test_account_requires_login(client):
     assert response["Location"] == "/login/?next=/account/"
 
 
-def test_logout_is_post_only_and_deletes_the_session(client, user):
+def test_logout_get_shows_a_logout_button_and_only_the_post_deletes_the_session(client, user):
     client.post("/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
-    assert client.get("/logout/").status_code == 405
+    page = client.get("/logout/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<form method="post" action="/logout/" id="logout-form">' in html
+    assert f"You are signed in as <strong>{user.email}</strong>" in html
     assert Session.objects.filter(user=user).count() == 1
     response = client.post("/logout/")
     assert response.status_code == 302
     assert Session.objects.filter(user=user).count() == 0
     assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+    assert "You are logged out" in client.get("/logout/").content.decode()
 
 
 def test_account_page_changes_tone_and_password(client, user):

@@ -136,6 +136,17 @@ def test_size_above_the_stated_risk_is_size_down(user, submit):
     assert intent.reasons[0]["evidence"] == {"value": 2.5, "threshold": 1.0}
 
 
+def test_reward_under_the_persona_minimum_asks_to_simulate(user, submit):
+    body = intent_body(plan={"entry": "100", "stop": "95", "target": "104", "thesis": "Quick scalp."})
+    intent = PretradeIntent.objects.get(id=submit(body).json()["intentId"])
+    assert (intent.decision, [r["code"] for r in intent.reasons]) == ("SIMULATE", ["risk_reward_low"])
+    assert intent.reasons[0]["evidence"] == {"value": 0.8, "threshold": 1.5}
+    simulate = next(t for t in intent.tasks if t["kind"] == "simulate")
+    assert simulate["payload"]["endpoint"] == "/api/simulations/simple"
+    assert simulate["payload"]["body"] == {"symbol": "BTC-USD", "horizonDays": 7}
+    assert intent.until is None
+
+
 def test_market_state_comes_from_candles_the_gate_job_fetched(user, submit, stub_exchange, settings):
     settings.GATE_FETCH_CANDLES = True
     assert Candle.objects.count() == 0

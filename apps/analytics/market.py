@@ -29,17 +29,25 @@ def _number(value: float | None, places: int = 8) -> str | None:
     return "0" if text in ("-0", "") else text
 
 
-def _position_frame(*, user, filters: Filters, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+def _position_frame(*, user, filters: Filters, extra: tuple[str, ...] = (), trade_id: str | None = None,
+                    newest: int | None = None) -> pd.DataFrame:
     """Closed positions as a DataFrame (one query, numbers cast to doubles by the database): trade_id,
-    symbol, quote, ts (exit, UTC), held_hours, pnl and `extra`, in exit order."""
+    symbol, quote, ts (exit, UTC), held_hours, pnl and `extra`, in exit order (only the `newest` ones, or
+    only the exit `trade_id`)."""
     floats = {"pnl": "realized_pnl", "matched": "matched_qty", "price": "trade__price", "fee": "trade__fee",
               "qty": "trade__qty"}
     wanted = ("pnl", *extra)
-    rows = list(closed_positions(user=user, filters=filters).order_by("trade__ts", "trade_id")
-                .annotate(exit_epoch=Cast(Extract("trade__ts", "epoch"), FloatField()),
-                          **{f"f_{name}": Cast(floats[name], FloatField()) for name in wanted})
+    positions = closed_positions(user=user, filters=filters)
+    if trade_id is not None:
+        positions = positions.filter(trade_id=trade_id)
+    positions = positions.order_by("-trade__ts", "-trade_id")
+    if newest is not None:
+        positions = positions[:newest]
+    rows = list(positions.annotate(exit_epoch=Cast(Extract("trade__ts", "epoch"), FloatField()),
+                                   **{f"f_{name}": Cast(floats[name], FloatField()) for name in wanted})
                 .values_list("trade_id", "symbol", "quote", "exit_epoch", "held_hours",
                              *(f"f_{name}" for name in wanted)))
+    rows.reverse()
     frame = pd.DataFrame(rows, columns=["trade_id", "symbol", "quote", "epoch", "held_hours", *wanted])
     frame["ts"] = pd.to_datetime(frame["epoch"].astype("float64"), unit="s", utc=True).dt.round("us")
     return frame
@@ -72,10 +80,8 @@ def excursions(*, user, filters: Filters, trade_id: str | None = None, limit: in
     `held_hours` (the quantity-weighted age of the matched lots) before the exit."""
     if trade_id is not None:
         filters = Filters()
-    frame = _position_frame(user=user, filters=filters, extra=("matched", "price", "fee", "qty"))
-    if trade_id is not None:
-        frame = frame[frame["trade_id"] == trade_id]
-    frame = frame.tail(limit)
+    frame = _position_frame(user=user, filters=filters, extra=("matched", "price", "fee", "qty"),
+                            trade_id=trade_id, newest=limit)
     if frame.empty:
         return {"filters": filters.as_json(), "currencies": [], "basis": "hourly candles"}
     frame = frame.copy()

@@ -8,12 +8,14 @@ Each app lists its tables in a `userdata.py` module (found automatically, like `
     user_data_register(model="bias.BiasTag", user_path="trade__user")          # rows reached through a trade
     user_data_register(model="brokers.BrokerConnection", exclude=("access_enc", "refresh_enc"))  # never exported
     user_data_register(model="journal.Entry", transform=entry_open)            # row dict → exported row dict
+                                                                               # (binary columns dropped after it)
     user_files_register(lambda user: [...storage paths...])                    # stored files (exported, deleted)
     user_delete_prepare_register(lambda user: ...)                             # before the delete (revoke tokens)
 
 The export writes every registered table; the delete removes every registered table's rows in one transaction.
 A table holding rows of a user that no app registered is a bug that a test catches (it walks the models).
-Binary fields are never exported (sealed secrets are binary).
+Binary columns are never written to an export (sealed secrets are binary); a `transform` sees them and may
+add what it opens (a journal entry's text).
 """
 from __future__ import annotations
 
@@ -46,10 +48,14 @@ class UserDataSet:
         return self.model_label.replace(".", "_").lower()
 
     def fields(self) -> list[models.Field]:
-        """The exported columns: concrete fields minus excluded and binary ones (FKs as their id)."""
+        """The columns read for an export: concrete fields minus the excluded ones (FKs as their id). Binary
+        columns are handed to `transform` (which may open a sealed value) and never written themselves."""
         return [f for f in self.model._meta.concrete_fields
-                if f.name not in self.exclude and f.attname not in self.exclude
-                and not isinstance(f, models.BinaryField)]
+                if f.name not in self.exclude and f.attname not in self.exclude]
+
+    def columns(self) -> list[str]:
+        """The written columns when no row says otherwise: the read ones minus binary ones."""
+        return [f.attname for f in self.fields() if not isinstance(f, models.BinaryField)]
 
     def queryset(self, user) -> models.QuerySet:
         value = user.pk if self.user_path in ("id", "pk") else user

@@ -135,16 +135,13 @@ def export_archive_write(*, user, target) -> dict[str, int]:
     counts: dict[str, int] = {}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for dataset in user_data_sets():
-            columns = [f.attname for f in dataset.fields()]
-            rows = dataset.queryset(user).order_by(*dataset.order_by).values(*columns)
+            rows = dataset.queryset(user).order_by(*dataset.order_by).values(*(f.attname for f in dataset.fields()))
             with archive.open(f"{dataset.name}.json", "w") as raw:
                 out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 out.write("[")
                 count = 0
                 for row in rows.iterator(chunk_size=CHUNK):
-                    record = {k: plain(v) for k, v in row.items()}
-                    if dataset.transform is not None:
-                        record = dataset.transform(record)
+                    record = _record(dataset, row)
                     out.write(("," if count else "") + "\n" + json.dumps(record, ensure_ascii=False))
                     count += 1
                 out.write("\n]\n")
@@ -155,15 +152,13 @@ def export_archive_write(*, user, target) -> dict[str, int]:
                 writer = csv.writer(out)
                 header = None
                 for row in rows.iterator(chunk_size=CHUNK):
-                    record = {k: plain(v) for k, v in row.items()}
-                    if dataset.transform is not None:
-                        record = dataset.transform(record)
+                    record = _record(dataset, row)
                     if header is None:
                         header = list(record)
                         writer.writerow(header)
                     writer.writerow([csv_cell(record.get(name)) for name in header])
                 if header is None:
-                    writer.writerow(columns)
+                    writer.writerow(dataset.columns())
                 out.flush()
                 out.detach()
             counts[dataset.name] = count
@@ -177,6 +172,14 @@ def export_archive_write(*, user, target) -> dict[str, int]:
             "format": "One JSON array and one CSV file per table; CSV cells a spreadsheet would run as a formula "
                       "start with an apostrophe."}, indent=2))
     return counts
+
+
+def _record(dataset, row: dict) -> dict:
+    """One exported row: the app's transform (it may open a sealed column), then binary columns dropped and
+    every value made plain JSON."""
+    if dataset.transform is not None:
+        row = dataset.transform(dict(row))
+    return {k: plain(v) for k, v in row.items() if not isinstance(v, bytes | memoryview)}
 
 
 def plain(value):

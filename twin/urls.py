@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("apps.digest.urls")),
     path("", include("apps.analytics.urls")),
     path("", include("apps.gate.urls")),
+    path("", include("apps.journal.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -9,7 +9,6 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.hooks import on_logout, on_password_changed
 
-        from . import handlers  # noqa: F401 - registers this app's socket handlers
         from .observability import observability_register
         from .services import sockets_close_for_session, sockets_close_for_user
 

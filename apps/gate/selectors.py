@@ -149,3 +149,9 @@ def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> 
         trades_today=trades_today, loss_streak=streak, last_loss=last_loss,
         realized_loss_today=loss_today, market=market,
     )
+
+
+def intents_linked(*, user_id: str, since: datetime) -> list[PretradeIntent]:
+    """The user's intents linked to an imported trade at or after `since`, with that trade, oldest link first."""
+    return list(PretradeIntent.objects.select_related("linked_trade")
+                .filter(user_id=user_id, linked_trade__isnull=False, linked_at__gte=since).order_by("linked_at", "id"))

@@ -16,12 +16,12 @@ import time
 import structlog
 from celery import signals
 
-from .context import request_id_current
 from .metrics import TASK_DURATION, TASK_RUNS, TASK_WAIT, metrics_http_serve, multiprocess_dir
 
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "request_id"
+USER_REF_HEADER = "user_ref"
 SENT_AT_HEADER = "sent_at"
 _started: dict[str, float] = {}
 _bound: dict[str, dict] = {}  # task id → the context tokens to restore when it ends
@@ -39,19 +39,20 @@ def _logging_is_django_s(loglevel=None, **kwargs) -> None:
 def _headers_add(headers=None, **kwargs) -> None:
     if headers is None:
         return
-    request_id = request_id_current()
-    if request_id and REQUEST_ID_HEADER not in headers:
-        headers[REQUEST_ID_HEADER] = request_id
+    bound = structlog.contextvars.get_contextvars()
+    for header, key in ((REQUEST_ID_HEADER, "requestId"), (USER_REF_HEADER, "userRef")):
+        if bound.get(key) and header not in headers:
+            headers[header] = bound[key]
     headers.setdefault(SENT_AT_HEADER, time.time())
 
 
 @signals.task_prerun.connect(weak=False)
 def _task_started(task_id=None, task=None, **kwargs) -> None:
     request = getattr(task, "request", None)
-    request_id = getattr(request, REQUEST_ID_HEADER, None) if request is not None else None
-    if request is not None and getattr(request, "is_eager", False):
-        request_id = None  # eager: the caller's context (and its request id) is already ours
-    values = {"requestId": request_id, "task": getattr(task, "name", None), "taskId": task_id}
+    eager = request is not None and getattr(request, "is_eager", False)
+    carried = {} if eager or request is None else {  # eager: the caller's context is already ours
+        "requestId": getattr(request, REQUEST_ID_HEADER, None), "userRef": getattr(request, USER_REF_HEADER, None)}
+    values = {**carried, "task": getattr(task, "name", None), "taskId": task_id}
     tokens = structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
     if task_id:
         _bound[task_id] = tokens

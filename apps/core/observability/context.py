@@ -44,6 +44,3 @@ def context_bind(**values: object) -> None:
 def context_clear() -> None:
     structlog.contextvars.clear_contextvars()
 
-
-def request_id_current() -> str | None:
-    return structlog.contextvars.get_contextvars().get("requestId")

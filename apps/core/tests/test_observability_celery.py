@@ -75,7 +75,7 @@ def test_the_request_id_travels_to_the_worker_and_its_task_is_measured(worker):
     from twin.celery import app
 
     process, port, log = worker
-    context_bind(requestId="req-from-web-0001")
+    context_bind(requestId="req-from-web-0001", userRef="0123456789abcdef")
     try:
         result = app.send_task("core.jobs_reap", queue="default")
     finally:
@@ -91,6 +91,7 @@ def test_the_request_id_travels_to_the_worker_and_its_task_is_measured(worker):
     assert finished, log.read_text()
     [line] = finished
     assert line["requestId"] == "req-from-web-0001"
+    assert line["userRef"] == "0123456789abcdef"
     assert line["task"] == "core.jobs_reap"
     assert line["taskId"] == result.id
     assert line["logger"] == "celery.app.trace"

@@ -89,6 +89,9 @@ def test_promtool_accepts_the_rules_and_the_scrape_config_when_installed(tmp_pat
                            text=True, timeout=60)
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert f"SUCCESS: {len(_rules())} rules found" in rules.stdout
+    fired = subprocess.run([promtool, "test", "rules", str(OBSERVABILITY / "alerts_test.yml")], capture_output=True,
+                           text=True, timeout=60)
+    assert fired.returncode == 0, fired.stdout + fired.stderr
     token = tmp_path / "token"
     token.write_text("t")
     config = (OBSERVABILITY / "prometheus.yml").read_text().replace(
@@ -128,6 +131,7 @@ def test_prometheus_scrapes_each_process_kind_where_it_serves_metrics():
     assert jobs["twin-web"]["metrics_path"] == "/metrics"
     assert jobs["twin-web"]["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics_token"}
     assert jobs["twin-web"]["static_configs"] == [{"targets": ["web:8000"]}]
+    assert services["web"]["environment"]["DJANGO_ALLOWED_HOSTS"].endswith("},web")  # the scrape's Host
     assert jobs["twin-worker"]["static_configs"] == [{"targets": [f"worker:{services['worker']['environment']['METRICS_PORT']}"]}]
     assert jobs["twin-relay"]["static_configs"] == [{"targets": [f"relay:{services['relay']['environment']['METRICS_PORT']}"]}]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]

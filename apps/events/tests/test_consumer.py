@@ -213,9 +213,10 @@ async def test_bad_messages_get_error_frames_and_the_socket_stays_open(user, rel
     assert await EventOutbox.objects.acount() == 0
     await communicator.send_json_to({"type": "note.add", "payload": {"text": "held too long"}, "requestId": 7})
     [answer, event] = await frames(communicator, 2)
-    stored = await EventOutbox.objects.aget(type="note.added")
-    assert answer == {"type": "note.add.ok", "eventId": stored.id, "requestId": 7}
-    assert event["eventId"] == stored.id and event["payload"] == {"text": "held too long"}
+    stored = await EventOutbox.objects.aget(type="journal.entry.created")
+    assert answer == {"type": "note.add.ok", "eventId": stored.id, "entryId": stored.payload["entryId"], "requestId": 7}
+    assert event["eventId"] == stored.id and event["payload"] == {"entryId": stored.payload["entryId"], "type": "note",
+                                                                  "status": "final"}
     await communicator.disconnect()
 
 

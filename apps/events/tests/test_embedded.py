@@ -55,7 +55,7 @@ def test_live_events_without_a_relay_process(embedded_env):
                 first = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 second = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert first["type"] == "note.add.ok"
-                assert second["type"] == "note.added" and second["eventId"] == first["eventId"]
+                assert second["type"] == "journal.entry.created" and second["eventId"] == first["eventId"]
                 # Appended by another process: picked up by the in-process relay's short poll.
                 event_id = await asyncio.to_thread(_manage_shell, embedded_env, SCRIPT_APPEND)
                 third = json.loads(await asyncio.wait_for(ws.recv(), 5))

@@ -59,8 +59,8 @@ def test_logout_closes_the_socket_on_its_next_frame_with_the_relay_down(daphne_p
         http.close()
     assert not Session.objects.filter(user=user).exists()
     assert not Reflection.objects.exists()
-    assert list(EventOutbox.objects.filter(type__in=["note.added", "coach.reflect"])
-                .values_list("type", flat=True)) == ["note.added"]
+    assert list(EventOutbox.objects.filter(type__in=["journal.entry.created", "coach.reflect"])
+                .values_list("type", flat=True)) == ["journal.entry.created"]
 
 
 @pytest.mark.parametrize("origin, scheme, host, allowed", [
@@ -124,4 +124,4 @@ async def test_nested_or_nul_frames_get_an_error_frame_and_the_socket_stays_open
     answer = json.loads(await communicator.receive_from(timeout=5))
     assert answer["type"] == "note.add.ok"
     await communicator.disconnect()
-    assert await EventOutbox.objects.filter(type="note.added").acount() == 1
+    assert await EventOutbox.objects.filter(type="journal.entry.created").acount() == 1

@@ -1,0 +1,104 @@
+"""Journal reads, always scoped to one user. Texts are opened here, for their owner only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from apps.brokers.services import secret_open
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
+from apps.core.validation import opaque_id_valid
+
+from .models import TEXT_FIELD, Attachment, EntryType, JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """An entry with its opened text, for rendering."""
+
+    entry: JournalEntry
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    results: list[EntryView]
+    next_cursor: str | None
+
+
+def entry_text(*, entry: JournalEntry) -> str:
+    return secret_open(user_id=entry.user_id, record_id=entry.id, field_name=TEXT_FIELD, blob=entry.text_enc)
+
+
+def _queryset(user) -> QuerySet[JournalEntry]:
+    return (JournalEntry.objects.filter(user=user).select_related("trade")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id"))))
+
+
+def entry_get(*, user, entry_id: str, for_update: bool = False) -> JournalEntry:
+    """The user's entry; NotFound for anything else (another user's entry included)."""
+    entry = None
+    if opaque_id_valid(entry_id):
+        query = JournalEntry.objects.filter(user=user, id=entry_id)
+        entry = (query.select_for_update() if for_update else query.select_related("trade")).first()
+    if entry is None:
+        raise NotFound("Journal entry not found.")
+    return entry
+
+
+def entry_view_get(*, user, entry_id: str) -> EntryView:
+    entry = entry_get(user=user, entry_id=entry_id)
+    return EntryView(entry=entry, text=entry_text(entry=entry))
+
+
+def entry_list(*, user, type: str | None = None, symbol: str | None = None, tag: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, search_tokens: list[str] | None = None,
+               trade_id: str | None = None, cursor: str | None = None, limit=None) -> EntryPage:
+    """The user's entries, newest first, keyset-paged on (created_at, id). `search_tokens` (from
+    services.search_tokens_for) keeps the entries holding every one of those words."""
+    size = clamp_limit(limit, default=50, maximum=200)
+    query = _queryset(user)
+    if type:
+        if type not in EntryType.values:
+            raise ValidationFailed(fields={"type": [f"One of {', '.join(EntryType.values)}."]})
+        query = query.filter(type=type)
+    if symbol:
+        query = query.filter(symbol=symbol.upper())
+    if tag:
+        query = query.filter(tag_index__contains=f" {tag.strip().lower()} ")
+    if since:
+        query = query.filter(created_at__gte=since)
+    if until:
+        query = query.filter(created_at__lt=until)
+    if trade_id:
+        query = query.filter(trade_id=trade_id)
+    for token in search_tokens or []:
+        query = query.filter(search_tokens__contains=f" {token} ")
+    if cursor:
+        values = cursor_decode(cursor)
+        if len(values) != 2:
+            raise ValidationFailed("The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]})
+        created = cursor_datetime(values[0])
+        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=values[1]))
+    rows = list(query.order_by("-created_at", "-id")[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = cursor_encode([rows[-1].created_at.isoformat(), rows[-1].id])
+    return EntryPage(results=[EntryView(entry=row, text=entry_text(entry=row)) for row in rows], next_cursor=next_cursor)
+
+
+def entries_for_trade(*, user, trade_id: str) -> list[EntryView]:
+    """The user's entries about one trade (newest first), for the trade page."""
+    return entry_list(user=user, trade_id=trade_id, limit=50).results
+
+
+def attachment_get(*, user, attachment_id: str) -> Attachment:
+    attachment = None
+    if opaque_id_valid(attachment_id):
+        attachment = Attachment.objects.filter(user=user, id=attachment_id).first()
+    if attachment is None:
+        raise NotFound("Attachment not found.")
+    return attachment

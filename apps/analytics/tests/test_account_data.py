@@ -21,6 +21,7 @@ from apps.analytics.models import ExportJob, StoredFileDeletion
 from apps.analytics.services.exports import csv_cell
 from apps.bias.services import rule_upsert
 from apps.core.userdata import user_data_sets
+from apps.journal.services import entry_note_add
 from apps.trades.testing import TradeFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
@@ -73,6 +74,7 @@ def test_csv_cells_are_escaped_against_formulas(value, cell):
 def owned(user, book, coinbase_connection):
     """Rows of `user` in as many tables as a real account fills, plus an archived digest in storage."""
     rule_upsert(user=user, kind="minHoldHours", params={"hours": 2})
+    entry_note_add(user=user, text="Held the loser too long again")
     TradeFactory(user=user, ext_id="=HYPERLINK(\"http://evil\")", symbol="BTC-USD", side="BUY",
                  qty=Decimal("0.1"), price=Decimal("1"), ts=book - timedelta(days=1))
     archive = default_storage.save(f"digests/{user.id}/2026-W40.json", ContentFile(b'{"week": 40}'))
@@ -125,6 +127,9 @@ def test_export_holds_every_row_of_every_table(api_client, user, other_user, own
     assert "access_enc" not in connection and "refresh_enc" not in connection
     assert connection["broker"] == "coinbase"
     assert "wrapped" not in json.loads(archive.read("brokers_datakey.json"))[0]
+    (entry,) = json.loads(archive.read("journal_journalentry.json"))
+    assert "Held the loser too long again" in entry["text"] and "text_enc" not in entry  # opened, never sealed
+    assert "text_enc" not in archive.read("journal_journalentry.csv").decode().splitlines()[0]
     trades = json.loads(archive.read("trades_trade.json"))
     assert {t["user_id"] for t in trades} == {user.id}
     assert len(trades) == 11

@@ -83,7 +83,7 @@ def test_trade_detail_chart_and_evidence_in_chromium(chromium_path, live_server,
     assert seen["box"]["width"] > 100 and seen["box"]["height"] > 100
     assert "of your trades on BTC-USD in view" in seen["status"]
     assert seen["conditions"] == expected_conditions > 0
-    assert any(word in seen["first"] for word in ("met", "unknown"))
+    assert any(word in seen["first"] for word in ("met", "near miss", "unknown"))
     assert seen["articles"] == len(tags)
     assert seen["grid"] == 12
     assert seen["dashboard"]["pnl_rows"] == BiasTag.objects.values("label").distinct().count()

@@ -21,7 +21,7 @@ pytest_plugins = [
     "apps.brokers.testing",
     "apps.trades.testing",
     "apps.bias.testing",
-    "apps.core.contracts.testing",
+    "apps.events.contract_checks",
 ]
 
 

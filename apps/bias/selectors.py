@@ -413,3 +413,17 @@ def rule_breaches(*, user_id: str, since: datetime) -> list[dict]:
                             "kind": rule.get("kind"), "value": rule.get("value"), "limit": rule.get("limit"),
                             "explain": rule.get("explain") or ""})
     return out
+
+
+def advice_violations(*, text: str) -> list[str]:
+    """What the non-advisory linter finds in any text the app shows (`[]` = no advice in it)."""
+    from .engine.linter import lint_text
+
+    return lint_text(text)
+
+
+def market_indicators(*, candles, interval=None):
+    """The engine's indicator columns (RSI, ATR, Bollinger …) for one symbol's candle frame."""
+    from .engine import compute_indicators
+
+    return compute_indicators(candles, interval=interval)

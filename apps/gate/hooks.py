@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.bias.hooks import TradesScored, on_trades_scored
+from apps.bias.registry import TradesScored, on_trades_scored
 from apps.trades.hooks import ImportFinished, on_import_finished
 
 from .selectors import loss_streak, user_policy

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from apps.bias.engine.linter import lint_text
+from apps.bias.selectors import advice_violations
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _text(code: str, *, fired: bool, status: str | None, **w) -> str:  # noqa: C
 
 def message(code: str, *, fired: bool = False, status: str | None = None, **words) -> str:
     text = _text(code, fired=fired, status=status, **words)
-    problems = lint_text(text)
+    problems = advice_violations(text=text)
     if problems:
         logger.warning("gate message %s failed the non-advisory linter (%s); neutral text used", code, problems)
         return NEUTRAL

@@ -10,8 +10,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import Q
 
-from apps.bias.engine import compute_indicators
-from apps.bias.selectors import position_exits, rule_list
+from apps.bias.selectors import market_indicators, position_exits, rule_list
 from apps.brokers.selectors import candle_frame
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
@@ -104,7 +103,7 @@ def market_state(*, symbol: str, now: datetime, lookback_hours: int, spike_hours
     cached = cache.get(key)
     if cached is not None:
         return cached
-    features = compute_indicators(frame, interval=pd.Timedelta(hours=1))
+    features = market_indicators(candles=frame, interval=pd.Timedelta(hours=1))
     last = features.iloc[-1]
 
     def change(hours: float | None) -> float | None:

@@ -29,6 +29,7 @@ from apps.core.jobs import (
 )
 
 from ..models import ScoringRun
+from ..registry import TradesScored, trades_scored_notify
 from .scoring import bias_score_trades
 
 TASK = "bias.scoring_run"
@@ -77,6 +78,7 @@ def _execute_one(run: ScoringRun) -> ScoringRun | None:
             return ScoringRun.objects.filter(id=run.id).first()
         locked.trades_scored = scored
         locked.save(update_fields=["trades_scored", "lease_expires_at", "updated_at"])
+        trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=scored))
         job_done(task_name=TASK, job=locked)
     return locked
 

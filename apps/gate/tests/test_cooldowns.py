@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.bias.hooks import TradesScored, trades_scored_notify
+from apps.bias.registry import TradesScored, trades_scored_notify
 from apps.bias.models import BiasTag
 from apps.events.models import EventOutbox
 from apps.gate.models import Cooldown, PretradeIntent, RuleBreach

@@ -1,6 +1,6 @@
 """Every event type the code emits has a JSON Schema, and the outbox check catches a payload that breaks one.
 
-(Every outbox row any database test writes is validated after the test by `apps.core.contracts.testing`.)"""
+(Every outbox row any database test writes is validated after the test by `apps.events.contract_checks`.)"""
 import ast
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from apps.core.contracts import contract_accepts, contract_current, contract_get, event_types
-from apps.core.contracts.testing import outbox_contract_violations
+from apps.events.contract_checks import outbox_contract_violations
 from apps.events.models import EventOutbox
 from apps.events.services import event_append
 

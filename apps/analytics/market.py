@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from django.db.models import FloatField
+from django.db import connections
+from django.db.models import F, FloatField
 from django.db.models.functions import Cast, Extract
 
 from apps.brokers.selectors import candle_frame
@@ -43,13 +44,19 @@ def _position_frame(*, user, filters: Filters, extra: tuple[str, ...] = (), trad
     positions = positions.order_by("-trade__ts", "-trade_id")
     if newest is not None:
         positions = positions[:newest]
-    rows = list(positions.annotate(exit_epoch=Cast(Extract("trade__ts", "epoch"), FloatField()),
+    # PostgreSQL hands the exit time over as epoch seconds (no datetime object per row); SQLite as a datetime
+    postgres = connections[positions.db].vendor == "postgresql"
+    exit_time = Cast(Extract("trade__ts", "epoch"), FloatField()) if postgres else F("trade__ts")
+    rows = list(positions.annotate(exit_epoch=exit_time,
                                    **{f"f_{name}": Cast(floats[name], FloatField()) for name in wanted})
                 .values_list("trade_id", "symbol", "quote", "exit_epoch", "held_hours",
                              *(f"f_{name}" for name in wanted)))
     rows.reverse()
     frame = pd.DataFrame(rows, columns=["trade_id", "symbol", "quote", "epoch", "held_hours", *wanted])
-    frame["ts"] = pd.to_datetime(frame["epoch"].astype("float64"), unit="s", utc=True).dt.round("us")
+    if postgres:
+        frame["ts"] = pd.to_datetime(frame["epoch"].astype("float64"), unit="s", utc=True).dt.round("us")
+    else:
+        frame["ts"] = pd.to_datetime(frame["epoch"], utc=True)
     return frame
 
 

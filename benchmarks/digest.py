@@ -6,9 +6,10 @@ Builds a throwaway PostgreSQL database (``BENCH_PG_URL``) with ``--users`` users
 scored trades (labels, FIFO positions, rule outcomes) spread over the digest week 2026-W47 and the week before
 it, two active rules and a few Odean sale days. Then, in one run:
 
-* ``scheduled``: ``digests_schedule_due`` at Monday 23 Nov 2026 01:00 UTC — one `Digest` job per user,
-  each claimed, its payload computed, stored with its `digest.ready` event, and the email rendered and handed
-  to Django's locmem backend (Celery eager, so every job runs in this process, one after another).
+* ``scheduled``: ``digests_schedule_due`` at Monday 23 Nov 2026 01:00 UTC — one `Digest` job per user in
+  batches of 50, each digest claimed, its payload computed, stored with its `digest.ready` event, and the
+  email rendered and handed to Django's locmem backend — until every digest is done. ``--workers`` batches
+  run at once on the in-process job runner (as a Celery worker's concurrency; 0 = one after another, inline).
 * ``baseline_naive_per_trade``: the same figures read the naive way for ``--baseline-sample`` users — per
   trade its tags, its position and, per sale, the symbol's earlier buys and their labels, each with its own
   queries — reported per user and scaled to ``--users``.
@@ -95,7 +96,7 @@ def naive_figures(user) -> dict:
     return {"labels": dict(labels), "pnl": {k: dict(v) for k, v in pnl.items()}}
 
 
-def run(*, users: int, trades: int, baseline_sample: int) -> dict:
+def run(*, users: int, trades: int, baseline_sample: int, workers: int = 0) -> dict:
     from django.contrib.auth import get_user_model
     from django.core import mail
     from django.db import connection
@@ -114,6 +115,9 @@ def run(*, users: int, trades: int, baseline_sample: int) -> dict:
 
     started, cpu = time.perf_counter(), time.process_time()
     queued = digests_schedule_due(now=NOW)
+    deadline = time.monotonic() + 1800
+    while Digest.objects.exclude(status=JobStatus.DONE).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the in-process runner's workers are building the batches
     scheduled_s, scheduled_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     statuses = Counter(Digest.objects.values_list("status", flat=True))
@@ -126,6 +130,7 @@ def run(*, users: int, trades: int, baseline_sample: int) -> dict:
         "benchmark": "digest",
         "users": users,
         "tradesPerUser": trades,
+        "workers": workers or "one, inline (Celery eager)",
         "setup_s": round(built_s, 2),
         "scheduled": {
             "digests": queued, "statuses": dict(statuses),
@@ -146,6 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--trades", type=int, default=50)
     parser.add_argument("--baseline-sample", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="batches built at once by the in-process job runner, as a worker's concurrency "
+                             "(0: one after another, inline)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     args = parser.parse_args(argv)
@@ -156,14 +164,17 @@ def main(argv: list[str] | None = None) -> dict:
                            "REDIS_URL": args.redis_url, "CACHE_KEY_PREFIX": f"bench-digest-{os.getpid()}",
                            "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLE": "0", "OUTBOX_RELAY_EMBEDDED": "0",
                            "CELERY_TASK_ALWAYS_EAGER": "1", "LLM_BASE_URL": "",
-                           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"})
+                           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+                           "JOBS_IN_PROCESS": "1" if args.workers > 0 else "0",
+                           "JOBS_IN_PROCESS_WORKERS": str(max(1, args.workers))})
         import django
 
         django.setup()
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        result = run(users=args.users, trades=args.trades, baseline_sample=args.baseline_sample)
+        result = run(users=args.users, trades=args.trades, baseline_sample=args.baseline_sample,
+                     workers=args.workers)
     finally:
         database_drop(args.pg_url, db_name)
     print_json(result)

@@ -30,8 +30,8 @@ GOALS_S = {1000: 2.0, 10000: 15.0}
 def run_size(size: int, stub) -> dict:
     from apps.accounts.models import User
     from apps.brokers.services import connection_adapter, connection_link_stub
-    from apps.trades.models import ImportJob, Trade
     from apps.trades.imports import import_job_run, import_job_start
+    from apps.trades.models import ImportJob, Trade
 
     stub.state.set_trade_count(size)
     expected = stub.state.expected_fill_count("coinbase")  # builds the stub's data before timing

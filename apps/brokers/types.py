@@ -39,6 +39,7 @@ class TradeDTO:
 class TradePage:
     items: list[TradeDTO]
     next_cursor: str | None  # None when there is nothing more
+    raw: dict[str, dict] | None = None  # per ext_id, what the source says beyond the DTO (kept on the trade)
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,15 @@ class TradeListApi(APIView):
                          "nextCursor": page.next_cursor})
 
 
+class TradeDetailOutputSerializer(TradeOutputSerializer):
+    raw = serializers.DictField(allow_null=True, help_text="What the export said beyond the trade (e.g. Coinbase's "
+                                                         "spot price and spread), when it said more.")
+
+    def to_representation(self, trade: Trade) -> dict:
+        return {**super().to_representation(trade), "raw": trade.raw}
+
+
 class TradeDetailApi(APIView):
-    @extend_schema(responses={200: TradeOutputSerializer})
+    @extend_schema(responses={200: TradeDetailOutputSerializer})
     def get(self, request, trade_id: str):
-        return Response(TradeOutputSerializer(selectors.trade_get(user=request.user, trade_id=trade_id)).data)
+        return Response(TradeDetailOutputSerializer(selectors.trade_get(user=request.user, trade_id=trade_id)).data)

@@ -19,6 +19,7 @@ class Trade(BaseModel):
     fee_asset = models.CharField(max_length=16, blank=True, default="")
     quote_asset = models.CharField(max_length=16, blank=True, default="")
     ts = models.DateTimeField()
+    raw = models.JSONField(null=True, blank=True)  # what the export says beyond the trade (e.g. spot price, spread)
 
     class Meta:
         constraints = [
@@ -81,6 +82,7 @@ class ImportUpload(BaseModel):
     size = models.PositiveIntegerField()
     mapping = models.JSONField(null=True, blank=True)
     items = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.filename or 'upload'} ({self.size} bytes)"

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.bias.registry import TradesScored, trades_scored_notify
 from apps.bias.models import BiasTag
+from apps.bias.registry import TradesScored, trades_scored_notify
 from apps.events.models import EventOutbox
 from apps.gate.models import Cooldown, PretradeIntent, RuleBreach
 from apps.gate.services import cooldowns_end_expired, intents_link_trades

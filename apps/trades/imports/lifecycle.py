@@ -31,7 +31,7 @@ from apps.events.services import event_append
 
 from ..hooks import ImportFinished, import_finished_notify
 from ..models import ImportJob
-from ..services.upsert import trade_upsert_many
+from ..services.upsert import trade_raw_attach, trade_upsert_many
 
 TASK = "trades.import_job_run"
 
@@ -113,6 +113,8 @@ def import_page_commit(*, job_id: str, owner: str, page: TradePage) -> ImportJob
         if job is None:
             return None
         result = trade_upsert_many(user=job.user_id, broker=job.broker, items=list(page.items))
+        if page.raw:
+            trade_raw_attach(user=job.user_id, broker=job.broker, trade_ids=result.inserted_ids, raw=page.raw)
         job.fetched += len(page.items)
         job.inserted += result.inserted
         job.duplicates += result.duplicates

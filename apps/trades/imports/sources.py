@@ -83,11 +83,14 @@ class UploadSource:
 
     def pages(self, job: ImportJob) -> Iterator[TradePage]:
         items = upload_items_decode(job.upload.items)
+        raw = job.upload.raw or {}
         offset = int(job.cursor or 0)
         while True:
             following = offset + UPLOAD_PAGE_SIZE
             next_cursor = str(following) if following < len(items) else None
-            yield TradePage(items=items[offset:following], next_cursor=next_cursor)
+            page = items[offset:following]
+            page_raw = {t.ext_id: raw[t.ext_id] for t in page if t.ext_id in raw} if raw else None
+            yield TradePage(items=page, next_cursor=next_cursor, raw=page_raw or None)
             if next_cursor is None:
                 return
             offset = following

@@ -116,12 +116,14 @@ def upload_import_start(*, user, data: bytes, filename: str = "", mapping_name: 
         "skippedByType": dict(result.skipped),
         "errorCount": len(result.errors),
         "errors": [{"line": e.line, "reason": e.reason} for e in result.errors[:MAX_REPORTED_ERRORS]],
+        "notes": [{"line": n.line, "reason": n.reason} for n in result.notes[:MAX_REPORTED_ERRORS]],
         "mapping": mapping_name or "",
     }
 
     def keep_parsed_trades(job: ImportJob) -> None:
         ImportUpload.objects.create(job=job, filename=filename[:255], digest=digest, size=len(data),
-                                    mapping=mapping_dict, items=upload_items_encode(result.trades))
+                                    mapping=mapping_dict, items=upload_items_encode(result.trades),
+                                    raw=json.loads(json.dumps(result.raw, default=str)))
 
     return import_job_open(
         job_id=job_id,

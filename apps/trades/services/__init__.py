@@ -7,7 +7,7 @@ from .idempotency import (
     idempotent_call,
 )
 from .mappings import MAPPING_FIELDS, column_mapping_from_dict, column_mapping_save
-from .upsert import UpsertResult, trade_upsert_many
+from .upsert import UpsertResult, trade_raw_attach, trade_upsert_many
 
 __all__ = [
     "MAPPING_FIELDS",
@@ -19,5 +19,6 @@ __all__ = [
     "idempotency_remember",
     "idempotency_replay",
     "idempotent_call",
+    "trade_raw_attach",
     "trade_upsert_many",
 ]

@@ -168,3 +168,15 @@ def _utcnow():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def trade_raw_attach(*, user, broker: str, trade_ids: list[str], raw: dict[str, dict]) -> int:
+    """Keep what the source said beyond each new trade (by ext_id) on the trade itself. Runs inside the
+    caller's transaction, for the trades it just inserted."""
+    if not raw or not trade_ids:
+        return 0
+    user_id = user.pk if hasattr(user, "pk") else user
+    trades = list(Trade.objects.filter(user_id=user_id, broker=broker, id__in=trade_ids).only("id", "ext_id"))
+    for trade in trades:
+        trade.raw = raw.get(trade.ext_id)
+    return Trade.objects.bulk_update([t for t in trades if t.raw is not None], ["raw"], batch_size=500)

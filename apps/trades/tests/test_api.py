@@ -217,7 +217,7 @@ def test_trade_detail_renders_decimals_as_plain_strings(api_client, user):
 
     assert body == {"id": trade.id, "broker": "coinbase", "extId": trade.ext_id, "symbol": "BTC-USD",
                     "side": "BUY", "qty": "0.000000000000000001", "price": "30000", "fee": None, "feeAsset": "USD",
-                    "quoteAsset": "USD", "ts": "2026-10-01T12:00:00.123456Z"}
+                    "quoteAsset": "USD", "ts": "2026-10-01T12:00:00.123456Z", "raw": None}
 
 
 def test_user_b_cannot_read_user_a_trade(other_api_client, user):

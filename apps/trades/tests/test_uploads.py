@@ -223,3 +223,16 @@ def test_eleventh_upload_in_a_minute_is_429(api_client, user, django_capture_on_
     assert statuses == [202] * 10
     assert eleventh.status_code == 429 and int(eleventh["Retry-After"]) >= 1
     assert ImportJob.objects.filter(user=user).count() == 1
+
+
+def test_what_an_export_says_beyond_the_trade_is_kept_on_it(api_client, user, django_capture_on_commit_callbacks):
+    name = "coinbase_transactions_current.csv"
+    data = (FIXTURES / name).read_bytes()
+    parsed = parse_file(data, filename=name)
+
+    _upload(api_client, name, data, django_capture_on_commit_callbacks)
+
+    kept = {t.ext_id: t.raw for t in Trade.objects.filter(user=user).exclude(raw=None)}
+    assert parsed.raw and kept == {ext_id: raw for ext_id, raw in parsed.raw.items()}
+    trade = Trade.objects.get(user=user, ext_id=next(iter(kept)))
+    assert api_client.get(f"/api/trades/{trade.id}").json()["raw"] == kept[trade.ext_id]

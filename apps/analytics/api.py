@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
-from apps.core.ratelimits import rate_limit_check
+from apps.core.ratelimits import failures_limited, rate_limit_check
 from apps.core.validation import datetime_parse, opaque_id_valid, text_is_clean
 
 from . import market, selectors
@@ -126,6 +126,7 @@ class BreakdownApi(APIView):
 # --- account export and delete --------------------------------------------------------------------------
 
 EXPORT_RATE = "2/h"
+DELETE_FAILURE_RATE = "5/15m"  # wrong passwords on the delete form, per account
 
 
 class ExportOutputSerializer(serializers.Serializer):
@@ -187,5 +188,7 @@ class AccountDeleteApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deletion.account_delete(request=request, **data.validated_data)
+        with failures_limited(request, group="analytics.account-delete", key_value=str(request.user.pk),
+                              rate=DELETE_FAILURE_RATE, failure=ValidationFailed):
+            deletion.account_delete(request=request, **data.validated_data)
         return Response({"deleted": True})

@@ -208,6 +208,18 @@ def test_delete_refused_deletes_nothing(api_client, user, owned, body, field):
     assert api_client.get("/api/auth/me").status_code == 200
 
 
+def test_wrong_passwords_on_delete_are_limited(api_client, user):
+    from apps.core.testing import rate_window_fresh
+
+    rate_window_fresh(key_value=str(user.pk), period=900)
+    for _ in range(5):
+        assert api_client.post("/api/account/delete", {"password": "guess", "confirm": "DELETE"},
+                               format="json").status_code == 400
+    refused = api_client.post("/api/account/delete", {"password": DEFAULT_PASSWORD, "confirm": "DELETE"}, format="json")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert type(user).objects.filter(id=user.id).exists()
+
+
 def test_delete_removes_every_row_and_file_and_ends_sessions(api_client, user, other_user, owned, stub_exchange,
                                                              django_capture_on_commit_callbacks):
     _export(api_client, django_capture_on_commit_callbacks)

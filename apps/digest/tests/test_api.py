@@ -136,3 +136,22 @@ def test_build_digests_command_refuses_a_bad_week(user):
     with pytest.raises(CommandError, match="ISO week"):
         call_command("build_digests", "--week", "47")
     assert Digest.objects.count() == 0
+
+
+def test_list_and_page_run_a_fixed_number_of_queries(api_client, client, user, django_assert_max_num_queries):
+    for n in range(30, 52):
+        stored(user, f"2026-W{n:02d}")
+    client.force_login(user)
+
+    with django_assert_max_num_queries(4):
+        assert api_client.get("/api/digests", {"limit": 100}).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/digest/").status_code == 200
+
+
+def test_every_page_loads_the_digest_script_and_the_dashboard_has_the_latest_card(client, user):
+    client.force_login(user)
+
+    html = client.get("/dashboard/").content.decode()
+
+    assert 'id="digest-latest"' in html and "js/digest.js" in html and 'href="/digest/"' in html

@@ -13,9 +13,9 @@
         out.textContent = "No stored candles cover this holding period yet.";
         return;
       }
-      const q = " " + currency.quote;
-      out.textContent = "Worst moment (MAE) " + position.mae + q + ", best moment (MFE) " + position.mfe + q +
-        ", realised " + position.pnl + q + (position.exitEfficiency == null ? "." :
+      const q = currency.quote;
+      out.textContent = "Worst moment (MAE) " + TwinFormat.money(position.mae, q) + ", best moment (MFE) " +
+        TwinFormat.money(position.mfe, q) + ", realised " + TwinFormat.money(position.pnl, q) + (position.exitEfficiency == null ? "." :
           " — you kept " + (Number(position.exitEfficiency) * 100).toFixed(0) + "% of the best moment.");
       out.classList.remove("muted");
       root.dataset.loaded = "1";

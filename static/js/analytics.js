@@ -29,7 +29,7 @@
     rows.forEach(function (r) { tbody.appendChild(r); });
   }
   function num(value) {
-    return value == null ? "—" : Number(value).toLocaleString(undefined, { maximumFractionDigits: 8 });
+    return value == null ? "—" : TwinFormat.amount(value, quote);
   }
   function pct(value) { return value == null ? "—" : (value * 100).toFixed(1) + "%"; }
   function pick(body) {
@@ -69,7 +69,7 @@
       ["Average win / average loss", num(c.averageWin) + " / " + num(c.averageLoss) + q],
       ["Largest win / largest loss", num(c.largestWin) + " / " + num(c.largestLoss) + q],
       ["Longest winning / losing streak", c.longestWinStreak + " / " + c.longestLossStreak],
-      ["Average hold, winners / losers (hours)", num(c.averageHoldHoursWinners) + " / " + num(c.averageHoldHoursLosers)],
+      ["Average hold, winners / losers", TwinFormat.hours(c.averageHoldHoursWinners) + " / " + TwinFormat.hours(c.averageHoldHoursLosers)],
       ["Fees", num(c.fees) + q + (c.feesPctOfPnl == null ? "" : " (" + c.feesPctOfPnl + "% of P/L)")],
     ].map(function (r) { return row(r, true); }));
     const other = Object.keys(body.otherFees || {});
@@ -226,7 +226,7 @@
         const dot = svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 4,
           class: Number(p.pnl) >= 0 ? "point-win" : "point-loss" });
         const title = svg("title", {});
-        title.textContent = p.symbol + " " + p.exitTs.slice(0, 16) + ": MAE " + p.mae + ", MFE " + p.mfe + ", P/L " + p.pnl;
+        title.textContent = p.symbol + " " + TwinFormat.dateTime(p.exitTs) + ": MAE " + num(p.mae) + ", MFE " + num(p.mfe) + ", P/L " + num(p.pnl);
         dot.appendChild(title);
         chart.appendChild(dot);
       });
@@ -234,7 +234,7 @@
       box.dataset.rendered = "1";
     }
     fill(document.querySelector("#excursions-table tbody"), (c ? c.positions : []).map(function (p) {
-      return row([p.exitTs.slice(0, 16).replace("T", " "), p.symbol, num(p.pnl), num(p.mae), num(p.mfe),
+      return row([TwinFormat.dateTime(p.exitTs), p.symbol, num(p.pnl), num(p.mae), num(p.mfe),
         p.exitEfficiency == null ? "—" : (Number(p.exitEfficiency) * 100).toFixed(0) + "%"], true);
     }));
   }

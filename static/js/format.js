@@ -46,6 +46,14 @@
     return currency ? out + " " + String(currency).toUpperCase() : out;
   }
 
+  // An amount in the currency's precision without the code (tables whose header names the currency).
+  function amount(value, currency) {
+    const text = toNumberString(value);
+    if (text === null) return "—";
+    const places = currencyDecimals(currency);
+    return signed(text, numberFormat(places, places).format(absolute(text)), false);
+  }
+
   function tone(value) {
     const text = toNumberString(value);
     if (text === null || Number(text) === 0) return "flat";
@@ -180,7 +188,7 @@
     });
   }
 
-  window.TwinFormat = { money: money, pnl: pnl, pnlElement: pnlElement, tone: tone, price: price, qty: qty,
+  window.TwinFormat = { money: money, amount: amount, pnl: pnl, pnlElement: pnlElement, tone: tone, price: price, qty: qty,
                         percent: percent, dateTime: dateTime, date: date, relative: relative, duration: duration,
                         hours: hours, timeElement: timeElement, timeZone: timeZone, formatMarked: formatMarked };
   if (document.readyState === "loading") {

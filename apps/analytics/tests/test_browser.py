@@ -79,12 +79,12 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
     assert seen["problems"] == []
     assert seen["quotes"] == ["EUR", "USD"]
     assert "197.99" in seen["summary_eur"] and "100.0%" in seen["summary_eur"]
-    assert "213.5 USD" in seen["summary_usd"] and "6.85" in seen["summary_usd"]
+    assert "213.50 USD" in seen["summary_usd"] and "6.85" in seen["summary_usd"]
     assert seen["equity_rows"] == 2 and seen["days"] == 2
     assert seen["day_trades"] == 7  # every trade of the first day, buys included
     assert seen["bars"] == 7
     assert seen["excursion_rows"] == 4 and seen["scatter_points"] == 4  # the stub's candles cover every USD hold
     assert "USD" in seen["reporting"] and "same currency" in seen["reporting"]
-    assert "best moment (MFE)" in seen["trade_excursion"] and "realised 245 USD" in seen["trade_excursion"]
+    assert "best moment (MFE)" in seen["trade_excursion"] and "realised 245.00 USD" in seen["trade_excursion"]
     assert seen["download"].startswith("twin-export-") and seen["download"].endswith(".zip")
     assert "10 trades" in seen["losses"] or "10 Trades" in seen["losses"]

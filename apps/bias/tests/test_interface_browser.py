@@ -20,6 +20,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "artifacts" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 LONG_DECIMAL = re.compile(r"\d\.\d{9,}")
+FIAT_TOO_PRECISE = re.compile(r"\d\.\d{3,} (?:USD|USDT|USDC|EUR|GBP)\b")  # money: 2 decimals in fiat and stablecoins
 PNL_TEXT = re.compile(r"^(?:[+\u2212]\d{1,3}(?:,\d{3})*\.\d{2}|0\.00) [A-Z]{3,5}$")
 MEMBER_PAGES = ["/dashboard/", "/analytics/", "/trades/", "{trade}", "{sell}", "/connections/", "/import/",
                 "/upload/", "/coach/", "/rules/", "/intents/new", "/digest/", "/account/", "/logout/"]
@@ -71,7 +72,8 @@ def _problems(seen: dict) -> list[str]:
         if not isinstance(entry, tuple) or entry[0] == "nav":
             continue
         key, size = entry
-        for pattern, what in ((ISO_TIME, "ISO time"), (LONG_DECIMAL, "long decimal")):
+        for pattern, what in ((ISO_TIME, "ISO time"), (LONG_DECIMAL, "long decimal"),
+                              (FIAT_TOO_PRECISE, "unrounded money")):
             for match in pattern.findall(page["text"]):
                 problems.append(f"{key} {size}: {what} {match}")
         if size == "phone" and page["scrollWidth"] > page["clientWidth"]:

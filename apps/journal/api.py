@@ -12,13 +12,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import ValidationFailed
 from apps.core.ratelimits import rate_limit_check
 
 from . import selectors, services
 
 WRITE_RATE = "60/m"
-SEARCH_MAX_WORDS = 8
 
 
 class AttachmentOutputSerializer(serializers.Serializer):
@@ -93,11 +91,7 @@ class EntryListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
-        tokens = None
-        if data.get("q"):
-            tokens = services.search_tokens_for(user_id=request.user.id, text=data["q"])
-            if not tokens or len(tokens) > SEARCH_MAX_WORDS:
-                raise ValidationFailed(fields={"q": [f"Search for 1 to {SEARCH_MAX_WORDS} words of 2 letters or more."]})
+        tokens = services.search_query_tokens(user_id=request.user.id, q=data["q"]) if data.get("q") else None
         page = selectors.entry_list(user=request.user, type=data.get("type"), symbol=data.get("symbol"),
                                     tag=data.get("tag"), since=data.get("since"), until=data.get("until"),
                                     trade_id=data.get("tradeId"), search_tokens=tokens,
@@ -143,3 +137,21 @@ class AttachmentDetailApi(APIView):
         response["Cache-Control"] = "private, no-store"
         response["Content-Disposition"] = "inline"
         return response
+
+
+class RuleStreakOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    current = serializers.IntegerField()
+    best = serializers.IntegerField()
+    daysHeld = serializers.IntegerField(source="days_held")
+    daysBroken = serializers.IntegerField(source="days_broken")
+    lastBroken = serializers.DateField(source="last_broken", allow_null=True)
+
+
+class RuleStreakListApi(APIView):
+    """Per active rule: trading days in a row it held (current, best) over the last year, in your time zone."""
+
+    @extend_schema(responses={200: RuleStreakOutputSerializer(many=True)})
+    def get(self, request):
+        streaks = selectors.rule_streaks(user=request.user)
+        return Response({"results": RuleStreakOutputSerializer(streaks, many=True).data, "nextCursor": None})

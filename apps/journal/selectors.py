@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
+from apps.bias.selectors import rule_breaches, rule_list
 from apps.brokers.services import secret_open
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
 from apps.core.validation import opaque_id_valid
+from apps.trades.selectors import trade_queryset
 
 from .models import TEXT_FIELD, Attachment, EntryType, JournalEntry
+from .streaks import RuleStreak, streak_count
+
+STREAK_WINDOW = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +110,27 @@ def attachment_get(*, user, attachment_id: str) -> Attachment:
     if attachment is None:
         raise NotFound("Attachment not found.")
     return attachment
+
+
+def _user_zone(user) -> ZoneInfo:
+    try:
+        return ZoneInfo(getattr(user, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def rule_streaks(*, user, now: datetime | None = None) -> list[RuleStreak]:
+    """Per active rule of the user: current and best run of trading days it held, over the last year, days
+    counted in the user's time zone."""
+    rules = [rule for rule in rule_list(user=user) if rule.active]
+    if not rules:
+        return []
+    zone = _user_zone(user)
+    since = (now or timezone.now()) - STREAK_WINDOW
+    trading_days = sorted(set(trade_queryset().filter(user=user, ts__gte=since)
+                              .annotate(day=TruncDate("ts", tzinfo=zone)).values_list("day", flat=True)))
+    broken: dict[str, set] = {}
+    for breach in rule_breaches(user_id=user.id, since=since):
+        broken.setdefault(breach["kind"], set()).add(breach["ts"].astimezone(zone).date())
+    return [streak_count(kind=rule.kind, trading_days=trading_days, broken_days=broken.get(rule.kind, set()),
+                         since=rule.created_at.astimezone(zone).date()) for rule in rules]

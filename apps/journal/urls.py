@@ -9,5 +9,6 @@ urlpatterns = [
          name="api-journal-attachments"),
     path("api/journal-attachments/<str:attachment_id>", api.AttachmentDetailApi.as_view(),
          name="api-journal-attachment"),
+    path("api/rule-streaks", api.RuleStreakListApi.as_view(), name="api-rule-streaks"),
     path("journal/", views.journal_page, name="journal"),
 ]

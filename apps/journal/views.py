@@ -20,7 +20,7 @@ def journal_page(request: HttpRequest) -> HttpResponse:
     chosen = {name: (request.GET.get(name) or "").strip() for name in ("type", "tag", "q")}
     problem = ""
     try:
-        tokens = services.search_tokens_for(user_id=request.user.id, text=chosen["q"]) if chosen["q"] else None
+        tokens = services.search_query_tokens(user_id=request.user.id, q=chosen["q"]) if chosen["q"] else None
         page = selectors.entry_list(user=request.user, type=chosen["type"] if chosen["type"] in EntryType.values else None,
                                     tag=chosen["tag"] or None, search_tokens=tokens,
                                     cursor=request.GET.get("cursor") or None, limit=50)
@@ -30,4 +30,5 @@ def journal_page(request: HttpRequest) -> HttpResponse:
                                          if name in (view.entry.emotions or {})]}
             for view in page.results]
     return render(request, "journal/timeline.html", {"rows": rows, "next_cursor": page.next_cursor, "chosen": chosen,
-                                                     "types": EntryType.choices, "problem": problem})
+                                                     "types": EntryType.choices, "problem": problem,
+                                                     "streaks": selectors.rule_streaks(user=request.user)})

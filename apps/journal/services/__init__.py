@@ -7,10 +7,11 @@ from .entries import (
     entry_note_add,
     entry_text_open,
     entry_update,
+    search_query_tokens,
     search_tokens_for,
 )
 
 __all__ = [
     "UnsupportedAttachment", "adherence_drafts_update", "attachment_add", "attachment_open", "entry_create", "entry_delete", "entry_note_add", "entry_text_open", "entry_update",
-    "search_tokens_for",
+    "search_query_tokens", "search_tokens_for",
 ]

@@ -29,6 +29,7 @@ from ..selectors import entry_get, entry_text
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_INDEXED_WORDS = 2000
 TOKEN_HEX = 16
+SEARCH_MAX_WORDS = 8
 
 
 @sensitive_variables()
@@ -52,6 +53,16 @@ def search_tokens_for(*, user_id: str, text: str) -> list[str]:
     """The blind-index tokens of the words of `text` for this user (whole words, case-insensitive)."""
     key = _search_key(user_id=user_id)
     return [hmac.new(key, word.encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX] for word in _words(text)]
+
+
+def search_query_tokens(*, user_id: str, q: str) -> list[str]:
+    """The tokens a search for `q` must all match; ValidationFailed unless it holds 1 to SEARCH_MAX_WORDS words
+    of two letters or more."""
+    tokens = search_tokens_for(user_id=user_id, text=q or "")
+    if not tokens or len(tokens) > SEARCH_MAX_WORDS:
+        raise ValidationFailed(f"Search for 1 to {SEARCH_MAX_WORDS} words of two letters or more.",
+                               fields={"q": [f"Search for 1 to {SEARCH_MAX_WORDS} words of two letters or more."]})
+    return tokens
 
 
 def _index(tokens: list[str]) -> str:

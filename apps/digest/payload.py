@@ -129,7 +129,8 @@ def main_currency(pnl_by_label: dict[str, dict[str, Decimal]], closes: list[tupl
 
 
 def habits(pnl_by_label: dict[str, dict[str, Decimal]], labels: Counter, quote: str | None) -> tuple[dict | None, dict | None]:
-    """(best, worst): the labels (NONE excluded) with the highest and lowest P/L attributed in `quote`."""
+    """(best, worst): the labels (NONE excluded) with the highest and lowest P/L attributed in `quote` (no
+    worst when every label has the same figure)."""
     ranked = sorted(((label, per[quote]) for label, per in pnl_by_label.items()
                      if quote in per and label not in HABIT_EXCLUDED), key=lambda item: (-item[1], item[0]))
     if not ranked:
@@ -140,7 +141,7 @@ def habits(pnl_by_label: dict[str, dict[str, Decimal]], labels: Counter, quote: 
                 "pnlByQuote": {q: amount(v) for q, v in sorted(pnl_by_label[label].items())}}
 
     best = describe(*ranked[0])
-    worst = describe(*ranked[-1]) if len(ranked) > 1 else None
+    worst = describe(*ranked[-1]) if len(ranked) > 1 and ranked[-1][1] < ranked[0][1] else None
     return best, worst
 
 

@@ -129,3 +129,18 @@ def test_the_week_is_the_users_own(user):
 
     assert (new_york["labels"], new_york["periodStart"]) == ({"PANIC": 1}, "2026-11-16T05:00:00+00:00")
     assert utc["labels"] == {"FOMO": 1}
+
+
+def test_habits_rank_in_one_currency_and_name_no_worst_when_all_are_equal():
+    from collections import Counter
+    from decimal import Decimal
+
+    from apps.digest.payload import habits
+
+    pnl = {"FOMO": {"USD": Decimal("10"), "EUR": Decimal("-50")}, "PANIC": {"USD": Decimal("10")},
+           "NONE": {"USD": Decimal("99")}}
+    best, worst = habits(pnl, Counter({"FOMO": 2, "PANIC": 1}), "USD")
+
+    assert (best["label"], best["pnl"], best["pnlByQuote"], worst) == ("FOMO", "10", {"EUR": "-50", "USD": "10"}, None)
+    best, worst = habits(pnl, Counter(), "EUR")
+    assert (best["label"], worst) == ("FOMO", None)

@@ -13,24 +13,46 @@
     return el;
   }
 
+  // Labels per day as stacked bars: one histogram per label holding the running total up to it, drawn tallest
+  // first so each label shows as its own band; whole-number axis; every series named in the legend with its count.
+  const period = document.getElementById("dash-period");
+  let chart = null;
   function timeline(days) {
     const container = document.getElementById("timeline-chart");
     const legend = document.getElementById("timeline-legend");
+    legend.replaceChildren();
+    if (chart) { chart.remove(); chart = null; }
+    container.replaceChildren();
     if (!days.length || typeof LightweightCharts === "undefined") {
       container.textContent = "No labelled trades in this period.";
       return;
     }
     const labels = Array.from(new Set(days.flatMap(function (d) { return Object.keys(d.counts); }))).sort();
-    const chart = LightweightCharts.createChart(container, {
+    chart = LightweightCharts.createChart(container, {
       width: container.clientWidth || 800, height: 260,
       layout: { background: { color: "#171e26" }, textColor: "#e6edf3", attributionLogo: false },
       grid: { vertLines: { color: "#243040" }, horzLines: { color: "#243040" } },
+      rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0 } },
+      localization: { priceFormatter: function (value) { return String(Math.round(value)); } },
+      handleScroll: false, handleScale: false,
     });
+    const integer = { type: "custom", minMove: 1, formatter: function (value) { return String(Math.round(value)); } };
+    const totals = {};
+    for (let k = labels.length - 1; k >= 0; k -= 1) {
+      const series = chart.addHistogramSeries({ color: COLORS[labels[k]] || "#ccc", priceFormat: integer,
+                                                priceLineVisible: false, lastValueVisible: false, title: "" });
+      series.setData(days.map(function (d) {
+        let stacked = 0;
+        for (let j = 0; j <= k; j += 1) stacked += d.counts[labels[j]] || 0;
+        return { time: d.date, value: stacked };
+      }));
+    }
     labels.forEach(function (label) {
-      const series = chart.addLineSeries({ color: COLORS[label] || "#ccc", lineWidth: 2, title: label });
-      series.setData(days.map(function (d) { return { time: d.date, value: d.counts[label] || 0 }; }));
-      legend.appendChild(text("span", label, "chip chip-" + label.toLowerCase()));
+      totals[label] = days.reduce(function (sum, d) { return sum + (d.counts[label] || 0); }, 0);
+      legend.appendChild(text("span", label + " · " + totals[label], "chip chip-" + label.toLowerCase()));
     });
+    container.setAttribute("aria-label", "Labels per day, stacked bars over " + days.length + " day" +
+      (days.length === 1 ? "" : "s") + ": " + labels.map(function (l) { return l + " " + totals[l]; }).join(", ") + ".");
     chart.timeScale().fitContent();
     container.dataset.rendered = "1";
   }
@@ -81,25 +103,34 @@
     if (notes.length) box.appendChild(text("p", notes.join("; ") + ".", "muted small"));
   }
 
-  fetch(root.dataset.summaryUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      if (!response.ok) throw new Error("Could not load your summary.");
-      return response.json();
-    })
-    .then(function (summary) {
-      if (!summary.hasTrades) {
-        document.getElementById("dash-empty").hidden = false;
-        return;
-      }
-      document.getElementById("dash-body").hidden = false;
-      document.getElementById("dash-trades").textContent = summary.trades;
-      timeline(summary.labelsPerDay);
-      pnl(summary.pnlByLabel);
-      disposition(summary.disposition);
-    })
-    .catch(function (error) {
-      const box = document.getElementById("dash-error");
-      box.textContent = error.message;
-      box.hidden = false;
-    });
+  function load() {
+    const days = period ? Number(period.value) : 90;
+    const since = new Date(Date.now() - days * 86400 * 1000).toISOString();
+    fetch(root.dataset.summaryUrl + "?since=" + encodeURIComponent(since),
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("Could not load your summary.");
+        return response.json();
+      })
+      .then(function (summary) {
+        if (!summary.hasTrades) {
+          document.getElementById("dash-empty").hidden = false;
+          return;
+        }
+        document.getElementById("dash-body").hidden = false;
+        document.getElementById("dash-trades").textContent = summary.trades;
+        document.querySelector("#pnl-table tbody").replaceChildren();
+        document.getElementById("disposition").replaceChildren();
+        timeline(summary.labelsPerDay);
+        pnl(summary.pnlByLabel);
+        disposition(summary.disposition);
+      })
+      .catch(function (error) {
+        const box = document.getElementById("dash-error");
+        box.textContent = error.message;
+        box.hidden = false;
+      });
+  }
+  if (period) period.addEventListener("change", load);
+  load();
 })();

@@ -12,6 +12,7 @@ from django.test import Client
 
 from apps.accounts.testing import UserFactory
 from apps.bias.services import bias_score_trades
+from apps.core import formatting
 from apps.core.testing import in_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
@@ -55,6 +56,8 @@ def _visit(browser, base: str, cookie: str | None, paths: list[str], tag: str) -
                 name = re.sub(r"[^a-z0-9]+", "-", key.strip("/").lower()) or "home"
                 page.screenshot(path=str(SCREENSHOTS / f"{tag}-{name}-{size}.png"), full_page=True)
                 seen[(key, size)] = _read(page)
+            if cookie and "{sell}" in {key for _, key in paths}:
+                seen[("tip", size)] = _hover_current_trade(page, base, {k: p for p, k in paths}["{sell}"])
             if size == "phone" and cookie:
                 page.goto(f"{base}/dashboard/")
                 hidden = page.locator("#site-nav").is_visible()
@@ -66,10 +69,22 @@ def _visit(browser, base: str, cookie: str | None, paths: list[str], tag: str) -
     return seen
 
 
+def _hover_current_trade(page, base: str, path: str) -> str:
+    """Hover the highlighted arrow of the trade the page is about; the chart names it in its tooltip."""
+    page.goto(f"{base}{path}")
+    page.wait_for_selector("#trade-chart[data-current-time]", timeout=15000)
+    x = page.evaluate("() => window.tradeChart.timeScale().timeToCoordinate("
+                      "Number(document.getElementById('trade-chart').dataset.currentTime))")
+    box = page.locator("#trade-chart").bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".chart-tip:not([hidden])", timeout=5000)
+    return page.inner_text(".chart-tip")
+
+
 def _problems(seen: dict) -> list[str]:
     problems = []
     for entry, page in seen.items():
-        if not isinstance(entry, tuple) or entry[0] == "nav":
+        if not isinstance(entry, tuple) or entry[0] in {"nav", "tip"}:
             continue
         key, size = entry
         for pattern, what in ((ISO_TIME, "ISO time"), (LONG_DECIMAL, "long decimal"),
@@ -108,6 +123,9 @@ def test_every_page_reads_cleanly_on_desktop_and_phone(chromium_path, live_serve
         missing = seen[("/trades/doesnotexist/", size)]["text"]
         assert "Page not found" in missing and "URLconf" not in missing
     assert seen[("nav", "phone")] == {"hidden_before": True, "shown_after": True}
+    sold = f"This trade: Sell {formatting.format_quantity(sell.qty)} @ {formatting.format_price(sell.price)} · "
+    for size in VIEWPORTS:
+        assert seen[("tip", size)].startswith(sold), seen[("tip", size)]
 
 
 @pytest.mark.django_db(transaction=True)

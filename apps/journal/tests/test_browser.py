@@ -1,0 +1,80 @@
+"""The journal in Chromium against daphne + the relay: a pre entry on an intent, the matching trade imported and
+linked, its adherence on the trade page; a quick note written through the socket shows on the timeline."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from apps.bias.registry import TradesScored, trades_scored_notify
+from apps.core.testing import in_chromium
+from apps.events.testing import child_env, session_cookie_for
+from apps.gate.services import intents_link_trades
+from apps.journal.models import JournalEntry
+from apps.journal.selectors import entry_text
+from apps.journal.services import entry_create
+from apps.trades.testing import TradeFactory
+
+from .conftest import make_intent
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_socket(
+        chromium_path, daphne_process, relay_process, user):
+    intent = make_intent(user, plan={"entry": "100", "stop": "95", "target": "115", "thesis": "Range low holds."},
+                         created_at=timezone.now() - timedelta(hours=2))
+    entry_create(user=user, data={"type": "pre", "intentId": intent.id,
+                                  "content": {"text": "Buying the range low, stop under 95.", "tags": ["plan"]},
+                                  "emotions": {"calm": 4}})
+    # the import stores the matching trade; its final state links it to the intent, and scoring's hook follows
+    buy = TradeFactory(user=user, side="BUY", symbol="BTC-USD", price=Decimal("100.4"), qty=Decimal("0.5"),
+                       ts=timezone.now() - timedelta(hours=1))
+    with transaction.atomic():  # both hooks run inside the transaction giving a job its final state
+        assert intents_link_trades(user_id=user.id) == 1
+    with transaction.atomic():
+        trades_scored_notify(TradesScored(user_id=user.id, trades_scored=1))
+
+    env = child_env(GATE_FETCH_CANDLES="0")
+    _, port = daphne_process(env=env)
+    relay_process(env=env, poll_interval=0.2)
+    name, value = session_cookie_for(user).split("=", 1)
+    base = f"http://127.0.0.1:{port}"
+
+    def steps(browser) -> dict:
+        from playwright.sync_api import expect
+
+        context = browser.new_context(base_url=base)
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text)
+                if m.type == "error" and ("Content Security Policy" in m.text or "Refused" in m.text) else None)
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error} {error.stack}"))
+        try:
+            page.goto(f"/trades/{buy.id}/")
+            panel = page.locator("#trade-journal")
+            expect(panel.locator("tr[data-check='entrySlippagePct']")).to_contain_text("0.40", timeout=15000)
+            expect(panel.locator("tr[data-check='sizeVsPlanPct']")).to_contain_text("kept")
+            expect(panel.locator("tr[data-check='stopRespected']")).to_contain_text("not yet")
+            checks = panel.locator("tr[data-check]").evaluate_all("rows => rows.map(r => r.dataset.check)")
+
+            page.goto("/journal/")
+            expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
+            expect(page.locator("#journal-entries")).to_contain_text("Buying the range low")
+            page.fill("#journal-note-text", "Waited for the close this time")
+            page.click("#journal-note button[type=submit]")
+            expect(page.locator("#journal-entries li").first).to_contain_text("Waited for the close this time",
+                                                                               timeout=15000)
+            return {"checks": checks, "problems": problems}
+        finally:
+            context.close()
+
+    seen = in_chromium(chromium_path, steps)
+    assert seen["problems"] == []
+    assert seen["checks"] == ["entrySlippagePct", "stopRespected", "targetReached", "sizeVsPlanPct", "holdVsTimeframe"]
+    note = JournalEntry.objects.get(type="note")
+    assert entry_text(entry=note) == "Waited for the close this time" and b"Waited" not in bytes(note.text_enc)

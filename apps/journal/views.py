@@ -6,7 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
+from apps.gate.selectors import intent_get
+from apps.trades.selectors import trade_get
 
 from . import selectors, services
 from .models import EntryType
@@ -29,6 +31,21 @@ def journal_page(request: HttpRequest) -> HttpResponse:
     rows = [{"view": view, "emotions": [(name, view.entry.emotions[name]) for name in EMOTIONS
                                          if name in (view.entry.emotions or {})]}
             for view in page.results]
-    return render(request, "journal/timeline.html", {"rows": rows, "next_cursor": page.next_cursor, "chosen": chosen,
+    about = _about(request)
+    return render(request, "journal/timeline.html", {"about": about, "emotion_names": EMOTIONS,"rows": rows, "next_cursor": page.next_cursor, "chosen": chosen,
                                                      "types": EntryType.choices, "problem": problem,
                                                      "streaks": selectors.rule_streaks(user=request.user)})
+
+
+def _about(request: HttpRequest) -> dict:
+    """What the entry form is opened from: `?intent=<id>` (a pre entry) or `?trade=<id>` (a post entry)."""
+    try:
+        if request.GET.get("intent"):
+            intent = intent_get(user=request.user, intent_id=request.GET["intent"])
+            return {"type": "pre", "intent": intent, "label": f"{intent.symbol} · {intent.direction} · {intent.timeframe}"}
+        if request.GET.get("trade"):
+            trade = trade_get(user=request.user, trade_id=request.GET["trade"])
+            return {"type": "post", "trade": trade, "label": f"{trade.side} {trade.symbol}"}
+    except NotFound:
+        pass
+    return {"type": "note"}

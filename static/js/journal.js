@@ -41,3 +41,69 @@
     status.textContent = pending === null ? "Not connected yet; try again in a moment." : "Saving…";
   });
 })();
+
+/*
+ * The entry form: a pre entry when opened from an intent (?intent=), a post entry from a trade (?trade=),
+ * else a note. Posts the `journal-entry` contract to the API and shows its field errors.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("journal-entry-form");
+  if (!form) {
+    return;
+  }
+  var status = document.getElementById("journal-entry-status");
+
+  function cookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function csrfToken() {
+    var token = cookie("csrftoken");
+    if (token) { return Promise.resolve(token); }
+    return fetch("/api/auth/csrf", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); }).then(function (b) { return b.csrfToken; });
+  }
+
+  function body() {
+    var data = { type: form.dataset.type, content: { text: form.elements.text.value.trim(), tags: [] } };
+    form.elements.tags.value.toLowerCase().split(/[\s,]+/).forEach(function (tag) {
+      if (tag && data.content.tags.indexOf(tag) < 0) { data.content.tags.push(tag); }
+    });
+    if (form.dataset.intentId) { data.intentId = form.dataset.intentId; }
+    if (form.dataset.tradeId) { data.tradeId = form.dataset.tradeId; }
+    var emotions = {};
+    form.querySelectorAll("[data-emotion]").forEach(function (input) {
+      if (input.value !== "") { emotions[input.dataset.emotion] = Number(input.value); }
+    });
+    if (Object.keys(emotions).length) { data.emotions = emotions; }
+    return data;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    status.textContent = "Saving…";
+    csrfToken().then(function (token) {
+      return fetch("/api/journal-entries", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": token },
+        body: JSON.stringify(body()),
+      });
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = data.error || {};
+          var fields = error.fields ? Object.keys(error.fields).map(function (path) {
+            return path + ": " + error.fields[path].join(" ");
+          }) : [];
+          throw new Error([error.message || "The entry could not be saved."].concat(fields).join(" "));
+        }
+        window.location.assign("/journal/");
+      });
+    }).catch(function (error) {
+      status.textContent = error.message;
+    });
+  });
+})();

@@ -15,7 +15,6 @@ from apps.events.testing import child_env, session_cookie_for
 from apps.gate.services import intents_link_trades
 from apps.journal.models import JournalEntry
 from apps.journal.selectors import entry_text
-from apps.journal.services import entry_create
 from apps.trades.testing import TradeFactory
 
 from .conftest import make_intent
@@ -27,9 +26,44 @@ def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_so
         chromium_path, daphne_process, relay_process, user):
     intent = make_intent(user, plan={"entry": "100", "stop": "95", "target": "115", "thesis": "Range low holds."},
                          created_at=timezone.now() - timedelta(hours=2))
-    entry_create(user=user, data={"type": "pre", "intentId": intent.id,
-                                  "content": {"text": "Buying the range low, stop under 95.", "tags": ["plan"]},
-                                  "emotions": {"calm": 4}})
+    env = child_env(GATE_FETCH_CANDLES="0")
+    _, port = daphne_process(env=env)
+    relay_process(env=env, poll_interval=0.2)
+    name, value = session_cookie_for(user).split("=", 1)
+    base = f"http://127.0.0.1:{port}"
+
+    def session(browser, actions):
+        context = browser.new_context(base_url=base)
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text)
+                if m.type == "error" and ("Content Security Policy" in m.text or "Refused" in m.text) else None)
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+        try:
+            return {**actions(page), "problems": problems}
+        finally:
+            context.close()
+
+    def write_pre_entry(page) -> dict:
+        from playwright.sync_api import expect
+
+        page.goto(f"/journal/?intent={intent.id}")
+        expect(page.locator("#journal-entry-form h2")).to_contain_text("Before the trade: BTC-USD")
+        page.fill("#journal-entry-text", "Buying the range low, stop under 95.")
+        page.fill("#journal-entry-tags", "plan range")
+        page.fill("input[data-emotion='calm']", "4")
+        page.click("#journal-entry-form button[type=submit]")
+        page.wait_for_url(f"{base}/journal/")
+        expect(page.locator("#journal-entries")).to_contain_text("Buying the range low")
+        return {}
+
+    first = in_chromium(chromium_path, lambda browser: session(browser, write_pre_entry))
+    assert first["problems"] == []
+    pre = JournalEntry.objects.get(type="pre")
+    assert (pre.intent_id, pre.tags, pre.emotions) == (intent.id, ["plan", "range"], {"calm": 4})
+    assert entry_text(entry=pre) == "Buying the range low, stop under 95."
+
     # the import stores the matching trade; its final state links it to the intent, and scoring's hook follows
     buy = TradeFactory(user=user, side="BUY", symbol="BTC-USD", price=Decimal("100.4"), qty=Decimal("0.5"),
                        ts=timezone.now() - timedelta(hours=1))
@@ -38,42 +72,25 @@ def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_so
     with transaction.atomic():
         trades_scored_notify(TradesScored(user_id=user.id, trades_scored=1))
 
-    env = child_env(GATE_FETCH_CANDLES="0")
-    _, port = daphne_process(env=env)
-    relay_process(env=env, poll_interval=0.2)
-    name, value = session_cookie_for(user).split("=", 1)
-    base = f"http://127.0.0.1:{port}"
-
-    def steps(browser) -> dict:
+    def see_adherence_and_add_a_note(page) -> dict:
         from playwright.sync_api import expect
 
-        context = browser.new_context(base_url=base)
-        context.add_cookies([{"name": name, "value": value, "url": base}])
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text)
-                if m.type == "error" and ("Content Security Policy" in m.text or "Refused" in m.text) else None)
-        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error} {error.stack}"))
-        try:
-            page.goto(f"/trades/{buy.id}/")
-            panel = page.locator("#trade-journal")
-            expect(panel.locator("tr[data-check='entrySlippagePct']")).to_contain_text("0.40", timeout=15000)
-            expect(panel.locator("tr[data-check='sizeVsPlanPct']")).to_contain_text("kept")
-            expect(panel.locator("tr[data-check='stopRespected']")).to_contain_text("not yet")
-            checks = panel.locator("tr[data-check]").evaluate_all("rows => rows.map(r => r.dataset.check)")
+        page.goto(f"/trades/{buy.id}/")
+        panel = page.locator("#trade-journal")
+        expect(panel.locator("tr[data-check='entrySlippagePct']")).to_contain_text("0.40", timeout=15000)
+        expect(panel.locator("tr[data-check='sizeVsPlanPct']")).to_contain_text("kept")
+        expect(panel.locator("tr[data-check='stopRespected']")).to_contain_text("not yet")
+        checks = panel.locator("tr[data-check]").evaluate_all("rows => rows.map(r => r.dataset.check)")
 
-            page.goto("/journal/")
-            expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
-            expect(page.locator("#journal-entries")).to_contain_text("Buying the range low")
-            page.fill("#journal-note-text", "Waited for the close this time")
-            page.click("#journal-note button[type=submit]")
-            expect(page.locator("#journal-entries li").first).to_contain_text("Waited for the close this time",
-                                                                               timeout=15000)
-            return {"checks": checks, "problems": problems}
-        finally:
-            context.close()
+        page.goto("/journal/")
+        expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
+        page.fill("#journal-note-text", "Waited for the close this time")
+        page.click("#journal-note button[type=submit]")
+        expect(page.locator("#journal-entries li").first).to_contain_text("Waited for the close this time",
+                                                                           timeout=15000)
+        return {"checks": checks}
 
-    seen = in_chromium(chromium_path, steps)
+    seen = in_chromium(chromium_path, lambda browser: session(browser, see_adherence_and_add_a_note))
     assert seen["problems"] == []
     assert seen["checks"] == ["entrySlippagePct", "stopRespected", "targetReached", "sizeVsPlanPct", "holdVsTimeframe"]
     note = JournalEntry.objects.get(type="note")

@@ -45,3 +45,16 @@ def test_filters_and_search_narrow_the_timeline(client, user):
 
 def test_the_page_needs_a_login(client):
     assert client.get("/journal/").status_code == 302
+
+
+def test_the_entry_form_opens_from_my_intent_or_trade_only(client, user, other_user):
+    intent = make_intent(user)
+    trade = TradeFactory(user=user, side="SELL", symbol="ETH-USD")
+    foreign = make_intent(other_user)
+    client.force_login(user)
+    html = client.get("/journal/", {"intent": intent.id}).content.decode()
+    assert f'data-type="pre" data-intent-id="{intent.id}"' in html and "Before the trade: BTC-USD" in html
+    html = client.get("/journal/", {"trade": trade.id}).content.decode()
+    assert f'data-type="post" data-trade-id="{trade.id}"' in html and "After the trade: SELL ETH-USD" in html
+    html = client.get("/journal/", {"intent": foreign.id}).content.decode()
+    assert 'data-type="note"' in html and foreign.id not in html

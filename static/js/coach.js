@@ -62,7 +62,8 @@
       simulation.textContent = "Open simulation";
       link.after(" · ", simulation);
     }
-    node.querySelector("time").textContent = payload.ts ? new Date(payload.ts).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
+    node.querySelector("time").textContent = payload.ts ? TwinFormat.dateTime(payload.ts) : "";
+    if (payload.ts) node.querySelector("time").dateTime = new Date(payload.ts).toISOString();
     node.querySelector(".insight").textContent = payload.insight || "";
     sparkline(node.querySelector(".sparkline"), payload.sparklines);
     node.querySelectorAll(".vote").forEach(function (button) {
@@ -75,8 +76,34 @@
     node.querySelector(".ask").addEventListener("click", function () {
       if (send("chat.ask_reflection", { tradeId: payload.tradeId })) status.textContent = "Asked the coach…";
     });
-    if (prepend) stream.prepend(node); else stream.appendChild(node);
+    place(node, payload.tradeId, prepend);
     empty.hidden = true;
+  }
+
+  // One card per trade: the latest reflection shows, earlier ones fold into its "Earlier reflections".
+  function place(node, tradeId, newest) {
+    const existing = tradeId ? stream.querySelector(':scope > article[data-trade-id="' + CSS.escape(tradeId) + '"]') : null;
+    if (!existing) {
+      if (newest) stream.prepend(node); else stream.appendChild(node);
+      return;
+    }
+    if (newest) {
+      const olderList = node.querySelector(".older-list");
+      existing.querySelectorAll(".older-list > article").forEach(function (old) { olderList.appendChild(old); });
+      olderList.prepend(existing);
+      existing.classList.add("folded");
+      existing.querySelector(".older").hidden = true;
+      stream.prepend(node);
+      node.querySelector(".older").hidden = false;
+    } else {
+      node.classList.add("folded");
+      node.querySelector(".older").hidden = true;
+      existing.querySelector(".older-list").appendChild(node);
+      existing.querySelector(".older").hidden = false;
+    }
+    const host = newest ? node : existing;
+    host.querySelector(".older summary").textContent = "Earlier reflections on this trade (" +
+      host.querySelectorAll(".older-list > article").length + ")";
   }
 
   function loadHistory() {
@@ -120,7 +147,16 @@
   askForm.addEventListener("submit", function (event) {
     event.preventDefault();
     const tradeId = askForm.elements.tradeId.value.trim();
-    if (tradeId && send("chat.ask_reflection", { tradeId: tradeId })) status.textContent = "Asked the coach…";
+    if (!tradeId) {
+      status.textContent = "Pick a trade first: open it from Trades and use “Ask the coach about this trade”.";
+      return;
+    }
+    if (send("chat.ask_reflection", { tradeId: tradeId })) status.textContent = "Asked the coach…";
   });
+  const asked = new URLSearchParams(window.location.search).get("trade");
+  if (asked) {
+    askForm.elements.tradeId.value = asked;
+    status.textContent = "Press “Ask the coach” for a fresh reflection on this trade.";
+  }
   loadHistory();
 })();

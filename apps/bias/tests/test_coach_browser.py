@@ -31,18 +31,31 @@ def test_coach_stream_feedback_and_ask(chromium_path, daphne_process, relay_proc
         try:
             page.goto("/coach/")
             expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
-            expect(page.locator("#coach-stream article")).to_have_count(12, timeout=15000)
-            first = page.locator("#coach-stream article").first
+            cards = page.locator("#coach-stream > article")
+            expect(cards).to_have_count(12, timeout=15000)
+            first = cards.first
             event_id = first.get_attribute("data-event-id")
+            asked_trade = first.get_attribute("data-trade-id")
             first.locator(".vote[data-vote='up']").click()
             expect(page.locator("#coach-status")).to_contain_text("feedback saved", timeout=10000)
             first.locator(".ask").click()
-            expect(page.locator("#coach-stream article")).to_have_count(13, timeout=15000)
-            newest = page.locator("#coach-stream article").first
-            return {"event_id": event_id, "new_event_id": newest.get_attribute("data-event-id"),
-                    "new_trade": newest.get_attribute("data-trade-id"),
-                    "asked_trade": first.get_attribute("data-trade-id"),
-                    "insight": newest.locator(".insight").inner_text(), "problems": problems}
+            expect(cards.first).not_to_have_attribute("data-event-id", event_id, timeout=15000)
+            newest = cards.first
+            seen = {"event_id": event_id, "new_event_id": newest.get_attribute("data-event-id"),
+                    "new_trade": newest.get_attribute("data-trade-id"), "asked_trade": asked_trade,
+                    "cards": cards.count(), "folded": newest.locator(".older-list > article").count(),
+                    "folded_event": newest.locator(".older-list > article").first.get_attribute("data-event-id"),
+                    "insight": newest.locator(":scope > .insight").inner_text()}
+
+            page.goto(f"/trades/{asked_trade}/")
+            page.click("#ask-coach")
+            page.wait_for_url(f"{base}/coach/?trade={asked_trade}")
+            seen["prefilled"] = page.input_value("#ask-trade")
+            page.fill("#ask-trade", "")
+            page.click("#ask-form button[type=submit]")
+            seen["empty_submit"] = page.inner_text("#coach-status")
+            seen["problems"] = problems
+            return seen
         finally:
             context.close()
 
@@ -54,4 +67,7 @@ def test_coach_stream_feedback_and_ask(chromium_path, daphne_process, relay_proc
     assert asked.type == "coach.reflect"
     assert asked.payload["tradeId"] == seen["asked_trade"] == seen["new_trade"]
     assert seen["insight"] == asked.payload["insight"]
+    assert (seen["cards"], seen["folded"], seen["folded_event"]) == (12, 1, seen["event_id"])  # one card per trade
+    assert seen["prefilled"] == seen["asked_trade"]
+    assert seen["empty_submit"] == "Pick a trade first: open it from Trades and use “Ask the coach about this trade”."
     assert EventOutbox.objects.filter(type="coach.reflect").count() == 13

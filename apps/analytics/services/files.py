@@ -6,7 +6,16 @@ from datetime import datetime
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from apps.core.jobs import job_claim, job_dispatch, job_done, job_fail, job_kind_register, job_locked
+from apps.core.jobs import (
+    JobStatus,
+    job_claim,
+    job_dispatch,
+    job_done,
+    job_fail,
+    job_kind_register,
+    job_locked,
+    job_requeue,
+)
 
 from ..models import StoredFileDeletion
 
@@ -45,3 +54,13 @@ def stored_files_delete_execute(*, job_id: str) -> StoredFileDeletion | None:
         locked.save(update_fields=["deleted", "updated_at"])
         job_done(task_name=TASK, job=locked)
     return locked
+
+
+def stored_files_delete_release(*, job_id: str) -> StoredFileDeletion | None:
+    """A parked or failed deletion → queued again with fresh attempts (the operator's "release")."""
+    with transaction.atomic():
+        job = StoredFileDeletion.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.status not in (JobStatus.PARKED, JobStatus.FAILED):
+            return job
+        job_requeue(task_name=TASK, job=job, reset_attempts=True)
+    return job

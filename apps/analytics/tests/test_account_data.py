@@ -251,3 +251,23 @@ def test_delete_removes_every_row_and_file_and_ends_sessions(api_client, user, o
     assert api_client.get("/api/auth/me").status_code in (401, 403)
     assert second_session.get("/api/auth/me").status_code in (401, 403)
     assert type(other_trade).objects.filter(id=other_trade.id).exists()
+
+
+def test_a_parked_file_deletion_is_released_and_finishes(django_capture_on_commit_callbacks):
+    from apps.analytics.services.files import stored_files_delete_release
+
+    path = default_storage.save("exports/orphan/left.zip", ContentFile(b"zip"))
+    job = StoredFileDeletion.objects.create(paths=[path], reason="account_deleted", status="parked", attempts=50,
+                                            error="Stopped after 50 attempts.")
+    with django_capture_on_commit_callbacks(execute=True):
+        stored_files_delete_release(job_id=job.id)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.deleted, job.error) == ("done", 1, 1, "")
+    assert not default_storage.exists(path)
+
+
+def test_admin_lists_exports_and_deletions(admin_client, user):
+    ExportJob.objects.create(user=user, session_hash="x" * 64)
+    StoredFileDeletion.objects.create(paths=["a"], reason="export_expired")
+    assert admin_client.get("/admin/analytics/exportjob/").status_code == 200
+    assert admin_client.get("/admin/analytics/storedfiledeletion/").status_code == 200

@@ -72,15 +72,16 @@
     var quotes = Object.keys(result.perQuoteCurrency);
     fill("#backtest-summary", quotes.map(function (q) {
       var f = result.perQuoteCurrency[q];
-      return [q, f.actualPnl, f.rulesPnl, f.difference];
+      return [q, TwinFormat.amount(f.actualPnl, q), TwinFormat.amount(f.rulesPnl, q), TwinFormat.amount(f.difference, q)];
     }));
     var byRule = [];
     quotes.forEach(function (q) {
-      result.perQuoteCurrency[q].byRule.forEach(function (r) { byRule.push([r.kind, q, r.tradesAffected, r.pnlEffect]); });
+      result.perQuoteCurrency[q].byRule.forEach(function (r) { byRule.push([r.kind, q, r.tradesAffected, TwinFormat.amount(r.pnlEffect, q)]); });
     });
     fill("#backtest-by-rule", byRule);
     fill("#backtest-trades", result.trades.filter(function (t) { return t.action !== "kept"; }).map(function (t) {
-      return [t.side + " " + t.symbol, t.ts.replace("T", " ").replace("Z", ""), t.action, t.rule, t.pnlEffect];
+      return [t.side + " " + t.symbol, TwinFormat.dateTime(t.ts), t.action, t.rule,
+              t.pnlEffect == null ? "—" : TwinFormat.amount(t.pnlEffect, t.quoteCurrency || t.symbol.split("-").pop())];
     }));
     var notes = document.getElementById("backtest-notes");
     notes.textContent = "";

@@ -21,13 +21,9 @@
 
   var request = window.TwinSimulationApi.request;
 
-  function money(text) {
-    if (text === null || text === undefined) return "—";
-    var value = Number(text);
-    return Math.abs(value) >= 1 ? value.toLocaleString(undefined, { maximumFractionDigits: 2 }) : text;
-  }
+  function money(text, quote) { return TwinFormat.amount(text, quote); }
 
-  function when(iso) { return iso ? iso.replace("T", " ").replace(":00Z", " UTC") : "—"; }
+  function when(iso) { return iso ? TwinFormat.dateTime(iso) : "—"; }
 
   function stopWaiting() {
     if (waiting && waiting.timer) clearTimeout(waiting.timer);
@@ -60,7 +56,7 @@
       swatch.textContent = "━ ";
       swatch.style.color = spec.color;
       item.appendChild(swatch);
-      item.appendChild(document.createTextNode(spec.label + ": " + money(doc[spec.key].pnl) + " " + doc.quoteCurrency + "   "));
+      item.appendChild(document.createTextNode(spec.label + ": " + money(doc[spec.key].pnl, doc.quoteCurrency) + " " + doc.quoteCurrency + "   "));
       legend.appendChild(item);
     });
     chart.timeScale().fitContent();
@@ -74,10 +70,10 @@
       summary.appendChild(li);
     });
     var rows = [
-      ["P/L", function (o) { return money(o.pnl) + " " + doc.quoteCurrency; }],
+      ["P/L", function (o) { return money(o.pnl, doc.quoteCurrency) + " " + doc.quoteCurrency; }],
       ["P/L %", function (o) { return o.pnlPct + "%"; }],
-      ["Entry", function (o) { return o.entryPrice ? money(o.entryPrice) + " · " + when(o.entryTs) : "no entry"; }],
-      ["Exit", function (o) { return o.exitPrice ? money(o.exitPrice) + " · " + when(o.exitTs) : "—"; }],
+      ["Entry", function (o) { return o.entryPrice ? TwinFormat.price(o.entryPrice) + " · " + when(o.entryTs) : "no entry"; }],
+      ["Exit", function (o) { return o.exitPrice ? TwinFormat.price(o.exitPrice) + " · " + when(o.exitTs) : "—"; }],
     ];
     var tbody = document.querySelector("#whatif-table tbody");
     tbody.textContent = "";

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.core.formatting import format_datetime
 from apps.core.testing import in_chromium
 from apps.events.testing import child_env, session_cookie_for
 from apps.simulations.models import Simulation
@@ -93,7 +94,7 @@ def test_open_a_trade_run_a_simulation_and_see_three_curves(chromium_path, daphn
     assert problems == []
     # hold to 2026-10-03 10:30: close of the candle closing at 10:00 = 100 + 47 → (147 − 100) × 2 − 1 = 93
     assert [item.split(":")[0] for item in seen["legend"]] == ["━ What happened", "━ Hold", "━ Wait for the pullback"]
-    assert seen["legend"][1].strip() == "━ Hold: 93 USD"
+    assert seen["legend"][1].strip() == "━ Hold: 93.00 USD"
     assert seen["lines"] > 0
     two_days = Simulation.objects.get(horizon_days=2)
     assert f'"simulationId": "{two_days.id}"' in seen["json"]
@@ -136,7 +137,7 @@ def test_rules_page_toggles_a_rule_and_tests_it_on_the_last_90_days(chromium_pat
     assert list(Rule.objects.filter(user=user).values_list("kind", "params", "active")) == [
         ("minHoldHours", {"hours": 24.0}, True)]
     # sold 2 h after buying at 100; moved to the close 24 h after the buy: candle 54 closes at 154
-    assert seen["row"].split("\t") == ["SELL BTC-USD", sale.ts.strftime("%Y-%m-%d %H:%M:%S"), "exitMoved",
-                                       "minHoldHours", "51"]
-    assert seen["summary"].split("\t") == ["USD", "3", "54", "51"]
+    assert seen["row"].split("\t") == ["SELL BTC-USD", format_datetime(sale.ts, "UTC"), "exitMoved",
+                                       "minHoldHours", "51.00"]
+    assert seen["summary"].split("\t") == ["USD", "3.00", "54.00", "51.00"]
     assert seen["status"] == "2 trades replayed; the rules would have changed 1."

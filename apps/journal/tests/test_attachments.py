@@ -117,3 +117,11 @@ def test_deleting_the_entry_deletes_the_stored_files(api_client, entry_id, djang
     with django_capture_on_commit_callbacks(execute=True):
         assert api_client.delete(f"/api/journal-entries/{entry_id}").status_code == 204
     assert not default_storage.exists(key) and not Attachment.objects.exists()
+
+
+def test_an_entry_holds_at_most_ten_attachments(api_client, entry_id):
+    for _ in range(10):
+        assert upload(api_client, entry_id, image_bytes("PNG", size=(4, 4))).status_code == 201
+    response = upload(api_client, entry_id, image_bytes("PNG", size=(4, 4)))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "too_many_attachments"
+    assert Attachment.objects.count() == 10

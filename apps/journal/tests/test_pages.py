@@ -30,6 +30,7 @@ def test_the_timeline_shows_only_my_entries_with_their_facts(client, user, other
     assert 'data-check="entrySlippagePct"' in html and ">draft<" in html
     assert 'data-rule="maxTradesPerDay"' in html
     assert 'src="/static/js/journal.js"' in html and "<script>" not in html  # CSP: no inline script
+    assert '<a href="/journal/">Journal</a>' in html  # in the navigation
 
 
 def test_filters_and_search_narrow_the_timeline(client, user):

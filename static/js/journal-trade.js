@@ -14,40 +14,7 @@
   var status = document.getElementById("trade-journal-status");
   var entries = [];
 
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function csrfToken() {
-    var token = cookie("csrftoken");
-    if (token) { return Promise.resolve(token); }
-    return fetch("/api/auth/csrf", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); }).then(function (b) { return b.csrfToken; });
-  }
-
-  function request(method, url, body) {
-    var ready = method === "GET" ? Promise.resolve("") : csrfToken();
-    return ready.then(function (token) {
-      var headers = { "Accept": "application/json" };
-      if (token) { headers["X-CSRFToken"] = token; }
-      var init = { method: method, credentials: "same-origin", headers: headers };
-      if (body instanceof FormData) {
-        init.body = body;
-      } else if (body !== undefined) {
-        headers["Content-Type"] = "application/json";
-        init.body = JSON.stringify(body);
-      }
-      return fetch(url, init);
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          throw new Error((data.error && data.error.message) || ("Request failed (" + response.status + ")."));
-        }
-        return data;
-      });
-    });
-  }
+  var request = window.journalApi.request;
 
   function element(tag, className, text) {
     var node = document.createElement(tag);

@@ -55,18 +55,6 @@
   }
   var status = document.getElementById("journal-entry-status");
 
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function csrfToken() {
-    var token = cookie("csrftoken");
-    if (token) { return Promise.resolve(token); }
-    return fetch("/api/auth/csrf", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); }).then(function (b) { return b.csrfToken; });
-  }
-
   function body() {
     var data = { type: form.dataset.type, content: { text: form.elements.text.value.trim(), tags: [] } };
     form.elements.tags.value.toLowerCase().split(/[\s,]+/).forEach(function (tag) {
@@ -85,23 +73,8 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     status.textContent = "Saving…";
-    csrfToken().then(function (token) {
-      return fetch("/api/journal-entries", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": token },
-        body: JSON.stringify(body()),
-      });
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var error = data.error || {};
-          var fields = error.fields ? Object.keys(error.fields).map(function (path) {
-            return path + ": " + error.fields[path].join(" ");
-          }) : [];
-          throw new Error([error.message || "The entry could not be saved."].concat(fields).join(" "));
-        }
-        window.location.assign("/journal/");
-      });
+    window.journalApi.request("POST", "/api/journal-entries", body()).then(function () {
+      window.location.assign("/journal/");
     }).catch(function (error) {
       status.textContent = error.message;
     });

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from apps.core.errors import DomainError
 
 from . import selectors
 from .services import (
@@ -71,10 +74,19 @@ class ConnectCallbackApi(APIView):
                                OpenApiParameter("error", OpenApiTypes.STR)],
                    responses={302: None})
     def get(self, request, broker: str):
-        connection = connection_oauth_complete(
-            user=request.user, broker=broker, session_key=request.session.session_key or "",
-            state=request.query_params.get("state", ""), code=request.query_params.get("code", ""),
-            error=request.query_params.get("error", ""))
+        try:
+            connection = connection_oauth_complete(
+                user=request.user, broker=broker, session_key=request.session.session_key or "",
+                state=request.query_params.get("state", ""), code=request.query_params.get("code", ""),
+                error=request.query_params.get("error", ""))
+        except DomainError as exc:
+            if "text/html" not in request.headers.get("Accept", ""):
+                raise
+            # A browser navigation (the exchange's redirect) gets a page with the message and a way back.
+            page = render(request, "brokers/connect_failed.html", {"message": exc.message, "code": exc.code,
+                                                                   "broker": broker}, status=400)
+            page.browser_page = True
+            return page
         return HttpResponseRedirect(f"{CONNECTIONS_PAGE}?linked={connection.broker}")
 
 

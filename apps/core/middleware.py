@@ -66,14 +66,16 @@ def unexpected_error_log(request: HttpRequest, exception: BaseException) -> None
 
 class ApiErrorMiddleware:
     """On `/api/` and `/v1/` every error is the JSON envelope: exceptions escaping a view become one, and so
-    do non-JSON error responses (a 405 from `require_POST`, a plain 404, …)."""
+    do non-JSON error responses (a 405 from `require_POST`, a plain 404, …) — except a page an API view renders
+    on purpose for a browser navigation (an OAuth callback), marked `browser_page = True`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code >= 400 and is_api_path(request.path) and not _is_json(response):
+        if (response.status_code >= 400 and is_api_path(request.path) and not _is_json(response)
+                and not getattr(response, "browser_page", False)):
             return _as_json_error(response)
         return response
 

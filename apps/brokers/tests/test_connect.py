@@ -152,6 +152,34 @@ def test_denied_authorization_links_nothing(stub_exchange, api_client):
     _nothing_linked()
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_sent_back_after_denying_access_gets_a_page_saying_so(stub_exchange, api_client):
+    stub_exchange.state.deny_authorization = True
+    path, params = _approve(_start(api_client))
+    response = api_client.get(path, params, HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    html = response.content.decode()
+    assert '<section class="card narrow" id="connect-failed" data-code="oauth_denied">' in html
+    assert "<h1>Coinbase access was not granted</h1>" in html
+    assert "invalid" not in html.lower()
+    assert '<a class="button" href="/connections/">Back to connections</a>' in html
+    _nothing_linked()
+
+
+def test_a_browser_with_a_bad_state_gets_a_page_with_the_message_and_a_way_back(stub_exchange, api_client):
+    path, params = _approve(_start(api_client))
+    response = api_client.get(path, {**params, "state": "forged-state"}, HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<h1>The Coinbase connection could not be completed</h1>" in html
+    assert '<a class="button" href="/connections/">Back to connections</a>' in html
+    assert '{"error"' not in html
+    _nothing_linked()
+
+
 def test_pkce_verifier_is_required_by_the_exchange(stub_exchange):
     adapter = CoinbaseAdapter()
     start = adapter.start_auth(redirect_uri="http://127.0.0.1/cb")

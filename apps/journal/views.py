@@ -33,8 +33,7 @@ def journal_page(request: HttpRequest) -> HttpResponse:
             for view in page.results]
     about = _about(request)
     return render(request, "journal/timeline.html", {"about": about, "emotion_names": EMOTIONS,"rows": rows, "next_cursor": page.next_cursor, "chosen": chosen,
-                                                     "types": EntryType.choices, "problem": problem,
-                                                     "streaks": selectors.rule_streaks(user=request.user)})
+                                                     "types": EntryType.choices, "problem": problem})
 
 
 def _about(request: HttpRequest) -> dict:

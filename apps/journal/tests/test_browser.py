@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.bias.models import Rule
 from apps.bias.registry import TradesScored, trades_scored_notify
 from apps.core.testing import in_chromium
 from apps.events.testing import child_env, session_cookie_for
@@ -64,6 +65,8 @@ def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_so
     assert (pre.intent_id, pre.tags, pre.emotions) == (intent.id, ["plan", "range"], {"calm": 4})
     assert entry_text(entry=pre) == "Buying the range low, stop under 95."
 
+    Rule.objects.create(user=user, kind="maxTradesPerDay", params={"limit": 3})
+    Rule.objects.filter(user=user).update(created_at=timezone.now() - timedelta(days=2))
     # the import stores the matching trade; its final state links it to the intent, and scoring's hook follows
     buy = TradeFactory(user=user, side="BUY", symbol="BTC-USD", price=Decimal("100.4"), qty=Decimal("0.5"),
                        ts=timezone.now() - timedelta(hours=1))
@@ -82,16 +85,22 @@ def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_so
         expect(panel.locator("tr[data-check='stopRespected']")).to_contain_text("not yet")
         checks = panel.locator("tr[data-check]").evaluate_all("rows => rows.map(r => r.dataset.check)")
 
+        page.goto("/rules/")
+        expect(page.locator("#rule-streaks tr[data-rule='maxTradesPerDay']")).to_contain_text("maxTradesPerDay")
+        streak = page.locator("#rule-streaks tr[data-rule='maxTradesPerDay'] td").all_text_contents()
+
         page.goto("/journal/")
+        expect(page.locator("#rule-streaks")).to_be_visible()
         expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected", timeout=15000)
         page.fill("#journal-note-text", "Waited for the close this time")
         page.click("#journal-note button[type=submit]")
         expect(page.locator("#journal-entries li").first).to_contain_text("Waited for the close this time",
                                                                            timeout=15000)
-        return {"checks": checks}
+        return {"checks": checks, "streak": streak}
 
     seen = in_chromium(chromium_path, lambda browser: session(browser, see_adherence_and_add_a_note))
     assert seen["problems"] == []
+    assert seen["streak"] == ["1", "1", "1", "0", "—"]  # one trading day, the rule held
     assert seen["checks"] == ["entrySlippagePct", "stopRespected", "targetReached", "sizeVsPlanPct", "holdVsTimeframe"]
     note = JournalEntry.objects.get(type="note")
     assert entry_text(entry=note) == "Waited for the close this time" and b"Waited" not in bytes(note.text_enc)

@@ -28,8 +28,9 @@ def test_the_timeline_shows_only_my_entries_with_their_facts(client, user, other
     assert "Felt the FOMO creeping in" in html and "someone else" not in html
     assert "greedy 4/5" in html and "#fomo" in html
     assert 'data-check="entrySlippagePct"' in html and ">draft<" in html
-    assert html.count('data-rule="maxTradesPerDay"') == 1 and "<title>Journal · " in html
+    assert html.count('id="rule-streaks"') == 1 and "<title>Journal · " in html  # streak rows come from the API
     assert 'src="/static/js/journal.js"' in html and "<script>" not in html  # CSP: no inline script
+    assert html.count('src="/static/js/journal-api.js"') == 1
     assert '<a href="/journal/">Journal</a>' in html  # in the navigation
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("trades/<str:trade_id>/", views.trade_detail_page, name="trade-detail"),
     path("coach/", views.coach_page, name="coach"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("labels/", views.labels_page, name="labels"),
     path("rules/calibration/", views.calibration_page, name="rules-calibration-page"),
     # REST
     path("api/trades/<str:trade_id>/bias", api.TradeBiasApi.as_view(), name="trade-bias"),

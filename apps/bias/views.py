@@ -38,6 +38,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard.html")
 
 
+def labels_page(request: HttpRequest) -> HttpResponse:
+    """What each label means, in plain words (docs/bias-engine.md); every label chip links here."""
+    return render(request, "bias/labels.html")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def calibration_page(request: HttpRequest) -> HttpResponse:

@@ -47,8 +47,10 @@
     node.dataset.tradeId = payload.tradeId || "";
     const labels = node.querySelector(".labels");
     (payload.labels || []).forEach(function (label) {
-      const chip = document.createElement("span");
+      const chip = document.createElement("a");
       chip.className = "chip chip-" + String(label.name).toLowerCase();
+      chip.href = "/labels/#" + String(label.name).toLowerCase();
+      chip.title = "What " + label.name + " means";
       chip.textContent = label.name + " " + Math.round(label.confidence * 100) + "%";
       labels.appendChild(chip);
     });

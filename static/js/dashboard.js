@@ -49,7 +49,10 @@
     }
     labels.forEach(function (label) {
       totals[label] = days.reduce(function (sum, d) { return sum + (d.counts[label] || 0); }, 0);
-      legend.appendChild(text("span", label + " · " + totals[label], "chip chip-" + label.toLowerCase()));
+      const chip = text("a", label + " · " + totals[label], "chip chip-" + label.toLowerCase());
+      chip.href = "/labels/#" + label.toLowerCase();
+      chip.title = "What " + label + " means";
+      legend.appendChild(chip);
     });
     container.setAttribute("aria-label", "Labels per day, stacked bars over " + days.length + " day" +
       (days.length === 1 ? "" : "s") + ": " + labels.map(function (l) { return l + " " + totals[l]; }).join(", ") + ".");

@@ -50,7 +50,16 @@
     tr.appendChild(pnlCell);
     const labels = document.createElement("td");
     if (!trade.labels.length) labels.textContent = "not scored yet";
-    trade.labels.forEach(function (label) { labels.appendChild(chip(label)); });
+    trade.labels.forEach(function (label) {
+      labels.appendChild(chip(label));
+      const about = document.createElement("a");
+      about.href = "/labels/#" + label.name.toLowerCase();
+      about.className = "label-about";
+      about.textContent = "?";
+      about.title = "What " + label.name + " means";
+      about.setAttribute("aria-label", "What " + label.name + " means");
+      labels.appendChild(about);
+    });
     tr.appendChild(labels);
     return tr;
   }

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from apps.accounts.testing import UserFactory
+from apps.bias.engine import LABELS
 from apps.bias.services import bias_score_trades
 from apps.core import formatting
 from apps.core.testing import in_chromium
@@ -24,7 +25,7 @@ LONG_DECIMAL = re.compile(r"\d\.\d{9,}")
 FIAT_TOO_PRECISE = re.compile(r"\d\.\d{3,} (?:USD|USDT|USDC|EUR|GBP)\b")  # money: 2 decimals in fiat and stablecoins
 PNL_TEXT = re.compile(r"^(?:[+\u2212]\d{1,3}(?:,\d{3})*\.\d{2}|0\.00) [A-Z]{3,5}$")
 MEMBER_PAGES = ["/dashboard/", "/analytics/", "/trades/", "{trade}", "{sell}", "/connections/", "/import/",
-                "/upload/", "/coach/", "/rules/", "/intents/new", "/digest/", "/account/", "/logout/"]
+                "/upload/", "/coach/", "/rules/", "/intents/new", "/digest/", "/account/", "/logout/", "/labels/"]
 # Pages whose content comes from scripts: wait for what they render before reading them.
 READY = {"/dashboard/": "#dash-body:not([hidden]), #dash-empty:not([hidden])", "/trades/": "#trade-rows tr",
          "{trade}": "#trade-chart[data-rendered='1'], #chart-status:not(:empty)"}
@@ -159,3 +160,18 @@ def test_a_new_account_lands_on_the_dashboard_with_the_three_ways_in(chromium_pa
     assert "demo@twin.local" in seen["landing"]["demo"]
     for size in VIEWPORTS:
         assert "Page not found" in seen[("/missing/", size)]["text"]
+
+
+@pytest.mark.django_db
+def test_every_label_is_explained_and_each_chip_on_a_trade_links_there(user, market_trades):
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
+    client = Client()
+    explained = client.get("/labels/").content.decode()
+    for label in LABELS:
+        assert f'<section class="card label-explain" id="{label.lower()}">' in explained
+    client.force_login(user)
+    page = client.get(f"/trades/{market_trades[5].id}/").content.decode()
+    tags = market_trades[5].bias_tags.values_list("label", flat=True)
+    assert tags
+    for label in tags:
+        assert f'<a class="chip chip-{label.lower()}" href="/labels/#{label.lower()}"' in page

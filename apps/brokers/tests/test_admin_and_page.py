@@ -53,6 +53,10 @@ def test_connections_page_lists_connections_without_inline_script(stub_exchange,
     html = response.content.decode()
     assert f'data-connection-id="{coinbase_connection.id}"' in html
     assert "Coinbase is connected." in html
+    assert f'<span title="{coinbase_connection.scope}">Read-only access</span>' in html  # never the raw scope as text
+    assert '<a class="import-now" href="/import/?broker=coinbase">Import now</a>' in html
+    page = client.get("/import/?broker=coinbase").content.decode()
+    assert '<option value="coinbase" selected>' in page
     assert 'src="/static/js/connections.js"' in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert not re.search(r"\son[a-z]+=", html)

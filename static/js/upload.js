@@ -3,6 +3,15 @@
 (function () {
   "use strict";
 
+  var FORMAT_NAMES = {
+    coinbase_transactions: "Coinbase transactions", coinbase_pro_fills: "Coinbase Pro fills",
+    binance_spot_trade_history: "Binance spot trade history", binance_transaction_history: "Binance transaction history",
+    binance_order_history: "Binance order history", binance_order_history_old: "Binance order history (old layout)",
+    binance_trade_history_old: "Binance trade history (old layout)", kraken_trades: "Kraken trades",
+    kraken_ledgers: "Kraken ledgers", bybit_spot_trades: "Bybit spot trades", kucoin_spot_trades: "KuCoin filled orders",
+    okx_trading_history: "OKX trading history", generic: "Your mapped CSV",
+  };
+
   var MAPPING_FIELDS = [
     ["timestamp", "Date/time", true], ["symbol", "Pair (e.g. BTC-USD)", false], ["base", "Base asset", false],
     ["quote", "Quote asset", false], ["side", "Side (buy/sell)", true], ["qty", "Quantity", true],
@@ -74,7 +83,7 @@
       panel.hidden = false;
       var counts = update.counts || {};
       var report = update.report || {};
-      byId("result-format").textContent = report.format || "";
+      byId("result-format").textContent = FORMAT_NAMES[report.format] || report.format || "";
       byId("result-rows").textContent = report.totalRows === undefined ? "" : report.totalRows;
       byId("result-inserted").textContent = counts.inserted || 0;
       byId("result-duplicates").textContent = counts.duplicates || 0;
@@ -115,8 +124,13 @@
         if (watcher) { watcher.stop(); }
         watcher = window.TwinImport.watchJob(result.body.jobId, renderReport);
       }).catch(function (error) {
+        if (error.code === "mapping_required") {
+          // Not an error: an unknown CSV is mapped once, then it imports like a known export.
+          showError(errorBox, "");
+          showMapping();
+          return;
+        }
         showError(errorBox, error.message);
-        if (error.code === "mapping_required") { showMapping(); }
         if (error.code === "ambiguous_date_format") {
           // The saved mapping needs its timestamp format: show the form with that field to fill in.
           if (mappingSection.hidden) { showMapping(); }

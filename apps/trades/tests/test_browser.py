@@ -81,7 +81,7 @@ def test_upload_an_export_shows_imported_and_unreadable_rows(live_asgi_server, p
 
     job = ImportJob.objects.get(user=user)
     assert job.status == "done" and job.source == "upload"
-    assert page.text_content("#result-format") == "coinbase_pro_fills"
+    assert page.text_content("#result-format") == "Coinbase Pro fills"
     assert page.text_content("#result-inserted") == str(Trade.objects.filter(user=user).count()) == str(job.inserted)
     rows = page.locator("#row-errors-body tr")
     assert rows.count() == len(job.report["errors"]) > 0
@@ -110,3 +110,4 @@ def test_generic_csv_is_mapped_in_the_browser_then_imported(live_asgi_server, pa
     assert page.input_value("#upload-mapping") == "mybroker"
     # the first attempt (no mapping) answers 400 by design; nothing else may fail
     assert [p for p in page.problems if "status of 400" not in p] == []
+    assert page.is_hidden("#upload-error")  # mapping the columns is a step, not an error

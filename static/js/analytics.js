@@ -143,7 +143,8 @@
       const value = Number(d.pnl);
       const cell = el("button", d.date.slice(5), "day " + (value > 0 ? "day-gain" : value < 0 ? "day-loss" : "day-flat"));
       cell.type = "button";
-      cell.style.opacity = String(0.35 + 0.65 * Math.abs(value) / largest);
+      // Size shows through a bar inside the cell; the cell keeps full colour so its text stays readable.
+      cell.style.setProperty("--strength", String(Math.round(100 * Math.abs(value) / largest)) + "%");
       cell.title = d.date + ": " + num(d.pnl) + " " + c.quote + ", " + d.closedPositions + " closed";
       cell.setAttribute("aria-label", cell.title + ". Show the trades of this day.");
       cell.addEventListener("click", function () { dayTrades(d.date, detail); });

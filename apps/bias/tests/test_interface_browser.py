@@ -19,6 +19,12 @@ from apps.core.testing import in_chromium
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "artifacts" / "screenshots"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.10.3 from npm (MPL-2.0)
+AXE_RUN = """async () => {
+    const result = await axe.run(document, {resultTypes: ["violations"]});
+    return result.violations.filter(v => v.impact === "critical" || v.impact === "serious")
+        .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+}"""
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 LONG_DECIMAL = re.compile(r"\d\.\d{9,}")
@@ -44,7 +50,8 @@ def _read(page) -> dict:
 def _visit(browser, base: str, cookie: str | None, paths: list[str], tag: str) -> dict:
     seen = {}
     for size, viewport in VIEWPORTS.items():
-        context = browser.new_context(viewport=viewport, timezone_id="Europe/Berlin")
+        # bypass_csp only lets the test inject axe-core; the pages' own CSP is covered by the app's page tests.
+        context = browser.new_context(viewport=viewport, timezone_id="Europe/Berlin", bypass_csp=True)
         if cookie:
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
         page = context.new_page()
@@ -57,6 +64,8 @@ def _visit(browser, base: str, cookie: str | None, paths: list[str], tag: str) -
                 name = re.sub(r"[^a-z0-9]+", "-", key.strip("/").lower()) or "home"
                 page.screenshot(path=str(SCREENSHOTS / f"{tag}-{name}-{size}.png"), full_page=True)
                 seen[(key, size)] = _read(page)
+                page.evaluate(AXE.read_text())
+                seen[(key, size)]["axe"] = page.evaluate(AXE_RUN)
             if cookie and "{sell}" in {key for _, key in paths}:
                 seen[("tip", size)] = _hover_current_trade(page, base, {k: p for p, k in paths}["{sell}"])
             if size == "phone" and cookie:
@@ -92,6 +101,7 @@ def _problems(seen: dict) -> list[str]:
                               (FIAT_TOO_PRECISE, "unrounded money")):
             for match in pattern.findall(page["text"]):
                 problems.append(f"{key} {size}: {what} {match}")
+        problems.extend(f"{key} {size}: axe {violation}" for violation in page.get("axe", []))
         if size == "phone" and page["scrollWidth"] > page["clientWidth"]:
             problems.append(f"{key} {size}: page {page['scrollWidth']} px wide in {page['clientWidth']} px")
         for pnl in page["pnl"]:
@@ -117,7 +127,8 @@ def test_every_page_reads_cleanly_on_desktop_and_phone(chromium_path, live_serve
     seen = in_chromium(chromium_path, lambda browser: _visit(browser, live_server.url, cookie, paths, "member"),
                        timeout=600)
 
-    assert _problems(seen) == []
+    problems = _problems(seen)
+    assert problems == [], "\n".join(problems)
     for size in VIEWPORTS:
         assert seen[("{sell}", size)]["pnl"], "the sale's realised P/L is shown as a signed, coloured figure"
         assert seen[("/trades/", size)]["pnl"], "the grid shows realised P/L as signed, coloured figures"
@@ -154,7 +165,8 @@ def test_a_new_account_lands_on_the_dashboard_with_the_three_ways_in(chromium_pa
 
     seen = in_chromium(chromium_path, steps, timeout=300)
 
-    assert _problems(seen) == []
+    problems = _problems(seen)
+    assert problems == [], "\n".join(problems)
     assert seen["landing"]["url"] == f"{live_server.url}/dashboard/"
     assert seen["landing"]["ways"] == ["Connect Coinbase", "Add a Binance key", "Upload a file"]
     assert "demo@twin.local" in seen["landing"]["demo"]

@@ -1,5 +1,5 @@
 // Weekly digest: a toast when `digest.ready` arrives on the coach socket (every page), and the latest
-// digest's card on the dashboard (#digest-latest), from GET /api/digests/weekly/latest.
+// digest's card on the dashboard (#digest-latest), from the newest of GET /api/digests.
 (function () {
   "use strict";
 
@@ -65,9 +65,11 @@
   function loadLatest() {
     const box = document.getElementById("digest-latest");
     if (!box) return;
-    fetch("/api/digests/weekly/latest", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    // The list (newest first) answers 200 with no results for a new account, where /weekly/latest is a 404
+    // that the browser would log as an error on every dashboard visit.
+    fetch("/api/digests?limit=1", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (digest) { if (digest) render(box, digest); })
+      .then(function (page) { if (page && page.results && page.results.length) render(box, page.results[0]); })
       .catch(function () { /* the dashboard works without the card */ });
   }
 

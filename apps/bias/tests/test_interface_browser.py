@@ -25,6 +25,7 @@ AXE_RUN = """async () => {
     return result.violations.filter(v => v.impact === "critical" || v.impact === "serious")
         .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
 }"""
+PAGE_BUDGET = 300_000  # bytes a page may load on a first visit (uncompressed here; compressed in production)
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 LONG_DECIMAL = re.compile(r"\d\.\d{9,}")
@@ -44,6 +45,8 @@ def _read(page) -> dict:
         clientWidth: document.documentElement.clientWidth,
         pnl: Array.from(document.querySelectorAll('.pnl')).map(e => ({text: e.textContent.trim(),
              cls: e.className})),
+        bytes: performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+             .reduce((sum, entry) => sum + (entry.encodedBodySize || 0), 0),
     })""")
 
 
@@ -102,6 +105,8 @@ def _problems(seen: dict) -> list[str]:
             for match in pattern.findall(page["text"]):
                 problems.append(f"{key} {size}: {what} {match}")
         problems.extend(f"{key} {size}: axe {violation}" for violation in page.get("axe", []))
+        if page["bytes"] > PAGE_BUDGET:
+            problems.append(f"{key} {size}: {page['bytes']} bytes on first load")
         if size == "phone" and page["scrollWidth"] > page["clientWidth"]:
             problems.append(f"{key} {size}: page {page['scrollWidth']} px wide in {page['clientWidth']} px")
         for pnl in page["pnl"]:

@@ -39,13 +39,20 @@ class TradeGridApi(APIView):
         sort = serializers.ChoiceField(choices=list(selectors.GRID_SORTS), required=False, default="-ts")
         cursor = serializers.CharField(required=False)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+        symbol = serializers.CharField(required=False, max_length=32)
+        broker = serializers.CharField(required=False, max_length=32)
+        dayFrom = serializers.DateField(required=False)
+        dayTo = serializers.DateField(required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: JSON_OBJECT},
-                   summary="The user's trades with label chips (filter by label, sort by ts or symbol)")
+                   summary="The user's trades with label chips (filter by label, market, exchange and days in "
+                           "your time zone; sort by ts or symbol)")
     def get(self, request):
         data = self.FilterSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        results, next_cursor = selectors.trade_grid(user=request.user, **data.validated_data)
+        filters = dict(data.validated_data)
+        filters["day_from"], filters["day_to"] = filters.pop("dayFrom", None), filters.pop("dayTo", None)
+        results, next_cursor = selectors.trade_grid(user=request.user, **filters)
         return Response({"results": results, "nextCursor": next_cursor})
 
 

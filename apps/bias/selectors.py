@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.formatting import zone
 from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
 from apps.trades.selectors import trade_queryset
 
@@ -144,15 +145,33 @@ def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5
     return {"tradeId": trade.id, "symbol": trade.symbol, "granularity": "1h", "candles": candles, "markers": markers}
 
 
+def trade_grid_brokers(*, user) -> list[str]:
+    """The exchanges the user's trades come from, for the grid's filter."""
+    return sorted(set(trade_queryset().filter(user=user).values_list("broker", flat=True)))
+
+
 def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str | None = None,
-               limit: int = 50) -> tuple[list[dict], str | None]:
-    """The user's trades with their labels, keyset-paginated; `label` keeps trades carrying that label."""
+               limit: int = 50, symbol: str | None = None, broker: str | None = None,
+               day_from: date | None = None, day_to: date | None = None) -> tuple[list[dict], str | None]:
+    """The user's trades with their labels, keyset-paginated; `label` keeps trades carrying that label, `symbol`
+    and `broker` one market or exchange, `day_from`..`day_to` (inclusive) days in the user's time zone."""
     if sort not in GRID_SORTS:
         raise ValidationFailed("Unknown sort.", fields={"sort": [f"Use one of: {', '.join(GRID_SORTS)}."]})
+    if day_from and day_to and day_to < day_from:
+        raise ValidationFailed("The last day is before the first.", fields={"to": ["Pick a day on or after 'from'."]})
     order = GRID_SORTS[sort]
     query = trade_queryset().filter(user=user)
     if label:
         query = query.filter(Exists(BiasTag.objects.filter(trade=OuterRef("pk"), label=label)))
+    if symbol:
+        query = query.filter(symbol=symbol.strip().upper())
+    if broker:
+        query = query.filter(broker=broker)
+    local = zone(getattr(user, "timezone", "UTC"))
+    if day_from:
+        query = query.filter(ts__gte=datetime.combine(day_from, time.min, tzinfo=local))
+    if day_to:
+        query = query.filter(ts__lt=datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=local))
     if cursor:
         values = cursor_decode(cursor)
         if len(values) != len(order):

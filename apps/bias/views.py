@@ -10,13 +10,13 @@ from django.views.decorators.http import require_http_methods
 from apps.core.errors import NotFound
 
 from .engine import LABELS
-from .selectors import trade_bias_get
+from .selectors import trade_bias_get, trade_grid_brokers
 from .services.rules import rule_calibration_set_active
 
 
 @login_required
 def trades_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "trades/list.html", {"labels": LABELS})
+    return render(request, "trades/list.html", {"labels": LABELS, "brokers": trade_grid_brokers(user=request.user)})
 
 
 @login_required

@@ -69,6 +69,10 @@
     loading = true;
     const params = new URLSearchParams({ limit: "50", sort: sortSelect.value });
     if (labelSelect.value) params.set("label", labelSelect.value);
+    ["symbol", "broker", "dayFrom", "dayTo"].forEach(function (name) {
+      const value = form.elements[name] && form.elements[name].value.trim();
+      if (value) params.set(name, value);
+    });
     if (cursor) params.set("cursor", cursor);
     fetch(form.dataset.endpoint + "?" + params.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -98,6 +102,10 @@
   }
 
   labelSelect.addEventListener("change", reload);
+  ["filter-broker", "filter-from", "filter-to"].forEach(function (id) {
+    document.getElementById(id).addEventListener("change", reload);
+  });
+  document.getElementById("filter-symbol").addEventListener("change", reload);
   sortSelect.addEventListener("change", reload);
   document.querySelectorAll("[data-sort]").forEach(function (button) {
     button.addEventListener("click", function () {

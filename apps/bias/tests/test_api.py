@@ -72,6 +72,29 @@ def test_grid_filters_by_label_and_pages_with_cursor(api_client, user, other_use
     assert [r["id"] for r in rest["results"]] == [trades[2].id, trades[4].id]
 
 
+def test_grid_filters_by_market_exchange_and_days_in_the_users_zone(api_client, user):
+    user.timezone = "America/New_York"
+    user.save(update_fields=["timezone"])
+    late_evening = TradeFactory(user=user, ts=datetime(2026, 11, 3, 3, 30, tzinfo=UTC), symbol="BTC-USD",
+                                broker="coinbase")  # 2 Nov, 22:30 in New York
+    morning = TradeFactory(user=user, ts=datetime(2026, 11, 3, 14, 0, tzinfo=UTC), symbol="ETH-USD", broker="binance")
+    TradeFactory(user=user, ts=datetime(2026, 11, 5, 14, 0, tzinfo=UTC), symbol="BTC-USD", broker="binance")
+
+    def ids(**params):
+        response = api_client.get("/api/bias/trades", params)
+        assert response.status_code == 200, response.content
+        return [r["id"] for r in response.json()["results"]]
+
+    assert ids(dayFrom="2026-11-03", dayTo="2026-11-03") == [morning.id]
+    assert ids(dayFrom="2026-11-02", dayTo="2026-11-02") == [late_evening.id]
+    assert ids(symbol="btc-usd", broker="coinbase") == [late_evening.id]
+    assert ids(broker="binance", dayTo="2026-11-04") == [morning.id]
+    bad = api_client.get("/api/bias/trades", {"dayFrom": "2026-11-05", "dayTo": "2026-11-01"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["fields"] == {"to": ["Pick a day on or after 'from'."]}
+    assert api_client.get("/api/bias/trades", {"dayFrom": "yesterday"}).status_code == 400
+
+
 def test_grid_rejects_bad_input(api_client):
     assert api_client.get("/api/bias/trades", {"label": "GREED"}).status_code == 400
     assert api_client.get("/api/bias/trades", {"sort": "price"}).status_code == 400

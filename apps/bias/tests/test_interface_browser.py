@@ -71,6 +71,16 @@ def _visit(browser, base: str, cookie: str | None, paths: list[str], tag: str) -
                 seen[(key, size)]["axe"] = page.evaluate(AXE_RUN)
             if cookie and "{sell}" in {key for _, key in paths}:
                 seen[("tip", size)] = _hover_current_trade(page, base, {k: p for p, k in paths}["{sell}"])
+            if cookie and "/trades/" in {key for _, key in paths}:
+                page.goto(f"{base}/trades/")
+                page.wait_for_selector("#trade-rows tr", timeout=15000)
+                page.fill("#filter-symbol", "eth-usd")
+                page.press("#filter-symbol", "Enter")
+                page.wait_for_function("() => { const cells = Array.from(document.querySelectorAll("
+                                       "'#trade-rows tr td:nth-child(2)'));"
+                                       " return cells.length > 0 && cells.every(td => td.textContent === 'ETH-USD'); }",
+                                       timeout=15000)
+                seen[("filtered", size)] = page.locator("#trade-rows tr").count()
             if size == "phone" and cookie:
                 page.goto(f"{base}/dashboard/")
                 hidden = page.locator("#site-nav").is_visible()
@@ -97,7 +107,7 @@ def _hover_current_trade(page, base: str, path: str) -> str:
 def _problems(seen: dict) -> list[str]:
     problems = []
     for entry, page in seen.items():
-        if not isinstance(entry, tuple) or entry[0] in {"nav", "tip"}:
+        if not isinstance(entry, tuple) or entry[0] in {"nav", "tip", "filtered"}:
             continue
         key, size = entry
         for pattern, what in ((ISO_TIME, "ISO time"), (LONG_DECIMAL, "long decimal"),
@@ -140,6 +150,8 @@ def test_every_page_reads_cleanly_on_desktop_and_phone(chromium_path, live_serve
         missing = seen[("/trades/doesnotexist/", size)]["text"]
         assert "Page not found" in missing and "URLconf" not in missing
     assert seen[("nav", "phone")] == {"hidden_before": True, "shown_after": True}
+    eth = sum(1 for t in market_trades if t.symbol == "ETH-USD")
+    assert seen[("filtered", "desktop")] == seen[("filtered", "phone")] == eth > 0
     sold = f"This trade: Sell {formatting.format_quantity(sell.qty)} @ {formatting.format_price(sell.price)} · "
     for size in VIEWPORTS:
         assert seen[("tip", size)].startswith(sold), seen[("tip", size)]

@@ -299,10 +299,12 @@ def _end(kind: JobKind, job: LeasedJob, status: str, error: str) -> None:
 
 # --- reaper ---------------------------------------------------------------------------------------------
 
-def jobs_reap(*, now: datetime | None = None) -> int:
-    """Send again every job whose runner died (lease expired) or that nobody picked up. Returns how many."""
+def jobs_reap(*, now: datetime | None = None, forgotten_after: float | None = None) -> int:
+    """Send again every job whose runner died (lease expired) or that nobody picked up (queued for longer
+    than `forgotten_after` seconds, default JOB_REDISPATCH_SECONDS). Returns how many."""
     now = now or timezone.now()
-    forgotten = now - timedelta(seconds=settings.JOB_REDISPATCH_SECONDS)
+    wait = settings.JOB_REDISPATCH_SECONDS if forgotten_after is None else forgotten_after
+    forgotten = now - timedelta(seconds=wait)
     sent = 0
     for kind in list(_kinds.values()):
         due = (
@@ -336,10 +338,14 @@ def reaper_embedded_start() -> None:
             return
 
         def loop() -> None:
+            # A fresh process has no runner yet: whatever is queued (e.g. left by a restart mid-import) is
+            # waiting for this one, so the first pass sends every queued job at once.
+            forgotten_after: float | None = 0
             while True:
                 try:
                     close_old_connections()
-                    jobs_reap()
+                    jobs_reap(forgotten_after=forgotten_after)
+                    forgotten_after = None
                 except Exception:
                     logger.exception("the embedded job reaper failed; trying again")
                 finally:

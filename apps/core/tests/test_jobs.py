@@ -56,6 +56,15 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.django_db
+def test_a_fresh_process_sends_every_queued_job_at_once_but_not_a_retry_before_it_is_due(user, sent):
+    fresh = _run(user, status="queued")
+    waiting = _run(user, status="queued", not_before=timezone.now() + timedelta(seconds=30))
+
+    assert jobs_reap(forgotten_after=0) == 1
+    assert sent == [fresh.id] and waiting.id not in sent
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_on_the_in_process_runner_is_scheduled_and_runs(user, stub_exchange, settings):
     settings.JOBS_IN_PROCESS = True

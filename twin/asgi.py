@@ -19,6 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from apps.core.asgi import BodyLimitMiddleware, ProxyHeadersMiddleware, http_line_limits_install  # noqa: E402
+from apps.core.jobs import reaper_embedded_start  # noqa: E402
 from apps.events.relay import relay_embedded_start  # noqa: E402
 from apps.events.sockets import SameOriginValidator  # noqa: E402
 from twin.routing import websocket_urlpatterns  # noqa: E402
@@ -36,4 +37,6 @@ router = ProxyHeadersMiddleware(ProtocolTypeRouter(
 async def application(scope, receive, send):
     if settings.OUTBOX_RELAY_EMBEDDED and scope["type"] in ("http", "websocket"):
         relay_embedded_start()
+    if settings.JOBS_IN_PROCESS and scope["type"] in ("http", "websocket"):
+        reaper_embedded_start()  # no beat in the embedded default: the job reaper runs on a thread here
     return await router(scope, receive, send)

@@ -61,13 +61,19 @@ def test_uploads_back_to_back_on_postgres_all_end_done_labelled_and_scored_once(
         f"import:{job_id}" for job_id in job_ids)
 
 
-@pytest.fixture
-def embedded(tmp_path):
+def _embedded_env(tmp_path) -> tuple[dict, object]:
     database = tmp_path / "db.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "TWIN_REQUIRE_SERVICES")}
     env.update(DJANGO_SETTINGS_MODULE="twin.settings.local", DATABASE_URL=f"sqlite:///{database}", REDIS_URL="",
-               PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", RATELIMIT_ENABLE="0")
+               PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", RATELIMIT_ENABLE="0", JOB_LEASE_SECONDS="3",
+               JOB_REAPER_INTERVAL_SECONDS="1")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    return env, database
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    env, database = _embedded_env(tmp_path)
     process, port = start_daphne(env=env)
     try:
         yield f"http://127.0.0.1:{port}", database
@@ -122,3 +128,37 @@ def test_uploads_back_to_back_on_the_embedded_default_all_end_done_and_labelled(
         statuses = {row[0] for row in db.execute("SELECT status FROM bias_scoringrun")}
     assert sources == sorted(f"import:{job_id}" for job_id in job_ids)
     assert statuses == {"done"}
+
+
+@pytest.mark.slow
+def test_the_embedded_default_killed_mid_import_resumes_after_a_restart_and_labels_everything(tmp_path):
+    env, database = _embedded_env(tmp_path)
+    process, port = start_daphne(env=env)
+    try:
+        client = _signed_up(f"http://127.0.0.1:{port}")
+        response = client.post("/api/trades/upload", files={
+            "file": ("big.csv", fills_csv(file_no=1, count=20_000, end=datetime.now(UTC) - timedelta(hours=2)))})
+        job_id = response.json()["jobId"]
+        _wait(lambda: client.get(f"/api/trades/import/{job_id}").json()["pages"] >= 2, timeout=120,
+              what="two stored pages")
+    finally:
+        process.kill()  # the web process dies mid-import, its in-process runner with it
+        process.wait(10)
+    with sqlite3.connect(database) as db:
+        status, pages = db.execute("SELECT status, pages FROM trades_importjob WHERE id = ?", (job_id,)).fetchone()
+    assert status == "running" and 2 <= pages < 20
+
+    process, port = start_daphne(env=env, port=port)
+    try:
+        client.get("/login/")  # the first request starts the relay and the job reaper
+        _wait(lambda: client.get(f"/api/trades/import/{job_id}").json()["status"] == "done", timeout=120,
+              what="the import to finish")
+        job = client.get(f"/api/trades/import/{job_id}").json()
+        assert (job["counts"]["inserted"], job["counts"]["duplicates"], job["pages"], job["attempts"]) == (
+            20_000, 0, 20, 2)
+        with sqlite3.connect(database) as db:
+            _wait(lambda: db.execute("SELECT count(DISTINCT trade_id) FROM bias_biastag").fetchone()[0] == 20_000,
+                  timeout=180, what="every trade labelled")
+            assert db.execute("SELECT count(*) FROM trades_trade").fetchone()[0] == 20_000
+    finally:
+        stop_process(process)

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .background import background_pool
+from .errors import DomainError
 from .ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -275,6 +276,36 @@ def job_fail(*, task_name: str, job_id: str, error: str, retry: bool, owner: str
             _end(kind, job, JobStatus.PARKED if retry else JobStatus.FAILED, error)
     logger.warning("%s(%s) %s: %s", task_name, job_id, job.status, job.error)
     return job
+
+
+def job_run(*, task_name: str, job_id: str, work: Callable[[LeasedJob], object],
+            finish: Callable[[LeasedJob, object], None], crash_message: str, retry_domain_errors: bool = False,
+            serialize_on: str | None = None, may_start: Callable[[LeasedJob], bool] | None = None) -> LeasedJob | None:
+    """The whole life of one run: claim the lease, `work(job)` outside any transaction with the lease kept,
+    then `finish(locked_job, result)` and done in one transaction — only while this runner holds the lease.
+
+    A `DomainError` from the work fails the job with its message (retried when `retry_domain_errors`); any
+    other exception is retried with `crash_message` (formatted with `{error}`, the exception's type)."""
+    job, owner = job_claim(task_name=task_name, job_id=job_id, serialize_on=serialize_on, may_start=may_start)
+    if owner is None:
+        return job
+    try:
+        with job_lease_kept(task_name=task_name, job_id=job_id, owner=owner):
+            result = work(job)
+    except DomainError as exc:
+        return job_fail(task_name=task_name, job_id=job_id, owner=owner, error=exc.message,
+                        retry=retry_domain_errors)
+    except Exception as exc:
+        logger.warning("%s(%s) attempt %d failed", task_name, job_id, job.attempts, exc_info=True)
+        return job_fail(task_name=task_name, job_id=job_id, owner=owner, retry=True,
+                        error=crash_message.format(error=type(exc).__name__))
+    with transaction.atomic():
+        locked = job_locked(task_name=task_name, job_id=job_id, owner=owner)
+        if locked is None:  # another runner took the job over meanwhile
+            return _kinds[task_name].model.objects.filter(pk=job_id).first()
+        finish(locked, result)
+        job_done(task_name=task_name, job=locked)
+    return locked
 
 
 def job_requeue(*, task_name: str, job: LeasedJob, reset_attempts: bool = False) -> None:

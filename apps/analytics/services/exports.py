@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import audit_record
-from apps.core.errors import DomainError, NotFound
-from apps.core.jobs import JobStatus, job_claim, job_dispatch, job_done, job_fail, job_kind_register, job_locked
+from apps.core.errors import NotFound
+from apps.core.jobs import JobStatus, job_dispatch, job_kind_register, job_run
 from apps.core.userdata import user_data_sets, user_files
 from apps.events.services import event_append
 
@@ -101,32 +101,23 @@ def export_file_for_download(*, user, session_key: str, job_id: str, token: str)
 # --- the job ----------------------------------------------------------------------------------------------
 
 def export_execute(*, job_id: str) -> ExportJob | None:
-    job, owner = job_claim(task_name=TASK, job_id=job_id)
-    if owner is None:
-        return job
-    path = f"exports/{job.user_id}/{job.id}.zip"
-    try:
+    def write_archive(job: ExportJob) -> tuple[str, int, dict]:
+        path = f"exports/{job.user_id}/{job.id}.zip"
         with tempfile.TemporaryFile() as spool:
             tables = export_archive_write(user=job.user, target=spool)
             spool.seek(0)
             default_storage.delete(path)
             stored = default_storage.save(path, File(spool, name=f"{job.id}.zip"))
-            size = default_storage.size(stored)
-    except DomainError as exc:
-        return job_fail(task_name=TASK, job_id=job_id, owner=owner, error=exc.message, retry=False)
-    except Exception as exc:
-        return job_fail(task_name=TASK, job_id=job_id, owner=owner, retry=True,
-                        error=f"Writing the export failed ({type(exc).__name__}); trying again.")
-    with transaction.atomic():
-        locked = job_locked(task_name=TASK, job_id=job_id, owner=owner)
-        if locked is None:
-            return job
-        locked.path, locked.size, locked.tables = stored, size, tables
+            return stored, default_storage.size(stored), tables
+
+    def keep(locked: ExportJob, written: tuple[str, int, dict]) -> None:
+        locked.path, locked.size, locked.tables = written
         locked.expires_at = timezone.now() + timedelta(seconds=LINK_SECONDS)
         locked.save(update_fields=["path", "size", "tables", "expires_at", "updated_at"])
-        stored_files_delete_schedule(paths=[stored], reason="export_expired", not_before=locked.expires_at)
-        job_done(task_name=TASK, job=locked)
-    return locked
+        stored_files_delete_schedule(paths=[locked.path], reason="export_expired", not_before=locked.expires_at)
+
+    return job_run(task_name=TASK, job_id=job_id, work=write_archive, finish=keep,
+                   crash_message="Writing the export failed ({error}); trying again.")
 
 
 def export_archive_write(*, user, target) -> dict[str, int]:

@@ -12,21 +12,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.errors import DomainError
-from apps.core.jobs import (
-    JobStatus,
-    job_claim,
-    job_dispatch,
-    job_done,
-    job_fail,
-    job_kind_register,
-    job_lease_kept,
-    job_locked,
-)
+from apps.core.jobs import JobStatus, job_dispatch, job_kind_register, job_run
 
 from ..models import ScoringRun
 from ..registry import TradesScored, trades_scored_notify
@@ -61,26 +50,16 @@ def _execute_one(run: ScoringRun) -> ScoringRun | None:
         return not ScoringRun.objects.filter(user_id=candidate.user_id, status=JobStatus.RUNNING,
                                              lease_expires_at__gt=timezone.now()).exclude(id=candidate.id).exists()
 
-    claimed, owner = job_claim(task_name=TASK, job_id=run.id, serialize_on=f"scoring:{run.user_id}",
-                               may_start=no_other_running)
-    if owner is None:
-        return claimed
-    try:
-        with job_lease_kept(task_name=TASK, job_id=run.id, owner=owner):
-            scored = bias_score_trades(user_id=run.user_id, trade_ids=[], include_later=True)
-    except Exception as exc:  # nothing here needs the user (candles unavailable, a database hiccup): retry
-        reason = (exc.message if isinstance(exc, DomainError)
-                  else f"Labelling stopped on our side ({type(exc).__name__}).")
-        return job_fail(task_name=TASK, job_id=run.id, owner=owner, error=reason, retry=True)
-    with transaction.atomic():
-        locked = job_locked(task_name=TASK, job_id=run.id, owner=owner)
-        if locked is None:
-            return ScoringRun.objects.filter(id=run.id).first()
+    def finish(locked: ScoringRun, scored: int) -> None:
         locked.trades_scored = scored
         locked.save(update_fields=["trades_scored", "lease_expires_at", "updated_at"])
         trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=scored))
-        job_done(task_name=TASK, job=locked)
-    return locked
+
+    # Nothing here needs the user (candles unavailable, a database hiccup): every failure is retried.
+    return job_run(task_name=TASK, job_id=run.id, serialize_on=f"scoring:{run.user_id}", may_start=no_other_running,
+                   work=lambda job: bias_score_trades(user_id=job.user_id, trade_ids=[], include_later=True),
+                   finish=finish, retry_domain_errors=True,
+                   crash_message="Labelling stopped on our side ({error}).")
 
 
 def _next_queued(*, user_id: str) -> ScoringRun | None:

@@ -15,8 +15,8 @@ from django.utils import timezone
 from apps.accounts.services import audit_record
 from apps.brokers.services import candles_ensure
 from apps.core.contracts import contract_validate
-from apps.core.errors import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
-from apps.core.jobs import job_claim, job_dispatch, job_done, job_fail, job_kind_register, job_lease_kept, job_locked
+from apps.core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from apps.core.jobs import job_dispatch, job_kind_register, job_run
 from apps.core.validation import text_is_clean
 from apps.events.services import event_append
 from apps.trades.selectors import trade_queryset
@@ -152,28 +152,20 @@ def _market_fetch(*, symbol: str, hours: int) -> None:
 def intent_evaluate(*, intent_id: str) -> PretradeIntent | None:
     """The gate's job: decide the intent, write the decision and `pretrade.decision.returned` in one transaction
     (with the cooldown a losing streak starts, if any)."""
-    claimed, owner = job_claim(task_name=TASK, job_id=intent_id)
-    if owner is None:
-        return claimed
-    try:
-        with job_lease_kept(task_name=TASK, job_id=intent_id, owner=owner):
-            user = claimed.user
-            policy = user_policy(user=user)
-            spike = policy.rules.get("avoidSpikeOverPct") or {}
-            _market_fetch(symbol=claimed.symbol,
-                          hours=max(int(policy.gate["market"]["lookbackHours"]), int(spike.get("lookbackHours", 0)), 24))
-            now = timezone.now()
-            state = gate_state(user=user, symbol=claimed.symbol, policy=policy, now=now)
-            verdict = gate_decide(intent=intent_from_row(claimed), rules=policy.rules, gate=policy.gate, state=state)
-    except DomainError as exc:
-        return job_fail(task_name=TASK, job_id=intent_id, owner=owner, error=exc.message, retry=False)
-    except Exception as exc:
-        return job_fail(task_name=TASK, job_id=intent_id, owner=owner, retry=True,
-                        error=f"The gate stopped on our side ({type(exc).__name__}); it is retried automatically.")
-    with transaction.atomic():
-        locked = job_locked(task_name=TASK, job_id=intent_id, owner=owner)
-        if locked is None:
-            return PretradeIntent.objects.filter(id=intent_id).first()
+
+    def decide(claimed: PretradeIntent):
+        user = claimed.user
+        policy = user_policy(user=user)
+        spike = policy.rules.get("avoidSpikeOverPct") or {}
+        _market_fetch(symbol=claimed.symbol,
+                      hours=max(int(policy.gate["market"]["lookbackHours"]), int(spike.get("lookbackHours", 0)), 24))
+        now = timezone.now()
+        state = gate_state(user=user, symbol=claimed.symbol, policy=policy, now=now)
+        verdict = gate_decide(intent=intent_from_row(claimed), rules=policy.rules, gate=policy.gate, state=state)
+        return user, policy, state, verdict, now
+
+    def write(locked: PretradeIntent, decided) -> None:
+        user, policy, state, verdict, now = decided
         if any(r["code"] == "loss_streak" for r in verdict.reasons) and state.cooldown is None:
             cooldown_for_losses(user=user, policy=policy, streak=state.loss_streak, last_loss=state.last_loss)
         locked.persona, locked.decision, locked.reasons = policy.persona, verdict.decision, verdict.reasons
@@ -181,8 +173,9 @@ def intent_evaluate(*, intent_id: str) -> PretradeIntent | None:
         locked.save(update_fields=["persona", "decision", "reasons", "checks", "tasks", "until", "decided_at",
                                    "lease_expires_at", "updated_at"])
         event_append(user=user, type="pretrade.decision.returned", payload=decision_payload(locked))
-        job_done(task_name=TASK, job=locked)
-    return locked
+
+    return job_run(task_name=TASK, job_id=intent_id, work=decide, finish=write,
+                   crash_message="The gate stopped on our side ({error}); it is retried automatically.")
 
 
 def decision_summary(decision: str) -> str:

@@ -26,7 +26,8 @@ class Trade(BaseModel):
             models.UniqueConstraint(fields=["user", "broker", "ext_id"], name="trades_trade_user_broker_ext_unique")
         ]
         indexes = [
-            models.Index(fields=["user", "ts"], name="trades_trade_user_ts_idx"),
+            # Serves the user's trades in (ts, id) order and keyset cursors (`(ts, id) > (X, Y)`) at any depth.
+            models.Index(fields=["user", "ts", "id"], name="trades_trade_user_ts_id_idx"),
             models.Index(fields=["symbol"], name="trades_trade_symbol_idx"),
         ]
 

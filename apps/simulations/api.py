@@ -1,46 +1,27 @@
 """Simulations REST API: one trade's counterfactuals, a stored simulation, and the rule back-test."""
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import ValidationFailed
 from apps.core.ratelimits import rate_limit_check
-from apps.core.validation import datetime_parse
 
-from .services import DEFAULT_PULLBACK, PENDING, rules_backtest_run, simulation_document, simulation_request
+from .services import (
+    PENDING,
+    backtest_body_clean,
+    rules_backtest_run,
+    simulation_body_clean,
+    simulation_document,
+    simulation_request,
+)
 
 SIMULATION_RATE = "10/m"
-MAX_BACKTEST_SPAN = timedelta(days=366)
 
 
 def _rate_limited(request) -> None:
     rate_limit_check(request, group="simulations", key="user", rate=SIMULATION_RATE)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Rejects keys it does not declare (a misspelt field is an error, not silently ignored)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
-def _moment(value: str, *, field: str, end_of_day: bool = False):
-    try:
-        return datetime_parse(value, field=field, end_of_day=end_of_day)
-    except ValidationFailed as exc:
-        raise serializers.ValidationError(exc.fields) from exc
 
 
 def _simulation_response(document: dict) -> Response:
@@ -48,31 +29,15 @@ def _simulation_response(document: dict) -> Response:
 
 
 class SimulationSimpleApi(APIView):
-    class InputSerializer(StrictSerializer):
-        tradeId = serializers.CharField(required=False, max_length=64)
-        symbol = serializers.CharField(required=False, max_length=32)
-        horizonDays = serializers.IntegerField(min_value=1, max_value=30)
-        pullbackPct = serializers.DecimalField(required=False, max_digits=6, decimal_places=3,
-                                               min_value=Decimal("0.5"), max_value=Decimal("20"),
-                                               default=DEFAULT_PULLBACK)
+    """The body follows the `simulation-simple` contract (GET /api/contracts/); a body that breaks it is a
+    400 whose `fields` name the JSON path of each problem (`$.horizonDays`)."""
 
-        def validate(self, attrs):
-            given = [name for name in ("tradeId", "symbol") if attrs.get(name)]
-            if len(given) != 1:
-                message = "Give exactly one of tradeId and symbol."
-                raise serializers.ValidationError({"tradeId": [message], "symbol": [message]})
-            return attrs
-
-    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT},
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT},
                    summary="Simulate a trade: what happened vs holding vs waiting for a pullback")
     def post(self, request):
         _rate_limited(request)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        document = simulation_request(user=request.user, trade_id=values.get("tradeId"), symbol=values.get("symbol"),
-                                      horizon_days=values["horizonDays"], pullback_pct=values["pullbackPct"])
-        return _simulation_response(document)
+        values = simulation_body_clean(data=request.data)
+        return _simulation_response(simulation_request(user=request.user, **values))
 
 
 class SimulationDetailApi(APIView):
@@ -83,26 +48,11 @@ class SimulationDetailApi(APIView):
 
 
 class RulesBacktestApi(APIView):
-    class InputSerializer(StrictSerializer):
-        since = serializers.CharField(help_text="ISO-8601 date or time (a missing zone means UTC)")
-        until = serializers.CharField(help_text="ISO-8601 date or time; a bare date includes that day")
-        rules = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
+    """The body follows the `simulation-rules` contract (GET /api/contracts/); 400 `fields` by JSON path."""
 
-        def validate(self, attrs):
-            attrs["since"] = _moment(attrs["since"], field="since")
-            attrs["until"] = _moment(attrs["until"], field="until", end_of_day=True)
-            if attrs["since"] >= attrs["until"]:
-                raise serializers.ValidationError({"until": ["Must be after since."]})
-            if attrs["until"] - attrs["since"] > MAX_BACKTEST_SPAN:
-                raise serializers.ValidationError({"since": ["The period can be at most 366 days."]})
-            return attrs
-
-    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT},
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT},
                    summary="Replay your trades of a period under your rules (or rules you are trying)")
     def post(self, request):
         _rate_limited(request)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        return Response(rules_backtest_run(user=request.user, since=values["since"], until=values["until"],
-                                           rules=values.get("rules")))
+        values = backtest_body_clean(data=request.data)
+        return Response(rules_backtest_run(user=request.user, **values))

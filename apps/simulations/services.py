@@ -9,6 +9,8 @@ and the rule back-test over a period.
   exchange does not have) ends the job failed and is announced the same way with its error.
 * `rules_backtest_run` — a read: the period's trades, one candle read per symbol, the replay in
   `backtest`.
+* `simulation_body_clean` / `backtest_body_clean` — the request bodies, checked against their contracts
+  (`simulation-simple`, `simulation-rules`) and then for what a schema cannot say; `fields` name JSON paths.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from django.utils import timezone
 from apps.bias.services.rule_checks import rule_definition_clean, rules_parse
 from apps.brokers.services import candles_ensure_many
 from apps.brokers.services.marketdata import candles_version, symbol_canonical
+from apps.core.contracts import contract_errors
 from apps.core.errors import (
     DomainError,
     ExternalServiceError,
@@ -41,6 +44,7 @@ from apps.core.jobs import (
     job_lease_kept,
     job_locked,
 )
+from apps.core.validation import datetime_parse
 from apps.events.services import event_append
 
 from .backtest import backtest
@@ -59,6 +63,8 @@ from .selectors import (
 TASK = "simulations.run"
 EVENT = "simulation.ready"
 DEFAULT_PULLBACK = Decimal("2")
+PULLBACK_RANGE = (Decimal("0.5"), Decimal("20"))
+MAX_BACKTEST_SPAN = timedelta(days=366)
 PENDING = "pending"
 
 
@@ -217,23 +223,85 @@ def _execute_compute(job: Simulation) -> dict:
                     pullback_pct=job.pullback_pct)
 
 
+# --- request bodies ------------------------------------------------------------------------------------
+
+def _contract_checked(*, name: str, data, extra) -> dict:
+    """`data` against the request contract `name`, then `extra(data, fields)` for what a schema cannot say
+    (it may add problems to `fields` and returns the cleaned values). Raises ValidationFailed with every
+    problem by JSON path."""
+    fields = contract_errors(kind="requests", name=name, data=data)
+    values = extra(data, fields) if isinstance(data, dict) else {}
+    if fields:
+        raise ValidationFailed("The request does not match its contract.", code="invalid", fields=fields)
+    return values
+
+
+def simulation_body_clean(*, data) -> dict:
+    """A `POST /api/simulations/simple` body → the keyword arguments of `simulation_request`."""
+    def extra(body: dict, fields: dict) -> dict:
+        given = [name for name in ("tradeId", "symbol") if body.get(name)]
+        if len(given) != 1:
+            for name in ("tradeId", "symbol"):
+                fields.setdefault(f"$.{name}", []).append("Give exactly one of tradeId and symbol.")
+        pullback = body.get("pullbackPct", DEFAULT_PULLBACK)
+        if "$.pullbackPct" not in fields:
+            pullback = Decimal(str(pullback))
+            if not PULLBACK_RANGE[0] <= pullback <= PULLBACK_RANGE[1]:
+                fields["$.pullbackPct"] = ["A percentage from 0.5 to 20."]
+        horizon = body.get("horizonDays")
+        return {"trade_id": body.get("tradeId") or None, "symbol": body.get("symbol") or None,
+                "horizon_days": int(horizon) if isinstance(horizon, int | float) else horizon,
+                "pullback_pct": pullback}
+
+    return _contract_checked(name="simulation-simple", data=data, extra=extra)
+
+
+def backtest_body_clean(*, data) -> dict:
+    """A `POST /api/simulations/rules` body → the keyword arguments of `rules_backtest_run`."""
+    def moment(body: dict, fields: dict, name: str, **options) -> datetime | None:
+        if f"$.{name}" in fields:
+            return None
+        try:
+            return datetime_parse(body.get(name), field=name, **options)
+        except ValidationFailed as exc:
+            fields[f"$.{name}"] = [message for messages in exc.fields.values() for message in messages]
+            return None
+
+    def extra(body: dict, fields: dict) -> dict:
+        since, until = moment(body, fields, "since"), moment(body, fields, "until", end_of_day=True)
+        if since is not None and until is not None:
+            if since >= until:
+                fields["$.until"] = ["Must be after since."]
+            elif until - since > MAX_BACKTEST_SPAN:
+                fields["$.since"] = ["The period can be at most 366 days."]
+        rules = body.get("rules")
+        if isinstance(rules, list) and not any(key.startswith("$.rules") for key in fields):
+            try:
+                rules = rules_clean(rules=rules)
+            except ValidationFailed as exc:
+                fields.update(exc.fields)
+        return {"since": since, "until": until, "rules": rules}
+
+    return _contract_checked(name="simulation-rules", data=data, extra=extra)
+
+
 # --- the rule back-test ---------------------------------------------------------------------------------
 
 def rules_clean(*, rules: list) -> list[dict]:
-    """Validate `[{kind, params}]` tried in a back-test; ValidationFailed names `rules.<i>.<field>`."""
+    """Validate `[{kind, params}]` tried in a back-test; ValidationFailed names `$.rules[<i>].<field>`."""
     errors: dict[str, list[str]] = {}
     clean = []
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict):
-            errors[f"rules.{i}"] = ["Must be an object with kind and params."]
+            errors[f"$.rules[{i}]"] = ["Must be an object with kind and params."]
             continue
         kind = rule.get("kind")
         if not isinstance(kind, str):
-            errors[f"rules.{i}.kind"] = ["This field is required."]
+            errors[f"$.rules[{i}].kind"] = ["This field is required."]
             continue
         params, problems = rule_definition_clean(kind=kind, params=rule.get("params", {}))
         for field, messages in problems.items():
-            errors[f"rules.{i}.{field}"] = messages
+            errors[f"$.rules[{i}].{field}"] = messages
         if not problems:
             clean.append({"kind": kind, "params": params})
     if errors:

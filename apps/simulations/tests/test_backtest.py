@@ -130,12 +130,12 @@ def test_quote_currencies_are_never_added_together(api_client, user):
 
 
 @pytest.mark.parametrize(("body", "fields"), [
-    ({"rules": [{"kind": "minHoldHours", "params": {"hours": -1}}]}, {"rules.0.params.hours"}),
-    ({"rules": [{"kind": "nope", "params": {}}]}, {"rules.0.kind"}),
-    ({"rules": ["x"]}, {"rules.0"}),
-    ({"until": START.isoformat()}, {"until"}),
-    ({"since": (START - timedelta(days=400)).isoformat()}, {"since"}),
-    ({"extra": True}, {"extra"}),
+    ({"rules": [{"kind": "minHoldHours", "params": {"hours": -1}}]}, {"$.rules[0].params.hours"}),
+    ({"rules": [{"kind": "nope", "params": {}}]}, {"$.rules[0].kind"}),
+    ({"rules": ["x"]}, {"$.rules[0]"}),
+    ({"until": START.isoformat()}, {"$.until"}),
+    ({"since": (START - timedelta(days=400)).isoformat()}, {"$.since"}),
+    ({"extra": True}, {"$.extra"}),
 ])
 def test_bad_input_is_400_with_fields(api_client, body, fields):
     response = run(api_client, **body)
@@ -164,4 +164,4 @@ def test_dates_out_of_range_are_400(api_client, since, until, field):
     response = api_client.post("/api/simulations/rules", {"since": since, "until": until}, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()["error"]["fields"]
+    assert f"$.{field}" in response.json()["error"]["fields"]

@@ -157,15 +157,15 @@ def test_horizon_past_the_last_candle_is_a_clear_422(api_client, user):
 
 
 @pytest.mark.parametrize(("body", "fields"), [
-    ({"horizonDays": 3}, {"tradeId", "symbol"}),
-    ({"tradeId": "x", "symbol": "BTC-USD", "horizonDays": 3}, {"tradeId", "symbol"}),
-    ({"tradeId": "x", "horizonDays": 0}, {"horizonDays"}),
-    ({"tradeId": "x", "horizonDays": 31}, {"horizonDays"}),
-    ({"tradeId": "x", "horizonDays": 2.5}, {"horizonDays"}),
-    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "0.4"}, {"pullbackPct"}),
-    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": 20.5}, {"pullbackPct"}),
-    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "NaN"}, {"pullbackPct"}),
-    ({"tradeId": "x", "horizonDays": 3, "extra": 1}, {"extra"}),
+    ({"horizonDays": 3}, {"$.tradeId", "$.symbol"}),
+    ({"tradeId": "x", "symbol": "BTC-USD", "horizonDays": 3}, {"$.tradeId", "$.symbol"}),
+    ({"tradeId": "x", "horizonDays": 0}, {"$.horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 31}, {"$.horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 2.5}, {"$.horizonDays"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "0.4"}, {"$.pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": 20.5}, {"$.pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "pullbackPct": "NaN"}, {"$.pullbackPct"}),
+    ({"tradeId": "x", "horizonDays": 3, "extra": 1}, {"$.extra"}),
 ])
 def test_bad_input_is_400_with_fields(api_client, body, fields):
     response = simulate(api_client, **body)
@@ -226,4 +226,20 @@ def test_a_malformed_simulation_id_is_404(api_client, path):
 def test_malformed_trade_reference_is_404(api_client, user):
     assert simulate(api_client, tradeId="../x", horizonDays=1).status_code == 404
     assert simulate(api_client, tradeId="x" * 64, horizonDays=1).status_code == 404
+    assert Simulation.objects.count() == 0
+
+
+def test_both_request_contracts_are_served_and_name_json_paths(api_client, client):
+    served = {c["name"]: c for c in client.get("/api/contracts/").json()["results"] if c["kind"] == "requests"}
+
+    for name in ("simulation-simple", "simulation-rules"):
+        assert served[name]["current"] == 1
+        assert served[name]["schema"]["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    nested = api_client.post("/api/simulations/rules", {"since": "2026-01-01", "until": "2026-02-01",
+                                                        "rules": [{"kind": "minHoldHours", "params": 3}]}, format="json")
+    assert nested.status_code == 400
+    assert nested.json()["error"]["fields"] == {"$.rules[0].params": ["3 is not of type 'object'"]}
+    root = simulate(api_client)
+    assert root.status_code == 400
+    assert set(root.json()["error"]["fields"]) == {"$.horizonDays", "$.tradeId", "$.symbol"}
     assert Simulation.objects.count() == 0

@@ -181,10 +181,31 @@ def near_miss(features: dict) -> dict | None:
 NOTHING_CLOSE = "Nothing in this trade came close to a label against your own patterns"
 
 
+def _own_numbers(features: dict) -> str:
+    """The trade's own figures, in brackets after NOTHING_CLOSE, so two quiet trades never read alike:
+    for an entry the 24-hour move and RSI before it, for an exit its result and holding time; the day's count."""
+    inputs = features.get("inputs") or {}
+    parts = []
+    if inputs.get("side") == "SELL":
+        result, held = _pct(inputs.get("pnl_exit_pct")), inputs.get("held_hours")
+        parts.append(f"an exit at {result}" if result else "an exit with no known entry")
+        if held is not None:
+            parts.append(f"after {held:.1f} hours held")
+    else:
+        move, rsi = _pct(inputs.get("pct_change_24h_before")), inputs.get("RSI_14")
+        parts.append(f"an entry after a {move} move in 24 hours" if move else "an entry")
+        if rsi is not None:
+            parts.append(f"with RSI(14) at {rsi:.1f}")
+    count = inputs.get("trades_today")
+    if count:
+        parts.append(f"trade number {count:g} of the day")
+    return f" ({', '.join(parts)})" if inputs else ""
+
+
 def _near_miss_facts(features: dict) -> str:
     miss = near_miss(features)
     if miss is None or not miss["missed"]:
-        return NOTHING_CLOSE
+        return NOTHING_CLOSE + _own_numbers(features)
     name = LABEL_NAMES.get(miss["label"], miss["label"])
     # the amount-traded path's minimum count and DISCIPLINE's guard are gates, not evidence of nearness
     held = [c for c in miss["held"] if c.get("name") not in ("trades_today_min", "no_bias_or_broken_rule")]

@@ -11,6 +11,10 @@ import binascii
 import json
 from datetime import datetime
 
+from django.db.models import F
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.lookups import Lookup
+
 from .errors import ValidationFailed
 from .parsing import JsonRejected, json_parse
 from .validation import datetime_in_range, text_is_clean
@@ -55,6 +59,19 @@ def cursor_datetime(value: str) -> datetime:
     if moment is None:
         raise _invalid()
     return moment
+
+
+def keyset_after(fields: tuple[str, ...], values: tuple, *, descending: bool = False) -> Lookup:
+    """Rows strictly after the cursor `values` in the order `fields` (all ascending, or all descending):
+    the row comparison `(f1, f2, …) > (v1, v2, …)` (`<` descending).
+
+    PostgreSQL answers a row comparison from an index whose columns continue with `fields` (after the
+    equality filters, e.g. `(user_id, ts, id)`) as one range scan starting at the cursor, so a page costs
+    the same at any depth; the OR-expanded form (`ts > X OR (ts = X AND id > Y)`) uses only the index's
+    leading columns and filters every row before the cursor. Backends without row comparisons (SQLite) get
+    the expanded form from Django."""
+    lookup = TupleLessThan if descending else TupleGreaterThan
+    return lookup(Tuple(*(F(name) for name in fields)), tuple(values))
 
 
 def clamp_limit(raw, *, default: int = 100, maximum: int = MAX_LIMIT) -> int:

@@ -152,3 +152,27 @@ def rate_window_fresh(*, key_value: str, period: int = 60, min_seconds: float = 
     left = _get_window(key_value, period) - time.time()
     if left < min_seconds:
         time.sleep(left + 1.2)  # the boundary second itself still counts toward the old window
+
+
+def query_plan(sql: str) -> list[dict]:
+    """The nodes of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` for one captured statement (PostgreSQL),
+    outermost first, each a dict of EXPLAIN's fields ("Node Type", "Index Name", "Index Cond", "Filter",
+    "Rows Removed by Filter", "Actual Rows", "Shared Hit Blocks" …)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+        root = cursor.fetchone()[0][0]["Plan"]
+    nodes, pending = [], [root]
+    while pending:
+        node = pending.pop(0)
+        nodes.append(node)
+        pending.extend(node.get("Plans", []))
+    return nodes
+
+
+def captured_sql(queries, *, table: str) -> str:
+    """The one captured statement that reads FROM `table` (a `CaptureQueriesContext` or django_assert_*)."""
+    found = [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"]]
+    assert len(found) == 1, found
+    return found[0]

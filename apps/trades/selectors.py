@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from apps.brokers.selectors import connection_get, connection_list
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
+from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode, keyset_after
 
 from .models import ColumnMappingPreset, ImportJob, Trade
 
@@ -31,10 +31,11 @@ def trade_list(*, user, since: datetime | None = None, until: datetime | None = 
     """One page of the user's trades ordered by (ts, id); the cursor is the last row's (ts, id).
 
     Keyset paging: rows inserted while a client pages never shift what it has not read yet, and no row
-    already stored is returned twice or skipped.
+    already stored is returned twice or skipped. The index (user, ts, id) serves the filter and the order,
+    so a page 500 pages deep reads as few rows as the first (see `keyset_after`).
     """
     size = clamp_limit(limit)
-    queryset = Trade.objects.filter(user=user)
+    queryset = Trade.objects.filter(user=user).defer("raw")
     if since is not None:
         queryset = queryset.filter(ts__gte=since)
     if until is not None:
@@ -42,11 +43,8 @@ def trade_list(*, user, since: datetime | None = None, until: datetime | None = 
     if symbol:
         queryset = queryset.filter(symbol=symbol.upper())
     if cursor:
-        ts, last_id = _cursor_position(cursor, descending=descending)
-        if descending:
-            queryset = queryset.filter(Q(ts__lt=ts) | Q(ts=ts, id__lt=last_id))
-        else:
-            queryset = queryset.filter(Q(ts__gt=ts) | Q(ts=ts, id__gt=last_id))
+        queryset = queryset.filter(keyset_after(("ts", "id"), _cursor_position(cursor, descending=descending),
+                                                descending=descending))
     order = ("-ts", "-id") if descending else ("ts", "id")
     rows = list(queryset.order_by(*order)[: size + 1])
     next_cursor = None

@@ -239,6 +239,143 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
         r"will\s+(?:pay\s+off|be\s+profitable|make\s+you\s+(?:money|rich)|beat\s+the\s+market|outperform))(?!\w)", _FLAGS)),
 ]
 
+# ---- structure: a stance that recommends, joined to trading content ---------------------------------------
+#
+# Phrase lists cannot foresee every wording, so each sentence is also read for its structure: does it take an
+# advising stance (an imperative, a modal addressed to the reader, a speaker's or "most traders'" preference,
+# an evaluation such as "is wise" or "tends to work", an opportunity such as "your chance to", a rhetorical
+# question) and does it speak of trading or the market (an action on a position, a market move, an allocation,
+# a stop placed somewhere)? Either alone passes: a habit has the stance but speaks of the trader's process;
+# a fact about a past trade has the content but no stance. Both together is advice.
+
+_STANCE = re.compile(
+    r"\byou(?:'d|'ll|\s+(?:would|could|should|might|may|can|will|need\s+to|must|ought\s+to|want\s+to|wish\s+to))\b|"
+    r"\b(?:should|shouldn'?t|could|couldn'?t|would|wouldn'?t|will|won'?t|can|can'?t|may)\s+(?:not\s+)?you\b|"
+    r"\b(?:i|we)(?:'d|'ll|'m|\s+(?:would|will|am|might|could))\b|\bpersonally\b|\bif\s+i\s+were\b|\bin\s+your\s+shoes\b|"
+    r"\b(?:many|most|some|smart|experienced|good|seasoned|savvy|professional)\s+(?:traders|investors|pros|people|professionals|buyers)\s+"
+    r"(?:would|will|might|tend\s+to|like\s+to|prefer|usually|often)\b|\bmost\s+pros\b|"
+    r"\bit\s+(?:might|may|could|would|will|can)\s+(?:be\s+(?:\w+\s+)?(?:wise|prudent|smart|sensible|reasonable|better|best|safer|worth)|pay|make\s+sense)\b|"
+    r"\b(?:makes?|make)\s+sense\b|\bit\s+(?:pays|helps|works)\s+to\b|\b(?:no\s+shame|nothing\s+wrong|no\s+harm)\s+(?:in|with)\b|"
+    r"\b(?:could|would|might|will|should|can)(?:n'?t)?\s+(?:be\s+|prove\s+)?(?:profitable|lucrative|hurt|get\s+you)\b|\bworth\s+a\s+(?:shot|try|punt)\b|"
+    r"\b(?:your|a|the)\s+(?:signal|cue|sign|trigger)\s+to\b|\bthink\s+about\b|\b(?:do|does)\s+better\b|"
+    r"\b(?:the\s+)?(?:best|good|great|successful|smart|profitable)\s+traders\b|\bcheap\s+insurance\b|\bleaving\s+money\s+on\s+the\s+table\b|\byou(?:'re|\s+are)\s+(?:better|best)\b|"
+    r"\b(?:is|was|would\s+be|have\s+been|'s)\s+the\s+(?:\w+\s+)?(?:choice|call|move|play|side|option|way\s+to\s+go)\b|\b(?:should|ought\s+to|must|needs?\s+to)\b|"
+    r"\b(?:smart|right|best|better|wise|safe|obvious|textbook|only)\s+(?:play|move|call|choice|option|thing)\s+(?:is|was|would\s+be|here)\b|"
+    r"(?:\b(?:is|are|was|seems?|looks?|sounds?|would\s+be|feels?)|'s)\s+(?:(?:very|quite|more|the|a|an|probably|really|clearly)\s+)*"
+    r"(?:wise|prudent|reasonable|sensible|smart|smarter|better|best|ideal|right|textbook|safe|safer|solid|attractive|favou?rable|"
+    r"better\s+choice|smart\s+(?:play|move))\b|"
+    r"\b(?:tends?\s+to|should|will|could|would|can|might|usually)\s+(?:work(?:\s+out)?|pay(?:\s+off)?|do\s+well|be\s+profitable)\b|"
+    r"\boffers?\s+(?:a\s+|an\s+)?(?:good|great|nice|better|favou?rable|attractive|excellent|solid)\b|\bfavou?rs?\b|\bremoves?\s+(?:\w+\s+)?risk\b|"
+    r"\bbelongs?\s+(?:at|near|under|below|above|around)\b|"
+    r"\b(?:your|the|a|good|great|perfect|last|best|right|ideal)\s+(?:chance|moment|time|opportunity|window)\s+to\b|"
+    r"\bone\s+(?:option|idea|approach|way|choice)\s+(?:is|would\s+be|could\s+be)\s+to\b|\b(?:the\s+)?plan\s+should\s+be\s+to\b|"
+    r"\bbe\s+(?:ready|prepared)\s+to\b|\bbest\s+to\b|\b(?:can|could|should|may|might)\s+be\s+(?:doubled|increased|raised|added|held|sold|bought|trimmed|closed|cut)\b|"
+    r"^(?:why\s+not|how\s+about|what\s+about|isn'?t|aren'?t|wouldn'?t|shouldn'?t|don'?t\s+you|doesn'?t|should|would|could)\b(?=.*\?\s*$)",
+    _FLAGS)
+
+_IMPERATIVE_START = re.compile(
+    r"^(?:(?:if|when|once|as\s+soon\s+as|unless|whenever)\b[^,;]*[,;]\s*)?(?:(?:next\s+time|now|today|tomorrow|then|instead|just|simply|maybe|perhaps|please|also|so|first|and)[,]?\s+){0,2}"
+    r"(?:buy|sell|short|add|trim|lighten|rebalance|bank|reinvest|build|rotate|trade|close|grab|put|keep|set|move|stay|hold|use|take|cut|"
+    r"scale|average|hedge|go|get|be|let|sit|look|watch|avoid|focus|stick|place|lock|load|swap|switch|park|ride|enter|exit|re-?enter|"
+    r"spread|trail|time|start|rebuy|aim|widen|tighten|raise|lower|cover|fade|flip)\b",
+    _FLAGS)
+
+_CONTENT = re.compile(
+    r"\b(?:buy(?:s|ing)?|sell(?:s|ing)?|shorting|longs?\b(?<!how\slong)(?<!as\slong)(?!\s+(?:as|time|walk|day|week|hold|holds)\b)|"
+    r"(?<!a\s)short(?=\s+(?:here|now|position|entry|trade|it|them)\b)|a\s+(?:small\s+|big\s+|quick\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look))|"
+    r"(?<=to\s)add\b(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to))|add(?:s|ing)?\s+(?:on|into|more|in|to\s+(?:it|them|the\s+position|your\s+position|winners|losers))\b|adding\s*[.?!,]?$|"
+    r"lighten(?:ing)?(?:\s+up)?|rebalanc\w*|bank(?:s|ing|ed)?\s+(?:some\s+|a\s+bit\s+of\s+|more\s+)?(?:profits?|gains?)|reinvest\w*|"
+    r"build(?:s|ing)?\s+(?:a|the|your|up\s+a)\s+(?:position|stack|bag)|rotat\w+|scal(?:e|es|ing|ed)\s+(?:back\s+)?(?:in|out|into|up)|"
+    r"averag(?:e|es|ing)\s+(?:in|into|down|up)|hedg\w+|runners?|(?:stay|staying|be|remain|remaining|sit|sitting|go|going)\s+(?:in\s+|to\s+)?cash|"
+    r"allocation|exposure|leverage|(?:take|taking|took)\s+(?:\w+\s+)?profits?|lock(?:s|ing|ed)?\s+in|dca|"
+    r"(?:a\s+few|some|a\s+bit|a\s+little)\s+more\b(?!\s+(?:minutes?|hours?|time|notes?|days?|lines?|sleep|rest))|"
+    r"stops?\s+(?:(?:a\s+few|\w+)\s+(?:percent|%)\s+)?(?:just\s+|right\s+|slightly\s+|well\s+)?(?:under|below|above|at|to|near|around)\s+(?!your\s+(?:plan|rule|limit))|breakeven|break-even|"
+    r"(?:the\s+)?(?:dips?|rally|bounce|rebound|breakout|bottom|top|highs|lows|upside|downside|volatility|trends?|setups?|leaders?|laggards?|"
+    r"strength|weakness|momentum|heavier|lighter|resistance|support)\b(?!\s+(?:rule|rules))|(?:swing|weekly|daily|monthly|prior|previous|recent)\s+(?:low|high)s?|range\s+(?:low|high)|\d+-day\s+(?:average|ma|moving)|moving\s+average|"
+    r"risk[- ]to[- ]reward|risk/reward|these\s+(?:levels|prices)|weekly\s+close|daily\s+close|close\s+out|coins?\b|tokens?\b|"
+    r"fad(?:e|es|ing)\s+(?:this|the|that|it)|cover(?:s|ing)?\s+(?:the|your)\s+short|(?:widen|tighten|trail|raise|lower|move)(?:s|ing)?\s+(?:your|the)\s+stop|"
+    r"reduc(?:e|ing)\s+risk|an?\s+index\b|bigger\s+names|losers|winners|(?:lower|raise|improve|reduce)\s+your\s+(?:average|cost\s+basis|entry\s+price)|\b\d+(?:\.\d+)?\s?r\b|"
+    r"(?:us|london|asia|asian|european|ny|new\s+york|weekly|monthly)\s+(?:open|close|session))",
+    _FLAGS)
+
+# structure the phrase lists miss: forecasts, promises and sizing read from their grammar
+_STRUCTURED: list[tuple[str, re.Pattern]] = [
+    ("market forecast", re.compile(
+        r"\b(?:likely|probably|expected|set|poised|bound|about)\s+to\s+(?:test|retest|reach|hit|break|revisit|see|make|print|bounce|rise|fall|"
+        r"drop|climb|rally|recover|pick\s+up|continue)\b|\b(?:we'?re|we\s+are|it'?s|it\s+is|price\s+is|prices\s+are)\s+(?:\w+\s+)?near\s+(?:a\s+|the\s+)?"
+        r"(?:local\s+|cycle\s+|market\s+)?(?:bottom|top|low|high)s?\b|\bhealthy\s+(?:correction|pullback|dip|retrace\w*|reset)\b|"
+        r"\b(?:bounce|rally|move|breakout|pump|dip|trend|rebound|recovery|sell-?off)\s+(?:will|is\s+going\s+to|should|might|may|could)\s+(?:likely\s+|probably\s+)?"
+        r"(?:fail|hold|stall|continue|reverse|fade|extend|run|last)\b|"
+        r"\b(?:before|ahead\s+of)\s+(?:the\s+next\s+leg|higher\s+prices|lower\s+prices|the\s+(?:next\s+)?(?:leg|move|pump|rally)\s+(?:up|down|higher|lower))\b|\b(?:history|the\s+chart|the\s+data|the\s+pattern|the\s+setup)\s+"
+        r"(?:suggests?|points?\s+to|signals?|implies|hints?\s+at|says?)\b|\b(?:upside|downside)\b[^.!?]{0,20}?\b(?:looks?|seems?|is|appears?)\s+"
+        r"(?:\w+\s+)?(?:limited|capped|huge|big|small|large|asymmetric)\b|\bexpect\s+(?:\w+\s+){0,2}to\s+(?:pick\s+up|increase|rise|fall|drop|spike|calm)\b",
+        _FLAGS)),
+    ("asset recommendation", re.compile(
+        r"\b(?:has|have|offers?|with)\s+(?:more|less|the\s+most|limited|big|huge|real)\s+(?:upside|downside|potential|room\s+to\s+run)\b|"
+        r"\b(?:the\s+)?safe(?:st|r)?\s+(?:place|haven|spot|option|choice|bet)\b|\bpark\s+(?:your\s+)?(?:cash|money|funds|capital)\b", _FLAGS)),
+    ("promise", re.compile(
+        r"\b(?:return|returns|yield|yields|make|makes|earn|earns|deliver|delivers|net|nets|gain|gains)\s+(?:you\s+)?(?:around\s+|about\s+|roughly\s+|up\s+to\s+|at\s+least\s+|over\s+)?"
+        r"\d+(?:\.\d+)?\s?(?:%|percent)\s*(?:a\s+|per\s+|each\s+|every\s+)?(?:day|week|month|year|daily|weekly|monthly|yearly|annually)\b", _FLAGS)),
+    ("position sizing", re.compile(
+        r"\b(?:risk|allocate|put|bet|stake)\s+(?:no\s+more\s+than|at\s+most|only|up\s+to|about)\s+(?:one|two|three|four|five|half\s+a|a\s+half)\s+(?:percent|per\s+cent)\b|"
+        r"\b\d+(?:\.\d+)?\s?%\s+(?:allocation|position|stake|weight(?:ing)?)\b|\ballocate\s+\d+(?:\.\d+)?\s?%|"
+        r"\b(?:position|size|stake|exposure|bet|allocation)\s+(?:can|could|should|may|might)\s+(?:now\s+)?be\s+(?:doubled|tripled|increased|raised|"
+        r"grown|added\s+to|scaled\s+up|halved|cut|reduced)\b", _FLAGS)),
+    ("price level", re.compile(
+        r"\b(?:reasonable|sensible|logical|natural|obvious|prudent|safe|clean)\s+(?:entry|exit|stop|target|level|spot|place|price)\b", _FLAGS)),
+]
+
+_CLAUSE_SPLIT = re.compile(r"[,;:—–]\s*|\s+(?:and|then|so|but)\s+", _FLAGS)
+
+# coordinated nouns ("your plan for entry and exit") are not an imperative after "and"
+_TRADE_NOUN = r"(?:entry|entries|exit|exits|buys?|sells?|stops?|targets?)"
+_NOUN_PAIR = re.compile(r"\b" + _TRADE_NOUN + r"\s+(?:and|or|&)\s+" + _TRADE_NOUN + r"$", _FLAGS)
+
+
+# a modal or evaluating stance (not an imperative, which is how habits are worded) reads any word of trading as
+# content, once the trader's own process is masked: "before the next entry", "your exit conditions",
+# "your usual size" speak of a routine, not of a trade to make
+_TRADE_WORD = re.compile(
+    r"\b(?:positions?|entry|entries|exits?|exiting|stops?|targets?|gains?|profits?|purchases?|averages?|setups?|momentum|laggards?|"
+    r"listings?|(?<!a\s)short|prices?|corrections?|pumps?|flush|funding|off\s+the\s+table|hold(?:ing)?|sell(?:ing)?|buy(?:ing)?|"
+    r"closing|trailing|sizing|heavier|lighter|bigger\s+(?:bet|stake)|stablecoins?|stables)\b", _FLAGS)
+_PROCESS = re.compile(
+    r"\b(?:before|after|when|whenever|while|until|during|since|once|between)\s+(?:you\s+\w+\s+)?(?:(?:each|every|any|the|your|a|an|this|that|"
+    r"another|new|next|planned|unplanned|losing|winning|first|last)\s+)*(?:trades?|entry|entries|exits?|orders?|positions?|loss(?:es)?|"
+    r"sessions?)\b|\b(?:entry|exit|stop|sell|buy)\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|notes?|button)\b|"
+    r"\byour\s+(?:planned|usual|normal|standard|written|original|own|fixed)\s+(?:\w+\s+)?(?:size|stop|exit|entry|position|target|sizes)\b|"
+    r"\bposition\s+sizes?\b|\bwhy\s+you\s+\w+|\b\w+\s+you\s+(?:planned|wrote|noted|set|picked|chose|listed)\b|\bprice\s+alerts?\b|\bon\s+(?:to|onto)\s+your\b|\bhold(?:ing)?\s+(?:off|yourself|back|times?)\b", _FLAGS)
+# a sentence opening with a trading action as its subject claims something about that action:
+# "Exiting now locks in a solid gain", "Closing half now is the balanced choice"
+_ACTION_SUBJECT = re.compile(
+    r"^(?:buying|selling|exiting|closing|holding|shorting|being\s+(?:long|short)|going\s+(?:long|short)|trailing|adding|trimming|"
+    r"re-?entering|entering|averaging|scaling|spreading|waiting\s+for|taking\s+(?:profits?|some|half)|cutting|staying\s+in)\b"
+    r"(?=[^.!?]*\b(?:locks?\s+in|protects?|keeps?\s+(?:the|your|more)\s+(?:profits?|gains?)|saves?\s+you|pays?\b|beats?|"
+    r"(?:is|would\s+be|will\s+be)\s+the\s+(?:\w+\s+)?(?:choice|call|move|play|side|option|answer|way)))", _FLAGS)
+
+
+def _structural(sentence: str, *, instruction_found: bool) -> list[str]:
+    found: list[str] = []
+    stance = _STANCE.search(sentence) or _ACTION_SUBJECT.search(sentence.strip())
+    own_process_masked = _PROCESS.sub(" ", sentence)
+    content = _CONTENT.search(own_process_masked)
+    if stance and not content:
+        content = _TRADE_WORD.search(own_process_masked)
+    if not stance and not content:
+        pass
+    elif not stance:
+        # an imperative opens the sentence or any of its clauses ("Give the trade room and widen your stop")
+        clauses = _CLAUSE_SPLIT.split(sentence.strip())
+        stance = next(filter(None, (_IMPERATIVE_START.search(c.strip()) for c in clauses)), None)
+    if stance and content and not instruction_found:
+        found.append(f"instruction: {stance.group(0).strip()} … {content.group(0).strip()}")
+    for kind, pattern in _STRUCTURED:
+        match = pattern.search(sentence)
+        if match:
+            found.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
+    return found
+
+
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # a price in a sentence that looks ahead: "BTC will reach 80,000", "expect 3,200 EUR by next week"
 _PRICE_RE = re.compile(_PRICE, _FLAGS)
@@ -252,11 +389,14 @@ def lint_text(text: str) -> list[str]:
     for sentence in _SENTENCE.split((text or "").strip()):
         if not sentence:
             continue
+        found: list[str] = []
         for kind, pattern in _PATTERNS:
             match = pattern.search(sentence)
-            if match:
-                violations.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
+            if match and not (kind == "instruction" and _NOUN_PAIR.search(sentence[:match.end()])):
+                found.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
+        found.extend(_structural(sentence, instruction_found=any(v.startswith("instruction: ") for v in found)))
         price = _PRICE_RE.search(sentence)
         if price and _AHEAD.search(sentence):
-            violations.append(f"price level: {price.group(0).strip()}")
+            found.append(f"price level: {price.group(0).strip()}")
+        violations.extend(found)
     return list(dict.fromkeys(violations))

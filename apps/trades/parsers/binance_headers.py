@@ -1,7 +1,12 @@
 """Binance writes its exports in the language of the account's UI. The header names of each export, per language,
 as one table: a file is recognised when every column of one language's row is in its header, and its columns are
 then found by that row. Alternatives for one column are separated by `|`. Compared through table.header_key, so
-case, spaces, underscores and accents do not matter."""
+case, spaces, underscores and accents do not matter.
+
+Which rows are taken from real exports: English (all three), Czech and German (Spot Trade History), Spanish
+(Spot Trade History `Tiempo,Par,Lado,Precio,Ejecutado,Cantidad,Tarifa`, with two-digit years, and Transaction
+History `ID de usuario,Tiempo,Cuenta,Operación,Moneda,Cambio,Observación`, whose operations stay in English).
+Every other row is the UI's own wording as translated, not yet checked against a file from that UI."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -15,7 +20,8 @@ SPOT_TRADE_HISTORY = {
     "cs": ("Datum(UTC)|Datum", "Pár", "Strana", "Cena", "Provedeno", "Částka", "Poplatek"),
     "de": ("Datum(UTC)|Datum", "Paar", "Seite", "Preis", "Ausgeführt", "Betrag", "Gebühr|Gebühren"),
     "fr": ("Date(UTC)|Date", "Paire", "Côté|Sens", "Prix", "Exécuté", "Montant", "Frais"),
-    "es": ("Fecha(UTC)|Fecha", "Par", "Lado", "Precio", "Ejecutado", "Monto|Importe", "Comisión|Tarifa"),
+    "es": ("Tiempo|Fecha(UTC)|Fecha", "Par", "Lado", "Precio", "Ejecutado", "Cantidad|Monto|Importe",
+           "Tarifa|Comisión"),
     "it": ("Data(UTC)|Data", "Coppia", "Lato", "Prezzo", "Eseguito", "Importo", "Commissione"),
     "pt": ("Data(UTC)|Data", "Par", "Lado", "Preço", "Executado", "Montante|Valor", "Taxa"),
     "ru": ("Дата(UTC)|Дата", "Пара", "Сторона", "Цена", "Исполнено", "Сумма", "Комиссия"),
@@ -78,7 +84,7 @@ STATEMENT = {
     "de": ("Benutzer-ID|Nutzer-ID", "Zeit|UTC_Zeit", "Konto", "Vorgang|Operation", "Coin|Münze", "Änderung",
            "Bemerkung"),
     "fr": ("ID utilisateur", "Heure|Date", "Compte", "Opération", "Crypto|Coin", "Variation|Changement", "Remarque"),
-    "es": ("ID de usuario", "Hora|Fecha", "Cuenta", "Operación", "Moneda", "Cambio", "Observación|Comentario"),
+    "es": ("ID de usuario", "Tiempo|Hora|Fecha", "Cuenta", "Operación", "Moneda", "Cambio", "Observación|Comentario"),
     "it": ("ID utente", "Ora|Data", "Conto", "Operazione", "Moneta", "Variazione", "Nota"),
     "pt": ("ID do usuário|ID do utilizador", "Hora|Data", "Conta", "Operação", "Moeda", "Alteração", "Observação"),
     "ru": ("ID пользователя", "Время", "Аккаунт|Счет", "Операция", "Монета", "Изменение", "Примечание"),

@@ -66,7 +66,7 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
     index = {name: keys.index(header_key(column)) for name, column in columns.items()}
     month_first = False
     if mapping.timestamp_format is None:
-        month_first = _month_first(table, index["timestamp"], columns["timestamp"])
+        month_first = month_first_in_column(table, index["timestamp"], columns["timestamp"])
     result = ResultBuilder(format="generic", broker="csv")
     block_reader, row_reader = _readers(index, columns, mapping.timestamp_format, month_first)
     return result.collect_blocks(table, block_reader, row_reader)
@@ -75,10 +75,15 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
 _DATE_SAMPLE = 200
 
 
-def _month_first(table: Table, column: int, name: str) -> bool:
+_MAPPING_ADVICE = ("Give the timestamp format in the mapping: %d/%m/%Y %H:%M for day first, %m/%d/%Y %H:%M for "
+                   "month first.")
+
+
+def month_first_in_column(table: Table, column: int, name: str, *, advice: str = _MAPPING_ADVICE) -> bool:
     """Whether dates like `5/1/2022` in the column are month first, decided by the whole column: a first part
-    over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked.
-    A column whose first rows hold no such date holds none (one export writes its dates one way)."""
+    over 12 means day first, a second part over 12 month first. When no value settles it, the user is asked
+    (`advice` says how). A column whose first rows hold no such date holds none (one export writes its dates
+    one way)."""
     ambiguous: list[str] = []
     day_first_seen = month_first_seen = ""
     sample = [cells[column] for _, cells, _ in islice(table.rows(), _DATE_SAMPLE) if cells]
@@ -104,8 +109,7 @@ def _month_first(table: Table, column: int, name: str) -> bool:
     if ambiguous:
         examples = ", ".join(repr(text[:40]) for text in ambiguous)
         raise ParseError("ambiguous_date_format", f"The dates in {name!r} ({examples}) can be read day first or "
-                                                  "month first. Give the timestamp format in the mapping: "
-                                                  "%d/%m/%Y %H:%M for day first, %m/%d/%Y %H:%M for month first.")
+                                                  f"month first. {advice}")
     return False
 
 

@@ -41,7 +41,8 @@ def test_headers_for_the_mapping_form_skip_the_preamble():
 
 SUPPORTED = ("Supported: Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or "
              "account statement, Binance Transaction History statement, Spot Trade History or Order History (in any "
-             "Binance UI language; old semicolon Trade History and old Order History too), Kraken trades or ledgers, "
+             "Binance UI language; old semicolon Trade History and old Order History too), Binance Auto-Invest "
+             "history, Kraken trades or ledgers, "
              "Bybit spot trade history, KuCoin filled spot orders, OKX trading history, or any other CSV with a column "
              "mapping.")
 

@@ -281,6 +281,10 @@ BROKER_CIRCUIT_COOLDOWN = env.float("BROKER_CIRCUIT_COOLDOWN", default=30.0)
 COINBASE_OAUTH_SCOPE = env("COINBASE_OAUTH_SCOPE", default="")  # empty: the adapter's read-only default
 BINANCE_EXTRA_SYMBOLS = env.list("BINANCE_EXTRA_SYMBOLS", default=[])  # pairs to read beyond the account's assets
 MARKET_DATA_SOURCE = env("MARKET_DATA_SOURCE", default="auto")  # auto | coinbase | binance
+# Candles of symbols the source above does not list: "ccxt:<exchange id>" (e.g. ccxt:kraken), public endpoints
+# only; empty for none. The API base sends that exchange's requests elsewhere (a mirror or the stub exchange).
+MARKET_DATA_FALLBACK = env("MARKET_DATA_FALLBACK", default="")
+MARKET_DATA_FALLBACK_API_BASE = env("MARKET_DATA_FALLBACK_API_BASE", default="")
 CANDLE_CACHE_TTL = env.int("CANDLE_CACHE_TTL", default=600)
 STUB_EXCHANGE_EMBEDDED = env.bool("STUB_EXCHANGE_EMBEDDED", default=False)
 # Candle requests in flight at once (Coinbase allows ~10 public requests/s per IP; a 429 is retried after

@@ -2,7 +2,9 @@
 
 Source per symbol (``settings.MARKET_DATA_SOURCE``): ``"auto"`` (default) reads Binance klines for
 stablecoin/BNB/TRY-quoted pairs and Coinbase public candles for everything else; ``"coinbase"`` or
-``"binance"`` forces one. Both are public endpoints: no user credentials are used for market data.
+``"binance"`` forces one. Both are public endpoints: no user credentials are used for market data. A symbol the
+chosen exchange does not list is read, when ``settings.MARKET_DATA_FALLBACK`` is ``"ccxt:<exchange>"``, from that
+exchange through ccxt (``adapters.ccxt_market``), and remembered for a day as served there.
 
 Coverage is tracked in chunks of 300 bars (one Coinbase request) aligned to the epoch: each chunk records
 up to when its closed bars were fetched (`covered_until`), so a window is fetched once even where the feed
@@ -30,6 +32,7 @@ from apps.core.bulk import Conflict, rows_insert
 from apps.core.errors import ValidationFailed
 
 from ..adapters.binance import BinanceAdapter
+from ..adapters.ccxt_market import CcxtMarketAdapter, fallback_exchange_id
 from ..adapters.coinbase import CoinbaseAdapter
 from ..adapters.errors import BrokerRequestError
 from ..models import Candle, CandleChunk, MarketSnapshot
@@ -59,11 +62,29 @@ def symbol_canonical(symbol: str) -> str | None:
     return f"{base}-{quote}"
 
 
+FALLBACK_MEMORY_SECONDS = 86400
+
+
 def market_source_for(symbol: str) -> str:
     configured = settings.MARKET_DATA_SOURCE
+    fallback = fallback_exchange_id()
+    if fallback and cache.get(_fallback_key(symbol)) == fallback:
+        return CcxtMarketAdapter.source_name(fallback)
     if configured in ("coinbase", "binance"):
         return configured
     return "binance" if split_pair(symbol)[1] in BINANCE_QUOTES else "coinbase"
+
+
+def _fallback_key(symbol: str) -> str:
+    return f"brokers:candles-fallback:{symbol}"
+
+
+def _adapter_for(source: str):
+    if source == "binance":
+        return BinanceAdapter()
+    if source == "coinbase":
+        return CoinbaseAdapter()
+    return CcxtMarketAdapter(source.removeprefix(CcxtMarketAdapter.source_name("")))
 
 
 def candles_version(*, symbol: str, granularity: str) -> int:
@@ -118,19 +139,32 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
     if not wanted:
         return 0
     source = market_source_for(symbol)
-    adapter = BinanceAdapter() if source == "binance" else CoinbaseAdapter()
+    adapter = _adapter_for(source)
     closed_until = int(now.timestamp()) // seconds * seconds
     inserted = 0
     try:
         for run in _runs(wanted, span):
             fetch_from, run_end = run[0][1], run[-1][0] + span
+            window = {"symbol": symbol, "granularity": granularity, "start": datetime.fromtimestamp(fetch_from, tz=UTC),
+                      "end": datetime.fromtimestamp(min(run_end, closed_until), tz=UTC)}
             try:
-                candles = adapter.fetch_ohlcv(symbol=symbol, granularity=granularity,
-                                              start=datetime.fromtimestamp(fetch_from, tz=UTC),
-                                              end=datetime.fromtimestamp(min(run_end, closed_until), tz=UTC))
+                candles = adapter.fetch_ohlcv(**window)
             except BrokerRequestError as exc:
-                logger.warning("no %s candles for %s from %s: %s", granularity, symbol, source, exc.message)
-                return inserted
+                fallback = fallback_exchange_id()
+                if not fallback or source.startswith(CcxtMarketAdapter.source_name("")):
+                    logger.warning("no %s candles for %s from %s: %s", granularity, symbol, source, exc.message)
+                    return inserted
+                logger.info("%s: %s Reading its candles from ccxt:%s.", symbol, exc.message, fallback)
+                adapter.close()
+                adapter = CcxtMarketAdapter(fallback)
+                source = adapter.source
+                try:
+                    candles = adapter.fetch_ohlcv(**window)
+                except BrokerRequestError as fallback_exc:
+                    logger.warning("no %s candles for %s from %s: %s", granularity, symbol, source,
+                                   fallback_exc.message)
+                    return inserted
+                cache.set(_fallback_key(symbol), fallback, timeout=FALLBACK_MEMORY_SECONDS)
             inserted += _store(symbol=symbol, granularity=granularity, seconds=seconds, candles=candles, now=now,
                                chunks=[c for c, _ in run], span=span, source=source, closed_until=closed_until)
     finally:
@@ -193,7 +227,7 @@ def _store(*, symbol: str, granularity: str, seconds: int, candles: list, now: d
                                   rows, conflict=Conflict(("symbol", "granularity", "ts")))
         CandleChunk.objects.bulk_create(
             [CandleChunk(symbol=symbol, granularity=granularity, start=datetime.fromtimestamp(s, tz=UTC),
-                         source=source, fetched_at=now, is_complete=s + span <= closed_until,
+                         source=source[:16], fetched_at=now, is_complete=s + span <= closed_until,
                          covered_until=datetime.fromtimestamp(min(s + span, closed_until), tz=UTC)) for s in chunks],
             update_conflicts=True, unique_fields=["symbol", "granularity", "start"],
             update_fields=["is_complete", "covered_until", "fetched_at", "source"],

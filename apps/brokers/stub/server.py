@@ -10,6 +10,9 @@ Coinbase (paths as on api.coinbase.com / login.coinbase.com):
 Binance (under the /binance prefix, i.e. BINANCE_API_BASE = <url>/binance):
   GET  /api/v3/myTrades  /api/v3/account  /sapi/v1/account/apiRestrictions   (signed, X-MBX-APIKEY)
   GET  /api/v3/klines  /api/v3/time                                          (public)
+Kraken public market data (under /kraken, i.e. MARKET_DATA_FALLBACK_API_BASE = <url>/kraken for ccxt:kraken):
+  GET  /0/public/Assets  /0/public/AssetPairs  /0/public/OHLC   (the latest 720 bars only, as Kraken serves them;
+                                                                 pairs in USD and EUR; errors in the `error` list)
 
 Controls (``StubState``): trade count, latency, injected failures (429 with Retry-After, 5xx),
 authorization denial, access-token lifetime, and keys with trading/withdrawal permissions.
@@ -47,6 +50,11 @@ COINBASE_GRANULARITIES = {"ONE_HOUR": 3600, "SIX_HOUR": 21600, "ONE_DAY": 86400}
 BINANCE_INTERVALS = {"1h": 3600, "6h": 21600, "1d": 86400}
 COINBASE_QUOTE = "USD"
 BINANCE_QUOTE = "USDT"
+KRAKEN_ASSETS = {"BTC": "XXBT", "ETH": "XETH", "SOL": "SOL", "USD": "ZUSD", "EUR": "ZEUR"}  # code -> Kraken id
+KRAKEN_ALTNAMES = {"XXBT": "XBT", "XETH": "ETH", "SOL": "SOL", "ZUSD": "USD", "ZEUR": "EUR"}
+KRAKEN_QUOTES = ("USD", "EUR")
+KRAKEN_INTERVALS = {60: 3600, 240: 14400, 1440: 86400}  # minutes -> seconds
+KRAKEN_OHLC_BARS = 720
 
 
 def _permissions(*, trading: bool = False, withdrawals: bool = False) -> dict:
@@ -404,7 +412,56 @@ class StubHandler(BaseHTTPRequestHandler):
                 if sub == "/api/v3/account":
                     return self._account()
                 return self._send(200, self.state.binance_keys[key][1])
+        if path.startswith("/kraken/0/public/") and method == "GET":
+            return self._kraken(path[len("/kraken/0/public/"):], query)
         return self._send(404, {"error": "NOT_FOUND", "message": "no such route"})
+
+    # ---- Kraken public market data --------------------------------------------------------------
+    @staticmethod
+    def _kraken_pairs() -> dict[str, tuple[str, str, str]]:
+        """Pair id -> (base code, quote code, altname), as Kraken names them (XXBTZEUR, altname XBTEUR)."""
+        pairs = {}
+        for base in ASSETS:
+            for quote in KRAKEN_QUOTES:
+                base_id, quote_id = KRAKEN_ASSETS[base], KRAKEN_ASSETS[quote]
+                pair_id = base_id + quote_id if base_id.startswith("X") else base + quote
+                pairs[pair_id] = (base, quote, KRAKEN_ALTNAMES[base_id] + quote)
+        return pairs
+
+    def _kraken(self, endpoint: str, query: dict) -> None:
+        if endpoint == "Assets":
+            return self._send(200, {"error": [], "result": {
+                asset_id: {"aclass": "currency", "altname": altname, "decimals": 10, "display_decimals": 5,
+                           "status": "enabled"} for asset_id, altname in KRAKEN_ALTNAMES.items()}})
+        pairs = self._kraken_pairs()
+        if endpoint == "AssetPairs":
+            return self._send(200, {"error": [], "result": {pair_id: {
+                "altname": altname, "wsname": f"{KRAKEN_ALTNAMES[KRAKEN_ASSETS[base]]}/{quote}",
+                "aclass_base": "currency", "base": KRAKEN_ASSETS[base], "aclass_quote": "currency",
+                "quote": KRAKEN_ASSETS[quote], "lot": "unit", "cost_decimals": 5, "pair_decimals": 2,
+                "lot_decimals": 8, "lot_multiplier": 1, "leverage_buy": [], "leverage_sell": [],
+                "fees": [[0, 0.26], [50000, 0.24]], "fees_maker": [[0, 0.16], [50000, 0.14]],
+                "fee_volume_currency": "ZUSD", "margin_call": 80, "margin_stop": 40, "ordermin": "0.0001",
+                "costmin": "0.5", "tick_size": "0.01", "status": "online"}
+                for pair_id, (base, quote, altname) in pairs.items()}})
+        if endpoint != "OHLC":
+            return self._send(404, {"error": ["EGeneral:Unknown method"], "result": {}})
+        by_name = {name: pair_id for pair_id, (_, _, altname) in pairs.items() for name in (pair_id, altname)}
+        pair_id = by_name.get(query.get("pair", ""))
+        if pair_id is None:
+            return self._send(200, {"error": ["EQuery:Unknown asset pair"]})
+        seconds = KRAKEN_INTERVALS.get(int(query.get("interval") or 1))
+        if seconds is None:
+            return self._send(200, {"error": ["EGeneral:Invalid arguments"]})
+        now = int(time.time())
+        oldest = now - now % seconds - (KRAKEN_OHLC_BARS - 1) * seconds
+        since = int(query.get("since") or 0)
+        bars = [bar for bar in self.state.market.candles(pairs[pair_id][0], seconds=seconds, start=oldest,
+                                                         end=now + seconds, now=now) if bar.ts > since]
+        rows = [[bar.ts, f"{bar.open:.2f}", f"{bar.high:.2f}", f"{bar.low:.2f}", f"{bar.close:.2f}",
+                 f"{(bar.high + bar.low + bar.close) / 3:.2f}", f"{bar.volume:.8f}", 7] for bar in bars]
+        last = rows[-2][0] if len(rows) > 1 else since
+        return self._send(200, {"error": [], "result": {pair_id: rows, "last": last}})
 
     # ---- Coinbase OAuth -------------------------------------------------------------------------
     def _authorize(self, query: dict) -> None:
@@ -614,6 +671,10 @@ class StubExchange:
     @property
     def binance_api_base(self) -> str:
         return f"{self.url}/binance"
+
+    @property
+    def kraken_api_base(self) -> str:
+        return f"{self.url}/kraken"
 
     def start(self) -> StubExchange:
         self.thread = threading.Thread(target=self.server.serve_forever, name="stub-exchange", daemon=True)

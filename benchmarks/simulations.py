@@ -9,7 +9,8 @@ on the Redis of ``BENCH_REDIS_URL``. Then, in one run:
 
 * ``single``: ``--sims`` simulations of distinct trades (3-day horizon, 2 % pullback) on stored candles —
   the engine alone (``simulate`` on arrays already read), and the service end to end (``simulation_request``:
-  trade lookup, candle read, FIFO history, compute, stored row). Baseline: per trade, read its candles and
+  one query for the trade, its FIFO matches and its candles, the candle version and cache look-up in Redis,
+  compute, stored row, cached document). Baseline: per trade, read its candles and
   its symbol's trades with the ORM as Decimals and walk every candle in Python (a per-candle loop for each
   of the three curves), timed on ``--baseline-sample`` trades and reported per trade and scaled to ``--sims``.
 * ``backtest``: ``rules_backtest_run`` over every trade of the period with all four rules (cache cleared

@@ -31,6 +31,11 @@ def connection_get(*, user, connection_id: str) -> BrokerConnection:
     return connection
 
 
+def candle_queryset():
+    """Every stored candle, for readers above brokers that join candles into one query of their own."""
+    return Candle.objects.all()
+
+
 def _empty_frame() -> pd.DataFrame:
     index = pd.DatetimeIndex([], tz="UTC", name="ts")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS}, index=index)

@@ -154,6 +154,19 @@ def lots_of_sell(target: TradeValues, earlier: list[TradeValues]) -> list[tuple[
     return []
 
 
+def sell_takes(target: TradeValues, open_lots: list[tuple[TradeValues, Decimal]]) -> list[tuple[TradeValues, Decimal]]:
+    """(buy, qty) pairs FIFO matches with a sell, from the lots still open before it (oldest first, each with
+    the units it has left): what `lots_of_sell` finds from the whole history."""
+    takes, remaining = [], target.qty
+    for lot, left in open_lots:
+        if remaining <= 0:
+            break
+        take = min(remaining, left)
+        takes.append((lot, take))
+        remaining -= take
+    return takes
+
+
 def _outcome(*, pnl: Decimal, base: Decimal, entry_ns: int | None, entry_price: Decimal | None,
              exit_ns: int | None, exit_price: Decimal | None, times: np.ndarray, values: np.ndarray, **extra) -> dict:
     pnl_pct = (pnl / base * PERCENT).quantize(PCT) if base else ZERO

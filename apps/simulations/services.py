@@ -56,6 +56,7 @@ from .selectors import (
     close_series,
     rules_active,
     simulation_get,
+    simulation_inputs,
     trade_fifo_pairs,
     trade_for_simulation,
 )
@@ -139,8 +140,13 @@ def _compute(*, user_id: str, trade, quote: str, bars, horizon_days: int, pullba
 def simulation_request(*, user, horizon_days: int, trade_id: str | None = None, symbol: str | None = None,
                        pullback_pct: Decimal = DEFAULT_PULLBACK) -> dict:
     """Answer one trade's simulation: `{simulationId, status: "done", …document}` or
-    `{simulationId, status: "pending"}` when its candles must first be fetched (a job is queued)."""
-    trade, quote = trade_for_simulation(user=user, trade_id=trade_id, symbol=symbol)
+    `{simulationId, status: "pending"}` when its candles must first be fetched (a job is queued).
+
+    The trade, its FIFO matches and its window's candles come in one query; a known id answers from the
+    cache. A simulation computed here is stored with `ON CONFLICT DO NOTHING`: the same id always holds the
+    same document, so a row stored meanwhile (or earlier, the cache having expired) loses nothing."""
+    inputs = simulation_inputs(user=user, trade_id=trade_id, symbol=symbol, horizon_days=horizon_days)
+    trade = inputs.trade
     canonical = symbol_canonical(trade.symbol) or trade.symbol
     version = candles_version(symbol=canonical, granularity="1h")
     simulation_id = simulation_id_for(user_id=str(user.pk), trade_id=trade.id, horizon_days=horizon_days,
@@ -148,17 +154,13 @@ def simulation_request(*, user, horizon_days: int, trade_id: str | None = None, 
     cached = cache.get(_cache_key(simulation_id))
     if cached is not None:
         return cached
-    stored = Simulation.objects.filter(id=simulation_id, user=user).first()
-    if stored is not None:
-        return _answer(stored)
     now = timezone.now()
-    start, end = _horizon_check(ts=trade.ts, horizon_days=horizon_days, now=now)
-    bars = bars_for(symbol=trade.symbol, start=start, end=end)
+    _, end = _horizon_check(ts=trade.ts, horizon_days=horizon_days, now=now)
     fields = {"user": user, "trade_id": trade.id, "horizon_days": horizon_days, "pullback_pct": pullback_pct,
               "candle_version": str(version)}
-    if bars_cover(bars, ts=trade.ts, end=end):
-        document = _compute(user_id=str(user.pk), trade=trade, quote=quote, bars=bars, horizon_days=horizon_days,
-                            pullback_pct=pullback_pct)
+    if bars_cover(inputs.bars, ts=trade.ts, end=end):
+        document = simulate(trade=trade, takes=inputs.takes, bars=inputs.bars, horizon_days=horizon_days,
+                            pullback_pct=pullback_pct, quote=inputs.quote)
         row = Simulation(id=simulation_id, **fields, status=JobStatus.DONE, result=document, finished_at=now)
         Simulation.objects.bulk_create([row], ignore_conflicts=True)  # the same id holds the same document
         return _answer(row)

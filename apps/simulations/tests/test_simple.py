@@ -211,8 +211,8 @@ def test_a_simulation_costs_a_fixed_number_of_queries(api_client, user, market, 
                      fee=Decimal("0"), ts=TS - timedelta(hours=k + 1))
     from apps.simulations.services import simulation_request
 
-    # the trade, a stored simulation, the candles, the FIFO history (2), the insert
-    with django_assert_num_queries(6):
+    # the trade with its FIFO matches and candles in one statement, then the insert
+    with django_assert_num_queries(2):
         simulation_request(user=user, trade_id=trade.id, horizon_days=1)
     with django_assert_num_queries(1):  # the same request again: the trade, then the cached document
         simulation_request(user=user, trade_id=trade.id, horizon_days=1)
@@ -243,3 +243,39 @@ def test_both_request_contracts_are_served_and_name_json_paths(api_client, clien
     assert root.status_code == 400
     assert set(root.json()["error"]["fields"]) == {"$.horizonDays", "$.tradeId", "$.symbol"}
     assert Simulation.objects.count() == 0
+
+
+def test_the_one_query_inputs_match_fifo_over_the_whole_history(user, market):
+    """Buys, sells, sales beyond what is open (FIFO drops the excess), ties at one time: for every trade the
+    one-statement inputs pair it with exactly what matching over the whole history does."""
+    from apps.simulations.counterfactual import candle_window
+    from apps.simulations.selectors import bars_for, simulation_inputs, trade_fifo_pairs, trade_for_simulation
+
+    sides = "BBSBSSSBBBSBSSBSBB"
+    qtys = ["1", "0.5", "0.7", "2", "1.5", "1", "0.3", "0.25", "1", "0.75", "1.2", "0.4", "2.5", "0.1", "1", "0.6",
+            "0.9", "0.2"]
+    for k, (side, qty) in enumerate(zip(sides, qtys, strict=True)):
+        TradeFactory(user=user, side="BUY" if side == "B" else "SELL", qty=Decimal(qty), price=Decimal(100 + k),
+                     fee=Decimal("0.1"), ts=TS + timedelta(hours=k // 3))  # three trades share each hour
+    TradeFactory(user=user, symbol="ETH-USD", side="SELL", qty=Decimal("5"), ts=TS)  # another market: ignored
+
+    matched = set()
+    for trade in user.trades.filter(symbol="BTC-USD"):
+        values, quote = trade_for_simulation(user=user, trade_id=trade.id)
+        start, end = candle_window(values.ts, 1)
+        inputs = simulation_inputs(user=user, trade_id=trade.id, horizon_days=1)
+
+        assert (inputs.trade, inputs.quote) == (values, quote)
+        expected_takes = trade_fifo_pairs(user_id=user.pk, trade=values, until=end)
+        if values.side == "BUY":
+            assert inputs.takes == expected_takes
+        else:  # a sale's lots: what its P/L reads of them (the whole-history reader leaves out their id and time)
+            assert [(lot.qty, lot.price, lot.fee, take) for lot, take in inputs.takes] == \
+                [(lot.qty, lot.price, lot.fee, take) for lot, take in expected_takes]
+            matched.add(bool(inputs.takes))
+        expected = bars_for(symbol="BTC-USD", start=start, end=end)
+        assert inputs.bars.open_ns.tolist() == expected.open_ns.tolist()
+        assert inputs.bars.close.tolist() == expected.close.tolist()
+        assert inputs.bars.low.tolist() == expected.low.tolist()
+    assert matched == {True, False}  # sales that closed lots, and one past everything open
+    assert simulation_inputs(user=user, symbol="btc-usd", horizon_days=1).trade.ts == TS + timedelta(hours=5)

@@ -10,7 +10,8 @@ asset), each with the exchange's own id.
     OKX    Trading History:  a `UID:…,Account Type:…,Time Zone:UTC+8` line, then id,Order id,Time,Trade Type,
            Symbol,Action,Amount,Trading Unit,Filled Price,PnL,Fee,Fee Unit,Position Change,Position Balance,
            Balance Change,Balance,Balance Unit   (a spot fill is a row for the base asset, whose Action is the
-           side, and one for the quote asset; the fee is on either)
+           side, and one for the quote asset; the fee is on either; seen in a real export: two fills of one
+           order in the same second, and the quote row's Trading Unit naming the base asset)
 """
 from __future__ import annotations
 
@@ -250,26 +251,53 @@ def parse_okx(table: Table) -> ParseResult:
             result.skip(kind[:64] or "(empty type)")
             continue
         fills[(cells[order_at].strip(), cells[time_at].strip(), cells[symbol_at].strip())].append((line, cells))
+    at = (id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at)
     for rows in fills.values():
         try:
-            result.add(_okx_fill(rows, pairs, zone, (id_at, time_at, symbol_at, action_at, amount_at, price_at,
-                                                     fee_at, fee_unit_at, unit_at)), rows[0][0])
+            legs = _okx_legs(rows, pairs, at)
+            made = [(_okx_fill(fill, pairs, zone, at), fill[0][0]) for fill in legs]
         except RowProblem as problem:
             for line, _ in rows:
                 result.error(line, problem.reason)
+            continue
+        for trade, line in made:
+            result.add(trade, line)
     result.total_rows = table.row_count
     return result.build()
 
 
+def _row_order(row: tuple[int, list[str]], id_at: int) -> tuple[int, str]:
+    text = row[1][id_at].strip()
+    return (int(text), "") if text.isdigit() else (0, text)
+
+
+def _okx_legs(rows: list[tuple[int, list[str]]], pairs: _Pairs,
+              at: tuple[int, ...]) -> list[list[tuple[int, list[str]]]]:
+    """The rows of one order at one time, split into fills: each fill is a row in the base asset and, when there
+    is one, its row in the quote asset. Several fills of one order in the same second (seen in real exports)
+    pair the k-th base row with the k-th quote row, by id."""
+    id_at, symbol_at, unit_at = at[0], at[2], at[8]
+    base = pairs(rows[0][1][symbol_at])[0]
+    base_rows = [row for row in rows if row[1][unit_at].strip().upper() == base]
+    other_rows = [row for row in rows if row[1][unit_at].strip().upper() != base]
+    if not base_rows:
+        raise RowProblem(f"no {base} row for this fill")
+    if len(base_rows) == 1:
+        return [base_rows[0:1] + other_rows]
+    if len(other_rows) not in (0, len(base_rows)):
+        raise RowProblem(f"{len(base_rows)} {base} rows but {len(other_rows)} rows in the other asset for one order "
+                         "at one time")
+    base_rows.sort(key=lambda row: _row_order(row, id_at))
+    other_rows.sort(key=lambda row: _row_order(row, id_at))
+    return [[row, *other_rows[index:index + 1]] for index, row in enumerate(base_rows)]
+
+
 def _okx_fill(rows: list[tuple[int, list[str]]], pairs: _Pairs, zone: timezone,
               at: tuple[int, ...]) -> TradeDTO:
+    """One fill: its base row first, then its quote row if any."""
     id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = at
-    first = rows[0][1]
-    base, quote, symbol = pairs(first[symbol_at])
-    base_rows = [cells for _, cells in rows if cells[unit_at].strip().upper() == base]
-    if len(base_rows) != 1:
-        raise RowProblem(f"no single {base} row for this fill ({len(base_rows)} found)")
-    cells = base_rows[0]
+    cells = rows[0][1]
+    base, quote, symbol = pairs(cells[symbol_at])
     ext_id = "okx:" + _exchange_id(cells[id_at], "id")
     ts = parse_timestamp(cells[time_at], what="Time").replace(tzinfo=zone).astimezone(UTC)
     side = parse_side(cells[action_at], what="Action")

@@ -91,3 +91,28 @@ def test_each_venue_file_is_detected():
         "kraken_trades.csv", "kraken_ledgers.csv", "bybit_spot_trades.csv", "kucoin_spot_trades.csv",
         "okx_trading_history.csv")] == [
         "kraken_trades", "kraken_ledgers", "bybit_spot_trades", "kucoin_spot_trades", "okx_trading_history"]
+
+
+def test_okx_order_filled_twice_in_one_second_gives_one_trade_per_fill():
+    """The shape of a real export: an order's two fills share order id and second, each with a base row and a
+    quote row (whose Trading Unit names the base); newer exports add the USD columns at the end."""
+    result = parse_file(fixture("okx_trading_history_split_order.csv"))
+
+    assert result.errors == []
+    assert result.trades == [
+        trade("okx:15", "ETH-USDC", "SELL", "1", "2100", at(2025, 3, 2, 6, 10, 11), "2.1", "USDC", "USDC"),
+        trade("okx:12", "ETH-USDC", "BUY", "1.55", "2000.5", at(2025, 3, 1, 13, 35, 20), "0.00155", "ETH", "USDC"),
+        trade("okx:13", "ETH-USDC", "BUY", "0.2", "2000.5", at(2025, 3, 1, 13, 35, 20), "0.0002", "ETH", "USDC"),
+    ]
+    assert result.skipped == {"Transfer": 1}
+
+
+def test_okx_order_whose_rows_do_not_pair_is_reported_not_guessed():
+    lines = fixture("okx_trading_history_split_order.csv").decode().splitlines()
+    data = "\n".join(line for line in lines if not line.startswith("10,")).encode()
+
+    result = parse_file(data)
+
+    assert [t.ext_id for t in result.trades] == ["okx:15"]
+    assert sorted(error.line for error in result.errors) == [6, 7, 8]
+    assert "2 ETH rows but 1 rows in the other asset" in result.errors[0].reason

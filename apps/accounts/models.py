@@ -58,13 +58,17 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
 
 
 class Session(AbstractBaseSession):
-    """Django session row carrying the user and hashed client fingerprints (never raw IP/UA)."""
+    """Django session row carrying the user, hashed client fingerprints and a coarse device and masked address
+    for the account page (never the raw IP or user agent)."""
 
     id = models.CharField(max_length=32, default=new_id, unique=True, editable=False)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
     created_at = models.DateTimeField(auto_now_add=True)
     ip_hash = models.CharField(max_length=64, blank=True, default="")
     ua_hash = models.CharField(max_length=64, blank=True, default="")
+    device = models.CharField(max_length=96, blank=True, default="")  # "Chrome on Linux", never the user agent
+    ip_masked = models.CharField(max_length=64, blank=True, default="")  # "203.0.113.x", "2001:db8:1::/48"
+    last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user"], name="accounts_session_user_idx")]

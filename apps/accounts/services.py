@@ -106,6 +106,24 @@ def user_logout(*, request: HttpRequest) -> None:
             logout_notify(user_id=user.id, session_key=session_key)
 
 
+def session_end(*, user: User, session_id: str, current_session_key: str) -> int:
+    """End one of the user's other sessions (`session_id`), or with `session_id="others"` every other one; their
+    sockets close through the `on_logout` hooks. Returns how many were ended (0: not found, not the user's, or
+    this very session, which ends through logout)."""
+    sessions = Session.objects.filter(user=user).exclude(session_key=current_session_key)
+    if session_id != "others":
+        sessions = sessions.filter(id=session_id)
+    with transaction.atomic():
+        ended = list(sessions.select_for_update().values_list("session_key", flat=True))
+        if not ended:
+            return 0
+        Session.objects.filter(session_key__in=ended).delete()
+        audit_record(user=user, action="session_ended", meta={"count": len(ended)})
+        for session_key in ended:
+            logout_notify(user_id=user.id, session_key=session_key)
+    return len(ended)
+
+
 def user_change_password(*, request: HttpRequest, old_password: str, new_password: str) -> None:
     """Verify the old password, set the new one, rotate this session and end every other one."""
     user = request.user

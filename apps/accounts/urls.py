@@ -17,4 +17,5 @@ urlpatterns = [
     path("account/", views.account_page, name="account"),
     path("account/preferences", views.account_preferences, name="account-preferences"),
     path("account/password", views.account_password, name="account-password"),
+    path("account/sessions/<str:session_id>/end", views.account_session_end, name="account-session-end"),
 ]

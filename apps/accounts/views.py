@@ -13,7 +13,14 @@ from apps.core.ratelimits import failures_limited, rate_limit
 from . import selectors
 from .api import LOGIN_FAILURE_RATE
 from .forms import LoginForm, PasswordChangeForm, PreferencesForm, SignupForm
-from .services import user_change_password, user_login, user_logout, user_signup, user_update_preferences
+from .services import (
+    session_end,
+    user_change_password,
+    user_login,
+    user_logout,
+    user_signup,
+    user_update_preferences,
+)
 
 AUTH_RATE = "10/m"
 ACCOUNT_URL = "/account/"
@@ -104,6 +111,18 @@ def account_password(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Password changed. Your other sessions were logged out.")
             return redirect(ACCOUNT_URL)
     return _account_render(request, password_form=form, status=400)
+
+
+@login_required
+@require_POST
+def account_session_end(request: HttpRequest, session_id: str) -> HttpResponse:
+    """End another session of this account (`others`: every other one); this one ends through logout."""
+    ended = session_end(user=request.user, session_id=session_id, current_session_key=request.session.session_key)
+    if ended:
+        messages.success(request, "Signed out 1 other session." if ended == 1 else f"Signed out {ended} other sessions.")
+    else:
+        messages.info(request, "That session had already ended.")
+    return redirect(ACCOUNT_URL + "#account-sessions")
 
 
 def _account_render(request: HttpRequest, *, preferences_form: PreferencesForm | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -12,13 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import PayloadTooLarge, ValidationFailed
+from apps.core.jobs import JobStatus
 from apps.core.ratelimits import rate_limit_check
 from apps.core.validation import text_is_clean
 
 from . import selectors
 from .imports import API_BROKERS, import_job_start, upload_import_start
 from .models import ImportJob, Trade
-from .parsers import ParseError, detect_format, sniff_headers
+from .parsers import ParseError, detect_format, sniff_columns
 from .services import MAPPING_FIELDS, column_mapping_save, idempotent_call
 
 IMPORT_RATE = "3/m"
@@ -99,6 +101,9 @@ class ImportJobOutputSerializer(serializers.Serializer):
 
 
 JOB_ACCEPTED = inline_serializer("ImportAccepted", fields={"jobId": serializers.CharField()})
+UPLOAD_ACCEPTED = inline_serializer("UploadAccepted", fields={
+    "jobId": serializers.CharField(), "repeat": serializers.BooleanField(required=False),
+    "alreadyImported": serializers.IntegerField(required=False), "new": serializers.IntegerField(required=False)})
 
 
 class ImportStartApi(APIView):
@@ -163,7 +168,7 @@ class UploadApi(APIView):
     @extend_schema(
         request={"multipart/form-data": inline_serializer("UploadInput", fields={
             "file": serializers.FileField(), "mapping": serializers.CharField(required=False)})},
-        responses={202: JOB_ACCEPTED},
+        responses={202: UPLOAD_ACCEPTED},
     )
     def post(self, request):
         _reject_oversized(request)
@@ -172,33 +177,40 @@ class UploadApi(APIView):
         mapping_name = (request.data.get("mapping") or "").strip() or None
         if mapping_name is not None and not text_is_clean(mapping_name):
             raise ValidationFailed(fields={"mapping": ["Not a mapping name."]})
+        started = timezone.now()
         job = upload_import_start(user=request.user, data=data, filename=filename, mapping_name=mapping_name)
+        if job.status == JobStatus.DONE and job.created_at < started:
+            # The same file again: nothing new to import; say what this upload did, not what the first one did.
+            return Response({"jobId": job.id, "repeat": True, "alreadyImported": job.inserted + job.duplicates,
+                             "new": 0}, status=202)
         return Response({"jobId": job.id}, status=202)
 
 
 class UploadHeadersApi(APIView):
-    """The header row of a CSV, to map a generic file's columns."""
+    """The header row of a CSV, the columns guessed for each field and its first rows, to map a generic file."""
 
     parser_classes = [MultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("HeadersInput", fields={"file": serializers.FileField()})},
         responses={200: inline_serializer("HeadersOutput", fields={
-            "headers": serializers.ListField(child=serializers.CharField()), "format": serializers.CharField()})},
+            "headers": serializers.ListField(child=serializers.CharField()), "format": serializers.CharField(),
+            "guess": serializers.DictField(child=serializers.CharField()),
+            "sample": serializers.ListField(child=serializers.ListField(child=serializers.CharField()))})},
     )
     def post(self, request):
         _reject_oversized(request)
         rate_limit_check(request, group="trades.upload-headers", key="user", rate=HEADERS_RATE)
         data, _ = _uploaded_bytes(request)
         try:
-            headers = sniff_headers(data)
+            columns = sniff_columns(data)
         except ParseError as exc:
             raise ValidationFailed(exc.message, code=exc.code) from exc
         try:
             detected = detect_format(data)
         except ParseError:
             detected = "generic"
-        return Response({"headers": headers, "format": detected})
+        return Response({**columns, "format": detected})
 
 
 class MappingOutputSerializer(serializers.Serializer):

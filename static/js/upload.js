@@ -105,7 +105,8 @@
       if (update.done) {
         bar.value = 100;
         byId("upload-status").textContent = update.status === "done"
-          ? "Imported." : window.TwinImport.statusText(update);
+          ? "Imported: " + (counts.duplicates || 0) + " already imported, " + (counts.inserted || 0) + " new."
+          : window.TwinImport.statusText(update);
         byId("upload-trades-link").hidden = update.status !== "done";
       } else {
         bar.removeAttribute("value");
@@ -121,6 +122,7 @@
       showError(errorBox, "");
       return api("POST", "/api/trades/upload", data).then(function (result) {
         mappingSection.hidden = true;
+        if (result.body.repeat) { renderRepeat(result.body); return; }
         if (watcher) { watcher.stop(); }
         watcher = window.TwinImport.watchJob(result.body.jobId, renderReport);
       }).catch(function (error) {
@@ -137,6 +139,33 @@
           byId("mapping-timestamp-format").focus();
         }
       });
+    }
+
+    function renderSample(headers, rows) {
+      var head = byId("mapping-sample-head");
+      var body = byId("mapping-sample-body");
+      clear(head);
+      clear(body);
+      head.appendChild(row(headers));
+      head.firstChild.childNodes.forEach(function (cell) {
+        var th = document.createElement("th");
+        th.textContent = cell.textContent;
+        head.firstChild.replaceChild(th, cell);
+      });
+      rows.forEach(function (cells) { body.appendChild(row(cells)); });
+      byId("mapping-sample").hidden = rows.length === 0;
+    }
+
+    /* The same file again: nothing is imported twice; the report says what this upload did. */
+    function renderRepeat(accepted) {
+      if (watcher) { watcher.stop(); }
+      api("GET", "/api/trades/import/" + encodeURIComponent(accepted.jobId)).then(function (result) {
+        var job = result.body;
+        renderReport({ status: job.status, report: job.report, done: true,
+                       counts: { inserted: 0, duplicates: accepted.alreadyImported, skipped: job.counts.skipped } });
+        byId("upload-status").textContent = "You imported this file before: " + accepted.alreadyImported +
+          " already imported, " + accepted["new"] + " new.";
+      }).catch(function (error) { showError(errorBox, error.message); });
     }
 
     function showMapping() {
@@ -160,12 +189,13 @@
             var option = document.createElement("option");
             option.value = header;
             option.textContent = header;
-            if (header.toLowerCase().indexOf(spec[0].replace("_", " ")) !== -1) { option.selected = true; }
+            if ((result.body.guess || {})[spec[0]] === header) { option.selected = true; }
             select.appendChild(option);
           });
           container.appendChild(label);
           container.appendChild(select);
         });
+        renderSample(result.body.headers, result.body.sample || []);
         mappingSection.hidden = false;
       }).catch(function (error) { showError(errorBox, error.message); });
     }

@@ -19,13 +19,13 @@ from apps.brokers.types import TradeDTO
 
 from . import binance, binance_autoinvest, binance_statement, coinbase, kraken, venues
 from .base import SUPPORTED_FORMATS_TEXT, ColumnMapping, FormatSpec, ParseError, ParseResult, RowError
-from .generic import find_mapped_table, parse_with_mapping
+from .generic import column_guesses, find_mapped_table, parse_with_mapping, sample_rows
 from .table import Table, decode, header_key, looks_like_header, read_table
 from .values import decimal_comma
 
 __all__ = [
     "FORMATS", "ColumnMapping", "ParseError", "ParseResult", "RowError", "TradeDTO", "detect_format", "parse_file",
-    "sniff_headers",
+    "sniff_columns", "sniff_headers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,18 @@ def sniff_headers(data: bytes) -> list[str]:
 def _sniff_headers(data: bytes) -> list[str]:
     table, _ = _locate(_text(data))
     return list(table.header)
+
+
+def sniff_columns(data: bytes) -> dict:
+    """The header row, the columns guessed for each mapped field and the first rows, for the mapping form:
+    {"headers": [...], "guess": {field: header}, "sample": [[cell, ...], ...]}."""
+    return _guarded(_sniff_columns, data)
+
+
+def _sniff_columns(data: bytes) -> dict:
+    table, _ = _locate(_text(data))
+    header = list(table.header)
+    return {"headers": header, "guess": column_guesses(header), "sample": sample_rows(table)}
 
 
 def parse_file(data: bytes, *, mapping: ColumnMapping | None = None, filename: str = "") -> ParseResult:

@@ -245,3 +245,42 @@ def _amount(text: str, *, what: str, asset: str) -> tuple[Decimal, str]:
     if written not in ("", asset):
         raise RowProblem(f"{what} is in {written}, not in {asset}")
     return value, value_text
+
+
+# Header names (as `header_key` compares them) that usually hold each mapped field, best first.
+COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
+    "timestamp": ("timestamp", "datetime", "when", "date(utc)", "dateutc", "date", "time", "tradetime", "executedat",
+                  "filledat", "createdat", "transactiondate"),
+    "symbol": ("symbol", "pair", "market", "instrument", "ticker", "tradingpair"),
+    "base": ("base", "baseasset", "basecurrency", "asset", "coin", "currency"),
+    "quote": ("quote", "quoteasset", "quotecurrency", "pricecurrency"),
+    "side": ("side", "type", "direction", "buysell", "action", "ordertype", "transactiontype"),
+    "qty": ("qty", "quantity", "amount", "size", "volume", "executed", "filled", "units"),
+    "price": ("price", "rate", "executionprice", "fillprice", "avgprice", "averageprice", "unitprice"),
+    "fee": ("fee", "fees", "commission", "tradingfee", "feeamount"),
+    "fee_asset": ("feeasset", "feecurrency", "feecoin", "commissionasset", "commissioncurrency"),
+    "ext_id": ("tradeid", "id", "txid", "transactionid", "fillid", "orderid", "reference"),
+}
+
+
+def column_guesses(header: list[str]) -> dict[str, str]:
+    """The mapping form's preselection: for each field, the first header (as written) whose name is one its
+    column usually has; a header is used for one field at most, fields in `_FIELDS` order."""
+    by_key = {}
+    for cell in header:
+        by_key.setdefault(header_key(cell), cell)
+    used: set[str] = set()
+    guesses = {}
+    for field in _FIELDS:
+        for name in COLUMN_GUESSES[field]:
+            cell = by_key.get(name)
+            if cell is not None and cell not in used:
+                guesses[field] = cell
+                used.add(cell)
+                break
+    return guesses
+
+
+def sample_rows(table: Table, *, limit: int = 3) -> list[list[str]]:
+    """The first readable data rows, to show beside the mapping form."""
+    return [record.cells for record in islice((r for r in table.records() if not r.problem), limit)]

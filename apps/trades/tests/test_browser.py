@@ -77,7 +77,8 @@ def test_upload_an_export_shows_imported_and_unreadable_rows(live_asgi_server, p
 
     page.set_input_files("#upload-file", str(FIXTURE))
     page.click("#upload-button")
-    expect(page.locator("#upload-status")).to_have_text("Imported.", timeout=60_000)
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^Imported: 0 already imported, \d+ new\.$"),
+                                                        timeout=60_000)
 
     job = ImportJob.objects.get(user=user)
     assert job.status == "done" and job.source == "upload"
@@ -98,11 +99,14 @@ def test_generic_csv_is_mapped_in_the_browser_then_imported(live_asgi_server, pa
     page.click("#upload-button")
     page.wait_for_selector("#mapping-section:not([hidden])")
     page.fill("#mapping-name", "mybroker")
-    for field, column in (("timestamp", "When"), ("symbol", "Instrument"), ("side", "Direction"),
-                          ("qty", "Quantity"), ("price", "Unit Price"), ("ext_id", "trade_id")):
-        page.select_option(f"#map-{field}", column)
+    guessed = {field: page.input_value(f"#map-{field}") for field in
+               ("timestamp", "symbol", "side", "qty", "price", "fee", "ext_id")}
+    assert guessed == {"timestamp": "When", "symbol": "Instrument", "side": "Direction", "qty": "Quantity",
+                       "price": "Unit Price", "fee": "Commission", "ext_id": "trade_id"}  # preselected from the header names
+    assert page.locator("#mapping-sample-body tr").count() == 3  # the first rows, to check the guesses against
     page.click("#mapping-form button[type=submit]")
-    expect(page.locator("#upload-status")).to_have_text("Imported.", timeout=60_000)
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^Imported: 0 already imported, \d+ new\.$"),
+                                                        timeout=60_000)
 
     job = ImportJob.objects.get(user=user)
     assert (job.status, job.report["format"], job.report["mapping"]) == ("done", "generic", "mybroker")
@@ -111,3 +115,31 @@ def test_generic_csv_is_mapped_in_the_browser_then_imported(live_asgi_server, pa
     # the first attempt (no mapping) answers 400 by design; nothing else may fail
     assert [p for p in page.problems if "status of 400" not in p] == []
     assert page.is_hidden("#upload-error")  # mapping the columns is a step, not an error
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_uploading_the_same_file_again_reports_it_as_already_imported(live_asgi_server, browser, size):
+    from apps.bias.tests.test_interface_browser import VIEWPORTS
+
+    user = UserFactory()
+    context = browser.new_context(viewport=VIEWPORTS[size])
+    page = context.new_page()
+    _login(page, live_asgi_server, user, "/upload/")
+    page.set_input_files("#upload-file", str(FIXTURE))
+    page.click("#upload-button")
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^Imported: "), timeout=60_000)
+    first = ImportJob.objects.get(user=user)
+    stored = Trade.objects.filter(user=user).count()
+
+    page.reload()
+    page.set_input_files("#upload-file", str(FIXTURE))
+    page.click("#upload-button")
+    expect(page.locator("#upload-status")).to_have_text(
+        f"You imported this file before: {stored} already imported, 0 new.", timeout=60_000)
+
+    assert page.text_content("#result-inserted") == "0"
+    assert page.text_content("#result-duplicates") == str(stored) == str(first.inserted)
+    assert page.text_content("#result-format") == "Coinbase Pro fills"
+    assert Trade.objects.filter(user=user).count() == stored and ImportJob.objects.filter(user=user).count() == 1
+    assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    context.close()

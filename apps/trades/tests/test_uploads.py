@@ -88,8 +88,11 @@ def test_uploading_the_same_file_again_is_the_same_job(api_client, user, django_
 
     second = _upload(api_client, "b.csv", data, django_capture_on_commit_callbacks).json()
 
-    assert first == second
-    assert ImportJob.objects.filter(user=user).count() == 1
+    job = ImportJob.objects.get(user=user)
+    assert second == {"jobId": first["jobId"], "repeat": True, "alreadyImported": job.inserted + job.duplicates,
+                      "new": 0}
+    assert "repeat" not in first and job.inserted > 0
+    assert Trade.objects.filter(user=user).count() == job.inserted
 
 
 def test_overlapping_uploads_add_no_duplicates(api_client, user, django_capture_on_commit_callbacks):
@@ -120,7 +123,15 @@ def test_generic_csv_needs_a_mapping_then_imports_through_it(api_client, user, d
 
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "mapping_required"
     assert headers == {"headers": ["trade_id", "When", "Instrument", "Direction", "Quantity", "Unit Price",
-                                   "Commission", "Commission Currency"], "format": "generic"}
+                                   "Commission", "Commission Currency"], "format": "generic",
+                       "guess": {"timestamp": "When", "symbol": "Instrument", "side": "Direction", "qty": "Quantity",
+                                 "price": "Unit Price", "fee": "Commission", "fee_asset": "Commission Currency",
+                                 "ext_id": "trade_id"},
+                       "sample": [["T-1001", "04.03.2021 10:00:00", "BTC/EUR", "Buy", "0,01", "40.000,50", "1,99",
+                                   "EUR"],
+                                  ["T-1002", "05.03.2021 11:30:00", "eth-eur", "SELL", "0,5", "1.400,25", "0,70", ""],
+                                  headers["sample"][2]]}
+    assert len(headers["sample"][2]) == 8
     assert saved.status_code == 201 and saved.json()["name"] == "mybroker"
     assert accepted.status_code == 202
     parsed = parse_file(data, mapping=ColumnMapping(base=None, quote=None, **GENERIC_MAPPING))

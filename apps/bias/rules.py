@@ -29,6 +29,13 @@ RULE_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("losses", Decimal("1"), Decimal("20"), integer=True, help="After this many losing exits in a row…"),
         Param("hours", Decimal("0.1"), Decimal("720"), help="…wait this many hours before the next entry."),
     ),
+    "maxLossPerDay": (
+        Param("amount", Decimal("0.01"), Decimal("1000000000"),
+              help="Stop for the day once your realised loss reaches this amount (in the market's quote currency)."),
+    ),
+    "stopLossPct": (
+        Param("pct", Decimal("0.1"), Decimal("99"), help="Exit a position once it is this many percent below your cost."),
+    ),
 }
 
 

@@ -358,6 +358,26 @@ def jobs_reap(*, now: datetime | None = None, forgotten_after: float | None = No
 
 _reaper = {"thread": None}
 _reaper_lock = threading.Lock()
+_embedded_periodic: list[Callable[[], object]] = []
+
+
+def embedded_periodic_register(work: Callable[[], object]) -> Callable[[], object]:
+    """Register periodic work that beat runs in production (e.g. ending expired cooldowns) to run on every pass
+    of the embedded reaper too, where there is no beat. Register in AppConfig.ready()."""
+    if work not in _embedded_periodic:
+        _embedded_periodic.append(work)
+    return work
+
+
+def reaper_embedded_pass(*, forgotten_after: float | None = None) -> None:
+    """One pass of the embedded reaper: send again what needs it, then the registered periodic work (each
+    failure logged, the others still run)."""
+    jobs_reap(forgotten_after=forgotten_after)
+    for work in list(_embedded_periodic):
+        try:
+            work()
+        except Exception:
+            logger.exception("embedded periodic work %s failed; trying again next pass", getattr(work, "__name__", work))
 
 
 def reaper_embedded_start() -> None:
@@ -375,7 +395,7 @@ def reaper_embedded_start() -> None:
             while True:
                 try:
                     close_old_connections()
-                    jobs_reap(forgotten_after=forgotten_after)
+                    reaper_embedded_pass(forgotten_after=forgotten_after)
                     forgotten_after = None
                 except Exception:
                     logger.exception("the embedded job reaper failed; trying again")

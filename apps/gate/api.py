@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -101,12 +101,16 @@ class IntentOutputSerializer(serializers.Serializer):
     summary = serializers.SerializerMethodField()
     reasons = serializers.JSONField()
     checks = serializers.JSONField()
-    tasks = serializers.JSONField()
+    tasks = serializers.SerializerMethodField()
     until = serializers.DateTimeField(allow_null=True)
     decidedAt = serializers.DateTimeField(source="decided_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     linkedTrade = TradeLinkSerializer(source="linked_trade", allow_null=True)
     override = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.JSONField()))
+    def get_tasks(self, intent: PretradeIntent) -> list[dict]:
+        return selectors.intent_tasks_opened(intent=intent)
 
     def get_summary(self, intent: PretradeIntent) -> str:
         return decision_summary(intent.decision)

@@ -7,7 +7,8 @@ Outcomes, most severe first (the decision is the most severe outcome any check a
     NO_GO     the day's limits are reached (trades per day, realised loss per day) or the plan contradicts
               itself (the stop on the wrong side of the entry)
     WAIT      a cooldown is running, a losing streak is inside the user's cooldown, the market moved past
-              the user's spike rule, or the plan has no stop where the persona asks for one
+              the user's spike rule, the plan has no stop where the persona asks for one, or its stop is
+              missing or farther from the entry than the user's own `stopLossPct` rule
     SIMULATE  the last closed candles show the FOMO pattern (move, RSI and %B past the persona's lines),
               or the plan's reward:risk is under the persona's minimum
     SIZE_DOWN the plan puts more of the stated capital at risk than the user's own limit, or could lose
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from .messages import message
+from .messages import habit, message
 from .models import Decision
 
 SEVERITY = {Decision.GO: 0, Decision.SIZE_DOWN: 1, Decision.SIMULATE: 2, Decision.WAIT: 3, Decision.NO_GO: 4}
@@ -252,23 +253,61 @@ def _plan_checks(intent: IntentInput, gate: dict) -> list[Check]:
     return checks
 
 
-def _tasks(decision: str, fired: list[Check], *, intent: IntentInput, until: datetime | None, gate: dict) -> list[dict]:
+def _stop_rule_check(intent: IntentInput, rules: dict) -> Check:
+    """The user's own `stopLossPct` rule against the plan's stop: a plan without a stop, or with one farther from
+    the entry than the rule allows, waits for the plan to be completed."""
+    params = rules.get("stopLossPct")
+    if not params:
+        return _skip("stop_loss_rule", Decision.WAIT, status="not_applicable")
+    limit = Decimal(str(params["pct"]))
+    if intent.stop is None:
+        return _check("stop_loss_rule", True, Decision.WAIT, value=None, threshold=_num(limit, 2), pct=_num(limit, 2))
+    sign = Decimal(1) if intent.direction == "long" else Decimal(-1)
+    distance = (intent.entry - intent.stop) * sign / intent.entry * 100
+    if distance <= 0:
+        return _skip("stop_loss_rule", Decision.WAIT, reason="stop_wrong_side")
+    return _check("stop_loss_rule", distance > limit, Decision.WAIT, value=_num(distance, 2),
+                  threshold=_num(limit, 2), distance=_num(distance, 2), pct=_num(limit, 2))
+
+
+# the coach's label behind each check, so a task carries a habit from the same library as reflections
+HABIT_LABELS = {"cooldown_active": "REVENGE", "loss_streak": "REVENGE", "max_loss_per_day": "REVENGE",
+                "max_trades_per_day": "OVERTRADING", "spike_over_rule": "FOMO", "market_fomo": "FOMO",
+                "stop_missing": "PANIC", "stop_wrong_side": "PANIC", "stop_loss_rule": "PANIC",
+                "risk_above_limit": "OVERCONFIDENCE", "loss_above_max": "OVERCONFIDENCE", "risk_reward_low": "FOMO"}
+
+
+def habit_label(fired: list[Check], direction: str) -> str:
+    """The label of the most severe fired check (a short's market check speaks of panic selling)."""
+    if not fired:
+        return "NONE"
+    code = fired[0].code
+    if code == "market_fomo" and direction == "short":
+        return "PANIC"
+    return HABIT_LABELS.get(code, "NONE")
+
+
+def _tasks(decision: str, fired: list[Check], *, intent: IntentInput, until: datetime | None, gate: dict,
+           tone: str, habit_index: int) -> list[dict]:
     codes = {c.code for c in fired}
     tasks: list[dict] = []
+    coach = habit(label=habit_label(fired, intent.direction), tone=tone, index=habit_index)
 
     def add(kind: str, payload: dict) -> None:
         tasks.append({"ctaId": kind, "kind": kind, "payload": payload, "status": "open"})
 
     if decision in (Decision.WAIT, Decision.NO_GO, Decision.SIMULATE):
-        add("journal_pre", {"prompt": message("task_journal_pre"), "text": ""})
+        add("journal_pre", {"prompt": message("task_journal_pre"), "habit": coach, "text": ""})
     if decision == Decision.WAIT and until is not None:
-        add("wait", {"until": until.isoformat(), "prompt": message("task_wait")})
+        add("wait", {"until": until.isoformat(), "prompt": message("task_wait"), "habit": coach})
     if decision in (Decision.SIMULATE, Decision.WAIT) and codes & {"market_fomo", "risk_reward_low", "spike_over_rule"}:
         add("simulate", {"prompt": message("task_simulate"), "endpoint": "/api/simulations/simple",
                          "body": {"symbol": intent.symbol, "horizonDays": gate["simulateHorizonDays"]}})
     items = []
     if "stop_missing" in codes:
         items.append(message("checklist_stop"))
+    if "stop_loss_rule" in codes:
+        items.append(message("checklist_stop_rule"))
     if codes & {"risk_above_limit", "loss_above_max"}:
         items.append(message("checklist_size"))
     if decision in (Decision.WAIT, Decision.SIZE_DOWN) and items:
@@ -276,10 +315,12 @@ def _tasks(decision: str, fired: list[Check], *, intent: IntentInput, until: dat
     return tasks
 
 
-def gate_decide(*, intent: IntentInput, rules: dict, gate: dict, state: GateState) -> Verdict:
-    """The gate's answer for `intent` under the effective `rules` (kind → params) and persona `gate` values."""
+def gate_decide(*, intent: IntentInput, rules: dict, gate: dict, state: GateState, tone: str = "supportive",
+                habit_index: int = 0) -> Verdict:
+    """The gate's answer for `intent` under the effective `rules` (kind → params) and persona `gate` values; the
+    tasks carry a habit in the user's coach `tone` (`habit_index` rotates through the label's habits)."""
     checks = [*_cooldown_checks(state, rules), *_day_checks(intent, state, rules, gate),
-              *_market_checks(intent, state, rules, gate), *_plan_checks(intent, gate)]
+              *_market_checks(intent, state, rules, gate), *_plan_checks(intent, gate), _stop_rule_check(intent, rules)]
     fired = [c for c in checks if c.status == "fired"]
     decision = max((c.outcome for c in fired), key=SEVERITY.__getitem__, default=Decision.GO)
     until = None
@@ -292,4 +333,5 @@ def gate_decide(*, intent: IntentInput, rules: dict, gate: dict, state: GateStat
     ordered = sorted(fired, key=lambda c: -SEVERITY[c.outcome])
     return Verdict(decision=str(decision), reasons=[c.as_reason() for c in ordered],
                    checks=[c.as_dict() for c in checks], until=until,
-                   tasks=_tasks(decision, ordered, intent=intent, until=until, gate=gate))
+                   tasks=_tasks(decision, ordered, intent=intent, until=until, gate=gate, tone=tone,
+                                habit_index=habit_index))

@@ -4,11 +4,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.bias.registry import TradesScored, on_trades_scored
+from apps.bias.registry import TradesScored, on_trades_scored, planned_stops_provider
+from apps.core.jobs import embedded_periodic_register
 from apps.trades.hooks import ImportFinished, on_import_finished
 
-from .selectors import loss_streak, user_policy
-from .services import breaches_announce, cooldown_for_losses, intents_link_trades
+from .selectors import loss_streak, planned_stops, user_policy
+from .services import breaches_announce, cooldown_for_losses, cooldowns_end_expired, intents_link_trades
 
 
 def import_finished_link(event: ImportFinished) -> None:
@@ -31,3 +32,5 @@ def trades_scored_cooldowns(event: TradesScored) -> None:
 def register() -> None:
     on_import_finished(import_finished_link)
     on_trades_scored(trades_scored_cooldowns)
+    planned_stops_provider(planned_stops)
+    embedded_periodic_register(cooldowns_end_expired)  # beat's gate.cooldowns_end, where there is no beat

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from apps.bias.selectors import advice_violations
+from apps.bias.services.reflections import coach_habit
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ def _text(code: str, *, fired: bool, status: str | None, **w) -> str:  # noqa: C
         if fired:
             return f"Your plan puts {_g(w['at_risk'])}% of the capital you stated at risk; {whose} is {_g(w['limit'])}%."
         return f"Your plan puts {_g(w['at_risk'])}% of the capital you stated at risk, within {whose}."
+    if code == "stop_loss_rule":
+        if w.get("distance") is None:
+            return f"Your plan has no stop, and your own stop rule is {_g(w['pct'])}% from the entry."
+        if fired:
+            return f"Your plan's stop is {_g(w['distance'])}% from the entry; your own stop rule is {_g(w['pct'])}%."
+        return f"Your plan's stop is {_g(w['distance'])}% from the entry, within your own {_g(w['pct'])}% stop rule."
     if code == "loss_above_max":
         return ("Your plan could lose more than the maximum loss you stated."
                 if fired else "Your plan's loss at the stop is within the maximum loss you stated.")
@@ -89,6 +96,7 @@ def _text(code: str, *, fired: bool, status: str | None, **w) -> str:  # noqa: C
         "task_wait": "Take a pause until the time shown, then look at your plan again.",
         "task_simulate": "Replay how holding compared with waiting on this market before you decide.",
         "checklist_stop": "Add the stop your plan is built on.",
+        "checklist_stop_rule": "Compare the stop in your plan with your own stop rule.",
         "checklist_size": "Recompute the size of your plan from your own risk limit.",
         "decision_GO": "Your checks passed: the plan, your rules and the market state raised nothing.",
         "decision_WAIT": "Your own rules ask for a pause before this one.",
@@ -97,6 +105,12 @@ def _text(code: str, *, fired: bool, status: str | None, **w) -> str:  # noqa: C
         "decision_NO_GO": "Your own limits for today, or your plan itself, rule this one out.",
     }
     return fixed[code]
+
+
+def habit(*, label: str, tone: str, index: int) -> str:
+    """A habit for the label from the coach's library (the one reflections and the digest use), in the user's
+    tone, among those that read well before a trade."""
+    return coach_habit(label=label, tone=tone, index=index, context="intent")
 
 
 def message(code: str, *, fired: bool = False, status: str | None = None, **words) -> str:

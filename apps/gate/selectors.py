@@ -1,6 +1,7 @@
 """Gate reads, always scoped to one user, and the snapshot of a user's state the gate decides on."""
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,9 +11,12 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import Q
 
+from apps.bias.registry import PlannedStop
 from apps.bias.selectors import market_indicators, position_exits, rule_list
 from apps.brokers.selectors import candle_frame
+from apps.brokers.services import secret_open
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.formatting import zone
 from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
 from apps.core.validation import opaque_id_valid
 from apps.trades.selectors import trade_queryset
@@ -21,6 +25,7 @@ from .decide import CooldownInfo, GateState, MarketState
 from .models import Cooldown, PretradeIntent
 from .policy import EffectivePolicy, policy_effective
 
+TASK_TEXT_FIELD = "gate.task.text"  # a friction task's note, sealed with the user's data key (the AAD's field)
 MARKET_WARMUP_HOURS = 60  # RSI(14), Bollinger(20) and a margin of missing bars before the lookback
 MARKET_STALE_AFTER = timedelta(hours=3)
 EXITS_LOOKED_AT = 50  # the newest exits read for the losing streak and today's realised loss  # a last closed candle older than this is not "the market now"
@@ -126,8 +131,9 @@ def market_state(*, symbol: str, now: datetime, lookback_hours: int, spike_hours
 
 
 def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> GateState:
-    """Everything the gate weighs besides the intent itself, as of `now`."""
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Everything the gate weighs besides the intent itself, as of `now`. "Today" is the user's day, in their
+    time zone."""
+    day_start = user_day_start(user=user, now=now)
     trades_today = trade_queryset().filter(user=user, ts__gte=day_start, ts__lte=now).count()
     exits = position_exits(user_id=user.id, limit=EXITS_LOOKED_AT)
     streak, last_loss = loss_streak(user_id=user.id, exits=exits)
@@ -148,6 +154,55 @@ def gate_state(*, user, symbol: str, policy: EffectivePolicy, now: datetime) -> 
         trades_today=trades_today, loss_streak=streak, last_loss=last_loss,
         realized_loss_today=loss_today, market=market,
     )
+
+
+def task_text_record(*, intent_id: str, cta_id: str) -> str:
+    """The record a task note's seal is bound to (its AAD names the intent and the task)."""
+    return f"{intent_id}:{cta_id}"
+
+
+def intent_tasks_opened(*, intent: PretradeIntent) -> list[dict]:
+    """The intent's friction tasks for their owner, a journal note opened from its seal (the stored row and the
+    events hold only the sealed text)."""
+    out = []
+    for task in intent.tasks or []:
+        payload = dict(task.get("payload") or {})
+        sealed = payload.pop("textSealed", None)
+        if sealed:
+            payload["text"] = secret_open(user_id=intent.user_id, field_name=TASK_TEXT_FIELD, blob=base64.b64decode(sealed),
+                                          record_id=task_text_record(intent_id=intent.id, cta_id=task["ctaId"]))
+        out.append({**task, "payload": payload})
+    return out
+
+
+def user_day_start(*, user, now: datetime) -> datetime:
+    """The start of the user's current day (midnight in their time zone), as an aware UTC moment."""
+    local = now.astimezone(zone(getattr(user, "timezone", None)))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def planned_stops(user_id: str) -> list[PlannedStop]:
+    """The stops of the user's linked plans, each with the trade that closed the planned position (the first
+    trade on the other side of the same market after the linked entry); plans without a stop or an exit yet
+    give none. Provided to scoring through the bias registry."""
+    out = []
+    intents = (PretradeIntent.objects.select_related("linked_trade")
+               .filter(user_id=user_id, linked_trade__isnull=False).order_by("linked_at", "id"))
+    for intent in intents:
+        try:
+            stop = Decimal(str((intent.plan or {}).get("stop")))
+        except (ArithmeticError, ValueError):
+            continue
+        if not stop.is_finite() or stop <= 0:
+            continue
+        entry = intent.linked_trade
+        side = "SELL" if intent.direction == "long" else "BUY"
+        exit_trade = (trade_queryset().filter(user_id=user_id, symbol=entry.symbol, side=side, ts__gt=entry.ts)
+                      .order_by("ts", "id").only("id", "price").first())
+        if exit_trade is not None:
+            out.append(PlannedStop(intent_id=intent.id, symbol=entry.symbol, direction=intent.direction, stop=stop,
+                                   exit_trade_id=exit_trade.id, exit_price=exit_trade.price))
+    return out
 
 
 def intents_linked(*, user_id: str, since: datetime) -> list[PretradeIntent]:

@@ -17,6 +17,10 @@ What each rule does, trade by trade in time order:
 * ``cooldownAfterLosses`` — a buy within ``hours`` after ``losses`` losing exits in a row is skipped.
 * ``minHoldHours`` — a sell of units held less than ``hours`` is moved to the close of the first candle
   that closes at or after the minimum hold (or the end of the period, whichever is first).
+* ``stopLossPct`` — a sell of units below ``pct`` percent under their buy price is moved to the stop: those
+  units are sold at buy price × (1 − pct/100), as a stop order filled at its price would have (gaps through
+  the stop are not modelled). A sell already moved by ``minHoldHours`` is left to that rule.
+* ``maxLossPerDay`` is judged by the gate before a trade and changes nothing here.
 
 Skipping a buy skips the exits of its units: its whole P/L leaves the result (the effect is on the buy);
 a sell whose units all came from skipped buys is reported skipped, with no effect of its own.
@@ -124,6 +128,8 @@ def backtest(*, trades: list[TradeRow], rules: list[dict], parsed: list, series:
              if rule.kind == "avoidSpikeOverPct" and values is not None else [None] * n
              for rule, values in parsed]
     marks = {symbol: s.last_at(end_ns) for symbol, s in series.items()}
+    stop_pct = next((Decimal(str(values["pct"])) for rule, values in parsed if rule.kind == "stopLossPct" and values),
+                    None)
 
     actions: list[list] = [["kept", None, ZERO] for _ in range(n)]  # action, rule, effect
     lot_pnl: dict[int, Decimal] = {}
@@ -200,6 +206,11 @@ def backtest(*, trades: list[TradeRow], rules: list[dict], parsed: list, series:
                 effect += take * (price_of(moved) - trade.price)
             actions[i] = ["exitMoved", "minHoldHours", effect]
             realised += effect
+        elif kept and stop_pct is not None:
+            effect = _stop_effect(kept, trade, stop_pct)
+            if effect:
+                actions[i] = ["exitMoved", "stopLossPct", effect]
+                realised += effect
         if kept:
             if realised < 0:
                 loss_streak, last_loss = loss_streak + 1, trade.ts
@@ -220,6 +231,16 @@ def backtest(*, trades: list[TradeRow], rules: list[dict], parsed: list, series:
         if actions[index][0] == "skipped":
             actions[index][2] = -pnl
     return _document(ordered, actions, lot_pnl, rules, unpriced, unvalued)
+
+
+def _stop_effect(kept: list, trade: TradeRow, stop_pct: Decimal) -> Decimal:
+    """What selling each kept piece below its stop at the stop price instead would have changed."""
+    effect = ZERO
+    for lot, take, _ in kept:
+        stop = lot.price * (1 - stop_pct / 100)
+        if trade.price < stop:
+            effect += take * (stop - trade.price)
+    return effect
 
 
 def _first_broken(outcomes: list[dict], kinds: tuple[str, ...]) -> str | None:

@@ -70,7 +70,7 @@ def thresholds_of(ctx: dict) -> dict:
 
 BOOLEAN_SCORE = 0.75
 GUARD = "no_bias_or_broken_rule"
-RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses")
+RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")
 
 
 @dataclass
@@ -215,7 +215,7 @@ def evaluate_fomo(ctx: dict) -> LabelEval | None:
 
 
 def evaluate_panic(ctx: dict) -> LabelEval | None:
-    if ctx["side"] != "SELL":
+    if ctx["side"] != "SELL" or ctx.get("stop_exit"):  # a sale at the stop the user planned is the plan, not panic
         return None
     pnl_pct, drawdown, rsi = ctx["pnl_exit_pct"], ctx["drawdown_recent"], ctx["RSI_14"]
     drawdown_line = thresholds_of(ctx)["PANIC_DRAWDOWN"]

@@ -9,14 +9,29 @@
 - ``cooldownAfterLosses {losses, hours}``: after ``losses`` losing exits in a row, a trade less than
   ``hours`` after the last of them breaks it; a trade after waiting the full cooldown keeps it.
 
-A kept ``avoidSpikeOverPct``, ``minHoldHours`` or ``cooldownAfterLosses`` supports DISCIPLINE (keeping
-``maxTradesPerDay`` is the normal case and is not evidence on its own). Each rule on a trade is reported
-with ``status`` kept | broken | not_applicable | not_evaluable | invalid.
+- ``stopLossPct {pct}``: a losing sale is judged against a stop ``pct`` percent under the cost of the units
+  sold (the realised result after fees): a loss past the stop by more than ``STOP_FEE_SLACK`` breaks it; a
+  loss that reached the stop (within ``STOP_BAND`` of it) keeps it — the stop did its job; a smaller loss or
+  a gain was not closed by the stop (not applicable).
+- ``plannedStop {intentId, symbol, direction, stop, exitPrice}``: not a rule the user sets but the stop of a
+  pre-trade plan, given to scoring for the sale that closed the planned position (see
+  ``apps.bias.registry.planned_stops_provide``). A sale at or above the stop (long; at or below for a short)
+  and within ``STOP_BAND`` of it keeps it; a sale past the stop breaks it. Other trades do not list it.
+- ``maxLossPerDay {amount}`` is judged before a trade by the gate, not per trade here.
+
+A kept ``avoidSpikeOverPct``, ``minHoldHours``, ``cooldownAfterLosses``, ``stopLossPct`` or ``plannedStop``
+supports DISCIPLINE (keeping ``maxTradesPerDay`` is the normal case and is not evidence on its own); a kept
+stop also tells the labels that the sale was the plan's stop (``ctx["stop_exit"]``), which PANIC does not
+fire on. Each rule on a trade is reported with ``status`` kept | broken | not_applicable | not_evaluable |
+invalid.
 """
 from __future__ import annotations
 
 from .heuristics import pct
 from .types import RuleInput
+
+STOP_BAND = 0.01  # a sale within 1% of the stop price (1 percentage point of the loss) is the stop executing
+STOP_FEE_SLACK = 0.0025  # fees may take a stop-loss sale a quarter point past the stop
 
 
 def parse_rules(rules) -> list[tuple[RuleInput, dict | None]]:
@@ -26,6 +41,8 @@ def parse_rules(rules) -> list[tuple[RuleInput, dict | None]]:
         "minHoldHours": ("hours",),
         "maxTradesPerDay": ("count",),
         "cooldownAfterLosses": ("losses", "hours"),
+        "stopLossPct": ("pct",),
+        "plannedStop": ("stop", "exitPrice"),
     }
     parsed = []
     for rule in rules or ():
@@ -113,6 +130,51 @@ def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike
                 out.append(_entry(rule, "kept", f"Waited {since:.1f} hours after {streak} losses in a row, past "
                                   f"your {hours:g}-hour cooldown.", value=round(since, 4), limit=hours,
                                   margin=(since - hours) / hours, history_factor=1.0))
+        elif rule.kind == "stopLossPct":
+            out.append(_stop_loss_pct(ctx, rule, values["pct"]))
+        elif rule.kind == "plannedStop":
+            entry = _planned_stop(ctx, rule, values)
+            if entry is not None:
+                out.append(entry)
         else:
             out.append(_entry(rule, "not_applicable", f"Rule {rule.kind} is not evaluated per trade."))
     return out
+
+
+def _stop_loss_pct(ctx: dict, rule: RuleInput, limit: float) -> dict:
+    result = ctx.get("pnl_exit_pct")
+    if ctx["side"] != "SELL" or result is None or result >= 0:
+        return _entry(rule, "not_applicable", "Only losing sales are checked against your stop.")
+    loss = -result * 100
+    if loss > limit + STOP_FEE_SLACK * 100:
+        return _entry(rule, "broken", f"This sale lost {loss:.2f}% of its cost, past your {limit:g}% stop.",
+                      value=round(-loss, 4), limit=-limit)
+    if loss < limit - STOP_BAND * 100:
+        return _entry(rule, "not_applicable", f"This sale lost {loss:.2f}%, before your {limit:g}% stop was reached.",
+                      value=round(-loss, 4), limit=-limit)
+    ctx["stop_exit"] = {"kind": rule.kind, "stop_pct": limit}
+    return _entry(rule, "kept", f"This sale lost {loss:.2f}% of its cost: your {limit:g}% stop, respected.",
+                  value=round(-loss, 4), limit=-limit, margin=1.0, history_factor=ctx.get("matched_share", 1.0))
+
+
+def _planned_stop(ctx: dict, rule: RuleInput, values: dict) -> dict | None:
+    """The plan's stop, for the sale (or buy, closing a short) that closed the planned position; None for others."""
+    params = rule.params
+    closing_side = "SELL" if params.get("direction", "long") == "long" else "BUY"
+    price = ctx.get("price")
+    if (ctx["side"] != closing_side or ctx.get("symbol") != params.get("symbol") or price is None
+            or abs(price - values["exitPrice"]) > 1e-9 * max(1.0, abs(price))):
+        return None
+    stop, sign = values["stop"], 1.0 if closing_side == "SELL" else -1.0
+    shown = {k: params.get(k) for k in ("intentId", "direction", "stop")}
+    entry_rule = RuleInput(kind=rule.kind, params=shown)
+    past = (stop - price) * sign / stop
+    if past > 0:
+        return _entry(entry_rule, "broken", f"Exited at {price:g}, past the stop of {stop:g} in your plan.",
+                      value=price, limit=stop)
+    if -past > STOP_BAND:
+        return _entry(entry_rule, "not_applicable", f"Exited at {price:g}, away from the stop of {stop:g} in your "
+                      "plan: the stop did not close this position.", value=price, limit=stop)
+    ctx["stop_exit"] = {"kind": rule.kind, "stop": stop, "intent_id": params.get("intentId")}
+    return _entry(entry_rule, "kept", f"Exited at {price:g}, at the stop of {stop:g} your plan named: the plan was "
+                  "followed.", value=price, limit=stop, margin=1.0, history_factor=1.0)

@@ -1,6 +1,7 @@
 """Coach reflections: deterministic templates by default, an optional OpenAI-compatible model, both linted."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -43,10 +44,35 @@ def reflection_compose(*, tags: list, tone: str) -> ReflectionDraft:
                            fallback=result.fallback)
 
 
-def coach_habit(*, label: str, tone: str, index: int = 0) -> str:
+HABIT_CONTEXTS = ("trade", "week", "intent")
+# a habit that points at the trade in front of the reader ("as you did here", "this trade") reads well under
+# a reflection, not in a weekly digest or before a trade
+_ABOUT_ONE_TRADE = re.compile(r"\b(?:this\s+trade|here|today's|today)\b", re.IGNORECASE)
+
+
+def coach_habits(*, label: str, tone: str, context: str = "trade") -> list[str]:
+    """The coach's habits for a label and tone (the library reflections use), those that read well in
+    `context`: "trade" (a reflection: all of them), "week" (the digest) or "intent" (the gate, before a
+    trade). A label without a habit that fits falls back to the NONE label's."""
+    habits = list(_library(label, tone))
+    if context == "trade":
+        return habits
+    fitting = [h for h in habits if not _ABOUT_ONE_TRADE.search(h)]
+    if fitting or label == "NONE":
+        return fitting
+    return coach_habits(label="NONE", tone=tone, context=context)
+
+
+def _library(label: str, tone: str) -> list[str]:
+    by_tone = engine.HABITS.get(label) or engine.HABITS["NONE"]
+    return by_tone.get(tone) or by_tone["supportive"]
+
+
+def coach_habit(*, label: str, tone: str, index: int = 0, context: str = "trade") -> str:
     """One habit from the coach's library for a label (the digest and the gate share it with reflections);
-    `index` rotates through the label's habits."""
-    return engine.habit_for(label=label, tone=tone, index=index)
+    `index` rotates through the label's habits that fit `context` (see ``coach_habits``)."""
+    habits = coach_habits(label=label, tone=tone, context=context)
+    return habits[index % len(habits)]
 
 
 def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:

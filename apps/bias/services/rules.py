@@ -16,7 +16,9 @@ from ..engine.calibration import (
     thresholds_from_params,
 )
 from ..engine.heuristics import DEFAULT_THRESHOLDS
+from ..engine.types import RuleInput
 from ..models import BiasTag, Rule
+from ..registry import planned_stops_provide
 from ..rules import rule_params_clean
 
 THRESHOLD_TITLES = {
@@ -94,3 +96,16 @@ def rule_calibration_view(*, user) -> dict:
     return {"exists": rule is not None, "active": bool(rule and rule.active), "minTrades": MIN_TRADES,
             "scoredTrades": (rule.params or {}).get("scored_trades") if rule else None,
             "calibratedAt": (rule.params or {}).get("calibratedAt") if rule else None, "lines": lines}
+
+
+def scoring_rules(*, user_id: str) -> list[RuleInput]:
+    """What scoring judges the user's trades by: their active rules, then the stops of their own plans for the
+    trades that closed those positions (given by the apps that know the plans, through the registry)."""
+    rules = [RuleInput(kind=r.kind, params=dict(r.params))
+             for r in Rule.objects.filter(user_id=user_id, active=True).order_by("kind")]
+    for planned in planned_stops_provide(user_id=user_id):
+        rules.append(RuleInput(kind="plannedStop", params={
+            "intentId": planned.intent_id, "symbol": planned.symbol, "direction": planned.direction,
+            "stop": format(planned.stop, "f"), "exitPrice": format(planned.exit_price, "f"),
+            "tradeId": planned.exit_trade_id}))
+    return rules

@@ -54,6 +54,11 @@ def test_list_shows_only_own_rules(api_client, other_api_client, user):
         ({"kind": "avoidSpikeOverPct", "params": {"pct": 500, "lookbackHours": 24}}, "params.pct"),
         ({"kind": "maxTradesPerDay", "params": {"count": 0}}, "params.count"),
         ({"kind": "minHoldHours", "params": [4]}, "params"),
+        ({"kind": "maxLossPerDay", "params": {}}, "params.amount"),
+        ({"kind": "maxLossPerDay", "params": {"amount": 0}}, "params.amount"),
+        ({"kind": "maxLossPerDay", "params": {"amount": "a lot"}}, "params.amount"),
+        ({"kind": "stopLossPct", "params": {"pct": 0}}, "params.pct"),
+        ({"kind": "stopLossPct", "params": {"pct": 100}}, "params.pct"),
     ],
 )
 def test_invalid_rules_answer_400_with_fields_and_write_nothing(api_client, user, payload, field):
@@ -77,3 +82,21 @@ def test_upsert_needs_csrf_and_login(csrf_client, user):
     ok = csrf_client.post("/api/rules/upsert", SPIKE, format="json", HTTP_X_CSRFTOKEN=token)
     assert ok.status_code == 201
     assert Rule.objects.filter(user=user).count() == 1
+
+
+def test_daily_loss_limit_and_stop_rules_can_be_set_and_reach_the_gate(api_client, user):
+    from apps.gate.selectors import user_policy
+
+    for payload in ({"kind": "maxLossPerDay", "params": {"amount": "150.50"}, "active": True},
+                    {"kind": "stopLossPct", "params": {"pct": 6}, "active": True}):
+        assert api_client.post("/api/rules/upsert", payload, format="json").status_code in (200, 201)
+    listed = {r["kind"]: r["params"] for r in api_client.get("/api/rules").json()["results"]}
+    assert listed == {"maxLossPerDay": {"amount": 150.5}, "stopLossPct": {"pct": 6.0}}
+    rules = user_policy(user=user).rules
+    assert rules["maxLossPerDay"] == {"amount": 150.5} and rules["stopLossPct"] == {"pct": 6.0}
+
+
+def test_the_rules_page_offers_the_new_kinds(client, user):
+    client.force_login(user)
+    page = client.get("/rules/").content.decode()
+    assert 'data-kind="maxLossPerDay"' in page and 'data-kind="stopLossPct"' in page

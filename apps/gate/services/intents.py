@@ -3,6 +3,7 @@ queue (a durable job: the intent row is the job), overridden with reasons (audit
 trade that followed once it is imported."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import timedelta
@@ -13,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.services import audit_record
-from apps.brokers.services import candles_ensure
+from apps.brokers.services import candles_ensure, secret_seal
 from apps.core.contracts import contract_validate
 from apps.core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from apps.core.jobs import job_dispatch, job_kind_register, job_run
@@ -24,7 +25,7 @@ from apps.trades.selectors import trade_queryset
 from ..decide import TIMEFRAME_HOURS, IntentInput, gate_decide
 from ..messages import message
 from ..models import Decision, Override, PretradeIntent
-from ..selectors import MARKET_WARMUP_HOURS, gate_state, intent_get, user_policy
+from ..selectors import MARKET_WARMUP_HOURS, TASK_TEXT_FIELD, gate_state, intent_get, task_text_record, user_policy
 from .cooldowns import cooldown_for_losses
 
 TASK = "gate.intent_evaluate"
@@ -161,7 +162,8 @@ def intent_evaluate(*, intent_id: str) -> PretradeIntent | None:
                       hours=max(int(policy.gate["market"]["lookbackHours"]), int(spike.get("lookbackHours", 0)), 24))
         now = timezone.now()
         state = gate_state(user=user, symbol=claimed.symbol, policy=policy, now=now)
-        verdict = gate_decide(intent=intent_from_row(claimed), rules=policy.rules, gate=policy.gate, state=state)
+        verdict = gate_decide(intent=intent_from_row(claimed), rules=policy.rules, gate=policy.gate, state=state,
+                              tone=user.coach_tone, habit_index=int(hashlib.sha256(claimed.id.encode()).hexdigest()[:8], 16))
         return user, policy, state, verdict, now
 
     def write(locked: PretradeIntent, decided) -> None:
@@ -193,7 +195,9 @@ def intent_task_complete(*, user, intent_id: str, cta_id: str, text: str | None 
     if task["kind"] == "journal_pre":
         if not isinstance(text, str) or not text.strip() or len(text) > 2000 or not text_is_clean(text):
             raise ValidationFailed("Write your note first (up to 2000 characters).", fields={"text": ["Required."]})
-        task["payload"] = {**task["payload"], "text": text.strip()}
+        sealed = secret_seal(user_id=user.id, record_id=task_text_record(intent_id=intent.id, cta_id=cta_id),
+                             field_name=TASK_TEXT_FIELD, plaintext=text.strip())
+        task["payload"] = {**task["payload"], "text": "", "textSealed": base64.b64encode(sealed).decode()}
     task["status"] = "done"
     intent.save(update_fields=["tasks", "updated_at"])
     return intent

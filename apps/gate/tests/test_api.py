@@ -1,7 +1,7 @@
 """The intent API end to end on PostgreSQL: submit, the gate job, decisions from hand-built states,
 contract failures, idempotency, tasks, overrides, history."""
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -185,6 +185,32 @@ def test_friction_tasks_are_completed_by_the_user(api_client, user, submit):
     assert task["status"] == "done"
     assert task["payload"]["text"] == "I expect a retest; a close under the range proves me wrong."
     assert api_client.post(f"/api/pretrade-intents/{intent_id}/tasks/nope", {}, format="json").status_code == 404
+    # the note is sealed with the user's data key: neither the row nor any event holds it in clear
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tasks::text FROM gate_pretradeintent WHERE id = %s", [intent_id])
+        stored = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(string_agg(payload::text, ''), '') FROM events_eventoutbox WHERE user_id = %s",
+                       [user.id])
+        pushed = cursor.fetchone()[0]
+    assert "retest" not in stored and "textSealed" in stored
+    assert "retest" not in pushed
+    again = api_client.get(f"/api/pretrade-intents/{intent_id}").json()
+    assert next(t for t in again["tasks"] if t["ctaId"] == "journal_pre")["payload"]["text"] == task["payload"]["text"]
+    listed = api_client.get("/api/pretrade-intents").json()["results"][0]
+    assert "textSealed" not in next(t for t in listed["tasks"] if t["ctaId"] == "journal_pre")["payload"]
+
+
+def test_today_is_the_users_day_in_their_time_zone(user):
+    from apps.gate.selectors import gate_state, user_policy
+
+    user.timezone = "America/New_York"  # UTC−5 in November
+    user.save(update_fields=["timezone"])
+    now = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 19 Nov, 22:00 in New York
+    TradeFactory(user=user, ts=now - timedelta(hours=21))  # 19 Nov 06:00 UTC = 01:00 New York: today
+    TradeFactory(user=user, ts=now - timedelta(hours=2))  # 20 Nov 01:00 UTC = 20:00 New York: today
+    TradeFactory(user=user, ts=now - timedelta(hours=23))  # 19 Nov 04:00 UTC = 23:00 on the 18th: yesterday
+    state = gate_state(user=user, symbol="BTC-USD", policy=user_policy(user=user), now=now)
+    assert state.trades_today == 2  # a UTC day (from 20 Nov 00:00 UTC) would count 1
 
 
 OVERRIDE = {"rationale": "My plan was written before the streak and the stop is fixed.",

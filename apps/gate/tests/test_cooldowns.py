@@ -56,6 +56,22 @@ def test_two_overlapping_beat_runs_end_each_expired_cooldown_exactly_once(user, 
 
 
 @pytest.mark.django_db
+def test_the_embedded_reaper_pass_ends_expired_cooldowns_where_there_is_no_beat(user, other_user):
+    from apps.core.jobs import reaper_embedded_pass
+
+    expired = [open_cooldown(user, ends_in=timedelta(seconds=-5), key="a"),
+               open_cooldown(other_user, ends_in=timedelta(seconds=-1), key="b")]
+    running = open_cooldown(user, ends_in=timedelta(hours=1), key="c")
+    reaper_embedded_pass()
+    reaper_embedded_pass()  # a second pass ends nothing again
+    ended = sorted(EventOutbox.objects.filter(type="cooldown.ended").values_list("payload__cooldownId", flat=True))
+    assert ended == sorted(c.id for c in expired)
+    assert set(EventOutbox.objects.filter(type="cooldown.ended").values_list("user_id", flat=True)) == {
+        user.id, other_user.id}
+    assert Cooldown.objects.get(id=running.id).ended_at is None
+
+
+@pytest.mark.django_db
 def test_scoring_hook_starts_a_loss_cooldown_once_per_streak(user):
     losses = losing_exits(user, 3, last_hours_ago=2)
     trades_scored_notify(TradesScored(user_id=user.id, trades_scored=3))

@@ -37,7 +37,51 @@ def test_go_when_nothing_fires():
     assert statuses == {"cooldown_active": "passed", "loss_streak": "passed", "max_trades_per_day": "passed",
                         "max_loss_per_day": "passed", "spike_over_rule": "passed", "market_fomo": "passed",
                         "stop_missing": "passed", "stop_wrong_side": "passed", "risk_reward_low": "passed",
-                        "risk_above_limit": "passed", "loss_above_max": "not_applicable"}
+                        "risk_above_limit": "passed", "loss_above_max": "not_applicable",
+                        "stop_loss_rule": "not_applicable"}
+
+
+def test_own_stop_loss_rule_judges_the_plans_stop():
+    rules = {**CRYPTO["defaultRules"], "stopLossPct": {"pct": 4}}
+    # entry 100, stop 95: the stop is (100 - 95) / 100 = 5% away, past the 4% rule
+    verdict = decide(intent(), rules=rules)
+    assert (verdict.decision, fired(verdict)) == ("WAIT", ["stop_loss_rule"])
+    assert verdict.reasons[0]["evidence"] == {"value": 5.0, "threshold": 4.0}
+    assert verdict.reasons[0]["message"] == "Your plan's stop is 5% from the entry; your own stop rule is 4%."
+    checklist = next(t for t in verdict.tasks if t["kind"] == "checklist")
+    assert [i["text"] for i in checklist["payload"]["items"]] == ["Compare the stop in your plan with your own stop rule."]
+    # a stop 3% away (short: entry 100, stop 103) keeps it
+    short = intent(direction="short", stop=Decimal("103"), target=Decimal("90"))
+    kept = decide(short, rules=rules)
+    assert kept.decision == "GO"
+    assert {c["code"]: (c["status"], c["evidence"]["value"]) for c in kept.checks}["stop_loss_rule"] == ("passed", 3.0)
+    # no stop at all: the rule asks for one
+    no_stop = decide(intent(stop=None), rules=rules, gate={**CRYPTO["gate"], "requireStop": False})
+    assert fired(no_stop) == ["stop_loss_rule"]
+    assert no_stop.reasons[0]["evidence"] == {"value": None, "threshold": 4.0}
+
+
+@pytest.mark.parametrize("tone", ["supportive", "strict"])
+def test_tasks_carry_a_habit_from_the_coach_library_for_the_label_behind_the_reason(tone):
+    from apps.bias.services.reflections import coach_habits
+
+    state = GateState(now=NOW, market=CALM, trades_today=8)  # max_trades_per_day → OVERTRADING
+    habits = coach_habits(label="OVERTRADING", tone=tone, context="intent")
+    seen = set()
+    for index in range(len(habits)):
+        verdict = gate_decide(intent=intent(), rules=CRYPTO["defaultRules"], gate=CRYPTO["gate"], state=state,
+                              tone=tone, habit_index=index)
+        task = verdict.tasks[0]
+        assert task["kind"] == "journal_pre" and task["payload"]["habit"] == habits[index]
+        assert lint_text(task["payload"]["habit"]) == []
+        seen.add(task["payload"]["habit"])
+    assert len(seen) == len(habits) >= 4  # the index rotates through the label's habits
+    # a spike (FOMO) and a cooldown (REVENGE) speak of their own label
+    spike = MarketState(candle_close_time=NOW, change_pct=9.0, rsi=60.0, bb_pos=0.7, spike_change_pct=9.0)
+    fomo = gate_decide(intent=intent(), rules=CRYPTO["defaultRules"], gate=CRYPTO["gate"],
+                       state=GateState(now=NOW, market=spike), tone=tone)
+    assert fomo.tasks[0]["payload"]["habit"] == coach_habits(label="FOMO", tone=tone, context="intent")[0]
+    assert fomo.tasks[1]["payload"]["habit"] == fomo.tasks[0]["payload"]["habit"]
 
 
 def test_active_cooldown_waits_until_it_ends_with_friction_tasks():

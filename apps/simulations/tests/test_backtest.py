@@ -102,6 +102,20 @@ def test_min_hold_moves_an_early_exit_to_the_first_candle_after_the_minimum(api_
     assert actions(body) == [(buy.id, "kept", None, "0"), (sale.id, "exitMoved", "minHoldHours", "18")]
 
 
+def test_stop_loss_pct_moves_a_sale_past_the_stop_to_the_stop_price(api_client, user):
+    closes([100] * 72)
+    buy = trade(user, "BUY", "2", "100", 1.5)
+    deep = trade(user, "SELL", "1", "88", 5.5)  # 12% under the buy: a 5% stop sells at 95 → +7 on 1 unit
+    shallow = trade(user, "SELL", "1", "97", 6.5)  # 3% under: the stop was not reached, nothing changes
+
+    body = run(api_client, [{"kind": "stopLossPct", "params": {"pct": 5}}]).json()
+
+    # actual: (88 − 100) + (97 − 100) = −15; with the stop: (95 − 100) + (97 − 100) = −8
+    assert (body["actualPnl"], body["rulesPnl"], body["difference"]) == ("-15", "-8", "7")
+    assert actions(body) == [(buy.id, "kept", None, "0"), (deep.id, "exitMoved", "stopLossPct", "7"),
+                             (shallow.id, "kept", None, "0")]
+
+
 def test_active_rules_are_the_default_and_inactive_ones_are_not_used(api_client, user):
     closes([100] * 24 + [120] * 48)
     trade(user, "BUY", "1", "100", 1.5)

@@ -11,6 +11,8 @@ extends `LeasedJob`. The row, not a queue message, is the truth:
   in the embedded default (`JOBS_IN_PROCESS`). Called inside a transaction it is sent on commit. Sending the
   same id twice is harmless: only one runner can hold the lease.
 * `job_claim` takes the lease (queued, or running with an expired lease → running, attempts + 1);
+  `job_claim_many` takes many of one kind in one statement (a batch), `job_locked_many` / `job_done_many`
+  lock and finish them together;
   `job_lease_kept` renews it from a helper thread while the work runs; `job_locked` re-checks, inside the
   caller's transaction, that the lease is still this runner's before a write.
 * `job_fail` schedules a retry with backoff (queued, `not_before`) or ends the job; a final state calls
@@ -217,6 +219,60 @@ def job_locked(*, task_name: str, job_id: str, owner: str) -> LeasedJob | None:
     return job
 
 
+def job_claim_many(*, task_name: str, job_ids: list[str]) -> dict[str, str]:
+    """Take the leases of many jobs of one kind at once. -> {job id: owner} for the jobs this runner now holds.
+
+    On PostgreSQL one statement claims them all, by the rules of `job_claim` (without `serialize_on` and
+    `may_start`): queued jobs and running ones whose lease expired, retries that are due, attempts left.
+    Rows are locked in id order and checked again after any wait, so runners claiming overlapping sets at
+    the same moment never both take a job and never deadlock. A job whose attempts are used up goes
+    through `job_claim`, which parks it. Elsewhere (SQLite) each job is claimed with `job_claim`."""
+    kind = _kinds[task_name]
+    ids = sorted(set(job_ids))
+    if not ids:
+        return {}
+    if connection.vendor != "postgresql":
+        claimed = {job_id: job_claim(task_name=task_name, job_id=job_id)[1] for job_id in ids}
+        return {job_id: owner for job_id, owner in claimed.items() if owner is not None}
+    model, quote = kind.model, connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    owner, now, max_attempts = new_id(), timezone.now(), kind.max_attempts()
+    sql = f"""
+        WITH picked AS (
+            SELECT {pk} FROM {table}
+            WHERE {pk} = ANY(%s) AND attempts < %s
+              AND (status = %s OR (status = %s AND (lease_expires_at IS NULL OR lease_expires_at <= %s)))
+              AND (not_before IS NULL OR not_before <= %s)
+            ORDER BY {pk} FOR UPDATE)
+        UPDATE {table} AS job SET status = %s, attempts = job.attempts + 1, lease_owner = %s,
+               lease_expires_at = %s, not_before = NULL, updated_at = %s
+        FROM picked WHERE job.{pk} = picked.{pk} RETURNING job.{pk}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, max_attempts, JobStatus.QUEUED, JobStatus.RUNNING, now, now + timedelta(seconds=1),
+                             JobStatus.RUNNING, owner, now + lease_duration(), now])
+        claimed = {row[0]: owner for row in cursor.fetchall()}
+    worn_out = model.objects.filter(pk__in=[i for i in ids if i not in claimed], attempts__gte=max_attempts,
+                                    status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    for job_id in worn_out.values_list("pk", flat=True):
+        _, parked_owner = job_claim(task_name=task_name, job_id=job_id)
+        if parked_owner is not None:  # its attempts were reset meanwhile: it is this runner's now
+            claimed[job_id] = parked_owner
+    return claimed
+
+
+def job_locked_many(*, task_name: str, owners: dict[str, str]) -> dict[str, LeasedJob]:
+    """Inside a transaction: `job_locked` for many jobs in one query ({job id: owner} → {job id: locked row}
+    for those whose lease the owner still holds)."""
+    rows = _kinds[task_name].model.objects.select_for_update().filter(pk__in=list(owners), status=JobStatus.RUNNING)
+    expires = timezone.now() + lease_duration()
+    locked = {}
+    for job in rows.order_by("pk"):
+        if job.lease_owner == owners[job.pk]:
+            job.lease_expires_at = expires
+            locked[job.pk] = job
+    return locked
+
+
 @contextmanager
 def job_lease_kept(*, task_name: str, job_id: str, owner: str) -> Iterator[None]:
     """Renew the lease from a helper thread every third of its duration while the block runs."""
@@ -250,6 +306,22 @@ def job_lease_kept(*, task_name: str, job_id: str, owner: str) -> Iterator[None]
 def job_done(*, task_name: str, job: LeasedJob) -> None:
     """Inside the caller's transaction, with the row locked (`job_locked`): running → done."""
     _end(_kinds[task_name], job, JobStatus.DONE, "")
+
+
+def job_done_many(*, task_name: str, jobs: list[LeasedJob]) -> None:
+    """`job_done` for many locked rows (`job_locked_many`): one update when the kind has no `on_final`."""
+    kind = _kinds[task_name]
+    if kind.on_final is not None or len(jobs) < 2:
+        for job in jobs:
+            _end(kind, job, JobStatus.DONE, "")
+        return
+    now = timezone.now()
+    kind.model.objects.filter(pk__in=[job.pk for job in jobs]).update(
+        status=JobStatus.DONE, error="", finished_at=now, lease_owner="", lease_expires_at=None, not_before=None,
+        updated_at=now)
+    for job in jobs:
+        job.status, job.error, job.finished_at, job.updated_at = JobStatus.DONE, "", now, now
+        job.lease_owner, job.lease_expires_at, job.not_before = "", None, None
 
 
 def job_fail(*, task_name: str, job_id: str, error: str, retry: bool, owner: str | None = None) -> LeasedJob | None:

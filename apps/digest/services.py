@@ -4,8 +4,9 @@
   on their clock and has no digest yet, inserts one `Digest` row per (user, week) — deterministic ids and
   the unique (user, periodStart, periodEnd) make a second beat or a rerun insert nothing — and queues them
   in batches (`DigestRun`, task `digest.run`, queue `digest`) whose rows are read together.
-* Each `Digest` is itself a leased job (task `digest.build`): a run claims its digests one by one, a digest
-  left behind (a run that died, a retry) is resumed on its own by the reaper. Building = reading and
+* Each `Digest` is itself a leased job (task `digest.build`): a run claims its digests in one statement
+  (`job_claim_many`) and locks and finishes them together; a digest left behind (a run that died, a
+  retry) is resumed on its own by the reaper. Building = reading and
   computing the payload outside any transaction, then one transaction storing it, setting `built_at` and
   appending `digest.ready` — once per build, because a retry finds `built_at` set and skips to the email.
   The email is handed to Django's backend after commit and `delivered_at` recorded; a failure there
@@ -27,14 +28,16 @@ from django.utils import timezone
 from apps.bias.selectors import disposition_for_users, rule_kinds_active, trade_outcomes
 from apps.core.errors import DomainError
 from apps.core.jobs import (
-    JobStatus,
     job_claim,
+    job_claim_many,
     job_dispatch,
     job_done,
+    job_done_many,
     job_fail,
     job_kind_register,
     job_lease_kept,
     job_locked,
+    job_locked_many,
     job_requeue,
 )
 from apps.events.services import event_append
@@ -181,33 +184,34 @@ def digests_build_claimed(*, claimed: dict[str, str]) -> int:
     finished, to_mail = 0, []
     now = timezone.now()
     with transaction.atomic():
+        locked_rows = job_locked_many(task_name=TASK, owners=claimed)  # a lost lease: left to its new runner
+        built, done = [], []
         for digest in digests:
-            locked = job_locked(task_name=TASK, job_id=digest.id, owner=claimed[digest.id])
+            locked = locked_rows.get(digest.id)
             if locked is None:
                 continue
             user = users[digest.id]
             if locked.built_at is None:
-                locked.payload, locked.built_at = payloads[digest.id], now
-                locked.save(update_fields=["payload", "built_at", "lease_expires_at", "updated_at"])
+                locked.payload, locked.built_at, locked.updated_at = payloads[digest.id], now, now
+                built.append(locked)
                 event_append(user=user, type="digest.ready",
                              payload={"digestId": locked.id, "periodStart": locked.period_start.isoformat(),
                                       "periodEnd": locked.period_end.isoformat()})
             if user.digest_email and user.is_active and locked.delivered_at is None:
                 to_mail.append((locked, user))
             else:  # nothing left to do: done in the same transaction
-                job_done(task_name=TASK, job=locked)
-                finished += 1
+                done.append(locked)
+        Digest.objects.bulk_update(built, ["payload", "built_at", "lease_expires_at", "updated_at"])
+        job_done_many(task_name=TASK, jobs=done)
+        finished += len(done)
     if not to_mail:
         return finished
     sent, failed = digest_emails_send(items=to_mail)
     with transaction.atomic():
-        Digest.objects.filter(id__in=[d.id for d in sent], lease_owner__in=[claimed[d.id] for d in sent],
-                              status=JobStatus.RUNNING).update(delivered_at=timezone.now())
-        for digest in sent:
-            locked = job_locked(task_name=TASK, job_id=digest.id, owner=claimed[digest.id])
-            if locked is not None:
-                job_done(task_name=TASK, job=locked)
-                finished += 1
+        locked_rows = job_locked_many(task_name=TASK, owners={d.id: claimed[d.id] for d in sent})
+        Digest.objects.filter(id__in=list(locked_rows)).update(delivered_at=timezone.now())
+        job_done_many(task_name=TASK, jobs=list(locked_rows.values()))
+        finished += len(locked_rows)
     for digest, exc in failed:
         job_fail(task_name=TASK, job_id=digest.id, owner=claimed[digest.id], retry=True,
                  error=f"Mailing the digest failed ({type(exc).__name__}); it is retried.")
@@ -231,11 +235,7 @@ def digest_run_execute(*, job_id: str) -> DigestRun | None:
         return run
     try:
         with job_lease_kept(task_name=RUN_TASK, job_id=job_id, owner=owner):
-            claimed = {}
-            for digest_id_ in run.digest_ids:
-                _, digest_owner = job_claim(task_name=TASK, job_id=digest_id_)
-                if digest_owner is not None:
-                    claimed[digest_id_] = digest_owner
+            claimed = job_claim_many(task_name=TASK, job_ids=run.digest_ids)  # one statement for the batch
             built = digests_build_claimed(claimed=claimed) if claimed else 0
     except Exception as exc:
         logger.exception("digest run %s failed", job_id)

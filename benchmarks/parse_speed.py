@@ -92,6 +92,18 @@ def binance_statement(rows: int, rng: random.Random) -> bytes:
     return "\n".join(lines).encode()
 
 
+def binance_auto_invest(rows: int, rng: random.Random) -> bytes:
+    lines = ["Auto-Invest Date(UTC),Holding Coin,Amount per period,Trading Fee,Units,From,Status"]
+    for index in range(rows):
+        ts = (START + timedelta(hours=index)).strftime("%Y-%m-%d %H:%M:%S")
+        amount = rng.choice([10, 25, 50, 100])
+        price = rng.uniform(20_000, 60_000)
+        status = "Success" if rng.random() < 0.95 else "Failed"
+        lines.append(f"{ts},BTC,{amount:.8f} USDT,{amount / 1000:.8f} USDT,{amount / price:.8f} BTC,Spot Wallet,"
+                     f"{status}")
+    return "\n".join(lines).encode()
+
+
 def binance_orders(rows: int, rng: random.Random) -> bytes:
     lines = ["Date(UTC),OrderNo,Pair,Type,Side,Order Price,Order Amount,Time,Executed,Average Price,Trading total,"
              "Status"]
@@ -196,6 +208,7 @@ FORMATS: dict[str, Callable[[int, random.Random], bytes]] = {
     "binance_transaction_history": binance_statement,
     "binance_spot_trade_history": binance_spot,
     "binance_order_history": binance_orders,
+    "binance_auto_invest": binance_auto_invest,
     "binance_trade_history_old": binance_old,
     "kraken_trades": kraken_trades,
     "kraken_ledgers": kraken_ledgers,

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from apps.brokers.types import TradeDTO
+
+from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .generic import month_first_in_column
 from .table import Table, column_index, header_key
@@ -36,21 +39,95 @@ def parse_auto_invest(table: Table) -> ParseResult:
     month_first = month_first_in_column(table, at["date"], _NAMES["date"], advice=(
         "Save the export again with dates written year first (2022-05-01 14:00:00) and upload it again."))
     result = ResultBuilder(format=FORMAT, broker=BROKER)
-    identity = RowIdentity("bnc-autoinvest").ext_id
-    for line, cells, problem in table.rows():
-        if problem:
+    identity_state = RowIdentity("bnc-autoinvest")
+    identity = identity_state.ext_id
+    for lines, rows, problems in table.blocks():
+        for line, problem in problems:
             result.error(line, problem)
-            continue
-        status = cells[at["status"]].strip()
-        if at["status"] >= 0 and status.lower() != _SUCCESS:
-            result.skip(status[:64])
-            continue
-        try:
-            result.add(_purchase(cells, at, month_first, identity), line)
-        except RowProblem as problem:
-            result.error(line, problem.reason)
+        made = _block(rows, at, identity_state) if rows else []
+        if made is None:
+            made = [_row(cells, at, month_first, identity) for cells in rows]
+        for line, read in zip(lines, made, strict=True):
+            if isinstance(read, RowProblem):
+                result.error(line, read.reason)
+            elif isinstance(read, str):
+                result.skip(read)
+            else:
+                result.add(read, line)
     result.total_rows += table.row_count
     return result.build()
+
+
+def _skipped(status: str, has_status: bool) -> str | None:
+    """The status a row is skipped under, or None for a purchase that went through."""
+    status = status.strip()
+    return None if not has_status or status.lower() == _SUCCESS else status[:64]
+
+
+def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> TradeDTO | str | RowProblem:
+    skipped = _skipped(cells[at["status"]], at["status"] >= 0)
+    if skipped is not None:
+        return skipped
+    try:
+        return _purchase(cells, at, month_first, identity)
+    except RowProblem as problem:
+        return problem
+
+
+def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
+    """`10.00000000 USDT` cells → numbers and coins; None unless every cell is a plain number, a space, a coin."""
+    parts = [cell.partition(" ") for cell in cells]
+    coins = [coin for _, _, coin in parts]
+    if not all(space == " " and coin.isalnum() and coin.isupper() for _, space, coin in parts):
+        return None
+    return [number for number, _, _ in parts], coins
+
+
+def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
+    """A block read column by column (see ResultBuilder.collect_blocks); None to read it row by row."""
+    has_status = at["status"] >= 0
+    skipped = [_skipped(row[at["status"]], has_status) for row in rows]
+    bought = [row for row, skip in zip(rows, skipped, strict=True) if skip is None]
+    if not bought:
+        return skipped
+    read = columns.times([row[at["date"]] for row in bought])
+    amounts = _split_amounts([row[at["amount"]] for row in bought])
+    units = _split_amounts([row[at["units"]] for row in bought])
+    coins = [row[at["coin"]] for row in bought]
+    if read is None or amounts is None or units is None or units[1] != coins:
+        return None
+    fee_cells = [row[at["fee"]] for row in bought]
+    no_fee = [cell in _NO_FEE for cell in fee_cells]
+    fees_split = _split_amounts([cell for cell, none in zip(fee_cells, no_fee, strict=True) if not none])
+    if fees_split is None:
+        return None
+    fee_iter = iter(zip(*fees_split, strict=True))
+    fee_numbers, fee_assets = [], []
+    for none, quote in zip(no_fee, amounts[1], strict=True):
+        number, asset = ("0", quote) if none else next(fee_iter)
+        fee_numbers.append(number)
+        fee_assets.append(asset)
+    read_amounts, read_units, read_fees = (columns.numbers(amounts[0]), columns.numbers(units[0]),
+                                           columns.numbers(fee_numbers))
+    if read_amounts is None or read_units is None or read_fees is None or at["fee"] < 0:
+        return None
+    if not (all(read_amounts[0]) and all(read_units[0])):
+        return None
+    try:
+        known = {pair: symbol_of(clean_asset(pair[0], what=_NAMES["coin"]), pair[1])
+                 for pair in set(zip(coins, amounts[1], strict=True))}
+    except RowProblem:
+        return None
+    symbols = [known[pair] for pair in zip(coins, amounts[1], strict=True)]
+    prices = columns.quotients(read_amounts[0], read_units[0])
+    if prices is None:
+        return None
+    moments, isos = read
+    keys = list(map("|".join, zip(isos, symbols, read_amounts[1], read_units[1], read_fees[1], fee_assets,
+                                  strict=True)))
+    made = iter(columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(bought), read_units[0],
+                               prices, moments, read_fees[0], fee_assets, amounts[1]))
+    return [next(made) if skip is None else skip for skip in skipped]
 
 
 def _purchase(cells: list[str], at: dict[str, int], month_first: bool, identity):

@@ -168,22 +168,26 @@ def parse_transaction_history(table: Table) -> ParseResult:
                 or not all(qtys[0]) or not all(value > 0 for value in spots[0])
                 or any(len(row[columns.id]) > _MAX_ID for row in picked)):
             return None
+        quantities = list(map(abs, qtys[0]))
+        paid = list(map(abs, subtotals[0]))
+        prices = column_readers.quotients(paid, quantities)
+        spreads = column_readers.stored_values(
+            subtotal - qty * spot if side == "BUY" else qty * spot - subtotal
+            for subtotal, qty, spot, side in zip(paid, quantities, spots[0], sides, strict=True))
+        if prices is None or spreads is None or not all(price > 0 for price in prices):
+            return None
         made = []
         try:
             for index, row in enumerate(picked):
                 asset = assets.get(row[columns.asset]) or _asset(row[columns.asset])
                 key = (row[columns.price_currency], spots[2][index])
                 currency = currencies.get(key) or _currency_of(row, key)
-                qty = qtys[0][index]
-                qty = -qty if qty < 0 else qty
-                spot, subtotal, fee = spots[0][index], subtotals[0][index], fees[0][index]
-                subtotal = -subtotal if subtotal < 0 else subtotal
-                price = positive(divide(subtotal, qty, what=columns.subtotal_name), what=columns.subtotal_name)
-                spread = subtotal - qty * spot if sides[index] == "BUY" else qty * spot - subtotal
+                fee = fees[0][index]
                 raw = {"spotPrice": spots[1][index], "priceSource": "subtotal",
-                       "subtotal": subtotals[1][index].lstrip("-"), "spread": decimal_text(stored(spread))}
-                made.append((new_trade(row[columns.id], symbol_of(asset, currency), sides[index], qty, price,
-                                       read[0][index], -fee if fee < 0 else fee, currency, currency), raw))
+                       "subtotal": subtotals[1][index].lstrip("-"), "spread": format(spreads[index], "f")}
+                made.append((new_trade(row[columns.id], symbol_of(asset, currency), sides[index], quantities[index],
+                                       prices[index], read[0][index], -fee if fee < 0 else fee, currency, currency),
+                             raw))
         except RowProblem:
             return None
         trades = iter(made)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from apps.brokers.types import TradeDTO
 
 from .base import RowIdentity
-from .values import CURRENCY_SYMBOLS
+from .values import _CONTEXT, CURRENCY_SYMBOLS
 
 # `2021-03-04 10:00:00`, `2021-03-04T10:00:00`, `2025-01-17 16:57:02 UTC`
 _PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?")
@@ -71,6 +71,32 @@ def numbers(cells: Sequence[str], *, signed: bool = False) -> tuple[list[Decimal
     if signed and "-0" in texts:
         texts = ["0" if text == "-0" else text for text in texts]
     return list(map(Decimal, texts)), texts
+
+
+_QUANTUM = Decimal("1e-18")
+_ZERO = Decimal(0)
+_LIMIT = Decimal(10) ** 22
+
+
+def stored_values(values: Iterable[Decimal]) -> list[Decimal] | None:
+    """values.stored for a whole column: each value to 18 places, without trailing zeros (adding 0 turns the
+    normalised `1E+1` back into `10`, as values.stored writes it). None if a value is out of range (the row
+    reader then says which)."""
+    add, quantize, normalize = _CONTEXT.add, Decimal.quantize, Decimal.normalize
+    try:
+        out = [add(normalize(quantize(value, _QUANTUM, context=_CONTEXT), _CONTEXT), _ZERO) for value in values]
+    except InvalidOperation:
+        return None
+    if out and max(map(abs, out)) >= _LIMIT:
+        return None
+    return out
+
+
+def quotients(numerators: Sequence[Decimal], denominators: Sequence[Decimal]) -> list[Decimal] | None:
+    """values.divide for whole columns; None if a denominator is zero or a quotient out of range."""
+    if not all(denominators):
+        return None
+    return stored_values(map(_CONTEXT.divide, numerators, denominators))
 
 
 _SYMBOLS = {symbol: code for symbol, code in CURRENCY_SYMBOLS.items() if len(symbol) == 1}

@@ -21,6 +21,7 @@ ODD_ROW = {
     "binance_order_history": "2024-03-01 00:00:00,1,BTCUSDT,LIMIT,HOLD,1,1BTC,2024-03-01 00:00:00,1BTC,1,1USDT,FILLED",
     "coinbase_transactions": "ffffffffffffffffffffffff,2024-03-01 00:00:00 UTC,Buy,BTC,0,EUR,€1,€0,€0,€0,",
     "kraken_trades": '"TX-1","OX-1","XXBTZEUR","2024-03-01 00:00:00.5","hold","limit","1","1","0.1","1","0","",""',
+    "binance_auto_invest": "2024-03-01 00:00:00,BTC,10.00000000 USDT,--,0.00000000 BTC,Spot Wallet,Success",
 }
 
 

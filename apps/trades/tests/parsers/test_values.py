@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.trades.parsers.base import RowProblem
 from apps.trades.parsers.values import decimal_comma, parse_glued, parse_money, parse_timestamp, split_pair
@@ -128,3 +130,24 @@ def test_pairs(cell, hint, expected):
 def test_pairs_that_cannot_be_split(cell):
     with pytest.raises(RowProblem):
         split_pair(cell)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.decimals(min_value=Decimal("1e-12"), max_value=Decimal("1e12"), places=10),
+                          st.decimals(min_value=Decimal("1e-12"), max_value=Decimal("1e12"), places=10)),
+                min_size=1, max_size=20))
+def test_column_quotients_are_the_row_readers_quotients_written_the_same_way(pairs):
+    from apps.trades.parsers.columns import quotients
+    from apps.trades.parsers.values import divide
+
+    numerators = [a for a, _ in pairs]
+    denominators = [b for _, b in pairs]
+    by_row = [divide(a, b, what="x") for a, b in pairs]
+    assert [str(q) for q in quotients(numerators, denominators)] == [str(q) for q in by_row]
+
+
+def test_column_quotients_leave_zero_denominators_to_the_row_reader():
+    from apps.trades.parsers.columns import quotients
+
+    assert quotients([Decimal(1)], [Decimal(0)]) is None
+    assert [str(q) for q in quotients([Decimal(100), Decimal("0.3")], [Decimal(10), Decimal(3)])] == ["10", "0.1"]

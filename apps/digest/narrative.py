@@ -1,8 +1,9 @@
 """The digest's words: one habit suggestion and a 3–5 sentence narrative, in the user's coach tone.
 
 Both talk about the trader's own behaviour only, never about an asset, a price or a position. The
-suggestion is chosen from the week's dominant problem label and checked by the bias app's non-advisory
-linter. The narrative is built from templates whose every number is read from the payload; with
+suggestion is a habit from the coach's library (`apps.bias.services.reflections.coach_habit`, the one
+reflections and the gate use) for the week's dominant problem label, rotating from week to week, and checked
+by the bias app's non-advisory linter. The narrative is built from templates whose every number is read from the payload; with
 `LLM_BASE_URL` set, an OpenAI-compatible model is asked first (JSON mode, the payload's figures only: no
 ids, no email) and its text is kept only when it has 3–5 sentences, passes the linter and uses no number
 the payload does not hold — otherwise the template is used.
@@ -13,55 +14,23 @@ import functools
 import json
 import logging
 import re
+from datetime import date
 
 import httpx
 from django.conf import settings
 
 from apps.bias.selectors import coach_text_violations
+from apps.bias.services.reflections import coach_habit
 
 logger = logging.getLogger(__name__)
 
 TONES = ("supportive", "strict")
 SAFE_HABIT = "Keep writing a one-line plan before each trade so the record stays honest."
 
-SUGGESTIONS: dict[str, dict[str, str]] = {
-    "FOMO": {
-        "supportive": "Before any entry that follows a sharp run-up, write down your reason and your exit plan, "
-                      "then wait one full candle before acting.",
-        "strict": "Make a written reason and exit plan the price of admission for any entry after a sharp run-up, "
-                  "and wait one full candle first.",
-    },
-    "PANIC": {
-        "supportive": "Write your exit conditions when you open a position, and during a slide take a five-minute "
-                      "break to reread them before acting.",
-        "strict": "Act on the exit conditions you wrote at entry and nothing else, and take a five-minute break "
-                  "before any decision during a slide.",
-    },
-    "REVENGE": {
-        "supportive": "After a losing trade, step away for a fixed cooldown of at least an hour and keep your next "
-                      "position at your usual size.",
-        "strict": "After every loss, sit out a fixed cooldown of at least an hour and keep the next position at your "
-                  "usual size.",
-    },
-    "OVERTRADING": {
-        "supportive": "Plan the day's trades in the morning, pick a daily trade limit, and close the app once you "
-                      "reach it.",
-        "strict": "Write a daily trade limit into your rules and end the session the moment you reach it.",
-    },
-    "OVERCONFIDENCE": {
-        "supportive": "Write your standard position size down and check every entry against it, especially after a "
-                      "run of wins.",
-        "strict": "Fix your standard position size in writing and only change it on a planned review day, never "
-                  "during a streak.",
-    },
-    "NONE": {
-        "supportive": "Keep writing a one-line plan before each trade, as you did this week, so the habit holds.",
-        "strict": "Keep the same one-line plan before every trade, including the dull ones.",
-    },
-    "EMPTY": {
-        "supportive": "Before your next trade, write a one-line plan with your reason and your exit conditions.",
-        "strict": "Do not place your next trade before a one-line plan with your reason and exit conditions is written.",
-    },
+# the habit of a week with no trades at all (the coach's library speaks of trades that happened)
+NO_TRADES: dict[str, str] = {
+    "supportive": "Before your next trade, write a one-line plan with your reason and your exit conditions.",
+    "strict": "Do not place your next trade before a one-line plan with your reason and exit conditions is written.",
 }
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -72,18 +41,28 @@ def tone_of(value: str) -> str:
     return value if value in TONES else "supportive"
 
 
+def week_index(week: str | None) -> int:
+    """Consecutive ISO weeks ("2026-W47") as consecutive numbers, so the suggestion changes every week."""
+    try:
+        year, number = (week or "").split("-W")
+        return date.fromisocalendar(int(year), int(number), 1).toordinal() // 7
+    except ValueError:
+        return 0
+
+
 def suggestion_compose(*, figures: dict, tone: str) -> dict:
-    """{label, text}: one concrete habit about the user's own behaviour, from the dominant problem label."""
+    """{label, text}: one concrete habit about the user's own behaviour for the week's dominant problem label,
+    from the coach's library (the habits reflections and the gate use), rotating week by week."""
     tone = tone_of(tone)
     label = figures.get("dominantProblem") or ("NONE" if figures.get("trades") else "EMPTY")
-    return {"label": label, "text": _suggestion_text(label, tone)}
+    return {"label": label, "text": _suggestion_text(label, tone, week_index(figures.get("week")))}
 
 
-@functools.lru_cache(maxsize=64)
-def _suggestion_text(label: str, tone: str) -> str:
-    """The template's habit, linted once per process (the templates pass, as tested; should a stricter linter
+@functools.lru_cache(maxsize=512)
+def _suggestion_text(label: str, tone: str, index: int) -> str:
+    """The library's habit, linted once per process (the library passes, as tested; should a stricter linter
     ever refuse one, the safe habit is used)."""
-    text = SUGGESTIONS.get(label, SUGGESTIONS["NONE"])[tone]
+    text = NO_TRADES[tone] if label == "EMPTY" else coach_habit(label=label, tone=tone, index=index, context="week")
     if coach_text_violations(text=text):
         logger.warning("digest suggestion for %s failed the linter; using the safe habit", label)
         return SAFE_HABIT

@@ -7,9 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 
 from .engine import LABELS
+from .positions_api import PositionFilterSerializer
+from .round_trips import position_round_trips
 from .selectors import trade_bias_get, trade_grid_brokers
 from .services.rules import rule_calibration_set_active
 
@@ -17,6 +19,28 @@ from .services.rules import rule_calibration_set_active
 @login_required
 def trades_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trades/list.html", {"labels": LABELS, "brokers": trade_grid_brokers(user=request.user)})
+
+
+@login_required
+def positions_page(request: HttpRequest) -> HttpResponse:
+    """Positions (round trips) beside the fills grid; the filters are a plain GET form, pages follow a cursor."""
+    form = PositionFilterSerializer(data=request.GET)
+    trips, next_cursor, error = [], None, None
+    if form.is_valid():
+        try:
+            trips, next_cursor = position_round_trips(user=request.user, **form.filters())
+        except ValidationFailed as exc:
+            error = exc.message
+    else:
+        error = "Some filters were not understood: " + ", ".join(sorted(form.errors)) + "."
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    if next_cursor:
+        query["cursor"] = next_cursor
+    return render(request, "trades/positions.html", {
+        "trips": trips, "error": error, "labels": LABELS, "brokers": trade_grid_brokers(user=request.user),
+        "chosen": request.GET, "statuses": (("all", "Open and closed"), ("closed", "Closed"), ("open", "Open")),
+        "next_url": f"?{query.urlencode()}" if next_cursor else None, "paged": "cursor" in request.GET})
 
 
 @login_required

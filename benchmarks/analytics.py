@@ -4,8 +4,9 @@
 
 Builds a throwaway PostgreSQL database (``BENCH_PG_URL``) with one user owning ``--trades`` trades over
 200 days on five markets in two quote currencies (USD, EUR): every other trade a sell closing the buy before
-it, each with a label and its FIFO position, and the hourly candles of the markets and of EUR-USD. Then, in
-one run:
+it, each with a label and its FIFO position, and the hourly candles of the markets and of EUR-USD; then the
+analytics read model is built from them the way a scoring run does (``read_model_build_s``, and a second,
+no-change refresh ``read_model_noop_s``). Then, in one run:
 
 * ``endpoints``: each API endpoint (summary, summary in USD, equity, calendar, every breakdown, excursions)
   asked ``--requests`` times by ``--concurrency`` threads at once through Django's full request stack
@@ -132,9 +133,18 @@ def load(*, user, path: str, requests: int, concurrency: int) -> dict:
 def run(*, trades: int, requests: int, concurrency: int) -> dict:
     from django.db import connection
 
+    from apps.analytics.services.readmodel import trade_facts_refresh
+
     started = time.perf_counter()
     user = build(trades=trades)
     built_s = time.perf_counter() - started
+    started = time.perf_counter()
+    trade_facts_refresh(user_id=user.id)
+    read_model_s = time.perf_counter() - started
+    started = time.perf_counter()
+    unchanged = trade_facts_refresh(user_id=user.id)
+    noop_s = time.perf_counter() - started
+    assert unchanged.written == 0
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     endpoints = {path: load(user=user, path=path, requests=requests, concurrency=concurrency) for path in ENDPOINTS}
@@ -146,6 +156,8 @@ def run(*, trades: int, requests: int, concurrency: int) -> dict:
         "benchmark": "analytics",
         "trades": trades,
         "setup_s": round(built_s, 2),
+        "read_model_build_s": round(read_model_s, 2),
+        "read_model_noop_s": round(noop_s, 2),
         "goal_p95_ms": GOAL_P95_MS,
         "endpoints": endpoints,
         "all_meet_goal": all(e["meets_goal"] for e in endpoints.values()),

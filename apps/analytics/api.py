@@ -1,7 +1,7 @@
 """REST endpoints: performance figures (summary, equity, calendar, breakdowns); account export and delete."""
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -103,8 +103,8 @@ class ExcursionsApi(APIView):
             raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]}) from exc
         if not 1 <= limit <= 20000:
             raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]})
-        return Response(market.excursions(user=request.user, filters=filters_from(request), trade_id=trade_id,
-                                          limit=limit))
+        body = market.excursions(user=request.user, filters=filters_from(request), trade_id=trade_id, limit=limit)
+        return HttpResponse(body, content_type="application/json")
 
 
 class CalendarApi(APIView):

@@ -6,4 +6,7 @@ class AnalyticsConfig(AppConfig):
     label = "analytics"
 
     def ready(self) -> None:
+        from . import hooks
         from .services import deletion, exports, files  # noqa: F401  (job kinds registered in every process)
+
+        hooks.register()

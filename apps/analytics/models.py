@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.core.jobs import LeasedJob
-from apps.core.models import BaseModel
+from apps.core.models import BaseModel, money_field
 
 
 class ExportJob(BaseModel, LeasedJob):
@@ -39,3 +39,66 @@ class StoredFileDeletion(BaseModel, LeasedJob):
 
     def __str__(self) -> str:
         return f"delete {len(self.paths)} file(s): {self.reason} ({self.status})"
+
+
+class TradeFact(models.Model):
+    """The read model every performance figure is a grouped query over: one row per trade of the user, with
+    the exit figures when the trade closed a position (`realized_pnl` not NULL). Written only by
+    `apps.analytics.services.readmodel` after each scoring run; the trade's own row is the truth.
+
+    * `fee` is the trade's fee valued in its quote currency (a base-asset fee at the trade's price); a fee
+      in a third asset stays apart in `fee_other_asset` / `fee_other`.
+    * `day`, `hour`, `weekday` (ISO, 1 = Monday) are the trade's time in UTC, for the calendar and breakdowns.
+    * `entry_ts` is the entry of the oldest lot the exit matched; `mae` / `mfe` / `exit_efficiency` come from
+      the stored hourly candles with each matched lot's own entry time (NULL without candles).
+    * `usd_rate` / `eur_rate`: quote → USD / EUR at the exit from stored candles (1 in that currency, NULL
+      without a bar close enough), with the pair used.
+    * `source_hash` fingerprints what the row was computed from: a refresh rewrites only rows whose
+      fingerprint changed."""
+
+    trade = models.OneToOneField("trades.Trade", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ts = models.DateTimeField()
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    weekday = models.PositiveSmallIntegerField()
+    symbol = models.CharField(max_length=32)
+    quote = models.CharField(max_length=32)
+    broker = models.CharField(max_length=16)
+    side = models.CharField(max_length=4)
+    fee = models.DecimalField(max_digits=60, decimal_places=36, null=True, blank=True)
+    fee_other_asset = models.CharField(max_length=16, blank=True, default="")
+    fee_other = money_field(null=True, blank=True)
+    realized_pnl = money_field(null=True, blank=True)
+    held_hours = models.FloatField(null=True, blank=True)
+    matched_qty = money_field(default=0)
+    entry_ts = models.DateTimeField(null=True, blank=True)
+    mae = models.FloatField(null=True, blank=True)
+    mfe = models.FloatField(null=True, blank=True)
+    exit_efficiency = models.FloatField(null=True, blank=True)
+    usd_rate = models.FloatField(null=True, blank=True)
+    usd_pair = models.CharField(max_length=32, blank=True, default="")
+    eur_rate = models.FloatField(null=True, blank=True)
+    eur_pair = models.CharField(max_length=32, blank=True, default="")
+    source_hash = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ts"], name="analytics_fact_user_ts_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.symbol} {self.ts:%Y-%m-%d %H:%M} pnl={self.realized_pnl}"
+
+
+class TradeFactLabel(models.Model):
+    """A label the trade carries (one row per trade and label), for the label filter and breakdown."""
+
+    fact = models.ForeignKey(TradeFact, on_delete=models.CASCADE, related_name="labels")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["fact", "label"], name="analytics_factlabel_unique")]
+        indexes = [models.Index(fields=["user", "label"], name="analytics_factlabel_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.fact_id} {self.label}"

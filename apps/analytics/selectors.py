@@ -4,24 +4,27 @@ A *closed position* is an exit (a sell) whose FIFO match against earlier buys ga
 market's quote currency and net of the fees of both legs (see `apps.bias.engine.positions`). Amounts in
 different quote currencies are never added together: every figure is a mapping quote → value.
 
-Each figure set is a few aggregate SQL queries grouped by quote currency (streaks too, with window
-functions): no per-position row leaves the database.
+Every figure set is a few grouped SQL queries over the read model (`TradeFact`: one row per trade with its
+exit figures, `TradeFactLabel`: its labels; kept in step with scoring by
+`apps.analytics.services.readmodel`), streaks too (window functions): no per-position row leaves the
+database.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Avg, Case, CharField, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, StrIndex, Substr, TruncDate
+from django.db.models import Avg, Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Sum, Value, When
 
-from apps.bias.selectors import closed_position_queryset, trade_filtered_queryset
 from apps.core.errors import ValidationFailed
 
+from .models import TradeFact, TradeFactLabel
+
 ZERO = Decimal(0)
+CLOSED = Q(realized_pnl__isnull=False)
 WIN = Q(realized_pnl__gt=0)
 LOSS = Q(realized_pnl__lt=0)
 BREAKDOWNS = ("hour", "weekday", "symbol", "label", "broker")
@@ -39,10 +42,21 @@ class Filters:
     sides: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
 
-    def kwargs(self) -> dict:
-        return {"since": self.since, "until": self.until, "symbols": list(self.symbols) or None,
-                "brokers": list(self.brokers) or None, "sides": list(self.sides) or None,
-                "labels": list(self.labels) or None}
+    def condition(self, prefix: str = "") -> Q:
+        """These filters on a `TradeFact` reached through `prefix` ("" for the fact itself, "fact__" from a
+        label row)."""
+        condition = Q()
+        if self.since is not None:
+            condition &= Q(**{f"{prefix}ts__gte": self.since})
+        if self.until is not None:
+            condition &= Q(**{f"{prefix}ts__lt": self.until})
+        for field, values in (("symbol", self.symbols), ("broker", self.brokers), ("side", self.sides)):
+            if values:
+                condition &= Q(**{f"{prefix}{field}__in": list(values)})
+        if self.labels:
+            condition &= Q(Exists(TradeFactLabel.objects.filter(fact_id=OuterRef(f"{prefix}pk" if prefix else "pk"),
+                                                                label__in=list(self.labels))))
+        return condition
 
     def as_json(self) -> dict:
         return {"since": self.since.isoformat() if self.since else None,
@@ -65,16 +79,14 @@ def ratio(numerator: Decimal | float | None, denominator: Decimal | float | None
     return round(float(Decimal(numerator) / Decimal(denominator)), places)
 
 
-def quote_expression(prefix: str = ""):
-    """SQL for a trade's quote currency: the stored one, else the part of the symbol after its first '-'."""
-    symbol = F(f"{prefix}symbol")
-    return Case(When(**{f"{prefix}quote_asset": ""}, then=Substr(symbol, StrIndex(symbol, Value("-")) + 1)),
-                default=F(f"{prefix}quote_asset"), output_field=CharField())
+def trade_facts(*, user, filters: Filters):
+    """The user's filtered trades in the read model (each with `quote`)."""
+    return TradeFact.objects.filter(user=user).filter(filters.condition())
 
 
 def closed_positions(*, user, filters: Filters):
-    """The filtered closed positions, annotated with `quote`."""
-    return closed_position_queryset(user=user, **filters.kwargs()).annotate(quote=quote_expression("trade__"))
+    """The filtered closed positions: exits with a realised P/L."""
+    return trade_facts(user=user, filters=filters).filter(CLOSED)
 
 
 # --- summary --------------------------------------------------------------------------------------------
@@ -83,31 +95,30 @@ def performance_summary(*, user, filters: Filters) -> dict:
     """Closed positions, win rate, profit factor, expectancy, average win/loss, largest win/loss, longest
     streaks, average hold of winners vs losers, total fees and fees as a share of P/L — per quote currency.
 
-    Three queries: the aggregates per (quote, symbol), the outcome signs in time order (streaks), and the
-    fees of the filtered trades per (quote, symbol, fee asset)."""
-    positions = closed_positions(user=user, filters=filters)
-    empty = {"closed": 0, "wins": 0, "losses": 0, "gross_win": None, "gross_loss": None, "largest_win": None,
-             "largest_loss": None, "hold_win": None, "hold_loss": None}
+    Three queries: the aggregates and fees per quote, the outcome signs in time order (streaks), and the fees
+    in a third asset."""
+    facts = trade_facts(user=user, filters=filters)
     totals = {row["quote"]: row for row in (
-        positions.values("quote").order_by()
-        .annotate(closed=Count("trade_id"), wins=Count("trade_id", filter=WIN), losses=Count("trade_id", filter=LOSS),
+        facts.values("quote").order_by()
+        .annotate(trades=Count("pk"), fees=Sum("fee"), closed=Count("pk", filter=CLOSED),
+                  wins=Count("pk", filter=WIN), losses=Count("pk", filter=LOSS),
                   gross_win=Sum("realized_pnl", filter=WIN), gross_loss=Sum("realized_pnl", filter=LOSS),
                   largest_win=Max("realized_pnl", filter=WIN), largest_loss=Min("realized_pnl", filter=LOSS),
                   hold_win=Avg("held_hours", filter=WIN), hold_loss=Avg("held_hours", filter=LOSS)))}
-
-    streaks = _streaks(positions)
-    fees = _fees(user=user, filters=filters)
+    streaks = _streaks(facts.filter(CLOSED))
+    other_fees = dict(facts.exclude(fee_other_asset="").values("fee_other_asset").order_by()
+                      .annotate(total=Sum("fee_other")).values_list("fee_other_asset", "total"))
     currencies = []
-    for quote in sorted((set(totals) | set(fees)) - {"__other__"}):
-        total = totals.get(quote, empty)
+    for quote in sorted(totals):
+        total = totals[quote]
         gross_win, gross_loss = total["gross_win"] or ZERO, total["gross_loss"] or ZERO
         net = gross_win + gross_loss
-        fee = fees.get(quote, {"total": ZERO, "trades": 0})
+        fee = total["fees"] or ZERO
         win_streak, loss_streak = streaks.get(quote, (0, 0))
         hold_win, hold_loss = total["hold_win"], total["hold_loss"]
         currencies.append({
             "quote": quote,
-            "trades": fee["trades"],
+            "trades": total["trades"],
             "closedPositions": total["closed"],
             "wins": total["wins"],
             "losses": total["losses"],
@@ -126,12 +137,11 @@ def performance_summary(*, user, filters: Filters) -> dict:
             "longestLossStreak": loss_streak,
             "averageHoldHoursWinners": round(hold_win, 2) if hold_win is not None else None,
             "averageHoldHoursLosers": round(hold_loss, 2) if hold_loss is not None else None,
-            "fees": money(fee["total"]),
-            "feesPctOfPnl": round(float(fee["total"] / abs(net) * 100), 2) if net else None,
+            "fees": money(fee),
+            "feesPctOfPnl": round(float(fee / abs(net) * 100), 2) if net else None,
         })
     return {"filters": filters.as_json(), "currencies": currencies,
-            "otherFees": {asset: money(amount) for asset, amount in sorted(fees.get("__other__", {}).items())}
-            if "__other__" in fees else {}}
+            "otherFees": {asset: money(amount) for asset, amount in sorted(other_fees.items())}}
 
 
 STREAKS_SQL = """
@@ -160,7 +170,7 @@ def _streaks(positions) -> dict[str, tuple[int, int]]:
     rows = positions.annotate(
         outcome=Case(When(WIN, then=Value(1)), When(LOSS, then=Value(-1)), default=Value(0),
                      output_field=IntegerField()),
-        exit_ts=F("trade__ts")).values("quote", "outcome", "exit_ts", "trade_id").order_by()
+        exit_ts=F("ts")).values("quote", "outcome", "exit_ts", "trade_id").order_by()
     sql, params = rows.query.sql_with_params()
     with connections[rows.db].cursor() as cursor:
         cursor.execute(STREAKS_SQL.format(positions=sql), params)
@@ -172,40 +182,13 @@ def _streaks(positions) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _fees(*, user, filters: Filters) -> dict:
-    """Fees of the filtered trades in each quote currency: a fee in the quote is taken as is, a fee in the
-    base asset is valued at the trade's price; a fee in a third asset (e.g. BNB) is kept apart, by asset,
-    under "__other__". Also the number of trades per quote."""
-    out: dict = {}
-    trades = trade_filtered_queryset(user=user, **filters.kwargs())
-    for row in (trades.annotate(quote=quote_expression()).values("quote", "symbol", "fee_asset").order_by()
-                .annotate(trades=Count("id"), fee_sum=Sum("fee"), fee_value=Sum(F("fee") * F("price")))):
-        quote = row["quote"]
-        base = row["symbol"].split("-", 1)[0]
-        entry = out.setdefault(quote, {"total": ZERO, "trades": 0})
-        entry["trades"] += row["trades"]
-        fee_asset = (row["fee_asset"] or "").upper()
-        if row["fee_sum"] is None:
-            continue
-        if fee_asset in ("", quote.upper()):
-            entry["total"] += row["fee_sum"]
-        elif fee_asset == base.upper():
-            entry["total"] += row["fee_value"]
-        else:
-            other = out.setdefault("__other__", {})
-            other[fee_asset] = other.get(fee_asset, ZERO) + row["fee_sum"]
-    return out
-
-
 # --- equity and calendar --------------------------------------------------------------------------------
 
 def _daily(*, user, filters: Filters) -> dict[str, dict[date, dict]]:
     """quote → day (UTC) → {pnl, trades, wins}: one grouped query."""
     out: dict[str, dict[date, dict]] = defaultdict(dict)
-    for row in (closed_positions(user=user, filters=filters)
-                .annotate(day=TruncDate("trade__ts", tzinfo=UTC))
-                .values("quote", "day").order_by()
-                .annotate(pnl=Sum("realized_pnl"), trades=Count("trade_id"), wins=Count("trade_id", filter=WIN))):
+    for row in (closed_positions(user=user, filters=filters).values("quote", "day").order_by()
+                .annotate(pnl=Sum("realized_pnl"), trades=Count("pk"), wins=Count("pk", filter=WIN))):
         out[row["quote"]][row["day"]] = {"pnl": row["pnl"], "trades": row["trades"], "wins": row["wins"]}
     return out
 
@@ -245,20 +228,17 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
     symbol, label (a position counts once under each label its exit carries) or broker — per quote."""
     if by not in BREAKDOWNS:
         raise ValidationFailed(fields={"by": [f"Choose one of: {', '.join(BREAKDOWNS)}."]})
-    positions = closed_positions(user=user, filters=filters)
-    if by == "hour":
-        positions, key = positions.annotate(key=ExtractHour("trade__ts", tzinfo=UTC)), "key"
-    elif by == "weekday":
-        positions, key = positions.annotate(key=ExtractIsoWeekDay("trade__ts", tzinfo=UTC)), "key"
+    if by == "label":
+        rows = (TradeFactLabel.objects.filter(user=user, fact__realized_pnl__isnull=False)
+                .filter(filters.condition("fact__")).values(quote=F("fact__quote"), key=F("label")).order_by()
+                .annotate(n=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
+                          pnl=Sum("fact__realized_pnl")))
     else:
-        key = {"symbol": "symbol", "broker": "trade__broker", "label": "trade__bias_tags__label"}[by]
+        rows = (closed_positions(user=user, filters=filters).values("quote", key=F(by)).order_by()
+                .annotate(n=Count("pk"), wins=Count("pk", filter=WIN), pnl=Sum("realized_pnl")))
     groups: dict[str, dict] = defaultdict(dict)
-    rows = (positions.values("quote", key).order_by()
-            .annotate(n=Count("trade_id", distinct=True), wins=Count("trade_id", filter=WIN, distinct=True),
-                      pnl=Sum("realized_pnl")))
     for row in rows:
-        if row[key] is not None:
-            groups[row["quote"]][row[key]] = {"pnl": row["pnl"], "trades": row["n"], "wins": row["wins"]}
+        groups[row["quote"]][row["key"]] = {"pnl": row["pnl"], "trades": row["n"], "wins": row["wins"]}
     currencies = []
     for quote, buckets in sorted(groups.items()):
         if by == "hour":
@@ -278,8 +258,8 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
 
 def exit_labels(*, user) -> list[str]:
     """The labels the user's closed positions carry (what the label filter can choose from)."""
-    return sorted(label for label in closed_position_queryset(user=user)
-                  .values_list("trade__bias_tags__label", flat=True).distinct().order_by() if label)
+    return list(TradeFactLabel.objects.filter(user=user, fact__realized_pnl__isnull=False)
+                .values_list("label", flat=True).distinct().order_by("label"))
 
 
 # --- what an account holds (the export / delete confirmation) -------------------------------------------

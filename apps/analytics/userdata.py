@@ -15,3 +15,5 @@ def export_files(user) -> list[str]:
     except FileNotFoundError:
         return []
     return [f"{folder}/{name}" for name in files]
+user_data_register(model="analytics.TradeFact")
+user_data_register(model="analytics.TradeFactLabel")

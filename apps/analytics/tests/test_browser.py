@@ -78,7 +78,7 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
     seen = in_chromium(chromium_path, steps)
     assert seen["problems"] == []
     assert seen["quotes"] == ["EUR", "USD"]
-    assert "197.99" in seen["summary_eur"] and "100.0%" in seen["summary_eur"]
+    assert "188" in seen["summary_eur"] and "100.0%" in seen["summary_eur"]
     assert "213.50 USD" in seen["summary_usd"] and "6.85" in seen["summary_usd"]
     assert seen["equity_rows"] == 2 and seen["days"] == 2
     assert seen["day_trades"] == 7  # every trade of the first day, buys included

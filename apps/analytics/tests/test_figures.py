@@ -36,11 +36,11 @@ def test_summary_per_quote_currency(api_client, book):
     }
     assert eur == {
         "quote": "EUR", "trades": 3, "closedPositions": 1, "wins": 1, "losses": 0, "breakeven": 0,
-        "winRate": 1.0, "realizedPnl": "197.99", "grossProfit": "197.99", "grossLoss": "0",
-        "profitFactor": None, "expectancy": "197.99", "averageWin": "197.99", "averageLoss": None,
-        "largestWin": "197.99", "largestLoss": None, "longestWinStreak": 1, "longestLossStreak": 0,
+        "winRate": 1.0, "realizedPnl": "188", "grossProfit": "188", "grossLoss": "0",
+        "profitFactor": None, "expectancy": "188", "averageWin": "188", "averageLoss": None,
+        "largestWin": "188", "largestLoss": None, "longestWinStreak": 1, "longestLossStreak": 0,
         "averageHoldHoursWinners": 2.0, "averageHoldHoursLosers": None,
-        "fees": "12", "feesPctOfPnl": 6.06,  # 0.01 ETH × 1000 + 2 EUR; the BNB fee is kept apart
+        "fees": "12", "feesPctOfPnl": 6.38,  # 0.01 ETH × 1000 + 2 EUR; the BNB fee is kept apart
     }
     assert body["otherFees"] == {"BNB": "0.001"}
 
@@ -53,7 +53,7 @@ def test_equity_curve_and_drawdown(api_client, book):
         {"date": day2, "pnl": "-5", "equity": "213.5", "drawdown": "-5"},
     ]
     assert (body["USD"]["maxDrawdown"], body["USD"]["final"]) == ("-5", "213.5")
-    assert body["EUR"]["points"] == [{"date": day1, "pnl": "197.99", "equity": "197.99", "drawdown": "0"}]
+    assert body["EUR"]["points"] == [{"date": day1, "pnl": "188", "equity": "188", "drawdown": "0"}]
 
 
 def test_calendar(api_client, book):
@@ -79,7 +79,7 @@ def test_breakdowns(api_client, book):
 
     brokers = by_quote(get(api_client, "breakdown", by="broker"))
     assert [(b["key"], b["pnl"]) for b in brokers["USD"]["buckets"]] == [("coinbase", "213.5")]
-    assert [(b["key"], b["pnl"]) for b in brokers["EUR"]["buckets"]] == [("binance", "197.99")]
+    assert [(b["key"], b["pnl"]) for b in brokers["EUR"]["buckets"]] == [("binance", "188")]
     symbols = by_quote(get(api_client, "breakdown", by="symbol"))
     assert [(b["key"], b["closedPositions"]) for b in symbols["USD"]["buckets"]] == [("BTC-USD", 4)]
 

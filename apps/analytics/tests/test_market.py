@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.analytics.services.readmodel import trade_facts_refresh
 from apps.bias.services import bias_score_trades
 from apps.brokers.models import Candle
 from apps.trades.testing import TradeFactory
@@ -35,6 +36,7 @@ def market_book(stub_exchange, user):
     trades = [TradeFactory(user=user, ts=T0 + timedelta(hours=h), symbol=s, side=side, qty=D(q), price=D(p), fee=D(f),
                            fee_asset=s.split("-")[1], quote_asset=s.split("-")[1]) for h, s, side, q, p, f in plan]
     bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    trade_facts_refresh(user_id=user.id)
     return {t.symbol + t.side + str(int((t.ts - T0).total_seconds() // 3600)): t for t in trades}
 
 
@@ -93,3 +95,15 @@ def test_market_query_count(api_client, market_book, django_assert_max_num_queri
     """The figure queries plus one candle query per symbol or currency pair (and the session lookups)."""
     with django_assert_max_num_queries(limit):
         assert api_client.get(f"/api/analytics/{path}").status_code == 200
+
+
+def test_excursions_built_in_the_database_equal_the_python_ones(user, market_book):
+    """PostgreSQL writes the JSON itself; the other databases' Python path gives the same document."""
+    import json
+
+    from apps.analytics.market import excursions
+    from apps.analytics.selectors import Filters
+
+    in_database = json.loads(excursions(user=user, filters=Filters(), in_database=True))
+    assert in_database == json.loads(excursions(user=user, filters=Filters(), in_database=False))
+    assert sum(len(c["positions"]) for c in in_database["currencies"]) == 3

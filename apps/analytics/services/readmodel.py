@@ -1,0 +1,299 @@
+"""The analytics read model: one `TradeFact` row per trade (and a `TradeFactLabel` per label it carries), kept
+in step with what scoring wrote, so every figure is one grouped query over the user's rows.
+
+`trade_facts_refresh(user_id=…)` runs in the transaction that finishes a scoring run (the `on_trades_scored`
+hook, see `apps.analytics.hooks`), so the rows commit with the labels and positions they summarise, or not at
+all. It reads the user's trades with their FIFO outcome (`apps.bias.selectors`) and their labels, fingerprints
+each trade's inputs, and rewrites only the rows whose fingerprint changed (a new trade, a re-scored one, a
+later exit whose lots changed); a deleted trade takes its row with it (foreign key). Running it twice writes
+nothing the second time.
+
+What a row adds to the stored trade and position, computed once here rather than on every request:
+
+* the fee valued in the quote currency (a base-asset fee at the trade's price; a third asset kept apart);
+* the exit's UTC day, hour and weekday;
+* MAE / MFE from the stored hourly candles, **per matched lot**: the exit's lots are replayed in the bias
+  engine's FIFO order (time, buys before sells at the same time, then id), each lot held from its own entry
+  hour. Between two entries the set of lots held is fixed, so the unrealised P/L over that stretch is
+  Q·price − C (Q the quantity held, C its cost with fees); MAE is the lowest of Q·low − C over the bars of
+  every stretch, MFE the highest of Q·high − C (0 at worst / best). With one lot this is qty × (low − basis).
+  The cost C of all matched lots is the exit's proceeds (net of its fee) minus its realised P/L, so the
+  excursions agree with the P/L the engine reports; each lot's share is its price plus the fees per unit;
+* the quote → USD and EUR rates at the exit (the close of the last stored hourly bar of QUOTE-CUR, or
+  the inverse of CUR-QUOTE, that had closed by then, at most two hours before).
+
+Candles stored after a row was computed (a later `backfill_candles`) are picked up by
+`trade_facts_refresh(user_id=…, full=True)` (`manage.py analytics_refresh --full`).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+
+from apps.bias.selectors import trade_filtered_queryset
+from apps.brokers.selectors import candle_frame
+from apps.core.bulk import Conflict, rows_insert
+from apps.core.jobs import advisory_lock
+
+from ..models import TradeFact, TradeFactLabel
+
+VERSION = "1"  # bump when what a row holds changes: every row is then rewritten at the next refresh
+GRANULARITY = "1h"
+HOUR = timedelta(hours=1)
+RATE_TOLERANCE = pd.Timedelta(hours=2)  # a conversion rate must come from a bar this close to the exit
+REPORTING_CURRENCIES = ("USD", "EUR")
+SOURCE = ("id", "ts", "symbol", "side", "qty", "price", "fee", "fee_asset", "quote_asset", "broker",
+          "position__realized_pnl", "position__held_hours", "position__matched_qty")
+COLUMNS = ("trade_id", "user_id", "ts", "day", "hour", "weekday", "symbol", "quote", "broker", "side", "fee",
+           "fee_other_asset", "fee_other", "realized_pnl", "held_hours", "matched_qty", "entry_ts", "mae", "mfe",
+           "exit_efficiency", "usd_rate", "usd_pair", "eur_rate", "eur_pair", "source_hash")
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    trades: int
+    written: int
+
+
+@dataclass
+class _Source:
+    id: str
+    ts: datetime
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal | None
+    fee_asset: str
+    quote_asset: str
+    broker: str
+    pnl: Decimal | None
+    held_hours: float | None
+    matched: Decimal | None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def quote(self) -> str:
+        """The stored quote currency, else the part of the symbol after its first '-'."""
+        if self.quote_asset:
+            return self.quote_asset
+        return self.symbol.split("-", 1)[1] if "-" in self.symbol else self.symbol
+
+    def fingerprint(self) -> int:
+        text = "|".join(str(v) for v in (VERSION, self.id, self.ts.isoformat(), self.symbol, self.side, self.qty,
+                                          self.price, self.fee, self.fee_asset, self.quote_asset, self.broker,
+                                          self.pnl, self.held_hours, self.matched, ",".join(self.labels)))
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def trade_facts_refresh(*, user_id: str, full: bool = False) -> RefreshResult:
+    """Bring the user's read-model rows in step with their trades, labels and positions (see the module
+    docstring). `full` rewrites every row (e.g. after candles were backfilled). Idempotent."""
+    with transaction.atomic():
+        advisory_lock(f"analytics:facts:{user_id}")
+        sources = _sources(user_id=user_id)
+        stored = dict(TradeFact.objects.filter(user_id=user_id).values_list("trade_id", "source_hash"))
+        hashes = {s.id: s.fingerprint() for s in sources}
+        changed = [s for s in sources if full or stored.get(s.id) != hashes[s.id]]
+        if not changed:
+            return RefreshResult(trades=len(sources), written=0)
+        rows = _rows(user_id=user_id, sources=sources, changed=changed, hashes=hashes)
+        rewritten = [s.id for s in changed if s.id in stored]
+        for start in range(0, len(rewritten), CHUNK):
+            TradeFactLabel.objects.filter(fact_id__in=rewritten[start:start + CHUNK]).delete()
+        rows_insert(TradeFact, COLUMNS, [row for row in rows if row[0] not in stored])  # new trades: plain COPY
+        rows_insert(TradeFact, COLUMNS, [row for row in rows if row[0] in stored],
+                    conflict=Conflict(("trade",), COLUMNS[1:]))
+        rows_insert(TradeFactLabel, ("fact_id", "user_id", "label"),
+                    [(s.id, user_id, label) for s in changed for label in s.labels])
+        return RefreshResult(trades=len(sources), written=len(rows))
+
+
+def _sources(*, user_id: str) -> list[_Source]:
+    """The user's trades with their FIFO outcome and labels: two queries."""
+    trades = trade_filtered_queryset(user=user_id)
+    labels: dict[str, set[str]] = defaultdict(set)
+    for trade_id, label in trades.filter(bias_tags__isnull=False).values_list("id", "bias_tags__label").order_by():
+        labels[trade_id].add(label)
+    return [_Source(*row, labels=tuple(sorted(labels.get(row[0], ())))) for row in trades.values_list(*SOURCE).order_by()]
+
+
+def _fee(source: _Source) -> tuple[Decimal | None, str, Decimal | None]:
+    """(fee in the quote currency, third asset, its amount): a quote fee as is, a base-asset fee at the
+    trade's price, any other asset apart."""
+    if source.fee is None:
+        return None, "", None
+    asset = (source.fee_asset or "").upper()
+    if asset in ("", source.quote.upper()):
+        return source.fee, "", None
+    if asset == source.symbol.split("-", 1)[0].upper():
+        with localcontext() as exact:
+            exact.prec = 80
+            return source.fee * source.price, "", None
+    return None, asset, source.fee
+
+
+def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashes: dict[str, int]) -> list[tuple]:
+    exits = [s for s in changed if s.pnl is not None]
+    fees = {s.id: _fee(s) for s in changed}
+    excursion = _excursions(sources=sources, exits=exits, fees=fees)
+    rates = _exit_rates(exits)
+    rows = []
+    for s in changed:
+        ts = s.ts.astimezone(UTC)
+        fee, other_asset, other = fees[s.id]
+        entry, mae, mfe = excursion.get(s.id, (None, None, None))
+        efficiency = float(s.pnl) / mfe if mfe is not None and mfe > 0 else None
+        (usd_rate, usd_pair), (eur_rate, eur_pair) = rates.get(s.id, ((None, ""), (None, "")))
+        rows.append((s.id, user_id, ts, ts.date(), ts.hour, ts.isoweekday(), s.symbol, s.quote, s.broker, s.side,
+                     fee, other_asset, other, s.pnl, s.held_hours if s.pnl is not None else None,
+                     s.matched or Decimal(0), entry, mae, mfe, efficiency, usd_rate, usd_pair, eur_rate, eur_pair,
+                     hashes[s.id]))
+    return rows
+
+
+# --- MAE / MFE per matched lot ---------------------------------------------------------------------------
+
+def _lots(*, sources: list[_Source], exit_ids: set[str]) -> dict[str, list[tuple[datetime, float, float]]]:
+    """exit id → its matched lots (entry time, quantity, price), replaying FIFO on the exits' symbols in the
+    engine's order (time, buys before sells, id); a sell with no open lot matches nothing."""
+    symbols = {s.symbol for s in sources if s.id in exit_ids}
+    ordered = sorted((s for s in sources if s.symbol in symbols),
+                     key=lambda s: (s.ts, 0 if s.side.strip().upper() == "BUY" else 1, s.id))
+    books: dict[str, deque] = defaultdict(deque)
+    out: dict[str, list] = {}
+    for s in ordered:
+        lots = books[s.symbol]
+        if s.side.strip().upper() == "BUY":
+            lots.append([s.ts, s.qty, s.price])
+            continue
+        remaining, matched = s.qty, []
+        while remaining > 0 and lots:
+            lot = lots[0]
+            take = min(remaining, lot[1])
+            matched.append((lot[0], float(take), float(lot[2])))
+            lot[1] -= take
+            remaining -= take
+            if lot[1] <= 0:
+                lots.popleft()
+        if s.id in exit_ids:
+            out[s.id] = matched
+    return out
+
+
+def _window_extremes(bars: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest low and highest high of the bars [starts[i], ends[i]) for every i (NaN when empty), with one
+    `reduceat` per column over interleaved bounds."""
+    n = len(starts)
+    lows = np.append(bars["low"].to_numpy(), np.nan)
+    highs = np.append(bars["high"].to_numpy(), np.nan)
+    bounds = np.empty(2 * n, dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts, ends
+    bounds = np.minimum(bounds, len(lows) - 1)
+    low = np.minimum.reduceat(lows, bounds)[0::2]
+    high = np.maximum.reduceat(highs, bounds)[0::2]
+    empty = ends <= starts
+    low[empty], high[empty] = np.nan, np.nan
+    return low, high
+
+
+def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict) -> dict[str, tuple]:
+    """exit id → (oldest lot's entry, MAE, MFE); MAE/MFE None without candles over the holding time or when
+    the replayed lots do not cover the exit's matched quantity."""
+    if not exits:
+        return {}
+    lots = _lots(sources=sources, exit_ids={s.id for s in exits})
+    records = []  # one per lot: exit index, entry, qty, per-unit basis
+    for index, s in enumerate(exits):
+        matched = lots.get(s.id) or []
+        quantity = sum(q for _, q, _ in matched)
+        if not matched or not np.isclose(quantity, float(s.matched or 0), rtol=1e-9, atol=0):
+            continue
+        exit_fee = float(fees[s.id][0] or 0) * quantity / float(s.qty)
+        cost = float(s.price) * quantity - exit_fee - float(s.pnl)
+        fees_per_unit = (cost - sum(q * p for _, q, p in matched)) / quantity
+        records.extend((index, entry, q, p + fees_per_unit) for entry, q, p in matched)
+    frame = pd.DataFrame(records, columns=["exit", "entry", "qty", "basis"])
+    out = {s.id: (min(e for e, _, _ in lots[s.id]) if lots.get(s.id) else None, None, None) for s in exits}
+    if frame.empty:
+        return out
+    frame["entry"] = pd.to_datetime(frame["entry"], utc=True)
+    frame["exit_ts"] = pd.to_datetime([exits[i].ts for i in frame["exit"]], utc=True)
+    frame["symbol"] = [exits[i].symbol for i in frame["exit"]]
+    frame = frame.sort_values(["exit", "entry"], kind="stable").reset_index(drop=True)
+    group = frame.groupby("exit", sort=False)
+    frame["held"] = group["qty"].cumsum()
+    frame["cost"] = (frame["qty"] * frame["basis"]).groupby(frame["exit"]).cumsum()
+    frame["next_entry"] = group["entry"].shift(-1)
+    frame["low"], frame["high"] = np.nan, np.nan
+    for symbol, part in frame.groupby("symbol"):
+        start = part["entry"].min().floor("h").to_pydatetime()
+        end = part["exit_ts"].max().to_pydatetime() + HOUR
+        bars = candle_frame(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
+        if bars.empty:
+            continue
+        opened = bars.index.to_numpy()
+        starts = np.searchsorted(opened, part["entry"].dt.floor("h").to_numpy(), side="left")
+        ends = np.searchsorted(opened, part["exit_ts"].to_numpy(), side="left")
+        following = part["next_entry"].notna().to_numpy()
+        if following.any():
+            nexts = np.searchsorted(opened, part.loc[following, "next_entry"].dt.floor("h").to_numpy(), side="left")
+            ends[following] = np.minimum(ends[following], nexts)
+        low, high = _window_extremes(bars, starts, ends)
+        frame.loc[part.index, "low"], frame.loc[part.index, "high"] = low, high
+    frame["worst"] = frame["held"] * frame["low"] - frame["cost"]
+    frame["best"] = frame["held"] * frame["high"] - frame["cost"]
+    by_exit = frame.groupby("exit")
+    worst, best = by_exit["worst"].min(), by_exit["best"].max()
+    for index, low, high in zip(worst.index, worst.to_numpy(), best.to_numpy(), strict=True):
+        if not np.isnan(low):
+            s = exits[index]
+            out[s.id] = (out[s.id][0], min(0.0, float(low)), max(0.0, float(high)))
+    return out
+
+
+# --- rates to the reporting currencies -------------------------------------------------------------------
+
+def exit_rate_series(*, quote: str, currency: str, times: pd.Series) -> tuple[np.ndarray, str | None]:
+    """quote → currency at each time: the close of the last stored hourly bar of QUOTE-CURRENCY (or the
+    inverse of CURRENCY-QUOTE) that had closed by then, at most two hours before. NaN where none; and the
+    pair used (None for the currency itself or when neither pair has bars)."""
+    if quote == currency:
+        return np.ones(len(times)), None
+    start = times.min().floor("h").to_pydatetime() - RATE_TOLERANCE.to_pytimedelta()
+    end = times.max().to_pydatetime() + HOUR
+    for pair, inverse in ((f"{quote}-{currency}", False), (f"{currency}-{quote}", True)):
+        bars = candle_frame(symbol=pair, granularity=GRANULARITY, start=start, end=end)
+        if bars.empty:
+            continue
+        closes = bars["close"].rename("rate").reset_index()
+        probe = pd.DataFrame({"ts": times.to_numpy(), "order": np.arange(len(times))}).sort_values("ts")
+        probe["ts"] = pd.to_datetime(probe["ts"], utc=True)
+        closes["ts"] = pd.to_datetime(closes["ts"], utc=True) + pd.Timedelta(HOUR)  # a bar's close time
+        joined = pd.merge_asof(probe, closes, on="ts", direction="backward", tolerance=RATE_TOLERANCE)
+        rates = joined.sort_values("order")["rate"].to_numpy(dtype="float64")
+        return (1.0 / rates if inverse else rates), pair
+    return np.full(len(times), np.nan), None
+
+
+def _exit_rates(exits: list[_Source]) -> dict[str, tuple[tuple[float | None, str], tuple[float | None, str]]]:
+    """exit id → ((USD rate, pair), (EUR rate, pair)); one candle query per pair tried."""
+    by_quote: dict[str, list[_Source]] = defaultdict(list)
+    for s in exits:
+        by_quote[s.quote].append(s)
+    out: dict[str, list] = {s.id: [] for s in exits}
+    for quote, group in by_quote.items():
+        times = pd.Series(pd.to_datetime([s.ts for s in group], utc=True))
+        for currency in REPORTING_CURRENCIES:
+            rates, pair = exit_rate_series(quote=quote, currency=currency, times=times)
+            for s, rate in zip(group, rates, strict=True):
+                out[s.id].append((None if np.isnan(rate) else float(rate), pair or ""))
+    return {key: tuple(value) for key, value in out.items()}

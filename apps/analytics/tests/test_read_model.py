@@ -1,0 +1,331 @@
+"""The read model gives exactly what a full computation over the source tables gives, on random histories.
+
+The reference below is the plain way: every trade, position, label and candle loaded and folded one by one in
+Python (no SQL grouping, no read model). Random histories are scored through the real pipeline (FIFO
+positions from apps.bias), including partial fills, sells with nothing to match, ties in time, fees in the
+quote, the base and a third asset, two brokers and two quote currencies; every figure set is compared under
+several filter sets. Decimal figures must be equal; the float estimates (MAE/MFE, conversions) to 1e-6.
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.analytics.models import TradeFact, TradeFactLabel
+from apps.analytics.selectors import WEEKDAYS, money, ratio
+from apps.analytics.services.readmodel import trade_facts_refresh
+from apps.bias.models import BiasTag, TradePosition
+from apps.bias.services import bias_score_trades
+from apps.brokers.models import Candle
+from apps.trades.models import Trade
+from apps.trades.testing import TradeFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+D = Decimal
+MARKETS = (("BTC-USD", 100), ("ETH-USD", 20), ("ETH-EUR", 18))
+
+
+def random_history(rng: random.Random, *, user, t0, count: int) -> list[Trade]:
+    trades = []
+    for n in range(count):
+        symbol, level = MARKETS[rng.randrange(len(MARKETS))]
+        base, quote = symbol.split("-")
+        side = "BUY" if rng.random() < 0.55 else "SELL"
+        fee_asset = rng.choice([quote, quote, base, "BNB", ""])
+        hours = rng.choice([n * 3, n * 3, n * 3 + 0.5, max(0, n * 3 - 3)])  # ties and out-of-order inserts
+        trades.append(TradeFactory(
+            user=user, ts=t0 + timedelta(hours=hours), symbol=symbol, side=side,
+            qty=D(rng.randint(1, 40)) / 10, price=D(level) * (1 + D(rng.randint(-80, 80)) / 1000),
+            fee=None if rng.random() < 0.1 else D(rng.randint(0, 300)) / 1000, fee_asset=fee_asset,
+            quote_asset=rng.choice([quote, quote, ""]), broker=rng.choice(["coinbase", "binance"])))
+    return trades
+
+
+def conversion_bars(rng: random.Random, t0, hours: int) -> None:
+    """EUR-USD hourly bars with gaps: single missing hours (the bar before still counts) and a 12-hour hole
+    every two days (exits in it get no rate)."""
+    level = 1.1
+    rows = []
+    for hour in range(-3, hours):
+        level *= 1 + rng.uniform(-0.01, 0.01)
+        if rng.random() < 0.2 or (hour // 12) % 4 == 3:
+            continue
+        close = D(str(round(level, 6)))
+        rows.append(Candle(symbol="EUR-USD", granularity="1h", ts=t0 + timedelta(hours=hour), open=close,
+                           high=close, low=close, close=close, volume=D(1)))
+    Candle.objects.bulk_create(rows)
+
+
+# --- the reference ------------------------------------------------------------------------------------------
+
+def quote_of(trade: Trade) -> str:
+    if trade.quote_asset:
+        return trade.quote_asset
+    return trade.symbol.split("-", 1)[1] if "-" in trade.symbol else trade.symbol
+
+
+def fee_valued(trade: Trade) -> tuple[Decimal | None, str | None]:
+    if trade.fee is None:
+        return None, None
+    asset = (trade.fee_asset or "").upper()
+    if asset in ("", quote_of(trade).upper()):
+        return trade.fee, None
+    if asset == trade.symbol.split("-", 1)[0].upper():
+        return trade.fee * trade.price, None
+    return None, asset
+
+
+class Reference:
+    def __init__(self, user):
+        self.trades = list(Trade.objects.filter(user=user))
+        self.positions = {p.trade_id: p for p in TradePosition.objects.filter(user=user)}
+        self.labels = defaultdict(set)
+        for trade_id, label in BiasTag.objects.filter(trade__user=user).values_list("trade_id", "label"):
+            self.labels[trade_id].add(label)
+
+    def trades_matching(self, f: dict) -> list[Trade]:
+        return [t for t in self.trades
+                if (f.get("since") is None or t.ts >= f["since"]) and (f.get("until") is None or t.ts < f["until"])
+                and (not f.get("symbol") or t.symbol in f["symbol"]) and (not f.get("broker") or t.broker in f["broker"])
+                and (not f.get("side") or t.side in f["side"])
+                and (not f.get("label") or self.labels[t.id] & set(f["label"]))]
+
+    def exits(self, f: dict) -> list[tuple[Trade, TradePosition]]:
+        found = [(t, self.positions[t.id]) for t in self.trades_matching(f)
+                 if t.id in self.positions and self.positions[t.id].realized_pnl is not None]
+        return sorted(found, key=lambda pair: (pair[0].ts, pair[0].id))
+
+    def summary(self, f: dict) -> dict:
+        out = {}
+        for quote in sorted({quote_of(t) for t in self.trades_matching(f)}):
+            trades = [t for t in self.trades_matching(f) if quote_of(t) == quote]
+            exits = [(t, p) for t, p in self.exits(f) if quote_of(t) == quote]
+            pnls = [p.realized_pnl for _, p in exits]
+            wins, losses = [x for x in pnls if x > 0], [x for x in pnls if x < 0]
+            gross_win, gross_loss = sum(wins, D(0)), sum(losses, D(0))
+            net = gross_win + gross_loss
+            streak = {1: 0, -1: 0}
+            run, last = 0, 0
+            for x in pnls:
+                sign = (x > 0) - (x < 0)
+                run = run + 1 if sign == last else 1
+                last = sign
+                if sign:
+                    streak[sign] = max(streak[sign], run)
+            hold = {s: [p.held_hours for t, p in exits if (p.realized_pnl > 0) == (s == 1) and p.realized_pnl != 0]
+                    for s in (1, -1)}
+            fees = sum((fee_valued(t)[0] for t in trades if fee_valued(t)[0] is not None), D(0))
+            out[quote] = {
+                "quote": quote, "trades": len(trades), "closedPositions": len(exits), "wins": len(wins),
+                "losses": len(losses), "breakeven": len(exits) - len(wins) - len(losses),
+                "winRate": ratio(len(wins), len(exits)), "realizedPnl": money(net), "grossProfit": money(gross_win),
+                "grossLoss": money(gross_loss), "profitFactor": ratio(gross_win, -gross_loss) if gross_loss else None,
+                "expectancy": money(net / len(exits)) if exits else None,
+                "averageWin": money(gross_win / len(wins)) if wins else None,
+                "averageLoss": money(gross_loss / len(losses)) if losses else None,
+                "largestWin": money(max(wins)) if wins else None, "largestLoss": money(min(losses)) if losses else None,
+                "longestWinStreak": streak[1], "longestLossStreak": streak[-1],
+                "averageHoldHoursWinners": round(sum(hold[1]) / len(hold[1]), 2) if hold[1] else None,
+                "averageHoldHoursLosers": round(sum(hold[-1]) / len(hold[-1]), 2) if hold[-1] else None,
+                "fees": money(fees), "feesPctOfPnl": round(float(fees / abs(net) * 100), 2) if net else None}
+        other = defaultdict(lambda: D(0))
+        for t in self.trades_matching(f):
+            if fee_valued(t)[1]:
+                other[fee_valued(t)[1]] += t.fee
+        return {"currencies": list(out.values()), "otherFees": {k: money(v) for k, v in sorted(other.items())}}
+
+    def daily(self, f: dict) -> dict:
+        out = defaultdict(lambda: defaultdict(lambda: [D(0), 0, 0]))
+        for t, p in self.exits(f):
+            day = out[quote_of(t)][t.ts.astimezone(UTC).date()]
+            day[0] += p.realized_pnl
+            day[1] += 1
+            day[2] += p.realized_pnl > 0
+        return {q: dict(sorted(days.items())) for q, days in sorted(out.items())}
+
+    def breakdown(self, f: dict, by: str) -> dict:
+        out = defaultdict(lambda: defaultdict(lambda: [D(0), 0, 0]))
+        for t, p in self.exits(f):
+            ts = t.ts.astimezone(UTC)
+            keys = {"hour": [ts.hour], "weekday": [ts.isoweekday()], "symbol": [t.symbol], "broker": [t.broker],
+                    "label": sorted(self.labels[t.id])}[by]
+            for key in keys:
+                bucket = out[quote_of(t)][key]
+                bucket[0] += p.realized_pnl
+                bucket[1] += 1
+                bucket[2] += p.realized_pnl > 0
+        result = {}
+        for quote, buckets in sorted(out.items()):
+            keys = {"hour": range(24), "weekday": range(1, 8)}.get(by, sorted(buckets))
+            result[quote] = [{"key": k, "name": WEEKDAYS[k - 1] if by == "weekday" else str(k),
+                              "closedPositions": buckets[k][1] if k in buckets else 0,
+                              "wins": buckets[k][2] if k in buckets else 0,
+                              "winRate": ratio(buckets[k][2], buckets[k][1]) if k in buckets else None,
+                              "pnl": money(buckets[k][0]) if k in buckets else "0"} for k in keys]
+        return result
+
+    def lots(self) -> dict[str, list[tuple]]:
+        """exit id → [(entry ts, qty, price)], FIFO per symbol in the engine's order."""
+        out, books = {}, defaultdict(list)
+        for t in sorted(self.trades, key=lambda t: (t.ts, 0 if t.side == "BUY" else 1, t.id)):
+            book = books[t.symbol]
+            if t.side == "BUY":
+                book.append([t.ts, t.qty, t.price])
+                continue
+            left, taken = t.qty, []
+            while left > 0 and book:
+                take = min(left, book[0][1])
+                taken.append((book[0][0], take, book[0][2]))
+                book[0][1] -= take
+                left -= take
+                if book[0][1] <= 0:
+                    book.pop(0)
+            out[t.id] = taken
+        return out
+
+    def excursion(self, trade: Trade, position: TradePosition, lots: list[tuple]) -> tuple:
+        """(MAE, MFE): at every bar held, the unrealised P/L of the lots entered by then (each lot from the
+        hour of its own entry), at the bar's low and high; the cost of the lots from the exit's P/L."""
+        matched = sum(q for _, q, _ in lots)
+        exit_fee = (fee_valued(trade)[0] or D(0)) * matched / trade.qty
+        cost = float(trade.price * matched - exit_fee - position.realized_pnl)
+        fee_per_unit = (cost - float(sum(q * p for _, q, p in lots))) / float(matched)
+        first = min(e for e, _, _ in lots).replace(minute=0, second=0, microsecond=0)
+        worst = best = None
+        for bar in Candle.objects.filter(symbol=trade.symbol, granularity="1h", ts__gte=first, ts__lt=trade.ts):
+            held = [(q, p) for e, q, p in lots if e.replace(minute=0, second=0, microsecond=0) <= bar.ts]
+            low = sum(float(q) * (float(bar.low) - float(p) - fee_per_unit) for q, p in held)
+            high = sum(float(q) * (float(bar.high) - float(p) - fee_per_unit) for q, p in held)
+            worst = low if worst is None else min(worst, low)
+            best = high if best is None else max(best, high)
+        if worst is None:
+            return None, None
+        return min(0.0, worst), max(0.0, best)
+
+    def rate(self, quote: str, currency: str, at) -> float | None:
+        if quote == currency:
+            return 1.0
+        for pair, inverse in ((f"{quote}-{currency}", False), (f"{currency}-{quote}", True)):
+            bars = [b for b in Candle.objects.filter(symbol=pair, granularity="1h").order_by("ts")
+                    if b.ts + timedelta(hours=1) <= at]
+            if not Candle.objects.filter(symbol=pair).exists():
+                continue
+            if not bars or bars[-1].ts + timedelta(hours=1) < at - timedelta(hours=2):
+                return None
+            return 1 / float(bars[-1].close) if inverse else float(bars[-1].close)
+        return None
+
+
+FILTER_SETS = [{}, {"symbol": ["ETH-USD", "ETH-EUR"]}, {"broker": ["binance"]}, {"side": ["BUY"]},
+               {"label": ["NONE", "FOMO"]}, {"since": 20, "until": 70}]
+
+
+def as_params(f: dict, t0) -> tuple[dict, dict]:
+    f = dict(f)
+    for key in ("since", "until"):
+        if key in f:
+            f[key] = t0 + timedelta(hours=f[key])
+    params = {k: ",".join(v) if isinstance(v, list) else v.isoformat() for k, v in f.items()}
+    return f, params
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_figure_equals_the_full_computation(api_client, user, stub_exchange, seed):
+    rng = random.Random(seed)
+    t0 = (stub_exchange.state.anchor - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    conversion_bars(rng, t0, 3 * 70)
+    trades = random_history(rng, user=user, t0=t0, count=70)
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    trade_facts_refresh(user_id=user.id)
+    reference = Reference(user)
+    assert TradeFact.objects.filter(user=user).count() == len(trades)
+
+    for raw in FILTER_SETS:
+        f, params = as_params(raw, t0)
+        summary = api_client.get("/api/analytics/summary", params).json()
+        assert {k: summary[k] for k in ("currencies", "otherFees")} == reference.summary(f), raw
+        daily = reference.daily(f)
+        calendar = api_client.get("/api/analytics/calendar", params).json()["currencies"]
+        assert {c["quote"]: [(d["date"], d["pnl"], d["closedPositions"], d["wins"]) for d in c["days"]]
+                for c in calendar} == {q: [(day.isoformat(), money(v[0]), v[1], v[2]) for day, v in days.items()]
+                                       for q, days in daily.items()}, raw
+        for by in ("hour", "weekday", "symbol", "label", "broker"):
+            body = api_client.get("/api/analytics/breakdown", {**params, "by": by}).json()["currencies"]
+            assert {c["quote"]: c["buckets"] for c in body} == reference.breakdown(f, by), (raw, by)
+
+    lots = reference.lots()
+    excursions = api_client.get("/api/analytics/excursions").json()["currencies"]
+    checked = 0
+    for currency in excursions:
+        for row in currency["positions"]:
+            trade = next(t for t in reference.trades if t.id == row["tradeId"])
+            mae, mfe = reference.excursion(trade, reference.positions[trade.id], lots[trade.id])
+            if mae is None:
+                assert (row["mae"], row["mfe"]) == (None, None)
+            else:
+                assert row["mae"] == pytest.approx(mae, abs=1e-6) and row["mfe"] == pytest.approx(mfe, abs=1e-6)
+            assert row["entryTs"] == min(e for e, _, _ in lots[trade.id]).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            checked += mae is not None
+    assert checked > 5
+
+    for currency in ("USD", "EUR"):
+        body = api_client.get("/api/analytics/summary", {"currency": currency}).json()["reporting"]
+        expected = defaultdict(lambda: [0, 0, 0.0])
+        for t, p in reference.exits({}):
+            rate = reference.rate(quote_of(t), currency, t.ts)
+            entry = expected[quote_of(t)]
+            entry[0] += 1
+            entry[1] += rate is None
+            entry[2] += float(p.realized_pnl) * rate if rate is not None else 0.0
+        got = {c["quote"]: [c["positions"], c["withoutRate"], float(c["converted"])] for c in body["conversions"]}
+        assert got.keys() == expected.keys()
+        for quote, (positions, without, converted) in expected.items():
+            assert got[quote][:2] == [positions, without]
+            assert got[quote][2] == pytest.approx(converted, abs=1e-6)
+        assert any(without for _, without, _ in got.values())  # the gaps are exercised
+
+
+def test_refresh_is_incremental_and_idempotent(user, stub_exchange):
+    t0 = (stub_exchange.state.anchor - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(7), user=user, t0=t0, count=30)
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    first = trade_facts_refresh(user_id=user.id)
+    assert (first.trades, first.written) == (30, 30)
+    labels = TradeFactLabel.objects.filter(user=user).count()
+    assert labels == BiasTag.objects.filter(trade__user=user).values("trade_id", "label").distinct().count()
+    assert trade_facts_refresh(user_id=user.id).written == 0
+
+    # one more buy before every other trade of its symbol: the FIFO outcome of that symbol's exits changes
+    first_btc = min(t.ts for t in trades if t.symbol == "BTC-USD")
+    early = TradeFactory(user=user, ts=first_btc - timedelta(hours=1), symbol="BTC-USD", side="BUY", qty=D(5),
+                         price=D(50), fee=D(0), fee_asset="USD", quote_asset="USD")
+    bias_score_trades(user_id=user.id, trade_ids=[early.id])
+    changed = trade_facts_refresh(user_id=user.id)
+    btc = [t for t in trades if t.symbol == "BTC-USD"]
+    assert 1 < changed.written <= len(btc) + 1
+    fact = TradeFact.objects.get(trade_id=early.id)
+    assert (fact.side, fact.realized_pnl, fact.fee) == ("BUY", None, D(0))
+    pnl = {t: p for t, p in TradePosition.objects.filter(user=user).values_list("trade_id", "realized_pnl")}
+    assert {f.trade_id: f.realized_pnl for f in TradeFact.objects.filter(user=user)} == {
+        t.id: pnl.get(t.id) for t in [*trades, early]}
+
+    early.delete()  # its row goes with it
+    assert not TradeFact.objects.filter(trade_id=early.id).exists()
+    assert TradeFact.objects.filter(user=user).count() == 30
+
+
+def test_a_scoring_run_maintains_the_read_model_in_its_final_transaction(user, stub_exchange):
+    from apps.bias.models import ScoringRun
+    from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(11), user=user, t0=t0, count=12)
+    run = scoring_request(user_id=user.id, source="test")
+    scoring_run_execute(run_id=run.id)
+    assert ScoringRun.objects.get(id=run.id).status == "done"
+    assert set(TradeFact.objects.filter(user=user).values_list("trade_id", flat=True)) == {t.id for t in trades}
+    assert TradeFactLabel.objects.filter(user=user).exists()

@@ -10,7 +10,8 @@ Each BUY opens a lot: quantity, price, its fee and its time. A SELL consumes the
 A sell (or part of one) with no open lot before it — the history starts mid-position — has nothing to
 match: when none of it matches, the P/L is unknown (``None``), never zero; when part of it matches, the
 P/L covers the matched part only and ``unmatched_qty`` says how much was not covered.
-Fees are taken as quote-currency amounts (the importer converts base-asset fees).
+Fees count in the quote currency (``TradeInput.fee_in_quote``): a fee paid in the base asset (BTC on
+BTC-USD) is valued at its trade's price; a fee in a third asset (e.g. BNB) is left out.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class _Lot:
         self.trade_id = trade.id
         self.qty = trade.qty
         self.price = trade.price
-        self.fee_per_unit = (trade.fee or ZERO) / trade.qty if trade.qty else ZERO
+        self.fee_per_unit = trade.fee_in_quote / trade.qty if trade.qty else ZERO
         self.ts = trade.ts
 
 
@@ -93,7 +94,7 @@ def _sell(trade: TradeInput, lots: deque[_Lot], result: dict[str, PositionInfo])
             trade_id=trade.id, realized_pnl=None, held_hours=None, matched_qty=ZERO, unmatched_qty=trade.qty,
             symbol=trade.symbol, side="SELL",
         )
-    sell_fee = (trade.fee or ZERO) * matched / trade.qty
+    sell_fee = trade.fee_in_quote * matched / trade.qty
     proceeds = matched * trade.price
     pnl = proceeds - cost - buy_fees - sell_fee
     return PositionInfo(

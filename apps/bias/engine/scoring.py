@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -122,6 +123,27 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     tag; ``disposition`` is Odean's disposition effect over the sale days in
     [disposition_since, disposition_until) when given (see ``disposition``), with every sale day's counts.
     """
+    stream = score_stream(trades=trades, candles=candles, rules=rules, target_ids=target_ids,
+                          disposition_since=disposition_since, disposition_until=disposition_until)
+    return ScoreResult(tags=[tag for _, labelled in stream.tags for tag in labelled], positions=stream.positions,
+                       disposition=stream.disposition)
+
+
+@dataclass
+class ScoreStream:
+    """``score_trades`` as it goes: positions and the disposition effect at once, then the tags of one
+    target trade at a time (``(trade, tags)`` in time order), so a caller can write them in chunks and let
+    them go instead of holding every trade's evidence at once. One pass over the history either way."""
+
+    positions: dict
+    disposition: dict
+    tags: Iterator[tuple[TradeInput, list[TagResult]]]
+
+
+def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], rules: Iterable[RuleInput] = (),
+                 target_ids: set[str] | None = None, disposition_since: datetime | None = None,
+                 disposition_until: datetime | None = None) -> ScoreStream:
+    """``score_trades`` as a ``ScoreStream`` (same arguments, same labels)."""
     ordered = trade_order(list(trades))
     n = len(ordered)
     positions = match_ordered(ordered)
@@ -135,7 +157,7 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float
     price = np.array([float(t.price) for t in ordered])
     qty = np.array([float(t.qty) for t in ordered])
-    fees = np.array([float(t.fee) if t.fee is not None else 0.0 for t in ordered])
+    fees = np.array([float(t.fee_in_quote) for t in ordered])
     notional = price * qty
 
     # candle features, one indicator pass per symbol
@@ -193,59 +215,61 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     targets = None if target_ids is None else set(target_ids)
     max_trades = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v]
     rule_max_trades = int(min(max_trades)) if max_trades else None
-    tags: list[TagResult] = []
-    occurrences: dict[str, int] = {}  # how many earlier trades carried each label (reflections rotate on it)
-
-    last_exit = None
-    win_streak = loss_streak = 0
-    last_loss_ts: datetime | None = None
-    today = None
-    count_today = 0
-    turnover_today = fees_today = 0.0
     fees = fees.tolist()
-    for i, trade in enumerate(ordered):
-        ts = ts_list[i]
-        if days[i] != today:
-            today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
-        count_today += 1
-        turnover_today += notional[i]
-        fees_today += fees[i]
-        position = positions[trade.id]
-        ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
-                       last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
-                       baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
-        ctx["thresholds"], ctx["threshold_record"] = thresholds, threshold_record
-        rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
-        if targets is None or trade.id in targets:
-            labelled = _label(trade, ctx, rule_results)
-            for tag in labelled:
-                tag.features["history"]["occurrence"] = occurrences.get(tag.label, 0)
-            tags.extend(labelled)
-            fired_labels = [tag.label for tag in labelled]
-        else:  # only which labels fire, so the occurrence count of later trades is right
-            fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
-                                                        with_discipline=_discipline_possible(ctx, rule_results))[1]]
-            fired_labels = fired_labels or ["NONE"]
-        for label in fired_labels:
-            occurrences[label] = occurrences.get(label, 0) + 1
-        # state updates after the trade (so a trade never sees itself)
-        if trade.side == "BUY":
-            continue
-        pnl = position.realized_pnl
-        if pnl is None:
-            continue
-        last_exit = {"ts": ts, "pnl_pct": position.pnl_pct, "cost": float(position.cost_basis),
-                     "symbol": trade.symbol, "matched_share": float(position.matched_qty / trade.qty)}
-        if pnl > 0:
-            win_streak, loss_streak = win_streak + 1, 0
-        elif pnl < 0:
-            win_streak, loss_streak, last_loss_ts = 0, loss_streak + 1, ts
-        else:
-            win_streak = loss_streak = 0
+
+    def label_all() -> Iterator[tuple[TradeInput, list[TagResult]]]:
+        occurrences: dict[str, int] = {}  # how many earlier trades carried each label (reflections rotate on it)
+
+        last_exit = None
+        win_streak = loss_streak = 0
+        last_loss_ts: datetime | None = None
+        today = None
+        count_today = 0
+        turnover_today = fees_today = 0.0
+        for i, trade in enumerate(ordered):
+            ts = ts_list[i]
+            if days[i] != today:
+                today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
+            count_today += 1
+            turnover_today += notional[i]
+            fees_today += fees[i]
+            position = positions[trade.id]
+            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
+                           last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
+                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
+            ctx["thresholds"], ctx["threshold_record"] = thresholds, threshold_record
+            rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
+            if targets is None or trade.id in targets:
+                labelled = _label(trade, ctx, rule_results)
+                for tag in labelled:
+                    tag.features["history"]["occurrence"] = occurrences.get(tag.label, 0)
+                yield trade, labelled
+                fired_labels = [tag.label for tag in labelled]
+            else:  # only which labels fire, so the occurrence count of later trades is right
+                fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
+                                                            with_discipline=_discipline_possible(ctx, rule_results))[1]]
+                fired_labels = fired_labels or ["NONE"]
+            for label in fired_labels:
+                occurrences[label] = occurrences.get(label, 0) + 1
+            # state updates after the trade (so a trade never sees itself)
+            if trade.side == "BUY":
+                continue
+            pnl = position.realized_pnl
+            if pnl is None:
+                continue
+            last_exit = {"ts": ts, "pnl_pct": position.pnl_pct, "cost": float(position.cost_basis),
+                         "symbol": trade.symbol, "matched_share": float(position.matched_qty / trade.qty)}
+            if pnl > 0:
+                win_streak, loss_streak = win_streak + 1, 0
+            elif pnl < 0:
+                win_streak, loss_streak, last_loss_ts = 0, loss_streak + 1, ts
+            else:
+                win_streak = loss_streak = 0
+
     disposition = disposition_summary(disposition_days(ordered, candles), since=disposition_since,
                                       until=disposition_until)
     disposition["engine_version"] = ENGINE_VERSION
-    return ScoreResult(tags=tags, positions=positions, disposition=disposition)
+    return ScoreStream(positions=positions, disposition=disposition, tags=label_all())
 
 
 def _context(i, trade, ts, position, cols, support_distance, step, notional, last_exit, win_streak,
@@ -343,11 +367,21 @@ ALL_EVALUATORS = (h.evaluate_fomo, h.evaluate_panic, h.evaluate_revenge, h.evalu
                   h.evaluate_overconfidence)
 
 
-def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_discipline: bool):
-    evaluations = [e for e in (evaluate(ctx) for evaluate in evaluators) if e is not None]
+def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_discipline: bool, done: dict | None = None):
+    """Run the evaluators (then discipline, given what fired). ``done`` keeps the results of a first, quick
+    pass for the full pass that follows it when nothing fired: an evaluator's result depends on the context
+    alone, and discipline's on what else fired — nothing, in both passes."""
+    done = {} if done is None else done
+    evaluations = []
+    for evaluate in evaluators:
+        result = done[evaluate] if evaluate in done else done.setdefault(evaluate, evaluate(ctx))
+        if result is not None:
+            evaluations.append(result)
     fired = [e for e in evaluations if e.fired]
     if with_discipline:
-        discipline = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
+        if fired or "discipline" not in done:
+            done["discipline"] = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
+        discipline = done["discipline"]
         if discipline is not None:
             evaluations.append(discipline)
             if discipline.fired:
@@ -357,11 +391,12 @@ def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_disciplin
 
 def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagResult]:
     fired: list = []
+    done: dict = {}
     if QUICK_REJECT:
         evaluations, fired = _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
-                                       with_discipline=_discipline_possible(ctx, rule_results))
+                                       with_discipline=_discipline_possible(ctx, rule_results), done=done)
     if not fired:
-        evaluations, fired = _evaluate(ctx, rule_results, ALL_EVALUATORS, with_discipline=True)
+        evaluations, fired = _evaluate(ctx, rule_results, ALL_EVALUATORS, with_discipline=True, done=done)
     inputs = _inputs(trade, ctx)
     base_history = {"candles_before": None if ctx["bars"] is None else int(ctx["bars"]),
                     "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],

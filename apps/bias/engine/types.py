@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+ZERO = Decimal(0)
 ENGINE_VERSION = "1.1.0"
 LABELS = ("FOMO", "PANIC", "DISCIPLINE", "REVENGE", "OVERTRADING", "OVERCONFIDENCE", "NONE")
 SIDES = ("BUY", "SELL")
@@ -20,6 +21,24 @@ class TradeInput:
     price: Decimal
     fee: Decimal | None
     ts: datetime
+    fee_asset: str = ""  # the asset the fee was paid in; "" = the quote currency
+
+    @property
+    def fee_in_quote(self) -> Decimal:
+        """The fee in the market's quote currency: a quote (or unnamed) fee as it is, a base-asset fee (BTC
+        on BTC-USD) valued at the trade's price, a fee in a third asset (e.g. BNB) left out (0): it cannot
+        be valued from the trade alone, and it is not the market's money."""
+        if self.fee is None:
+            return ZERO
+        asset = self.fee_asset.upper() if self.fee_asset else ""
+        if not asset:
+            return self.fee
+        base, _, quote = self.symbol.upper().rpartition("-")
+        if asset == quote or not base:
+            return self.fee
+        if asset == base:
+            return self.fee * self.price
+        return ZERO
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.bias.engine import match_positions
+from apps.bias.engine import TradeInput, match_positions
 
 from .markets import HOUR, START, Book
 
@@ -82,3 +82,29 @@ def test_lower_case_sides_are_understood():
     positions = match_positions(book.trades)
     assert positions["s"].realized_pnl == Decimal("-10")
     assert positions["b"].side == "BUY"
+
+
+def test_a_fee_paid_in_the_base_asset_is_valued_at_its_trade_price():
+    """Binance takes the fee of a buy in the asset bought: 0.001 BTC at 20,000 is 20 USD, not 0.001 USD.
+    A sell's fee in the quote stays as it is; a fee in a third asset (BNB) has no price here and is left out."""
+    trades = [
+        TradeInput(id="b1", symbol="BTC-USD", side="BUY", qty=Decimal("1"), price=Decimal("20000"),
+                   fee=Decimal("0.001"), fee_asset="BTC", ts=START),
+        TradeInput(id="s1", symbol="BTC-USD", side="SELL", qty=Decimal("0.5"), price=Decimal("22000"),
+                   fee=Decimal("0.0005"), fee_asset="btc", ts=START + HOUR),
+        TradeInput(id="s2", symbol="BTC-USD", side="SELL", qty=Decimal("0.5"), price=Decimal("21000"),
+                   fee=Decimal("11"), fee_asset="USD", ts=START + 2 * HOUR),
+        TradeInput(id="b2", symbol="ETH-USDT", side="BUY", qty=Decimal("2"), price=Decimal("1000"),
+                   fee=Decimal("0.03"), fee_asset="BNB", ts=START),
+        TradeInput(id="s3", symbol="ETH-USDT", side="SELL", qty=Decimal("2"), price=Decimal("1100"),
+                   fee=Decimal("2.2"), fee_asset="USDT", ts=START + HOUR),
+    ]
+    positions = match_positions(trades)
+    # s1: 0.5 × (22,000 − 20,000) = 1,000; buy fee 0.001 BTC × 20,000 = 20 USD, half of it matched → 10;
+    # sell fee 0.0005 BTC × 22,000 = 11 USD → 1,000 − 10 − 11 = 979
+    assert positions["s1"].realized_pnl == Decimal("979")
+    assert positions["s1"].cost_basis == Decimal("10010")
+    # s2: 0.5 × (21,000 − 20,000) = 500; the other 10 USD of the buy fee; 11 USD sell fee → 479
+    assert positions["s2"].realized_pnl == Decimal("479")
+    # s3: 2 × 100 = 200; the BNB fee is not counted; 2.2 USDT sell fee → 197.8
+    assert positions["s3"].realized_pnl == Decimal("197.8")

@@ -17,6 +17,7 @@ from . import selectors
 from .engine import LABELS
 from .services import rule_upsert
 from .services.rules import rule_calibration_set_active, rule_calibration_view
+from .summary import bias_summary
 
 JSON_OBJECT = OpenApiTypes.OBJECT
 
@@ -119,5 +120,5 @@ class BiasSummaryApi(APIView):
         since = _parse_bound(request.query_params.get("since"), "since", end=False) or until - timedelta(days=90)
         if since >= until:
             raise ValidationFailed("since must be before until.", fields={"since": ["Must be before until."]})
-        return Response(selectors.bias_summary(user=request.user, since=since, until=until))
+        return Response(bias_summary(user=request.user, since=since, until=until))
 

@@ -170,3 +170,32 @@ class ScoringRun(BaseModel, LeasedJob):
 
     def __str__(self) -> str:
         return f"scoring {self.source} ({self.status})"
+
+
+class LabelDay(models.Model):
+    """Read model: one user's labels on one UTC day in one market, so a summary over a year reads a few
+    thousand small rows instead of every tag, trade and position.
+
+    A row per (user, day, symbol, label): `trades` carrying the label, how many of those have a known
+    realised P/L (`with_pnl`) and its sum (`realized_pnl`, in the market's quote currency; NULL when none is
+    known). The row with the empty label ("") counts every trade of that day and market, whatever its
+    labels. Rebuilt from the tags, trades and positions in the scoring run's own transaction, from the
+    run's earliest labelled day on (`services.rollups.label_days_rebuild`); gone with the user."""
+
+    ALL_TRADES = ""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    symbol = models.CharField(max_length=32)
+    label = models.CharField(max_length=32, blank=True)
+    trades = models.PositiveIntegerField(default=0)
+    with_pnl = models.PositiveIntegerField(default=0)
+    realized_pnl = money_field(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day", "symbol", "label"],
+                                               name="bias_labelday_user_day_sym_label_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.symbol} {self.label or '*'}: {self.trades}"

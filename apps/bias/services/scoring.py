@@ -1,10 +1,15 @@
 """Scoring: trades → BiasTags with evidence, FIFO positions, a reflection and a `coach.reflect` event.
 
-Batched per user and symbol: the user's whole trade history is loaded once (history features such as
-trades per day, the last exit or a win streak span symbols), candles are fetched once per affected symbol,
-the engine tags the requested trades and every later one (a late-arriving older trade changes their FIFO
-lots and streaks), and FIFO positions are rewritten for the affected symbols only.
-Everything is computed first; then one transaction writes it all, so a failure anywhere writes nothing.
+One pass per user and run: the user's whole trade history is loaded once (history features such as trades
+per day, the last exit or a win streak span symbols), candles are fetched once per affected symbol, and the
+engine walks the history once, labelling the target trades — the requested ones and every later one (a
+late-arriving older trade changes their FIFO lots and streaks). Nothing here grows with history × targets:
+a re-score of 100,000 trades is one walk, not one walk per batch.
+
+Writes are set-based and streamed: the engine hands over one target at a time and every `WRITE_CHUNK`
+targets their tags, reflections and events go out in a few `COPY`s (no per-trade query), then are let go,
+so memory does not grow with the number of targets. All of it — tags, positions, reflections, events, the
+disposition days and the daily label rollups — is one transaction, so a failure anywhere writes nothing.
 Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a reflection whose
 content did not change is not announced again — a retried task is harmless.
 """
@@ -13,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 
 import pandas as pd
 from django.contrib.auth import get_user_model
@@ -23,24 +29,57 @@ from django.db import transaction
 
 from apps.core.bulk import Conflict, rows_insert
 from apps.events.services import event_append_many
+from apps.trades.selectors import trade_queryset
 
 from .. import engine
+from ..engine.scoring import score_stream
 from ..engine_io import json_text
 from ..models import BiasTag, DispositionDay, DispositionStat, Reflection, Rule, TradePosition
-from ..selectors import trade_series_for_user
 from .payloads import candle_window, ensure_candles, reflect_payload, sparklines, stored_candles
-from .reflections import ReflectionDraft, reflection_compose
+from .reflections import reflection_compose
+from .rollups import label_days_rebuild
 
 logger = logging.getLogger(__name__)
 
+WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (then let go) together
+HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
+
 
 @dataclass
-class TradeScore:
-    trade_id: str
-    symbol: str
-    tags: list
-    draft: ReflectionDraft
-    sparkline: list[float]
+class History:
+    """One user's trades (engine inputs, any order) and which of them a run labels."""
+
+    trades: list[engine.TradeInput] = field(default_factory=list)
+    targets: set[str] = field(default_factory=set)
+    affected_symbols: set[str] = field(default_factory=set)
+    first_target: datetime | None = None
+
+
+def history_load(*, user_id: str, trade_ids: list[str] = (), include_later: bool = False,
+                 since: datetime | None = None, everything: bool = False) -> History:
+    """The user's whole history in one query, and the targets: `trade_ids`; with `include_later` also the
+    untagged trades and every trade at or after the earliest of them; with `everything` every trade at or
+    after `since` (all of them without it)."""
+    history = History()
+    wanted = set(trade_ids)
+    if include_later:  # and anything an earlier hand-off left unscored
+        wanted |= set(trade_queryset().filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
+    trade = engine.TradeInput
+    rows = trade_queryset().filter(user_id=user_id).order_by("ts", "id").values_list(*HISTORY_FIELDS)
+    history.trades = [trade(id=i, symbol=sy, side=si, qty=q, price=p, fee=f, fee_asset=fa or "", ts=t)
+                      for i, sy, si, q, p, f, fa, t in rows.iterator(chunk_size=10_000)]
+    if everything:
+        earliest = since
+    else:
+        earliest = min((t.ts for t in history.trades if t.id in wanted), default=None)
+    for t in history.trades:
+        if (t.id in wanted or (include_later and earliest is not None and t.ts >= earliest)
+                or (everything and (since is None or t.ts >= since))):
+            history.targets.add(t.id)
+            history.affected_symbols.add(t.symbol)
+            if history.first_target is None or t.ts < history.first_target:
+                history.first_target = t.ts
+    return history
 
 
 def _confidence(value: float) -> Decimal:
@@ -48,7 +87,7 @@ def _confidence(value: float) -> Decimal:
     return Decimal(str(round(value, 4)))
 
 
-def _fingerprint(*, tags: list, draft: ReflectionDraft) -> str:
+def _fingerprint(*, tags: list, draft) -> str:
     body = json.dumps(
         {"v": engine.ENGINE_VERSION, "labels": sorted((t.label, round(float(t.confidence), 4)) for t in tags),
          "text": draft.text, "tone": draft.tone, "bias": draft.bias},
@@ -62,101 +101,115 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
 
     New trades (`include_later`): the user's untagged trades join them (with no ids given, those alone)
     and every later trade is re-scored, since they change its history."""
+    if not (trade_ids or include_later):
+        return 0
+    return _score_user(user_id=user_id, load=lambda: history_load(user_id=user_id, trade_ids=trade_ids,
+                                                                   include_later=include_later))
+
+
+def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int = WRITE_CHUNK) -> int:
+    """Re-label every trade of the user at or after `since` (all of them without it) in one walk over the
+    history. Returns how many trades were tagged."""
+    return _score_user(user_id=user_id, chunk=chunk,
+                       load=lambda: history_load(user_id=user_id, since=since, everything=True))
+
+
+def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK) -> int:
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
-    if user is None or not (trade_ids or include_later):
+    if user is None:
         return 0
-    series = trade_series_for_user(user_id=user.id, trade_ids=trade_ids, include_later=include_later)
-    if not series.targets:
+    history = load()
+    if not history.targets:
         return 0
+    by_symbol: dict[str, tuple[datetime, datetime]] = {}
+    for t in history.trades:
+        first, last = by_symbol.get(t.symbol, (t.ts, t.ts))
+        by_symbol[t.symbol] = (min(first, t.ts), max(last, t.ts))
 
     # Candles: fetch what is missing for the symbols being scored (indicator warm-up before the first
     # trade); other symbols use what is stored (their closes price paper gains/losses for the disposition
     # effect).
-    first = min(rows[0]["ts"] for rows in series.by_symbol.values())
-    last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
-    ensure_candles([(symbol, *candle_window(rows[0]["ts"], rows[-1]["ts"]))
-                    for symbol, rows in series.by_symbol.items() if symbol in series.affected_symbols])
-    start, end = candle_window(first, last)
+    ensure_candles([(symbol, *candle_window(first, last)) for symbol, (first, last) in by_symbol.items()
+                    if symbol in history.affected_symbols])
+    start, end = candle_window(min(f for f, _ in by_symbol.values()), max(la for _, la in by_symbol.values()))
     frames: dict[str, pd.DataFrame] = {symbol: stored_candles(symbol=symbol, start=start, end=end)
-                                       for symbol in series.by_symbol}
-
+                                       for symbol in by_symbol}
     rules = [engine.RuleInput(kind=r.kind, params=dict(r.params))
              for r in Rule.objects.filter(user_id=user.id, active=True).order_by("kind")]
-    inputs = [
-        engine.TradeInput(id=row["id"], symbol=row["symbol"], side=row["side"], qty=row["qty"],
-                          price=row["price"], fee=row["fee"], ts=row["ts"])
-        for rows in series.by_symbol.values() for row in rows
-    ]
-    result = engine.score_trades(trades=inputs, candles=frames, rules=rules, target_ids=set(series.targets))
-
-    tags_by_trade: dict[str, list] = defaultdict(list)
-    for tag in result.tags:
-        if tag.trade_id in series.targets:
-            tags_by_trade[tag.trade_id].append(tag)
-    missing = [tid for tid in series.targets if not tags_by_trade.get(tid)]
-    if missing:
-        raise RuntimeError(f"The engine returned no label for {len(missing)} trade(s); nothing was written.")
-
-    lines: dict[str, list[float]] = {}
-    by_symbol: dict[str, list[str]] = defaultdict(list)
-    for trade_id, trade in series.targets.items():
-        by_symbol[trade["symbol"]].append(trade_id)
-    for symbol, ids in by_symbol.items():
-        lines.update(zip(ids, sparklines(frames.get(symbol), [series.targets[i]["ts"] for i in ids]), strict=True))
-    scores: list[TradeScore] = []
-    for trade_id, trade in series.targets.items():
-        tags = tags_by_trade[trade_id]
-        draft = reflection_compose(tags=tags, tone=user.coach_tone)
-        scores.append(TradeScore(trade_id=trade_id, symbol=trade["symbol"], tags=tags, draft=draft,
-                                 sparkline=lines[trade_id]))
-
-    _write(user=user, series=series, result=result, scores=scores)
-    return len(scores)
+    stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
+    with transaction.atomic():
+        _positions_store(user=user, history=history, positions=stream.positions)
+        scored = 0
+        while batch := list(islice(stream.tags, chunk)):
+            _tags_store(user=user, batch=batch, frames=frames)
+            scored += len(batch)
+        if scored != len(history.targets):
+            raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
+                               "nothing was written.")
+        _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
+        label_days_rebuild(user_id=user.id, since=history.first_target)
+    return scored
 
 
-@transaction.atomic
-def _write(*, user, series, result, scores: list[TradeScore]) -> None:
-    target_ids = list(series.targets)
-    BiasTag.objects.filter(trade_id__in=target_ids).delete()
+def _positions_store(*, user, history: History, positions: dict) -> None:
+    """FIFO outcomes of every trade of the affected symbols (a late trade moves later lots), as one upsert."""
+    rows = ((t.id, user.id, t.symbol, info.realized_pnl, info.held_hours, info.matched_qty, info.unmatched_qty)
+            for t in history.trades
+            if t.symbol in history.affected_symbols and (info := positions.get(t.id)) is not None)
+    while batch := list(islice(rows, 20_000)):
+        rows_insert(TradePosition, ("trade_id", "user_id", "symbol", "realized_pnl", "held_hours", "matched_qty",
+                                    "unmatched_qty"), batch,
+                    conflict=Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty",
+                                                   "symbol")))
+
+
+def _tags_store(*, user, batch: list[tuple[engine.TradeInput, list]], frames: dict) -> None:
+    """One chunk of labelled trades: their old tags out, the new ones in, and a reflection with its
+    `coach.reflect` event for each trade whose reflection changed — a handful of statements, whatever
+    the chunk's size."""
+    if not all(tags for _, tags in batch):
+        raise RuntimeError("The engine returned no label for a trade; nothing was written.")
+    ids = [trade.id for trade, _ in batch]
+    BiasTag.objects.filter(trade_id__in=ids).delete()
     rows_insert(BiasTag, ("trade_id", "label", "confidence", "features", "engine_version"), [
-        (s.trade_id, tag.label, _confidence(tag.confidence), json_text(tag.features), engine.ENGINE_VERSION)
-        for s in scores for tag in s.tags
+        (trade.id, tag.label, _confidence(tag.confidence), json_text(tag.features), engine.ENGINE_VERSION)
+        for trade, tags in batch for tag in tags
     ])
-    rows_insert(TradePosition, ("trade_id", "user_id", "symbol", "realized_pnl", "held_hours", "matched_qty",
-                                "unmatched_qty"), [
-        (trade_id, user.id, row["symbol"], info.realized_pnl, info.held_hours, info.matched_qty, info.unmatched_qty)
-        for trade_id, row in series.all_rows.items()
-        if row["symbol"] in series.affected_symbols and (info := result.positions.get(trade_id)) is not None
-    ], conflict=Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty", "symbol")))
-
-    latest = {}
-    for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=target_ids)
+    latest: dict[str, str] = {}
+    for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=ids)
                                   .order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint")):
         latest.setdefault(trade_id, fingerprint)
+    lines: dict[str, list[float]] = {}
+    per_symbol: dict[str, list[engine.TradeInput]] = {}
+    for trade, _ in batch:
+        per_symbol.setdefault(trade.symbol, []).append(trade)
+    for symbol, trades in per_symbol.items():
+        lines.update(zip((t.id for t in trades), sparklines(frames.get(symbol), [t.ts for t in trades]),
+                         strict=True))
     announced = []
-    for score in scores:
-        fingerprint = _fingerprint(tags=score.tags, draft=score.draft)
-        if latest.get(score.trade_id) != fingerprint:
-            announced.append((score, fingerprint))
+    for trade, tags in batch:
+        draft = reflection_compose(tags=tags, tone=user.coach_tone)
+        fingerprint = _fingerprint(tags=tags, draft=draft)
+        if latest.get(trade.id) != fingerprint:
+            announced.append((trade, tags, draft, fingerprint))
     event_ids = event_append_many(user=user, type="coach.reflect", payloads=[
-        reflect_payload(trade_id=score.trade_id, tags=score.tags, draft=score.draft, sparkline=score.sparkline,
-                        trade=series.targets[score.trade_id])
-        for score, _ in announced
+        reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
+                        trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
+        for trade, tags, draft, _ in announced
     ])
     rows_insert(Reflection, ("user_id", "trade_id", "text", "tone", "bias", "source", "engine_version",
                              "fingerprint", "event_id"), [
-        (user.id, score.trade_id, score.draft.text, score.draft.tone, score.draft.bias, score.draft.source,
-         engine.ENGINE_VERSION, fingerprint, event_id)
-        for (score, fingerprint), event_id in zip(announced, event_ids, strict=True)
+        (user.id, trade.id, draft.text, draft.tone, draft.bias, draft.source, engine.ENGINE_VERSION, fingerprint,
+         event_id)
+        for (trade, _, draft, fingerprint), event_id in zip(announced, event_ids, strict=True)
     ])
-    _disposition_store(user=user, series=series, disposition=result.disposition)
 
 
-def _disposition_store(*, user, series, disposition: dict) -> None:
+def _disposition_store(*, user, by_symbol: dict, disposition: dict) -> None:
     """Odean's disposition effect: the counts of every sale day (summed over any period by
     `bias_summary`) and the whole history's figure (PGR − PLR with the counts behind it)."""
-    first = min(rows[0]["ts"] for rows in series.by_symbol.values())
-    last = max(rows[-1]["ts"] for rows in series.by_symbol.values())
+    first = min(f for f, _ in by_symbol.values())
+    last = max(la for _, la in by_symbol.values())
 
     def ratio(value):
         return None if value is None else Decimal(str(round(float(value), 4)))

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from apps.bias.models import BiasTag, TradePosition
+from apps.bias.services.rollups import label_days_rebuild
 from apps.trades.testing import TradeFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -118,6 +119,7 @@ def test_summary_counts_labels_per_day_and_pnl(api_client, user):
     tag(c, "FOMO")
     TradePosition.objects.create(trade=a, user=user, symbol=a.symbol, realized_pnl=Decimal("-12.5"), held_hours=3)
     TradePosition.objects.create(trade=b, user=user, symbol=b.symbol, realized_pnl=None, held_hours=None)
+    label_days_rebuild(user_id=user.id)  # what scoring does in the transaction that writes tags and positions
     body = api_client.get("/api/bias/summary", {"since": "2026-09-30", "until": "2026-10-02"}).json()
     assert body["hasTrades"] is True
     assert body["trades"] == 3
@@ -135,6 +137,7 @@ def test_summary_never_adds_pnl_of_different_quote_currencies(api_client, user):
     tag(btc, "PANIC")
     TradePosition.objects.create(trade=usd, user=user, symbol=usd.symbol, realized_pnl=Decimal("-40"), held_hours=2)
     TradePosition.objects.create(trade=btc, user=user, symbol=btc.symbol, realized_pnl=Decimal("0.015"), held_hours=5)
+    label_days_rebuild(user_id=user.id)
     body = api_client.get("/api/bias/summary", {"since": "2026-09-30", "until": "2026-10-02"}).json()
     assert body["pnlByLabel"] == [{"label": "PANIC", "trades": 2, "withRealizedPnl": 2,
                                    "realizedPnl": {"BTC": "0.015", "USD": "-40"}}]

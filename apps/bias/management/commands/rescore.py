@@ -1,4 +1,8 @@
-"""Re-score existing trades with the current engine version (idempotent, batched, with a progress bar).
+"""Re-score existing trades with the current engine version (idempotent, with a progress bar per user).
+
+Each user's history is walked once, whatever its length (labels depend on everything before a trade, so
+re-scoring in slices would walk the history once per slice); `--batch` is how many trades' tags,
+reflections and events are written together.
 
 With `--calibrated`, each user with at least 30 scored trades is first calibrated from those trades (the
 personal lines, see docs/bias-engine.md) and then re-scored with them; other users keep the defaults."""
@@ -12,8 +16,8 @@ from tqdm import tqdm
 
 from apps.bias.engine import ENGINE_VERSION
 from apps.bias.selectors import trade_ids_for_rescore
-from apps.bias.services import bias_score_trades
 from apps.bias.services.rules import rule_calibration_compute
+from apps.bias.services.scoring import bias_rescore_user
 
 
 def _since(value: str | None) -> datetime | None:
@@ -32,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--user", help="only this user's trades (email)")
         parser.add_argument("--since", help="only trades at or after this date/time (UTC)")
-        parser.add_argument("--batch", type=int, default=2000, help="trades per scoring batch (default 2000)")
+        parser.add_argument("--batch", type=int, default=2000, help="trades written per chunk (default 2000)")
         parser.add_argument("--calibrated", action="store_true",
                             help="calibrate each user's lines from their scored trades first, then re-score with them")
 
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No user with email {user}.")
             user_id = found.id
-        work = trade_ids_for_rescore(user_id=user_id, since=_since(since))
+        since = _since(since)
+        work = trade_ids_for_rescore(user_id=user_id, since=since)
         if calibrated:
             self._calibrate(work)
         total = sum(len(ids) for ids in work.values())
@@ -53,10 +58,8 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="trade", desc=f"rescore v{ENGINE_VERSION}", file=self.stderr._out,
                   disable=total == 0) as bar:
             for uid, ids in work.items():
-                for start in range(0, len(ids), batch):
-                    chunk = ids[start:start + batch]
-                    scored += bias_score_trades(user_id=uid, trade_ids=chunk, include_later=False)
-                    bar.update(len(chunk))
+                scored += bias_rescore_user(user_id=uid, since=since, chunk=batch)
+                bar.update(len(ids))
         self.stdout.write(f"Re-scored {scored} trade(s) of {len(work)} user(s) with engine {ENGINE_VERSION}.")
 
     def _calibrate(self, work: dict) -> None:

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.formatting import zone
-from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
+from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode, keyset_after
 from apps.trades.selectors import trade_queryset
 
 from .engine.calibration import CALIBRATION_KIND
@@ -73,7 +73,7 @@ def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None 
 
 
 def _trade_for_user(*, user, trade_id: str) -> Trade:
-    trade = trade_queryset().filter(user=user, id=trade_id).first()
+    trade = trade_queryset().filter(user=user, id=trade_id).defer("raw").first()
     if trade is None:
         raise NotFound("Trade not found.")
     return trade
@@ -131,23 +131,26 @@ def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5
     start, end = trade.ts - before, trade.ts + after
     frame = stored_candles(symbol=trade.symbol, start=start, end=end)
     candles = []
-    if frame is not None and not frame.empty:
-        for ts, o, h, lo, c in zip(frame.index, frame["open"], frame["high"], frame["low"], frame["close"],
-                                   strict=True):
-            candles.append({"time": int(ts.timestamp()), "open": float(o), "high": float(h), "low": float(lo),
-                            "close": float(c)})
-    markers = []
-    for row in (trade_queryset().filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
-                .order_by("ts", "id").values("id", "side", "qty", "price", "ts")):
-        markers.append({"tradeId": row["id"], "time": int(row["ts"].timestamp()), "side": row["side"],
-                        "qty": decimal_str(row["qty"]), "price": decimal_str(row["price"]),
-                        "current": row["id"] == trade.id})
+    if frame is not None and not frame.empty:  # whole columns to Python at once, not a pandas scalar per value
+        columns = [frame.index.as_unit("s").asi8.tolist()]
+        columns += [frame[name].to_numpy(dtype=float).tolist() for name in ("open", "high", "low", "close")]
+        candles = [{"time": t, "open": o, "high": h, "low": lo, "close": c} for t, o, h, lo, c in zip(*columns, strict=True)]
+    markers = [{"tradeId": trade_id, "time": int(ts.timestamp()), "side": side, "qty": decimal_str(qty),
+                "price": decimal_str(price), "current": trade_id == trade.id}
+               for trade_id, side, qty, price, ts in
+               trade_queryset().filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
+               .order_by("ts", "id").values_list("id", "side", "qty", "price", "ts")]
     return {"tradeId": trade.id, "symbol": trade.symbol, "granularity": "1h", "candles": candles, "markers": markers}
 
 
 def trade_grid_brokers(*, user) -> list[str]:
-    """The exchanges the user's trades come from, for the grid's filter."""
-    return sorted(set(trade_queryset().filter(user=user).values_list("broker", flat=True)))
+    """The exchanges the user's trades come from, for the grid's filter: one index probe per exchange (on
+    the unique (user, broker, ext_id) index) instead of reading every trade of the user."""
+    brokers: list[str] = []
+    trades = trade_queryset().filter(user=user).order_by("broker").values_list("broker", flat=True)
+    while (found := list((trades.filter(broker__gt=brokers[-1]) if brokers else trades)[:1])):
+        brokers.append(found[0])
+    return brokers
 
 
 def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str | None = None,
@@ -177,9 +180,12 @@ def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str
         if len(values) != len(order):
             raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
         query = query.filter(_after(order, values))
+    # Two queries a page: the trades with their positions, then their labels — never the tags' evidence
+    # (`features`) or the trade's raw export row, which the grid does not show.
     page = list(
-        query.select_related("position")
-        .prefetch_related(Prefetch("bias_tags", queryset=BiasTag.objects.order_by("-confidence", "label")))
+        query.select_related("position").defer("raw")
+        .prefetch_related(Prefetch("bias_tags", queryset=BiasTag.objects.only("trade_id", "label", "confidence")
+                                   .order_by("-confidence", "label")))
         .order_by(*order)[: limit + 1]
     )
     next_cursor = None
@@ -202,21 +208,13 @@ def _cursor_value(trade: Trade, name: str):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _after(order: tuple[str, ...], values: list) -> Q:
-    """Keyset condition: rows strictly after `values` in `order` (lexicographic, per-field direction)."""
-    parsed = []
-    for name, value in zip(order, values, strict=True):
-        field_name = name.lstrip("-")
-        if field_name == "ts":
-            value = cursor_datetime(value)
-        parsed.append((field_name, "lt" if name.startswith("-") else "gt", value))
-    condition = Q()
-    for i, (name, op, value) in enumerate(parsed):
-        step = Q(**{f"{name}__{op}": value})
-        for prev_name, _, prev_value in parsed[:i]:
-            step &= Q(**{prev_name: prev_value})
-        condition |= step
-    return condition
+def _after(order: tuple[str, ...], values: list):
+    """Keyset condition: rows strictly after the cursor `values` in `order` (every sort keeps one direction
+    for all its fields, so this is one row comparison on the index)."""
+    parsed = [cursor_datetime(value) if name.lstrip("-") == "ts" else value
+              for name, value in zip(order, values, strict=True)]
+    return keyset_after(tuple(name.lstrip("-") for name in order), tuple(parsed),
+                        descending=order[0].startswith("-"))
 
 
 def rule_list(*, user) -> list[Rule]:

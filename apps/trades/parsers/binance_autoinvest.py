@@ -47,6 +47,11 @@ def parse_auto_invest(table: Table) -> ParseResult:
         made = _block(rows, at, identity_state) if rows else []
         if made is None:
             made = [_row(cells, at, month_first, identity) for cells in rows]
+        elif not any(isinstance(read, str) for read in made):
+            result.trades += made
+            result.lines += lines
+            result.raws += [None] * len(made)
+            continue
         for line, read in zip(lines, made, strict=True):
             if isinstance(read, RowProblem):
                 result.error(line, read.reason)
@@ -78,7 +83,7 @@ def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
     """`10.00000000 USDT` cells → numbers and coins; None unless every cell is a plain number, a space, a coin."""
     parts = [cell.partition(" ") for cell in cells]
     coins = [coin for _, _, coin in parts]
-    if not all(space == " " and coin.isalnum() and coin.isupper() for _, space, coin in parts):
+    if not all(coin.isalnum() and coin.isupper() for coin in set(coins)):  # a cell without the space has no coin
         return None
     return [number for number, _, _ in parts], coins
 
@@ -86,8 +91,12 @@ def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
 def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
     """A block read column by column (see ResultBuilder.collect_blocks); None to read it row by row."""
     has_status = at["status"] >= 0
-    skipped = [_skipped(row[at["status"]], has_status) for row in rows]
-    bought = [row for row, skip in zip(rows, skipped, strict=True) if skip is None]
+    statuses = [row[at["status"]] for row in rows]
+    if not has_status or set(statuses) == {"Success"}:
+        skipped, bought = [None] * len(rows), rows
+    else:
+        skipped = [_skipped(status, has_status) for status in statuses]
+        bought = [row for row, skip in zip(rows, skipped, strict=True) if skip is None]
     if not bought:
         return skipped
     read = columns.times([row[at["date"]] for row in bought])

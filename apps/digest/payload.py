@@ -13,6 +13,8 @@ Rule streaks: a day (on the user's clock) with at least one scored trade counts 
 was kept on one of its trades and broken on none; a day on which it was broken ends the streak; days
 where it did not apply leave the streak as it was. `currentDays` runs up to the end of the week,
 `bestDays` is the longest run in the look-back window, `brokenOn` lists the week's days it was broken.
+This count is the fallback: when an app provides rule streaks through `apps.digest.registry` (the journal
+does, with the streaks /rules/ shows), the payload carries those instead, as of the end of the week.
 """
 from __future__ import annotations
 

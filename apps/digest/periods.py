@@ -29,6 +29,15 @@ class Week:
         return _local_midnight(self.monday + timedelta(days=7), self.zone)
 
     @property
+    def dates_start(self) -> datetime:
+        """Midnight UTC of the week's Monday date: with `dates_end`, the UTC days whose dates are this week's."""
+        return datetime.combine(self.monday, time(0), tzinfo=UTC)
+
+    @property
+    def dates_end(self) -> datetime:
+        return self.dates_start + timedelta(days=7)
+
+    @property
     def label(self) -> str:
         year, number, _ = self.monday.isocalendar()
         return f"{year}-W{number:02d}"

@@ -48,6 +48,7 @@ from .models import Digest, DigestRun
 from .narrative import narrative_compose, suggestion_compose
 from .payload import STREAK_LOOKBACK_DAYS, WeekData, figures_compute
 from .periods import Week, week_last_finished, week_parse
+from .registry import rule_streaks_provide
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,13 @@ def digests_week_data(*, users: list, week: Week) -> dict[str, WeekData]:
 def digest_payloads_build(*, users: list, week: Week) -> dict[str, dict]:
     """{user id: the whole payload} for one week (reads only; the narrative may ask a configured model)."""
     data = digests_week_data(users=users, week=week)
+    streaks = rule_streaks_provide(users=[u for u in users if data[u.id].active_rules], since=week.start,
+                                   until=week.end)
     out = {}
     for user in users:
         figures = figures_compute(data[user.id])
+        if streaks is not None:  # the streaks the user sees on /rules/ (the journal's), as of the week's end
+            figures["streaks"] = streaks.get(user.id, [])
         payload = {"version": PAYLOAD_VERSION, **figures}
         payload["suggestion"] = suggestion_compose(figures=figures, tone=user.coach_tone)
         payload["narrative"] = narrative_compose(payload=payload, tone=user.coach_tone)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from apps.bias.registry import TradesScored, on_trades_scored
+from apps.digest.registry import rule_streaks_provider
 
+from .selectors import rule_streaks_for_digest
 from .services import adherence_drafts_update
 
 
@@ -13,3 +15,4 @@ def trades_scored_adherence(event: TradesScored) -> None:
 
 def register() -> None:
     on_trades_scored(trades_scored_adherence)
+    rule_streaks_provider(rule_streaks_for_digest)  # the digest reports the streaks /rules/ shows

@@ -120,17 +120,40 @@ def _user_zone(user) -> ZoneInfo:
 
 
 def rule_streaks(*, user, now: datetime | None = None) -> list[RuleStreak]:
-    """Per active rule of the user: current and best run of trading days it held, over the last year, days
-    counted in the user's time zone."""
+    """Per active rule of the user: current and best run of trading days it held, over the year before `now`,
+    days counted in the user's time zone."""
+    return [streak for streak, _ in _streaks_and_breaches(user=user, until=now or timezone.now())]
+
+
+def _streaks_and_breaches(*, user, until: datetime) -> list[tuple[RuleStreak, set]]:
     rules = [rule for rule in rule_list(user=user) if rule.active]
     if not rules:
         return []
     zone = _user_zone(user)
-    since = (now or timezone.now()) - STREAK_WINDOW
-    trading_days = sorted(set(trade_queryset().filter(user=user, ts__gte=since)
+    since = until - STREAK_WINDOW
+    trading_days = sorted(set(trade_queryset().filter(user=user, ts__gte=since, ts__lte=until)
                               .annotate(day=TruncDate("ts", tzinfo=zone)).values_list("day", flat=True)))
     broken: dict[str, set] = {}
     for breach in rule_breaches(user_id=user.id, since=since):
-        broken.setdefault(breach["kind"], set()).add(breach["ts"].astimezone(zone).date())
-    return [streak_count(kind=rule.kind, trading_days=trading_days, broken_days=broken.get(rule.kind, set()),
-                         since=rule.created_at.astimezone(zone).date()) for rule in rules]
+        if breach["ts"] <= until:
+            broken.setdefault(breach["kind"], set()).add(breach["ts"].astimezone(zone).date())
+    out = []
+    for rule in rules:
+        set_on = rule.created_at.astimezone(zone).date()
+        days = broken.get(rule.kind, set())
+        out.append((streak_count(kind=rule.kind, trading_days=trading_days, broken_days=days, since=set_on),
+                    {day for day in days if day >= set_on}))
+    return out
+
+
+def rule_streaks_for_digest(users: list, since: datetime, until: datetime) -> dict[str, list[dict]]:
+    """The streaks /rules/ shows, as of the end of a digest's week (`until`): per user with active rules
+    `[{kind, currentDays, bestDays, brokenOn}]`, `brokenOn` the local dates in [since, until) the rule broke."""
+    out = {}
+    for user in users:
+        first, last = since.astimezone(_user_zone(user)).date(), (until - timedelta(microseconds=1)).astimezone(
+            _user_zone(user)).date()
+        out[user.id] = [{"kind": streak.kind, "currentDays": streak.current, "bestDays": streak.best,
+                         "brokenOn": sorted(day.isoformat() for day in broken if first <= day <= last)}
+                        for streak, broken in _streaks_and_breaches(user=user, until=until - timedelta(microseconds=1))]
+    return out

@@ -10,6 +10,7 @@ ETH-EUR: S2 sells B3's 2 at 45 against 50: −10 EUR → REVENGE + DISCIPLINE.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,14 +64,37 @@ def test_figures_match_the_hand_computed_week(user, week_book):
     assert payload["suggestion"] == {"label": "REVENGE", "text": habits[0]}
 
 
-def test_streaks_count_days_with_a_kept_rule_and_list_the_broken_ones(user, week_book):
+def test_streaks_are_the_ones_rules_shows_as_of_the_end_of_the_week(user, week_book):
+    from apps.bias.models import Rule
+    from apps.journal.selectors import rule_streaks
+
+    Rule.objects.filter(user=user).update(created_at=datetime(2026, 11, 1, tzinfo=UTC))
     payload = digest_payload_build(user=user, week=W47)
 
-    # maxTradesPerDay kept on 2, 10, 11, 16, 17, 18 Nov, broken on 19, kept on 20; minHoldHours broken on 18
-    # (the other days it did not apply or was kept on 11 and 19, 20). cooldownAfterLosses is inactive.
+    # the journal's streaks (a trading day holds a rule when no trade broke it), days up to Sun 22 Nov:
+    # trading days 2, 10, 11, 16, 17, 18, 19, 20 Nov (23 Nov is the next week).
+    # maxTradesPerDay broken on 19: 2…18 is a run of 6, then 20 → current 1, best 6.
+    # minHoldHours broken on 18: 2…17 is a run of 5, then 19, 20 → current 2, best 5.
     assert payload["streaks"] == [
         {"kind": "maxTradesPerDay", "currentDays": 1, "bestDays": 6, "brokenOn": ["2026-11-19"]},
-        {"kind": "minHoldHours", "currentDays": 2, "bestDays": 2, "brokenOn": ["2026-11-18"]},
+        {"kind": "minHoldHours", "currentDays": 2, "bestDays": 5, "brokenOn": ["2026-11-18"]},
+    ]
+    # the same counts /rules/ shows for that moment
+    shown = rule_streaks(user=user, now=datetime(2026, 11, 22, 23, 59, tzinfo=UTC))
+    assert [(s.kind, s.current, s.best) for s in shown] == [("maxTradesPerDay", 1, 6), ("minHoldHours", 2, 5)]
+
+
+def test_a_rule_streak_set_during_the_week_counts_from_that_day(user, week_book):
+    from apps.bias.models import Rule
+
+    Rule.objects.filter(user=user).update(created_at=datetime(2026, 11, 19, 8, tzinfo=UTC))
+    payload = digest_payload_build(user=user, week=W47)
+
+    # from 19 Nov: maxTradesPerDay broken on 19, held on 20 → 1, 1; minHoldHours held on 19 and 20 → 2, 2
+    # (its break on 18 Nov came before the rule was set)
+    assert payload["streaks"] == [
+        {"kind": "maxTradesPerDay", "currentDays": 1, "bestDays": 1, "brokenOn": ["2026-11-19"]},
+        {"kind": "minHoldHours", "currentDays": 2, "bestDays": 2, "brokenOn": []},
     ]
 
 

@@ -80,7 +80,9 @@ def digests_week_data(*, users: list, week: Week) -> dict[str, WeekData]:
     history = trade_rows(user_ids=list(markets), until=week.previous.start, markets=markets) if markets else []
     history_outcomes = (trade_outcomes(user_ids=list(markets), until=week.previous.start, markets=markets)
                         if markets else {})
-    disposition = disposition_for_users(user_ids=ids, since=week.start, until=week.end)
+    # Sale days are stored as UTC days (Odean's counts at each day's close, shared with the bias summary):
+    # each belongs to the one local week holding its date, so no sale day is counted in two digests.
+    disposition = disposition_for_users(user_ids=ids, since=week.dates_start, until=week.dates_end)
     by_user = {user.id: WeekData(week=week, trades=[], outcomes={}, active_rules=active.get(user.id, []),
                                  disposition=disposition.get(user.id)) for user in users}
     for row in trades:

@@ -12,7 +12,7 @@ SIDES = ("BUY", "SELL")
 RULE_KINDS = ("avoidSpikeOverPct", "minHoldHours", "maxTradesPerDay", "cooldownAfterLosses")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100,000-trade history is held in memory at once
 class TradeInput:
     id: str
     symbol: str
@@ -55,7 +55,7 @@ class TagResult:
     features: dict
 
 
-@dataclass
+@dataclass(slots=True)
 class PositionInfo:
     """What FIFO matching knows about one trade.
 

@@ -104,3 +104,49 @@ def test_pre_entry_then_the_trade_shows_adherence_and_a_note_goes_through_the_so
     assert seen["checks"] == ["entrySlippagePct", "stopRespected", "targetReached", "sizeVsPlanPct", "holdVsTimeframe"]
     note = JournalEntry.objects.get(type="note")
     assert entry_text(entry=note) == "Waited for the close this time" and b"Waited" not in bytes(note.text_enc)
+
+
+def test_attach_chart_snapshot_on_the_trade_page_stores_the_charts_png_on_the_post_entry(
+        chromium_path, daphne_process, user):
+    from django.core.files.storage import default_storage
+
+    from apps.journal.models import Attachment
+    from apps.simulations.testing import candles_store
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    candles_store(symbol="BTC-USD", first_open=now - timedelta(hours=48),
+                  bars=[(100 + i % 5, 102 + i % 5, 99 + i % 5, 101 + i % 5) for i in range(48)])
+    trade = TradeFactory(user=user, side="BUY", symbol="BTC-USD", price=Decimal("101"), qty=Decimal("0.5"),
+                         ts=now - timedelta(hours=10, minutes=30))
+    _, port = daphne_process(env=child_env(GATE_FETCH_CANDLES="0"))
+    name, value = session_cookie_for(user).split("=", 1)
+    base = f"http://127.0.0.1:{port}"
+
+    def attach(browser) -> dict:
+        from playwright.sync_api import expect
+
+        context = browser.new_context(base_url=base)
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            page.goto(f"/trades/{trade.id}/")
+            page.wait_for_function("() => window.tradeChart !== undefined", timeout=15000)
+            button = page.locator("#trade-journal-snapshot")
+            expect(button).to_be_enabled()
+            button.click()
+            expect(page.locator("#trade-journal-status")).to_have_text("Snapshot attached.", timeout=15000)
+            return {"errors": errors}
+        finally:
+            context.close()
+
+    result = in_chromium(chromium_path, attach)
+    assert result["errors"] == []
+    post = JournalEntry.objects.get(user=user, type="post", trade=trade)
+    attachment = Attachment.objects.get(entry=post)
+    assert (attachment.user_id, attachment.content_type) == (user.id, "image/png")
+    assert attachment.width > 100 and attachment.height > 100
+    with default_storage.open(attachment.storage_key, "rb") as stored:
+        body = stored.read()
+    assert body[:8] == b"\x89PNG\r\n\x1a\n" and len(body) == attachment.size

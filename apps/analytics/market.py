@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Count, F, FloatField, Max, Q, Sum
 from django.db.models.functions import Cast
 
-from .selectors import Filters, closed_positions
+from .selectors import Filters, closed_positions, daily_rollups
 
 REPORTING_CURRENCIES = ("USD", "EUR")
 EXCURSION_FIELDS = ("trade_id", "symbol", "quote", "ts", "entry_ts", "pnl", "mae", "mfe", "exit_efficiency")
@@ -111,13 +111,25 @@ def _excursions_in_python(newest) -> list[dict]:
 def reporting(*, user, filters: Filters, currency: str) -> dict:
     """Realised P/L of every closed position converted to `currency` at its exit time (the rate stored with
     the position), the converted total, a daily converted equity curve, and per quote currency how it was
-    converted (the pair, how many positions had no rate and stay out of the total). Two queries."""
-    rate = f"{currency.lower()}_rate"
-    positions = closed_positions(user=user, filters=filters).annotate(
-        pnl=Cast("realized_pnl", FloatField()), converted=F("pnl") * F(rate))
-    quotes = list(positions.values("quote").order_by("quote").annotate(
-        positions=Count("pk"), without=Count("pk", filter=Q(**{f"{rate}__isnull": True})),
-        pnl_total=Sum("pnl"), converted_total=Sum("converted"), pair=Max(f"{currency.lower()}_pair")))
+    converted (the pair, how many positions had no rate and stay out of the total). Two queries, over the daily
+    rollup when the filters allow."""
+    prefix = currency.lower()
+    rollups = daily_rollups(user=user, filters=filters)
+    if rollups is not None:
+        positions = rollups.filter(closed__gt=0)
+        quotes = list(positions.values("quote").order_by("quote").annotate(
+            positions=Sum("closed"), without=Sum(f"{prefix}_without"), pnl_total=Sum("pnl_float"),
+            converted_total=Sum(f"{prefix}_converted"), pair=Max(f"{prefix}_pair")))
+        days = positions.values("day").order_by("day").annotate(total=Sum(f"{prefix}_converted"))
+    else:
+        rate = f"{prefix}_rate"
+        positions = closed_positions(user=user, filters=filters).annotate(
+            pnl=Cast("realized_pnl", FloatField()), converted=F("pnl") * F(rate))
+        quotes = list(positions.values("quote").order_by("quote").annotate(
+            positions=Count("pk"), without=Count("pk", filter=Q(**{f"{rate}__isnull": True})),
+            pnl_total=Sum("pnl"), converted_total=Sum("converted"), pair=Max(f"{prefix}_pair")))
+        days = positions.filter(**{f"{rate}__isnull": False}).values("day").order_by("day").annotate(
+            total=Sum("converted"))
     if not quotes:
         return {"currency": currency, "realizedPnl": "0", "conversions": [], "equity": [], "estimate": True}
     conversions = [{"quote": row["quote"], "pair": row["pair"] or None,
@@ -126,8 +138,9 @@ def reporting(*, user, filters: Filters, currency: str) -> dict:
                     "realizedPnl": _number(row["pnl_total"]), "converted": _number(row["converted_total"] or 0.0)}
                    for row in quotes]
     equity, total, peak = [], 0.0, 0.0
-    for day, converted in (positions.filter(**{f"{rate}__isnull": False}).values("day").order_by("day")
-                           .annotate(total=Sum("converted")).values_list("day", "total")):
+    for day, converted in days.values_list("day", "total"):
+        if converted is None:  # no position of that day had a rate
+            continue
         total += converted
         peak = max(peak, total)
         equity.append({"date": day.isoformat(), "equity": _number(total), "drawdown": _number(total - peak)})

@@ -83,7 +83,9 @@ class TradeFact(models.Model):
     source_hash = models.BigIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "ts"], name="analytics_fact_user_ts_idx")]
+        indexes = [models.Index(fields=["user", "ts"], name="analytics_fact_user_ts_idx"),
+                   models.Index(fields=["user", "fee_other_asset"], condition=~models.Q(fee_other_asset=""),
+                                name="analytics_fact_other_fee_idx")]
 
     def __str__(self) -> str:
         return f"{self.side} {self.symbol} {self.ts:%Y-%m-%d %H:%M} pnl={self.realized_pnl}"
@@ -102,3 +104,60 @@ class TradeFactLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fact_id} {self.label}"
+
+
+class DailyRollup(models.Model):
+    """The read model summed per UTC day, quote, symbol, broker and side: what the figures without a label
+    filter and with whole-day bounds read (a few thousand rows where the trades are a hundred thousand).
+    Rebuilt from `TradeFact` whenever a refresh changed any row. Sums are exact (decimals); hold times are
+    sums and counts, so averages over any set of days are exact too."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    quote = models.CharField(max_length=32)
+    symbol = models.CharField(max_length=32)
+    broker = models.CharField(max_length=16)
+    side = models.CharField(max_length=4)
+    trades = models.PositiveIntegerField()
+    fees = models.DecimalField(max_digits=60, decimal_places=36, null=True, blank=True)
+    closed = models.PositiveIntegerField()
+    wins = models.PositiveIntegerField()
+    losses = models.PositiveIntegerField()
+    pnl = money_field(null=True, blank=True)
+    gross_win = money_field(null=True, blank=True)
+    gross_loss = money_field(null=True, blank=True)
+    largest_win = money_field(null=True, blank=True)
+    largest_loss = money_field(null=True, blank=True)
+    hold_win_hours = models.FloatField(null=True, blank=True)
+    hold_win_count = models.PositiveIntegerField()
+    hold_loss_hours = models.FloatField(null=True, blank=True)
+    hold_loss_count = models.PositiveIntegerField()
+    pnl_float = models.FloatField(null=True, blank=True)  # the P/L as the conversions below add it up
+    usd_converted = models.FloatField(null=True, blank=True)
+    usd_without = models.PositiveIntegerField()
+    usd_pair = models.CharField(max_length=32, blank=True, default="")
+    eur_converted = models.FloatField(null=True, blank=True)
+    eur_without = models.PositiveIntegerField()
+    eur_pair = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"], name="analytics_rollup_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.symbol} {self.side}: {self.closed} closed"
+
+
+class QuoteStreak(models.Model):
+    """The longest winning and losing runs of closed positions per quote over all of the user's exits (the
+    summary without filters); with filters the runs are found over the filtered rows instead."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quote = models.CharField(max_length=32)
+    longest_win = models.PositiveIntegerField()
+    longest_loss = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "quote"], name="analytics_streak_user_quote_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.quote}: {self.longest_win} / {self.longest_loss}"

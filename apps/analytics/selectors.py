@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Avg, Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import ExtractIsoWeekDay
 
 from apps.core.errors import ValidationFailed
 
-from .models import TradeFact, TradeFactLabel
+from .models import DailyRollup, QuoteStreak, TradeFact, TradeFactLabel
+from .streaks import streaks as streaks_of
 
 ZERO = Decimal(0)
 CLOSED = Q(realized_pnl__isnull=False)
@@ -50,13 +51,31 @@ class Filters:
             condition &= Q(**{f"{prefix}ts__gte": self.since})
         if self.until is not None:
             condition &= Q(**{f"{prefix}ts__lt": self.until})
-        for field, values in (("symbol", self.symbols), ("broker", self.brokers), ("side", self.sides)):
-            if values:
-                condition &= Q(**{f"{prefix}{field}__in": list(values)})
+        condition &= self.market_condition(prefix)
         if self.labels:
             condition &= Q(Exists(TradeFactLabel.objects.filter(fact_id=OuterRef(f"{prefix}pk" if prefix else "pk"),
                                                                 label__in=list(self.labels))))
         return condition
+
+    def market_condition(self, prefix: str = "") -> Q:
+        """The symbol, broker and side filters."""
+        condition = Q()
+        for field, values in (("symbol", self.symbols), ("broker", self.brokers), ("side", self.sides)):
+            if values:
+                condition &= Q(**{f"{prefix}{field}__in": list(values)})
+        return condition
+
+    def whole_days(self) -> tuple[date | None, date | None] | None:
+        """(first day, day after the last) when these filters can be answered per UTC day — no label filter,
+        bounds at midnight UTC — else None."""
+        if self.labels:
+            return None
+        days = []
+        for moment in (self.since, self.until):
+            if moment is not None and moment.astimezone(UTC).time() != time(0):
+                return None
+            days.append(moment.astimezone(UTC).date() if moment is not None else None)
+        return days[0], days[1]
 
     def as_json(self) -> dict:
         return {"since": self.since.isoformat() if self.since else None,
@@ -89,25 +108,61 @@ def closed_positions(*, user, filters: Filters):
     return trade_facts(user=user, filters=filters).filter(CLOSED)
 
 
+def daily_rollups(*, user, filters: Filters):
+    """The user's daily rollup rows these filters select, or None when they need the per-trade rows (a label
+    filter, a bound inside a day)."""
+    days = filters.whole_days()
+    if days is None:
+        return None
+    rows = DailyRollup.objects.filter(user=user).filter(filters.market_condition())
+    if days[0] is not None:
+        rows = rows.filter(day__gte=days[0])
+    if days[1] is not None:
+        rows = rows.filter(day__lt=days[1])
+    return rows
+
+
+def _totals(*, user, filters: Filters) -> dict[str, dict]:
+    """quote → the summary's sums and counts: from the daily rollup when the filters allow, else from the
+    per-trade rows (one grouped query either way)."""
+    rollups = daily_rollups(user=user, filters=filters)
+    if rollups is not None:
+        rows = rollups.values("quote").order_by().annotate(
+            trades=Sum("trades"), fees=Sum("fees"), closed=Sum("closed"), wins=Sum("wins"), losses=Sum("losses"),
+            gross_win=Sum("gross_win"), gross_loss=Sum("gross_loss"), largest_win=Max("largest_win"),
+            largest_loss=Min("largest_loss"), hold_win=Sum("hold_win_hours"), hold_win_n=Sum("hold_win_count"),
+            hold_loss=Sum("hold_loss_hours"), hold_loss_n=Sum("hold_loss_count"))
+    else:
+        rows = trade_facts(user=user, filters=filters).values("quote").order_by().annotate(
+            trades=Count("pk"), fees=Sum("fee"), closed=Count("pk", filter=CLOSED), wins=Count("pk", filter=WIN),
+            losses=Count("pk", filter=LOSS), gross_win=Sum("realized_pnl", filter=WIN),
+            gross_loss=Sum("realized_pnl", filter=LOSS), largest_win=Max("realized_pnl", filter=WIN),
+            largest_loss=Min("realized_pnl", filter=LOSS), hold_win=Sum("held_hours", filter=WIN),
+            hold_win_n=Count("held_hours", filter=WIN), hold_loss=Sum("held_hours", filter=LOSS),
+            hold_loss_n=Count("held_hours", filter=LOSS))
+    return {row["quote"]: row for row in rows}
+
+
+def _streaks(*, user, filters: Filters) -> dict[str, tuple[int, int]]:
+    """quote → (longest winning run, longest losing run): stored for the unfiltered history, else found."""
+    if filters == Filters():
+        return {quote: (wins, losses) for quote, wins, losses in QuoteStreak.objects.filter(user=user)
+                .values_list("quote", "longest_win", "longest_loss")}
+    return streaks_of(closed_positions(user=user, filters=filters))
+
+
 # --- summary --------------------------------------------------------------------------------------------
 
 def performance_summary(*, user, filters: Filters) -> dict:
     """Closed positions, win rate, profit factor, expectancy, average win/loss, largest win/loss, longest
     streaks, average hold of winners vs losers, total fees and fees as a share of P/L — per quote currency.
 
-    Three queries: the aggregates and fees per quote, the outcome signs in time order (streaks), and the fees
-    in a third asset."""
-    facts = trade_facts(user=user, filters=filters)
-    totals = {row["quote"]: row for row in (
-        facts.values("quote").order_by()
-        .annotate(trades=Count("pk"), fees=Sum("fee"), closed=Count("pk", filter=CLOSED),
-                  wins=Count("pk", filter=WIN), losses=Count("pk", filter=LOSS),
-                  gross_win=Sum("realized_pnl", filter=WIN), gross_loss=Sum("realized_pnl", filter=LOSS),
-                  largest_win=Max("realized_pnl", filter=WIN), largest_loss=Min("realized_pnl", filter=LOSS),
-                  hold_win=Avg("held_hours", filter=WIN), hold_loss=Avg("held_hours", filter=LOSS)))}
-    streaks = _streaks(facts.filter(CLOSED))
-    other_fees = dict(facts.exclude(fee_other_asset="").values("fee_other_asset").order_by()
-                      .annotate(total=Sum("fee_other")).values_list("fee_other_asset", "total"))
+    Three queries: the sums and counts per quote, the longest streaks, and the fees in a third asset."""
+    totals = _totals(user=user, filters=filters)
+    streaks = _streaks(user=user, filters=filters)
+    other_fees = dict(trade_facts(user=user, filters=filters).exclude(fee_other_asset="")
+                      .values("fee_other_asset").order_by().annotate(total=Sum("fee_other"))
+                      .values_list("fee_other_asset", "total"))
     currencies = []
     for quote in sorted(totals):
         total = totals[quote]
@@ -115,7 +170,8 @@ def performance_summary(*, user, filters: Filters) -> dict:
         net = gross_win + gross_loss
         fee = total["fees"] or ZERO
         win_streak, loss_streak = streaks.get(quote, (0, 0))
-        hold_win, hold_loss = total["hold_win"], total["hold_loss"]
+        hold_win = total["hold_win"] / total["hold_win_n"] if total["hold_win_n"] else None
+        hold_loss = total["hold_loss"] / total["hold_loss_n"] if total["hold_loss_n"] else None
         currencies.append({
             "quote": quote,
             "trades": total["trades"],
@@ -144,51 +200,19 @@ def performance_summary(*, user, filters: Filters) -> dict:
             "otherFees": {asset: money(amount) for asset, amount in sorted(other_fees.items())}}
 
 
-STREAKS_SQL = """
-SELECT quote, outcome, MAX(length) FROM (
-    SELECT quote, outcome, COUNT(*) AS length FROM (
-        SELECT quote, outcome,
-               SUM(changed) OVER (PARTITION BY quote ORDER BY exit_ts, trade_id ROWS UNBOUNDED PRECEDING) AS run
-        FROM (
-            SELECT quote, outcome, exit_ts, trade_id,
-                   CASE WHEN outcome = LAG(outcome) OVER (PARTITION BY quote ORDER BY exit_ts, trade_id)
-                        THEN 0 ELSE 1 END AS changed
-            FROM ({positions}) AS positions
-        ) AS marked
-    ) AS numbered
-    WHERE outcome <> 0
-    GROUP BY quote, outcome, run
-) AS runs
-GROUP BY quote, outcome
-"""
-
-
-def _streaks(positions) -> dict[str, tuple[int, int]]:
-    """Longest runs of winning and of losing closed positions per quote, in exit time order (a break-even
-    exit ends both): runs found in the database — each exit whose outcome differs from the one before starts
-    a run, a running sum numbers the runs, and both windows share one sort."""
-    rows = positions.annotate(
-        outcome=Case(When(WIN, then=Value(1)), When(LOSS, then=Value(-1)), default=Value(0),
-                     output_field=IntegerField()),
-        exit_ts=F("ts")).values("quote", "outcome", "exit_ts", "trade_id").order_by()
-    sql, params = rows.query.sql_with_params()
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(STREAKS_SQL.format(positions=sql), params)
-        found = cursor.fetchall()
-    out: dict[str, tuple[int, int]] = {}
-    for quote, outcome, length in found:
-        wins, losses = out.get(quote, (0, 0))
-        out[quote] = (length, losses) if outcome == 1 else (wins, length)
-    return out
-
-
 # --- equity and calendar --------------------------------------------------------------------------------
 
 def _daily(*, user, filters: Filters) -> dict[str, dict[date, dict]]:
     """quote → day (UTC) → {pnl, trades, wins}: one grouped query."""
     out: dict[str, dict[date, dict]] = defaultdict(dict)
-    for row in (closed_positions(user=user, filters=filters).values("quote", "day").order_by()
-                .annotate(pnl=Sum("realized_pnl"), trades=Count("pk"), wins=Count("pk", filter=WIN))):
+    rollups = daily_rollups(user=user, filters=filters)
+    if rollups is not None:
+        rows = (rollups.filter(closed__gt=0).values("quote", "day").order_by()
+                .annotate(pnl=Sum("pnl"), trades=Sum("closed"), wins=Sum("wins")))
+    else:
+        rows = (closed_positions(user=user, filters=filters).values("quote", "day").order_by()
+                .annotate(pnl=Sum("realized_pnl"), trades=Count("pk"), wins=Count("pk", filter=WIN)))
+    for row in rows:
         out[row["quote"]][row["day"]] = {"pnl": row["pnl"], "trades": row["trades"], "wins": row["wins"]}
     return out
 
@@ -233,6 +257,10 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
                 .filter(filters.condition("fact__")).values(quote=F("fact__quote"), key=F("label")).order_by()
                 .annotate(n=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
                           pnl=Sum("fact__realized_pnl")))
+    elif by != "hour" and (rollups := daily_rollups(user=user, filters=filters)) is not None:
+        key = ExtractIsoWeekDay("day") if by == "weekday" else F(by)
+        rows = (rollups.filter(closed__gt=0).values("quote", key=key).order_by()
+                .annotate(n=Sum("closed"), wins=Sum("wins"), pnl=Sum("pnl")))
     else:
         rows = (closed_positions(user=user, filters=filters).values("quote", key=F(by)).order_by()
                 .annotate(n=Count("pk"), wins=Count("pk", filter=WIN), pnl=Sum("realized_pnl")))

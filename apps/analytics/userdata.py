@@ -17,3 +17,5 @@ def export_files(user) -> list[str]:
     return [f"{folder}/{name}" for name in files]
 user_data_register(model="analytics.TradeFact")
 user_data_register(model="analytics.TradeFactLabel")
+user_data_register(model="analytics.DailyRollup")
+user_data_register(model="analytics.QuoteStreak")

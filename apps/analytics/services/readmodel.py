@@ -36,13 +36,16 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
+from django.db.models.functions import Cast
 
 from apps.bias.selectors import trade_filtered_queryset
 from apps.brokers.selectors import candle_frame
 from apps.core.bulk import Conflict, rows_insert
 from apps.core.jobs import advisory_lock
 
-from ..models import TradeFact, TradeFactLabel
+from ..models import DailyRollup, QuoteStreak, TradeFact, TradeFactLabel
+from ..streaks import streaks
 
 VERSION = "1"  # bump when what a row holds changes: every row is then rewritten at the next refresh
 GRANULARITY = "1h"
@@ -104,6 +107,9 @@ def trade_facts_refresh(*, user_id: str, full: bool = False) -> RefreshResult:
         hashes = {s.id: s.fingerprint() for s in sources}
         changed = [s for s in sources if full or stored.get(s.id) != hashes[s.id]]
         if not changed:
+            summed = DailyRollup.objects.filter(user_id=user_id).aggregate(trades=Sum("trades"))["trades"] or 0
+            if summed != len(stored):  # a trade was deleted (its row went with it)
+                rollups_rebuild(user_id=user_id)
             return RefreshResult(trades=len(sources), written=0)
         rows = _rows(user_id=user_id, sources=sources, changed=changed, hashes=hashes)
         rewritten = [s.id for s in changed if s.id in stored]
@@ -114,7 +120,38 @@ def trade_facts_refresh(*, user_id: str, full: bool = False) -> RefreshResult:
                     conflict=Conflict(("trade",), COLUMNS[1:]))
         rows_insert(TradeFactLabel, ("fact_id", "user_id", "label"),
                     [(s.id, user_id, label) for s in changed for label in s.labels])
+        rollups_rebuild(user_id=user_id)
         return RefreshResult(trades=len(sources), written=len(rows))
+
+
+ROLLUP_KEY = ("day", "quote", "symbol", "broker", "side")
+
+
+def rollups_rebuild(*, user_id: str) -> None:
+    """The user's `DailyRollup` rows and longest streaks, from the read model (one grouped query each)."""
+    facts = TradeFact.objects.filter(user_id=user_id)
+    closed, win, loss = Q(realized_pnl__isnull=False), Q(realized_pnl__gt=0), Q(realized_pnl__lt=0)
+    pnl = Cast("realized_pnl", FloatField())
+    converted = {f"{c}_{name}": value for c in ("usd", "eur") for name, value in (
+        ("converted", Sum(pnl * F(f"{c}_rate"), filter=closed)),
+        ("without", Count("pk", filter=closed & Q(**{f"{c}_rate__isnull": True}))),
+        ("pair", Max(f"{c}_pair", filter=closed)))}
+    rows = list(facts.values(*ROLLUP_KEY).order_by().annotate(
+        trades=Count("pk"), fees=Sum("fee"), closed=Count("pk", filter=closed), wins=Count("pk", filter=win),
+        losses=Count("pk", filter=loss), pnl=Sum("realized_pnl"), gross_win=Sum("realized_pnl", filter=win),
+        gross_loss=Sum("realized_pnl", filter=loss), largest_win=Max("realized_pnl", filter=win),
+        largest_loss=Min("realized_pnl", filter=loss), hold_win_hours=Sum("held_hours", filter=win),
+        hold_win_count=Count("held_hours", filter=win), hold_loss_hours=Sum("held_hours", filter=loss),
+        hold_loss_count=Count("held_hours", filter=loss), pnl_float=Sum(pnl), **converted))
+    DailyRollup.objects.filter(user_id=user_id).delete()
+    QuoteStreak.objects.filter(user_id=user_id).delete()
+    if rows:
+        columns = tuple(rows[0])
+        rows_insert(DailyRollup, ("user_id", *columns),
+                    [(user_id, *(row[c] if row[c] is not None or not c.endswith("_pair") else "" for c in columns))
+                     for row in rows])
+    rows_insert(QuoteStreak, ("user_id", "quote", "longest_win", "longest_loss"),
+                [(user_id, quote, wins, losses) for quote, (wins, losses) in streaks(facts.filter(closed)).items()])
 
 
 def _sources(*, user_id: str) -> list[_Source]:

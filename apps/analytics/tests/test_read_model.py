@@ -14,8 +14,9 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
-from apps.analytics.models import TradeFact, TradeFactLabel
+from apps.analytics.models import DailyRollup, TradeFact, TradeFactLabel
 from apps.analytics.selectors import WEEKDAYS, money, ratio
 from apps.analytics.services.readmodel import trade_facts_refresh
 from apps.bias.models import BiasTag, TradePosition
@@ -220,8 +221,10 @@ class Reference:
         return None
 
 
+# {} and the whole-day bounds are answered from the daily rollup, the others from the per-trade rows
 FILTER_SETS = [{}, {"symbol": ["ETH-USD", "ETH-EUR"]}, {"broker": ["binance"]}, {"side": ["BUY"]},
-               {"label": ["NONE", "FOMO"]}, {"since": 20, "until": 70}]
+               {"label": ["NONE", "FOMO"]}, {"since": 20, "until": 70},
+               {"since_day": 2, "until_day": 6, "broker": ["coinbase"]}]
 
 
 def as_params(f: dict, t0) -> tuple[dict, dict]:
@@ -229,6 +232,9 @@ def as_params(f: dict, t0) -> tuple[dict, dict]:
     for key in ("since", "until"):
         if key in f:
             f[key] = t0 + timedelta(hours=f[key])
+        if f"{key}_day" in f:
+            midnight = t0.replace(hour=0) + timedelta(days=f.pop(f"{key}_day"))
+            f[key] = midnight
     params = {k: ",".join(v) if isinstance(v, list) else v.isoformat() for k, v in f.items()}
     return f, params
 
@@ -313,9 +319,13 @@ def test_refresh_is_incremental_and_idempotent(user, stub_exchange):
     assert {f.trade_id: f.realized_pnl for f in TradeFact.objects.filter(user=user)} == {
         t.id: pnl.get(t.id) for t in [*trades, early]}
 
-    early.delete()  # its row goes with it
+    assert DailyRollup.objects.filter(user=user).aggregate(n=Sum("trades"))["n"] == 31
+
+    early.delete()  # its row goes with it; the next refresh sums the days again
     assert not TradeFact.objects.filter(trade_id=early.id).exists()
     assert TradeFact.objects.filter(user=user).count() == 30
+    assert trade_facts_refresh(user_id=user.id).written == 0
+    assert DailyRollup.objects.filter(user=user).aggregate(n=Sum("trades"))["n"] == 30
 
 
 def test_a_scoring_run_maintains_the_read_model_in_its_final_transaction(user, stub_exchange):

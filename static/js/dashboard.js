@@ -127,6 +127,7 @@
         timeline(summary.labelsPerDay);
         pnl(summary.pnlByLabel);
         disposition(summary.disposition);
+        document.dispatchEvent(new CustomEvent("dashboard:summary", { detail: { summary: summary, since: since } }));
       })
       .catch(function (error) {
         const box = document.getElementById("dash-error");

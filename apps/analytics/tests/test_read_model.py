@@ -339,3 +339,20 @@ def test_a_scoring_run_maintains_the_read_model_in_its_final_transaction(user, s
     assert ScoringRun.objects.get(id=run.id).status == "done"
     assert set(TradeFact.objects.filter(user=user).values_list("trade_id", flat=True)) == {t.id for t in trades}
     assert TradeFactLabel.objects.filter(user=user).exists()
+
+
+def test_refresh_command_rewrites_every_row_with_full(user, stub_exchange):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(5), user=user, t0=t0, count=8)
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    out = StringIO()
+    call_command("analytics_refresh", "--user", user.email, stdout=out)
+    call_command("analytics_refresh", "--user", user.email, stdout=out)
+    call_command("analytics_refresh", "--user", user.email, "--full", stdout=out)
+    assert out.getvalue().splitlines() == ["Read model: 8 of 8 trade row(s) written.",
+                                           "Read model: 0 of 8 trade row(s) written.",
+                                           "Read model: 8 of 8 trade row(s) written."]

@@ -29,3 +29,16 @@ def token_keks_not_development(app_configs, **kwargs):
                                hint="Generate a key: python -c \"import os,base64;"
                                     "print(base64.b64encode(os.urandom(32)).decode())\"")]
     return []
+
+
+@checks.register()
+def market_data_fallback_known(app_configs, **kwargs):
+    from django.conf import settings
+
+    from .adapters.ccxt_market import fallback_exchange_id
+
+    value = (settings.MARKET_DATA_FALLBACK or "").strip()
+    if value and fallback_exchange_id(value) is None:
+        return [checks.Warning(f"MARKET_DATA_FALLBACK={value!r} names no exchange ccxt knows; it is ignored.",
+                               id="brokers.W002", hint="Use ccxt:<exchange id>, e.g. ccxt:kraken, or leave it empty.")]
+    return []

@@ -98,3 +98,12 @@ def test_an_exchange_ccxt_does_not_know_is_no_fallback(stub_exchange, settings):
 
     assert candles_ensure(symbol="BTC-EUR", granularity="1h", start=start, end=end) == 0
     assert _stored("BTC-EUR") == []
+
+
+def test_a_fallback_naming_no_exchange_is_flagged_by_the_system_checks(settings):
+    from apps.brokers.checks import market_data_fallback_known
+
+    settings.MARKET_DATA_FALLBACK = "ccxt:no-such-exchange"
+    assert [warning.id for warning in market_data_fallback_known(None)] == ["brokers.W002"]
+    settings.MARKET_DATA_FALLBACK = "ccxt:kraken"
+    assert market_data_fallback_known(None) == []

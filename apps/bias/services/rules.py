@@ -106,6 +106,6 @@ def scoring_rules(*, user_id: str) -> list[RuleInput]:
     for planned in planned_stops_provide(user_id=user_id):
         rules.append(RuleInput(kind="plannedStop", params={
             "intentId": planned.intent_id, "symbol": planned.symbol, "direction": planned.direction,
-            "stop": format(planned.stop, "f"), "exitPrice": format(planned.exit_price, "f"),
+            "stop": format(planned.stop.normalize(), "f"), "exitPrice": format(planned.exit_price.normalize(), "f"),
             "tradeId": planned.exit_trade_id}))
     return rules

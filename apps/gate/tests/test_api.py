@@ -198,6 +198,12 @@ def test_friction_tasks_are_completed_by_the_user(api_client, user, submit):
     assert next(t for t in again["tasks"] if t["ctaId"] == "journal_pre")["payload"]["text"] == task["payload"]["text"]
     listed = api_client.get("/api/pretrade-intents").json()["results"][0]
     assert "textSealed" not in next(t for t in listed["tasks"] if t["ctaId"] == "journal_pre")["payload"]
+    # the account export carries the note opened for its owner, never the seal
+    from apps.gate.userdata import intent_opened
+
+    exported = intent_opened(PretradeIntent.objects.filter(id=intent_id).values().get())
+    exported_task = next(t for t in exported["tasks"] if t["ctaId"] == "journal_pre")
+    assert exported_task["payload"]["text"] == task["payload"]["text"] and "textSealed" not in exported_task["payload"]
 
 
 def test_today_is_the_users_day_in_their_time_zone(user):

@@ -133,3 +133,31 @@ def test_the_trade_imported_after_an_intent_is_linked_to_it(user, api_client, su
     assert detail["linkedTrade"] == {"id": followed.id, "side": "BUY", "qty": "0.5", "price": "30000.12",
                                      "ts": followed.ts.isoformat().replace("+00:00", "Z")}
     assert intents_link_trades(user_id=user.id) == 0  # linked once
+
+
+@pytest.mark.django_db
+def test_the_gate_gives_scoring_the_stop_of_each_linked_plan_for_the_sale_that_closed_it(user, other_user):
+    from decimal import Decimal
+
+    from apps.bias.services.rules import scoring_rules
+
+    now = timezone.now()
+    buy = TradeFactory(user=user, symbol="BTC-USD", side="BUY", price=Decimal("100"), qty=Decimal("1"),
+                       ts=now - timedelta(hours=5))
+    TradeFactory(user=user, symbol="ETH-USD", side="SELL", price=Decimal("50"), qty=Decimal("1"),
+                 ts=now - timedelta(hours=4))  # another market: not the exit
+    sale = TradeFactory(user=user, symbol="BTC-USD", side="SELL", price=Decimal("94.5"), qty=Decimal("1"),
+                        ts=now - timedelta(hours=3))
+    TradeFactory(user=user, symbol="BTC-USD", side="SELL", price=Decimal("90"), qty=Decimal("1"),
+                 ts=now - timedelta(hours=1))  # a later sale: the first one closed the plan
+    plan = {"entry": "100", "stop": "95", "target": "115", "thesis": "t"}
+    linked = PretradeIntent.objects.create(user=user, symbol="BTC-USD", direction="long", timeframe="4h",
+                                           size={"qty": "1"}, plan=plan, decision="GO", status="done",
+                                           linked_trade=buy, linked_at=now)
+    PretradeIntent.objects.create(user=user, symbol="BTC-USD", direction="long", timeframe="4h", size={"qty": "1"},
+                                  plan={**plan, "stop": None}, decision="GO", status="done")  # no stop, not linked
+    rules = scoring_rules(user_id=user.id)
+    assert [(r.kind, r.params) for r in rules] == [("plannedStop", {
+        "intentId": linked.id, "symbol": "BTC-USD", "direction": "long", "stop": "95", "exitPrice": "94.5",
+        "tradeId": sale.id})]
+    assert scoring_rules(user_id=other_user.id) == []

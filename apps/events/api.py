@@ -20,6 +20,8 @@ class EventListApi(APIView):
         ts = serializers.DateTimeField()
         v = serializers.IntegerField()
         payload = serializers.JSONField()
+        requestId = serializers.CharField(  # noqa: N815
+            required=False, help_text="The X-Request-ID of the request that caused the event (absent when none).")
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str, description="eventId to continue after"),

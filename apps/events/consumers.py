@@ -9,7 +9,8 @@ Revocation does not depend on the relay: before acting on any client frame (and 
 consumer checks that its session still exists — at most once per `SESSION_RECHECK_SECONDS` — and closes
 with 4401 when it does not. Frames are parsed by the bounded JSON parser (depth, size, NUL).
 
-Frames server → client: event envelopes `{type, eventId, ts, v, payload}`; `{"type": "sync", "synced": false}`
+Frames server → client: event envelopes `{type, eventId, ts, v, payload, requestId?}` (`requestId`: the
+X-Request-ID of the request that caused the event; clients ignore envelope fields they do not know); `{"type": "sync", "synced": false}`
 when buffered events were dropped (fetch `/api/events?since=<last eventId>`); `{"type": "error", code,
 message, fields?, requestId?}`; and whatever registered handlers answer.
 Frames client → server: `{"type": "resume", "lastEventId": …}` or `{"type": <registered>, "payload": {…},

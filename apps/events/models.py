@@ -11,6 +11,7 @@ class EventOutbox(models.Model):
     PostgreSQL: range-partitioned by month on `ts`, primary key (id, ts) — see migration 0001 and
     `apps.events.partitions`. SQLite: a plain table. `seq` is the delivery position, assigned by the relay
     after the row's transaction committed (see `apps.events.relay`); readers only see rows that have one.
+    `request_id` travels with the event to the socket frame and the relay's log lines.
     """
 
     id = models.CharField(primary_key=True, max_length=26, default=new_ulid, editable=False)
@@ -21,6 +22,8 @@ class EventOutbox(models.Model):
     payload = models.JSONField(default=dict)
     delivered_at = models.DateTimeField(null=True, blank=True)
     seq = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The X-Request-ID of the request (or the task it started) that caused the event; none for work without one.
+    request_id = models.CharField(max_length=128, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "outbox event"

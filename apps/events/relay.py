@@ -2,14 +2,21 @@
 
 One asyncio loop per process. It wakes on PostgreSQL `NOTIFY events_outbox` (sent at commit by the table's
 statement trigger), on an in-process signal (embedded mode: `event_append` → `relay_wake` after commit),
-or after `poll_interval` at the latest. The active relay holds a session-level advisory lock for as long as
-its database connection lives, so with several relays exactly one numbers and publishes (each user's rows in
-position order); the others stand by, try for the lock on each wake-up, and take over within a poll interval
-when the active one stops or loses its connection. Rows are claimed with `SKIP LOCKED`. A row is marked
-delivered only after its publish succeeded; on a Redis or database error the relay backs off (jittered
-exponential, capped), reconnects, and resumes with the first unpublished position, so nothing is lost. A
-publish whose "delivered" mark was lost with the database connection is published again; consumers drop
-positions they already sent.
+or after `poll_interval` at the latest.
+
+Scaling out: users are spread over `RELAY_PARTITIONS` partitions and every relay process holds a fair share
+of them (session-level advisory locks, see `apps.events.services.outbox_relay_rebalance`), checked at least
+every `REBALANCE_INTERVAL`. A relay numbers and publishes only its partitions, each user's rows in position
+order, users concurrently. When a relay stops, dies or loses its database connection, the server releases
+its locks and the others take its partitions within a poll interval; when one joins, the others hand
+extras over. Rows are claimed with `SKIP LOCKED`. A row is marked delivered only after its publish
+succeeded; on a Redis or database error the relay backs off (jittered exponential, capped), reconnects, and
+resumes with the first unpublished position, so nothing is lost. A publish whose "delivered" mark was lost
+with the database connection (or the relay) is published again by the partition's next holder; consumers
+drop positions they already sent.
+
+Each channel-layer message carries up to `MESSAGE_BATCH` of one user's events (`outbox.batch`); with
+`--log-level DEBUG` the relay logs one line per message with the events' `requestId`.
 """
 from __future__ import annotations
 
@@ -17,12 +24,14 @@ import asyncio
 import logging
 import random
 import threading
+import time
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from apps.core.observability.context import user_ref
 from apps.core.observability.metrics import RELAY_FAILURES, RELAY_PUBLISHED, heartbeat_record_async
 
 from .doorbell import relay_doorbell_install
@@ -31,7 +40,7 @@ from .services import (
     outbox_claim_batch,
     outbox_mark_delivered,
     outbox_relay_continue,
-    outbox_relay_lock_try,
+    outbox_relay_rebalance,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,6 +50,7 @@ MESSAGE_TYPE = "outbox.event"
 BATCH_MESSAGE_TYPE = "outbox.batch"
 MESSAGE_BATCH = 50  # events per channel-layer message: a burst of 10k events is 200 messages, not 10k
 PUBLISH_CONCURRENCY = 32
+REBALANCE_INTERVAL = 0.5  # seconds between checks of the partitions held (joins, departures)
 
 _embedded: dict = {"task": None}
 _embedded_lock = threading.Lock()
@@ -71,6 +81,18 @@ def _mark_quietly(ids: list[str]) -> None:
         logger.info("could not mark %d published rows; they will be published again", len(ids), exc_info=True)
 
 
+def _published_log(chunk: list) -> None:
+    """One line per channel-layer message: which events went out, and the request(s) that caused them."""
+    request_ids = sorted({row.request_id for row in chunk if row.request_id})
+    fields = {"userRef": user_ref(chunk[0].user_id), "events": len(chunk), "eventIds": [row.id for row in chunk],
+              "types": sorted({row.type for row in chunk}), "seq": [chunk[0].seq, chunk[-1].seq]}
+    if len(request_ids) == 1:
+        fields["requestId"] = request_ids[0]
+    elif request_ids:
+        fields["requestIds"] = request_ids
+    logger.debug("outbox events published", extra=fields)
+
+
 def _db(fn):
     return sync_to_async(fn, thread_sensitive=True)
 
@@ -85,7 +107,8 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.wake = asyncio.Event()
         self.published = 0
-        self.leader = False  # holds the relay lock (kept while the connection lives)
+        self.partitions: frozenset[int] = frozenset()  # held on the current database connection
+        self.rebalanced_at = 0.0
         self.recovering = True  # look for numbered-but-unpublished rows first
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -104,8 +127,8 @@ class OutboxRelay:
                     RELAY_FAILURES.inc()
                     delay = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
                     logger.warning("outbox relay round failed; retrying in %.2fs", delay, exc_info=True)
-                    await _db(_db_reset)()  # a fresh connection: the lock is taken again, leftovers first
-                    self.leader = False
+                    await _db(_db_reset)()  # a fresh connection: partitions are taken again, leftovers first
+                    self.partitions = frozenset()
                     await self._sleep(stop, delay)
                     continue
                 await self._wait(stop, self.poll_interval)
@@ -115,29 +138,44 @@ class OutboxRelay:
                 await asyncio.gather(listener, return_exceptions=True)
             await _db(_db_reset)()
 
+    async def _rebalance(self) -> frozenset[int]:
+        """The partitions to work on this round (re-checked every REBALANCE_INTERVAL, or at once when none)."""
+        now = time.monotonic()
+        if self.partitions and now - self.rebalanced_at < REBALANCE_INTERVAL:
+            return self.partitions
+        held = await _db(outbox_relay_rebalance)()
+        self.rebalanced_at = now
+        if held - self.partitions:
+            self.recovering = True  # taken over: the previous holder may have left rows numbered, not delivered
+            logger.info("relay holds %d of the outbox partitions", len(held), extra={"partitions": sorted(held)})
+        self.partitions = held
+        return held
+
     async def drain(self) -> int:
-        """Publish everything committed and unpublished. Returns how many rows were published."""
+        """Publish everything committed and unpublished in this relay's partitions. Returns how many rows."""
         self.wake.clear()
-        if not self.leader:
-            if not await _db(outbox_relay_lock_try)():
-                return 0  # another relay publishes; we stand by
-            self.leader = True
-            self.recovering = True
-        rows, leftovers = await _db(outbox_claim_batch)(limit=self.batch_size, include_pending=self.recovering)
         total = 0
-        while rows:
-            self.recovering = leftovers
-            done, error = await self._publish(rows)
-            if error is not None:
-                await _db(_mark_quietly)(done)
-                raise error
-            total += len(done)
-            self.published += len(done)
-            RELAY_PUBLISHED.inc(len(done))
-            rows, leftovers = await _db(outbox_relay_continue)(
-                delivered=done, limit=self.batch_size, include_pending=self.recovering)
-        self.recovering = False
-        return total
+        while partitions := await self._rebalance():
+            rows, leftovers = await _db(outbox_claim_batch)(
+                limit=self.batch_size, include_pending=self.recovering, partitions=partitions)
+            while rows:
+                self.recovering = leftovers
+                done, error = await self._publish(rows)
+                if error is not None:
+                    await _db(_mark_quietly)(done)
+                    raise error
+                total += len(done)
+                self.published += len(done)
+                RELAY_PUBLISHED.inc(len(done))
+                if time.monotonic() - self.rebalanced_at >= REBALANCE_INTERVAL:  # a long drain: look again
+                    await _db(outbox_mark_delivered)(ids=done)
+                    break
+                rows, leftovers = await _db(outbox_relay_continue)(
+                    delivered=done, limit=self.batch_size, include_pending=self.recovering, partitions=partitions)
+            else:
+                self.recovering = False
+                return total
+        return total  # the other relays hold every partition; we stand by
 
     async def _publish(self, rows: list) -> tuple[list[str], BaseException | None]:
         """Publish a batch: each user's rows one after another (their order is what sockets rely on), users
@@ -155,6 +193,8 @@ class OutboxRelay:
                     message = relay_message(chunk[0]) if len(chunk) == 1 else relay_batch_message(chunk)
                     await self.channel_layer.group_send(f"user.{chunk[0].user_id}", message)
                     done.extend(row.id for row in chunk)
+                    if logger.isEnabledFor(logging.DEBUG):
+                        _published_log(chunk)
 
         results = await asyncio.gather(*(chain(items) for items in chains.values()), return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]

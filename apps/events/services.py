@@ -1,19 +1,23 @@
-"""Writes to the event outbox, and the relay's two database steps.
+"""Writes to the event outbox, and the relay's database steps.
 
 Delivery order (why `since=<eventId>` never skips a late commit)
 ----------------------------------------------------------------
 An outbox row's id (ULID) and `ts` are taken at insert, but transactions commit in any order, so
 "rows with id > X" can miss a row inserted before X whose transaction commits after X was read.
 Readers therefore never order by id or ts. Each row gets a *delivery position* `seq` after its
-transaction committed: the active relay holds a session-level advisory lock (one sequencer at a time across
-all relays), picks committed rows with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`), numbers them from the
-`events_outbox_seq` sequence, and commits. Because numbering is serialised and each numbering transaction
-commits before the next one starts, a reader that sees position N already sees every position below N —
-positions never appear "behind" a reader. `/api/events` and socket resume read only rows with a `seq`,
-ordered by `seq`; the public cursor is the event id, mapped to its `seq`. The relay publishes each user's rows in
-`seq` order, and only the lock holder publishes, so a user's live pushes also arrive in position order and a
-consumer can drop anything at or below the last position it sent. SQLite (embedded default) has one in-process relay and
-serialised writers; positions there are `MAX(seq) + 1`.
+transaction committed: the relay that holds the row's partition (users are spread over RELAY_PARTITIONS
+partitions, each held by one relay at a time through a session-level advisory lock) picks committed rows
+of its partitions with `seq IS NULL` (`FOR UPDATE SKIP LOCKED`), numbers them from the `events_outbox_seq`
+sequence, and commits. A user's rows all lie in one partition, whose numbering is serialised, and each
+numbering transaction commits before the next one starts, so a reader of one user's events that sees
+position N already sees every position of that user below N — positions never appear "behind" a reader.
+`/api/events` and socket resume read one user's rows with a `seq`, ordered by `seq`; the public cursor is the
+event id, mapped to its `seq`. The holder publishes each user's rows in `seq` order, so a user's live pushes
+also arrive in position order and a consumer can drop anything at or below the last position it sent. A
+partition changes hands only when its lock is released (a relay stopped, died or hands extras over after
+another relay joined); the next holder publishes the rows left numbered-but-undelivered first. SQLite
+(embedded default) has one in-process relay holding every partition and serialised writers; positions
+there are `MAX(seq) + 1`.
 """
 from __future__ import annotations
 
@@ -28,19 +32,20 @@ from django.utils import timezone
 
 from apps.core.bulk import rows_insert
 from apps.core.ids import new_ulid
+from apps.core.observability.context import request_id_current
 
 from . import partitions
 from .doorbell import relay_wake
 from .models import EventOutbox
 
-RELAY_LOCK_KEY = 0x6576_6F75_7472  # session-level advisory lock held by the relay that is numbering/publishing
 CONTROL_PREFIX = "socket."  # internal events for open sockets; never replayed to clients
 SOCKET_CLOSE = "socket.close"
 RETENTION_DAYS = 90
 
 
 def _append(*, user_id: str, type: str, payload: dict, v: int = 1) -> EventOutbox:
-    event = EventOutbox.objects.create(user_id=user_id, type=type, payload=payload, v=v, ts=timezone.now())
+    event = EventOutbox.objects.create(user_id=user_id, type=type, payload=payload, v=v, ts=timezone.now(),
+                                       request_id=request_id_current())
     if settings.OUTBOX_RELAY_EMBEDDED:
         transaction.on_commit(relay_wake)
     return event
@@ -62,8 +67,9 @@ def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> l
     now = timezone.now()
     user_id = str(user.pk)
     ids = [new_ulid() for _ in payloads]
-    rows_insert(EventOutbox, ("id", "user_id", "type", "payload", "v", "ts"),
-                [(event_id, user_id, type, payload, v, now + timedelta(microseconds=i))
+    request_id = request_id_current()
+    rows_insert(EventOutbox, ("id", "user_id", "type", "payload", "v", "ts", "request_id"),
+                [(event_id, user_id, type, payload, v, now + timedelta(microseconds=i), request_id)
                  for i, (event_id, payload) in enumerate(zip(ids, payloads, strict=True))])
     if settings.OUTBOX_RELAY_EMBEDDED:
         transaction.on_commit(relay_wake)
@@ -71,7 +77,13 @@ def event_append_many(*, user, type: str, payloads: list[dict], v: int = 1) -> l
 
 
 def event_envelope(event: EventOutbox) -> dict:
-    return {"type": event.type, "eventId": event.id, "ts": event.ts.isoformat(), "v": event.v, "payload": event.payload}
+    """`{type, eventId, ts, v, payload}`, plus `requestId` (the X-Request-ID that caused it) when there is one.
+    `v` versions the payload; envelope fields may be added, and clients ignore the ones they do not know."""
+    envelope = {"type": event.type, "eventId": event.id, "ts": event.ts.isoformat(), "v": event.v,
+                "payload": event.payload}
+    if event.request_id:
+        envelope["requestId"] = event.request_id
+    return envelope
 
 
 def session_fingerprint(session_key: str) -> str:
@@ -93,39 +105,96 @@ def sockets_close_for_user(*, user_id: str) -> EventOutbox:
 
 
 # --- relay steps (sync; the async loop in relay.py calls them from one thread) ---------------------------
+#
+# Users are spread over RELAY_PARTITIONS partitions (`outbox_partition_of`); a relay numbers and publishes
+# only the partitions it holds. A partition is held by a session-level advisory lock (RELAY_PARTITION_LOCK,
+# partition), so at most one relay works on it and the server releases it the moment that relay's
+# connection ends (a stop, a crash, a kill -9). Every relay also holds a shared lock (RELAY_MEMBER_LOCK, 0):
+# counting its holders gives the number of live relays, and each relay keeps ceil(partitions / relays)
+# partitions, releasing extras and taking free ones (`outbox_relay_rebalance`). All relays of one database
+# must run the same code (the same partition count).
 
-def outbox_relay_lock_try() -> bool:
+RELAY_PARTITIONS = 16
+RELAY_PARTITION_LOCK = 0x6576_7470  # advisory lock class: one lock per partition, held by its relay
+RELAY_MEMBER_LOCK = 0x6576_746D  # advisory lock class: shared by every live relay
+ALL_PARTITIONS = frozenset(range(RELAY_PARTITIONS))
+# The same function in SQL and Python: the first 28 bits of md5(user id), modulo the partition count.
+_PARTITION_SQL = f"mod(('x' || substr(md5(user_id), 1, 7))::bit(28)::int, {RELAY_PARTITIONS})"
+
+
+def outbox_partition_of(user_id: str) -> int:
+    """The relay partition of a user's events."""
+    return int(hashlib.md5(str(user_id).encode(), usedforsecurity=False).hexdigest()[:7], 16) % RELAY_PARTITIONS
+
+
+_RELAY_LOCKS_SQL = """
+SELECT classid::bigint, objid::bigint, pid = pg_backend_pid() FROM pg_locks
+WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND classid::bigint IN (%s, %s)
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def outbox_relay_rebalance() -> frozenset[int]:
+    """Join the live relays and hold a fair share of the partitions. -> the partitions this relay holds.
+
+    SQLite (one in-process relay) holds them all."""
     if connection.vendor != "postgresql":
-        return True
+        return ALL_PARTITIONS
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(_RELAY_LOCKS_SQL, [RELAY_MEMBER_LOCK, RELAY_PARTITION_LOCK])
+        locks = cursor.fetchall()
+        members = [mine for lock_class, _, mine in locks if lock_class == RELAY_MEMBER_LOCK]
+        if not any(members):
+            cursor.execute("SELECT pg_advisory_lock_shared(%s::int, 0)", [RELAY_MEMBER_LOCK])
+            members.append(True)
+        held = {int(part) for lock_class, part, mine in locks if lock_class == RELAY_PARTITION_LOCK and mine}
+        taken = {int(part) for lock_class, part, mine in locks if lock_class == RELAY_PARTITION_LOCK and not mine}
+        fair = -(-RELAY_PARTITIONS // len(members))
+        for part in sorted(held)[fair:]:
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [RELAY_PARTITION_LOCK, part])
+            held.discard(part)
+        start = connection.connection.info.backend_pid % RELAY_PARTITIONS  # relays start looking in different places
+        for offset in range(RELAY_PARTITIONS):
+            part = (start + offset) % RELAY_PARTITIONS
+            if len(held) >= fair:
+                break
+            if part in held or part in taken:
+                continue
+            cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [RELAY_PARTITION_LOCK, part])
+            if cursor.fetchone()[0]:
+                held.add(part)
+    return frozenset(held)
 
 
-def outbox_relay_unlock() -> None:
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
+def _partition_filter(partitions: frozenset[int]) -> tuple[str, list]:
+    if partitions >= ALL_PARTITIONS:
+        return "", []
+    return f" AND {_PARTITION_SQL} = ANY(%s)", [sorted(partitions)]
 
 
 _SEQUENCE_SQL = """
 WITH picked AS (
-    SELECT id, ts FROM events_eventoutbox WHERE seq IS NULL ORDER BY ts, id LIMIT %s FOR UPDATE SKIP LOCKED
+    SELECT id, ts FROM events_eventoutbox WHERE seq IS NULL{partitions} ORDER BY ts, id LIMIT %s FOR UPDATE SKIP LOCKED
 ), numbered AS (
     SELECT id, ts, nextval('events_outbox_seq') AS seq FROM (SELECT id, ts FROM picked ORDER BY ts, id) ordered
 )
 UPDATE events_eventoutbox o SET seq = numbered.seq FROM numbered
 WHERE o.id = numbered.id AND o.ts = numbered.ts
-RETURNING o.id, o.user_id, o.type, o.v, o.ts, o.payload, o.seq
+RETURNING o.id, o.user_id, o.type, o.v, o.ts, o.payload, o.seq, o.request_id
+"""
+
+_PENDING_SQL = """
+SELECT id, user_id, type, v, ts, payload, seq, request_id FROM events_eventoutbox
+WHERE delivered_at IS NULL AND seq IS NOT NULL{partitions} ORDER BY seq LIMIT %s
 """
 
 
-def _sequence_postgresql(limit: int) -> list[EventOutbox]:
+def _rows_postgresql(sql: str, partitions: frozenset[int], limit: int) -> list[EventOutbox]:
+    where, params = _partition_filter(partitions)
     with connection.cursor() as cursor:
-        cursor.execute(_SEQUENCE_SQL, [limit])
-        rows = [EventOutbox(id=r[0], user_id=r[1], type=r[2], v=r[3], ts=r[4], payload=r[5], seq=r[6])
-                for r in cursor.fetchall()]
+        cursor.execute(sql.format(partitions=where), [*params, limit])
+        rows = [EventOutbox(id=r[0], user_id=r[1], type=r[2], v=r[3], ts=r[4], payload=r[5], seq=r[6],
+                            request_id=r[7]) for r in cursor.fetchall()]
     for row in rows:  # jsonb arrives decoded only with Django's loader; raw cursors give str
         if isinstance(row.payload, str):
             row.payload = json.loads(row.payload)
@@ -146,19 +215,24 @@ def _sequence_orm(limit: int) -> list[EventOutbox]:
     return rows
 
 
-def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True) -> tuple[list[EventOutbox], bool]:
-    """The next rows to publish, in position order, and whether they are leftovers.
+def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True,
+                       partitions: frozenset[int] = ALL_PARTITIONS) -> tuple[list[EventOutbox], bool]:
+    """The next rows of `partitions` to publish, in position order, and whether they are leftovers.
 
-    Leftovers (numbered but not marked delivered: a failed publish or a relay that died) come first when
-    `include_pending`; otherwise committed rows without a position are numbered now. Call while holding
-    the relay lock.
+    Leftovers (numbered but not marked delivered: a failed publish, or a relay that died or handed the
+    partition over) come first when `include_pending`; otherwise committed rows without a position are
+    numbered now. Call while holding those partitions (`outbox_relay_rebalance`).
     """
+    postgresql = connection.vendor == "postgresql"
     if include_pending:
-        pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
+        if postgresql:
+            pending = _rows_postgresql(_PENDING_SQL, partitions, limit)
+        else:
+            pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
         if pending:
             return pending, True
-    if connection.vendor == "postgresql":
-        return _sequence_postgresql(limit), False
+    if postgresql:
+        return _rows_postgresql(_SEQUENCE_SQL, partitions, limit), False
     return _sequence_orm(limit), False
 
 
@@ -168,10 +242,11 @@ def outbox_mark_delivered(*, ids: list[str]) -> int:
     return EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).update(delivered_at=timezone.now())
 
 
-def outbox_relay_continue(*, delivered: list[str], limit: int, include_pending: bool) -> tuple[list[EventOutbox], bool]:
+def outbox_relay_continue(*, delivered: list[str], limit: int, include_pending: bool,
+                          partitions: frozenset[int] = ALL_PARTITIONS) -> tuple[list[EventOutbox], bool]:
     """Mark the published rows, then claim the next batch (one call, one thread hop)."""
     outbox_mark_delivered(ids=delivered)
-    return outbox_claim_batch(limit=limit, include_pending=include_pending)
+    return outbox_claim_batch(limit=limit, include_pending=include_pending, partitions=partitions)
 
 
 # --- retention ---------------------------------------------------------------------------------------------

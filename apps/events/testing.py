@@ -16,6 +16,16 @@ from django.db import connection, transaction
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+@pytest.fixture(autouse=True)
+def request_context_fresh():
+    """Every test starts outside any request: the test client leaves the last request's id bound to the
+    thread's log context, and events appended later would be stamped with it."""
+    from apps.core.observability.context import context_clear
+
+    context_clear()
+    yield
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -81,10 +91,12 @@ def start_relay(*, env: dict | None = None, poll_interval: float = 1.0) -> subpr
         [sys.executable, "manage.py", "relay_outbox", "--poll-interval", str(poll_interval)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    line = process.stdout.readline()
-    if "relay started" not in line:
-        process.kill()
-        raise RuntimeError(f"relay did not start: {line}{process.stdout.read()}")
+    seen = []
+    while "relay started" not in (line := process.stdout.readline()):  # log lines may come first
+        seen.append(line)
+        if not line or len(seen) > 200:
+            process.kill()
+            raise RuntimeError(f"relay did not start: {''.join(seen)}{process.stdout.read()}")
     return process
 
 

@@ -2,7 +2,8 @@
  * Live events for signed-in pages: /ws/coach with resume, dedupe and reconnect.
  *
  * Pages listen on `document`:
- *   coach:event   detail = envelope {type, eventId, ts, v, payload}   (every event, once)
+ *   coach:event   detail = envelope {type, eventId, ts, v, payload, requestId?}   (every event, once;
+ *                 requestId: the X-Request-ID of the request that caused it; unknown fields are ignored)
  *   coach:<type>  detail = envelope, e.g. `coach:coach.reflect`, `coach:import.progress`
  *   coach:reply   detail = any other frame (handler answers, errors `{type: "error", code, message}`)
  *   coach:state   detail = {state: "connected" | "reconnecting" | "offline"}

@@ -37,6 +37,12 @@ def user_ref(user_id: object) -> str:
     return digest[:16]
 
 
+def request_id_current() -> str | None:
+    """The request id of the request, task or socket this code runs for (None outside of one)."""
+    value = structlog.contextvars.get_contextvars().get("requestId")
+    return value if isinstance(value, str) and value else None
+
+
 def context_bind(**values: object) -> None:
     structlog.contextvars.bind_contextvars(**{key: value for key, value in values.items() if value is not None})
 

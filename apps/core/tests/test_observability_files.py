@@ -133,7 +133,8 @@ def test_prometheus_scrapes_each_process_kind_where_it_serves_metrics():
     assert jobs["twin-web"]["static_configs"] == [{"targets": ["web:8000"]}]
     assert services["web"]["environment"]["DJANGO_ALLOWED_HOSTS"].endswith("},web")  # the scrape's Host
     assert jobs["twin-worker"]["static_configs"] == [{"targets": [f"worker:{services['worker']['environment']['METRICS_PORT']}"]}]
-    assert jobs["twin-relay"]["static_configs"] == [{"targets": [f"relay:{services['relay']['environment']['METRICS_PORT']}"]}]
+    assert jobs["twin-relay"]["dns_sd_configs"] == [  # every replica of the relay
+        {"names": ["relay"], "type": "A", "port": int(services["relay"]["environment"]["METRICS_PORT"])}]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
 
 

@@ -4,10 +4,12 @@ A *closed position* is an exit (a sell) whose FIFO match against earlier buys ga
 market's quote currency and net of the fees of both legs (see `apps.bias.engine.positions`). Amounts in
 different quote currencies are never added together: every figure is a mapping quote → value.
 
-Every figure set is a few grouped SQL queries over the read model (`TradeFact`: one row per trade with its
-exit figures, `TradeFactLabel`: its labels; kept in step with scoring by
-`apps.analytics.services.readmodel`), streaks too (window functions): no per-position row leaves the
-database.
+Every figure set is a few grouped SQL queries over the read model, kept in step with scoring by
+`apps.analytics.services.readmodel`: `DailyRollup` (sums per UTC day, quote, symbol, broker and side) and
+`QuoteStreak` when the filters allow (no label filter, bounds on whole UTC days; the stored streaks only
+without any filter), else `TradeFact` (one row per trade with its exit figures) and `TradeFactLabel` (its
+labels), with streaks found by window functions. No per-position row leaves the database. Both sources give
+the same figures (`tests/test_read_model.py` checks them against a full computation).
 """
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ What a row adds to the stored trade and position, computed once here rather than
 * the quote → USD and EUR rates at the exit (the close of the last stored hourly bar of QUOTE-CUR, or
   the inverse of CUR-QUOTE, that had closed by then, at most two hours before).
 
+When any row changed (or a trade was deleted), the user's `DailyRollup` rows and `QuoteStreak`s are summed
+again from the rows (one grouped query each).
+
 Candles stored after a row was computed (a later `backfill_candles`) are picked up by
 `trade_facts_refresh(user_id=…, full=True)` (`manage.py analytics_refresh --full`).
 """

@@ -178,6 +178,10 @@ def job_claim(*, task_name: str, job_id: str, serialize_on: str | None = None,
     here, with the last reason, and its kind's `on_final` runs.
     """
     kind = _kinds[task_name]
+    if serialize_on is None and may_start is None and connection.vendor == "postgresql":
+        claimed = _claim_at_once(kind, job_id)
+        if claimed is not None:
+            return claimed
     now = timezone.now()
     with transaction.atomic():
         if serialize_on:
@@ -200,6 +204,28 @@ def job_claim(*, task_name: str, job_id: str, serialize_on: str | None = None,
         job.lease_expires_at, job.not_before = now + lease_duration(), None
         job.save(update_fields=["status", "attempts", "lease_owner", "lease_expires_at", "not_before", "updated_at"])
     return job, owner
+
+
+def _claim_at_once(kind: JobKind, job_id: str) -> tuple[LeasedJob, str] | None:
+    """The usual claim as one statement (PostgreSQL): a queued job or an expired lease, due, attempts left →
+    running under a new owner, the row returned. None when it does not apply: `job_claim` then looks at the
+    row (a live lease, a retry not yet due, attempts used up, unknown or finished). A concurrent claim waits
+    for the row and is checked again against its new state, so only one runner gets it."""
+    model, quote = kind.model, connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    columns = ", ".join(f"job.{quote(field.column)}" for field in model._meta.concrete_fields)
+    owner, now = new_id(), timezone.now()
+    sql = f"""
+        UPDATE {table} AS job SET status = %s, attempts = job.attempts + 1, lease_owner = %s,
+               lease_expires_at = %s, not_before = NULL, updated_at = %s
+        WHERE job.{pk} = %s AND job.attempts < %s
+          AND (job.status = %s OR (job.status = %s AND (job.lease_expires_at IS NULL OR job.lease_expires_at <= %s)))
+          AND (job.not_before IS NULL OR job.not_before <= %s)
+        RETURNING {columns}"""
+    rows = list(model.objects.raw(sql, [JobStatus.RUNNING, owner, now + lease_duration(), now, job_id,
+                                        kind.max_attempts(), JobStatus.QUEUED, JobStatus.RUNNING, now,
+                                        now + timedelta(seconds=1)]))
+    return (rows[0], owner) if rows else None
 
 
 def advisory_lock(key: str) -> None:

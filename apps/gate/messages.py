@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import lru_cache
 
 from apps.bias.selectors import advice_violations
 from apps.bias.services.reflections import coach_habit
@@ -113,9 +114,16 @@ def habit(*, label: str, tone: str, index: int) -> str:
     return coach_habit(label=label, tone=tone, index=index, context="intent")
 
 
+@lru_cache(maxsize=4096)
+def _violations(text: str) -> tuple[str, ...]:
+    """The linter's findings for a text (the same text always gets the same findings: memoised, as a gate
+    decision lints a dozen messages that mostly repeat from one intent to the next)."""
+    return tuple(advice_violations(text=text))
+
+
 def message(code: str, *, fired: bool = False, status: str | None = None, **words) -> str:
     text = _text(code, fired=fired, status=status, **words)
-    problems = advice_violations(text=text)
+    problems = list(_violations(text))
     if problems:
         logger.warning("gate message %s failed the non-advisory linter (%s); neutral text used", code, problems)
         return NEUTRAL

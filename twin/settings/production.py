@@ -5,8 +5,17 @@ from .base import ALLOWED_HOSTS, env, shared_backends
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The web processes (twin/gunicorn_conf.py sets DB_POOL_MAX_SIZE) reuse connections from a psycopg pool: under
+# ASGI each request runs on a new thread, where CONN_MAX_AGE would open a connection per thread. Workers,
+# beat and relays (no pool) keep theirs for DB_CONN_MAX_AGE seconds.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 REDIS_URL = env("REDIS_URL")
 CACHES, CHANNEL_LAYERS = shared_backends(REDIS_URL, env("CACHE_KEY_PREFIX", default="twin"))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

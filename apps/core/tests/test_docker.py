@@ -15,8 +15,8 @@ def _compose() -> dict:
 def test_compose_runs_the_production_topology():
     services = _compose()["services"]
     assert {"web", "worker", "beat", "postgres", "redis", "migrate"} <= set(services)
-    assert services["web"]["command"][0] == "daphne"
-    assert services["web"]["command"][-1] == "twin.asgi:application"
+    assert services["web"]["command"] == ["gunicorn", "-c", "python:twin.gunicorn_conf", "twin.asgi:application"]
+    assert services["web"]["environment"]["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}"
     worker = services["worker"]["command"]
     assert worker[:4] == ["celery", "-A", "twin", "worker"]
     queues = worker[worker.index("-Q") + 1].split(",")
@@ -53,7 +53,7 @@ def test_dockerfile_is_slim_non_root_and_production_only():
     assert "collectstatic --noinput" in dockerfile
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users == ["twin"]
-    assert instructions[-1].startswith('CMD ["daphne"')
+    assert instructions[-1] == 'CMD ["gunicorn", "-c", "python:twin.gunicorn_conf", "twin.asgi:application"]'
     production_requirements = (Path(settings.BASE_DIR) / "requirements" / "production.txt").read_text()
     assert "-r base.txt" in production_requirements
     assert "pytest" not in production_requirements

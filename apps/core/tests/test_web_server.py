@@ -1,0 +1,91 @@
+"""The production web command (gunicorn + uvicorn workers, production settings) on the test database:
+it starts WEB_CONCURRENCY processes, serves pages and the API, and reuses its database connections."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from twin import gunicorn_conf
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+APP_NAME = "twin-web-test"  # how the server's database sessions are named (libpq PGAPPNAME)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def production_web(transactional_db, tmp_path):
+    """`gunicorn -c python:twin.gunicorn_conf twin.asgi:application` with 2 processes; yields (url, log)."""
+    db = connection.settings_dict
+    port = _free_port()
+    env = dict(
+        os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="twin.settings.production", PGAPPNAME=APP_NAME, WEB_CONCURRENCY="2",
+        WEB_BIND=f"127.0.0.1:{port}", DJANGO_SECRET_KEY="test-web-server-secret-key-0123456789abcdef",
+        SESSION_HASH_PEPPER="test-pepper", ENGINE_API_SECRET="test-engine",
+        TOKEN_KEKS="k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SECURE_SSL_REDIRECT="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1", REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=f"web-{os.getpid()}",
+        DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                     f"{db['PORT'] or 5432}/{db['NAME']}",
+        DB_POOL_MAX_SIZE="3")
+    log = tmp_path / "web.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf",
+                                    "twin.asgi:application"], cwd=settings.BASE_DIR, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while log.read_text().count("Started server process") < 2:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _server_backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APP_NAME])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_command_runs_one_uvicorn_worker_per_web_concurrency():
+    assert gunicorn_conf.worker_class == "twin.gunicorn_conf.Worker"
+    assert gunicorn_conf.Worker.CONFIG_KWARGS["proxy_headers"] is False  # the app reads X-Forwarded-For itself
+
+
+def test_two_processes_serve_and_reuse_their_pooled_database_connections(production_web):
+    url, log = production_web
+    workers = set(re.findall(r"Started server process \[(\d+)\]", log.read_text()))
+    assert len(workers) == 2
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(10):  # /readyz reads the database on every request
+            assert client.get("/readyz").status_code == 200
+        first = _server_backends()
+        for _ in range(40):
+            assert client.get("/readyz").status_code == 200
+        refused = client.get("/api/trades")  # the API through Django and DRF: no session, the JSON envelope
+        assert refused.status_code in (401, 403) and refused.json()["error"]["code"]
+    # Connections were handed back to each process's pool and taken again: none opened per request, none
+    # left behind per request thread.
+    assert first, "the pool closed its connections"
+    assert _server_backends() == first
+    assert len(first) <= 2 * 3

@@ -1,0 +1,49 @@
+"""The production web server: gunicorn keeps `WEB_CONCURRENCY` uvicorn worker processes (HTTP and WebSockets
+through `twin.asgi:application`), restarts one that dies, and shares one listening socket between them.
+
+    gunicorn -c python:twin.gunicorn_conf twin.asgi:application
+
+- `WEB_CONCURRENCY` (default: the number of CPUs): worker processes. Each serves many requests at once on
+  its event loop; Django runs the views on threads, so one process uses at most about one core. Use one
+  or two per core; the README says how to scale further (more containers behind the proxy).
+- `WEB_BIND` (default `0.0.0.0:8000`).
+- `DB_POOL_MAX_SIZE` (default 8): each process keeps a psycopg connection pool of this size (see
+  `twin.settings.production`). Under ASGI every request runs in a new thread, so `CONN_MAX_AGE` would leave
+  one idle connection per past thread instead of reusing one; the pool hands a request's connection back
+  when the request ends. Mind PostgreSQL's `max_connections`: processes × this size, plus workers and relays.
+
+The client's address is not taken from `X-Forwarded-For` here (uvicorn's proxy headers are off): the app
+reads it `TRUSTED_PROXY_COUNT` hops from the right (`apps.core.asgi`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from uvicorn_worker import UvicornWorker
+
+os.environ.setdefault("DB_POOL_MAX_SIZE", "8")
+
+bind = [os.environ.get("WEB_BIND", "0.0.0.0:8000")]
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+worker_class = "twin.gunicorn_conf.Worker"
+graceful_timeout = 20
+timeout = 60
+keepalive = 5
+accesslog = None  # requests are logged by the app (structured, with the request id)
+errorlog = "-"
+loglevel = os.environ.get("WEB_LOG_LEVEL", "info").lower()  # the server's own lines ("Started server process …")
+control_socket_disable = True  # no control socket in the (read-only) home directory
+
+
+class Worker(UvicornWorker):
+    """uvloop + httptools; Django does not speak the lifespan protocol; no server-side proxy-header trust."""
+
+    CONFIG_KWARGS = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "off",
+        "proxy_headers": False,
+        "server_header": False,
+        "ws_max_size": 1024 * 1024,
+    }

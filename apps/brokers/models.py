@@ -55,6 +55,10 @@ class OAuthState(BaseModel):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "OAuth state"
+        verbose_name_plural = "OAuth states"
+
     def __str__(self) -> str:
         return f"{self.broker} authorization ({'used' if self.used_at else 'pending'})"
 

@@ -69,3 +69,8 @@ def test_connections_page_requires_login(db):
     response = Client().get("/connections/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_the_admin_names_pending_authorizations_oauth_states(admin_client_logged_in):
+    index = admin_client_logged_in.get("/admin/").content.decode()
+    assert ">OAuth states<" in index and "O auth" not in index

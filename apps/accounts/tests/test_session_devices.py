@@ -105,10 +105,11 @@ def test_ending_a_session_that_is_not_yours_or_is_this_one_ends_nothing():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_the_account_page_shows_each_device_and_ends_the_other_session(chromium_path, live_server):
-    from apps.bias.tests.test_interface_browser import AXE, AXE_RUN, VIEWPORTS
+    from apps.bias.tests.test_interface_browser import AXE, AXE_RUN, SCREENSHOTS, VIEWPORTS
 
     user = UserFactory(password=PASSWORD)
     base = live_server.url
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def sign_in(browser, user_agent: str, viewport: dict):
         context = browser.new_context(user_agent=user_agent, viewport=viewport, timezone_id="Europe/Berlin",
@@ -121,8 +122,9 @@ def test_the_account_page_shows_each_device_and_ends_the_other_session(chromium_
         page.wait_for_url(f"{base}/dashboard/")
         return context, page
 
-    def read(page) -> dict:
+    def read(page, size: str) -> dict:
         page.goto(f"{base}/account/")
+        page.screenshot(path=str(SCREENSHOTS / f"member-account-sessions-{size}.png"), full_page=True)
         page.evaluate(AXE.read_text())
         return {"devices": page.locator("#account-sessions .session-device").all_inner_texts(),
                 "networks": page.locator("#account-sessions tbody td:nth-child(2)").all_inner_texts(),
@@ -135,7 +137,7 @@ def test_the_account_page_shows_each_device_and_ends_the_other_session(chromium_
     def steps(browser) -> dict:
         desktop, desk = sign_in(browser, DESKTOP_UA, VIEWPORTS["desktop"])
         phone, mobile = sign_in(browser, PHONE_UA, VIEWPORTS["phone"])
-        seen = {"desktop": read(desk), "phone": read(mobile)}
+        seen = {"desktop": read(desk, "desktop"), "phone": read(mobile, "phone")}
         desk.click("#account-sessions tr:has-text('Mobile Safari on iOS') button")
         desk.wait_for_selector("text=Signed out 1 other session.")
         seen["after"] = desk.locator("#account-sessions .session-device").all_inner_texts()

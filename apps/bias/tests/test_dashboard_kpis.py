@@ -19,7 +19,7 @@ from apps.core import formatting
 from apps.core.testing import in_chromium
 from apps.trades.models import Trade
 
-from .test_interface_browser import AXE, AXE_RUN, VIEWPORTS
+from .test_interface_browser import AXE, AXE_RUN, SCREENSHOTS, VIEWPORTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -50,6 +50,7 @@ def test_the_kpi_tiles_follow_the_period_on_desktop_and_phone(chromium_path, liv
     client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def tiles(page) -> dict:
         page.wait_for_selector("#dash-kpis[data-ready='1']", timeout=15000)
@@ -63,6 +64,7 @@ def test_the_kpi_tiles_follow_the_period_on_desktop_and_phone(chromium_path, liv
             page = context.new_page()
             page.goto(f"{live_server.url}/dashboard/")
             seen[(size, 90)] = tiles(page)
+            page.screenshot(path=str(SCREENSHOTS / f"member-dashboard-kpis-{size}.png"))
             page.evaluate(AXE.read_text())
             seen[(size, "axe")] = page.evaluate(AXE_RUN)
             seen[(size, "overflow")] = page.evaluate("() => document.documentElement.scrollWidth"

@@ -138,7 +138,7 @@ def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5
     markers = [{"tradeId": trade_id, "time": int(ts.timestamp()), "side": side, "qty": decimal_str(qty),
                 "price": decimal_str(price), "current": trade_id == trade.id}
                for trade_id, side, qty, price, ts in
-               trade_queryset().filter(user=user, symbol=trade.symbol, ts__gte=start, ts__lte=end)
+               trade_queryset().filter(user_id=user.pk, symbol=trade.symbol, ts__gte=start, ts__lte=end)
                .order_by("ts", "id").values_list("id", "side", "qty", "price", "ts")]
     return {"tradeId": trade.id, "symbol": trade.symbol, "granularity": "1h", "candles": candles, "markers": markers}
 
@@ -163,7 +163,7 @@ def trade_grid(*, user, label: str | None = None, sort: str = "-ts", cursor: str
     if day_from and day_to and day_to < day_from:
         raise ValidationFailed("The last day is before the first.", fields={"to": ["Pick a day on or after 'from'."]})
     order = GRID_SORTS[sort]
-    query = trade_queryset().filter(user=user)
+    query = trade_queryset().filter(user_id=user.pk)  # by id: no `trade.user = user` on every row
     if label:
         query = query.filter(Exists(BiasTag.objects.filter(trade=OuterRef("pk"), label=label)))
     if symbol:

@@ -266,7 +266,8 @@ class TradeListApi(APIView):
         params = dict(filters.validated_data)
         descending = params.pop("order", "ts") == "-ts"
         page = selectors.trade_list(user=request.user, descending=descending, **params)
-        return Response({"results": [TradeOutputSerializer(t).data for t in page.results],
+        output = TradeOutputSerializer()  # one serializer for the page, not one per row
+        return Response({"results": [output.to_representation(t) for t in page.results],
                          "nextCursor": page.next_cursor})
 
 

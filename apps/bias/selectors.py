@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
-from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.formatting import zone
@@ -23,40 +20,8 @@ from .models import BiasTag, DispositionDay, Reflection, ReflectionFeedback, Rul
 if TYPE_CHECKING:
     from apps.trades.models import Trade
 
-TRADE_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "ts")
 GRID_SORTS = {"ts": ("ts", "id"), "-ts": ("-ts", "-id"), "symbol": ("symbol", "ts", "id"),
               "-symbol": ("-symbol", "-ts", "-id")}
-
-
-@dataclass
-class TradeSeries:
-    """The requested trades, the user's whole history per symbol (time order), and the symbols touched."""
-
-    targets: dict[str, dict] = field(default_factory=dict)
-    by_symbol: dict[str, list[dict]] = field(default_factory=dict)
-    all_rows: dict[str, dict] = field(default_factory=dict)
-    affected_symbols: set[str] = field(default_factory=set)
-
-
-def trade_series_for_user(*, user_id: str, trade_ids: list[str], include_later: bool = False) -> TradeSeries:
-    """All of the user's trades (history features such as trades per day or the last exit span symbols).
-
-    With `include_later`, the user's untagged trades join the request, and every trade at or after the
-    earliest of them becomes a target too: a trade that arrives late (exchanges page newest first) changes
-    the FIFO lots, streaks and daily counts that later trades were labelled with."""
-    series = TradeSeries()
-    wanted = set(trade_ids)
-    if include_later:  # and anything an earlier hand-off left unscored
-        wanted |= set(trade_queryset().filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
-    rows = list(trade_queryset().filter(user_id=user_id).order_by("symbol", "ts", "id").values(*TRADE_FIELDS))
-    earliest = min((row["ts"] for row in rows if row["id"] in wanted), default=None)
-    for row in rows:
-        series.by_symbol.setdefault(row["symbol"], []).append(row)
-        series.all_rows[row["id"]] = row
-        if row["id"] in wanted or (include_later and earliest is not None and row["ts"] >= earliest):
-            series.targets[row["id"]] = row
-            series.affected_symbols.add(row["symbol"])
-    return series
 
 
 def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, list[str]]:
@@ -220,38 +185,6 @@ def _after(order: tuple[str, ...], values: list):
 def rule_list(*, user) -> list[Rule]:
     """The user's own rules (the calibrated thresholds are kept as a rule too, but are not one of theirs)."""
     return list(Rule.objects.filter(user=user).exclude(kind=CALIBRATION_KIND).order_by("kind"))
-
-
-def bias_summary(*, user, since: datetime, until: datetime) -> dict:
-    """Labels per day, realised P/L by label and the disposition effect for the dashboard."""
-    tags = BiasTag.objects.filter(trade__user=user, trade__ts__gte=since, trade__ts__lt=until)
-    per_day: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in (tags.annotate(day=TruncDate("trade__ts")).values("day", "label").annotate(n=Count("id"))
-                .order_by("day", "label")):
-        per_day[row["day"].isoformat()][row["label"]] = row["n"]
-    pnl_rows = (tags.values("label")
-                .annotate(trades=Count("id"),
-                          known=Count("id", filter=Q(trade__position__realized_pnl__isnull=False)))
-                .order_by("label"))
-    # Realised P/L is in each market's quote currency: amounts in USD, EUR or BTC are never added together.
-    pnl_by_quote: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in (tags.filter(trade__position__realized_pnl__isnull=False).values("label", "trade__symbol")
-                .annotate(pnl=Sum("trade__position__realized_pnl"))):
-        pnl_by_quote[row["label"]][row["trade__symbol"].rsplit("-", 1)[-1]] += row["pnl"]
-    pnl_by_label = [{"label": r["label"], "trades": r["trades"], "withRealizedPnl": r["known"],
-                     "realizedPnl": ({quote: decimal_str(amount) for quote, amount in sorted(pnl_by_quote[r["label"]].items())}
-                                     if r["known"] else None)}
-                    for r in pnl_rows]
-    trades_in_period = trade_queryset().filter(user=user, ts__gte=since, ts__lt=until).count()
-    return {
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-        "hasTrades": trade_queryset().filter(user=user).exists(),
-        "trades": trades_in_period,
-        "labelsPerDay": [{"date": day, "counts": counts} for day, counts in sorted(per_day.items())],
-        "pnlByLabel": pnl_by_label,
-        "disposition": _disposition_json(user=user, since=since, until=until),
-    }
 
 
 def _disposition_json(*, user, since: datetime, until: datetime) -> dict | None:

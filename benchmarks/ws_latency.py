@@ -193,7 +193,8 @@ def relays_holding() -> list[int]:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted "
-                       "AND classid::bigint = %s GROUP BY pid", [RELAY_PARTITION_LOCK])
+                       "AND classid::bigint = %s AND database = (SELECT oid FROM pg_database "
+                       "WHERE datname = current_database()) GROUP BY pid", [RELAY_PARTITION_LOCK])
         return sorted(row[0] for row in cursor.fetchall())
 
 

@@ -356,3 +356,17 @@ def test_refresh_command_rewrites_every_row_with_full(user, stub_exchange):
     assert out.getvalue().splitlines() == ["Read model: 8 of 8 trade row(s) written.",
                                            "Read model: 0 of 8 trade row(s) written.",
                                            "Read model: 8 of 8 trade row(s) written."]
+
+
+def test_rescore_keeps_the_read_model_in_step(user, stub_exchange):
+    """`manage.py rescore` labels in its own walk (no scoring run): the read model follows it all the same."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(5), user=user, t0=t0, count=12)
+    assert not TradeFact.objects.filter(user=user).exists()
+    call_command("rescore", user=user.email, stdout=StringIO(), stderr=StringIO())
+    assert set(TradeFact.objects.filter(user=user).values_list("trade_id", flat=True)) == {t.id for t in trades}
+    assert TradeFactLabel.objects.filter(user=user).exists()

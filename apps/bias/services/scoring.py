@@ -34,10 +34,12 @@ from apps.trades.selectors import trade_queryset
 from .. import engine
 from ..engine.scoring import score_stream
 from ..engine_io import json_text
-from ..models import BiasTag, DispositionDay, DispositionStat, Reflection, Rule, TradePosition
+from ..models import BiasTag, DispositionDay, DispositionStat, Reflection, TradePosition
+from ..registry import TradesScored, trades_scored_notify
 from .payloads import candle_window, ensure_candles, reflect_payload, sparklines, stored_candles
 from .reflections import reflection_compose
 from .rollups import label_days_rebuild
+from .rules import scoring_rules
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +112,13 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
 def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int = WRITE_CHUNK) -> int:
     """Re-label every trade of the user at or after `since` (all of them without it) in one walk over the
     history. Returns how many trades were tagged."""
-    return _score_user(user_id=user_id, chunk=chunk,
+    return _score_user(user_id=user_id, chunk=chunk, notify=True,
                        load=lambda: history_load(user_id=user_id, since=since, everything=True))
 
 
-def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK) -> int:
+def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = False) -> int:
+    """Label the loaded targets in one walk; with `notify`, the apps listening for scored trades (analytics,
+    gate, journal) run in the same transaction (a scoring run notifies them itself when it finishes)."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None:
         return 0
@@ -134,8 +138,7 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK) -> int:
     start, end = candle_window(min(f for f, _ in by_symbol.values()), max(la for _, la in by_symbol.values()))
     frames: dict[str, pd.DataFrame] = {symbol: stored_candles(symbol=symbol, start=start, end=end)
                                        for symbol in by_symbol}
-    rules = [engine.RuleInput(kind=r.kind, params=dict(r.params))
-             for r in Rule.objects.filter(user_id=user.id, active=True).order_by("kind")]
+    rules = scoring_rules(user_id=user.id)
     stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
     with transaction.atomic():
         _positions_store(user=user, history=history, positions=stream.positions)
@@ -148,6 +151,8 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK) -> int:
                                "nothing was written.")
         _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
         label_days_rebuild(user_id=user.id, since=history.first_target)
+        if notify:
+            trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored))
     return scored
 
 

@@ -161,3 +161,25 @@ def test_the_gate_gives_scoring_the_stop_of_each_linked_plan_for_the_sale_that_c
         "intentId": linked.id, "symbol": "BTC-USD", "direction": "long", "stop": "95", "exitPrice": "94.5",
         "tradeId": sale.id})]
     assert scoring_rules(user_id=other_user.id) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sale_at_a_linked_plans_stop_is_scored_as_discipline_with_the_plan_as_evidence(user, stub_exchange):
+    """End to end through the registry: the gate gives scoring the stop of the linked plan, and the stored label of
+    the sale that executed it is DISCIPLINE, its evidence naming the plan's stop."""
+    from decimal import Decimal
+
+    from apps.bias.services import bias_score_trades
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    buy = TradeFactory(user=user, symbol="BTC-USD", side="BUY", price=Decimal("30000"), qty=Decimal("1"), ts=t0)
+    sale = TradeFactory(user=user, symbol="BTC-USD", side="SELL", price=Decimal("28500"), qty=Decimal("1"),
+                        ts=t0 + timedelta(hours=2))
+    PretradeIntent.objects.create(user=user, symbol="BTC-USD", direction="long", timeframe="4h", size={"qty": "1"},
+                                  plan={"entry": "30000", "stop": "28500", "target": "33000", "thesis": "t"},
+                                  decision="GO", status="done", linked_trade=buy, linked_at=timezone.now())
+    assert bias_score_trades(user_id=user.id, trade_ids=[], include_later=True) == 2
+    labels = {t.label: t for t in BiasTag.objects.filter(trade=sale)}
+    assert "DISCIPLINE" in labels and "PANIC" not in labels
+    kept = [r for r in labels["DISCIPLINE"].features["rules"] if r["kind"] == "plannedStop"]
+    assert [(r["status"], r["limit"]) for r in kept] == [("kept", 28500.0)]

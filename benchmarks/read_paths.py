@@ -162,15 +162,16 @@ def build(*, trades: int, days: int, now: datetime):
     return user
 
 
-def rollups_refresh(user) -> str | None:
-    """Rebuild the user's dashboard read models from the seeded rows where the bias services offer it."""
-    from apps.bias import services
+def rollups_refresh(user) -> str:
+    """Rebuild the user's daily label rollups (what `/api/bias/summary` reads) from the seeded rows, as a
+    scoring run does in its transaction."""
+    from django.db import transaction
 
-    refresh = getattr(services, "rollups_rebuild", None)
-    if refresh is None:
-        return None
-    refresh(user=user)
-    return "rollups_rebuild"
+    from apps.bias.services.rollups import label_days_rebuild
+
+    with transaction.atomic():
+        rows = label_days_rebuild(user_id=str(user.pk))
+    return f"label_days_rebuild: {rows} rows"
 
 
 def paths(user, *, now: datetime, deep_pages: int) -> dict[str, list[str]]:

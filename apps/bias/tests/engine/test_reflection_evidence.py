@@ -123,3 +123,20 @@ def test_the_occurrence_count_does_not_depend_on_which_trades_are_scored():
             == tag_of(everything, "burst-10").features["history"]["occurrence"])
     nones = [t for t in everything.tags if t.label == "NONE"]
     assert [t.features["history"]["occurrence"] for t in nones] == list(range(len(nones)))
+
+
+def test_overtrading_on_a_first_trading_day_names_the_minimum_not_a_multiple_of_nothing():
+    book = Book()
+    for k in range(6):
+        book.add(f"first-{k}", BTC, "BUY", "0.1", 100, at(0, 9 + k))
+    tag = tag_of(score_trades(trades=book.trades, candles={}), "first-5", "OVERTRADING")
+    explain = " ".join(str(c.get("explain", "")) for c in tag.features["conditions"] if c["name"] == "trades_today")
+    assert "the line is 5 (the minimum of 5, with no earlier trading days to compare with)" in explain
+    assert "× no earlier" not in explain
+    book = Book()
+    usual_days(book)
+    for k in range(6):
+        book.add(f"small-{k}", BTC, "BUY", "0.1", 100, at(10, 9 + k))
+    tag = tag_of(score_trades(trades=book.trades, candles={}), "small-5", "OVERTRADING")
+    explain = " ".join(str(c.get("explain", "")) for c in tag.features["conditions"] if c["name"] == "trades_today")
+    assert "× your usual 1 per active day over the previous 30 days, at least 5)" in explain

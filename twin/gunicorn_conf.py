@@ -47,3 +47,11 @@ class Worker(UvicornWorker):
         "server_header": False,
         "ws_max_size": 1024 * 1024,
     }
+
+
+def child_exit(server, worker) -> None:
+    """A worker that exits takes its live gauges (open sockets) out of the summed `/metrics` (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -89,3 +89,16 @@ def test_two_processes_serve_and_reuse_their_pooled_database_connections(product
     assert first, "the pool closed its connections"
     assert _server_backends() == first
     assert len(first) <= 2 * 3
+
+
+def test_a_worker_that_exits_leaves_the_summed_live_gauges(tmp_path, monkeypatch):
+    """gunicorn's child_exit hook marks the worker dead for prometheus_client's multiprocess mode: its live gauge
+    file goes, the others' stay."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    gunicorn_conf.child_exit(None, SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]

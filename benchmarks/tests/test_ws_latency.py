@@ -13,17 +13,26 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def test_ws_latency_smoke_reports_every_delivery():
+def test_ws_latency_smoke_reports_every_delivery_with_one_and_two_relays():
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ws_latency", "--clients", "10", "--rate", "10", "--duration", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        [sys.executable, "-m", "benchmarks.ws_latency", "--clients", "10", "--rate", "10", "--duration", "1",
+         "--backlog", "20", "--relays", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["config"]["clients"] == 10 and result["config"]["users"] == 2
-    for phase in ("outbox", "baseline_raw_group_send"):
-        assert result[phase]["events"] == 10
-        assert result[phase]["deliveries"] == 50
-        assert result[phase]["lost"] == 0
-        assert 0 < result[phase]["p50_ms"] <= result[phase]["p99_ms"]
-    assert result["goal"] == {"p50_ms": 50.0, "p99_ms": 250.0}
+    assert result["config"]["relays"] == 2
+    phases = [result["relays"]["1"]["steady"], result["relays"]["2"]["steady"], result["baseline_raw_group_send"]]
+    for phase in phases:
+        assert phase["events"] == 10
+        assert phase["deliveries"] == 50
+        assert phase["lost"] == 0
+        assert 0 < phase["p50_ms"] <= phase["p99_ms"]
+    for relays in ("1", "2"):
+        capacity = result["relays"][relays]["capacity"]
+        assert capacity["events"] == 20 and capacity["deliveries"] == 100 and capacity["lost"] == 0
+    assert result["relays"]["1"]["partitionsHeld"] == [16]
+    assert result["relays"]["2"]["partitionsHeld"] == [8, 8]
+    assert set(result["scaleout"]) == {"relay_publish_ratio", "socket_delivery_ratio"}
+    assert result["goal"] == {"p99_ms": 100.0, "deliveries_per_s": 1000.0, "relay_scaleout": 1.6}

@@ -74,6 +74,22 @@ def keyset_after(fields: tuple[str, ...], values: tuple, *, descending: bool = F
     return lookup(Tuple(*(F(name) for name in fields)), tuple(values))
 
 
+def newest_first_page(query, *, cursor: str | None, size: int) -> tuple[list, str | None]:
+    """One page of `query` newest first, keyset-paged on (created_at, id): (rows, the next page's cursor or
+    None). A cursor that is not one of ours is ValidationFailed (`invalid_cursor`)."""
+    if cursor:
+        values = cursor_decode(cursor)
+        if len(values) != 2:
+            raise _invalid()
+        query = query.filter(keyset_after(("created_at", "id"), (cursor_datetime(values[0]), values[1]),
+                                          descending=True))
+    rows = list(query.order_by("-created_at", "-id")[: size + 1])
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    return rows, cursor_encode([rows[-1].created_at.isoformat(), rows[-1].id])
+
+
 def clamp_limit(raw, *, default: int = 100, maximum: int = MAX_LIMIT) -> int:
     if raw in (None, ""):
         return default

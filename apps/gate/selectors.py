@@ -9,15 +9,14 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.core.cache import cache
-from django.db.models import Q
 
 from apps.bias.registry import PlannedStop
 from apps.bias.selectors import market_indicators, position_exits, rule_list
 from apps.brokers.selectors import candle_frame
 from apps.brokers.services import secret_open
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound
 from apps.core.formatting import zone
-from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
+from apps.core.pagination import clamp_limit, newest_first_page
 from apps.core.validation import opaque_id_valid
 from apps.trades.selectors import trade_queryset
 
@@ -51,17 +50,7 @@ def intent_list(*, user, cursor: str | None = None, limit=None) -> IntentPage:
     """The user's intents, newest first, keyset-paged on (created_at, id)."""
     size = clamp_limit(limit, default=50, maximum=200)
     query = PretradeIntent.objects.select_related("linked_trade", "override").filter(user=user)
-    if cursor:
-        values = cursor_decode(cursor)
-        if len(values) != 2:
-            raise ValidationFailed("The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]})
-        created = cursor_datetime(values[0])
-        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=values[1]))
-    rows = list(query.order_by("-created_at", "-id")[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_cursor = cursor_encode([rows[-1].created_at.isoformat(), rows[-1].id])
+    rows, next_cursor = newest_first_page(query, cursor=cursor, size=size)
     return IntentPage(results=rows, next_cursor=next_cursor)
 
 

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.bias.selectors import rule_breaches, rule_list
 from apps.brokers.services import secret_open
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import clamp_limit, cursor_datetime, cursor_decode, cursor_encode
+from apps.core.pagination import clamp_limit, newest_first_page
 from apps.core.validation import opaque_id_valid
 from apps.trades.selectors import trade_queryset
 
@@ -84,17 +84,7 @@ def entry_list(*, user, type: str | None = None, symbol: str | None = None, tag:
         query = query.filter(trade_id=trade_id)
     for token in search_tokens or []:
         query = query.filter(search_tokens__contains=f" {token} ")
-    if cursor:
-        values = cursor_decode(cursor)
-        if len(values) != 2:
-            raise ValidationFailed("The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]})
-        created = cursor_datetime(values[0])
-        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=values[1]))
-    rows = list(query.order_by("-created_at", "-id")[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_cursor = cursor_encode([rows[-1].created_at.isoformat(), rows[-1].id])
+    rows, next_cursor = newest_first_page(query, cursor=cursor, size=size)
     return EntryPage(results=[EntryView(entry=row, text=entry_text(entry=row)) for row in rows], next_cursor=next_cursor)
 
 

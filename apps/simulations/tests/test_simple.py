@@ -258,6 +258,11 @@ def test_the_one_query_inputs_match_fifo_over_the_whole_history(user, market):
         TradeFactory(user=user, side="BUY" if side == "B" else "SELL", qty=Decimal(qty), price=Decimal(100 + k),
                      fee=Decimal("0.1"), ts=TS + timedelta(hours=k // 3))  # three trades share each hour
     TradeFactory(user=user, symbol="ETH-USD", side="SELL", qty=Decimal("5"), ts=TS)  # another market: ignored
+    # alone in their hours, whatever order ties take: a sale of more than is open, then one with nothing left
+    TradeFactory(user=user, side="SELL", qty=Decimal("100"), price=Decimal("130"), fee=Decimal("0.1"),
+                 ts=TS + timedelta(hours=6))
+    TradeFactory(user=user, side="SELL", qty=Decimal("1"), price=Decimal("131"), fee=Decimal("0.1"),
+                 ts=TS + timedelta(hours=7))
 
     matched = set()
     for trade in user.trades.filter(symbol="BTC-USD"):
@@ -278,4 +283,4 @@ def test_the_one_query_inputs_match_fifo_over_the_whole_history(user, market):
         assert inputs.bars.close.tolist() == expected.close.tolist()
         assert inputs.bars.low.tolist() == expected.low.tolist()
     assert matched == {True, False}  # sales that closed lots, and one past everything open
-    assert simulation_inputs(user=user, symbol="btc-usd", horizon_days=1).trade.ts == TS + timedelta(hours=5)
+    assert simulation_inputs(user=user, symbol="btc-usd", horizon_days=1).trade.ts == TS + timedelta(hours=7)

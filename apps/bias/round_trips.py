@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
+from apps.core.fifo import fifo_take
 from apps.core.formatting import zone
 from apps.core.pagination import cursor_datetime, cursor_decode, cursor_encode
 from apps.trades.selectors import trade_queryset
@@ -65,15 +66,7 @@ def _match(rows: list[dict], positions: dict[str, dict], now: datetime) -> list[
         if row["side"] == "BUY":
             lots.append([row, row["qty"]])
             continue
-        remaining, legs = row["qty"], []
-        while remaining > 0 and lots:
-            lot = lots[0]
-            take = min(remaining, lot[1])
-            legs.append((lot[0], take))
-            lot[1] -= take
-            remaining -= take
-            if lot[1] <= 0:
-                lots.popleft()
+        legs, remaining = fifo_take(lots, row["qty"])
         matched = row["qty"] - remaining
         stored = positions.get(row["id"]) or {}
         trip = RoundTrip(id=row["id"], status="closed", symbol=row["symbol"], quote=_quote(row),

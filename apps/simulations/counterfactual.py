@@ -26,6 +26,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from apps.core.fifo import fifo_take
+
 HOUR_NS = 3600 * 10**9
 PERCENT = Decimal(100)
 ZERO = Decimal(0)
@@ -139,16 +141,7 @@ def lots_of_sell(target: TradeValues, earlier: list[TradeValues]) -> list[tuple[
         if trade.side == "BUY":
             lots.append([trade, trade.qty])
             continue
-        remaining = trade.qty
-        takes = []
-        while remaining > 0 and lots:
-            lot = lots[0]
-            take = min(remaining, lot[1])
-            takes.append((lot[0], take))
-            lot[1] -= take
-            remaining -= take
-            if lot[1] <= 0:
-                lots.popleft()
+        takes, _ = fifo_take(lots, trade.qty)
         if trade is target:
             return takes
     return []

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class TradesScored:
+    """A scoring run of the user finished. `since`: the time of the earliest trade it labelled — the trades
+    before it kept their labels and FIFO positions (a position depends only on the trades before it), so a
+    listener may look at the trades from then on only; None when not known (treat every trade as changed)."""
+
     user_id: str
     trades_scored: int
+    since: datetime | None = None
 
 
 _trades_scored: list[Callable[[TradesScored], None]] = []

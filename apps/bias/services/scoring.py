@@ -98,13 +98,27 @@ def _fingerprint(*, tags: list, draft) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What a scoring walk labelled: how many trades, and the time of the earliest (None when none)."""
+
+    trades: int
+    since: datetime | None = None
+
+
 def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
     """Score the given trades of one user. Returns how many trades were tagged.
 
     New trades (`include_later`): the user's untagged trades join them (with no ids given, those alone)
     and every later trade is re-scored, since they change its history."""
+    return bias_score(user_id=user_id, trade_ids=trade_ids, include_later=include_later).trades
+
+
+def bias_score(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> Scored:
+    """`bias_score_trades`, also telling the time of the earliest trade labelled (what a scoring run passes
+    on to its listeners)."""
     if not (trade_ids or include_later):
-        return 0
+        return Scored(0)
     return _score_user(user_id=user_id, load=lambda: history_load(user_id=user_id, trade_ids=trade_ids,
                                                                    include_later=include_later))
 
@@ -113,18 +127,18 @@ def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int
     """Re-label every trade of the user at or after `since` (all of them without it) in one walk over the
     history. Returns how many trades were tagged."""
     return _score_user(user_id=user_id, chunk=chunk, notify=True,
-                       load=lambda: history_load(user_id=user_id, since=since, everything=True))
+                       load=lambda: history_load(user_id=user_id, since=since, everything=True)).trades
 
 
-def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = False) -> int:
+def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = False) -> Scored:
     """Label the loaded targets in one walk; with `notify`, the apps listening for scored trades (analytics,
     gate, journal) run in the same transaction (a scoring run notifies them itself when it finishes)."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None:
-        return 0
+        return Scored(0)
     history = load()
     if not history.targets:
-        return 0
+        return Scored(0)
     by_symbol: dict[str, tuple[datetime, datetime]] = {}
     for t in history.trades:
         first, last = by_symbol.get(t.symbol, (t.ts, t.ts))
@@ -152,8 +166,8 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
         _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
         label_days_rebuild(user_id=user.id, since=history.first_target)
         if notify:
-            trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored))
-    return scored
+            trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored, since=history.first_target))
+    return Scored(scored, history.first_target)
 
 
 def _positions_store(*, user, history: History, positions: dict) -> None:

@@ -19,7 +19,7 @@ from apps.core.jobs import JobStatus, job_dispatch, job_kind_register, job_run
 
 from ..models import ScoringRun
 from ..registry import TradesScored, trades_scored_notify
-from .scoring import bias_score_trades
+from .scoring import Scored, bias_score
 
 TASK = "bias.scoring_run"
 
@@ -50,14 +50,14 @@ def _execute_one(run: ScoringRun) -> ScoringRun | None:
         return not ScoringRun.objects.filter(user_id=candidate.user_id, status=JobStatus.RUNNING,
                                              lease_expires_at__gt=timezone.now()).exclude(id=candidate.id).exists()
 
-    def finish(locked: ScoringRun, scored: int) -> None:
-        locked.trades_scored = scored
+    def finish(locked: ScoringRun, scored: Scored) -> None:
+        locked.trades_scored = scored.trades
         locked.save(update_fields=["trades_scored", "lease_expires_at", "updated_at"])
-        trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=scored))
+        trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=scored.trades, since=scored.since))
 
     # Nothing here needs the user (candles unavailable, a database hiccup): every failure is retried.
     return job_run(task_name=TASK, job_id=run.id, serialize_on=f"scoring:{run.user_id}", may_start=no_other_running,
-                   work=lambda job: bias_score_trades(user_id=job.user_id, trade_ids=[], include_later=True),
+                   work=lambda job: bias_score(user_id=job.user_id, trade_ids=[], include_later=True),
                    finish=finish, retry_domain_errors=True,
                    crash_message="Labelling stopped on our side ({error}).")
 

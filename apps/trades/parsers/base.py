@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 from apps.core.errors import Unprocessable
@@ -108,6 +110,22 @@ class ResultBuilder:
         self.lines.append(line)
         self.raws.append(raw)
 
+    def add_block(self, lines: Sequence[int], made: list) -> None:
+        """A block's rows, each read as its trade, the kind it is skipped under (a str) or its RowProblem: the
+        trades are added whole, and only the other rows are looked at one by one."""
+        is_trade = list(map(isinstance, made, repeat(TradeDTO, len(made))))
+        trades = list(compress(made, is_trade))
+        self.trades += trades
+        self.lines += compress(lines, is_trade)
+        self.raws += [None] * len(trades)
+        if len(trades) == len(made):
+            return
+        for line, read in compress(zip(lines, made, strict=True), map(operator.not_, is_trade)):
+            if isinstance(read, RowProblem):
+                self.error(line, read.reason)
+            else:
+                self.skip(read)
+
     def build(self) -> ParseResult:
         self.errors.sort(key=lambda error: error.line)
         notes = distinct_ids(self.trades, self.lines)
@@ -162,12 +180,16 @@ class ResultBuilder:
 
 
 MAX_EXT_ID = 128
+_EXT_ID = operator.attrgetter("ext_id")
 
 
 def distinct_ids(trades: list[TradeDTO], lines: list[int]) -> list[RowError]:
     """Rows that share the exchange's id but not their content are different trades: the first keeps the id,
     each later one gets the id plus a hash of its content, and a note says so. Identical rows stay identical
     (the second is the same trade listed twice). Rewrites `trades` in place; returns the notes."""
+    ids = list(map(_EXT_ID, trades))
+    if len(set(ids)) == len(ids):  # nearly every file: no id twice
+        return []
     first: dict[str, int] = {}
     renamed: list[tuple[int, str]] = []
     for index, trade in enumerate(trades):

@@ -162,12 +162,13 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
                 [amount.replace(",", "") for amount in plain_amounts]) is None:
             return None
         try:
-            info = [pairs.pair(row[pair], asset) for row, asset in zip(rows, amount_assets, strict=True)]
-            sides = [pairs.side(row[side_at]) for row in rows]
+            info = columns.lookup(list(zip([row[pair] for row in rows], amount_assets, strict=True)), block_pairs,
+                                  _pair_of)
+            sides = columns.lookup([row[side_at] for row in rows], block_sides, pairs.side)
         except RowProblem:
             return None
-        bases = [known[0] for known in info]
-        quotes = [known[1] for known in info]
+        bases = columns.field(info, 0)
+        quotes = columns.field(info, 1)
         if quotes != amount_assets:
             return None
         qty_cells = columns.without_suffixes([row[executed] for row in rows], bases)
@@ -176,16 +177,22 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
         fee_assets = columns.suffixes(fee_cells)
         fee_numbers = columns.without_suffixes(fee_cells, fee_assets)
         if qty_cells is None or fee_numbers is None or not all(
-                map(tuple.__contains__, [known[3] for known in info], fee_assets)):
+                map(tuple.__contains__, columns.field(info, 3), fee_assets)):
             return None
         qtys, prices, fees = columns.numbers(qty_cells), columns.numbers(price_cells), columns.numbers(fee_numbers)
         if qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0])):
             return None
-        symbols = [known[2] for known in info]
+        symbols = columns.field(info, 2)
         moments, isos = read
         keys = list(map("|".join, zip(isos, symbols, sides, prices[1], qtys[1], fees[1], fee_assets, strict=True)))
         return columns.trades(columns.hashed_ids(identity_state, keys), symbols, sides, qtys[0], prices[0], moments,
                               fees[0], fee_assets, quotes)
+
+    block_pairs: dict[tuple[str, str], tuple[str, str, str, tuple[str, ...]]] = {}
+    block_sides: dict[str, str] = {}
+
+    def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
+        return pairs.pair(*cell_and_asset)
 
     return result.collect_blocks(table, spot_block, spot_trade)
 
@@ -246,17 +253,26 @@ def parse_old_trade_history(table: Table) -> ParseResult:
         if read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0])):
             return None
         try:
-            info = [pairs.pair(row[market]) for row in rows]
-            sides = [pairs.side(row[kind], "Type") for row in rows]
-            fee_assets = [coins.get(row[fee_coin_at]) or clean_asset(row[fee_coin_at], what="Fee Coin")
-                          for row in rows]
+            info = columns.lookup([row[market] for row in rows], block_pairs, pairs.pair)
+            sides = columns.lookup([row[kind] for row in rows], block_sides, read_type)
+            fee_assets = columns.lookup([row[fee_coin_at] for row in rows], block_coins, read_fee_coin)
         except RowProblem:
             return None
-        symbols = [known[2] for known in info]
+        symbols = columns.field(info, 2)
         moments, isos = read
         keys = list(map("|".join, zip(isos, symbols, sides, prices[1], qtys[1], fees[1], fee_assets, strict=True)))
         return columns.trades(columns.hashed_ids(identity_state, keys), symbols, sides, qtys[0], prices[0], moments,
-                              fees[0], fee_assets, [known[1] for known in info])
+                              fees[0], fee_assets, columns.field(info, 1))
+
+    block_pairs: dict[str, tuple] = {}
+    block_sides: dict[str, str] = {}
+    block_coins: dict[str, str] = {}
+
+    def read_type(cell: str) -> str:
+        return pairs.side(cell, "Type")
+
+    def read_fee_coin(cell: str) -> str:
+        return clean_asset(cell, what="Fee Coin")
 
     return result.collect_blocks(table, old_block, old_trade)
 

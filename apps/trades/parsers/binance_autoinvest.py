@@ -12,6 +12,7 @@ the whole column, as for a mapped date column.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -47,18 +48,7 @@ def parse_auto_invest(table: Table) -> ParseResult:
         made = _block(rows, at, identity_state) if rows else []
         if made is None:
             made = [_row(cells, at, month_first, identity) for cells in rows]
-        elif not any(isinstance(read, str) for read in made):
-            result.trades += made
-            result.lines += lines
-            result.raws += [None] * len(made)
-            continue
-        for line, read in zip(lines, made, strict=True):
-            if isinstance(read, RowProblem):
-                result.error(line, read.reason)
-            elif isinstance(read, str):
-                result.skip(read)
-            else:
-                result.add(read, line)
+        result.add_block(lines, made)
     result.total_rows += table.row_count
     return result.build()
 
@@ -67,6 +57,10 @@ def _skipped(status: str, has_status: bool) -> str | None:
     """The status a row is skipped under, or None for a purchase that went through."""
     status = status.strip()
     return None if not has_status or status.lower() == _SUCCESS else status[:64]
+
+
+def _status_skipped(status: str) -> str | None:
+    return _skipped(status, True)
 
 
 def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> TradeDTO | str | RowProblem:
@@ -81,11 +75,11 @@ def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> T
 
 def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
     """`10.00000000 USDT` cells → numbers and coins; None unless every cell is a plain number, a space, a coin."""
-    parts = [cell.partition(" ") for cell in cells]
-    coins = [coin for _, _, coin in parts]
+    parts = list(map(str.partition, cells, repeat(" ", len(cells))))
+    coins = columns.field(parts, 2)
     if not all(coin.isalnum() and coin.isupper() for coin in set(coins)):  # a cell without the space has no coin
         return None
-    return [number for number, _, _ in parts], coins
+    return columns.field(parts, 0), coins
 
 
 def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
@@ -95,7 +89,7 @@ def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> 
     if not has_status or set(statuses) == {"Success"}:
         skipped, bought = [None] * len(rows), rows
     else:
-        skipped = [_skipped(status, has_status) for status in statuses]
+        skipped = columns.lookup(statuses, {}, _status_skipped)
         bought = [row for row, skip in zip(rows, skipped, strict=True) if skip is None]
     if not bought:
         return skipped
@@ -106,16 +100,20 @@ def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> 
     if read is None or amounts is None or units is None or units[1] != coins:
         return None
     fee_cells = [row[at["fee"]] for row in bought]
-    no_fee = [cell in _NO_FEE for cell in fee_cells]
-    fees_split = _split_amounts([cell for cell, none in zip(fee_cells, no_fee, strict=True) if not none])
+    no_fee = list(map(_NO_FEE.__contains__, fee_cells))
+    fees_split = _split_amounts([cell for cell, none in zip(fee_cells, no_fee, strict=True) if not none]
+                                if any(no_fee) else fee_cells)
     if fees_split is None:
         return None
-    fee_iter = iter(zip(*fees_split, strict=True))
-    fee_numbers, fee_assets = [], []
-    for none, quote in zip(no_fee, amounts[1], strict=True):
-        number, asset = ("0", quote) if none else next(fee_iter)
-        fee_numbers.append(number)
-        fee_assets.append(asset)
+    if not any(no_fee):
+        fee_numbers, fee_assets = fees_split
+    else:
+        fee_iter = iter(zip(*fees_split, strict=True))
+        fee_numbers, fee_assets = [], []
+        for none, quote in zip(no_fee, amounts[1], strict=True):
+            number, asset = ("0", quote) if none else next(fee_iter)
+            fee_numbers.append(number)
+            fee_assets.append(asset)
     read_amounts, read_units, read_fees = (columns.numbers(amounts[0]), columns.numbers(units[0]),
                                            columns.numbers(fee_numbers))
     if read_amounts is None or read_units is None or read_fees is None or at["fee"] < 0:
@@ -127,16 +125,19 @@ def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> 
                  for pair in set(zip(coins, amounts[1], strict=True))}
     except RowProblem:
         return None
-    symbols = [known[pair] for pair in zip(coins, amounts[1], strict=True)]
+    symbols = list(map(known.__getitem__, zip(coins, amounts[1], strict=True)))
     prices = columns.quotients(read_amounts[0], read_units[0])
     if prices is None:
         return None
     moments, isos = read
     keys = list(map("|".join, zip(isos, symbols, read_amounts[1], read_units[1], read_fees[1], fee_assets,
                                   strict=True)))
-    made = iter(columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(bought), read_units[0],
-                               prices, moments, read_fees[0], fee_assets, amounts[1]))
-    return [next(made) if skip is None else skip for skip in skipped]
+    made = columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(bought), read_units[0], prices,
+                          moments, read_fees[0], fee_assets, amounts[1])
+    if bought is rows:
+        return made
+    bought_made = iter(made)
+    return [next(bought_made) if skip is None else skip for skip in skipped]
 
 
 def _purchase(cells: list[str], at: dict[str, int], month_first: bool, identity):

@@ -9,65 +9,94 @@ messages). The result is the same either way: the column readers are a shortcut,
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from typing import TypeVar
 
 from apps.brokers.types import TradeDTO
 
 from .base import RowIdentity
 from .values import _CONTEXT, CURRENCY_SYMBOLS
 
+# Each pattern matches a whole column joined with newlines. The repeats are possessive (`*+`): a column is
+# checked in one forward pass with no backtracking state kept per row (three times faster than `*`).
 # `2021-03-04 10:00:00`, `2021-03-04T10:00:00`, `2025-01-17 16:57:02 UTC`
-_PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?")
+_PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*+\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?")
 # `2023-11-26T10:19:47.504Z`, `…:47Z`, `…:47.552204+00:00`
-_ZONED_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)\n)*"
+_ZONED_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)\n)*+"
                           r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)")
+# `2023-11-26T10:19:47Z`: whole seconds, zone `Z`
+_WHOLE_Z_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)*+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 # `2021-03-04 10:00:00.1234` (Kraken), without a zone: UTC.
-_FRACTION_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}\n)*"
+_FRACTION_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}\n)*+"
                              r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}")
 _NUMBER = r"(?:0|[1-9]\d{0,21})(?:\.\d{0,18}0*)?"
-_NUMBERS = re.compile(rf"(?:{_NUMBER}\n)*{_NUMBER}")
-_SIGNED_NUMBERS = re.compile(rf"(?:-?{_NUMBER}\n)*-?{_NUMBER}")
+_NUMBERS = re.compile(rf"(?:{_NUMBER}\n)*+{_NUMBER}")
+_SIGNED_NUMBERS = re.compile(rf"(?:-?{_NUMBER}\n)*+-?{_NUMBER}")
 _from_iso = datetime.fromisoformat
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+_UTC_SUFFIX = "+00:00"
 
 
 def times(cells: Sequence[str]) -> tuple[list[datetime], list[str]] | None:
     """Aware UTC datetimes and the ISO texts of the plain or zoned UTC time cells (2009–2100)."""
     joined = "\n".join(cells)
+    count = len(cells)
     if _PLAIN_TIMES.fullmatch(joined):
-        texts = [cell[:19] for cell in cells] if "UTC" in joined else list(cells)
+        texts = list(map(_first_19, cells)) if "UTC" in joined else cells
         if min(texts) < "2009" or max(texts) >= "2101":
             return None
+        if joined.count("T") - joined.count("UTC") == count:  # every cell already has the T
+            isos = list(map(str.__add__, texts, repeat(_UTC_SUFFIX, count)))
+        else:
+            isos = list(map(str.__add__, map(str.replace, texts, repeat(" ", count), repeat("T", count)),
+                            repeat(_UTC_SUFFIX, count)))
         try:
-            moments = list(map(_from_iso, [text + "+00:00" for text in texts]))
+            moments = list(map(_from_iso, isos))
         except ValueError:  # a day or hour that does not exist
             return None
-        return moments, [text[:10] + "T" + text[11:] + "+00:00" for text in texts]
+        return moments, isos
     zoned = _ZONED_TIMES.fullmatch(joined) is not None
     if zoned or _FRACTION_TIMES.fullmatch(joined):
         if min(cells) < "2009" or max(cells) >= "2101":
             return None
         try:
-            moments = list(map(_from_iso, cells if zoned else [cell + "+00:00" for cell in cells]))
+            moments = list(map(_from_iso, cells if zoned else [cell + _UTC_SUFFIX for cell in cells]))
         except ValueError:
             return None
-        return moments, [moment.isoformat() for moment in moments]
+        if zoned and _WHOLE_Z_TIMES.fullmatch(joined):  # isoformat() of these is the cell with +00:00 for Z
+            return moments, list(map(str.__add__, map(_all_but_last, cells), repeat(_UTC_SUFFIX, count)))
+        return moments, list(map(datetime.isoformat, moments))
     return None
 
 
-def _canonical(cells: Sequence[str]) -> list[str]:
+_first_19 = operator.itemgetter(slice(0, 19))
+_all_but_last = operator.itemgetter(slice(0, -1))
+
+
+def _canonical(cells: Sequence[str], joined: str) -> list[str]:
+    """Cells of _NUMBERS (at most one dot each) without trailing fractional zeros: `1.500` → `1.5`, `2.0` → `2`."""
+    dots = joined.count(".")
+    if dots == len(cells):  # a dot in every cell: strip in two C-level passes
+        return list(map(str.rstrip, map(str.rstrip, cells, repeat("0")), repeat(".")))
+    if not dots:
+        return list(cells)
     return [cell.rstrip("0").rstrip(".") if "." in cell else cell for cell in cells]
 
 
 def numbers(cells: Sequence[str], *, signed: bool = False) -> tuple[list[Decimal], list[str]] | None:
     """Decimals and canonical texts (as values.decimal_text writes them) of plain number cells: digits with an
     optional fraction, no exponent, no separators, at most 18 significant decimals; a sign only if `signed`."""
-    if not (_SIGNED_NUMBERS if signed else _NUMBERS).fullmatch("\n".join(cells)):
+    joined = "\n".join(cells)
+    if not (_SIGNED_NUMBERS if signed else _NUMBERS).fullmatch(joined):
         return None
-    texts = _canonical(cells)
+    texts = _canonical(cells, joined)
     if signed and "-0" in texts:
         texts = ["0" if text == "-0" else text for text in texts]
     return list(map(Decimal, texts)), texts
@@ -119,22 +148,42 @@ def without_suffixes(cells: Sequence[str], suffixes: Sequence[str]) -> list[str]
     """Each cell without the suffix of its row (`500DOGE` → `500`); None unless every cell ends with it."""
     if not all(map(str.endswith, cells, suffixes)):
         return None
-    return [cell[: len(cell) - len(suffix)] if suffix else cell for cell, suffix in zip(cells, suffixes, strict=True)]
+    return list(map(str.removesuffix, cells, suffixes))
 
 
 def suffixes(cells: Sequence[str], digits: str = "0123456789.") -> list[str]:
     """What follows the leading number of each cell (`0.5DOGE` → `DOGE`)."""
-    return [cell.lstrip(digits) for cell in cells]
+    return list(map(str.lstrip, cells, repeat(digits, len(cells))))
+
+
+def lookup(cells: Sequence[Key], known: dict[Key, Value], read: Callable[[Key], Value]) -> list[Value]:
+    """read(cell) for every cell, called once per distinct cell and kept in `known` (a file holds a few pairs,
+    sides and assets in thousands of rows); whatever `read` raises propagates."""
+    for cell in set(cells).difference(known):
+        known[cell] = read(cell)
+    return list(map(known.__getitem__, cells))
+
+
+def field(values: Iterable[Sequence], index: int) -> list:
+    """The index-th item of each value (e.g. the quote of each (base, quote, symbol))."""
+    return list(map(operator.itemgetter(index), values))
+
+
+_hexdigest = operator.methodcaller("hexdigest")
+_first_40 = operator.itemgetter(slice(0, 40))
 
 
 def hashed_ids(identity: RowIdentity, keys: list[str]) -> list[str]:
     """identity.ext_id for each key (the parts already joined with "|"), in order."""
     seen = identity._seen  # noqa: SLF001 - the same counter the per-row path uses
-    if len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):
+    fresh = dict.fromkeys(keys, 1)
+    if len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
         namespace, prefix = identity._namespace, identity._prefix  # noqa: SLF001
-        sha256 = hashlib.sha256
-        ids = [prefix + sha256(f"{namespace}|{key}|0".encode()).hexdigest()[:40] for key in keys]
-        seen.update(dict.fromkeys(keys, 1))
+        # prefix + sha256(f"{namespace}|{key}|0").hexdigest()[:40], one C-level pass per step
+        salted = map(str.__add__, map((namespace + "|").__add__, keys), repeat("|0"))
+        digests = map(_hexdigest, map(hashlib.sha256, map(str.encode, salted)))
+        ids = list(map(prefix.__add__, map(_first_40, digests)))
+        seen.update(fresh)
         return ids
     return [identity.ext_id(key) for key in keys]
 
@@ -147,7 +196,7 @@ def trades(ext_ids: list[str], symbols: Sequence[str], sides: Sequence[str], qty
            prices: Sequence[Decimal], moments: Sequence[datetime], fees: Sequence[Decimal | None],
            fee_assets: Sequence[str], quotes: Sequence[str]) -> list[TradeDTO]:
     """TradeDTOs field by field (one C-level pass per field): the same objects TradeDTO(...) makes."""
-    made = [_NEW(TradeDTO) for _ in ext_ids]
+    made = list(map(_NEW, repeat(TradeDTO, len(ext_ids))))
     for setter, values in zip(_SETTERS, (ext_ids, symbols, sides, qtys, prices, moments, fees, fee_assets, quotes),
                               strict=True):
         deque(map(setter, made, values), maxlen=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -387,17 +388,27 @@ def parse_order_history(table: Table) -> ParseResult:
         order_numbers = [row[at["orderno"]] for row in rows]
         if (read is None or prices is None or plain_totals is None
                 or columns.numbers([total.replace(",", "") for total in plain_totals]) is None
-                or not all(order_numbers) or any(len(number) > 64 or number != number.strip()
-                                                 for number in order_numbers)):
+                or not columns.plain_ids(order_numbers, 64)):
             return None
         try:
-            info = [pairs.pair(row[at["pair"]], asset) for row, asset in zip(rows, total_assets, strict=True)]
-            sides = [pairs.side(row[at["side"]]) for row in rows]
+            info = columns.lookup(list(zip([row[at["pair"]] for row in rows], total_assets, strict=True)),
+                                  block_pairs, _pair_of)
+            sides = columns.lookup([row[at["side"]] for row in rows], block_sides, pairs.side)
         except RowProblem:
             return None
-        executed = columns.without_suffixes([row[at["executed"]] for row in rows], [known[0] for known in info])
+        executed = columns.without_suffixes([row[at["executed"]] for row in rows], columns.field(info, 0))
         qtys = columns.numbers(executed) if executed is not None else None
-        if qtys is None or not all(price for price, qty in zip(prices[0], qtys[0], strict=True) if qty):
+        if qtys is None:
+            return None
+        if all(qtys[0]):  # every order executed: all trades
+            if not all(prices[0]):
+                return None
+            symbols = columns.field(info, 2)
+            ids = list(map("".join, zip(repeat("bnc-order-"), symbols, repeat(":"), order_numbers)))
+            count = len(rows)
+            return columns.trades(ids, symbols, sides, qtys[0], prices[0], read[0], [None] * count, [""] * count,
+                                  columns.field(info, 1))
+        if not all(price for price, qty in zip(prices[0], qtys[0], strict=True) if qty):
             return None
         read_rows: list[TradeDTO | str] = []
         for row, known, side, qty, price, ts, number in zip(rows, info, sides, qtys[0], prices[0], read[0],
@@ -410,16 +421,18 @@ def parse_order_history(table: Table) -> ParseResult:
                                            known[1]))
         return read_rows
 
+    block_pairs: dict[tuple[str, str], tuple[str, str, str, tuple[str, ...]]] = {}
+    block_sides: dict[str, str] = {}
+
+    def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
+        return pairs.pair(*cell_and_asset)
+
     for lines, rows, problems in table.blocks():
         for line, problem in problems:
             result.error(line, problem)
         made = order_block(rows) if rows else []
         if made is not None:
-            for line, trade in zip(lines, made, strict=True):
-                if isinstance(trade, str):
-                    result.skip(trade)
-                else:
-                    result.add(trade, line)
+            result.add_block(lines, made)
             continue
         for line, cells in zip(lines, rows, strict=True):
             order_row(line, cells)

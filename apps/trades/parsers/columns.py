@@ -156,6 +156,11 @@ def suffixes(cells: Sequence[str], digits: str = "0123456789.") -> list[str]:
     return list(map(str.lstrip, cells, repeat(digits, len(cells))))
 
 
+def plain_ids(cells: Sequence[str], longest: int) -> bool:
+    """Every cell is a non-empty id of at most `longest` characters without surrounding spaces."""
+    return bool(cells) and all(cells) and max(map(len, cells)) <= longest and list(map(str.strip, cells)) == cells
+
+
 def lookup(cells: Sequence[Key], known: dict[Key, Value], read: Callable[[Key], Value]) -> list[Value]:
     """read(cell) for every cell, called once per distinct cell and kept in `known` (a file holds a few pairs,
     sides and assets in thousands of rows); whatever `read` raises propagates."""

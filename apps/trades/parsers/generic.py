@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from itertools import islice
+from itertools import islice, repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -183,24 +183,26 @@ def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: s
         if has_fee and fees is None:
             return None
         try:
-            info = []
-            for row in rows:
-                key = (row[at["symbol"]], "") if has_symbol else (row[at["base"]], row[at["quote"]])
-                info.append(pairs.get(key) or _pair(key))
-            sides_read = [sides.get(row[at["side"]]) or _side(row[at["side"]]) for row in rows]
-            quotes = [known[1] for known in info]
+            if has_symbol:
+                keys = list(zip([row[at["symbol"]] for row in rows], repeat("")))
+            else:
+                keys = list(zip([row[at["base"]] for row in rows], [row[at["quote"]] for row in rows], strict=True))
+            info = column_readers.lookup(keys, block_pairs, _pair)
+            sides_read = column_readers.lookup([row[at["side"]] for row in rows], block_sides, _side)
+            quotes = column_readers.field(info, 1)
             if not has_fee:
                 fee_values, fee_texts, fee_assets = [None] * len(rows), [""] * len(rows), [""] * len(rows)
             else:
-                fee_values = [-fee if fee < 0 else fee for fee in fees[0]]
-                fee_texts = [text.lstrip("-") for text in fees[1]]
-                fee_assets = [_fee_asset(row[at["fee_asset"]], quote) for row, quote in zip(rows, quotes, strict=True)]
+                fee_values = [-fee if fee < 0 else fee for fee in fees[0]] if "-" in "".join(fees[1]) else fees[0]
+                fee_texts = list(map(str.lstrip, fees[1], repeat("-")))
+                fee_cells = [row[at["fee_asset"]] for row in rows]
+                fee_assets = list(map(_or, column_readers.lookup(fee_cells, fee_assets_read, _fee_asset_of), quotes))
         except RowProblem:
             return None
-        symbols = [known[2] for known in info]
+        symbols = column_readers.field(info, 2)
         moments, isos = read
         ids = [row[at["ext_id"]] for row in rows]
-        if any(len(ext_id) > 128 or ext_id != ext_id.strip() for ext_id in ids):
+        if max(map(len, ids)) > 128 or list(map(str.strip, ids)) != ids:
             return None
         if not all(ids):
             if any(ids):
@@ -211,26 +213,28 @@ def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: s
         return column_readers.trades(ids, symbols, sides_read, qtys[0], prices[0], moments, fee_values, fee_assets,
                                      quotes)
 
+    block_pairs: dict[tuple[str, str], tuple[str, str, str]] = {}
+    block_sides: dict[str, str] = {}
+
     def _pair(key: tuple[str, str]) -> tuple[str, str, str]:
         if has_symbol:
             base, quote = split_pair(key[0])
         else:
             base = clean_asset(key[0], what=what["base"])
             quote = clean_asset(key[1], what=what["quote"])
-        known = pairs[key] = (base, quote, symbol_of(base, quote))
-        return known
+        return base, quote, symbol_of(base, quote)
 
     def _side(cell: str) -> str:
-        side = sides[cell] = parse_side(cell, what=what["side"])
-        return side
+        return parse_side(cell, what=what["side"])
 
-    def _fee_asset(cell: str, quote: str) -> str:
-        known = fee_assets_read.get(cell)
-        if known is None:
-            known = fee_assets_read[cell] = clean_asset(cell, what=what["fee_asset"]) if cell.strip() else ""
-        return known or quote
+    def _fee_asset_of(cell: str) -> str:
+        return clean_asset(cell, what=what["fee_asset"]) if cell.strip() else ""
 
     return mapped_block, mapped_trade
+
+
+def _or(written: str, default: str) -> str:
+    return written or default
 
 
 def _amount(text: str, *, what: str, asset: str) -> tuple[Decimal, str]:

@@ -110,7 +110,7 @@ def parse_trades(table: Table) -> ParseResult:
         qtys = columns.numbers([row[vol_at] for row in rows])
         fees = columns.numbers([row[fee_at] for row in rows])
         if (read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0]))
-                or not all(ids) or any(len(ext_id) > _MAX_ID or ext_id != ext_id.strip() for ext_id in ids)):
+                or not columns.plain_ids(ids, _MAX_ID)):
             return None
         try:
             info = [pairs.get(row[pair_at]) or _pair(row[pair_at]) for row in rows]

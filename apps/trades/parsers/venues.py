@@ -112,20 +112,21 @@ def parse_bybit(table: Table) -> ParseResult:
         fees = columns.numbers([row[fee_at] for row in rows])
         ids = [row[id_at] for row in rows]
         if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
-                or not all(ids) or any(len(ext_id) > _MAX_ID - 8 or ext_id != ext_id.strip() for ext_id in ids)):
+                or not columns.plain_ids(ids, _MAX_ID - 8)):
             return None
         try:
-            info = [pairs(row[pair_at]) for row in rows]
-            sides_read = [sides.get(row[side_at]) or _side(row[side_at]) for row in rows]
+            info = columns.lookup([row[pair_at] for row in rows], block_pairs, pairs)
+            sides_read = columns.lookup([row[side_at] for row in rows], sides, _side)
         except RowProblem:
             return None
         fee_assets = [known[0] if side == "BUY" else known[1] for known, side in zip(info, sides_read, strict=True)]
-        return columns.trades(["bybit:" + ext_id for ext_id in ids], [known[2] for known in info], sides_read,
-                              qtys[0], prices[0], read[0], fees[0], fee_assets, [known[1] for known in info])
+        return columns.trades(list(map("bybit:".__add__, ids)), columns.field(info, 2), sides_read, qtys[0],
+                              prices[0], read[0], fees[0], fee_assets, columns.field(info, 1))
+
+    block_pairs: dict[str, tuple[str, str, str]] = {}
 
     def _side(cell: str) -> str:
-        side = sides[cell] = parse_side(cell, what="Direction")
-        return side
+        return parse_side(cell, what="Direction")
 
     return result.collect_blocks(table, bybit_block, bybit_fill)
 
@@ -196,26 +197,34 @@ def parse_kucoin(table: Table) -> ParseResult:
         fees = columns.numbers([row[fee_at] for row in rows])
         ids = [row[order_at] for row in rows]
         if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
-                or not all(ids) or any(len(ext_id) > _MAX_ID - 8 or ext_id != ext_id.strip() for ext_id in ids)):
+                or not columns.plain_ids(ids, _MAX_ID - 8)):
             return None  # includes orders that filled nothing: skipped by status, row by row
         try:
-            info = [pairs(row[symbol_at]) for row in rows]
-            sides_read = [parse_side(row[side_at], what="Side") for row in rows]
-            fee_assets = [assets.get(row[fee_asset_at]) or clean_asset(row[fee_asset_at], what="Fee Currency")
-                          for row in rows]
+            info = columns.lookup([row[symbol_at] for row in rows], block_pairs, pairs)
+            sides_read = columns.lookup([row[side_at] for row in rows], block_sides, _side)
+            fee_assets = columns.lookup([row[fee_asset_at] for row in rows], block_assets, _fee_currency)
         except RowProblem:
             return None
         moments = read[0] if zone is UTC else [moment.replace(tzinfo=zone).astimezone(UTC) for moment in read[0]]
-        return columns.trades(["kucoin:" + ext_id for ext_id in ids], [known[2] for known in info], sides_read,
-                              qtys[0], prices[0], moments, fees[0], fee_assets, [known[1] for known in info])
+        return columns.trades(list(map("kucoin:".__add__, ids)), columns.field(info, 2), sides_read, qtys[0],
+                              prices[0], moments, fees[0], fee_assets, columns.field(info, 1))
+
+    block_pairs: dict[str, tuple[str, str, str]] = {}
+    block_sides: dict[str, str] = {}
+    block_assets: dict[str, str] = {}
+
+    def _side(cell: str) -> str:
+        return parse_side(cell, what="Side")
+
+    def _fee_currency(cell: str) -> str:
+        return clean_asset(cell, what="Fee Currency")
 
     for lines, rows, problems in table.blocks():
         for line, problem in problems:
             result.error(line, problem)
         made = kucoin_block(rows) if rows else []
         if made is not None:
-            for line, trade in zip(lines, made, strict=True):
-                result.add(trade, line)
+            result.add_block(lines, made)
             continue
         for line, cells in zip(lines, rows, strict=True):
             kucoin_row(line, cells)

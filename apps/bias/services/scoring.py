@@ -6,28 +6,33 @@ engine walks the history once, labelling the target trades — the requested one
 late-arriving older trade changes their FIFO lots and streaks). Nothing here grows with history × targets:
 a re-score of 100,000 trades is one walk, not one walk per batch.
 
-Writes are set-based and streamed: the engine hands over one target at a time and every `WRITE_CHUNK`
-targets their tags, reflections and events go out in a few `COPY`s (no per-trade query), then are let go,
-so memory does not grow with the number of targets. All of it — tags, positions, reflections, events, the
-disposition days and the daily label rollups — is one transaction, so a failure anywhere writes nothing.
-Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a reflection whose
-content did not change is not announced again — a retried task is harmless.
+Two phases. First, outside any transaction (no lock held while the engine walks or a configured model is
+asked for a reflection): the engine hands over one target at a time, and every `WRITE_CHUNK` targets their
+tag rows (evidence already encoded), reflections, fingerprints and event payloads are composed and spooled
+to a temporary file (in memory up to `SPOOL_MEMORY`, then on disk), so memory does not grow with the number
+of targets. Then one transaction writes it all — positions, the old tags out in one statement, per chunk a
+few `COPY`s (no per-trade query), the disposition days and the daily label rollups — so a failure anywhere
+writes nothing. Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a
+reflection whose content did not change is not announced again — a retried task is harmless.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import pickle  # nosec B403 - only our own spool file, written by this process
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 
+import orjson
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from apps.core.bulk import Conflict, rows_insert
+from apps.core.bulk import Conflict, JsonText, rows_insert
 from apps.events.services import event_append_many
 from apps.trades.selectors import trade_queryset
 
@@ -44,6 +49,7 @@ from .rules import scoring_rules
 logger = logging.getLogger(__name__)
 
 WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (then let go) together
+SPOOL_MEMORY = 64 * 1024 * 1024  # composed chunks waiting for the write transaction stay in memory up to this
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 
@@ -154,19 +160,30 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
                                        for symbol in by_symbol}
     rules = scoring_rules(user_id=user.id)
     stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
-    with transaction.atomic():
-        _positions_store(user=user, history=history, positions=stream.positions)
-        scored = 0
-        while batch := list(islice(stream.tags, chunk)):
-            _tags_store(user=user, batch=batch, frames=frames)
-            scored += len(batch)
+    # the targets are every trade from the first one on (always, except for a few given ids): their old
+    # tags go in one statement and each chunk's reflections are looked up by its time range
+    contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
+        scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
         if scored != len(history.targets):
             raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
                                "nothing was written.")
-        _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
-        label_days_rebuild(user_id=user.id, since=history.first_target)
-        if notify:
-            trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored, since=history.first_target))
+        spool.seek(0)
+        with transaction.atomic():
+            _positions_store(user=user, history=history, positions=stream.positions)
+            if contiguous:
+                BiasTag.objects.filter(trade__user_id=user.id, trade__ts__gte=history.first_target).delete()
+            while True:
+                try:
+                    composed = pickle.load(spool)  # nosec B301 - our own spool, written above
+                except EOFError:
+                    break
+                _composed_store(user=user, composed=composed, contiguous=contiguous)
+            _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
+            label_days_rebuild(user_id=user.id, since=history.first_target)
+            if notify:
+                trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored,
+                                                  since=history.first_target))
     return Scored(scored, history.first_target)
 
 
@@ -182,45 +199,63 @@ def _positions_store(*, user, history: History, positions: dict) -> None:
                                                    "symbol")))
 
 
-def _tags_store(*, user, batch: list[tuple[engine.TradeInput, list]], frames: dict) -> None:
-    """One chunk of labelled trades: their old tags out, the new ones in, and a reflection with its
-    `coach.reflect` event for each trade whose reflection changed — a handful of statements, whatever
-    the chunk's size."""
-    if not all(tags for _, tags in batch):
-        raise RuntimeError("The engine returned no label for a trade; nothing was written.")
-    ids = [trade.id for trade, _ in batch]
-    BiasTag.objects.filter(trade_id__in=ids).delete()
+def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
+    """Outside the write transaction: every `chunk` labelled targets, their tag rows (evidence encoded),
+    reflection, fingerprint and `coach.reflect` payload, pickled to `spool` as one chunk. -> targets."""
+    composed = 0
+    while batch := list(islice(stream.tags, chunk)):
+        if not all(tags for _, tags in batch):
+            raise RuntimeError("The engine returned no label for a trade; nothing was written.")
+        lines: dict[str, list[float]] = {}
+        per_symbol: dict[str, list[engine.TradeInput]] = {}
+        for trade, _ in batch:
+            per_symbol.setdefault(trade.symbol, []).append(trade)
+        for symbol, trades in per_symbol.items():
+            lines.update(zip((t.id for t in trades), sparklines(frames.get(symbol), [t.ts for t in trades]),
+                             strict=True))
+        rows = []
+        for trade, tags in batch:
+            draft = reflection_compose(tags=tags, tone=user.coach_tone)
+            payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
+                                      trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
+            rows.append((trade.id, [(tag.label, _confidence(tag.confidence), json_text(tag.features)) for tag in tags],
+                         (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
+                         _payload_text(payload)))
+        pickle.dump((batch[0][0].ts, batch[-1][0].ts, rows), spool, protocol=pickle.HIGHEST_PROTOCOL)
+        composed += len(batch)
+    return composed
+
+
+def _payload_text(payload: dict) -> JsonText:
+    try:
+        return JsonText(orjson.dumps(payload).decode())
+    except TypeError:  # something the fast encoder refuses: the column's own encoding decides, as before
+        return JsonText(json.dumps(payload, allow_nan=False))
+
+
+def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
+    """One composed chunk: its tags in, and a reflection with its `coach.reflect` event for each trade
+    whose reflection changed — a handful of statements, whatever the chunk's size."""
+    first, last, rows = composed
+    ids = [trade_id for trade_id, *_ in rows]
+    if not contiguous:
+        BiasTag.objects.filter(trade_id__in=ids).delete()
     rows_insert(BiasTag, ("trade_id", "label", "confidence", "features", "engine_version"), [
-        (trade.id, tag.label, _confidence(tag.confidence), json_text(tag.features), engine.ENGINE_VERSION)
-        for trade, tags in batch for tag in tags
+        (trade_id, label, confidence, features, engine.ENGINE_VERSION)
+        for trade_id, tags, *_ in rows for label, confidence, features in tags
     ])
+    earlier = Reflection.objects.filter(user_id=user.id)
+    earlier = (earlier.filter(trade__ts__gte=first, trade__ts__lte=last) if contiguous
+               else earlier.filter(trade_id__in=ids))
     latest: dict[str, str] = {}
-    for trade_id, fingerprint in (Reflection.objects.filter(trade_id__in=ids)
-                                  .order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint")):
+    for trade_id, fingerprint in earlier.order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint"):
         latest.setdefault(trade_id, fingerprint)
-    lines: dict[str, list[float]] = {}
-    per_symbol: dict[str, list[engine.TradeInput]] = {}
-    for trade, _ in batch:
-        per_symbol.setdefault(trade.symbol, []).append(trade)
-    for symbol, trades in per_symbol.items():
-        lines.update(zip((t.id for t in trades), sparklines(frames.get(symbol), [t.ts for t in trades]),
-                         strict=True))
-    announced = []
-    for trade, tags in batch:
-        draft = reflection_compose(tags=tags, tone=user.coach_tone)
-        fingerprint = _fingerprint(tags=tags, draft=draft)
-        if latest.get(trade.id) != fingerprint:
-            announced.append((trade, tags, draft, fingerprint))
-    event_ids = event_append_many(user=user, type="coach.reflect", payloads=[
-        reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
-                        trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
-        for trade, tags, draft, _ in announced
-    ])
+    announced = [row for row in rows if latest.get(row[0]) != row[3]]
+    event_ids = event_append_many(user=user, type="coach.reflect", payloads=[row[4] for row in announced])
     rows_insert(Reflection, ("user_id", "trade_id", "text", "tone", "bias", "source", "engine_version",
                              "fingerprint", "event_id"), [
-        (user.id, trade.id, draft.text, draft.tone, draft.bias, draft.source, engine.ENGINE_VERSION, fingerprint,
-         event_id)
-        for (trade, _, draft, fingerprint), event_id in zip(announced, event_ids, strict=True)
+        (user.id, trade_id, *draft, engine.ENGINE_VERSION, fingerprint, event_id)
+        for (trade_id, _, draft, fingerprint, _), event_id in zip(announced, event_ids, strict=True)
     ])
 
 

@@ -244,9 +244,10 @@ def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
         (trade_id, label, confidence, features, engine.ENGINE_VERSION)
         for trade_id, tags, *_ in rows for label, confidence, features in tags
     ])
-    earlier = Reflection.objects.filter(user_id=user.id)
-    earlier = (earlier.filter(trade__ts__gte=first, trade__ts__lte=last) if contiguous
-               else earlier.filter(trade_id__in=ids))
+    # by the trades' (user, ts) index: with the reflection's own user index the planner may AND in every
+    # reflection of the user for each trade
+    earlier = (Reflection.objects.filter(trade__user_id=user.id, trade__ts__gte=first, trade__ts__lte=last)
+               if contiguous else Reflection.objects.filter(trade_id__in=ids))
     latest: dict[str, str] = {}
     for trade_id, fingerprint in earlier.order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint"):
         latest.setdefault(trade_id, fingerprint)

@@ -10,7 +10,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.brokers.selectors import candles_version_key
+from apps.brokers.services import TRADE_CANDLE_GRANULARITY
 from apps.core.errors import ValidationFailed
+from apps.core.readcache import cached_json, read_through
 from apps.core.validation import datetime_parse
 
 from . import selectors
@@ -20,6 +23,8 @@ from .services.rules import rule_calibration_set_active, rule_calibration_view
 from .summary import bias_summary
 
 JSON_OBJECT = OpenApiTypes.OBJECT
+CHART_GRANULARITY = TRADE_CANDLE_GRANULARITY  # the candles `trade_chart_get` draws
+SUMMARY_SLIDE = 30  # seconds: how long the summary of a window ending now is reused while nothing changes
 
 
 class TradeBiasApi(APIView):
@@ -31,7 +36,12 @@ class TradeBiasApi(APIView):
 class TradeChartApi(APIView):
     @extend_schema(responses={200: JSON_OBJECT}, summary="Candles around a trade with the user's entry/exit markers")
     def get(self, request, trade_id: str):
-        return Response(selectors.trade_chart_get(user=request.user, trade_id=trade_id))
+        user = request.user
+        symbol = read_through(user_id=user.pk, name="bias.trade-symbol", params=(trade_id,),
+                              build=lambda: selectors.trade_symbol_get(user=user, trade_id=trade_id))
+        return cached_json(user_id=user.pk, name="bias.chart", params=(trade_id,),
+                           outside=[candles_version_key(symbol=symbol, granularity=CHART_GRANULARITY)],
+                           build=lambda: selectors.trade_chart_get(user=user, trade_id=trade_id))
 
 
 class TradeGridApi(APIView):
@@ -53,8 +63,14 @@ class TradeGridApi(APIView):
         data.is_valid(raise_exception=True)
         filters = dict(data.validated_data)
         filters["day_from"], filters["day_to"] = filters.pop("dayFrom", None), filters.pop("dayTo", None)
-        results, next_cursor = selectors.trade_grid(user=request.user, **filters)
-        return Response({"results": results, "nextCursor": next_cursor})
+        user = request.user
+
+        def build() -> dict:
+            results, next_cursor = selectors.trade_grid(user=user, **filters)
+            return {"results": results, "nextCursor": next_cursor}
+
+        return cached_json(user_id=user.pk, name="bias.grid", build=build,
+                           params=(sorted(filters.items()), getattr(user, "timezone", "UTC")))
 
 
 class RuleOutputSerializer(serializers.Serializer):
@@ -116,9 +132,17 @@ class BiasSummaryApi(APIView):
                                OpenApiParameter("until", str, description="ISO date/time, default now")],
                    responses={200: JSON_OBJECT}, summary="Labels per day, P/L by label, disposition effect")
     def get(self, request):
-        until = _parse_bound(request.query_params.get("until"), "until", end=True) or timezone.now()
-        since = _parse_bound(request.query_params.get("since"), "since", end=False) or until - timedelta(days=90)
+        explicit_until = _parse_bound(request.query_params.get("until"), "until", end=True)
+        explicit_since = _parse_bound(request.query_params.get("since"), "since", end=False)
+        now = timezone.now()
+        until = explicit_until or now
+        since = explicit_since or until - timedelta(days=90)
+        now = int(now.timestamp())
         if since >= until:
             raise ValidationFailed("since must be before until.", fields={"since": ["Must be before until."]})
-        return Response(bias_summary(user=request.user, since=since, until=until))
+        # A window that ends now is kept for SUMMARY_SLIDE seconds (its edges move that slowly); any change
+        # of the user's data replaces it at once.
+        key = (since, until) if explicit_until else (since if explicit_since else None, now // SUMMARY_SLIDE)
+        return cached_json(user_id=request.user.pk, name="bias.summary", params=key,
+                           build=lambda: bias_summary(user=request.user, since=since, until=until))
 

@@ -87,6 +87,14 @@ def trade_bias_get(*, user, trade_id: str) -> dict:
     }
 
 
+def trade_symbol_get(*, user, trade_id: str) -> str:
+    """The market of one of the user's trades (NotFound for another user's or an unknown trade)."""
+    symbol = trade_queryset().filter(user_id=user.pk, id=trade_id).values_list("symbol", flat=True).first()
+    if symbol is None:
+        raise NotFound("Trade not found.")
+    return symbol
+
+
 def trade_chart_get(*, user, trade_id: str, before: timedelta = timedelta(days=5),
                     after: timedelta = timedelta(hours=12)) -> dict:
     """Candles around one trade plus markers for the user's entries and exits on that symbol."""

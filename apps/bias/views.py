@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.readcache import read_through
 
 from .engine import LABELS
 from .positions_api import PositionFilterSerializer
@@ -18,7 +19,10 @@ from .services.rules import rule_calibration_set_active
 
 @login_required
 def trades_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "trades/list.html", {"labels": LABELS, "brokers": trade_grid_brokers(user=request.user)})
+    user = request.user
+    brokers = read_through(user_id=user.pk, name="bias.grid-brokers", params=(),
+                           build=lambda: trade_grid_brokers(user=user))
+    return render(request, "trades/list.html", {"labels": LABELS, "brokers": brokers})
 
 
 @login_required
@@ -45,8 +49,10 @@ def positions_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def trade_detail_page(request: HttpRequest, trade_id: str) -> HttpResponse:
+    user = request.user
     try:
-        bias = trade_bias_get(user=request.user, trade_id=trade_id)
+        bias = read_through(user_id=user.pk, name="bias.trade", params=(trade_id,),
+                            build=lambda: trade_bias_get(user=user, trade_id=trade_id))
     except NotFound as exc:
         raise Http404("Trade not found.") from exc
     return render(request, "trades/detail.html", {"bias": bias, "trade": bias["trade"]})

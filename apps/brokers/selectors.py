@@ -13,7 +13,12 @@ from django.db.models.functions import Cast
 from apps.core.errors import NotFound, ValidationFailed
 
 from .models import BrokerConnection, Candle
-from .services.marketdata import candles_version, granularity_seconds, symbol_canonical
+from .services.marketdata import (
+    candles_version,
+    candles_version_key,  # noqa: F401 - for readers that cache answers built on candles
+    granularity_seconds,
+    symbol_canonical,
+)
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.core.errors import PayloadTooLarge, ValidationFailed
 from apps.core.jobs import JobStatus
 from apps.core.ratelimits import rate_limit_check
+from apps.core.readcache import cached_json
 from apps.core.validation import text_is_clean
 
 from . import selectors
@@ -265,10 +266,15 @@ class TradeListApi(APIView):
         filters.is_valid(raise_exception=True)
         params = dict(filters.validated_data)
         descending = params.pop("order", "ts") == "-ts"
-        page = selectors.trade_list(user=request.user, descending=descending, **params)
-        output = TradeOutputSerializer()  # one serializer for the page, not one per row
-        return Response({"results": [output.to_representation(t) for t in page.results],
-                         "nextCursor": page.next_cursor})
+        user = request.user
+
+        def build() -> dict:
+            page = selectors.trade_list(user=user, descending=descending, **params)
+            output = TradeOutputSerializer()  # one serializer for the page, not one per row
+            return {"results": [output.to_representation(t) for t in page.results], "nextCursor": page.next_cursor}
+
+        return cached_json(user_id=user.pk, name="trades.list", params=(sorted(params.items()), descending),
+                           build=build)
 
 
 class TradeDetailOutputSerializer(TradeOutputSerializer):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.readcache import user_data_changed
 from apps.events.services import event_append
 
 from .. import engine
@@ -94,6 +95,7 @@ def reflection_request(*, user, trade_id: str) -> tuple[Reflection, object]:
         reflection = Reflection.objects.create(
             user=user, trade=trade, text=draft.text, tone=draft.tone, bias=draft.bias, source=draft.source,
             engine_version=engine.ENGINE_VERSION, event_id=event.id)
+        user_data_changed(user.pk)  # the trade page shows the newest reflection
     return reflection, event
 
 
@@ -107,4 +109,5 @@ def reflection_feedback_record(*, user, event_id: str, vote: str) -> ReflectionF
         raise NotFound("No reflection with that event id.")
     feedback, _ = ReflectionFeedback.objects.update_or_create(user=user, reflection=reflection,
                                                               defaults={"vote": vote})
+    user_data_changed(user.pk)  # the trade page shows the vote
     return feedback

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.bias.models import BiasTag, TradePosition
 from apps.core.pagination import cursor_encode
+from apps.core.readcache import user_data_changed
 from apps.core.testing import captured_sql, query_plan
 from apps.events.models import EventOutbox
 from apps.events.services import event_append
@@ -102,9 +103,13 @@ def test_grid_pages_cost_the_same_queries_at_any_size(api_client, user, django_a
 def test_the_chart_is_a_fixed_number_of_queries(api_client, user, django_assert_num_queries, count):
     trades = _labelled_trades(user, count)
     assert api_client.get(f"/api/trades/{trades[-1].id}/chart").status_code == 200  # reads the candles once
-    with django_assert_num_queries(4):  # session, user, the trade, its neighbours (candles come from the cache)
+    user_data_changed(user.id)  # as a write does: the next answer is built again
+    # session, user, the trade's market, the trade, its neighbours (the candles come from the cache)
+    with django_assert_num_queries(5):
         body = api_client.get(f"/api/trades/{trades[-1].id}/chart").json()
     assert len(body["markers"]) == len([t for t in trades if t.symbol == trades[-1].symbol])
+    with django_assert_num_queries(2):  # session, user: the answer itself comes from the read cache
+        assert api_client.get(f"/api/trades/{trades[-1].id}/chart").json() == body
 
 
 @pytest.mark.parametrize("count", [3, 60])

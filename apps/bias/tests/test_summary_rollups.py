@@ -17,6 +17,7 @@ from apps.bias.services import bias_score_trades
 from apps.bias.services.rollups import label_days_rebuild
 from apps.bias.services.scoring import bias_rescore_user
 from apps.bias.summary import bias_summary
+from apps.core.readcache import user_data_changed
 from apps.trades.models import Trade
 from apps.trades.testing import TradeFactory
 
@@ -132,6 +133,9 @@ def test_the_summary_endpoint_is_a_fixed_number_of_queries(api_client, user, day
     _history(user, days, per_day=12)
     params = {"since": "2026-04-30T06:00:00Z", "until": "2026-09-01T13:30:00Z"}
     api_client.get("/api/bias/summary", params)  # the session and user are loaded once per request
+    user_data_changed(user.id)  # as a write does: the next answer is built again
     with django_assert_num_queries(8):  # session, user, rollups ×2, part-days ×2, any trade, disposition
         body = api_client.get("/api/bias/summary", params).json()
     assert body["trades"] == days * 12
+    with django_assert_num_queries(2):  # session, user: the answer comes from the read cache
+        assert api_client.get("/api/bias/summary", params).json() == body

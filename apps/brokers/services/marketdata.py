@@ -87,12 +87,17 @@ def _adapter_for(source: str):
     return CcxtMarketAdapter(source.removeprefix(CcxtMarketAdapter.source_name("")))
 
 
+def candles_version_key(*, symbol: str, granularity: str) -> str:
+    """The cache key of the market's candle version (bumped when its stored candles change)."""
+    return f"brokers:candles-version:{symbol}:{granularity}"
+
+
 def candles_version(*, symbol: str, granularity: str) -> int:
-    return int(cache.get(f"brokers:candles-version:{symbol}:{granularity}") or 0)
+    return int(cache.get(candles_version_key(symbol=symbol, granularity=granularity)) or 0)
 
 
 def _bump_version(symbol: str, granularity: str) -> None:
-    key = f"brokers:candles-version:{symbol}:{granularity}"
+    key = candles_version_key(symbol=symbol, granularity=granularity)
     if not cache.add(key, 1, timeout=None):
         try:
             cache.incr(key)

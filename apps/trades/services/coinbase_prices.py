@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from apps.core.readcache import user_data_changed
+
 from ..models import Trade
 from ..parsers import ParseError, parse_file
 from ..parsers.base import RowProblem
@@ -67,7 +69,7 @@ def raw_from_export(*, user_id, data: bytes) -> int:
 def coinbase_prices_refresh(*, user_id=None, dry_run: bool = False) -> PriceRefresh:
     """Set every Coinbase trade whose raw data gives the price paid to that price. Idempotent."""
     report = PriceRefresh()
-    trades = Trade.objects.filter(broker=BROKER).order_by("id").only("id", "ext_id", "qty", "price", "raw")
+    trades = Trade.objects.filter(broker=BROKER).order_by("id").only("id", "user_id", "ext_id", "qty", "price", "raw")
     if user_id is not None:
         trades = trades.filter(user_id=user_id)
     with transaction.atomic():
@@ -90,4 +92,6 @@ def coinbase_prices_refresh(*, user_id=None, dry_run: bool = False) -> PriceRefr
         report.refreshed = len(changed)
         if not dry_run:
             Trade.objects.bulk_update(changed, ["price"], batch_size=500)
+            for changed_user_id in {trade.user_id for trade in changed}:
+                user_data_changed(changed_user_id)
     return report

@@ -13,6 +13,7 @@ from django.db import connection
 
 from apps.brokers.types import TradeDTO
 from apps.core.ids import new_ids
+from apps.core.readcache import user_data_changed
 
 from ..models import Trade
 
@@ -60,6 +61,8 @@ def trade_upsert_many(*, user, broker: str, items: list[TradeDTO]) -> UpsertResu
         else:
             result.inserted_ids.extend(_insert_values(user_id, broker, chunk))
     result.duplicates = len(items) - len(result.inserted_ids)
+    if result.inserted_ids:
+        user_data_changed(user_id)  # the user's lists and summary change when this commits
     return result
 
 

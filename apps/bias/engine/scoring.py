@@ -9,8 +9,10 @@ conditions are marked not evaluable).
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -113,6 +115,23 @@ def _daily_baselines(days: list, counts: dict, turnover: dict) -> dict:
     return result
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a walk, back as it was after it.
+
+    A walk allocates a few dozen containers per trade (context, conditions, evidence) and keeps the tags:
+    the collector's full passes then scan an ever larger heap, which cost about a third of the engine's
+    time at 20,000 trades. The engine's objects form no reference cycles (reference counting frees what
+    is let go); anything cyclic made meanwhile is collected once the collector is back."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], rules: Iterable[RuleInput] = (),
                  target_ids: set[str] | None = None, disposition_since: datetime | None = None,
                  disposition_until: datetime | None = None) -> ScoreResult:
@@ -123,10 +142,11 @@ def score_trades(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     tag; ``disposition`` is Odean's disposition effect over the sale days in
     [disposition_since, disposition_until) when given (see ``disposition``), with every sale day's counts.
     """
-    stream = score_stream(trades=trades, candles=candles, rules=rules, target_ids=target_ids,
-                          disposition_since=disposition_since, disposition_until=disposition_until)
-    return ScoreResult(tags=[tag for _, labelled in stream.tags for tag in labelled], positions=stream.positions,
-                       disposition=stream.disposition)
+    with gc_paused():
+        stream = score_stream(trades=trades, candles=candles, rules=rules, target_ids=target_ids,
+                              disposition_since=disposition_since, disposition_until=disposition_until)
+        return ScoreResult(tags=[tag for _, labelled in stream.tags for tag in labelled],
+                           positions=stream.positions, disposition=stream.disposition)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from apps.events.services import event_append_many
 from apps.trades.selectors import trade_queryset
 
 from .. import engine
-from ..engine.scoring import score_stream
+from ..engine.scoring import gc_paused, score_stream
 from ..engine_io import json_text
 from ..models import BiasTag, DispositionDay, DispositionStat, Reflection, TradePosition
 from ..registry import TradesScored, trades_scored_notify
@@ -164,7 +164,8 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
     # tags go in one statement and each chunk's reflections are looked up by its time range
     contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-        scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
+        with gc_paused():  # the walk and the composing make no cycles (see gc_paused)
+            scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
         if scored != len(history.targets):
             raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
                                "nothing was written.")

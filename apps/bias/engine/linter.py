@@ -1,402 +1,347 @@
-"""The non-advisory linter: every coach text (templates, a configured model's answers, digests, the gate)
-must talk about behaviour only.
+"""The non-advisory linter: every coach text a model writes (reflections, the digest, the gate) must talk
+about behaviour only. It is deny-by-default for trading content.
 
-It rejects, sentence by sentence:
+A rejected model text falls back to our own template, so a false rejection is cheap and a missed piece of
+advice is costly. The linter therefore does not look for advice; it looks for *trading content* and lets it
+through only in a few recognised forms. Each sentence is read as a small grammar:
 
-- ``instruction`` — a recommendation to buy, sell, hold, enter, exit, short, re-enter, take profit, add to
-  or close a position: as an imperative ("Sell half of your BTC", "Next time, buy the dip"), after a
-  suggestion ("consider buying", "you could / should / might want to exit", "I'd hold", "it would have been
-  better to sell"), as hindsight ("a better entry would have been …", "holding would have paid more") or as
-  market timing ("wait for a pullback");
-- ``position sizing`` — how much to put in, leverage, "size up", "double your position", "risk 2% per trade";
-- ``price level`` — a price or price target ("around 61,000", "once it hits 70k", "a stop at $58k");
-- ``asset recommendation`` — which markets to hold or avoid, or claims that an asset is safe, cheap or
-  undervalued ("Stick to BTC and ETH, which are the safest coins");
-- ``market forecast`` — where a market is going ("the market is bottoming", "BTC will rally",
-  "expect a bounce", "the bottom is in");
-- ``promise`` — promises of profit or of getting losses back ("guaranteed", "risk-free", "you will make it
-  back", "20% a month").
+1. **Mask the trader's own process.** Phrases about the user's routine are replaced by a placeholder first:
+   "your usual size", "your exit conditions", "before the next entry", "price alerts", "the stop in your
+   plan", "why you sold", "every trade". What is left is what the sentence says about the market.
+2. **Find trading content.** Actions on a position (buy, sell, hold, enter, exit, short, go long, add,
+   trim, size, take profit, close, re-enter, scale, hedge, load up, DCA and their slang), the objects of
+   trading (positions, stops, targets, allocations, exposure, leverage, cash and stablecoins as a place to
+   be), market structure (dips, rallies, bottoms, support, trends, momentum), asset names and asset classes,
+   market moves as verbs (rally, crash, bounce, recover), returns, and any number that reads as a price,
+   a percentage or a multiple.
+3. **Split the sentence into clauses** and each clause into its head and a trigger ("when the price drops
+   5% in a day", "after a losing exit"). A trigger may speak of the market when the head is process only:
+   "Step back when the price drops 5% and reread your plan" passes; "until …" names when to trade, so a
+   trigger with "until" and trading content is market timing.
+4. **A clause whose head holds trading content passes only in an allowed form**, and only when the sentence
+   carries no advisory or forward-looking marker (a modal, "consider", "better", "best", "now", "next
+   time", "will", "about to", an evaluation such as "is the smart play", a question):
+   - a description of what already happened: the clause opens on its subject and its verb is in the past
+     ("You bought 12 minutes after a 9% spike", "The price had risen 12% before this buy");
+   - a fact about the trader's own record or rules in the present ("Your usual entry size is about 500
+     USD", "Your plan's stop is 5% from the entry");
+   - a remark about feelings and patterns ("Buying after a big run is when FOMO bites hardest");
+   - a disclaimer that nobody knows where the market goes.
+   Everything else with trading content is rejected: imperatives ("Sell half"), suggestions, hindsight
+   ("a better entry would have been"), forecasts, asset comparisons, sizing, price levels, promises.
 
-Habits about the trader's own process pass: "wait a fixed cooldown after a loss", "write the plan before
-the entry", "keep your next position at your usual size", "stop trading for the day at your limit".
-Facts about the trader's own past trades pass too ("You sold at 61,200, 7% under the 7-day high").
-The labelled corpus in ``apps/bias/tests/engine/linter_corpus.py`` measures it (precision and recall).
+Named markets are always rejected (coach texts never single out a market); an amount in a currency
+("0.5 BTC") is not a market. Each finding reads ``"<kind>: <matched text>"``; kinds: instruction, price
+level, position sizing, asset recommendation, market forecast, promise, named market. The labelled corpus in
+``apps/bias/tests/engine/linter_corpus.py`` measures it (precision and recall, and held-out rounds).
 """
 from __future__ import annotations
 
 import re
 
-_FLAGS = re.IGNORECASE
-
-# ---- vocabulary ------------------------------------------------------------------------------------------
-
-_ASSET = (r"(?:btc|xbt|eth|sol|xrp|ada|doge|dot|avax|bnb|ltc|link|matic|shib|pepe|usdt|usdc|bitcoin|ethereum|solana|"
-          r"cardano|dogecoin|altcoins?|alts|memecoins?|meme\s+coins?|stablecoins?|coins?|tokens?|crypto|cryptos|"
-          r"stocks?|shares|equities|etfs?|gold|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC))|large[- ]caps?|blue[- ]chips?)")
-# trading actions in any inflection; "hold" and "enter/close/add/take/get/open/cut/trim" only in their
-# trading sense (not "hold off", "enter the reason", "close the app", "take a break")
-_POSITION = r"(?:(?:the|your|this|that|a|an|some|half|part|all|more|most|another|new|partial)\s+){0,3}(?:of\s+)?(?:(?:your|the|this|that|it)\s+)?"
-_ACT = (
-    r"(?:buy(?:s|ing)?|bought|sell(?:s|ing)?|sold|(?<!\ba\s)short(?:s|ing|ed)?(?=\s+(?:it|them|this|that|the|a|an|here|now|more|some|every|any|into|on|at|when|if|again|" + _ASSET + r")\b|\s*[,.!?;]|$)|go(?:es|ing)?\s+(?:long|short)|went\s+(?:long|short)|"
-    r"re-?enter(?:s|ing|ed)?|re-?buy(?:s|ing)?|rebought|buy(?:ing)?\s+back|"
-    r"(?:get|getting|got)\s+(?:back\s+)?(?:in|into|out)\b|jump(?:ing|ed)?\s+(?:back\s+)?(?:in|into)|ape(?:s|d)?\s+in|"
-    r"hold(?:s|ing)?(?!\s+(?:off|yourself|back|to\s+your|on\s+to\s+your|onto\s+your|times?|periods?|durations?|rules?)\b)|held\s+(?:on|it|them|your|the|longer|for|through|until)|hodl(?:ing)?|"
-    r"enter(?:s|ing|ed)?(?!\s+(?:(?:the|your|a|each|every|this)\s+)?(?:reason|reasons|notes?|plan|plans|thoughts|journal|details|feelings?|mood|conditions?|rules?))|"
-    r"exit(?:s|ing|ed)?(?!\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|times?|levels?\s+in\s+your)\b)|"
-    r"close[sd]?\s+" + _POSITION + r"(?:position|positions|trade|long|short|it|them)\b|closing\s+" + _POSITION + r"(?:position|positions|long|short|it)\b|"
-    r"open(?:s|ing|ed)?\s+(?:a\s+|another\s+|new\s+|your\s+)*(?:position|long|short)\b|"
-    r"take[ns]?\s+(?:some\s+|partial\s+|your\s+|the\s+)?(?:profits?|gains)|taking\s+(?:some\s+|partial\s+|your\s+)?(?:profits?|gains)|took\s+(?:some\s+|partial\s+)?(?:profits?|gains)|"
-    r"cut(?:s|ting)?\s+(?:your\s+|the\s+)?(?:losses|loss|position|it|losers)|"
-    r"trim(?:s|med|ming)?|scal(?:e|es|ed|ing)\s+(?:in|out|into)|add(?:s|ed|ing)?\s+(?:to\s+(?:your|the|this|that)\s+(?:position|bag|stack|holdings?|longs?|shorts?)|more\b)|"
-    r"double[sd]?\s+down|doubling\s+down|averag(?:e|es|ed|ing)\s+down|load(?:s|ed|ing)?\s+up|accumulat(?:e|es|ed|ing)|dump(?:s|ed|ing)?\s+(?:it|your|the|them|\w+\s+(?:coins?|tokens?))|"
-    r"rotat(?:e|es|ed|ing)\s+(?:into|out\s+of)|mov(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,3}?(?:in)?to\s+" + _ASSET + r"|dca(?:'?ing)?|flip(?:s|ped|ping)?\s+(?:it|to\s+(?:long|short))|"
-    r"invest(?:s|ed|ing)?\s+in|stay(?:s|ed|ing)?\s+in\s+(?:the\s+|your\s+|this\s+)?(?:trade|position)|"
-    r"let\s+(?:it|your\s+winners?|the\s+position|winners)\s+run|scoop(?:s|ed|ing)?\s+(?:(?:it|them|some)\s+)?up|hedg(?:e|es|ed|ing)\b|"
-    r"(?:grab|grabbing|snag|snagging|pick(?:ing)?\s+up)\s+(?:some\s+|more\s+|a\s+bit\s+of\s+)?" + _ASSET + r"|"
-    r"tak(?:e|es|ing)\s+(?:some\s+|half\s+|a\s+bit\s+|profits?\s+|chips\s+|money\s+)?off\s+the\s+table|"
-    r"(?:keep|start|begin)(?:s|ed|ing)?\s+(?:buying|selling|shorting|holding|adding|accumulating|stacking)|stack(?:s|ed|ing)?\s+(?:sats|btc|eth|coins)|"
-    r"lock(?:s|ed|ing)?\s+in\s+(?:your\s+|the\s+|some\s+)?(?:gains|profits?)|bail(?:s|ed|ing)?(?:\s+out)?\b|pil(?:e|es|ed|ing)\s+(?:in|into)|"
-    r"be\s+(?:long|short)\b|rid(?:e|es|ing)\s+(?:the\s+|this\s+)?(?:trend|wave|move|it|momentum))"
-)
-_ACT_RE = re.compile(r"\b" + _ACT, _FLAGS)
-
-# a number that reads as a price: currency sign, thousands separators, a k/m suffix, a quote currency
-_PRICE = (r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?\s*[kKmM]?\b|\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\s?[kK]\b|"
-          r"\b\d+(?:\.\d+)?\s?(?:usd|usdt|usdc|eur|dollars?|bucks|sats)\b|\b(?!19\d\d\b|20\d\d\b)\d{4,}(?:\.\d+)?\b)")
-
-_SUGGEST = (r"(?:consider(?:ing)?|you\s+(?:could|should|might|may|must|need\s+to|ought\s+to|have\s+to|can|'d\s+better|had\s+better|"
-            r"might\s+want\s+to|may\s+want\s+to|want\s+to)|you'd|you'll\s+want\s+to|"
-            r"(?:i|we)\s+(?:would|'d|'d\s+rather|would\s+rather|recommend|suggest|advise|think\s+you\s+should)|i'd|we'd|"
-            r"(?:my|our)\s+(?:advice|suggestion|recommendation|tip)\s+(?:is|would\s+be)|"
-            r"it\s+(?:would|might|could|may)\s+(?:be|have\s+been)\s+(?:wise|better|smarter|safer|best|good|a\s+good\s+idea|worth\s+it)\s+to|"
-            r"it'?s\s+(?:wise|better|smarter|safer|best|a\s+good\s+idea|time|worth)\s+(?:to|it\s+to)|"
-            r"(?:now|this|today)\s+(?:is|would\s+be)\s+(?:the|a\s+good|a\s+great|the\s+right|the\s+perfect)\s+(?:time|moment|chance)\s+to|"
-            r"(?:it'?s|it\s+is|be|it\s+(?:might|may|could|would)\s+be)\s+worth(?:\s+it\s+to)?|(?:you'?re|you\s+are|you'?d\s+be|you\s+would\s+be)\s+better\s+off|"
-            r"time\s+to|make\s+sure\s+(?:to|you)|remember\s+to|don'?t\s+forget\s+to|why\s+not|how\s+about|"
-            r"better\s+to|best\s+to|smarter\s+to|wiser\s+to|safer\s+to|"
-            r"(?:the|your|a)\s+(?:right|smart|smarter|better|best|wise|safe|safer|only|sensible|obvious|logical)\s+(?:move|call|play|choice|bet|option|thing(?:\s+to\s+do)?)\s+(?:now\s+|here\s+|today\s+)?(?:is|was|would\s+be|would\s+have\s+been)(?:\s+to)?|"
-            r"should\s+have|could\s+have|would\s+have|try\s+to|try|aim\s+to|plan\s+to|go\s+ahead\s+and|feel\s+free\s+to|don'?t\s+be\s+afraid\s+to|"
-            r"you\s+(?:will|would)\s+(?:do\s+)?(?:well|better)\s+to|if\s+i\s+were\s+you)")
-_GAP = r"(?:\s+(?!(?:before|after|when|while|until|unless|without|than|because|once|if|whenever)\b)[\w'-]+){0,2}?\s+"
-
-_CLAUSE_START = r"(?:^|[.!?;:—–]\s*|,\s*|\b(?:so|then|and|but|or|instead|otherwise)\s+)"
-_LEAD_IN = (r"(?:(?:next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
-            r"definitely|really|always|never|quickly|slowly|gradually|first|immediately|also|probably|honestly|"
-            r"don'?t|do\s+not|do)[,]?\s+){0,3}")
-_IMPERATIVE_ACT = (
-    r"(?:buy|sell|short(?=\s+(?:it|them|this|that|the|a|an|here|now|more|some|every|any|into|on|at|when|if|again|" + _ASSET + r")\b|\s*[,.!?;]|$)|go\s+(?:long|short)|re-?enter|re-?buy|buy\s+back|get\s+(?:back\s+)?(?:in|into|out)\b|jump\s+(?:back\s+)?in|ape\s+in|"
-    r"hold(?!\s+(?:off|yourself|back|to\s+your|on\s+to\s+your|onto\s+your|the\s+line|times?|periods?|durations?|rules?)\b)|hodl|"
-    r"enter(?!\s+(?:(?:the|your|a|each|every|this)\s+)?(?:reason|reasons|notes?|plan|plans|thoughts|journal|details|feelings?|mood|conditions?|rules?))|"
-    r"exit(?!\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|times?)\b)|"
-    r"close\s+" + _POSITION + r"(?:position|positions|trade|long|short|it|them)\b|open\s+(?:a\s+|another\s+|new\s+)*(?:position|long|short)\b|"
-    r"take\s+(?:some\s+|partial\s+|your\s+|the\s+)?(?:profits?|gains)|cut\s+(?:your\s+|the\s+)?(?:losses|loss|position|it|losers)|"
-    r"trim|scale\s+(?:in|out|into)|add\s+(?:to\s+(?:your|the|this|that)\s+(?:position|bag|stack|holdings?)|more\b)|double\s+down|"
-    r"average\s+down|load\s+up|accumulate|dump|rotate\s+into|dca|flip\s+(?:it|to)|invest\s+in|stay\s+in\s+(?:the\s+|your\s+|this\s+)?(?:trade|position)|"
-    r"let\s+(?:it|your\s+winners?|the\s+position|winners)\s+run|stick\s+(?:to|with)\s+" + _ASSET + r"|scoop\s+(?:(?:it|them|some)\s+)?up|hedge|"
-    r"(?:grab|snag|pick\s+up)\s+(?:some\s+|more\s+|a\s+bit\s+of\s+)?" + _ASSET + r"|take\s+(?:some\s+|half\s+|a\s+bit\s+|profits?\s+|chips\s+|money\s+)?off\s+the\s+table|"
-    r"(?:keep|start|begin)\s+(?:buying|selling|shorting|holding|adding|accumulating|stacking)|stack\s+(?:sats|btc|eth|coins)|"
-    r"lock\s+in\s+(?:your\s+|the\s+|some\s+)?(?:gains|profits?)|bail(?:\s+out)?|pile\s+(?:in|into)|be\s+(?:long|short)|"
-    r"ride\s+(?:the\s+|this\s+)?(?:trend|wave|move|it|momentum)|panic[- ]sell)\b"
-)
-
-_MARKET_SUBJECT = (r"(?:it|price|prices|the\s+price|the\s+market|markets|this\s+market|crypto|bitcoin|ethereum|btc|eth|sol|"
-                   r"the\s+(?:coin|token|chart|trend|pair)|this\s+(?:coin|token|chart|trend|pair)|alts|altcoins|stocks|(?-i:[A-Z]{2,6}(?:-[A-Z]{3,4})?))")
-_MOVE = (r"(?:go(?:es)?\s+(?:up|down|higher|lower)|rise|rises|fall|falls|crash|pump|dump|moon|rally|recover|rebound|drop|bounce|climb|"
-         r"soar|tank|explode|skyrocket|plunge|collapse|break\s?out|break\s+down|reverse|keep\s+(?:rising|falling|going|climbing|dropping)|"
-         r"continue\s+(?:higher|lower|up|down|to\s+\w+)|retest|revisit|correct|dip|come\s+back|(?:hit|make|print|set)\s+(?:a\s+)?new\s+(?:all[- ]time\s+)?(?:highs?|lows?)|run\s+(?:up|higher)|turn\s+(?:around|up|down)|"
-         r"outperform|underperform|double|triple|bleed|recover|head\s+(?:higher|lower|up|down)|be\s+(?:higher|lower|up|down|bullish|bearish)|"
-         r"bottom(?:\s+out)?|top(?:\s+out)?|stabili[sz]e|mean[- ]revert|pull\s?back|squeeze)")
-
-# ---- patterns, each (kind, compiled regex) ----------------------------------------------------------------
-
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    # imperative: "Sell half of your BTC", "Next time, buy the dip", "so re-enter tomorrow"
-    ("instruction", re.compile(_CLAUSE_START + _LEAD_IN + _IMPERATIVE_ACT, _FLAGS)),
-    # a suggestion or hindsight leading to an action: "consider buying", "you could have exited"
-    ("instruction", re.compile(r"\b" + _SUGGEST + _GAP.replace("{0,2}?", "{0,3}?") + _ACT, _FLAGS)),
-    # "a better entry would have been …", "the ideal exit was …", "the best time to buy is …"
-    ("instruction", re.compile(
-        r"\b(?:better|ideal|good|best|smarter|safer|optimal|perfect|right|great|cleaner|nicer)\s+"
-        r"(?:entry|entries|exit|exits|entry\s+point|exit\s+point|buy|sell|price|level|spot|stop|stop[- ]loss|target|"
-        r"time\s+to\s+(?:buy|sell|enter|exit|get\s+in|get\s+out)|moment\s+to\s+(?:buy|sell|enter|exit)|place\s+to\s+(?:buy|sell|enter|exit)|"
-        r"point\s+to\s+(?:buy|sell|enter|exit))\b"
-        r"(?=[^.!?]*\b(?:would|might|could|is|are|was|will|lies|sits|comes?|came|happen|happens|appear|appears|being|=|:|at|around|near|below|above)\b|[^.!?]*\d)",
-        _FLAGS)),
-    # an action named as the better outcome: "holding would have paid more", "selling is the smart move"
-    ("instruction", re.compile(
-        r"\b(?:buying|selling|shorting|holding|entering|exiting|re-?entering|waiting\s+for\s+(?:a|the)\s+(?:dip|pullback|bounce)|"
-        r"taking\s+profits?|cutting\s+(?:your\s+)?losses|averaging\s+down|doubling\s+down|adding)\b[^.!?]{0,60}?\b"
-        r"(?:would|might|could|will|is|was)\s+(?:have\s+)?(?:been\s+|be\s+)?(?:work(?:ed)?\s+|pay(?:s|ed)?\s+(?:off\s+)?)?"
-        r"(?:better|smarter|wiser|safer|best|more\s+profitable|the\s+(?:right|better|smart|best|wise)\s+(?:move|call|play|choice|option)|"
-        r"the\s+(?:play|move|call|trade)\b|made\s+you|paid\s+(?:off|more|better)|saved\s+you|a\s+(?:good|great|better|smart)\s+(?:idea|move|call|play)|a\s+no-?brainer|"
-        r"(?:an\s+)?(?:obvious|easy)\s+(?:call|move|win|choice))", _FLAGS)),
-    # hindsight about money: "you'd have made more by holding"
-    ("instruction", re.compile(r"\b(?:you'?d|you\s+would|you\s+could)\s+have\s+(?:made|earned|gained|saved|kept|lost\s+less)\s+"
-                               r"(?:more|less|\$|\d|money|a\s+lot)", _FLAGS)),
-    ("instruction", re.compile(r"\b(?:buying|selling|entry|shorting|accumulation)\s+opportunit(?:y|ies)\b", _FLAGS)),
-    ("instruction", re.compile(r"(?<!n't\s)(?<!never\s)(?<!not\s)\bchase\s+(?:strength|momentum|breakouts?|winners|pumps?|"
-                               r"the\s+(?:trend|pump|breakout|move))\b", _FLAGS)),
-    # market timing: wait for the market to do something first
-    ("instruction", re.compile(
-        r"\bwait(?:ing)?\s+(?:for\s+)?(?:a|the|another|some)?\s*(?:pullback|pull-back|dip|retracement|correction|breakout|confirmation|"
-        r"bounce|reversal|retest|lower\s+price|better\s+price|cheaper\s+price|price\s+to|market\s+to|(?:btc|eth|it)\s+to|bottom|top|"
-        r"green\s+candle|red\s+candle\s+to\s+buy)", _FLAGS)),
-    ("instruction", re.compile(r"\bwhere\s+to\s+(?:buy|sell|enter|exit|get\s+in|get\s+out|re-?enter)\b|\b(?:buy|sell|entry|exit|long|short)\s+(?:signal|zone|setup)s?\b|\bbuy\s+the\s+(?:dip|rip|fear|news)\b|"
-                               r"\bsell\s+the\s+(?:rip|news|top|pump)\b|\b(?:says|screams|signals|flashes)\s+(?:buy|sell|short|long)\b|\b(?:strong|clear)\s+(?:buy|sell)\b|\b(?:is|looks\s+like)\s+a\s+(?:buy|sell|hold)\b",
-                               _FLAGS)),
-    # sizing: leverage, percentages of the account, "size up", "go all in", "double your position"
-    ("position sizing", re.compile(
-        r"(?<!your\s)(?<!position\s)\b(?:size|sizing|sized)\s+(?:up|down|into)\b|\bgo(?:ing)?\s+all[- ]in\b|\ball[- ]in\s+on\b|"
-        r"\b(?:double|doubling|triple|tripling|increase|increasing|raise|raising|boost|boosting|grow|growing|halve|halving|lower|lowering|"
-        r"reduce|reducing|cut|cutting|bump|bumping)\s+(?:your\s+|the\s+)?(?:[\w-]+\s+)?(?:position|size|stake|exposure|allocation|bet|bag|holdings?)\b|"
-        r"\bdry\s+powder\b|\b(?:position\s+)?size\s+(?:should|must|needs\s+to|ought\s+to)\s+be\b|"
-        r"\b\d+(?:\.\d+)?\s?(?:%|percent)\s+of\s+(?:your\s+)?(?:equity|account|portfolio|capital|net\s+worth|savings|stack|bankroll)\b|"
-        r"\b(?:keep|hold|have|leave)\s+(?:\d+(?:\.\d+)?\s?(?:%|percent)|some|half|most)\s+(?:of\s+it\s+)?in\s+(?:cash|stablecoins|stables|reserve)\b|\b(?:use|using|try|add|increase|take|with)\s+(?:\d+(?:\.\d+)?\s?[x×]\s+|more\s+|less\s+|some\s+|higher\s+|lower\s+)?leverage\b|\b\d+(?:\.\d+)?\s?[x×]\s+leverage\b|"
-        r"\b(?:risk|allocate|put|invest|bet|stake|commit|deploy)\s+(?:only\s+|no\s+more\s+than\s+|at\s+most\s+|up\s+to\s+|about\s+|around\s+|roughly\s+)?"
-        r"(?:\d+(?:\.\d+)?\s?(?:%|percent)|(?:half|a\s+third|a\s+quarter|everything|all|the\s+rest|most)\s+(?:of\s+)?(?:your\s+)?"
-        r"(?:account|portfolio|capital|funds|money|savings|balance|stack|bankroll|net\s+worth|cash)|(?:half|everything|all|the\s+rest|most)\s+(?:in|into|on)\s+" + _ASSET + r")(?!\w)", _FLAGS)),
-    # price levels and targets
-    ("price level", re.compile(
-        r"\b(?:target|targets|targeting|aim(?:ing)?\s+for|stop(?:[- ]loss)?|take[- ]profit|support|resistance|entry|exit|level|zone|"
-        r"floor|ceiling|bottom|top)\b(?!\s+(?:size|sizes|count|checklist|reasons?|rules?|times?)\b)(?:\s+[\w'-]+){0,3}?\s*(?::|=|~)?\s*(?:about\s+|roughly\s+|~\s*)?" + _PRICE, _FLAGS)),
-    ("price level", re.compile(
-        r"\b(?:tp|sl|area|around|near|below|above|under|over|back\s+to|closer\s+to|towards?|up\s+to|down\s+to|"
-        r"(?:once|when|if|until|before|after)\s+(?:it|the\s+price|price|" + _ASSET + r")\s+(?:hits?|reach(?:es)?|touch(?:es)?|breaks?|"
-        r"crosses|drops?|falls?|dips?|rises?|climbs?|gets?|goes|trades?|is|returns?|retests?)(?:\s+(?:above|below|under|over|to|back\s+to|past|through))?)"
-        r"\s*(?::|of|at|is|near|around|=)?\s*(?:about\s+|roughly\s+|~\s*)?" + _PRICE, _FLAGS)),
-    ("price level", re.compile(r"\b(?:tight|wide|trailing|mental)\s+stop\b|\bstops?\s+(?:just\s+)?(?:under|below|above|over)\s+(?:the\s+)?"
-                               r"(?:wick|low|high|support|resistance|range|level)\b|\bladder\s+(?:your\s+)?(?:bids|buys|sells|entries|exits|orders)\b|"
-                               r"\bbetween\s+" + _PRICE + r"\s+and\s+" + _PRICE, _FLAGS)),
-    ("price level", re.compile(r"\b(?:price\s+target|target\s+price|take[- ]profit\s+(?:at|level|order)|stop[- ]loss\s+(?:at|below|above|under|of)|"
-                               r"(?:set|place|put|move)\s+(?:a\s+|your\s+)?(?:stop|stop[- ]loss|take[- ]profit|limit\s+order)\s+(?:at|below|above|under|to|of|\d))", _FLAGS)),
-    ("price level", re.compile(r"\b(?:once|when|if|until)\s+(?:it|the\s+price|price|" + _ASSET + r")\s+(?:hits?|reach(?:es)?|touch(?:es)?|breaks?|crosses|"
-                               r"drops?|falls?|dips?|rises?|climbs?|gets|goes|trades|returns?|retests?)\s+(?:above|below|under|over|to|back\s+to|past|through)?\s*"
-                               r"(?:about\s+|roughly\s+)?(?:" + _PRICE + r"|the\s+(?:\d+|low|high|support|resistance|level))", _FLAGS)),
-    ("price level", re.compile(r"\b(?:aim|target)(?:ing)?\s+(?:for\s+)?(?:a\s+)?\d+(?:\.\d+)?\s?(?:%|percent|x)\s*(?:gain|return|profit|move|upside)?", _FLAGS)),
-    # a named market: coach texts talk about behaviour and never single out a market (the model is never told
-    # one); an amount in a currency ("0.002 BTC") is not a market
-    ("named market", re.compile(r"(?<!\d\s)(?<!\d)\b(?:btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|"
-                                r"cardano|dogecoin|ripple|litecoin|polkadot|chainlink|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC)))\b", _FLAGS)),
-    # an action in the present or future tense next to a named asset: "grab ETH", "SOL is worth adding"
-    ("instruction", re.compile(
-        r"(?=[^.!?]*\b" + _ASSET + r"\b)[^.!?]*?\b(?:buy|buying|sell|selling|short|shorting|hold|holding|enter|entering|exit|exiting|"
-        r"add|adding|trim|trimming|accumulate|accumulating|dump|dumping|re-?enter|re-?entering|rebuy|rebuying|long|longing|"
-        r"load\s+up|loading\s+up|scale\s+(?:in|out)|scaling\s+(?:in|out)|rotate|rotating|dca|stack|stacking|take\s+profits?|"
-        r"taking\s+profits?|swap|swapping|switch|switching|own|owning)\b(?!\s+(?:times?|rules?|conditions?|plans?|reasons?)\b)",
-        _FLAGS)),
-    # asset recommendations and safety / value claims
-    ("asset recommendation", re.compile(
-        r"\b(?:stick\s+(?:to|with)|focus\s+on|only\s+trade|switch\s+(?:to|into)|move\s+(?:your\s+)?(?:money|funds|capital|savings)\s+(?:to|into)|"
-        r"diversify\s+into|stay\s+in|keep\s+your\s+(?:money|funds|savings)\s+in|avoid|stay\s+away\s+from|get\s+rid\s+of|own|park\s+(?:your\s+)?(?:money|funds)\s+in|"
-        r"(?:put|keep)\s+(?:more\s+|your\s+\w+\s+)?(?:money|funds|capital)?\s*(?:in|into))\s+(?:(?:the\s+|some\s+|more\s+|only\s+)?(?:safer\s+|bigger\s+|major\s+|top\s+)?)"
-        + _ASSET + r"\b", _FLAGS)),
-    ("asset recommendation", re.compile(
-        r"\b(?:safest|safe|safer|solid|strong(?:est)?|best|good|great|top|reliable|undervalued|overvalued|cheap|cheapest|promising|hot|"
-        r"winning|blue[- ]chip|quality|sound|stable)\s+(?:coins?|tokens?|assets?|bets?|investments?|picks?|plays?|stocks?|cryptos?|projects?|"
-        r"holdings?|alts|altcoins|buys?|markets?\s+to\s+(?:buy|trade|hold|own))\b", _FLAGS)),
-    ("asset recommendation", re.compile(
-        r"\b" + _ASSET + r"\s+(?:is|are|looks?|seems?|remains?|stays?)\s+(?:currently\s+|now\s+|still\s+|clearly\s+|really\s+)?"
-        r"(?:a\s+)?(?:safe|safer|the\s+safest|undervalued|overvalued|cheap|expensive|a\s+bargain|a\s+steal|bullish|bearish|"
-        r"oversold|overbought|a\s+(?:strong\s+)?(?:buy|sell|hold)|the\s+(?:best|better)\s+(?:bet|choice|pick|option)|(?:a\s+)?(?:safe|good|great|solid)\s+(?:bet|choice|pick|investment))\b",
-        _FLAGS)),
-    ("asset recommendation", re.compile(r"\b(?:a\s+bargain|a\s+steal|undervalued|overvalued|underpriced|overpriced|fair\s+value|"
-                                        r"cheap\s+(?:right\s+)?(?:now|here|at\s+these\s+(?:prices|levels)))\b", _FLAGS)),
-    ("asset recommendation", re.compile(r"\b(?:i'?m|we'?re|i\s+am|we\s+are|stay|be)\s+(?:bullish|bearish)\b|\bbullish\s+on\b|\bbearish\s+on\b|"
-                                        r"\bto\s+the\s+moon\b|\bnot\s+financial\s+advice\b|\bnfa\b", _FLAGS)),
-    # forecasts: where a market is going
-    ("market forecast", re.compile(
-        r"\b" + _MARKET_SUBJECT + r"(?:\s+[\w'-]+){0,2}?\s+(?:will|won't|(?:is|are|'s)\s+(?:going|about|set|poised|likely|bound|due|ready|sure|certain)\s+to|gonna|"
-        r"should|could|may|might|must|tends?\s+to|usually|always)\s+(?:\w+\s+)?" + _MOVE + r"\b", _FLAGS)),
-    ("market forecast", re.compile(
-        r"\b" + _MARKET_SUBJECT + r"\s+(?:is|are|looks?|seems?|appears?)\s+(?:to\s+be\s+)?(?:now\s+|already\s+|clearly\s+|finally\s+)?"
-        r"(?:bottoming|topping|bottoming\s+out|topping\s+out|turning(?:\s+(?:around|up|down))?|reversing|breaking\s+(?:out|down)|heading\s+(?:higher|lower|up|down|for|to)|"
-        r"primed|gearing\s+up|coiling|setting\s+up|forming\s+a\s+(?:bottom|top|base)|due\s+for|ready\s+(?:to|for)|about\s+to|on\s+(?:the|its)\s+way|"
-        r"recovering|rebounding|in\s+(?:an?\s+)?(?:uptrend|downtrend|bull\s+market|bear\s+market)\s+(?:now|again)|oversold\s+now|overbought\s+now)\b", _FLAGS)),
-    ("market forecast", re.compile(
-        r"\b(?:the\s+)?(?:bottom|top|low|high)\s+is\s+(?:in|near|close|coming)\b|\bforming\s+a\s+(?:bottom|top|base|double\s+(?:top|bottom))\b|\bthis\s+is\s+the\s+(?:bottom|top)\b|"
-        r"\b(?:dip|correction|crash|sell-?off|rally|pump|bull\s+run|bear\s+market|uptrend|downtrend|recovery|bounce|breakout|pullback|rebound|reversal|"
-        r"squeeze|altseason|alt\s+season|leg\s+(?:up|down)|move\s+(?:up|down))\s+(?:is|are|looks?)\s+(?:just\s+)?(?:getting\s+started|beginning|coming|near|imminent|underway|likely|expected|starting|due|over|around\s+the\s+corner|on\s+(?:its|the)\s+way|inevitable)\b|"
-        r"\bexpect(?:ing)?\s+(?:a|an|the|prices?|it|btc|eth|" + _ASSET + r"|markets?)?\s*(?:to\s+)?(?:\w+\s+)?(?:rise|fall|bounce|rally|recovery|recover|crash|correction|dip|pullback|"
-        r"breakout|rebound|reversal|drop|pump|dump|higher|lower|upside|downside|move\s+(?:up|down)|"
-        r"(?:hit|make|print|set)\s+(?:a\s+)?new\s+(?:all[- ]time\s+)?(?:highs?|lows?))\b|"
-        r"\b(?:higher|lower)\s+prices\s+(?:ahead|are\s+coming|to\s+come|soon|next)\b|\b(?:likely|probably|surely|certainly|definitely)\s+(?:to\s+)?"
-        r"(?:rise|fall|bounce|go\s+up|go\s+down|recover|rally|crash|drop|pump|dump|moon)\b|"
-        r"\bno\s+way\s+(?:this|it|that|price|the\s+price|" + _ASSET + r")\s+(?:goes|drops|falls|gets|stays)\s+(?:any\s+)?(?:lower|higher|down|up)\b|"
-        r"\b(?:can\s+only\s+go\s+(?:up|down)|can'?t\s+go\s+(?:lower|higher|down|up)|(?:upside|downside)\s+is\s+(?:limited|huge|big|capped))\b|"
-        r"\b(?:smart\s+money|whales|institutions|insiders)\s+(?:is|are)\s+(?:quietly\s+|already\s+)?(?:buying|selling|accumulating|loading|dumping)\b|"
-        r"\b(?:a\s+)?\d+x\s+(?:is\s+)?(?:coming|ahead|incoming|likely|possible)\b|"
-        r"\b(?:bull|bear)\s+(?:run|market|trend)\s+(?:is\s+)?(?:starts?|starting|begins?|beginning|ahead|coming|here)\b", _FLAGS)),
-    # promises of returns
-    ("promise", re.compile(
-        r"\b(?:guarantee[ds]?|guaranteeing|risk[-\s]?free|no[-\s]risk|zero[-\s]risk|can'?t\s+lose|cannot\s+lose|can\s+not\s+lose|"
-        r"sure\s+(?:profit|thing|win|bet|gains?)|easy\s+(?:money|profits?|gains?)|free\s+money|(?:double|triple|10x)\s+your\s+(?:money|account|portfolio|capital)|"
-        r"never\s+lose|won'?t\s+lose|will\s+not\s+lose|always\s+(?:profit|win)s?|profits?\s+(?:is|are)\s+certain|certain\s+profits?|"
-        r"(?:you'?ll|you\s+will|you\s+would|you'?d|this\s+will|that\s+will|it\s+will|this\s+would)\s+(?:\w+\s+)?(?:make|earn|net|gain|recover|win|get)\s+"
-        r"(?:back\s+)?(?:more\s+|your\s+|the\s+|it\s+|them\s+|a\s+|some\s+|\$|\d)?(?:money|profits?|gains?|returns?|losses|loss|it\s+back|\d+)|"
-        r"(?:will|'ll|can|could|would|going\s+to)\s+(?:\w+\s+)?(?:make|earn|get|recover|win)\s+(?:it|the\s+loss|your\s+loss(?:es)?|your\s+money)\s+back|"
-        r"\d+(?:\.\d+)?\s?(?:%|percent)\s+(?:a|per|every|each)\s+(?:day|week|month|year)|"
-        r"(?:returns?|profits?|gains?|upside)\s+of\s+(?:up\s+to\s+|at\s+least\s+)?\d+(?:\.\d+)?\s?(?:%|percent|x)|"
-        r"will\s+(?:pay\s+off|be\s+profitable|make\s+you\s+(?:money|rich)|beat\s+the\s+market|outperform))(?!\w)", _FLAGS)),
-]
-
-# ---- structure: a stance that recommends, joined to trading content ---------------------------------------
-#
-# Phrase lists cannot foresee every wording, so each sentence is also read for its structure: does it take an
-# advising stance (an imperative, a modal addressed to the reader, a speaker's or "most traders'" preference,
-# an evaluation such as "is wise" or "tends to work", an opportunity such as "your chance to", a rhetorical
-# question) and does it speak of trading or the market (an action on a position, a market move, an allocation,
-# a stop placed somewhere)? Either alone passes: a habit has the stance but speaks of the trader's process;
-# a fact about a past trade has the content but no stance. Both together is advice.
-
-_STANCE = re.compile(
-    r"\byou(?:'d|'ll|\s+(?:would|could|should|might|may|can|will|need\s+to|must|ought\s+to|want\s+to|wish\s+to))\b|"
-    r"\b(?:should|shouldn'?t|could|couldn'?t|would|wouldn'?t|will|won'?t|can|can'?t|may)\s+(?:not\s+)?you\b|"
-    r"\b(?:i|we)(?:'d|'ll|'m|\s+(?:would|will|am|might|could))\b|\bpersonally\b|\bif\s+i\s+were\b|\bin\s+your\s+shoes\b|"
-    r"\b(?:many|most|some|smart|experienced|good|seasoned|savvy|professional)\s+(?:traders|investors|pros|people|professionals|buyers)\s+"
-    r"(?:would|will|might|tend\s+to|like\s+to|prefer|usually|often)\b|\bmost\s+pros\b|"
-    r"\bit\s+(?:might|may|could|would|will|can)\s+(?:be\s+(?:\w+\s+)?(?:wise|prudent|smart|sensible|reasonable|better|best|safer|worth)|pay|make\s+sense)\b|"
-    r"\b(?:makes?|make)\s+sense\b|\bit\s+(?:pays|helps|works)\s+to\b|\b(?:no\s+shame|nothing\s+wrong|no\s+harm)\s+(?:in|with)\b|"
-    r"\b(?:could|would|might|will|should|can)(?:n'?t)?\s+(?:be\s+|prove\s+)?(?:profitable|lucrative|hurt|get\s+you)\b|\bworth\s+a\s+(?:shot|try|punt)\b|"
-    r"\b(?:your|a|the)\s+(?:signal|cue|sign|trigger)\s+to\b|\bthink\s+about\b|\b(?:do|does)\s+better\b|"
-    r"\b(?:the\s+)?(?:best|good|great|successful|smart|profitable)\s+traders\b|\bcheap\s+insurance\b|\bleaving\s+money\s+on\s+the\s+table\b|\byou(?:'re|\s+are)\s+(?:better|best)\b|"
-    r"\b(?:is|was|would\s+be|have\s+been|'s)\s+the\s+(?:\w+\s+)?(?:choice|call|move|play|side|option|way\s+to\s+go)\b|\b(?:should|ought\s+to|must|needs?\s+to)\b|"
-    r"\b(?:smart|right|best|better|wise|safe|obvious|textbook|only)\s+(?:play|move|call|choice|option|thing)\s+(?:is|was|would\s+be|here)\b|"
-    r"(?:\b(?:is|are|was|seems?|looks?|sounds?|would\s+be|feels?)|'s)\s+(?:(?:very|quite|more|the|a|an|probably|really|clearly)\s+)*"
-    r"(?:wise|prudent|reasonable|sensible|smart|smarter|better|best|ideal|right|textbook|safe|safer|solid|attractive|favou?rable|"
-    r"better\s+choice|smart\s+(?:play|move))\b|"
-    r"\b(?:tends?\s+to|should|will|could|would|can|might|usually)\s+(?:work(?:\s+out)?|pay(?:\s+off)?|do\s+well|be\s+profitable)\b|"
-    r"\boffers?\s+(?:a\s+|an\s+)?(?:good|great|nice|better|favou?rable|attractive|excellent|solid)\b|\bfavou?rs?\b|\bremoves?\s+(?:\w+\s+)?risk\b|"
-    r"\bbelongs?\s+(?:at|near|under|below|above|around)\b|"
-    r"\b(?:your|the|a|good|great|perfect|last|best|right|ideal)\s+(?:chance|moment|time|opportunity|window)\s+to\b|"
-    r"\bone\s+(?:option|idea|approach|way|choice)\s+(?:is|would\s+be|could\s+be)\s+to\b|\b(?:the\s+)?plan\s+should\s+be\s+to\b|"
-    r"\bbe\s+(?:ready|prepared)\s+to\b|\bbest\s+to\b|\b(?:can|could|should|may|might)\s+be\s+(?:doubled|increased|raised|added|held|sold|bought|trimmed|closed|cut)\b|"
-    r"^(?:why\s+not|how\s+about|what\s+about|isn'?t|aren'?t|wouldn'?t|shouldn'?t|don'?t\s+you|doesn'?t|should|would|could)\b(?=.*\?\s*$)",
-    _FLAGS)
-
-_IMPERATIVE_START = re.compile(
-    r"^(?:(?:if|when|once|as\s+soon\s+as|unless|whenever)\b[^,;]*[,;]\s*)?(?:(?:next\s+time|now|today|tomorrow|then|instead|just|simply|maybe|perhaps|please|also|so|first|and)[,]?\s+){0,2}"
-    r"(?:buy|sell|short|add|trim|lighten|rebalance|bank|reinvest|build|rotate|trade|close|grab|put|keep|set|move|stay|hold|use|take|cut|"
-    r"scale|average|hedge|go|get|be|let|sit|look|watch|avoid|focus|stick|place|lock|load|swap|switch|park|ride|enter|exit|re-?enter|"
-    r"spread|trail|time|start|rebuy|aim|widen|tighten|raise|lower|cover|fade|flip)\b",
-    _FLAGS)
-
-_CONTENT = re.compile(
-    r"\b(?:buy(?:s|ing)?|sell(?:s|ing)?|shorting|longs?\b(?<!how\slong)(?<!as\slong)(?!\s+(?:as|time|walk|day|week|hold|holds)\b)|"
-    r"(?<!a\s)short(?=\s+(?:here|now|position|entry|trade|it|them)\b)|a\s+(?:small\s+|big\s+|quick\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look))|"
-    r"(?<=to\s)add\b(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to))|add(?:s|ing)?\s+(?:on|into|more|in|to\s+(?:it|them|the\s+position|your\s+position|winners|losers))\b|adding\s*[.?!,]?$|"
-    r"lighten(?:ing)?(?:\s+up)?|rebalanc\w*|bank(?:s|ing|ed)?\s+(?:some\s+|a\s+bit\s+of\s+|more\s+)?(?:profits?|gains?)|reinvest\w*|"
-    r"build(?:s|ing)?\s+(?:a|the|your|up\s+a)\s+(?:position|stack|bag)|rotat\w+|scal(?:e|es|ing|ed)\s+(?:back\s+)?(?:in|out|into|up)|"
-    r"averag(?:e|es|ing)\s+(?:in|into|down|up)|hedg\w+|runners?|(?:stay|staying|be|remain|remaining|sit|sitting|go|going)\s+(?:in\s+|to\s+)?cash|"
-    r"allocation|exposure|leverage|(?:take|taking|took)\s+(?:\w+\s+)?profits?|lock(?:s|ing|ed)?\s+in|dca|"
-    r"(?:a\s+few|some|a\s+bit|a\s+little)\s+more\b(?!\s+(?:minutes?|hours?|time|notes?|days?|lines?|sleep|rest))|"
-    r"stops?\s+(?:(?:a\s+few|\w+)\s+(?:percent|%)\s+)?(?:just\s+|right\s+|slightly\s+|well\s+)?(?:under|below|above|at|to|near|around)\s+(?!your\s+(?:plan|rule|limit))|breakeven|break-even|"
-    r"(?:the\s+)?(?:dips?|rally|bounce|rebound|breakout|bottom|top|highs|lows|upside|downside|volatility|trends?|setups?|leaders?|laggards?|"
-    r"strength|weakness|momentum|heavier|lighter|resistance|support)\b(?!\s+(?:rule|rules))|(?:swing|weekly|daily|monthly|prior|previous|recent)\s+(?:low|high)s?|range\s+(?:low|high)|\d+-day\s+(?:average|ma|moving)|moving\s+average|"
-    r"risk[- ]to[- ]reward|risk/reward|these\s+(?:levels|prices)|weekly\s+close|daily\s+close|close\s+out|coins?\b|tokens?\b|"
-    r"fad(?:e|es|ing)\s+(?:this|the|that|it)|cover(?:s|ing)?\s+(?:the|your)\s+short|(?:widen|tighten|trail|raise|lower|move)(?:s|ing)?\s+(?:your|the)\s+stop|"
-    r"reduc(?:e|ing)\s+risk|an?\s+index\b|bigger\s+names|losers|winners|(?:lower|raise|improve|reduce)\s+your\s+(?:average|cost\s+basis|entry\s+price)|\b\d+(?:\.\d+)?\s?r\b|"
-    r"(?:us|london|asia|asian|european|ny|new\s+york|weekly|monthly)\s+(?:open|close|session))",
-    _FLAGS)
-
-# structure the phrase lists miss: forecasts, promises and sizing read from their grammar
-_STRUCTURED: list[tuple[str, re.Pattern]] = [
-    ("market forecast", re.compile(
-        r"\b(?:likely|probably|expected|set|poised|bound|about)\s+to\s+(?:test|retest|reach|hit|break|revisit|see|make|print|bounce|rise|fall|"
-        r"drop|climb|rally|recover|pick\s+up|continue)\b|\b(?:we'?re|we\s+are|it'?s|it\s+is|price\s+is|prices\s+are)\s+(?:\w+\s+)?near\s+(?:a\s+|the\s+)?"
-        r"(?:local\s+|cycle\s+|market\s+)?(?:bottom|top|low|high)s?\b|\bhealthy\s+(?:correction|pullback|dip|retrace\w*|reset)\b|"
-        r"\b(?:bounce|rally|move|breakout|pump|dip|trend|rebound|recovery|sell-?off)\s+(?:will|is\s+going\s+to|should|might|may|could)\s+(?:likely\s+|probably\s+)?"
-        r"(?:fail|hold|stall|continue|reverse|fade|extend|run|last)\b|"
-        r"\b(?:before|ahead\s+of)\s+(?:the\s+next\s+leg|higher\s+prices|lower\s+prices|the\s+(?:next\s+)?(?:leg|move|pump|rally)\s+(?:up|down|higher|lower))\b|\b(?:history|the\s+chart|the\s+data|the\s+pattern|the\s+setup)\s+"
-        r"(?:suggests?|points?\s+to|signals?|implies|hints?\s+at|says?)\b|\b(?:upside|downside)\b[^.!?]{0,20}?\b(?:looks?|seems?|is|appears?)\s+"
-        r"(?:\w+\s+)?(?:limited|capped|huge|big|small|large|asymmetric)\b|\bexpect\s+(?:\w+\s+){0,2}to\s+(?:pick\s+up|increase|rise|fall|drop|spike|calm)\b",
-        _FLAGS)),
-    ("asset recommendation", re.compile(
-        r"\b(?:has|have|offers?|with)\s+(?:more|less|the\s+most|limited|big|huge|real)\s+(?:upside|downside|potential|room\s+to\s+run)\b|"
-        r"\b(?:the\s+)?safe(?:st|r)?\s+(?:place|haven|spot|option|choice|bet)\b|\bpark\s+(?:your\s+)?(?:cash|money|funds|capital)\b", _FLAGS)),
-    ("promise", re.compile(
-        r"\b(?:return|returns|yield|yields|make|makes|earn|earns|deliver|delivers|net|nets|gain|gains)\s+(?:you\s+)?(?:around\s+|about\s+|roughly\s+|up\s+to\s+|at\s+least\s+|over\s+)?"
-        r"\d+(?:\.\d+)?\s?(?:%|percent)\s*(?:a\s+|per\s+|each\s+|every\s+)?(?:day|week|month|year|daily|weekly|monthly|yearly|annually)\b", _FLAGS)),
-    ("position sizing", re.compile(
-        r"\b(?:risk|allocate|put|bet|stake)\s+(?:no\s+more\s+than|at\s+most|only|up\s+to|about)\s+(?:one|two|three|four|five|half\s+a|a\s+half)\s+(?:percent|per\s+cent)\b|"
-        r"\b\d+(?:\.\d+)?\s?%\s+(?:allocation|position|stake|weight(?:ing)?)\b|\ballocate\s+\d+(?:\.\d+)?\s?%|"
-        r"\b(?:position|size|stake|exposure|bet|allocation)\s+(?:can|could|should|may|might)\s+(?:now\s+)?be\s+(?:doubled|tripled|increased|raised|"
-        r"grown|added\s+to|scaled\s+up|halved|cut|reduced)\b", _FLAGS)),
-    ("price level", re.compile(
-        r"\b(?:reasonable|sensible|logical|natural|obvious|prudent|safe|clean)\s+(?:entry|exit|stop|target|level|spot|place|price)\b", _FLAGS)),
-]
-
-_CLAUSE_SPLIT = re.compile(r"[,;:—–]\s*|\s+(?:and|then|so|but)\s+", _FLAGS)
-
-# coordinated nouns ("your plan for entry and exit") are not an imperative after "and"
-_TRADE_NOUN = r"(?:entry|entries|exit|exits|buys?|sells?|stops?|targets?)"
-_NOUN_PAIR = re.compile(r"\b" + _TRADE_NOUN + r"\s+(?:and|or|&)\s+" + _TRADE_NOUN + r"$", _FLAGS)
+_I = re.IGNORECASE
 
 
-# a modal or evaluating stance (not an imperative, which is how habits are worded) reads any word of trading as
-# content, once the trader's own process is masked: "before the next entry", "your exit conditions",
-# "your usual size" speak of a routine, not of a trade to make
-_TRADE_WORD = re.compile(
-    r"\b(?:positions?|entry|entries|exits?|exiting|stops?|targets?|gains?|profits?|purchases?|averages?|setups?|momentum|laggards?|"
-    r"listings?|(?<!a\s)short|prices?|corrections?|pumps?|flush|funding|off\s+the\s+table|hold(?:ing)?|sell(?:ing)?|buy(?:ing)?|"
-    r"closing|trailing|sizing|heavier|lighter|bigger\s+(?:bet|stake)|stablecoins?|stables)\b", _FLAGS)
+# ---- 1. the trader's own process, masked first ------------------------------------------------------------
+
+_SCOPE_NOUN = r"(?:trades?|entry|entries|exits?|orders?|positions?|sales?|buys?|sells?|loss(?:es)?|sessions?|one)"
 _PROCESS = re.compile(
-    r"\b(?:before|after|when|whenever|while|until|during|since|once|between)\s+(?:you\s+\w+\s+)?(?:(?:each|every|any|the|your|a|an|this|that|"
-    r"another|new|next|planned|unplanned|losing|winning|first|last)\s+)*(?:trades?|entry|entries|exits?|orders?|positions?|loss(?:es)?|"
-    r"sessions?)\b|\b(?:entry|exit|stop|sell|buy)\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|notes?|button)\b|"
-    r"\byour\s+(?:planned|usual|normal|standard|written|original|own|fixed)\s+(?:\w+\s+)?(?:size|stop|exit|entry|position|target|sizes)\b|"
-    r"\bposition\s+sizes?\b|\bwhy\s+you\s+\w+|\b\w+\s+you\s+(?:planned|wrote|noted|set|picked|chose|listed)\b|\bprice\s+alerts?\b|\bon\s+(?:to|onto)\s+your\b|\bhold(?:ing)?\s+(?:off|yourself|back|times?)\b", _FLAGS)
-# a sentence opening with a trading action as its subject claims something about that action:
-# "Exiting now locks in a solid gain", "Closing half now is the balanced choice"
-_ACTION_SUBJECT = re.compile(
-    r"^(?:buying|selling|exiting|closing|holding|shorting|being\s+(?:long|short)|going\s+(?:long|short)|trailing|adding|trimming|"
-    r"re-?entering|entering|averaging|scaling|spreading|waiting\s+for|taking\s+(?:profits?|some|half)|cutting|staying\s+in)\b"
-    r"(?=[^.!?]*\b(?:locks?\s+in|protects?|keeps?\s+(?:the|your|more)\s+(?:profits?|gains?)|saves?\s+you|pays?\b|beats?|"
-    r"(?:is|would\s+be|will\s+be)\s+the\s+(?:\w+\s+)?(?:choice|call|move|play|side|option|answer|way)))", _FLAGS)
+    # the user's own size, plan, rules and records
+    r"\b(?:your|the|a|my|their)\s+(?:own\s+)?(?:planned|usual|normal|standard|written|original|own|fixed|median|typical|one|"
+    r"same|stated|maximum|minimum)\s+(?:[\w-]+\s+){0,2}(?:size|sizes|stop|stops|exit|exits|entry|entries|position|positions|"
+    r"target|targets|risk|loss|plan|rule|one)\b|"
+    r"\b(?:the\s+)?same\s+size\b|\b(?:position|trade|entry)\s+sizes?\b|\bsize\s+(?:rule|reviews?|cap)\b|\byour\s+size\b|"
+    r"\b(?:entry|exit|stop|sell|buy|trade|order|stop[- ]loss)\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|notes?|"
+    r"button|reasoning|times?|counts?|limits?)\b|"
+    r"\b(?:price|trade)\s+alerts?\b|\b(?:the\s+)?(?:stop|target|entry|exit|size|risk|reward)\s+(?:in|of|from)\s+your\s+(?:plan|intent|rule)s?\b|"
+    r"\byour\s+plan'?s\s+(?:stop|target|entry|exit|size|risk|reward|loss)\b|\b(?:stop|target|size)\s+your\s+plan\b|"
+    r"\b(?:the|your|a)\s+(?:\w+\s+)?(?:stop|target|exit|entry|size)\s+(?:you|your\s+plan)\s+(?:had\s+)?(?:planned|wrote|set|stated|"
+    r"named|picked|chose|is\s+built\s+on)\b|"
+    r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?)\s+you\s+(?:planned|wrote|noted|set|picked|chose|listed|traded)\b|"
+    r"\b(?:why|how|what)\s+you\s+(?:\w+)\b|"
+    # scope: every / each / the next trade of the user's own activity
+    r"\b(?:each|every|any|all|no|new|the\s+next|your\s+next|the\s+first|the\s+last|your\s+last|another|an\s+extra|extra|"
+    r"unplanned|planned|winning|losing)\s+(?:\w+\s+)?" + _SCOPE_NOUN + r"\b(?=\s+(?:after|before|during|within|until|in|of|at|"
+    r"you|that|this|today|for|is|was|were|are|goes|came|made|met|against|without|with)\b|\s*[.!?;,]|$)|"
+    r"\b(?:entries|exits|trades|orders|sales)\b(?=\s+(?:after|before|during|within|made|in|that|you)\b)|"
+    r"\b(?:at|on|since|from)\s+(?:the\s+)?(?:entry|exit)\b|"
+    r"\b(?:before|after|when|whenever|while|until|during|since|once|between)\s+(?:you\s+\w+\s+)?(?:(?:each|every|any|the|your|a|an|"
+    r"this|that|another|new|next|planned|unplanned|losing|winning|first|last|extra)\s+)*" + _SCOPE_NOUN + r"\b|"
+    r"\b(?:hold(?:ing)?|held)\s+(?:off|yourself|back|times?|periods?|rule)\b|\bholding\s+time\b|\b(?:on|onto|to)\s+your\s+(?:plan|rules?|limit)\b|"
+    r"\bstop\s+(?:trading|checking|refreshing|for\s+the\s+day|there|the\s+session)\b|\bclos(?:e|ing|ed)\s+the\s+(?:app|laptop|screen|"
+    r"chart|session|journal|tab)\b|\bend\s+the\s+session\b|\btrade\s+(?:count|number|limit)\b|\bnumber\s+of\s+trades\b|"
+    r"\btrades?\s+(?:per|a)\s+day\b|\b(?:a|the|any)\s+\w+\s+you\s+(?:did\s+not|didn'?t|had\s+not|hadn'?t)\s+plan(?:ned)?(?:\s+for)?\b|"
+    r"\b(?:ones\s+)?worth\s+replaying\b|\b(?:replay|review|compare|check)\s+how\s+[\w\s-]{0,40}?\s+compared\s+with\s+\w+|\btrading\s+(?:day|mode|app|hours?|session)\b|\bthe\s+(?:order|entry)\s+button\b",
+    _I)
 
+# ---- 2. trading content -------------------------------------------------------------------------------------
 
-def _structural(sentence: str, *, instruction_found: bool) -> list[str]:
-    found: list[str] = []
-    stance = _STANCE.search(sentence) or _ACTION_SUBJECT.search(sentence.strip())
-    own_process_masked = _PROCESS.sub(" ", sentence)
-    content = _CONTENT.search(own_process_masked)
-    if stance and not content:
-        content = _TRADE_WORD.search(own_process_masked)
-    if not stance and not content:
-        pass
-    elif not stance:
-        # an imperative opens the sentence or any of its clauses ("Give the trade room and widen your stop")
-        clauses = _CLAUSE_SPLIT.split(sentence.strip())
-        stance = next(filter(None, (_IMPERATIVE_START.search(c.strip()) for c in clauses)), None)
-    if stance and content and not instruction_found:
-        found.append(f"instruction: {stance.group(0).strip()} … {content.group(0).strip()}")
-    for kind, pattern in _STRUCTURED:
-        match = pattern.search(sentence)
-        if match:
-            found.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
-    return found
+_ASSET_NAMES = (r"btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|cardano|dogecoin|ripple|"
+                r"litecoin|polkadot|chainlink")
+_NAMED_MARKET = re.compile(r"(?<![\d.,]\s)(?<![\d.,])\b(?:" + _ASSET_NAMES + r"|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC)))\b", _I)
 
+_TC_ACTION = (
+    r"buy(?:s|ing|ers?)?|bought|rebuy\w*|sell(?:s|ing|ers?)?|sold|shorts|shorting|shorted|longs|longing|purchases?|"
+    r"short(?=\s+(?:it|them|this|that|the|a|an|here|now|more|some|every|any|into|on|at|again|position|coin)\b)|"
+    r"double\s+down|doubling\s+down|(?:make|makes|win|get|earn|recover)\s+(?:it\s+|the\s+loss(?:es)?\s+|your\s+\w+\s+)?back|make\s+back|"
+    r"(?:go|goes|going|went|head|heads|heading|move|moves|moving|trade|trades|trading|drop|fall|climb|run)\s+(?:higher|lower|up|down)|"
+    r"reduc\w+\s+(?:\w+\s+)?risk|(?:into|at|before)\s+the\s+(?:close|open)|(?:us|london|asia|asian|european|ny|new\s+york|weekly|daily|monthly)\s+(?:open|close|session)|(?:lower|raise|improve|reduce)\s+your\s+(?:average|cost)|"
+    r"(?:go|goes|going|went|be|been|being|stay|staying|get|getting|got|remain)\s+(?:long|short|in\s+cash|to\s+cash)|"
+    r"a\s+(?:small\s+|big\s+|quick\s+|partial\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look|line|"
+    r"session|sessions|checklist))|"
+    r"hold(?:s|ing|ers?)?|hodl\w*|re-?enter\w*|enter(?:s|ing|ed)?|exit(?:s|ing|ed)?|entry|entries|"
+    r"add(?:s|ing|ed)?(?=\s+(?:on|into|more|in\b|to\s+(?:it|them|(?:the|your|this|that)\s+(?:position|bag|stack|trade|longs?|shorts?|winners|losers|holdings?)|winners|losers)|a\s+(?:little|bit|few))|\s*[.!?,]|$)|"
+    r"trim\w*|lighten\w*|clos(?:e|es|ed|ing)\s+(?:out|(?:\w+\s+){0,3}?(?:position|positions|trade|long|short|it|them|half|everything))|"
+    r"(?:take|takes|taking|took|bank|banking|lock|locking|book|booking)\s+(?:in\s+)?(?:\w+\s+){0,3}?(?:profits?|gains?|money|chips)|lock(?:s|ed|ing)?\s+in\b|"
+    r"profit[- ]taking|off\s+the\s+table|cut(?:s|ting)?\s+(?:\w+\s+)?(?:losses|losers|position|exposure|it)|"
+    r"scal(?:e|es|ed|ing)\s+(?:back\s+)?(?:in|out|into|up|down)|averag(?:e|es|ed|ing)\s+(?:in|into|down|up)|dca\w*|"
+    r"accumulat\w+|load(?:s|ed|ing)?\s+(?:up|the\s+boat)|(?:go|goes|going|went|be|stay|staying)\s+flat|catch(?:es|ing)?\s+(?:a|the)\s+(?:falling\s+)?knife|"
+    r"falling\s+knife|starter(?:\s+position)?|build(?:s|ing)?\s+(?:a|the|your)\s+(?:\w+\s+)?(?:position|stack|bag)|"
+    r"let\s+(?:the\s+|your\s+)?(?:winners?|it|them|profits?|position|rest)\s+(?:run|ride|compound|grow|breathe|work)|"
+    r"(?:put|putting)\s+(?:\w+\s+){0,4}?to\s+work|half\s+(?:of\s+)?(?:it|them|your|the\s+(?:position|bag|stack))|(?:a\s+)?(?:third|quarter)s?\s+of\b|"
+    r"(?:be|being)\s+in\b(?=\s+(?:before|by|early|now|here|when|on|at|for|ahead)\b|\s*[.,;]|$)|dump(?:s|ed|ing)?|pil(?:e|ed|ing)\s+in|ape[sd]?\s+in|buy-?and-?hold|"
+    r"(?:get|getting|got|jump|jumping|step|stepping)\s+(?:back\s+)?(?:in|into|out)\b(?!\s+of\s+(?:the\s+)?(?:chair|house|room|app|screen))|"
+    r"flip\w*|rotat\w+|swap\w*|hedg\w+|cover(?:s|ing|ed)?\s+(?:the|your|a)\s+short|fad(?:e|es|ing)\s+(?:this|the|that|it)|"
+    r"ladder\w*|stack(?:s|ing)?\s+(?:sats|coins)|reinvest\w*|rebalanc\w*|allocat\w+|invest(?:s|ing|ed)?\s+in|"
+    r"scoop\w*|grab(?:s|bing)?\s+(?:some|more|a\s+bag)|pick(?:s|ing)?\s+up\s+(?:some|more|a\s+few)|"
+    r"let\s+(?:it|the\s+rest|your\s+winners|winners|them|the\s+position)\s+(?:run|ride)|ride\s+(?:the\s+|this\s+|it)|"
+    r"size[sd]?\s+(?:up|down|into)|sizing\s+(?:up|down)|all[- ]in|full\s+size|heavier|lighter|bigger\s+(?:bet|stake|position|names)|"
+    r"(?:double|triple|increase|raise|reduce|halve|lower|boost|bump|grow|widen|tighten|trail|move|set|put|place)(?:s|d|ing)?\s+"
+    r"(?:your\s+|the\s+|a\s+)?(?:\w+\s+)?(?:position|stake|exposure|allocation|bet|bag|stop|stop-loss|take-profit|target|limit\s+order|"
+    r"order|bids?|money|savings)"
+)
+_TC_OBJECT = (
+    r"positions?|(?:a|the|your|my|tight|trailing|mental|wide|hard|soft)\s+stops?|stops?\s+(?:at|below|above|under|near|to|order)|stop[- ]?loss(?:es)?|cheap|"
+    r"(?:weekly|daily|monthly|swing|range|prior|previous|recent|yesterday's|local)\s+(?:low|high)s?|take[- ]profits?|tp|sl|targets?|allocations?|exposure|leverage|"
+    r"stablecoins?|stables|dry\s+powder|runners?|bags?|fills?|bids?|limit\s+(?:buy|sell|order)|orders?\s+(?:at|near|below|above)|"
+    r"upside|downside|returns?|profits?|yields?|risk[- ]to[- ]reward|risk/reward|\d+r\b|breakeven|break-even|"
+    r"support|resistance|dips?|rally|rallies|bounce[sd]?|rebound|breakouts?|breakdown|pullbacks?|retrace\w*|retest\w*|correction|"
+    r"bottom(?:s|ing|ed)?|tops?\b|topping|highs|lows|trends?|momentum|strength|weakness|setups?|levels|(?:this|that|these|key|price|the|a)\s+level(?!\s+of)|prices?|"
+    r"swing\s+(?:low|high)|range\s+(?:low|high)|moving\s+average|\d+-day\s+average|funding|squeeze|leg\s+(?:up|down)|"
+    r"bull\w*|bear(?:s|ish)?\b|uptrend|downtrend|cycle|altseason|halving|unlock|listings?|dominance|"
+    r"coins?|tokens?|alts|altcoins?|memecoins?|crypto(?:s|currency)?|stocks|(?<!take\s)stock|shares|equities|etfs?|index|gold|majors|"
+    r"large[- ]caps?|blue[- ]chips?|" + _ASSET_NAMES + r"|leaders|laggards?|puts|calls|options|futures|staking|cash(?!\s+(?:flow))|"
+    r"rip|moon\w*|pump\w*|crash\w*|tank\w*|plung\w*|soar\w*|explod\w*|skyrocket\w*|rall(?:y|ies|ied)|recover\w*|"
+    r"outperform\w*|underperform\w*|capitulat\w*|oversold|overbought|undervalued|overvalued|bargain|steal"
+)
+_TC = re.compile(r"\b(?:" + _TC_ACTION + r"|" + _TC_OBJECT + r")\b", _I)
+
+# a number that reads as a price, a percentage or a multiple
+_NUMBER = re.compile(
+    r"[$€£¥]\s?\d[\d,]*(?:\.\d+)?\s*[km]?\b|\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\s?k\b|"
+    r"\b\d+(?:\.\d+)?\s?(?:usd|usdt|usdc|eur|dollars?|bucks|sats)\b|\b(?!19\d\d\b|20\d\d\b)\d{4,}(?:\.\d+)?\b|"
+    r"[+-]?\b\d+(?:\.\d+)?\s?(?:%|percent|per\s+cent)|\b\d+(?:\.\d+)?\s?[x×]\b|"
+    r"\b(?:one|two|three|four|five|ten|twenty)\s+(?:percent|per\s+cent|to\s+one)\b|\ba\s+(?:third|quarter|half)\b", _I)
+
+# ---- 3. clauses and triggers -------------------------------------------------------------------------------
+
+_CLAUSE_SPLIT = re.compile(r"\s*[;:—–]\s*|,(?!\d)\s*|\s+\b(?:and|but|so(?!\s+(?:far|much|many|long|that|few|little))|then|or|because|"
+                           r"which|while)\b\s+", _I)
+_TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|once|while|if|as\s+soon\s+as|each\s+time|"
+                      r"every\s+time|any\s+time|until|till|unless|in\s+the\s+(?:first|last)\s+hour|instead\s+of|rather\s+than)\b", _I)
+_TIMING = re.compile(r"^(?:until|till|unless|instead\s+of|rather\s+than)\b", _I)
+_LEAD = re.compile(r"^(?:(?:next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
+                   r"also|so|and|but|or|first|always|never|honestly|really|really|also|only|definitely|probably|"
+                   r"don'?t|do\s+not|do|let'?s|try|try\s+to|consider)\b[,]?\s*)+", _I)
+
+# ---- 4. markers: advice, hindsight, forecast, evaluation -----------------------------------------------------
+
+_MARKER = re.compile(
+    r"(?:\b(?:should|shouldn'?t|could|couldn'?t|would|wouldn'?t|might|may|must|mustn'?t|can|can'?t|cannot|will|won'?t|shall|ought|"
+    r"gonna|going\s+to|about\s+to|need(?:s)?\s+to|have\s+to|has\s+to|had\s+better|want(?:s)?\s+to|wish\s+to|"
+    r"consider\w*|suggest\w*|recommend\w*|advis\w+|think\s+about|personally|in\s+your\s+shoes|if\s+i\s+were|"
+    r"(?:better|best)(?!\s+(?:result|results|day|days|week|weeks|month|streak|run)\b)|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|"
+    r"reasonable|right\s+(?:move|call|choice|time|moment|spot|play)|"
+    r"textbook|safe(?:r|st)?|good\s+(?:idea|time|moment|entry|exit|spot|bet)|great|nice(?:ly)?|worth|no[- ]brainer|attractive|"
+    r"favou?r\w*|solid|clean(?:er)?|perfect|optimal|obvious|balanced|insurance|healthy|makes?\s+sense|no\s+shame|no\s+way|"
+    r"pays?|pay\s+off|works?\s+(?:well|out)|work\s+out|helps?\s+you|removes?|protects?|keeps?\s+the\s+profit|beats?|"
+    r"(?:the|your|a)\s+(?:move|play|call|choice|option|idea|bet|side|signal|cue)\s+(?:is|was|would|here|now|to)\b|"
+    r"(?:the|your|a)\s+(?:way\s+to\s+go|chance|opportunity|time\s+to|moment\s+to)|"
+    r"time\s+to|chance\s+to|opportunit\w+|signal|deserves?|belongs?|plenty|enough\s+to|"
+    r"tomorrow|tonight|next\s+(?:time|week|month|year|one|cycle|leg)|from\s+here|yet|at\s+these\s+(?:prices|levels)|"
+    r"likely|probably|expect\w*|poised|set\s+to|bound\s+to|due\s+(?:for|to)|ready\s+to|coming|ahead|incoming|soon|"
+    r"is\s+in|(?:is|are|'s|looks?|seems?)\s+(?:\w+\s+)?(?:heading|turning|forming|building|getting|starting|breaking|bottoming|"
+    r"topping|recovering|rebounding|primed|coiling|gearing)|"
+    r"(?:is|are|'s)\s+(?:a|the)\s+(?:\w+\s+)?(?:buy|sell|hold|gift|friend|way)|regardless|"
+    r"(?:feels?|seems?|looks?|sounds?)\s+(?:about\s+|just\s+)?(?:right|good|fine|ok|okay|sensible)|let's|why\s+not|how\s+about|what\s+about|guarantee\w*|risk[- ]?free|realistic)\b|'(?:d|ll)\b|\?\s*$)",
+    _I)
+# an evaluation: "…, which was the smart move"
+_EVALUATION = re.compile(r"\b(?:better|best|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|reasonable|textbook|safe(?:r|st)?|"
+                         r"good\s+(?:idea|call|move)|great|worth|no[- ]brainer|right\s+(?:move|call|choice)|the\s+(?:move|play|call|"
+                         r"choice|way\s+to\s+go)|pays?\s+off|paid\s+off)\b", _I)
+# present and future deixis: fine in a description of the past ("You opened 7 positions today"), not elsewhere
+_DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|right\s+now|for\s+now|again)\b", _I)
+# a clause that continues the previous one: a fragment opening on a preposition or a figure
+_CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
+                           r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
+                           r"has|had|which|who|where)\b|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+
+# ---- 5. the allowed forms ----------------------------------------------------------------------------------
+
+_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|you|your(?:\s+[\w'/()-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()-]+){1,5}?|it|they|"
+            r"its(?:\s+[\w-]+){1,3}?|(?:most|many|some|all|none|each|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+            r"twelve|half|\d[\d.,]*%?)(?:\s+[\w'-]+){0,5}?|(?:hold|holding|realised|realized|average|money|fees?)(?:\s+[\w'/-]+){0,3}?|"
+            r"rsi(?:\(14\))?|price|prices|after\s+the\s+streak\s+ended|\w+ing(?:\s+[\w'-]+){0,4}?)")
+_PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made|kept|fell|rose|risen|sat|ran|left|paid|lost|won|ate|"
+         r"spent|felt|saw|broke|began|grew|hit|set|put|cut|stood|met|led|wrote|thought|told|gave|chose|knew|drew|"
+         r"stayed|fired|ended|shot|fought|ate|took|showed|traded|followed|matched|respected|reached|added|"
+         r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
+_PAST_FORM = re.compile(r"^(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"\b", _I)
+# a fact about the user's own record, plan or rules, in the present
+_OWN_FORM = re.compile(
+    r"^(?:proc(?:\s+[\w'/()-]+){0,3}?|your(?:\s+[\w'/()-]+){0,6}?|you(?:r)?|"
+    r"this\s+(?:trade|entry|exit|sale|position|buy|label|check|reflection|week|setup|plan|intent)"
+    r"(?:'s)?(?:\s+[\w'-]+){0,2}?|the\s+(?:trade|entry|exit|sale|position|amount|label|gate|engine|confidence|intent|"
+    r"conditions?|buy|sell|purchase|disposition|move\s+over\s+the\s+last|last\s+closed\s+candles|level\s+of\s+activity|average|daily|spike|"
+    r"drawdown)(?:'s)?(?:\s+[\w'/()-]+){0,4}?|(?:money|fees?)(?:\s+[\w'-]+){0,3}?|realised\s+p/l|realized\s+p/l|"
+    r"(?:rsi|%b)(?:\(14\))?|price)\s+"
+    r"(?:is|are|was|were|sits|sit|has|have|came|comes|reached|puts|avoids|asks|says|shows|names|means|held|holds|"
+    r"describes?|looks?\s+like|do\s+not\s+show|does\s+not\s+state|traded|trade|do\s+not|cannot)\b", _I)
+_PSYCH = re.compile(
+    r"\b(?:fomo|fear\w*|greed\w*|urge|emotion\w*|feelings?|pressure|panic\w*|revenge|pattern\w*|bias\w*|disposition|luck\w*|"
+    r"habit\w*|human|natural|normal|common|classic|tempt\w*|impuls\w+|nerves|stress\w*|calm|anxi\w+|bites|bored\w*|relief|regret|"
+    r"hope\w*|excite\w*|instinct\w*|mistake)\b", _I)
+_DISCLAIMER = re.compile(
+    r"\b(?:nobody|no\s+one|we|you|i)\s+(?:can|cannot|can'?t|could|will|is\s+able\s+to)\s*(?:not\s+)?(?:reliably\s+)?"
+    r"(?:know|predict|tell|say|forecast|see)\b|\b(?:outside|beyond)\s+your\s+control\b|\bsays\s+nothing\b|\bnothing\s+here\s+says\b|"
+    r"\bnever\s+uses\b|\bnot\s+about\s+the\s+market\b|\bnobody\s+can\s+predict\b", _I)
+# a trading action opening a clause: an imperative or a gerund subject making a claim
+_TRADE_VERB_START = re.compile(
+    r"^(?:buy|sell|short|hold|hodl|enter|exit|re-?enter|rebuy|add|trim|lighten|close|take|bank|lock|cut|scale|average|dca|"
+    r"accumulate|load|dump|pile|ape|get|jump|flip|rotate|swap|switch|hedge|cover|fade|ladder|stack|reinvest|rebalance|allocate|"
+    r"invest|scoop|grab|pick|let|ride|size|double|triple|increase|raise|reduce|halve|lower|boost|bump|widen|tighten|trail|"
+    r"move|set|put|place|go|be|stay|keep|aim|target|risk|spread|time|own|park|avoid|stick|focus|chase|wait|sit|use)\b", _I)
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-# a price in a sentence that looks ahead: "BTC will reach 80,000", "expect 3,200 EUR by next week"
-_PRICE_RE = re.compile(_PRICE, _FLAGS)
-_AHEAD = re.compile(r"\b(?:will|going\s+to|gonna|expect(?:ed|ing)?|could|might|likely|heading|headed|on\s+track|poised|set\s+to|"
-                    r"by\s+(?:next|the\s+end)|soon|next\s+(?:week|month|year|quarter)|targets?)\b", _FLAGS)
+# a trigger that takes a trade on market structure for granted: "when buying the dip", "if you add on strength"
+_TRIGGER_TRADE = re.compile(
+    r"\b(?:buy(?:ing)?|sell(?:ing)?|short(?:ing)?|add(?:ing)?|enter(?:ing)?|exit(?:ing)?|trim(?:ming)?|re-?enter(?:ing)?)\b"
+    r"(?:\s+\w+){0,3}?\s+(?:dips?|rall(?:y|ies)|bounces?|breakouts?|support|resistance|bottoms?|tops?|retests?|pullbacks?|"
+    r"strength|weakness|levels?|highs|lows|pumps?|spikes?|red\s+days?|green\s+days?)\b", _I)
+
+# ---- kinds: which policy a finding breaks -------------------------------------------------------------------
+
+_PROMISE = re.compile(
+    r"\b(?:guarantee\w*|risk[- ]?free|no[- ]risk|can'?t\s+lose|cannot\s+lose|never\s+lose|won'?t\s+lose|sure\s+(?:thing|profit|win|bet)|"
+    r"easy\s+money|free\s+money|make\s+you\s+(?:rich|money)|beat\s+the\s+market|double\s+your\s+money|"
+    r"(?:will|'ll|can|could|going\s+to)\s+(?:\w+\s+){0,2}?(?:make|get|win|earn|recover)\s+(?:\w+\s+){0,3}?(?:back|loss|losses)|\d+(?:\.\d+)?\s?%\s+(?:a|per|every|each)\s+"
+    r"(?:day|week|month|year)|\d+(?:\.\d+)?\s?%\s+(?:daily|weekly|monthly|yearly)|(?:returns?|gains?)\s+of\s+\d+|to\s+the\s+moon|"
+    r"be\s+up\s+again)\b", _I)
+_SIZING = re.compile(r"\b(?:size\w*|all[- ]in|allocat\w+|exposure|leverage|stake|heavier|lighter|full\s+size|(?:of\s+)?your\s+"
+                     r"(?:portfolio|account|savings|equity|capital|stack|money|cash)|double\w*|half|a\s+third|a\s+quarter|"
+                     r"position\s+can\s+be)\b", _I)
+_FORECAST = re.compile(r"\b(?:will|won'?t|going\s+to|gonna|about\s+to|likely|probably|expect\w*|poised|set\s+to|bound\s+to|due|"
+                       r"coming|ahead|incoming|soon|is\s+in|bottoming|topping|heading|turning|forming|primed|ready\s+to|"
+                       r"history\s+suggests|could|might|should|can\s+only)\b", _I)
+_ASSET_CLAIM = re.compile(r"\b(?:coins?|tokens?|alts|altcoins?|memecoins?|stablecoins?|stables|majors|large[- ]caps?|leaders|"
+                          r"laggards?|index|stocks?|cash|listings?|safe\w*|undervalued|overvalued|bargain|steal|cheap|"
+                          r"bullish|bearish|staking|bigger\s+names|top\s+\w+\s+coins)\b", _I)
+
+
+def _kind(clause: str, sentence: str, number: re.Match | None) -> str:
+    if _PROMISE.search(sentence):
+        return "promise"
+    if number and _SIZING.search(clause) and "%" in number.group(0):
+        return "position sizing"
+    if number and not re.search(r"\d\s?%|percent", number.group(0), _I) or (number and re.search(
+            r"\b(?:stop|target|take[- ]profit|at|around|near|below|above|under|hits?|reach\w*)\b", clause, _I)):
+        return "price level"
+    if _SIZING.search(clause) and re.search(r"\b(?:size\s+(?:up|down)|all[- ]in|allocat\w+|exposure|leverage|"
+                                             r"heavier|lighter|full\s+size|position|stake|portfolio|savings)\b", clause, _I):
+        return "position sizing"
+    if _FORECAST.search(sentence) and not re.match(r"^\W*(?:you|i|we)\b", clause, _I) and not _TRADE_VERB_START.match(clause):
+        return "market forecast"
+    if _ASSET_CLAIM.search(clause):
+        return "asset recommendation"
+    return "instruction"
+
+
+def _heads(sentence: str) -> list[tuple[str, str]]:
+    """The sentence's clauses as (head, trigger): the trigger is the part from a subordinating word on
+    ("when the price drops 5%", "after a loss"), which conditions the head rather than saying what to do."""
+    parts: list[tuple[str, str]] = []
+    pending = ""
+    for raw in _CLAUSE_SPLIT.split(sentence):
+        clause = (raw or "").strip(" .!?\"'()")
+        if not clause:
+            continue
+        clause = _LEAD.sub("", clause).strip()
+        trigger = _TRIGGER.search(clause)
+        if trigger and trigger.start() == 0:
+            pending = (pending + " " + clause).strip()  # a leading subordinate clause: belongs to the next head
+            continue
+        head, tail = (clause[:trigger.start()].strip(), clause[trigger.start():]) if trigger else (clause, "")
+        parts.append((head, (pending + " " + tail).strip()))
+        pending = ""
+    if pending:
+        parts.append(("", pending))
+    return parts
+
+
+def _form(head: str, trigger: str) -> str | None:
+    """The allowed form a clause head is in, or None: "past", "own" (a present fact about the trader's own
+    record or rules), "psych" (a remark about feelings and patterns), "disclaimer"."""
+    if _TRADE_VERB_START.match(head):
+        return None
+    if _PAST_FORM.match(head):
+        return "past"
+    if _OWN_FORM.match(head):
+        return "own"
+    if _PSYCH.search(head + " " + trigger):
+        return "psych"
+    if _DISCLAIMER.search(head + " " + trigger):
+        return "disclaimer"
+    return None
+
+
+def _sentence_findings(sentence: str) -> list[str]:
+    found: list[str] = []
+    named = _NAMED_MARKET.search(sentence)
+    if named:
+        found.append(f"named market: {named.group(0)}")
+    promise = _PROMISE.search(sentence)
+    if promise:
+        found.append(f"promise: {promise.group(0)}")
+    masked = _PROCESS.sub(" PROC ", sentence)
+    if _DISCLAIMER.search(masked) and not _MARKER.search(_DISCLAIMER.sub(" ", masked)):
+        return found
+    heads = _heads(masked)
+    psych = bool(_PSYCH.search(masked)) and not any(_TRADE_VERB_START.match(h) for h, _ in heads)
+    previous_form: str | None = None
+    previous_content = False
+    for head, trigger in heads:
+        content = _TC.search(head) or _NUMBER.search(head)
+        marker = _MARKER.search(head)
+        continuing = bool(_CONTINUATION.match(head)) or not head
+        form = _form(head, trigger) if head else None
+        if form is None and psych and head and not _TRADE_VERB_START.match(head):
+            form = "psych"
+
+        if continuing and form is None:
+            form = previous_form
+        if form not in (None, "past") and not marker:
+            marker = _DEIXIS.search(head)
+        if marker and continuing and previous_content and not content and _EVALUATION.search(head):
+            # "…, which was the smart move": an evaluation of the clause before
+            found.append(f"instruction: {marker.group(0).strip()}")
+        if content and (marker or form is None):
+            number = _NUMBER.search(head) or _NUMBER.search(trigger)
+            found.append(f"{_kind(head + ' ' + trigger, masked, number)}: {head}")
+        elif trigger and (_TC.search(trigger) or _NUMBER.search(trigger)) and (
+                _TIMING.match(trigger) or (not head and _MARKER.search(trigger)) or _TRIGGER_TRADE.search(trigger)):
+            # "until / unless / instead of" with trading content times or replaces a trade; "when buying the
+            # dip" takes the trade for granted
+            found.append(f"instruction: {trigger}")
+        if head and not continuing:
+            previous_form = form
+        previous_content = bool(content) or (previous_content and continuing)
+    return found
 
 
 def lint_text(text: str) -> list[str]:
     """Violations of the non-advisory policy (``[]`` = clean), each ``"<kind>: <matched text>"``, in order."""
     violations: list[str] = []
     for sentence in _SENTENCE.split((text or "").strip()):
-        if not sentence:
-            continue
-        found: list[str] = []
-        for kind, pattern in _PATTERNS:
-            match = pattern.search(sentence)
-            if match and not (kind == "instruction" and _NOUN_PAIR.search(sentence[:match.end()])):
-                found.append(f"{kind}: {match.group(0).strip(' ,;:.!?—–')}")
-        found.extend(_structural(sentence, instruction_found=any(v.startswith("instruction: ") for v in found)))
-        price = _PRICE_RE.search(sentence)
-        if price and _AHEAD.search(sentence):
-            found.append(f"price level: {price.group(0).strip()}")
-        violations.extend(found)
+        if sentence:
+            violations.extend(_sentence_findings(sentence.replace("’", "'")))
     return list(dict.fromkeys(violations))

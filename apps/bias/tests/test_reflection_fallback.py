@@ -17,7 +17,7 @@ def test_rejected_advice_is_recorded_on_the_event(user, market_trades, stub):  #
     assert len(events) == 12
     for event in events:
         assert event.payload["fallback"] == {"reason": "linter",
-                                             "violations": ["instruction: You should buy", "price level: $80k"]}
+                                             "violations": ["instruction: You should buy more now", "price level: it will reach $80k"]}
         assert event.payload["insight"] != ADVICE
     assert {r.source for r in Reflection.objects.filter(user=user)} == {"template"}
 

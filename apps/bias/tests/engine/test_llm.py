@@ -108,7 +108,7 @@ def test_generated_text_is_used_cached_and_sent_only_the_summary(stub):
 
 
 @pytest.mark.parametrize(("mode", "expected"), [
-    ("advice", {"reason": "linter", "violations": ["instruction: You should buy", "price level: $80k"]}),
+    ("advice", {"reason": "linter", "violations": ["instruction: You should buy more now", "price level: it will reach $80k"]}),
     ("invalid", {"reason": "invalid_answer"}),
     ("error", {"reason": "unavailable"}),
     ("three", {"reason": "not_two_sentences"}),

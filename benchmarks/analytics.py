@@ -6,7 +6,9 @@ Builds a throwaway PostgreSQL database (``BENCH_PG_URL``) with one user owning `
 200 days on five markets in two quote currencies (USD, EUR): every other trade a sell closing the buy before
 it, each with a label and its FIFO position, and the hourly candles of the markets and of EUR-USD; then the
 analytics read model is built from them the way a scoring run does (``read_model_build_s``, and a second,
-no-change refresh ``read_model_noop_s``). Then, in one run:
+no-change refresh ``read_model_noop_s``); then 100 more trades at the end of the history are refreshed the
+way a scoring run's hook does, from the run's earliest trade on (``read_model_incremental_100_ms``). Then,
+in one run:
 
 * ``endpoints``: each API endpoint (summary, summary in USD, equity, calendar, every breakdown, excursions)
   asked ``--requests`` times by ``--concurrency`` threads at once through Django's full request stack
@@ -38,21 +40,24 @@ ENDPOINTS = ("summary", "summary?currency=USD", "equity", "calendar", "breakdown
              "breakdown?by=symbol", "breakdown?by=label", "breakdown?by=broker", "excursions")
 
 
-def build(*, trades: int):
-    """The user, trades, labels, positions and candles, written in bulk. Returns the user."""
+def build(*, trades: int, user=None, first: int = 0, rng: random.Random | None = None, spacing: int | None = None):
+    """The user, trades (numbers `first` … `trades` - 1, trade n at START + n/spacing of the span), labels,
+    positions and candles, written in bulk (candles only with the first trades). Returns the user."""
     from apps.accounts.models import User
     from apps.bias.models import BiasTag, TradePosition
     from apps.brokers.models import Candle
     from apps.trades.models import Trade
 
-    rng = random.Random(17)
-    user = User.objects.create_user("bench-analytics@example.com", "bench-password-123")
+    rng = rng or random.Random(17)
+    new_user = user is None
+    if new_user:
+        user = User.objects.create_user("bench-analytics@example.com", "bench-password-123")
     span = DAYS * 24 * 3600
     rows, tags, positions = [], [], []
-    for n in range(trades):
+    for n in range(first, trades):
         symbol, base_price = MARKETS[(n // 2) % len(MARKETS)]
         side = "BUY" if n % 2 == 0 else "SELL"
-        ts = START + timedelta(seconds=span * n // trades)
+        ts = START + timedelta(seconds=span * n // (spacing or trades))
         price = Decimal(base_price) * (1 + Decimal(rng.randint(-300, 300)) / 10000)
         quote = symbol.split("-")[1]
         trade = Trade(id=f"t{n}", user=user, broker="coinbase" if n % 3 else "binance", ext_id=str(n), symbol=symbol,
@@ -68,6 +73,8 @@ def build(*, trades: int):
     Trade.objects.bulk_create(rows, batch_size=5000)
     BiasTag.objects.bulk_create(tags, batch_size=5000)
     TradePosition.objects.bulk_create(positions, batch_size=5000)
+    if not new_user:
+        return user
     candles = []
     for symbol, base_price in (*MARKETS, ("EUR-USD", 1.1)):
         level = float(base_price)
@@ -145,6 +152,13 @@ def run(*, trades: int, requests: int, concurrency: int) -> dict:
     unchanged = trade_facts_refresh(user_id=user.id)
     noop_s = time.perf_counter() - started
     assert unchanged.written == 0
+    # a scoring run of 100 new trades at the end of the history (the last day): only they are read
+    build(trades=trades + 100, user=user, first=trades, rng=random.Random(18), spacing=trades)
+    since = START + timedelta(days=DAYS)
+    started = time.perf_counter()
+    incremental = trade_facts_refresh(user_id=user.id, since=since)
+    incremental_s = time.perf_counter() - started
+    assert (incremental.trades, incremental.written) == (100, 100), incremental
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     endpoints = {path: load(user=user, path=path, requests=requests, concurrency=concurrency) for path in ENDPOINTS}
@@ -158,6 +172,7 @@ def run(*, trades: int, requests: int, concurrency: int) -> dict:
         "setup_s": round(built_s, 2),
         "read_model_build_s": round(read_model_s, 2),
         "read_model_noop_s": round(noop_s, 2),
+        "read_model_incremental_100_ms": round(incremental_s * 1000, 1),
         "goal_p95_ms": GOAL_P95_MS,
         "endpoints": endpoints,
         "all_meet_goal": all(e["meets_goal"] for e in endpoints.values()),

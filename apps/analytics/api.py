@@ -90,19 +90,22 @@ class EquityApi(APIView):
 
 class ExcursionsApi(APIView):
     @extend_schema(parameters=[*FILTER_PARAMETERS, OpenApiParameter("tradeId", str, description="One exit only"),
-                               OpenApiParameter("limit", int, description="Newest closed positions, ≤ 20000")],
+                               OpenApiParameter("limit", int, description=(
+                                   f"Newest closed positions in the scatter (default {market.DEFAULT_SCATTER}, "
+                                   f"≤ {market.MAX_SCATTER}); the counts and averages cover them all"))],
                    responses={200: JSON_OBJECT},
-                   summary="MAE, MFE and exit efficiency of each closed position (from hourly candles)")
+                   summary="MAE, MFE and exit efficiency of the newest closed positions (from hourly candles)")
     def get(self, request):
         trade_id = request.query_params.get("tradeId") or None
         if trade_id is not None and not opaque_id_valid(trade_id):
             raise ValidationFailed(fields={"tradeId": ["Not a trade id."]})
+        wrong = ValidationFailed(fields={"limit": [f"A whole number from 1 to {market.MAX_SCATTER}."]})
         try:
-            limit = int(request.query_params.get("limit", 5000))
+            limit = int(request.query_params.get("limit", market.DEFAULT_SCATTER))
         except ValueError as exc:
-            raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]}) from exc
-        if not 1 <= limit <= 20000:
-            raise ValidationFailed(fields={"limit": ["A whole number from 1 to 20000."]})
+            raise wrong from exc
+        if not 1 <= limit <= market.MAX_SCATTER:
+            raise wrong
         body = market.excursions(user=request.user, filters=filters_from(request), trade_id=trade_id, limit=limit)
         return HttpResponse(body, content_type="application/json")
 

@@ -37,16 +37,17 @@ def _iso(moment) -> str | None:
 # --- MAE / MFE ------------------------------------------------------------------------------------------
 
 EXCURSIONS_SQL = """
-SELECT quote, COUNT(*), COUNT(mfe), AVG(exit_efficiency) FILTER (WHERE mfe IS NOT NULL),
-       json_agg(json_build_object(
+SELECT quote, json_agg(json_build_object(
            'tradeId', trade_id, 'symbol', symbol,
            'exitTs', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
            'entryTs', to_char(entry_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
            'pnl', trim_scale(round(realized_pnl, 8)), 'mae', trim_scale(round(mae::numeric, 8)),
            'mfe', trim_scale(round(mfe::numeric, 8)), 'exitEfficiency', trim_scale(round(exit_efficiency::numeric, 4))
        ) ORDER BY ts, trade_id)::text
-FROM ({newest}) AS newest GROUP BY quote ORDER BY quote
+FROM ({newest}) AS newest GROUP BY quote
 """
+DEFAULT_SCATTER = 500
+MAX_SCATTER = 5000
 
 
 def _newest_positions(*, user, filters: Filters, trade_id: str | None, limit: int):
@@ -56,54 +57,71 @@ def _newest_positions(*, user, filters: Filters, trade_id: str | None, limit: in
     return positions.order_by("-ts", "-trade_id")[:limit]
 
 
-def excursions(*, user, filters: Filters, trade_id: str | None = None, limit: int = 5000,
+def _excursion_totals(*, user, filters: Filters, trade_id: str | None) -> dict[str, tuple]:
+    """quote → (closed positions, with MAE/MFE, sum and count of exit efficiencies) over every position the
+    filters select: one grouped query, over the daily rollup when the filters allow."""
+    rollups = daily_rollups(user=user, filters=filters) if trade_id is None else None
+    if rollups is not None:
+        rows = rollups.filter(closed__gt=0).values("quote").order_by().annotate(
+            n=Sum("closed"), known=Sum("with_excursion"), efficiency=Sum("efficiency_sum"),
+            efficiencies=Sum("efficiency_count"))
+    else:
+        positions = closed_positions(user=user, filters=filters)
+        if trade_id is not None:
+            positions = positions.filter(trade_id=trade_id)
+        rows = positions.values("quote").order_by().annotate(
+            n=Count("pk"), known=Count("mfe"), efficiency=Sum("exit_efficiency"),
+            efficiencies=Count("exit_efficiency"))
+    return {row["quote"]: (row["n"], row["known"], row["efficiency"], row["efficiencies"]) for row in rows}
+
+
+def excursions(*, user, filters: Filters, trade_id: str | None = None, limit: int = DEFAULT_SCATTER,
                in_database: bool | None = None) -> bytes:
-    """Maximum adverse and favourable excursion of each of the newest `limit` closed positions while it was
-    held, and exit efficiency (realised P/L ÷ MFE), as the JSON body of the response. MAE/MFE follow each
-    matched lot from its own entry hour (see `apps.analytics.services.readmodel`); `entryTs` is the oldest
-    lot's entry. On PostgreSQL the rows are turned into JSON by the database (one query, no Python object per
-    position); elsewhere (or with `in_database=False`) in Python, to the same document."""
+    """Maximum adverse and favourable excursion of closed positions while held, and exit efficiency
+    (realised P/L ÷ MFE), as the JSON body of the response. Per quote: the counts and the average exit
+    efficiency over every position the filters select (`closedPositions`, `withCandles`, `withoutCandles`,
+    `averageExitEfficiency`), and the scatter of the newest `limit` of them (`positions`, oldest first; at
+    most `MAX_SCATTER`). MAE/MFE follow each matched lot from its own entry hour (see
+    `apps.analytics.services.readmodel`); `entryTs` is the oldest lot's entry. Two queries: the totals
+    (over the daily rollup when the filters allow), and the scatter, which PostgreSQL turns into JSON itself
+    (no Python object per position); elsewhere (or with `in_database=False`) Python does, to the same
+    document."""
     if trade_id is not None:
         filters = Filters()
+    limit = max(1, min(limit, MAX_SCATTER))
+    totals = _excursion_totals(user=user, filters=filters, trade_id=trade_id)
     newest = _newest_positions(user=user, filters=filters, trade_id=trade_id, limit=limit)
     if in_database is None:
         in_database = connections[newest.db].vendor == "postgresql"
-    head = json.dumps({"filters": filters.as_json(), "basis": "hourly candles"})[:-1]
-    if not in_database:
-        return (head + ', "currencies": ' + json.dumps(_excursions_in_python(newest)) + "}").encode()
-    sql, params = newest.values("trade_id", "symbol", "quote", "ts", "entry_ts", "realized_pnl", "mae", "mfe",
-                                "exit_efficiency").query.sql_with_params()
-    with connections[newest.db].cursor() as cursor:
-        cursor.execute(EXCURSIONS_SQL.format(newest=sql), params)
-        found = cursor.fetchall()
+    head = json.dumps({"filters": filters.as_json(), "basis": "hourly candles", "scatterLimit": limit})[:-1]
+    if not totals:
+        return (head + ', "currencies": []}').encode()
+    if in_database:
+        sql, params = newest.values("trade_id", "symbol", "quote", "ts", "entry_ts", "realized_pnl", "mae", "mfe",
+                                    "exit_efficiency").query.sql_with_params()
+        with connections[newest.db].cursor() as cursor:
+            cursor.execute(EXCURSIONS_SQL.format(newest=sql), params)
+            scatter = dict(cursor.fetchall())
+    else:
+        scatter = {quote: json.dumps(rows) for quote, rows in _excursions_in_python(newest).items()}
     currencies = ", ".join(
-        f'{{"quote": {json.dumps(quote)}, "positions": {rows}, "withCandles": {known}, '
-        f'"withoutCandles": {count - known}, "averageExitEfficiency": {json.dumps(_rounded(efficiency, 4))}}}'
-        for quote, count, known, efficiency, rows in found)
+        f'{{"quote": {json.dumps(quote)}, "closedPositions": {count}, "withCandles": {known}, '
+        f'"withoutCandles": {count - known}, '
+        f'"averageExitEfficiency": {json.dumps(round(efficiency / n, 4) if n else None)}, '
+        f'"positions": {scatter.get(quote, "[]")}}}'
+        for quote, (count, known, efficiency, n) in sorted(totals.items()))
     return f"{head}, \"currencies\": [{currencies}]}}".encode()
 
 
-def _excursions_in_python(newest) -> list[dict]:
+def _excursions_in_python(newest) -> dict[str, list[dict]]:
     rows = list(newest.annotate(pnl=Cast("realized_pnl", FloatField())).values_list(*EXCURSION_FIELDS))
     rows.reverse()
-    by_quote: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_quote.setdefault(row[2], []).append(row)
-    currencies = []
-    for quote, group in sorted(by_quote.items()):
-        known = [row for row in group if row[7] is not None]
-        efficiencies = [row[8] for row in known if row[8] is not None]
-        currencies.append({
-            "quote": quote,
-            "positions": [{"tradeId": trade, "symbol": symbol, "exitTs": _iso(ts), "entryTs": _iso(entry),
-                           "pnl": _rounded(pnl, 8), "mae": _rounded(mae, 8), "mfe": _rounded(mfe, 8),
-                           "exitEfficiency": _rounded(efficiency, 4)}
-                          for trade, symbol, _, ts, entry, pnl, mae, mfe, efficiency in group],
-            "withCandles": len(known),
-            "withoutCandles": len(group) - len(known),
-            "averageExitEfficiency": round(sum(efficiencies) / len(efficiencies), 4) if efficiencies else None,
-        })
-    return currencies
+    by_quote: dict[str, list[dict]] = {}
+    for trade, symbol, quote, ts, entry, pnl, mae, mfe, efficiency in rows:
+        by_quote.setdefault(quote, []).append({
+            "tradeId": trade, "symbol": symbol, "exitTs": _iso(ts), "entryTs": _iso(entry), "pnl": _rounded(pnl, 8),
+            "mae": _rounded(mae, 8), "mfe": _rounded(mfe, 8), "exitEfficiency": _rounded(efficiency, 4)})
+    return by_quote
 
 
 # --- reporting currency ---------------------------------------------------------------------------------

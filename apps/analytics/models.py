@@ -139,12 +139,58 @@ class DailyRollup(models.Model):
     eur_converted = models.FloatField(null=True, blank=True)
     eur_without = models.PositiveIntegerField()
     eur_pair = models.CharField(max_length=32, blank=True, default="")
+    with_excursion = models.PositiveIntegerField(default=0)  # closed positions with MAE/MFE
+    efficiency_sum = models.FloatField(null=True, blank=True)
+    efficiency_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["user", "day"], name="analytics_rollup_user_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.symbol} {self.side}: {self.closed} closed"
+
+
+class HourRollup(models.Model):
+    """Closed positions summed per UTC day, hour of their exit and quote: the breakdown by hour without
+    market or label filters and with whole-day bounds (rows per day at most 24 per quote, whatever the
+    number of trades). Rebuilt with `DailyRollup`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    quote = models.CharField(max_length=32)
+    closed = models.PositiveIntegerField()
+    wins = models.PositiveIntegerField()
+    pnl = money_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"], name="analytics_hrroll_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h {self.quote}: {self.closed} closed"
+
+
+class LabelRollup(models.Model):
+    """Closed positions summed per UTC day, label their exit carries, quote, symbol, broker and side: the
+    breakdown by label with whole-day bounds (a position counts under each of its labels). Rebuilt with
+    `DailyRollup`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    label = models.CharField(max_length=32)
+    quote = models.CharField(max_length=32)
+    symbol = models.CharField(max_length=32)
+    broker = models.CharField(max_length=16)
+    side = models.CharField(max_length=4)
+    closed = models.PositiveIntegerField()
+    wins = models.PositiveIntegerField()
+    pnl = money_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"], name="analytics_lblroll_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.label} {self.symbol}: {self.closed} closed"
 
 
 class QuoteStreak(models.Model):

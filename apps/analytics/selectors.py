@@ -23,7 +23,7 @@ from django.db.models.functions import ExtractIsoWeekDay
 
 from apps.core.errors import ValidationFailed
 
-from .models import DailyRollup, QuoteStreak, TradeFact, TradeFactLabel
+from .models import DailyRollup, HourRollup, LabelRollup, QuoteStreak, TradeFact, TradeFactLabel
 from .streaks import streaks as streaks_of
 
 ZERO = Decimal(0)
@@ -116,7 +116,11 @@ def daily_rollups(*, user, filters: Filters):
     days = filters.whole_days()
     if days is None:
         return None
-    rows = DailyRollup.objects.filter(user=user).filter(filters.market_condition())
+    return _day_bounded(DailyRollup.objects.filter(user=user).filter(filters.market_condition()), days)
+
+
+def _day_bounded(rows, days: tuple[date | None, date | None]):
+    """Rollup rows of the days [first, end) (either bound may be None)."""
     if days[0] is not None:
         rows = rows.filter(day__gte=days[0])
     if days[1] is not None:
@@ -251,14 +255,26 @@ def pnl_calendar(*, user, filters: Filters) -> dict:
 
 def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
     """Realised P/L, closed positions, wins and win rate per hour of day (UTC, 0–23), ISO weekday (1 = Monday),
-    symbol, label (a position counts once under each label its exit carries) or broker — per quote."""
+    symbol, label (a position counts once under each label its exit carries) or broker — per quote.
+
+    One grouped query over day sums when the bounds are whole UTC days: `HourRollup` for the hour (no market
+    filter either), `LabelRollup` for the label, `DailyRollup` for the others (no label filter); else over
+    the per-trade rows."""
     if by not in BREAKDOWNS:
         raise ValidationFailed(fields={"by": [f"Choose one of: {', '.join(BREAKDOWNS)}."]})
-    if by == "label":
+    days = filters.whole_days()
+    if by == "label" and days is not None:
+        rows = (_day_bounded(LabelRollup.objects.filter(user=user).filter(filters.market_condition()), days)
+                .values("quote", key=F("label")).order_by()
+                .annotate(n=Sum("closed"), wins=Sum("wins"), pnl=Sum("pnl")))
+    elif by == "label":
         rows = (TradeFactLabel.objects.filter(user=user, fact__realized_pnl__isnull=False)
                 .filter(filters.condition("fact__")).values(quote=F("fact__quote"), key=F("label")).order_by()
                 .annotate(n=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
                           pnl=Sum("fact__realized_pnl")))
+    elif by == "hour" and days is not None and not filters.market_condition():
+        rows = (_day_bounded(HourRollup.objects.filter(user=user), days).values("quote", key=F("hour")).order_by()
+                .annotate(n=Sum("closed"), wins=Sum("wins"), pnl=Sum("pnl")))
     elif by != "hour" and (rollups := daily_rollups(user=user, filters=filters)) is not None:
         key = ExtractIsoWeekDay("day") if by == "weekday" else F(by)
         rows = (rollups.filter(closed__gt=0).values("quote", key=key).order_by()

@@ -18,4 +18,6 @@ def export_files(user) -> list[str]:
 user_data_register(model="analytics.TradeFact")
 user_data_register(model="analytics.TradeFactLabel")
 user_data_register(model="analytics.DailyRollup")
+user_data_register(model="analytics.HourRollup")
+user_data_register(model="analytics.LabelRollup")
 user_data_register(model="analytics.QuoteStreak")

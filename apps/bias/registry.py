@@ -14,8 +14,10 @@ from decimal import Decimal
 @dataclass(frozen=True, slots=True)
 class TradesScored:
     """A scoring run of the user finished. `since`: the time of the earliest trade it labelled — the trades
-    before it kept their labels and FIFO positions (a position depends only on the trades before it), so a
-    listener may look at the trades from then on only; None when not known (treat every trade as changed)."""
+    before it kept their labels and FIFO outcomes (an outcome depends only on the trades before it), except
+    that a buy still open then may since be matched (its matched quantity grows); so a listener may look at
+    the trades from then on, and the lots open at that time, only. None when not known (treat every trade
+    as changed)."""
 
     user_id: str
     trades_scored: int

@@ -203,9 +203,10 @@
     const box = document.getElementById("excursions-chart");
     box.replaceChildren();
     document.getElementById("excursions-caption").textContent = c
-      ? positions.length + " of " + c.positions.length + " closed positions have candles for their holding period" +
+      ? c.withCandles + " of " + c.closedPositions + " closed positions have candles for their holding period" +
         (c.averageExitEfficiency == null ? "." : "; on average you kept " +
-          (Number(c.averageExitEfficiency) * 100).toFixed(0) + "% of the best moment (exit efficiency).")
+          (Number(c.averageExitEfficiency) * 100).toFixed(0) + "% of the best moment (exit efficiency).") +
+        (c.positions.length < c.closedPositions ? " The chart and table show the newest " + c.positions.length + "." : "")
       : "No closed positions with these filters.";
     if (positions.length) {
       const W = 640, H = 320, P = 40;

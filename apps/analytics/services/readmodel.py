@@ -33,21 +33,21 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, F, FloatField, Max, Min, Q, Sum, Window
+from django.db.models.functions import Cast, Collate, Trim, Upper
 
 from apps.bias.selectors import trade_filtered_queryset
-from apps.brokers.selectors import candle_frame
+from apps.brokers.selectors import candle_frame, candle_queryset
 from apps.core.bulk import Conflict, rows_insert
 from apps.core.jobs import advisory_lock
 
-from ..models import DailyRollup, QuoteStreak, TradeFact, TradeFactLabel
+from ..models import DailyRollup, HourRollup, LabelRollup, QuoteStreak, TradeFact, TradeFactLabel
 from ..streaks import streaks
 
 VERSION = "1"  # bump when what a row holds changes: every row is then rewritten at the next refresh
@@ -100,21 +100,30 @@ class _Source:
         return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def trade_facts_refresh(*, user_id: str, full: bool = False) -> RefreshResult:
+def trade_facts_refresh(*, user_id: str, full: bool = False, since: datetime | None = None) -> RefreshResult:
     """Bring the user's read-model rows in step with their trades, labels and positions (see the module
-    docstring). `full` rewrites every row (e.g. after candles were backfilled). Idempotent."""
+    docstring). `since`: only the trades at or after it changed (a scoring run's earliest labelled trade; the
+    trades before it kept their labels and positions): only those are read, with the lots the FIFO book
+    still held at that time, and only the days from then on are summed again. `full` rewrites every row
+    (e.g. after candles were backfilled). Idempotent."""
+    if full:
+        since = None
     with transaction.atomic():
         advisory_lock(f"analytics:facts:{user_id}")
-        sources = _sources(user_id=user_id)
-        stored = dict(TradeFact.objects.filter(user_id=user_id).values_list("trade_id", "source_hash"))
+        sources = replayed = _sources(user_id=user_id, since=since)
+        books: dict[str, deque] = {}
+        if since is not None:  # the buys still open then: later sales match them, so their rows change too
+            books, open_ids = _open_lots(user_id=user_id, before=since,
+                                         symbols={s.symbol for s in sources if s.side.strip().upper() == "SELL"})
+            sources = _sources(user_id=user_id, ids=open_ids) + replayed
+        stored = _stored_hashes(user_id=user_id, ids=[s.id for s in sources] if since is not None else None)
         hashes = {s.id: s.fingerprint() for s in sources}
         changed = [s for s in sources if full or stored.get(s.id) != hashes[s.id]]
         if not changed:
-            summed = DailyRollup.objects.filter(user_id=user_id).aggregate(trades=Sum("trades"))["trades"] or 0
-            if summed != len(stored):  # a trade was deleted (its row went with it)
+            if not _rollups_complete(user_id=user_id):  # a trade was deleted (its row went with it)
                 rollups_rebuild(user_id=user_id)
             return RefreshResult(trades=len(sources), written=0)
-        rows = _rows(user_id=user_id, sources=sources, changed=changed, hashes=hashes)
+        rows = _rows(user_id=user_id, sources=replayed, changed=changed, hashes=hashes, books=books)
         rewritten = [s.id for s in changed if s.id in stored]
         for start in range(0, len(rewritten), CHUNK):
             TradeFactLabel.objects.filter(fact_id__in=rewritten[start:start + CHUNK]).delete()
@@ -123,16 +132,58 @@ def trade_facts_refresh(*, user_id: str, full: bool = False) -> RefreshResult:
                     conflict=Conflict(("trade",), COLUMNS[1:]))
         rows_insert(TradeFactLabel, ("fact_id", "user_id", "label"),
                     [(s.id, user_id, label) for s in changed for label in s.labels])
-        rollups_rebuild(user_id=user_id)
+        # the day sums change from `since` on (a buy still open before it changed only its matched quantity)
+        first_day = since.astimezone(UTC).date() if since is not None else None
+        rollups_rebuild(user_id=user_id, since_day=first_day)
+        if first_day is not None and not _rollups_complete(user_id=user_id):  # and a trade was deleted
+            rollups_rebuild(user_id=user_id)
         return RefreshResult(trades=len(sources), written=len(rows))
 
 
+def _stored_hashes(*, user_id: str, ids: list[str] | None) -> dict[str, int]:
+    """trade id → stored fingerprint: of these trades (by primary key, in chunks), or of all the user's."""
+    if ids is None:
+        return dict(TradeFact.objects.filter(user_id=user_id).values_list("trade_id", "source_hash"))
+    stored: dict[str, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        stored.update(TradeFact.objects.filter(trade_id__in=ids[start:start + CHUNK])
+                      .values_list("trade_id", "source_hash"))
+    return stored
+
+
+def rollups_keep_complete(*, user_id: str) -> None:
+    """Sum the days again when a deleted trade's row left them (see `_rollups_complete`)."""
+    with transaction.atomic():
+        advisory_lock(f"analytics:facts:{user_id}")
+        if not _rollups_complete(user_id=user_id):
+            rollups_rebuild(user_id=user_id)
+
+
+def _rollups_complete(*, user_id: str) -> bool:
+    """Whether the daily rollups count every row of the read model (a deleted trade takes its row, not its
+    day's sums): an index-only count and a sum over the day rows."""
+    summed = DailyRollup.objects.filter(user_id=user_id).aggregate(trades=Sum("trades"))["trades"] or 0
+    return summed == TradeFact.objects.filter(user_id=user_id).count()
+
+
 ROLLUP_KEY = ("day", "quote", "symbol", "broker", "side")
+LABEL_KEY = ("day", "label", "quote", "symbol", "broker", "side")
 
 
-def rollups_rebuild(*, user_id: str) -> None:
-    """The user's `DailyRollup` rows and longest streaks, from the read model (one grouped query each)."""
+def rollups_rebuild(*, user_id: str, since_day: date | None = None) -> None:
+    """The user's `DailyRollup`, `HourRollup` and `LabelRollup` rows of the days from `since_day` on (every
+    day without it) and the longest streaks, from the read model (one grouped query each)."""
     facts = TradeFact.objects.filter(user_id=user_id)
+    labels = TradeFactLabel.objects.filter(user_id=user_id, fact__realized_pnl__isnull=False)
+    tables = (DailyRollup, HourRollup, LabelRollup)
+    if since_day is not None:
+        facts = facts.filter(ts__gte=datetime.combine(since_day, time(0), tzinfo=UTC))
+        labels = labels.filter(fact__ts__gte=datetime.combine(since_day, time(0), tzinfo=UTC))
+        for model in tables:
+            model.objects.filter(user_id=user_id, day__gte=since_day).delete()
+    else:
+        for model in tables:
+            model.objects.filter(user_id=user_id).delete()
     closed, win, loss = Q(realized_pnl__isnull=False), Q(realized_pnl__gt=0), Q(realized_pnl__lt=0)
     pnl = Cast("realized_pnl", FloatField())
     converted = {f"{c}_{name}": value for c in ("usd", "eur") for name, value in (
@@ -145,25 +196,69 @@ def rollups_rebuild(*, user_id: str) -> None:
         gross_loss=Sum("realized_pnl", filter=loss), largest_win=Max("realized_pnl", filter=win),
         largest_loss=Min("realized_pnl", filter=loss), hold_win_hours=Sum("held_hours", filter=win),
         hold_win_count=Count("held_hours", filter=win), hold_loss_hours=Sum("held_hours", filter=loss),
-        hold_loss_count=Count("held_hours", filter=loss), pnl_float=Sum(pnl), **converted))
-    DailyRollup.objects.filter(user_id=user_id).delete()
-    QuoteStreak.objects.filter(user_id=user_id).delete()
+        hold_loss_count=Count("held_hours", filter=loss), pnl_float=Sum(pnl),
+        with_excursion=Count("mfe", filter=closed), efficiency_sum=Sum("exit_efficiency", filter=closed),
+        efficiency_count=Count("exit_efficiency", filter=closed), **converted))
     if rows:
         columns = tuple(rows[0])
         rows_insert(DailyRollup, ("user_id", *columns),
                     [(user_id, *(row[c] if row[c] is not None or not c.endswith("_pair") else "" for c in columns))
                      for row in rows])
+    rows_insert(HourRollup, ("user_id", "day", "hour", "quote", "closed", "wins", "pnl"), [
+        (user_id, *row) for row in facts.filter(closed).values("day", "hour", "quote").order_by()
+        .annotate(closed=Count("pk"), wins=Count("pk", filter=win), pnl=Sum("realized_pnl"))
+        .values_list("day", "hour", "quote", "closed", "wins", "pnl")])
+    rows_insert(LabelRollup, ("user_id", *LABEL_KEY, "closed", "wins", "pnl"), [
+        (user_id, *row) for row in labels.values(
+            day=F("fact__day"), label_=F("label"), quote=F("fact__quote"), symbol=F("fact__symbol"),
+            broker=F("fact__broker"), side=F("fact__side")).order_by()
+        .annotate(closed=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
+                  pnl=Sum("fact__realized_pnl"))
+        .values_list("day", "label_", "quote", "symbol", "broker", "side", "closed", "wins", "pnl")])
+    QuoteStreak.objects.filter(user_id=user_id).delete()
     rows_insert(QuoteStreak, ("user_id", "quote", "longest_win", "longest_loss"),
-                [(user_id, quote, wins, losses) for quote, (wins, losses) in streaks(facts.filter(closed)).items()])
+                [(user_id, quote, wins, losses) for quote, (wins, losses)
+                 in streaks(TradeFact.objects.filter(user_id=user_id).filter(closed)).items()])
 
 
-def _sources(*, user_id: str) -> list[_Source]:
-    """The user's trades with their FIFO outcome and labels: two queries."""
-    trades = trade_filtered_queryset(user=user_id)
+def _sources(*, user_id: str, since: datetime | None = None, ids: list[str] | None = None) -> list[_Source]:
+    """The user's trades (those at or after `since`; or these) with their FIFO outcome and labels: two
+    queries."""
+    if ids is not None and not ids:
+        return []
+    trades = trade_filtered_queryset(user=user_id, since=since)
+    if ids is not None:
+        trades = trades.filter(id__in=ids)
     labels: dict[str, set[str]] = defaultdict(set)
     for trade_id, label in trades.filter(bias_tags__isnull=False).values_list("id", "bias_tags__label").order_by():
         labels[trade_id].add(label)
     return [_Source(*row, labels=tuple(sorted(labels.get(row[0], ())))) for row in trades.values_list(*SOURCE).order_by()]
+
+
+def _open_lots(*, user_id: str, symbols: set[str], before: datetime) -> tuple[dict[str, deque], list[str]]:
+    """symbol → the lots its FIFO book held just before `before`, oldest first ([entry, open qty, price]),
+    and the ids of their buys,
+    without replaying the history: the sells before then took `consumed` = the sum of their matched
+    quantity (the engine's positions, which take exactly as `_lots` does) from the buys in FIFO order, so
+    the buys still open are those whose running total of quantity exceeds it; the oldest of them only in
+    part. The database sums; only the open lots come back (one query for the sums, one per symbol)."""
+    if not symbols:
+        return {}, []
+    earlier = trade_filtered_queryset(user=user_id, until=before, symbols=sorted(symbols)).annotate(
+        normal_side=Upper(Trim("side")))
+    consumed = dict(earlier.filter(normal_side="SELL").values("symbol").order_by()
+                    .annotate(taken=Sum("position__matched_qty")).values_list("symbol", "taken"))
+    books: dict[str, deque] = {}
+    ids: list[str] = []
+    for symbol in sorted(symbols):
+        taken = consumed.get(symbol) or Decimal(0)
+        buys = list(earlier.filter(symbol=symbol, normal_side="BUY")
+                    .annotate(running=Window(Sum("qty"), order_by=[F("ts").asc(), Collate(F("id"), "C").asc()]))
+                    .filter(running__gt=taken).order_by("ts", Collate(F("id"), "C"))
+                    .values_list("id", "ts", "qty", "price", "running"))
+        books[symbol] = deque([ts, min(qty, running - taken), price] for _, ts, qty, price, running in buys)
+        ids.extend(buy_id for buy_id, *_ in buys)
+    return books, ids
 
 
 def _fee(source: _Source) -> tuple[Decimal | None, str, Decimal | None]:
@@ -181,10 +276,11 @@ def _fee(source: _Source) -> tuple[Decimal | None, str, Decimal | None]:
     return None, asset, source.fee
 
 
-def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashes: dict[str, int]) -> list[tuple]:
+def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashes: dict[str, int],
+          books: dict[str, deque]) -> list[tuple]:
     exits = [s for s in changed if s.pnl is not None]
     fees = {s.id: _fee(s) for s in changed}
-    excursion = _excursions(sources=sources, exits=exits, fees=fees)
+    excursion = _excursions(sources=sources, exits=exits, fees=fees, books=books)
     rates = _exit_rates(exits)
     rows = []
     for s in changed:
@@ -202,13 +298,15 @@ def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashe
 
 # --- MAE / MFE per matched lot ---------------------------------------------------------------------------
 
-def _lots(*, sources: list[_Source], exit_ids: set[str]) -> dict[str, list[tuple[datetime, float, float]]]:
+def _lots(*, sources: list[_Source], exit_ids: set[str],
+          books: dict[str, deque] | None = None) -> dict[str, list[tuple[datetime, float, float]]]:
     """exit id → its matched lots (entry time, quantity, price), replaying FIFO on the exits' symbols in the
-    engine's order (time, buys before sells, id); a sell with no open lot matches nothing."""
+    engine's order (time, buys before sells, id) from `books` (the lots open before the first source; none
+    when the sources are the whole history); a sell with no open lot matches nothing."""
     symbols = {s.symbol for s in sources if s.id in exit_ids}
     ordered = sorted((s for s in sources if s.symbol in symbols),
                      key=lambda s: (s.ts, 0 if s.side.strip().upper() == "BUY" else 1, s.id))
-    books: dict[str, deque] = defaultdict(deque)
+    books = defaultdict(deque, {symbol: deque(list(lot) for lot in lots) for symbol, lots in (books or {}).items()})
     out: dict[str, list] = {}
     for s in ordered:
         lots = books[s.symbol]
@@ -245,12 +343,13 @@ def _window_extremes(bars: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -
     return low, high
 
 
-def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict) -> dict[str, tuple]:
+def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict,
+                books: dict[str, deque] | None = None) -> dict[str, tuple]:
     """exit id → (oldest lot's entry, MAE, MFE); MAE/MFE None without candles over the holding time or when
     the replayed lots do not cover the exit's matched quantity."""
     if not exits:
         return {}
-    lots = _lots(sources=sources, exit_ids={s.id for s in exits})
+    lots = _lots(sources=sources, exit_ids={s.id for s in exits}, books=books)
     records = []  # one per lot: exit index, entry, qty, per-unit basis
     for index, s in enumerate(exits):
         matched = lots.get(s.id) or []
@@ -312,7 +411,9 @@ def exit_rate_series(*, quote: str, currency: str, times: pd.Series) -> tuple[np
     end = times.max().to_pydatetime() + HOUR
     for pair, inverse in ((f"{quote}-{currency}", False), (f"{currency}-{quote}", True)):
         bars = candle_frame(symbol=pair, granularity=GRANULARITY, start=start, end=end)
-        if bars.empty:
+        if bars.empty:  # the pair is used when it has any bar (not only near these times): NaN then
+            if candle_queryset().filter(symbol=pair, granularity=GRANULARITY).exists():
+                return np.full(len(times), np.nan), pair
             continue
         closes = bars["close"].rename("rate").reset_index()
         probe = pd.DataFrame({"ts": times.to_numpy(), "order": np.arange(len(times))}).sort_values("ts")

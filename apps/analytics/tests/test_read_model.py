@@ -224,7 +224,7 @@ class Reference:
 # {} and the whole-day bounds are answered from the daily rollup, the others from the per-trade rows
 FILTER_SETS = [{}, {"symbol": ["ETH-USD", "ETH-EUR"]}, {"broker": ["binance"]}, {"side": ["BUY"]},
                {"label": ["NONE", "FOMO"]}, {"since": 20, "until": 70},
-               {"since_day": 2, "until_day": 6, "broker": ["coinbase"]}]
+               {"since_day": 2, "until_day": 6, "broker": ["coinbase"]}, {"since_day": 1, "until_day": 5}]
 
 
 def as_params(f: dict, t0) -> tuple[dict, dict]:
@@ -263,8 +263,16 @@ def test_every_figure_equals_the_full_computation(api_client, user, stub_exchang
             body = api_client.get("/api/analytics/breakdown", {**params, "by": by}).json()["currencies"]
             assert {c["quote"]: c["buckets"] for c in body} == reference.breakdown(f, by), (raw, by)
 
+        scatter = api_client.get("/api/analytics/excursions", {**params, "limit": 7}).json()["currencies"]
+        exits = reference.exits(f)
+        assert {c["quote"]: (c["closedPositions"], [p["tradeId"] for p in c["positions"]]) for c in scatter} == {
+            quote: (len([t for t, _ in exits if quote_of(t) == quote]),
+                    [t.id for t, _ in exits[-7:] if quote_of(t) == quote])
+            for quote in {quote_of(t) for t, _ in exits}}, raw
+
     lots = reference.lots()
-    excursions = api_client.get("/api/analytics/excursions").json()["currencies"]
+    excursions = api_client.get("/api/analytics/excursions", {"limit": 5000}).json()["currencies"]
+    assert sum(len(c["positions"]) for c in excursions) == len(reference.exits({}))
     checked = 0
     for currency in excursions:
         for row in currency["positions"]:
@@ -276,6 +284,12 @@ def test_every_figure_equals_the_full_computation(api_client, user, stub_exchang
                 assert row["mae"] == pytest.approx(mae, abs=1e-6) and row["mfe"] == pytest.approx(mfe, abs=1e-6)
             assert row["entryTs"] == min(e for e, _, _ in lots[trade.id]).strftime("%Y-%m-%dT%H:%M:%S+00:00")
             checked += mae is not None
+        assert (currency["withCandles"], currency["withoutCandles"]) == (
+            sum(row["mfe"] is not None for row in currency["positions"]),
+            sum(row["mfe"] is None for row in currency["positions"]))
+        efficiencies = [row["exitEfficiency"] for row in currency["positions"] if row["exitEfficiency"] is not None]
+        assert currency["averageExitEfficiency"] == (
+            pytest.approx(sum(efficiencies) / len(efficiencies), abs=1e-3) if efficiencies else None)
     assert checked > 5
 
     for currency in ("USD", "EUR"):
@@ -370,3 +384,119 @@ def test_rescore_keeps_the_read_model_in_step(user, stub_exchange):
     call_command("rescore", user=user.email, stdout=StringIO(), stderr=StringIO())
     assert set(TradeFact.objects.filter(user=user).values_list("trade_id", flat=True)) == {t.id for t in trades}
     assert TradeFactLabel.objects.filter(user=user).exists()
+
+
+# --- the refresh after a scoring run reads only what the run touched -------------------------------------
+
+class _Rollback(Exception):
+    pass
+
+
+def _normal(value):
+    """Floats summed in another row order may differ in the last bits: compare them to ten digits."""
+    return float(f"{value:.10g}") if isinstance(value, float) else value
+
+
+def read_model_state(user) -> dict:
+    """Every read-model row of the user, without surrogate keys, in a fixed order."""
+    from apps.analytics.models import HourRollup, LabelRollup, QuoteStreak
+
+    def rows(model, exclude=("id",)):
+        names = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]
+        return sorted((tuple(_normal(v) for v in row) for row in model.objects.filter(user=user).values_list(*names)),
+                      key=repr)
+
+    return {"facts": rows(TradeFact, exclude=()), "labels": rows(TradeFactLabel), "days": rows(DailyRollup),
+            "hours": rows(HourRollup), "label_days": rows(LabelRollup), "streaks": rows(QuoteStreak)}
+
+
+def assert_same_state(incremental: dict, full: dict) -> None:
+    """Table by table, the rows only one side has (a readable failure)."""
+    for table in full:
+        only_incremental = sorted(set(incremental[table]) - set(full[table]), key=repr)[:3]
+        only_full = sorted(set(full[table]) - set(incremental[table]), key=repr)[:3]
+        if table == "facts" and only_incremental:  # name the fields that differ
+            names = [f.attname for f in TradeFact._meta.concrete_fields]
+            theirs = {row[0]: row for row in full[table]}
+            only_incremental = [{name: (a, b) for name, a, b in zip(names, row, theirs.get(row[0], ()), strict=False)
+                                 if a != b} | {"trade": row[0]} for row in only_incremental]
+        assert (only_incremental, only_full) == ([], []), table
+        assert incremental[table] == full[table], table
+
+
+def full_rebuild_state(user) -> dict:
+    """What a full rebuild gives from the same trades (rolled back, so the incremental state goes on)."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            trade_facts_refresh(user_id=user.id, full=True)
+            state = read_model_state(user)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return state
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_incremental_refresh_after_scoring_runs_equals_a_full_rebuild(user, stub_exchange, seed):
+    """Several scoring runs (the durable runner, whose hook passes the run's earliest labelled trade): new
+    trades after the history, inside it (older than trades already scored: the later FIFO lots, streaks and
+    days move) and on days already summed; after each, the read model equals a full rebuild's."""
+    from apps.bias.models import ScoringRun
+    from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
+
+    rng = random.Random(seed)
+    t0 = (stub_exchange.state.anchor - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    conversion_bars(rng, t0, 3 * 90)
+    every = random_history(rng, user=user, t0=t0, count=40)
+    for batch, offset in ((8, 120), (6, 40), (10, 0), (5, 200)):  # hours after t0 where the new trades start
+        run = scoring_request(user_id=user.id, source="test")
+        scoring_run_execute(run_id=run.id)
+        assert ScoringRun.objects.get(id=run.id).status == "done"
+        incremental = read_model_state(user)
+        assert len(incremental["facts"]) == len(every)
+        assert_same_state(incremental, full_rebuild_state(user))
+        every += random_history(rng, user=user, t0=t0 + timedelta(hours=offset), count=batch)
+
+
+def test_incremental_refresh_reads_only_the_new_trades(user, stub_exchange):
+    """After a history of 240 trades, a run labelling 4 new ones: the refresh reads those 4 (and the lots
+    still open before them), rewrites their rows and sums their day again — the rows the database sends
+    back (besides the hourly bars the lots were held over) stay a few dozen, where a full refresh reads every
+    trade."""
+    from django.db import connection
+
+    from apps.bias.services.scoring import bias_score
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=40)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(3), user=user, t0=t0, count=240)
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    trade_facts_refresh(user_id=user.id)
+    last = max(t.ts for t in trades)
+    new = [TradeFactory(user=user, ts=last + timedelta(hours=1 + n), symbol="BTC-USD", side=side, qty=D(1),
+                        price=D(100 + n), fee=D(0), fee_asset="USD", quote_asset="USD")
+           for n, side in enumerate(["BUY", "SELL", "BUY", "SELL"])]
+    scored = bias_score(user_id=user.id, trade_ids=[], include_later=True)
+    assert (scored.trades, scored.since) == (4, new[0].ts)
+
+    returned: list[tuple[int, str]] = []
+
+    def counting(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            returned.append((context["cursor"].rowcount, sql[:240]))
+        return result
+
+    with connection.execute_wrapper(counting):
+        result = trade_facts_refresh(user_id=user.id, since=scored.since)
+    assert 4 <= result.written <= result.trades < 30  # the new trades and the buys still open before them
+    from_trades = [(n, sql[:80]) for n, sql in returned if "brokers_candle" not in sql]  # not the bars held
+    assert sum(n for n, _ in from_trades) < 80, from_trades
+    assert len(returned) <= 20, len(returned)
+    assert_same_state(read_model_state(user), full_rebuild_state(user))
+
+    returned.clear()
+    with connection.execute_wrapper(counting):
+        assert trade_facts_refresh(user_id=user.id).trades == 244  # the full read, for comparison
+    assert sum(n for n, sql in returned if "brokers_candle" not in sql) > 244

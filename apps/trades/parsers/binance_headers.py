@@ -5,8 +5,13 @@ case, spaces, underscores and accents do not matter.
 
 Which rows are taken from real exports: English (all three), Czech and German (Spot Trade History), Spanish
 (Spot Trade History `Tiempo,Par,Lado,Precio,Ejecutado,Cantidad,Tarifa`, with two-digit years, and Transaction
-History `ID de usuario,Tiempo,Cuenta,Operación,Moneda,Cambio,Observación`, whose operations stay in English).
-Every other row is the UI's own wording as translated, not yet checked against a file from that UI."""
+History `ID de usuario,Tiempo,Cuenta,Operación,Moneda,Cambio,Observación`, whose operations stay in English),
+French (Spot Trade History `Durée,Paire,Côté,Prix,Exécuté,Montant,Frais`: "Time" translated as a duration, UTF-8
+with BOM, two-digit years, sides in English; described from five real exports in a public repository) and
+Portuguese (Spot Trade History `Tempo,Par,Lado,Preço,Executado,Quantidade,Taxa`, two-digit years, BRL pairs, sides
+in English; from a public repository's test rows). Every other row (Italian, Russian, Turkish, Polish, Ukrainian,
+Vietnamese, Indonesian, Chinese, Japanese, Korean; French and Portuguese Order and Transaction History) is the
+UI's own wording as translated, not yet checked against a file from that UI: no real one was found."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,11 +24,11 @@ SPOT_TRADE_HISTORY = {
     "en": ("Date(UTC)|Date(UTC+0)|Time(UTC)|Date|Time", "Pair", "Side", "Price", "Executed", "Amount", "Fee"),
     "cs": ("Datum(UTC)|Datum", "Pár", "Strana", "Cena", "Provedeno", "Částka", "Poplatek"),
     "de": ("Datum(UTC)|Datum", "Paar", "Seite", "Preis", "Ausgeführt", "Betrag", "Gebühr|Gebühren"),
-    "fr": ("Date(UTC)|Date", "Paire", "Côté|Sens", "Prix", "Exécuté", "Montant", "Frais"),
+    "fr": ("Durée|Date(UTC)|Date", "Paire", "Côté|Sens", "Prix", "Exécuté", "Montant", "Frais"),
     "es": ("Tiempo|Fecha(UTC)|Fecha", "Par", "Lado", "Precio", "Ejecutado", "Cantidad|Monto|Importe",
            "Tarifa|Comisión"),
     "it": ("Data(UTC)|Data", "Coppia", "Lato", "Prezzo", "Eseguito", "Importo", "Commissione"),
-    "pt": ("Data(UTC)|Data", "Par", "Lado", "Preço", "Executado", "Montante|Valor", "Taxa"),
+    "pt": ("Tempo|Data(UTC)|Data", "Par", "Lado", "Preço", "Executado", "Quantidade|Montante|Valor", "Taxa"),
     "ru": ("Дата(UTC)|Дата", "Пара", "Сторона", "Цена", "Исполнено", "Сумма", "Комиссия"),
     "tr": ("Tarih(UTC)|Tarih", "Parite|Çift", "Yön|Taraf", "Fiyat", "Gerçekleşen", "Tutar", "Komisyon|Ücret"),
     "pl": ("Data(UTC)|Data", "Para", "Strona", "Cena", "Zrealizowano|Wykonano", "Kwota", "Opłata|Prowizja"),

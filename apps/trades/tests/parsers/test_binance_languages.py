@@ -1,11 +1,13 @@
 """Binance exports in every language its UI offers: the header as that UI writes it, the same two fills."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from apps.trades.parsers import detect_format, parse_file
 
-from .helpers import at, trade
+from .helpers import at, fixture, trade
 
 # Spot Trade History header and the words for buy and sell, per UI language.
 SPOT_HEADERS = {
@@ -91,3 +93,37 @@ def test_transaction_history_headers_in_several_languages(language):
     assert detect_format(data) == "binance_transaction_history"
     assert [(t.symbol, t.side, str(t.qty), str(t.price)) for t in parse_file(data).trades] == [
         ("BTC-USDT", "BUY", "0.01", "29990")]
+
+
+def _fills(result):
+    return [(t.symbol, t.side, t.qty, t.price, t.ts, t.fee, t.fee_asset, t.quote_asset) for t in result.trades]
+
+
+def test_french_spot_trade_history_as_binance_writes_it():
+    # The header of real French exports: "Durée" for the time, a BOM, two-digit years, sides in English.
+    result = parse_file(fixture("binance_spot_trade_history_fr.csv"))
+
+    assert result.format == "binance_spot_trade_history"
+    assert (result.errors, result.skipped) == ([], {})
+    assert _fills(result) == [
+        ("TAO-USDC", "BUY", Decimal("1.2"), Decimal("412.5"), at(2025, 11, 26, 8, 14, 3), Decimal("0.0012"), "TAO",
+         "USDC"),
+        ("BTC-EUR", "SELL", Decimal("0.00125"), Decimal("79850.1"), at(2025, 12, 1, 19, 2, 47), Decimal("0.0000125"),
+         "BNB", "EUR"),
+    ]
+
+
+def test_portuguese_spot_trade_history_as_binance_writes_it():
+    # "Tempo" for the time and "Quantidade" for the amount; two identical fills are two trades.
+    result = parse_file(fixture("binance_spot_trade_history_pt.csv"))
+
+    assert result.format == "binance_spot_trade_history"
+    assert (result.errors, result.skipped) == ([], {})
+    assert _fills(result) == [
+        ("BTC-BRL", "BUY", Decimal("0.0015"), Decimal("512300"), at(2026, 1, 9, 13, 45, 30), Decimal("0.0000015"),
+         "BTC", "BRL"),
+        ("BTC-BRL", "BUY", Decimal("0.0015"), Decimal("512300"), at(2026, 1, 9, 13, 45, 30), Decimal("0.0000015"),
+         "BTC", "BRL"),
+        ("USDT-BRL", "SELL", Decimal("200"), Decimal("5.412"), at(2026, 2, 3, 7, 5), Decimal("1.0824"), "BRL", "BRL"),
+    ]
+    assert len({t.ext_id for t in result.trades}) == 3

@@ -113,22 +113,22 @@ def parse_trades(table: Table) -> ParseResult:
                 or not columns.plain_ids(ids, _MAX_ID)):
             return None
         try:
-            info = [pairs.get(row[pair_at]) or _pair(row[pair_at]) for row in rows]
-            sides_read = [sides.get(row[type_at]) or _side(row[type_at]) for row in rows]
+            info = columns.lookup([row[pair_at] for row in rows], block_pairs, _pair)
+            sides_read = columns.lookup([row[type_at] for row in rows], sides, _side)
         except RowProblem:
             return None
-        quotes = [known[1] for known in info]
-        return columns.trades(ids, [known[2] for known in info], sides_read, qtys[0], prices[0], read[0], fees[0],
+        quotes = columns.field(info, 1)
+        return columns.trades(ids, columns.field(info, 2), sides_read, qtys[0], prices[0], read[0], fees[0],
                               quotes, quotes)
+
+    block_pairs: dict[str, tuple[str, str, str]] = {}
 
     def _pair(cell: str) -> tuple[str, str, str]:
         base, quote = split_kraken_pair(cell)
-        known = pairs[cell] = (base, quote, symbol_of(base, quote))
-        return known
+        return base, quote, symbol_of(base, quote)
 
     def _side(cell: str) -> str:
-        side = sides[cell] = parse_side(cell, what="type")
-        return side
+        return parse_side(cell, what="type")
 
     return result.collect_blocks(table, kraken_block, kraken_fill)
 

@@ -142,7 +142,11 @@ def test_column_quotients_are_the_row_readers_quotients_written_the_same_way(pai
 
     numerators = [a for a, _ in pairs]
     denominators = [b for _, b in pairs]
-    by_row = [divide(a, b, what="x") for a, b in pairs]
+    try:
+        by_row = [divide(a, b, what="x") for a, b in pairs]
+    except RowProblem:  # a quotient out of range (1e12 / 1e-10): the column reader leaves it to the row reader
+        assert quotients(numerators, denominators) is None
+        return
     assert [str(q) for q in quotients(numerators, denominators)] == [str(q) for q in by_row]
 
 

@@ -11,11 +11,13 @@ invented: the amounts of the produced trades and of the reported legs add up to 
 Rows that are not trades (deposits, rewards, transfers …) are counted by operation."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress
 
+from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .binance import BROKER
 from .binance_headers import STATEMENT, STATEMENT_FIELDS, columns_of, required_groups
@@ -69,10 +71,7 @@ def parse_statement(table: Table) -> ParseResult:
     times: dict[str, datetime] = {}
     accounts: dict[str, str] = {}
     coins: dict[str, str] = {}
-    for line, cells, problem in table.rows():
-        if problem:
-            result.error(line, problem)
-            continue
+    def read_row(line: int, cells: list[str]) -> None:
         operation = operations.get(cells[operation_at])
         if operation is None:
             operation = operations[cells[operation_at]] = " ".join(cells[operation_at].split())
@@ -82,7 +81,7 @@ def parse_statement(table: Table) -> ParseResult:
                 result.skip(operation[:64])
             else:
                 result.error(line, "Operation is empty")
-            continue
+            return
         try:
             ts = times.get(cells[time_at])
             if ts is None:
@@ -96,11 +95,52 @@ def parse_statement(table: Table) -> ParseResult:
             change = read_decimal(cells[change_at], what="Change")[0]
         except RowProblem as problem:
             result.error(line, problem.reason)
-            continue
+            return
         if not change:
             result.error(line, "Change is zero")
-            continue
+            return
         groups[(ts, account)].append(Leg(line, ts, account, operation, coin, change))
+
+    block_operations: dict[str, tuple[str, bool]] = {}
+    block_coins: dict[str, str] = {}
+
+    def operation_of(cell: str) -> tuple[str, bool]:
+        operation = " ".join(cell.split())
+        return operation, operation.lower() in _FAMILIES or operation.lower() in _FEES
+
+    def read_block(lines, rows: list[list[str]]) -> bool:
+        """The block's legs read column by column; False (nothing done) to read it row by row."""
+        read = columns.lookup([row[operation_at] for row in rows], block_operations, operation_of)
+        is_leg = columns.field(read, 1)
+        if all(is_leg):
+            legs, leg_lines = rows, lines
+        else:
+            if not all(columns.field(read, 0)):
+                return False  # an empty operation: an error on its line, row by row
+            legs, leg_lines = list(compress(rows, is_leg)), list(compress(lines, is_leg))
+        read_times = columns.times([row[time_at] for row in legs])
+        changes = columns.numbers([row[change_at] for row in legs], signed=True)
+        if read_times is None or changes is None or not all(changes[0]):
+            return False
+        try:
+            leg_coins = columns.lookup([row[coin_at] for row in legs], block_coins, _coin)
+        except RowProblem:
+            return False
+        leg_accounts = columns.lookup([row[account_at] for row in legs], accounts, _account)
+        operations_read = columns.field(compress(read, is_leg), 0) if legs is not rows else columns.field(read, 0)
+        if legs is not rows:
+            result.skipped.update(operation[:64] for operation, leg in read if not leg)
+        made = list(map(Leg, leg_lines, read_times[0], leg_accounts, operations_read, leg_coins, changes[0]))
+        deque(map(list.append, map(groups.__getitem__, zip(read_times[0], leg_accounts, strict=True)), made),
+              maxlen=0)
+        return True
+
+    for lines, rows, problems in table.blocks():
+        for line, problem in problems:
+            result.error(line, problem)
+        if rows and not read_block(lines, rows):
+            for line, cells in zip(lines, rows, strict=True):
+                read_row(line, cells)
     result.total_rows = table.row_count
     identity = RowIdentity("bnc")
     leftovers: list[Unpaired] = []
@@ -135,6 +175,14 @@ class PairedTrade:
     fee: Decimal | None
     fee_asset: str
     lines: list[int]
+
+
+def _coin(cell: str) -> str:
+    return clean_asset(cell, what="Coin")
+
+
+def _account(cell: str) -> str:
+    return " ".join(cell.split())
 
 
 def pair_legs(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:

@@ -30,6 +30,9 @@ _PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*+\d
 # `2023-11-26T10:19:47.504Z`, `…:47Z`, `…:47.552204+00:00`
 _ZONED_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)\n)*+"
                           r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)")
+# `24-01-20 10:11:12`: two-digit years, as Binance's newer and non-English exports write them (values.parse_timestamp
+# reads them as 2024-01-20)
+_SHORT_YEAR_TIMES = re.compile(r"(?:\d\d-\d\d-\d\d \d\d:\d\d:\d\d\n)*+\d\d-\d\d-\d\d \d\d:\d\d:\d\d")
 # `2023-11-26T10:19:47Z`: whole seconds, zone `Z`
 _WHOLE_Z_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)*+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 # `2021-03-04 10:00:00.1234` (Kraken), without a zone: UTC.
@@ -48,6 +51,9 @@ def times(cells: Sequence[str]) -> tuple[list[datetime], list[str]] | None:
     """Aware UTC datetimes and the ISO texts of the plain or zoned UTC time cells (2009–2100)."""
     joined = "\n".join(cells)
     count = len(cells)
+    if _SHORT_YEAR_TIMES.fullmatch(joined):
+        cells = list(map("20".__add__, cells))
+        joined = "\n".join(cells)
     if _PLAIN_TIMES.fullmatch(joined):
         texts = list(map(_first_19, cells)) if "UTC" in joined else cells
         if min(texts) < "2009" or max(texts) >= "2101":

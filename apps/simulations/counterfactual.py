@@ -33,6 +33,7 @@ PERCENT = Decimal(100)
 ZERO = Decimal(0)
 MONEY = Decimal("0.00000001")
 PCT = Decimal("0.01")
+DEFAULT_PULLBACK = Decimal("2")
 FIAT_LIKE = {"USD", "EUR", "GBP", "USDT", "USDC", "FDUSD", "BUSD", "TUSD", "DAI", "TRY", "JPY", "CAD", "AUD", "CHF"}
 
 
@@ -145,19 +146,6 @@ def lots_of_sell(target: TradeValues, earlier: list[TradeValues]) -> list[tuple[
         if trade is target:
             return takes
     return []
-
-
-def sell_takes(target: TradeValues, open_lots: list[tuple[TradeValues, Decimal]]) -> list[tuple[TradeValues, Decimal]]:
-    """(buy, qty) pairs FIFO matches with a sell, from the lots still open before it (oldest first, each with
-    the units it has left): what `lots_of_sell` finds from the whole history."""
-    takes, remaining = [], target.qty
-    for lot, left in open_lots:
-        if remaining <= 0:
-            break
-        take = min(remaining, left)
-        takes.append((lot, take))
-        remaining -= take
-    return takes
 
 
 def _outcome(*, pnl: Decimal, base: Decimal, entry_ns: int | None, entry_price: Decimal | None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from apps.trades.selectors import trade_queryset
 
 from .backtest import CloseSeries, TradeRow
 from .counterfactual import (
+    DEFAULT_PULLBACK,
     HOUR_NS,
     Bars,
     TradeValues,
@@ -26,7 +28,6 @@ from .counterfactual import (
     lots_of_sell,
     ns,
     sales_of_buy,
-    sell_takes,
 )
 from .models import Simulation
 
@@ -93,6 +94,16 @@ def trade_fifo_pairs(*, user_id: str, trade: TradeValues, until: datetime) -> li
 
 
 @dataclass(frozen=True)
+class SimulationAsk:
+    """One simulation asked for: a trade (by id, or the user's latest in `symbol`), a horizon, a pullback."""
+
+    horizon_days: int
+    trade_id: str | None = None
+    symbol: str | None = None
+    pullback_pct: Decimal = DEFAULT_PULLBACK
+
+
+@dataclass(frozen=True)
 class SimulationInputs:
     """Everything one simulation reads: the trade, its quote currency, what FIFO matches with it up to the
     horizon (`takes`), and its window's stored hourly candles."""
@@ -103,42 +114,76 @@ class SimulationInputs:
     bars: Bars
 
 
-# One statement: the trade (by id, or the user's latest in a symbol), the units still open before it in
-# matching order (ts, buy before sell, id), and from there either the later sells up to the horizon (a buy)
-# or the open lots it closes (a sell), plus the candles of its window. The open units follow the clipped
-# running sum X = S − min(0, min S) of (+qty buy, −qty sell), as FIFO drops a sale beyond what is open;
-# the lots still open are the newest buys that add up to X, the oldest of them partly used.
+# One statement for any number of asks. Every trade of the asked trades' symbols is walked once in matching
+# order (ts, buy before sell, id) with running sums: `bought` (units bought so far) and the open units
+# before it, the clipped running sum X = S − min(0, min S) of (+qty buy, −qty sell), as FIFO drops a sale
+# beyond what is open. On the axis of units bought, a buy opens (bought − qty, bought] and a sale takes
+# (used, used + min(qty, X)] with used = bought before it − X: FIFO pairs a buy and a sale by how much their
+# intervals overlap. Both sides' intervals are in order, so an asked trade's partners are a run of the other
+# side's numbers, found by counting in one sorted pass per end (`lo`, `hi`). A buy keeps the sales up to
+# its horizon; a sale keeps every lot it closed. Candles: each symbol's, once, over the span of its asks.
+# Rows: kind 0 an asked trade (`n` = its ask), kind 1 a partner with its `take`, kind 2 a symbol's candles.
 _INPUTS_SQL = """
 WITH mine AS NOT MATERIALIZED ({mine}),
-t AS (SELECT m.*, CASE WHEN upper(m.side) = 'BUY' THEN 0 ELSE 1 END AS rk FROM mine m
-      WHERE {pick} ORDER BY m.ts DESC, m.id DESC LIMIT 1),
-ranked AS NOT MATERIALIZED (
-  SELECT m.*, CASE WHEN upper(m.side) = 'BUY' THEN 0 ELSE 1 END AS rk FROM mine m, t WHERE m.symbol = t.symbol),
-before AS (
-  SELECT r.*, SUM(CASE WHEN r.rk = 0 THEN r.qty ELSE -r.qty END) OVER (ORDER BY r.ts, r.rk, r.id) AS s
-  FROM ranked r, t WHERE (r.ts, r.rk, r.id) < (t.ts, t.rk, t.id)),
-inv AS (
-  SELECT COALESCE((SELECT s FROM before ORDER BY ts DESC, rk DESC, id DESC LIMIT 1), 0)
-         - LEAST(0, COALESCE(MIN(s), 0)) AS x FROM before),
-lots AS (
-  SELECT b.*, LEAST(b.qty, inv.x - COALESCE(b.newer, 0)) AS left_qty FROM (
-    SELECT before.*, SUM(CASE WHEN rk = 0 THEN qty ELSE 0 END)
-           OVER (ORDER BY ts DESC, rk DESC, id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS newer
-    FROM before) b, inv, t
-  WHERE t.rk = 1 AND b.rk = 0 AND COALESCE(b.newer, 0) < inv.x),
-later AS (
-  SELECT r.* FROM ranked r, t
-  WHERE t.rk = 0 AND r.rk = 1 AND (r.ts, r.rk, r.id) > (t.ts, t.rk, t.id) AND r.ts <= t.ts + make_interval(days => %s))
-SELECT t.id, t.symbol, t.side, t.qty, t.price, t.fee, t.ts, t.quote_asset, (SELECT x FROM inv),
-  (SELECT json_agg(json_build_array(id, qty::text, price::text, COALESCE(fee, 0)::text, ts) ORDER BY ts, rk, id)
-   FROM later),
-  (SELECT json_agg(json_build_array(id, qty::text, price::text, COALESCE(fee, 0)::text, ts, left_qty::text)
-                   ORDER BY ts, rk, id) FROM lots),
-  (SELECT json_agg(json_build_array(EXTRACT(EPOCH FROM c.ts)::bigint, c.high::float8, c.low::float8, c.close::float8)
-                   ORDER BY c.ts)
-   FROM ({candles}) c
-   WHERE c.symbol = t.symbol AND c.ts >= date_trunc('hour', t.ts) AND c.ts < t.ts + make_interval(days => %s))
-FROM t
+asks AS (SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::int[]) AS a(n, trade_id, symbol, horizon)),
+picked AS MATERIALIZED (
+  SELECT a.n, a.horizon, m.id, m.symbol FROM asks a JOIN mine m ON m.id = a.trade_id
+  UNION ALL
+  SELECT a.n, a.horizon, latest.id, latest.symbol FROM asks a CROSS JOIN LATERAL (
+    SELECT m.id, m.symbol FROM mine m WHERE a.trade_id IS NULL AND m.symbol = a.symbol
+    ORDER BY m.ts DESC, m.id DESC LIMIT 1) latest),
+walk AS (
+  SELECT k.*, SUM(CASE WHEN k.rk = 0 THEN k.qty ELSE -k.qty END) OVER w AS s,
+         SUM(CASE WHEN k.rk = 0 THEN k.qty ELSE 0 END) OVER w AS bought,
+         CASE WHEN k.rk = 0 THEN SUM(1 - k.rk) OVER w ELSE SUM(k.rk) OVER w END AS no
+  FROM (SELECT m.id, m.symbol, m.side, m.qty, m.price, COALESCE(m.fee, 0) AS fee, m.ts, m.quote_asset,
+               CASE WHEN upper(m.side) = 'BUY' THEN 0 ELSE 1 END AS rk
+        FROM mine m WHERE m.symbol IN (SELECT symbol FROM picked)) k
+  WINDOW w AS (PARTITION BY k.symbol ORDER BY k.ts, k.rk, k.id ROWS UNBOUNDED PRECEDING)),
+opened AS (
+  SELECT w.*, w.s - CASE WHEN w.rk = 0 THEN w.qty ELSE -w.qty END
+         - LEAST(0, COALESCE(MIN(w.s) OVER (PARTITION BY w.symbol ORDER BY w.ts, w.rk, w.id
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) AS open_before
+  FROM walk w),
+flow AS MATERIALIZED (
+  SELECT o.*,
+         CASE WHEN o.rk = 0 THEN o.bought - o.qty ELSE o.bought - o.open_before END AS a,
+         CASE WHEN o.rk = 0 THEN o.bought ELSE o.bought - o.open_before + LEAST(o.qty, o.open_before) END AS b
+  FROM opened o),
+targets AS MATERIALIZED (SELECT p.n, p.horizon, f.* FROM picked p JOIN flow f ON f.id = p.id),
+lo AS (
+  SELECT x.n, x.seen + 1 AS first_no FROM (
+    SELECT e.n, CASE WHEN e.rk = 0 THEN SUM(e.sells) OVER w ELSE SUM(e.buys) OVER w END AS seen
+    FROM (SELECT NULL::int AS n, f.symbol, f.b AS key, 0 AS ord, f.rk, 1 - f.rk AS buys, f.rk AS sells FROM flow f
+          UNION ALL SELECT t.n, t.symbol, t.a, 1, t.rk, 0, 0 FROM targets t) e
+    WINDOW w AS (PARTITION BY e.symbol ORDER BY e.key, e.ord ROWS UNBOUNDED PRECEDING)) x
+  WHERE x.n IS NOT NULL),
+hi AS (
+  SELECT x.n, x.seen AS last_no FROM (
+    SELECT e.n, CASE WHEN e.rk = 0 THEN SUM(e.sells) OVER w ELSE SUM(e.buys) OVER w END AS seen
+    FROM (SELECT NULL::int AS n, f.symbol, f.a AS key, 1 AS ord, f.rk, 1 - f.rk AS buys, f.rk AS sells FROM flow f
+          UNION ALL SELECT t.n, t.symbol, t.b, 0, t.rk, 0, 0 FROM targets t) e
+    WINDOW w AS (PARTITION BY e.symbol ORDER BY e.key, e.ord ROWS UNBOUNDED PRECEDING)) x
+  WHERE x.n IS NOT NULL),
+partners AS (
+  SELECT t.n, f.id, f.qty, f.price, f.fee, f.ts, f.no, LEAST(f.b, t.b) - GREATEST(f.a, t.a) AS take
+  FROM targets t JOIN lo ON lo.n = t.n JOIN hi ON hi.n = t.n
+  CROSS JOIN LATERAL generate_series(lo.first_no, hi.last_no) AS k(no)
+  JOIN flow f ON f.symbol = t.symbol AND f.rk = 1 - t.rk AND f.no = k.no
+  WHERE t.rk = 1 OR f.ts <= t.ts + make_interval(days => t.horizon)),
+spans AS (
+  SELECT symbol, MIN(date_trunc('hour', ts)) AS first_open, MAX(ts + make_interval(days => horizon)) AS until
+  FROM targets GROUP BY symbol)
+SELECT 0 AS kind, t.n, t.id, t.symbol, t.side, t.qty, t.price, t.fee, t.ts, t.quote_asset, NULL::numeric AS take,
+       NULL::json AS bars, 0::bigint AS no FROM targets t
+UNION ALL
+SELECT 1, p.n, p.id, NULL, NULL, p.qty, p.price, p.fee, p.ts, NULL, p.take, NULL, p.no FROM partners p WHERE p.take > 0
+UNION ALL
+SELECT 2, NULL, NULL, c.symbol, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       json_agg(json_build_array(EXTRACT(EPOCH FROM c.ts)::bigint, c.high::float8, c.low::float8, c.close::float8)
+                ORDER BY c.ts), 0
+FROM ({candles}) c JOIN spans s ON c.symbol = s.symbol AND c.ts >= s.first_open AND c.ts < s.until GROUP BY c.symbol
+ORDER BY 1, 2, 13
 """
 
 
@@ -147,45 +192,79 @@ def _bars_of(rows: list | None) -> Bars:
     return Bars(open_ns=table[:, 0].astype(np.int64) * 10**9, high=table[:, 1], low=table[:, 2], close=table[:, 3])
 
 
-def simulation_inputs(*, user, horizon_days: int, trade_id: str | None = None,
-                      symbol: str | None = None) -> SimulationInputs:
-    """The inputs of one simulation in one database round trip (see `_INPUTS_SQL`); the same values as
-    `trade_for_simulation`, `trade_fifo_pairs` and `bars_for` together. NotFound as `trade_for_simulation`."""
+def _bars_slice(bars: Bars, *, start: datetime, end: datetime) -> Bars:
+    """The candles of `bars` opening in [start, end)."""
+    first, stop = np.searchsorted(bars.open_ns, [ns(start), ns(end)], side="left")
+    return Bars(open_ns=bars.open_ns[first:stop], high=bars.high[first:stop], low=bars.low[first:stop],
+                close=bars.close[first:stop])
+
+
+def _not_found(ask: SimulationAsk) -> NotFound:
+    return NotFound("Trade not found." if ask.trade_id is not None else f"You have no trade in {ask.symbol}.")
+
+
+def simulation_inputs_many(*, user, asks: Sequence[SimulationAsk]) -> list[SimulationInputs]:
+    """The inputs of every ask, in order, in one database round trip (see `_INPUTS_SQL`): the same values
+    as `trade_for_simulation`, `trade_fifo_pairs` and `bars_for` of each. NotFound (as
+    `trade_for_simulation`) names the first ask whose trade the user does not have."""
     user_id = getattr(user, "pk", user)
-    if trade_id is not None:
-        if not opaque_id_valid(trade_id):
-            raise NotFound("Trade not found.")
-        pick, pick_params = "m.id = %s", [trade_id]
-    else:
-        if not text_is_clean(symbol):
-            raise NotFound(f"You have no trade in {symbol}.")
-        pick, pick_params = "m.symbol = %s", [symbol.upper()]
+    trade_ids, symbols = [], []
+    for ask in asks:
+        if ask.trade_id is not None:
+            if not opaque_id_valid(ask.trade_id):
+                raise _not_found(ask)
+        elif not text_is_clean(ask.symbol):
+            raise _not_found(ask)
+        trade_ids.append(ask.trade_id)
+        symbols.append(None if ask.trade_id is not None else ask.symbol.upper())
+    if not asks:
+        return []
     mine, mine_params = trade_queryset().filter(user_id=user_id).values_list(*TRADE_COLUMNS).query.sql_with_params()
     candles, candle_params = (candle_queryset().filter(granularity="1h").values_list("symbol", "ts", "high", "low", "close")
                               .query.sql_with_params())
-    sql = _INPUTS_SQL.format(mine=mine, pick=pick, candles=candles)
+    sql = _INPUTS_SQL.format(mine=mine, candles=candles)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mine_params, *pick_params, horizon_days, *candle_params, horizon_days])
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound("Trade not found." if trade_id is not None else f"You have no trade in {symbol}.")
-    trade = _values(row[:8])
-    later, lots, candle_rows = (json.loads(v) if isinstance(v, str) else v for v in row[9:12])
+        cursor.execute(sql, [*mine_params, list(range(len(asks))), trade_ids, symbols,
+                             [ask.horizon_days for ask in asks], *candle_params])
+        rows = cursor.fetchall()
+    trades: dict[int, tuple] = {}
+    partners: dict[int, list[tuple]] = {}
+    stored: dict[str, Bars] = {}
+    for kind, n, id_, symbol, side, qty, price, fee, ts, quote_asset, take, bars, _ in rows:
+        if kind == 0:
+            trades[n] = (_values((id_, symbol, side, qty, price, fee, ts, quote_asset)), quote_of(symbol=symbol, quote_asset=quote_asset))
+        elif kind == 1:
+            partners.setdefault(n, []).append((id_, qty, price, fee, ts, take))
+        else:
+            stored[symbol] = _bars_of(json.loads(bars) if isinstance(bars, str) else bars)
+    for n, ask in enumerate(asks):
+        if n not in trades:
+            raise _not_found(ask)
+    windows = {n: candle_window(trades[n][0].ts, ask.horizon_days) for n, ask in enumerate(asks)}
+    by_symbol: dict[str, Bars] = {}
+    for symbol in {trade.symbol for trade, _ in trades.values()}:
+        if symbol_canonical(symbol) == symbol:
+            by_symbol[symbol] = stored.get(symbol) or _bars_of(None)
+        else:  # candles are stored under the canonical name: one read over the span of its asks
+            spans = [windows[n] for n, (trade, _) in trades.items() if trade.symbol == symbol]
+            by_symbol[symbol] = bars_for(symbol=symbol, start=min(s for s, _ in spans), end=max(e for _, e in spans))
+    out = []
+    for n in range(len(asks)):
+        trade, quote = trades[n]
+        other_side = "SELL" if trade.side == "BUY" else "BUY"
+        takes = [(TradeValues(id=id_, symbol=trade.symbol, side=other_side, qty=qty, price=price, fee=fee, ts=ts), take)
+                 for id_, qty, price, fee, ts, take in partners.get(n, [])]
+        start, end = windows[n]
+        out.append(SimulationInputs(trade=trade, quote=quote, takes=takes,
+                                    bars=_bars_slice(by_symbol[trade.symbol], start=start, end=end)))
+    return out
 
-    def other(item: list, side: str) -> TradeValues:
-        return TradeValues(id=item[0], symbol=trade.symbol, side=side, qty=Decimal(item[1]), price=Decimal(item[2]),
-                           fee=Decimal(item[3]), ts=datetime.fromisoformat(item[4]))
 
-    if trade.side == "BUY":
-        takes = sales_of_buy(trade, ahead=row[8] or ZERO, later=[other(item, "SELL") for item in later or []])
-    else:
-        takes = sell_takes(trade, [(other(item, "BUY"), Decimal(item[5])) for item in lots or []])
-    if symbol_canonical(trade.symbol) == trade.symbol:
-        bars = _bars_of(candle_rows)
-    else:  # candles are stored under the canonical name
-        start, end = candle_window(trade.ts, horizon_days)
-        bars = bars_for(symbol=trade.symbol, start=start, end=end)
-    return SimulationInputs(trade=trade, quote=quote_of(symbol=row[1], quote_asset=row[7]), takes=takes, bars=bars)
+def simulation_inputs(*, user, horizon_days: int, trade_id: str | None = None,
+                      symbol: str | None = None) -> SimulationInputs:
+    """One ask's inputs (see `simulation_inputs_many`)."""
+    return simulation_inputs_many(user=user, asks=[SimulationAsk(horizon_days=horizon_days, trade_id=trade_id,
+                                                                 symbol=symbol)])[0]
 
 
 def bars_for(*, symbol: str, start: datetime, end: datetime) -> Bars:

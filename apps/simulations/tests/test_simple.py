@@ -204,18 +204,89 @@ def test_eleventh_request_in_a_minute_is_429(api_client, user, market):
     assert EventOutbox.objects.filter(type="simulation.ready").count() == 0
 
 
-def test_a_simulation_costs_a_fixed_number_of_queries(api_client, user, market, django_assert_num_queries):
-    trade = TradeFactory(user=user, side="BUY", qty=Decimal("1"), price=Decimal("100"), fee=Decimal("0"), ts=TS)
-    for k in range(20):  # history in the symbol does not add queries
-        TradeFactory(user=user, side="BUY" if k % 2 else "SELL", qty=Decimal("0.1"), price=Decimal("101"),
-                     fee=Decimal("0"), ts=TS - timedelta(hours=k + 1))
-    from apps.simulations.services import simulation_request
+def _history(user) -> list:
+    """Buys and sells of BTC-USD around TS (some matched FIFO within a day) and one ETH-USD buy."""
+    candles_store(symbol="ETH-USD", first_open=OPEN, bars=ramp_bars(72, start=50))
+    trades = []
+    for k in range(20):
+        trades.append(TradeFactory(user=user, side="BUY" if k % 3 else "SELL", qty=Decimal("0.5") + Decimal(k) / 10,
+                                   price=Decimal(100 + k), fee=Decimal("0.1"), ts=TS + timedelta(hours=k, minutes=k)))
+    trades.append(TradeFactory(user=user, symbol="ETH-USD", side="BUY", qty=Decimal("1"), price=Decimal("100"),
+                               fee=Decimal("0"), ts=TS))
+    return trades
 
-    # the trade with its FIFO matches and candles in one statement, then the insert
-    with django_assert_num_queries(2):
-        simulation_request(user=user, trade_id=trade.id, horizon_days=1)
-    with django_assert_num_queries(1):  # the same request again: the trade, then the cached document
-        simulation_request(user=user, trade_id=trade.id, horizon_days=1)
+
+def test_a_batch_costs_the_same_queries_as_one_simulation(user, market):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.simulations.services import SimulationAsk, simulation_request_many
+
+    trades = _history(user)
+    with CaptureQueriesContext(connection) as one:
+        simulation_request_many(user=user, asks=[SimulationAsk(horizon_days=1, trade_id=trades[0].id)])
+    with CaptureQueriesContext(connection) as many:
+        answers = simulation_request_many(user=user, asks=[SimulationAsk(horizon_days=1, trade_id=t.id) for t in trades[1:]])
+    with CaptureQueriesContext(connection) as again:  # all cached: the one input query
+        simulation_request_many(user=user, asks=[SimulationAsk(horizon_days=1, trade_id=t.id) for t in trades])
+
+    assert {a["status"] for a in answers} == {"done"} and len(answers) == 20
+    assert Simulation.objects.count() == 21
+    # the input query, then the insert: lz4 for the documents, a staging table copied into the table, in savepoints
+    assert len(one.captured_queries) == len(many.captured_queries) == 11
+    assert len(again.captured_queries) == 1
+
+
+def test_a_batch_answers_what_single_simulations_answer(user, market):
+    """Byte for byte: the batch, each ask alone, and the document computed from the whole-history readers."""
+    import json
+
+    from django.core.cache import cache
+
+    from apps.simulations.counterfactual import candle_window
+    from apps.simulations.counterfactual import simulate as engine
+    from apps.simulations.selectors import bars_for, trade_fifo_pairs, trade_for_simulation
+    from apps.simulations.services import SimulationAsk, simulation_request, simulation_request_many
+
+    trades = _history(user)
+    asks = [SimulationAsk(horizon_days=1 + k % 2, trade_id=t.id, pullback_pct=Decimal("1.5")) for k, t in enumerate(trades)]
+    asks += [SimulationAsk(horizon_days=1, symbol="btc-usd"), SimulationAsk(horizon_days=2, trade_id=trades[3].id, pullback_pct=Decimal("1.5"))]
+
+    batch = simulation_request_many(user=user, asks=asks)
+
+    stored = {row.id: row.result for row in Simulation.objects.all()}
+    assert len(stored) == len({a["simulationId"] for a in batch}) == len(trades) + 1  # the repeat is one row
+    cache.clear()
+    Simulation.objects.all().delete()
+    for ask, answer in zip(asks, batch, strict=True):
+        alone = simulation_request(user=user, horizon_days=ask.horizon_days, trade_id=ask.trade_id, symbol=ask.symbol,
+                                   pullback_pct=ask.pullback_pct)
+        values, quote = trade_for_simulation(user=user, trade_id=answer["tradeId"])
+        _, end = candle_window(values.ts, ask.horizon_days)
+        document = engine(trade=values, takes=trade_fifo_pairs(user_id=user.pk, trade=values, until=end),
+                          bars=bars_for(symbol=values.symbol, start=candle_window(values.ts, ask.horizon_days)[0], end=end),
+                          horizon_days=ask.horizon_days, pullback_pct=ask.pullback_pct, quote=quote)
+        expected = json.dumps({"simulationId": answer["simulationId"], "status": "done", **document})
+        assert json.dumps(answer) == json.dumps(alone) == expected
+        assert stored[answer["simulationId"]] == document
+    assert batch[-2]["tradeId"] == trades[19].id  # the latest BTC-USD trade
+
+
+def test_a_batch_with_one_bad_ask_writes_nothing(user, market):
+    from apps.core.errors import NotFound, Unprocessable
+    from apps.simulations.services import SimulationAsk, simulation_request_many
+
+    trades = _history(user)
+    recent = TradeFactory(user=user, ts=datetime.now(UTC) - timedelta(days=1))
+
+    with pytest.raises(NotFound):
+        simulation_request_many(user=user, asks=[SimulationAsk(horizon_days=1, trade_id=trades[0].id),
+                                                 SimulationAsk(horizon_days=1, trade_id="nope")])
+    with pytest.raises(Unprocessable) as raised:
+        simulation_request_many(user=user, asks=[SimulationAsk(horizon_days=1, trade_id=trades[0].id),
+                                                 SimulationAsk(horizon_days=3, trade_id=recent.id)])
+    assert raised.value.code == "candles_unavailable"
+    assert Simulation.objects.count() == 0
 
 
 @pytest.mark.parametrize("path", ["/api/simulations/" + "x" * 200, "/api/simulations/..%2F", "/api/simulations/a%20b"])

@@ -46,6 +46,7 @@ _I = re.IGNORECASE
 
 _SCOPE_NOUN = r"(?:trades?|entry|entries|exits?|orders?|positions?|sales?|buys?|sells?|loss(?:es)?|sessions?|one)"
 _PROCESS = re.compile(
+    r"\b(?:any|each|every)\s+(?:buy|sell|entry|exit|trade|order)\s+(?:or|and)\s+(?:buy|sell|entry|exit|trade|order)\b|"
     # the user's own size, plan, rules and records
     r"\b(?:your|the|a|my|their)\s+(?:own\s+)?(?:planned|usual|normal|standard|written|original|own|fixed|median|typical|one|"
     r"same|stated|maximum|minimum)\s+(?:[\w-]+\s+){0,2}(?:size|sizes|stop|stops|exit|exits|entry|entries|position|positions|"
@@ -53,12 +54,13 @@ _PROCESS = re.compile(
     r"\b(?:the\s+)?same\s+size\b|\b(?:position|trade|entry)\s+sizes?\b|\bsize\s+(?:rule|reviews?|cap)\b|\byour\s+size\b|"
     r"\b(?:entry|exit|stop|sell|buy|trade|order|stop[- ]loss)\s+(?:conditions?|rules?|plans?|reasons?|criteria|checklists?|notes?|"
     r"button|reasoning|times?|counts?|limits?)\b|"
-    r"\b(?:price|trade)\s+alerts?\b|\b(?:the\s+)?(?:stop|target|entry|exit|size|risk|reward)\s+(?:in|of|from)\s+your\s+(?:plan|intent|rule)s?\b|"
+    r"\b(?:price|trade)\s+(?:alerts?|notifications?|alarms?)\b|\b(?:the\s+)?(?:stop|target|entry|exit|size|risk|reward)\s+(?:in|of|from)\s+your\s+(?:plan|intent|rule)s?\b|"
     r"\byour\s+plan'?s\s+(?:stop|target|entry|exit|size|risk|reward|loss)\b|\b(?:stop|target|size)\s+your\s+plan\b|"
     r"\b(?:the|your|a)\s+(?:\w+\s+)?(?:stop|target|exit|entry|size)\s+(?:you|your\s+plan)\s+(?:had\s+)?(?:planned|wrote|set|stated|"
     r"named|picked|chose|is\s+built\s+on)\b|"
-    r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?)\s+you\s+(?:planned|wrote|noted|set|picked|chose|listed|traded)\b|"
-    r"\b(?:why|how|what)\s+you\s+(?:\w+)\b|"
+    r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?|price|prices|size|level)\s+you\s+(?:planned|wrote|noted|set|"
+    r"picked|chose|listed|traded|saw|noticed|used|paid|got|had|felt)\b|"
+    r"\b(?:why|how|what)\s+you\s+(?:\w+)(?:\s+(?:this|that|the|your|it)(?:\s+(?:entry|exit|trade|position|size|stop|buy|sale|order))?)?\b|"
     # scope: every / each / the next trade of the user's own activity
     r"\b(?:each|every|any|all|no|new|the\s+next|your\s+next|the\s+first|the\s+last|your\s+last|another|an\s+extra|extra|"
     r"unplanned|planned|winning|losing)\s+(?:\w+\s+)?" + _SCOPE_NOUN + r"\b(?=\s+(?:after|before|during|within|until|in|of|at|"
@@ -66,7 +68,8 @@ _PROCESS = re.compile(
     r"\b(?:entries|exits|trades|orders|sales)\b(?=\s+(?:after|before|during|within|made|in|that|you)\b)|"
     r"\b(?:at|on|since|from)\s+(?:the\s+)?(?:entry|exit)\b|"
     r"\b(?:before|after|when|whenever|while|until|during|since|once|between)\s+(?:you\s+\w+\s+)?(?:(?:each|every|any|the|your|a|an|"
-    r"this|that|another|new|next|planned|unplanned|losing|winning|first|last|extra)\s+)*" + _SCOPE_NOUN + r"\b|"
+    r"this|that|another|new|next|planned|unplanned|losing|winning|first|last|extra)\s+)*" + _SCOPE_NOUN +
+    r"\b(?:\s+(?:or|and)\s+" + _SCOPE_NOUN + r"\b)?|"
     r"\b(?:hold(?:ing)?|held)\s+(?:off|yourself|back|times?|periods?|rule)\b|\bholding\s+time\b|\b(?:on|onto|to)\s+your\s+(?:plan|rules?|limit)\b|"
     r"\bstop\s+(?:trading|checking|refreshing|for\s+the\s+day|there|the\s+session)\b|\bclos(?:e|ing|ed)\s+the\s+(?:app|laptop|screen|"
     r"chart|session|journal|tab)\b|\bend\s+the\s+session\b|\btrade\s+(?:count|number|limit)\b|\bnumber\s+of\s+trades\b|"
@@ -89,7 +92,15 @@ _TC_ACTION = (
     r"(?:go|goes|going|went|be|been|being|stay|staying|get|getting|got|remain)\s+(?:long|short|in\s+cash|to\s+cash)|"
     r"a\s+(?:small\s+|big\s+|quick\s+|partial\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look|line|"
     r"session|sessions|checklist))|"
-    r"hold(?:s|ing|ers?)?|hodl\w*|re-?enter\w*|enter(?:s|ing|ed)?|exit(?:s|ing|ed)?|entry|entries|"
+    r"hold(?:s|ing|ers?)?|held|hodl\w*|bail(?:s|ed|ing)?|adding(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to)\b)|"
+    r"(?:half|double|twice|triple|a\s+quarter\s+of|a\s+third\s+of)\s+(?:the\s+|your\s+)?(?:PROC|size)|chas(?:e|es|ed|ing)\s+(?:it|them|this|that|the\s+(?:move|pump|breakout|rally|price))|"
+    r"(?:be|being)\s+(?:greedy|fearful|aggressive|contrarian)|airdrops?|bridg(?:e|es|ed|ing)\s+(?:your\s+)?(?:funds|money|coins|tokens)|"
+    r"(?:yield\s+)?farm(?:s|ed|ing)?\b|liquidity\s+pools?|(?:half|double|twice|triple|a\s+quarter\s+of)\s+(?:the|your)\s+size|"
+    r"(?:bigger|smaller|larger|heavier|lighter)\s+(?:sizes?|positions?|bets?|stakes?)|"
+    r"(?:double|triple|increase|raise|reduce|halve|lower|boost|bump|grow|cut|shrink)(?:s|d|ing)?\s+(?:your\s+|the\s+)?PROC|"
+    r"wait(?:ing)?\s+for\s+(?:\w+\s+){1,3}?to\s+(?:drop|fall|rise|climb|cross|reach|hit|break|cool|come\s+(?:back|down)|settle|"
+    r"retrace|stabili[sz]e|recover|bounce|dip|turn)|(?:the\s+|your\s+|next\s+|the\s+next\s+)long\b(?!\s+(?:walk|break|pause|list|note|"
+    r"time|day|while|look|line|session|sessions|checklist|run|term|hold))|re-?enter\w*|enter(?:s|ing|ed)?|exit(?:s|ing|ed)?|entry|entries|"
     r"add(?:s|ing|ed)?(?=\s+(?:on|into|more|in\b|to\s+(?:it|them|(?:the|your|this|that)\s+(?:position|bag|stack|trade|longs?|shorts?|winners|losers|holdings?)|winners|losers)|a\s+(?:little|bit|few))|\s*[.!?,]|$)|"
     r"trim\w*|lighten\w*|clos(?:e|es|ed|ing)\s+(?:out|(?:\w+\s+){0,3}?(?:position|positions|trade|long|short|it|them|half|everything))|"
     r"(?:take|takes|taking|took|bank|banking|lock|locking|book|booking)\s+(?:in\s+)?(?:\w+\s+){0,3}?(?:profits?|gains?|money|chips)|lock(?:s|ed|ing)?\s+in\b|"
@@ -105,7 +116,7 @@ _TC_ACTION = (
     r"ladder\w*|stack(?:s|ing)?\s+(?:sats|coins)|reinvest\w*|rebalanc\w*|allocat\w+|invest(?:s|ing|ed)?\s+in|"
     r"scoop\w*|grab(?:s|bing)?\s+(?:some|more|a\s+bag)|pick(?:s|ing)?\s+up\s+(?:some|more|a\s+few)|"
     r"let\s+(?:it|the\s+rest|your\s+winners|winners|them|the\s+position)\s+(?:run|ride)|ride\s+(?:the\s+|this\s+|it)|"
-    r"size[sd]?\s+(?:up|down|into)|sizing\s+(?:up|down)|all[- ]in|full\s+size|heavier|lighter|bigger\s+(?:bet|stake|position|names)|"
+    r"size[sd]?\s+(?:up|down|into|in)|sizing\s+(?:up|down|in|into)|nibbl\w+|all[- ]in|full\s+size|heavier|lighter|bigger\s+(?:bet|stake|position|names)|"
     r"(?:double|triple|increase|raise|reduce|halve|lower|boost|bump|grow|widen|tighten|trail|move|set|put|place)(?:s|d|ing)?\s+"
     r"(?:your\s+|the\s+|a\s+)?(?:\w+\s+)?(?:position|stake|exposure|allocation|bet|bag|stop|stop-loss|take-profit|target|limit\s+order|"
     r"order|bids?|money|savings)"
@@ -113,8 +124,9 @@ _TC_ACTION = (
 _TC_OBJECT = (
     r"positions?|(?:a|the|your|my|tight|trailing|mental|wide|hard|soft)\s+stops?|stops?\s+(?:at|below|above|under|near|to|order)|stop[- ]?loss(?:es)?|cheap|"
     r"(?:weekly|daily|monthly|swing|range|prior|previous|recent|yesterday's|local)\s+(?:low|high)s?|take[- ]profits?|tp|sl|targets?|allocations?|exposure|leverage|"
-    r"stablecoins?|stables|dry\s+powder|runners?|bags?|fills?|bids?|limit\s+(?:buy|sell|order)|orders?\s+(?:at|near|below|above)|"
+    r"stablecoins?|stables|dry\s+powder|runners?|bags?|bids?|limit\s+(?:buy|sell|order)|orders?\s+(?:at|near|below|above)|"
     r"upside|downside|returns?|profits?|yields?|risk[- ]to[- ]reward|risk/reward|\d+r\b|breakeven|break-even|"
+    r"fills\b|(?:a|the|better|good|bad|cheaper)\s+fill\b|"
     r"support|resistance|dips?|rally|rallies|bounce[sd]?|rebound|breakouts?|breakdown|pullbacks?|retrace\w*|retest\w*|correction|"
     r"bottom(?:s|ing|ed)?|tops?\b|topping|highs|lows|trends?|momentum|strength|weakness|setups?|levels|(?:this|that|these|key|price|the|a)\s+level(?!\s+of)|prices?|"
     r"swing\s+(?:low|high)|range\s+(?:low|high)|moving\s+average|\d+-day\s+average|funding|squeeze|leg\s+(?:up|down)|"
@@ -186,7 +198,13 @@ _PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made
          r"spent|felt|saw|broke|began|grew|hit|set|put|cut|stood|met|led|wrote|thought|told|gave|chose|knew|drew|"
          r"stayed|fired|ended|shot|fought|ate|took|showed|traded|followed|matched|respected|reached|added|"
          r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
-_PAST_FORM = re.compile(r"^(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"\b", _I)
+_PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"|"
+                        r"[\w'%()-]+(?:\s+[\w'%()-]+){0,3}?\s+(?:was|were|had))\b", _I)
+# a reflective question about what happened or how it felt ("How did you decide on the size of this position?"),
+# not a rhetorical one ("Shouldn't you take profit?", "Why not add?", "How about selling a third?")
+_QUESTION = re.compile(r"^\W*(?:how|what|why|when|which|where|did|do|does|were|was|have|had|are|is)\b"
+                       r"(?!\s+(?:about|not|if)\b)(?!n't)(?![^?]*\b(?:should|could|would|might|may|must|'d|better|best|"
+                       r"time\s+to|worth|smart|wise|right)\b)[^?]*\?\s*$", _I)
 # a fact about the user's own record, plan or rules, in the present
 _OWN_FORM = re.compile(
     r"^(?:proc(?:\s+[\w'/()-]+){0,3}?|your(?:\s+[\w'/()-]+){0,6}?|you(?:r)?|"
@@ -224,7 +242,7 @@ _TRIGGER_TRADE = re.compile(
 _PROMISE = re.compile(
     r"\b(?:guarantee\w*|risk[- ]?free|no[- ]risk|can'?t\s+lose|cannot\s+lose|never\s+lose|won'?t\s+lose|sure\s+(?:thing|profit|win|bet)|"
     r"easy\s+money|free\s+money|make\s+you\s+(?:rich|money)|beat\s+the\s+market|double\s+your\s+money|"
-    r"(?:will|'ll|can|could|going\s+to)\s+(?:\w+\s+){0,2}?(?:make|get|win|earn|recover)\s+(?:\w+\s+){0,3}?(?:back|loss|losses)|\d+(?:\.\d+)?\s?%\s+(?:a|per|every|each)\s+"
+    r"(?:will|'ll|can|could|going\s+to)\s+(?:\w+\s+){0,2}?(?:make|get|win|earn|recover|pay)\s+(?:\w+\s+){0,3}?(?:back|loss|losses)|\d+(?:\.\d+)?\s?%\s+(?:a|per|every|each)\s+"
     r"(?:day|week|month|year)|\d+(?:\.\d+)?\s?%\s+(?:daily|weekly|monthly|yearly)|(?:returns?|gains?)\s+of\s+\d+|to\s+the\s+moon|"
     r"be\s+up\s+again)\b", _I)
 _SIZING = re.compile(r"\b(?:size\w*|all[- ]in|allocat\w+|exposure|leverage|stake|heavier|lighter|full\s+size|(?:of\s+)?your\s+"
@@ -243,6 +261,8 @@ def _kind(clause: str, sentence: str, number: re.Match | None) -> str:
         return "promise"
     if number and _SIZING.search(clause) and "%" in number.group(0):
         return "position sizing"
+    if number and not re.search(r"\d", number.group(0)):
+        return "position sizing"  # a half, a third, a quarter
     if number and not re.search(r"\d\s?%|percent", number.group(0), _I) or (number and re.search(
             r"\b(?:stop|target|take[- ]profit|at|around|near|below|above|under|hits?|reach\w*)\b", clause, _I)):
         return "price level"
@@ -305,6 +325,9 @@ def _sentence_findings(sentence: str) -> list[str]:
     masked = _PROCESS.sub(" PROC ", sentence)
     if _DISCLAIMER.search(masked) and not _MARKER.search(_DISCLAIMER.sub(" ", masked)):
         return found
+    question = bool(_QUESTION.match(masked))
+    if question:
+        masked = masked.rstrip(" ?")
     heads = _heads(masked)
     psych = bool(_PSYCH.search(masked)) and not any(_TRADE_VERB_START.match(h) for h, _ in heads)
     previous_form: str | None = None
@@ -314,6 +337,10 @@ def _sentence_findings(sentence: str) -> list[str]:
         marker = _MARKER.search(head)
         continuing = bool(_CONTINUATION.match(head)) or not head
         form = _form(head, trigger) if head else None
+        if form is None and question:
+            form = "question"
+        if form is None and previous_form == "past" and re.match(_PAST + r"\b", head, _I):
+            form = "past"  # "You bought and sold …": the same subject, still in the past
         if form is None and psych and head and not _TRADE_VERB_START.match(head):
             form = "psych"
 
@@ -328,7 +355,7 @@ def _sentence_findings(sentence: str) -> list[str]:
             number = _NUMBER.search(head) or _NUMBER.search(trigger)
             found.append(f"{_kind(head + ' ' + trigger, masked, number)}: {head}")
         elif trigger and (_TC.search(trigger) or _NUMBER.search(trigger)) and (
-                _TIMING.match(trigger) or (not head and _MARKER.search(trigger)) or _TRIGGER_TRADE.search(trigger)):
+                _TIMING.match(trigger) or _MARKER.search(trigger) or _TRIGGER_TRADE.search(trigger)):
             # "until / unless / instead of" with trading content times or replaces a trade; "when buying the
             # dip" takes the trade for granted
             found.append(f"instruction: {trigger}")

@@ -11,14 +11,15 @@ invented: the amounts of the produced trades and of the reported legs add up to 
 Rows that are not trades (deposits, rewards, transfers …) are counted by operation."""
 from __future__ import annotations
 
+import operator
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import compress
+from itertools import compress, repeat
 
 from . import columns
-from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
+from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
 from .binance import BROKER
 from .binance_headers import STATEMENT, STATEMENT_FIELDS, columns_of, required_groups
 from .table import Table, column_index
@@ -144,17 +145,24 @@ def parse_statement(table: Table) -> ParseResult:
     result.total_rows = table.row_count
     identity = RowIdentity("bnc")
     leftovers: list[Unpaired] = []
+    paired: list[PairedTrade] = []
     for legs in groups.values():
         trades, unpaired = pair_legs(legs)
         leftovers += unpaired
-        for trade in trades:
-            symbol = symbol_of(trade.base, trade.quote)
-            ext_id = identity.ext_id(trade.ts.isoformat(), symbol, trade.side, decimal_text(trade.price),
-                                     decimal_text(trade.qty), decimal_text(trade.fee) if trade.fee is not None else "",
-                                     trade.fee_asset)
-            dto = new_trade(ext_id, symbol, trade.side, trade.qty, trade.price, trade.ts, trade.fee, trade.fee_asset,
-                            trade.quote)
-            result.add(dto, trade.lines[0], {"quoteAmount": decimal_text(trade.quote_amount), "legLines": trade.lines})
+        paired += trades
+    # The trades' ids, DTOs and raw data a field at a time (the same ids identity.ext_id gives trade by trade).
+    symbols = [symbol_of(trade.base, trade.quote) for trade in paired]
+    sides, qtys, prices, moments, fees, fee_assets, quotes, quote_amounts, leg_lines = (
+        list(map(operator.attrgetter(name), paired)) for name in
+        ("side", "qty", "price", "ts", "fee", "fee_asset", "quote", "quote_amount", "lines"))
+    fee_texts = ["" if fee is None else format(fee, "f") for fee in fees]
+    keys = list(map("|".join, zip(map(datetime.isoformat, moments), symbols, sides, map(format, prices, repeat("f")),
+                                  map(format, qtys, repeat("f")), fee_texts, fee_assets, strict=True)))
+    result.trades += columns.trades(columns.hashed_ids(identity, keys), symbols, sides, qtys, prices, moments, fees,
+                                    fee_assets, quotes)
+    result.lines += map(operator.itemgetter(0), leg_lines)
+    result.raws += [{"quoteAmount": format(amount, "f"), "legLines": lines}
+                    for amount, lines in zip(quote_amounts, leg_lines, strict=True)]
     for item in sorted(leftovers, key=lambda unpaired: unpaired.leg.line):
         leg = item.leg
         result.error(leg.line, f"{leg.operation} of {decimal_text(leg.change)} {leg.coin} at {leg.ts:%Y-%m-%d %H:%M:%S} "

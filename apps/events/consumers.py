@@ -19,6 +19,7 @@ Frames client → server: `{"type": "resume", "lastEventId": …}` or `{"type": 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -39,6 +40,7 @@ from apps.core.observability.sockets import (
 from apps.core.parsing import JsonRejected, json_parse
 from apps.core.validation import opaque_id_valid
 
+from .fanout import CLOSE_SERVICE_RESTART, fanout_hub
 from .registry import ws_dispatch
 from .selectors import event_list_after, event_position
 from .services import CONTROL_PREFIX, SOCKET_CLOSE, event_envelope, session_fingerprint
@@ -54,6 +56,7 @@ SYNC_MARKER = {"type": "sync", "synced": False}
 SESSION_RECHECK_SECONDS = 1.0
 MAX_FRAME_BYTES = 64 * 1024
 _SENT_MEMORY = 2048
+_LIVE_FRAME = {"type": "event"}  # what the frame metrics see of a pre-encoded live push
 
 
 @database_sync_to_async
@@ -106,7 +109,9 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         self.last_seq = 0  # highest position sent (live pushes arrive in position order)
         self.sent: deque = deque(maxlen=_SENT_MEMORY)
         self.sent_set: set[int] = set()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.group, self.channel_name)  # pushes sent straight to the group
+        self.hub = fanout_hub()
+        await self.hub.join(self.user_id, self)  # the relay's live pushes (apps/events/fanout.py)
         await self.accept()
         self.tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._heartbeat())]
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -122,6 +127,8 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "slot_taken", False):
             socket_closed()
             try:
+                if getattr(self, "hub", None) is not None:
+                    await self.hub.leave(self.user_id, self)
                 await self.channel_layer.group_discard(self.group, self.channel_name)
                 await socket_slot_release(user_id=self.user_id, socket_id=self.socket_id)
             except Exception:  # Redis gone: the slot expires on its own
@@ -183,6 +190,23 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     # --- server → client -----------------------------------------------------------------------------------
+
+    def fanout_deliver(self, items: list[list]) -> None:
+        """The relay's live pushes for this user, in position order: `[seq, type, ts, frame text]` each (the
+        text is the envelope encoded once by the relay, as `send_json` would). Never waits."""
+        for seq, kind, ts, text in items:
+            if kind.startswith(CONTROL_PREFIX):
+                self.tasks.append(asyncio.ensure_future(self._control(json.loads(text))))
+                continue
+            if seq <= self.last_seq or seq in self.sent_set:
+                continue
+            self._remember(seq)
+            self._push_live(text)
+            socket_push_observed(envelope={"ts": ts})
+
+    def fanout_lost(self) -> None:
+        """Live pushes may have been missed (the subscription failed): close; the client resumes."""
+        self.tasks.append(asyncio.ensure_future(self.close(code=CLOSE_SERVICE_RESTART)))
 
     async def outbox_batch(self, message):
         """Several relay pushes in one message, in position order."""
@@ -269,8 +293,12 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
             while self.queue:
                 frame = self.queue.popleft()
                 self.space.set()
-                await self.send_json(frame)
-                socket_frame_sent(frame=frame)
+                if isinstance(frame, str):
+                    await self.send(text_data=frame)
+                    socket_frame_sent(frame=_LIVE_FRAME)
+                else:
+                    await self.send_json(frame)
+                    socket_frame_sent(frame=frame)
 
     async def _heartbeat(self) -> None:
         """Keep the slot and the group membership fresh (this also rejoins after a Redis restart)."""

@@ -1,4 +1,4 @@
-"""The relay: committed outbox rows → channel-layer group `user.<id>`, then marked delivered.
+"""The relay: committed outbox rows → the user's open sockets in every web process, then marked delivered.
 
 One asyncio loop per process. It wakes on PostgreSQL `NOTIFY events_outbox` (sent at commit by the table's
 statement trigger), on an in-process signal (embedded mode: `event_append` → `relay_wake` after commit),
@@ -7,7 +7,7 @@ or after `poll_interval` at the latest.
 Scaling out: users are spread over `RELAY_PARTITIONS` partitions and every relay process holds a fair share
 of them (session-level advisory locks, see `apps.events.services.outbox_relay_rebalance`), checked at least
 every `REBALANCE_INTERVAL`. A relay numbers and publishes only its partitions, each user's rows in position
-order, users concurrently. When a relay stops, dies or loses its database connection, the server releases
+order. When a relay stops, dies or loses its database connection, the server releases
 its locks and the others take its partitions within a poll interval; when one joins, the others hand
 extras over. Rows are claimed with `SKIP LOCKED`. A row is marked delivered only after its publish
 succeeded; on a Redis or database error the relay backs off (jittered exponential, capped), reconnects, and
@@ -15,8 +15,10 @@ resumes with the first unpublished position, so nothing is lost. A publish whose
 with the database connection (or the relay) is published again by the partition's next holder; consumers
 drop positions they already sent.
 
-Each channel-layer message carries up to `MESSAGE_BATCH` of one user's events (`outbox.batch`); with
-`--log-level DEBUG` the relay logs one line per message with the events' `requestId`.
+A claimed batch (up to `batch_size` rows, many users) goes out in one pipelined Redis round trip, one
+pub/sub message per user carrying up to `MESSAGE_BATCH` of that user's events with each envelope encoded
+once (`apps.events.fanout`); with `--log-level DEBUG` the relay logs one line per message with the events'
+`requestId`.
 """
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ import threading
 import time
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
@@ -35,6 +36,7 @@ from apps.core.observability.context import user_ref
 from apps.core.observability.metrics import RELAY_FAILURES, RELAY_PUBLISHED, heartbeat_record_async
 
 from .doorbell import relay_doorbell_install
+from .fanout import FanoutPublisher, fanout_item
 from .services import (
     event_envelope,
     outbox_claim_batch,
@@ -46,23 +48,11 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "events_outbox"
-MESSAGE_TYPE = "outbox.event"
-BATCH_MESSAGE_TYPE = "outbox.batch"
-MESSAGE_BATCH = 50  # events per channel-layer message: a burst of 10k events is 200 messages, not 10k
-PUBLISH_CONCURRENCY = 32
+MESSAGE_BATCH = 50  # events per published message: a burst of 10k events for one user is 200 messages
 REBALANCE_INTERVAL = 0.5  # seconds between checks of the partitions held (joins, departures)
 
 _embedded: dict = {"task": None}
 _embedded_lock = threading.Lock()
-
-
-def relay_message(event) -> dict:
-    return {"type": MESSAGE_TYPE, "seq": event.seq, "event": event_envelope(event)}
-
-
-def relay_batch_message(events: list) -> dict:
-    """Several of one user's events, in position order, as one channel-layer message."""
-    return {"type": BATCH_MESSAGE_TYPE, "items": [relay_message(event) for event in events]}
 
 
 def _db_reset() -> None:
@@ -82,7 +72,7 @@ def _mark_quietly(ids: list[str]) -> None:
 
 
 def _published_log(chunk: list) -> None:
-    """One line per channel-layer message: which events went out, and the request(s) that caused them."""
+    """One line per published message: which events went out, and the request(s) that caused them."""
     request_ids = sorted({row.request_id for row in chunk if row.request_id})
     fields = {"userRef": user_ref(chunk[0].user_id), "events": len(chunk), "eventIds": [row.id for row in chunk],
               "types": sorted({row.type for row in chunk}), "seq": [chunk[0].seq, chunk[-1].seq]}
@@ -98,9 +88,9 @@ def _db(fn):
 
 
 class OutboxRelay:
-    def __init__(self, *, channel_layer=None, batch_size: int = 500, poll_interval: float = 1.0,
-                 listen: bool | None = None, max_backoff: float = 5.0):
-        self.channel_layer = channel_layer or get_channel_layer()
+    def __init__(self, *, batch_size: int = 500, poll_interval: float = 1.0, listen: bool | None = None,
+                 max_backoff: float = 5.0):
+        self.publisher = FanoutPublisher()
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.listen = connection.vendor == "postgresql" if listen is None else listen
@@ -136,6 +126,7 @@ class OutboxRelay:
             if listener:
                 listener.cancel()
                 await asyncio.gather(listener, return_exceptions=True)
+            await self.publisher.close()
             await _db(_db_reset)()
 
     async def _rebalance(self) -> frozenset[int]:
@@ -178,27 +169,24 @@ class OutboxRelay:
         return total  # the other relays hold every partition; we stand by
 
     async def _publish(self, rows: list) -> tuple[list[str], BaseException | None]:
-        """Publish a batch: each user's rows one after another (their order is what sockets rely on), users
-        concurrently. Stops a user's chain at its first failure. Returns the ids published and an error."""
+        """Publish a claimed batch in one pipelined round trip: one message per user (at most MESSAGE_BATCH
+        events each) with that user's events in position order, each envelope encoded once. Returns the ids
+        published (all or none) and an error."""
         chains: dict[str, list] = {}
         for row in rows:
             chains.setdefault(row.user_id, []).append(row)
-        done: list[str] = []
-        gate = asyncio.Semaphore(PUBLISH_CONCURRENCY)
-
-        async def chain(items: list) -> None:
-            async with gate:
-                for start in range(0, len(items), MESSAGE_BATCH):
-                    chunk = items[start:start + MESSAGE_BATCH]
-                    message = relay_message(chunk[0]) if len(chunk) == 1 else relay_batch_message(chunk)
-                    await self.channel_layer.group_send(f"user.{chunk[0].user_id}", message)
-                    done.extend(row.id for row in chunk)
-                    if logger.isEnabledFor(logging.DEBUG):
-                        _published_log(chunk)
-
-        results = await asyncio.gather(*(chain(items) for items in chains.values()), return_exceptions=True)
-        errors = [result for result in results if isinstance(result, BaseException)]
-        return done, (errors[0] if errors else None)
+        messages = []
+        for user_id, items in chains.items():
+            for start in range(0, len(items), MESSAGE_BATCH):
+                chunk = items[start:start + MESSAGE_BATCH]
+                messages.append((user_id, [fanout_item(seq=row.seq, envelope=event_envelope(row)) for row in chunk]))
+                if logger.isEnabledFor(logging.DEBUG):
+                    _published_log(chunk)
+        try:
+            await self.publisher.publish(messages)
+        except Exception as error:
+            return [], error
+        return [row.id for row in rows], None
 
     async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -7,43 +7,43 @@ import threading
 import time
 from collections import Counter
 
+import msgpack
 import pytest
-from channels.layers import get_channel_layer
+import redis.asyncio as redis
+from django.conf import settings
 from django.db import connection
 from websockets.asyncio.client import connect
 
+from apps.events.fanout import fanout_channel
 from apps.events.models import EventOutbox
 from apps.events.testing import RELAY_APPLICATION_NAME, append_committed, child_env, session_cookie_for, stop_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def _unbatched(message: dict) -> list[dict]:
-    """The relay sends one user's consecutive events as one `outbox.batch` message."""
-    return message["items"] if message["type"] == "outbox.batch" else [message]
-
-
-async def _collect(group: str, *, expected: int, timeout: float, linger: float = 1.0) -> list[dict]:
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(group, channel)
+async def _collect(user_id: str, *, expected: int, timeout: float, linger: float = 1.0) -> list[dict]:
+    """What a web process with a socket of this user receives from the relays: `{seq, event}` per event."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(fanout_channel(user_id))
     received: list[dict] = []
+
+    async def read(seconds: float) -> None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=seconds)
+        if message and message["type"] == "message":
+            received.extend({"seq": seq, "event": json.loads(text)}
+                            for seq, _type, _ts, text in msgpack.unpackb(message["data"], raw=False))
+
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            try:
-                received.extend(_unbatched(await asyncio.wait_for(layer.receive(channel), 0.5)))
-            except TimeoutError:
-                if len(received) >= expected:
-                    break
+        while time.monotonic() < deadline and len(received) < expected:
+            await read(0.5)
         end = time.monotonic() + linger  # anything published twice would show up now
         while time.monotonic() < end:
-            try:
-                received.extend(_unbatched(await asyncio.wait_for(layer.receive(channel), 0.2)))
-            except TimeoutError:
-                pass
+            await read(0.2)
     finally:
-        await layer.group_discard(group, channel)
+        await pubsub.aclose()
+        await client.aclose()
     return received
 
 
@@ -71,7 +71,7 @@ def test_two_relays_publish_every_event_once_in_position_order(relay_process, us
     relays = [relay_process(), relay_process()]
     result: dict = {}
     collector = threading.Thread(
-        target=lambda: result.setdefault("messages", asyncio.run(_collect(f"user.{user.pk}", expected=120, timeout=30)))
+        target=lambda: result.setdefault("messages", asyncio.run(_collect(str(user.pk), expected=120, timeout=30)))
     )
     collector.start()
     time.sleep(0.5)

@@ -12,7 +12,7 @@ from apps.events.relay import OutboxRelay
 
 
 class Command(BaseCommand):
-    help = "Publish committed outbox events to the channel layer until SIGTERM/SIGINT."
+    help = "Publish committed outbox events to the open sockets until SIGTERM/SIGINT."
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)

@@ -1,20 +1,28 @@
 """Outbox commit → WebSocket client latency with the production topology on loopback, one relay against N.
 
     .venv/bin/python -m benchmarks.ws_latency [--clients 500] [--sockets-per-user 5] [--rate 200]
-                                              [--duration 15] [--relays 2] [--backlog 5000] [--web-procs 1]
+                                              [--duration 15] [--relays 2] [--backlog 5000] [--web-procs 2]
+                                              [--server gunicorn|daphne]
                                               [--pg-url postgres://postgres@127.0.0.1:5432]
 
-Creates a throwaway PostgreSQL database, starts a private redis-server, `--web-procs` daphne processes
-(`twin.asgi:application`, sockets spread over them) and one `manage.py relay_outbox` (channels-redis), connects
-the clients (users × sockets each), then for one relay and again after `--relays` relays share the partitions:
+Creates a throwaway PostgreSQL database, starts a private redis-server, the web server (below) and one
+`manage.py relay_outbox`, connects the clients (users × sockets each), then for one relay and again after `--relays` relays share the partitions:
 - steady: appends events in committed transactions at `--rate` per second, round-robin over the users.
   Latency is measured from just after COMMIT returns to the frame arriving at each socket (goal: p99 ≤ 100 ms
   at 1,000 deliveries/s, i.e. 200 events/s to 5 sockets each).
 - capacity: commits `--backlog` events (round-robin over the users) in one transaction and times how fast
   the relays publish them (commit → last row marked delivered) and how fast every socket has them; the ratio
   of N relays to one is the scale-out figure (goal: 2 relays ≥ 1.6×).
-The baseline, measured in the same run over the same sockets, is a raw channel-layer `group_send` (no
-outbox, no relay). Prints one JSON document.
+Two baselines are measured in the same run over the same sockets, at the same rate, without outbox or relay:
+the relay's transport alone (`baseline_raw_publish`: one Redis pub/sub message per event, see
+apps/events/fanout.py) and a raw channel-layer `group_send` (`baseline_raw_group_send`: the transport the relay
+used before). Prints one JSON document.
+
+The web server is the production command (`--server gunicorn`: gunicorn with `--web-procs` uvicorn workers
+on one port; the kernel spreads the connections) or `--web-procs` daphne processes (`--server daphne`). One
+light client process (asyncio on uvloop; it reads each frame's eventId without decoding the frame) holds all
+the sockets; the steady appends come from 4 threads sharing one schedule, so the offered rate holds on a
+loaded machine.
 """
 from __future__ import annotations
 
@@ -79,12 +87,22 @@ def summary(latencies_ms: list[float], *, events: int, expected: int, seconds: f
     }
 
 
+def frame_key(raw: str) -> str | None:
+    """The frame's eventId (or the baseline's payload key) without decoding the whole frame: the client
+    process stays light, so the figures are the server's, not the client's."""
+    for marker in ('"eventId": "', '"key": "'):
+        start = raw.find(marker)
+        if start >= 0:
+            start += len(marker)
+            return raw[start:raw.index('"', start)]
+    return None
+
+
 class Receivers:
     """Open sockets; each records (key → receive time) for the frames it gets."""
 
     def __init__(self):
         self.arrivals: dict[str, list[float]] = {}
-        self.lock = threading.Lock()
         self.connections = []
         self.closed_early: list[str] = []
         self.connect_retries = 0
@@ -97,7 +115,7 @@ class Receivers:
             origin = url.replace("ws://", "http://").split("/ws/")[0]
             for attempt in range(5):  # a handshake can fail on a loaded machine; clients retry
                 try:
-                    ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=30,
+                    ws = await connect(url, additional_headers={"Cookie": cookie}, origin=origin, open_timeout=90,
                                        max_queue=None)
                     break
                 except Exception:
@@ -115,11 +133,9 @@ class Receivers:
         try:
             async for raw in ws:
                 now = time.time()
-                frame = json.loads(raw)
-                key = frame.get("eventId") or frame.get("payload", {}).get("key")
+                key = frame_key(raw)
                 if key:
-                    with self.lock:
-                        self.arrivals.setdefault(key, []).append(now)
+                    self.arrivals.setdefault(key, []).append(now)
         except Exception as exc:  # the socket closed: its missing frames count as lost deliveries
             self.closed_early.append(repr(exc)[:200])
             return
@@ -140,7 +156,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets")
-    parser.add_argument("--web-procs", type=int, default=1, help="daphne processes (sockets spread over them)")
+    parser.add_argument("--web-procs", type=int, default=2, help="web processes holding the sockets")
+    parser.add_argument("--server", choices=("gunicorn", "daphne"), default="gunicorn",
+                        help="gunicorn: the production web command with WEB_CONCURRENCY=--web-procs on one port; "
+                             "daphne: --web-procs daphne processes, sockets spread over their ports")
+    parser.add_argument("--settings", default="twin.settings.base", help=argparse.SUPPRESS)
     parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -149,9 +169,9 @@ def main() -> int:
 
     db_name = f"bench_ws_latency_{os.getpid()}"
     redis_port = free_port()
-    web_ports = [free_port() for _ in range(args.web_procs)]
+    web_ports = [free_port() for _ in range(args.web_procs if args.server == "daphne" else 1)]
     database_create(args.pg_url, db_name)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.base", "DATABASE_URL": f"{args.pg_url}/{db_name}",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": args.settings, "DATABASE_URL": f"{args.pg_url}/{db_name}",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
            "CACHE_KEY_PREFIX": "bench", "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLE": "0"}
     os.environ.update(env)
@@ -235,9 +255,15 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     users, cookies = await sync_to_async(make_users)(args.clients, args.sockets_per_user)
     webs = []
     for port in web_ports:
-        webs.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                      "twin.asgi:application"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if args.server == "gunicorn":
+            command = [sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf", "twin.asgi:application"]
+            web_env = {**env, "WEB_CONCURRENCY": str(args.web_procs), "WEB_BIND": f"127.0.0.1:{port}",
+                       "WEB_LOG_LEVEL": "warning"}
+        else:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "twin.asgi:application"]
+            web_env = env
+        webs.append(subprocess.Popen(command, cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL))
         processes.append(webs[-1])
     start_relay(env, processes)
     for port, web in zip(web_ports, webs, strict=True):
@@ -289,6 +315,26 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     baseline_seconds = time.perf_counter() - t0
     await asyncio.sleep(2.0)
 
+    # Baseline: the relay's transport alone (one pub/sub message per event, no outbox, no relay).
+    from apps.events.fanout import FanoutPublisher, fanout_item
+
+    publisher = FanoutPublisher()
+    published: dict[str, float] = {}
+    t0 = time.perf_counter()
+    for index in range(count):
+        user_id = users[index % len(users)]
+        key = f"p{index}"
+        envelope = {"type": "bench.raw", "eventId": None, "ts": "", "v": 1, "payload": {"key": key}}
+        published[key] = time.time()
+        owners[key] = user_id
+        await publisher.publish([(user_id, [fanout_item(seq=2 * 10**15 + index, envelope=envelope)])])
+        delay = t0 + (index + 1) * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    publish_seconds = time.perf_counter() - t0
+    await publisher.close()
+    await asyncio.sleep(2.0)
+
     arrivals: dict[str, list[float]] = {}
     closed_early: list[str] = []
     connect_retries = 0
@@ -302,6 +348,7 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
             arrivals.setdefault(key, []).extend(times)
     per_user = args.sockets_per_user
     baseline = measure(sends, owners, arrivals, per_user, seconds=baseline_seconds)
+    baseline_publish = measure(published, owners, arrivals, per_user, seconds=publish_seconds)
     measured = {}
     for one in rounds:
         steady = measure(one["commits"], one["owners"], arrivals, per_user, seconds=one["steadySeconds"])
@@ -327,13 +374,14 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
         "machine": machine_info(),
         "load_average": os.getloadavg(),
         "config": {"clients": len(cookies), "users": len(users), "socketsPerUser": per_user,
-                   "clientProcesses": args.client_procs, "webProcesses": len(web_ports), "relays": args.relays,
+                   "clientProcesses": args.client_procs, "server": args.server, "webProcesses": args.web_procs, "relays": args.relays,
                    "ratePerS": args.rate, "durationS": args.duration, "eventsPerPhase": count,
                    "backlog": args.backlog, "connectSeconds": round(connect_seconds, 2),
                    "connectRetries": connect_retries, "socketsClosedEarly": len(closed_early),
                    "closeReasons": sorted(set(closed_early))[:5]},
         "relays": {str(relays): figures for relays, figures in measured.items()},
         "baseline_raw_group_send": baseline,
+        "baseline_raw_publish": baseline_publish,
         "goal": GOAL,
     }
     if args.relays > 1:
@@ -393,7 +441,13 @@ def client_worker() -> int:
         await receivers.close()
         return {"arrivals": receivers.arrivals, "closedEarly": closed, "connectRetries": receivers.connect_retries}
 
-    print(json.dumps(asyncio.run(work())), flush=True)
+    try:
+        import uvloop  # the web workers' loop: the client's own cost per frame stays small
+
+        report = uvloop.run(work())
+    except ImportError:
+        report = asyncio.run(work())
+    print(json.dumps(report), flush=True)
     return 0
 
 
@@ -413,7 +467,11 @@ def make_users(clients: int, per_user: int) -> tuple[list[str], list[str]]:
     return [str(u.pk) for u in users], cookies
 
 
-def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float]) -> tuple[float, dict]:
+def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float],
+                    threads: int = 4) -> tuple[float, dict]:
+    """`count` events at `rate` per second, one committed transaction each, round-robin over the users.
+    Several threads share the schedule (event i is due at t0 + i / rate), so one slow commit on a loaded
+    machine does not hold back the offered rate."""
     from django.db import connection, transaction
 
     from apps.accounts.models import User
@@ -423,15 +481,26 @@ def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[
     owners: dict[str, str] = {}
     interval = 1.0 / rate
     t0 = time.perf_counter()
-    for index in range(count):
-        user_id = user_ids[index % len(user_ids)]
-        with transaction.atomic():
-            event = event_append(user=users[user_id], type="bench.tick", payload={"n": index})
-        commits[event.id] = time.time()
-        owners[event.id] = user_id
-        delay = t0 + (index + 1) * interval - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
+
+    def work(first: int) -> None:
+        try:
+            for index in range(first, count, threads):
+                delay = t0 + index * interval - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                user_id = user_ids[index % len(user_ids)]
+                with transaction.atomic():
+                    event = event_append(user=users[user_id], type="bench.tick", payload={"n": index})
+                commits[event.id] = time.time()
+                owners[event.id] = user_id
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work, args=(first,)) for first in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     seconds = time.perf_counter() - t0
     connection.close()
     return seconds, owners

@@ -23,7 +23,9 @@ def test_ws_latency_smoke_reports_every_delivery_with_one_and_two_relays():
     result = json.loads(done.stdout)
     assert result["config"]["clients"] == 10 and result["config"]["users"] == 2
     assert result["config"]["relays"] == 2
-    phases = [result["relays"]["1"]["steady"], result["relays"]["2"]["steady"], result["baseline_raw_group_send"]]
+    assert result["config"]["server"] == "gunicorn" and result["config"]["webProcesses"] == 2
+    phases = [result["relays"]["1"]["steady"], result["relays"]["2"]["steady"], result["baseline_raw_group_send"],
+              result["baseline_raw_publish"]]
     for phase in phases:
         assert phase["events"] == 10
         assert phase["deliveries"] == 50

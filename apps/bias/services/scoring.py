@@ -159,32 +159,33 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
     frames: dict[str, pd.DataFrame] = {symbol: stored_candles(symbol=symbol, start=start, end=end)
                                        for symbol in by_symbol}
     rules = scoring_rules(user_id=user.id)
-    stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
-    # the targets are every trade from the first one on (always, except for a few given ids): their old
-    # tags go in one statement and each chunk's reflections are looked up by its time range
-    contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-        with gc_paused():  # the walk and the composing make no cycles (see gc_paused)
+    # no collector passes over the run's large heap (see gc_paused): what is let go is freed as it goes
+    with gc_paused():
+        stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
+        # the targets are every trade from the first one on (always, except for a few given ids): their
+        # old tags go in one statement and each chunk's reflections are looked up by its time range
+        contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
             scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
-        if scored != len(history.targets):
-            raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
-                               "nothing was written.")
-        spool.seek(0)
-        with transaction.atomic():
-            _positions_store(user=user, history=history, positions=stream.positions)
-            if contiguous:
-                BiasTag.objects.filter(trade__user_id=user.id, trade__ts__gte=history.first_target).delete()
-            while True:
-                try:
-                    composed = pickle.load(spool)  # nosec B301 - our own spool, written above
-                except EOFError:
-                    break
-                _composed_store(user=user, composed=composed, contiguous=contiguous)
-            _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
-            label_days_rebuild(user_id=user.id, since=history.first_target)
-            if notify:
-                trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored,
-                                                  since=history.first_target))
+            if scored != len(history.targets):
+                raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
+                                   "nothing was written.")
+            spool.seek(0)
+            with transaction.atomic():
+                _positions_store(user=user, history=history, positions=stream.positions)
+                if contiguous:
+                    BiasTag.objects.filter(trade__user_id=user.id, trade__ts__gte=history.first_target).delete()
+                while True:
+                    try:
+                        composed = pickle.load(spool)  # nosec B301 - our own spool, written above
+                    except EOFError:
+                        break
+                    _composed_store(user=user, composed=composed, contiguous=contiguous)
+                _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
+                label_days_rebuild(user_id=user.id, since=history.first_target)
+                if notify:
+                    trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored,
+                                                      since=history.first_target))
     return Scored(scored, history.first_target)
 
 
@@ -219,7 +220,9 @@ def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
             draft = reflection_compose(tags=tags, tone=user.coach_tone)
             payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
                                       trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
-            rows.append((trade.id, [(tag.label, _confidence(tag.confidence), json_text(tag.features)) for tag in tags],
+            # plain strings only: they pickle several times faster than Decimals and str subclasses
+            rows.append((trade.id, [(tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features)))
+                                    for tag in tags],
                          (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
                          _payload_text(payload)))
         pickle.dump((batch[0][0].ts, batch[-1][0].ts, rows), spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -227,11 +230,11 @@ def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
     return composed
 
 
-def _payload_text(payload: dict) -> JsonText:
+def _payload_text(payload: dict) -> str:
     try:
-        return JsonText(orjson.dumps(payload).decode())
+        return orjson.dumps(payload).decode()
     except TypeError:  # something the fast encoder refuses: the column's own encoding decides, as before
-        return JsonText(json.dumps(payload, allow_nan=False))
+        return json.dumps(payload, allow_nan=False)
 
 
 def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
@@ -242,7 +245,7 @@ def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
     if not contiguous:
         BiasTag.objects.filter(trade_id__in=ids).delete()
     rows_insert(BiasTag, ("trade_id", "label", "confidence", "features", "engine_version"), [
-        (trade_id, label, confidence, features, engine.ENGINE_VERSION)
+        (trade_id, label, Decimal(confidence), JsonText(features), engine.ENGINE_VERSION)
         for trade_id, tags, *_ in rows for label, confidence, features in tags
     ])
     # by the trades' (user, ts) index: with the reflection's own user index the planner may AND in every
@@ -253,7 +256,7 @@ def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
     for trade_id, fingerprint in earlier.order_by("trade_id", "-created_at").values_list("trade_id", "fingerprint"):
         latest.setdefault(trade_id, fingerprint)
     announced = [row for row in rows if latest.get(row[0]) != row[3]]
-    event_ids = event_append_many(user=user, type="coach.reflect", payloads=[row[4] for row in announced])
+    event_ids = event_append_many(user=user, type="coach.reflect", payloads=[JsonText(row[4]) for row in announced])
     rows_insert(Reflection, ("user_id", "trade_id", "text", "tone", "bias", "source", "engine_version",
                              "fingerprint", "event_id"), [
         (user.id, trade_id, *draft, engine.ENGINE_VERSION, fingerprint, event_id)

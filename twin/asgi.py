@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, `/ws/...` through Channels with origin and session checks.
 
-In front of both: the client's address from the trusted proxy hops (`apps.core.asgi.ProxyHeadersMiddleware`)
-and the request body limit (`BodyLimitMiddleware`). Daphne's HTTP server answers over-long request lines
+In front of both: the client's address from the trusted proxy hops (`apps.core.asgi.ProxyHeadersMiddleware`);
+for HTTP, the request body limit (`BodyLimitMiddleware`) and `WEB_THREADS` long-lived threads that run the
+requests' Django part (`RequestThreadsMiddleware`; default: `DB_POOL_MAX_SIZE`, else 8). Daphne's HTTP server answers over-long request lines
 with 414 and over-long header lines with 431.
 
 In the embedded default (`OUTBOX_RELAY_EMBEDDED = True`) the outbox relay runs inside this process: it is
@@ -18,7 +19,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from apps.core.asgi import BodyLimitMiddleware, ProxyHeadersMiddleware, http_line_limits_install  # noqa: E402
+from apps.core.asgi import (  # noqa: E402
+    BodyLimitMiddleware,
+    ProxyHeadersMiddleware,
+    RequestThreadsMiddleware,
+    http_line_limits_install,
+)
 from apps.core.jobs import reaper_embedded_start  # noqa: E402
 from apps.events.relay import relay_embedded_start  # noqa: E402
 from apps.events.sockets import SameOriginValidator  # noqa: E402
@@ -26,9 +32,13 @@ from twin.routing import websocket_urlpatterns  # noqa: E402
 
 http_line_limits_install()
 
+# Threads that run the requests' synchronous part (Django views, middleware, ORM), reused from request to
+# request; with the production pool, as many as it has connections.
+REQUEST_THREADS = int(os.environ.get("WEB_THREADS") or getattr(settings, "DB_POOL_MAX_SIZE", 0) or 8)
+
 router = ProxyHeadersMiddleware(ProtocolTypeRouter(
     {
-        "http": BodyLimitMiddleware(django_asgi_app),
+        "http": RequestThreadsMiddleware(BodyLimitMiddleware(django_asgi_app), size=REQUEST_THREADS),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 ))

@@ -188,3 +188,48 @@ def http_line_limits_install() -> None:
     http.HTTPChannel.lineLengthExceeded = line_length_exceeded
     http.HTTPChannel._respondToBadRequestAndDisconnect = bad_request
     http.HTTPChannel._twin_line_limits = True
+
+
+class RequestThreadsMiddleware:
+    """Each HTTP request runs Django's synchronous part on one of `size` long-lived threads.
+
+    Django's ASGI handler gives every request a thread-sensitive context of its own, and asgiref a new
+    thread for it: a thread started and stopped per request, and with it new per-thread database and cache
+    clients (the Redis client object, Django's connection wrapper). Here a request borrows a single-thread
+    executor from a fixed set for its whole life (asgiref's `ThreadSensitiveContext(executor=…)`; the
+    outer-most context wins, so Django's own nested one uses it), so threads and their clients are reused. A
+    request still never shares its thread with another one while it runs; more than `size` requests at once
+    wait for a free thread (the database pool would make them wait anyway: size it like `DB_POOL_MAX_SIZE`).
+    """
+
+    def __init__(self, app, *, size: int):
+        self.app = app
+        self.size = max(1, size)
+        self._free = {}  # event loop -> asyncio.Queue of executors (one set per loop: tests run several)
+
+    def _queue(self):
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        loop = asyncio.get_running_loop()
+        queue = self._free.get(loop)
+        if queue is None:
+            for old in [other for other in self._free if other.is_closed()]:
+                del self._free[old]
+            queue = self._free[loop] = asyncio.Queue()
+            for n in range(self.size):
+                queue.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}"))
+        return queue
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from asgiref.sync import ThreadSensitiveContext
+
+        queue = self._queue()
+        executor = await queue.get()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                return await self.app(scope, receive, send)
+        finally:
+            queue.put_nowait(executor)

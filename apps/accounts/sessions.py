@@ -1,5 +1,12 @@
 """Session engine: Django's DB sessions on our Session model, with user and hashed ip/ua, a coarse device,
-a masked address and when the session was last seen (refreshed at most every LAST_SEEN_EVERY)."""
+a masked address and when the session was last seen (refreshed at most every LAST_SEEN_EVERY).
+
+Reads go through the shared cache: a session row loaded from the database is kept there (for at most
+CACHE_SECONDS) and every later request of that session reads it in one cache round trip instead of a query.
+A deleted session (sign out, "sign out other sessions", a deleted user — any delete, through the model's
+`post_delete`) leaves a tombstone, read in the same round trip, now and again after the delete commits, so
+a request that loaded the row just before the delete cannot put it back into the cache. A write removes
+the cached copy. With no cache reachable, sessions are read from the database."""
 from __future__ import annotations
 
 import hashlib
@@ -9,12 +16,47 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, router, transaction
+from django.db.models.signals import post_delete
 from django.utils import timezone
 
 from .devices import device_summary, ip_mask
 
 LAST_SEEN_EVERY = timedelta(minutes=5)
+CACHE_SECONDS = 15 * 60
+
+
+def _cache_keys(session_key: str) -> tuple[str, str]:
+    digest = hashlib.sha256(session_key.encode()).hexdigest()[:40]  # the key itself never leaves the database
+    return f"accounts:session:{digest}", f"accounts:session-gone:{digest}"
+
+
+def session_cache_forget(session_key: str, *, gone: bool = False) -> None:
+    """Drop the cached copy of a session; `gone`: it was deleted (a tombstone, now and after commit)."""
+    cached, tombstone = _cache_keys(session_key)
+
+    def forget():
+        try:
+            if gone:
+                cache.set(tombstone, 1, settings.SESSION_COOKIE_AGE)
+            cache.delete(cached)
+        except Exception:  # noqa: BLE001 - nothing cached can be trusted then; the tombstone is re-tried below
+            pass
+
+    forget()
+    if gone:
+        transaction.on_commit(forget, robust=True)
+
+
+class _Row:
+    """What the session engine reads of a row (from the cache)."""
+
+    __slots__ = ("session_data", "expire_date", "last_seen", "created_at")
+
+    def __init__(self, session_data, expire_date, last_seen, created_at):
+        self.session_data, self.expire_date = session_data, expire_date
+        self.last_seen, self.created_at = last_seen, created_at
 
 
 def fingerprint_hash(value: str) -> str:
@@ -29,9 +71,35 @@ class SessionStore(DBStore):
     last_seen = None  # the stored row's value when it was loaded
 
     def _get_session_from_db(self):
-        stored = super()._get_session_from_db()
+        stored = self._get_session_from_cache()
+        if stored is None:
+            stored = super()._get_session_from_db()
+            if stored is not None:
+                self._cache_row(stored)
         self.last_seen = (stored.last_seen or stored.created_at) if stored is not None else None
         return stored
+
+    def _get_session_from_cache(self):
+        if not self.session_key:
+            return None
+        cached_key, tombstone = _cache_keys(self.session_key)
+        try:
+            found = cache.get_many([cached_key, tombstone])
+        except Exception:  # noqa: BLE001
+            return None
+        row = found.get(cached_key)
+        if tombstone in found or row is None or row[1] <= timezone.now():
+            return None  # the database decides (and says a deleted or expired session is gone)
+        return _Row(*row)
+
+    def _cache_row(self, stored) -> None:
+        cached_key, tombstone = _cache_keys(self.session_key)
+        try:
+            if cache.get(tombstone) is None:
+                cache.set(cached_key, (stored.session_data, stored.expire_date, stored.last_seen, stored.created_at),
+                          CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
 
     @classmethod
     def get_model_class(cls):
@@ -63,12 +131,14 @@ class SessionStore(DBStore):
             update_fields += ["ip_hash", "ua_hash"]
         if self.client is not None:
             update_fields += ["device", "ip_masked"]
+        session_cache_forget(self.session_key)
         try:
             with transaction.atomic(using=using):
                 if must_create:
                     obj.save(force_insert=True, using=using)
                 else:
                     obj.save(force_update=True, using=using, update_fields=update_fields)
+                transaction.on_commit(lambda: session_cache_forget(obj.session_key), using=using, robust=True)
         except IntegrityError as exc:
             if must_create:
                 raise CreateError from exc
@@ -96,4 +166,16 @@ class TwinSessionMiddleware(SessionMiddleware):
         if (session is not None and session.last_seen is not None and not session.modified
                 and session.session_key and timezone.now() - session.last_seen >= LAST_SEEN_EVERY):
             session.model.objects.filter(session_key=session.session_key).update(last_seen=timezone.now())
+            session_cache_forget(session.session_key)
         return response
+
+
+def _session_deleted(sender, instance, **kwargs) -> None:
+    session_cache_forget(instance.session_key, gone=True)
+
+
+def session_cache_connect() -> None:
+    """Tombstone every deleted session row (also queryset and cascade deletes: Django sends the signal per row)."""
+    from .models import Session
+
+    post_delete.connect(_session_deleted, sender=Session, dispatch_uid="accounts.session_cache")

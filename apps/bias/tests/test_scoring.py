@@ -219,3 +219,22 @@ def test_rescore_command_rejects_bad_arguments(db):
         call_command("rescore", "--user", "nobody@example.com")
     with pytest.raises(CommandError):
         call_command("rescore", "--since", "last tuesday")
+
+
+def test_given_trades_alone_are_relabelled_and_the_others_keep_their_tags(user, market_trades):
+    """Targets that are not every trade from the first one on (`include_later=False`): only those trades'
+    tags are replaced and only their changed reflections announced."""
+    ids = [t.id for t in market_trades]
+    bias_score_trades(user_id=user.id, trade_ids=ids)
+    kept = dict(BiasTag.objects.exclude(trade_id__in=[ids[2], ids[7]]).values_list("id", "trade_id"))
+    user.coach_tone = "strict"
+    user.save(update_fields=["coach_tone"])
+
+    assert bias_score_trades(user_id=user.id, trade_ids=[ids[2], ids[7]], include_later=False) == 2
+
+    assert dict(BiasTag.objects.exclude(trade_id__in=[ids[2], ids[7]]).values_list("id", "trade_id")) == kept
+    assert set(BiasTag.objects.filter(trade_id__in=[ids[2], ids[7]]).values_list("trade_id", flat=True)) == {
+        ids[2], ids[7]}
+    assert set(Reflection.objects.filter(tone="strict").values_list("trade_id", flat=True)) == {ids[2], ids[7]}
+    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 14
+

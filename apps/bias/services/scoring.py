@@ -49,7 +49,7 @@ from .rules import scoring_rules
 logger = logging.getLogger(__name__)
 
 WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (then let go) together
-SPOOL_MEMORY = 64 * 1024 * 1024  # composed chunks waiting for the write transaction stay in memory up to this
+SPOOL_MEMORY = 32 * 1024 * 1024  # composed chunks waiting for the write transaction stay in memory up to this
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 

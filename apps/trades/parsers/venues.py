@@ -15,9 +15,11 @@ asset), each with the exchange's own id.
 """
 from __future__ import annotations
 
+import operator
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import compress
 
 from apps.brokers.types import TradeDTO
 
@@ -250,6 +252,10 @@ def parse_okx(table: Table) -> ParseResult:
     match = _OKX_ZONE.search(preamble)
     zone = _zone(*match.groups()) if match else UTC
     pairs = _Pairs()
+    at = (id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at)
+    if _okx_by_columns(table, result, pairs, zone, at, type_at, order_at):
+        result.total_rows = table.row_count
+        return result.build()
     fills: dict[tuple[str, str, str], list[tuple[int, list[str]]]] = defaultdict(list)
     for line, cells, problem in table.rows():
         if problem:
@@ -260,7 +266,6 @@ def parse_okx(table: Table) -> ParseResult:
             result.skip(kind[:64] or "(empty type)")
             continue
         fills[(cells[order_at].strip(), cells[time_at].strip(), cells[symbol_at].strip())].append((line, cells))
-    at = (id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at)
     for rows in fills.values():
         try:
             legs = _okx_legs(rows, pairs, at)
@@ -273,6 +278,97 @@ def parse_okx(table: Table) -> ParseResult:
             result.add(trade, line)
     result.total_rows = table.row_count
     return result.build()
+
+
+def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: timezone, at: tuple[int, ...],
+                    type_at: int, order_at: int) -> bool:
+    """The whole file read column by column when it has the usual shape: every readable row, each spot fill two
+    adjacent rows of one order, time and symbol (its base row and its quote row, the fee on at most one of them).
+    Adds the trades and skips and returns True; returns False, having added nothing, for any other file, which
+    parse_okx then reads row by row (same result either way)."""
+    id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = at
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    for block_lines, block_rows, problems in table.blocks():
+        if problems:
+            return False
+        lines += block_lines
+        rows += block_rows
+    kinds = [row[type_at] for row in rows]
+    if not rows or list(map(str.strip, kinds)) != kinds:
+        return False
+    is_spot = list(map(_SPOT.__eq__, map(str.lower, kinds)))
+    spot = list(compress(rows, is_spot))
+    spot_lines = list(compress(lines, is_spot))
+    if not spot or len(spot) % 2:
+        return False
+    first, second = spot[0::2], spot[1::2]
+    keys = [(row[order_at], row[time_at], row[symbol_at]) for row in first]
+    if (keys != [(row[order_at], row[time_at], row[symbol_at]) for row in second] or len(set(keys)) != len(keys)
+            or any(part != part.strip() for key in set(keys) for part in key)):
+        return False
+    try:
+        info = columns.lookup([row[symbol_at] for row in first], {}, pairs)
+        units = {}
+        first_units = columns.lookup([row[unit_at] for row in first], units, _unit)
+        second_units = columns.lookup([row[unit_at] for row in second], units, _unit)
+    except RowProblem:
+        return False
+    bases = columns.field(info, 0)
+    first_is_base = list(map(operator.eq, first_units, bases))
+    if list(map(operator.eq, second_units, bases)) != list(map(operator.not_, first_is_base)):
+        return False  # not one base row and one other row per fill
+    base_rows = [a if is_base else b for a, b, is_base in zip(first, second, first_is_base, strict=True)]
+    base_lines = [a if is_base else b for a, b, is_base in zip(spot_lines[0::2], spot_lines[1::2], first_is_base,
+                                                                 strict=True)]
+    ids = [row[id_at] for row in base_rows]
+    read = columns.times([row[time_at] for row in base_rows])
+    amounts = columns.numbers([row[amount_at] for row in base_rows], signed=True)
+    prices = columns.numbers([row[price_at] for row in base_rows])
+    first_fees = columns.numbers([row[fee_at] for row in first], signed=True)
+    second_fees = columns.numbers([row[fee_at] for row in second], signed=True)
+    if (read is None or amounts is None or prices is None or first_fees is None or second_fees is None
+            or not columns.plain_ids(ids, _MAX_ID - 8) or not all(amounts[0]) or not all(prices[0])):
+        return False
+    first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
+    if any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values))):
+        return False  # fees on both rows of a fill
+    try:
+        sides = columns.lookup([row[action_at] for row in base_rows], {}, _okx_side)
+        fee_units: dict[str, str] = {}
+        fee_assets = [_fee_unit(a[fee_unit_at] if fa else b[fee_unit_at], fee_units) if fa or fb else ""
+                      for a, b, fa, fb in zip(first, second, first_fee_values, second_fee_values, strict=True)]
+    except RowProblem:
+        return False
+    fees = [0 + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values, strict=True)]
+    moments = read[0] if zone is UTC else [moment.replace(tzinfo=zone).astimezone(UTC) for moment in read[0]]
+    result.trades += columns.trades(list(map("okx:".__add__, ids)), columns.field(info, 2), sides,
+                                    list(map(abs, amounts[0])), prices[0], moments, fees, fee_assets,
+                                    columns.field(info, 1))
+    result.lines += base_lines
+    result.raws += [None] * len(base_rows)
+    if len(spot) < len(rows):
+        result.skipped.update(kind[:64] or "(empty type)" for kind, spot_row in zip(kinds, is_spot, strict=True)
+                              if not spot_row)
+    return True
+
+
+_SPOT = "spot"
+
+
+def _unit(cell: str) -> str:
+    return cell.strip().upper()
+
+
+def _okx_side(cell: str) -> str:
+    return parse_side(cell, what="Action")
+
+
+def _fee_unit(cell: str, known: dict[str, str]) -> str:
+    unit = known.get(cell)
+    if unit is None:
+        unit = known[cell] = clean_asset(cell, what="Fee Unit")
+    return unit
 
 
 def _row_order(row: tuple[int, list[str]], id_at: int) -> tuple[int, str]:

@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def ns(moment: datetime) -> int:
     return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
 
 
+@lru_cache(maxsize=65536)  # whole hours recur across simulations (candle closes, horizons)
 def iso(ns_value: int) -> str:
     return datetime.fromtimestamp(ns_value // 10**9, tz=UTC).isoformat().replace("+00:00", "Z")
 
@@ -149,10 +151,11 @@ def lots_of_sell(target: TradeValues, earlier: list[TradeValues]) -> list[tuple[
 
 
 def _outcome(*, pnl: Decimal, base: Decimal, entry_ns: int | None, entry_price: Decimal | None,
-             exit_ns: int | None, exit_price: Decimal | None, times: np.ndarray, values: np.ndarray, **extra) -> dict:
+             exit_ns: int | None, exit_price: Decimal | None, seconds: list[int], values: np.ndarray,
+             **extra) -> dict:
+    """One outcome; its curve pairs each candle close (`seconds` since the epoch) with `values` to 8 places."""
     pnl_pct = (pnl / base * PERCENT).quantize(PCT) if base else ZERO
-    curve = [{"t": int(t) // 10**9, "value": float(v)} for t, v in zip(times.tolist(), np.round(values, 8).tolist(),
-                                                                        strict=True)]
+    curve = [{"t": t, "value": v} for t, v in zip(seconds, values.round(8).tolist(), strict=True)]
     return {"pnl": money(pnl), "pnlPct": format(pnl_pct, "f"),
             "entryTs": iso(entry_ns) if entry_ns is not None else None,
             "entryPrice": money(entry_price) if entry_price is not None else None,
@@ -172,6 +175,7 @@ def simulate(*, trade: TradeValues, takes: list[tuple[TradeValues, Decimal]], ba
     if not in_grid.any():
         raise NoCandles()
     times = close_ns[in_grid]
+    seconds = (times // 10**9).tolist()
     closes = bars.close[in_grid]
     exit_ns = int(times[-1])
     exit_price = price_of(closes[-1])
@@ -188,7 +192,7 @@ def simulate(*, trade: TradeValues, takes: list[tuple[TradeValues, Decimal]], ba
         hold_pnl = (exit_price - price) * qty
         hold_curve = (closes - fprice) * fqty
     hold = _outcome(pnl=hold_pnl, base=base, entry_ns=trade_ns, entry_price=price, exit_ns=exit_ns,
-                    exit_price=exit_price, times=times, values=hold_curve)
+                    exit_price=exit_price, seconds=seconds, values=hold_curve)
 
     # wait for the pullback (buys) or the bounce (sells), scanning candles that open after the trade
     scan = in_grid & (bars.open_ns >= trade_ns)
@@ -211,16 +215,16 @@ def simulate(*, trade: TradeValues, takes: list[tuple[TradeValues, Decimal]], ba
             wait_exit_ns, wait_exit_price = fill_ns, level
         wait = _outcome(pnl=wait_pnl, base=base, entry_ns=fill_ns if buy else trade_ns,
                         entry_price=level if buy else price, exit_ns=wait_exit_ns, exit_price=wait_exit_price,
-                        times=times, values=wait_curve, filled=True, level=money(level))
+                        seconds=seconds, values=wait_curve, filled=True, level=money(level))
     elif buy:
         wait = _outcome(pnl=ZERO, base=base, entry_ns=None, entry_price=None, exit_ns=None, exit_price=None,
-                        times=times, values=np.zeros(len(times)), filled=False, level=money(level))
+                        seconds=seconds, values=np.zeros(len(times)), filled=False, level=money(level))
     else:
         wait = _outcome(pnl=hold_pnl, base=base, entry_ns=trade_ns, entry_price=price, exit_ns=exit_ns,
-                        exit_price=exit_price, times=times, values=hold_curve, filled=False, level=money(level))
+                        exit_price=exit_price, seconds=seconds, values=hold_curve, filled=False, level=money(level))
 
-    actual = _actual_buy(trade, takes, times, closes, exit_ns, exit_price, end_ns) if buy \
-        else _actual_sell(trade, takes, times)
+    actual = _actual_buy(trade, takes, times, seconds, closes, exit_ns, exit_price, end_ns) if buy \
+        else _actual_sell(trade, takes, seconds)
     assumptions = _assumptions(trade=trade, pullback_pct=pullback_pct, horizon_days=horizon_days,
                                exit_ns=exit_ns, end_ns=end_ns)
     return {
@@ -234,7 +238,7 @@ def simulate(*, trade: TradeValues, takes: list[tuple[TradeValues, Decimal]], ba
     }
 
 
-def _actual_buy(trade, takes, times, closes, exit_ns, exit_price, end_ns) -> dict:
+def _actual_buy(trade, takes, times, seconds, closes, exit_ns, exit_price, end_ns) -> dict:
     qty, price, fee = trade.qty, trade.price, trade.fee
     sold = [(sale, take) for sale, take in takes if ns(sale.ts) <= end_ns]
     realised = ZERO
@@ -264,11 +268,11 @@ def _actual_buy(trade, takes, times, closes, exit_ns, exit_price, end_ns) -> dic
     open_units = fqty - cum_qty
     curve = cum_pnl + open_units * (closes - float(price)) - float(fee) * open_units / fqty
     return _outcome(pnl=pnl, base=price * qty, entry_ns=ns(trade.ts), entry_price=price, exit_ns=last_ns,
-                    exit_price=average_exit, times=times, values=curve, realizedPnl=money(realised),
+                    exit_price=average_exit, seconds=seconds, values=curve, realizedPnl=money(realised),
                     closedQty=money(sold_qty), openQty=money(still_open))
 
 
-def _actual_sell(trade, takes, times) -> dict:
+def _actual_sell(trade, takes, seconds) -> dict:
     matched = sum((take for _, take in takes), ZERO)
     realised = None
     if matched > 0:
@@ -276,7 +280,7 @@ def _actual_sell(trade, takes, times) -> dict:
         realised = matched * trade.price - trade.fee * matched / trade.qty - cost
     trade_ns = ns(trade.ts)
     return _outcome(pnl=ZERO, base=trade.price * trade.qty, entry_ns=trade_ns, entry_price=trade.price,
-                    exit_ns=trade_ns, exit_price=trade.price, times=times, values=np.zeros(len(times)),
+                    exit_ns=trade_ns, exit_price=trade.price, seconds=seconds, values=np.zeros(len(seconds)),
                     realizedPnl=money(realised) if realised is not None else None, closedQty=money(matched),
                     openQty="0")
 

@@ -165,12 +165,15 @@ hi AS (
           UNION ALL SELECT t.n, t.symbol, t.b, 0, t.rk, 0, 0 FROM targets t) e
     WINDOW w AS (PARTITION BY e.symbol ORDER BY e.key, e.ord ROWS UNBOUNDED PRECEDING)) x
   WHERE x.n IS NOT NULL),
-partners AS (
-  SELECT t.n, f.id, f.qty, f.price, f.fee, f.ts, f.no, LEAST(f.b, t.b) - GREATEST(f.a, t.a) AS take
+wanted AS MATERIALIZED (  -- (symbol, side, number) of each partner: then one hash join, whatever the estimates
+  SELECT t.n, t.symbol, 1 - t.rk AS rk, k.no, t.a, t.b, t.rk = 1 AS any_time,
+         t.ts + make_interval(days => t.horizon) AS until
   FROM targets t JOIN lo ON lo.n = t.n JOIN hi ON hi.n = t.n
-  CROSS JOIN LATERAL generate_series(lo.first_no, hi.last_no) AS k(no)
-  JOIN flow f ON f.symbol = t.symbol AND f.rk = 1 - t.rk AND f.no = k.no
-  WHERE t.rk = 1 OR f.ts <= t.ts + make_interval(days => t.horizon)),
+  CROSS JOIN LATERAL generate_series(lo.first_no, hi.last_no) AS k(no)),
+partners AS (
+  SELECT w.n, f.id, f.qty, f.price, f.fee, f.ts, f.no, LEAST(f.b, w.b) - GREATEST(f.a, w.a) AS take
+  FROM wanted w JOIN flow f ON f.symbol = w.symbol AND f.rk = w.rk AND f.no = w.no
+  WHERE w.any_time OR f.ts <= w.until),
 spans AS (
   SELECT symbol, MIN(date_trunc('hour', ts)) AS first_open, MAX(ts + make_interval(days => horizon)) AS until
   FROM targets GROUP BY symbol)

@@ -13,8 +13,12 @@ def test_simulations_benchmark_reports_both_parts_and_their_baselines():
 
     assert report["benchmark"] == "simulations"
     assert report["workload"]["trades"] == 200 and report["workload"]["simulations"] == 20
-    assert report["single"]["engine_s"] > 0 and report["single"]["service_s"] > 0
+    single = report["single"]
+    assert single["engine_s"] > 0 and single["service_s"] > 0 and single["service_cached_s"] > 0
+    assert single["service_answered_done"] == 20  # every simulation computed through the service
+    assert single["service_one_request_each"]["sample"] == 5 and single["service_one_request_each"]["per_sim_ms"] > 0
+    assert single["goal_s"] == 1.0 and isinstance(single["service_meets_goal"], bool)
     assert report["single"]["baseline_naive"]["sample"] == 5
     assert report["backtest"]["cold_s"] > 0
     assert report["backtest"]["baseline_naive_queries_per_trade"]["sample"] == 5
-    assert set(report["machine"]) >= {"python", "cpus", "platform", "load"}
+    assert set(report["machine"]) >= {"python", "cpus", "platform", "load_before", "load"}

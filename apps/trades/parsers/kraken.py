@@ -6,11 +6,13 @@ Kraken names assets its own way: XXBT and XBT are BTC, XXDG and XDG are DOGE, fo
 X or Z are the legacy names of crypto and fiat (XETH, ZEUR), `.S`/`.M`/`.F` mark staked or earning balances."""
 from __future__ import annotations
 
+import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress
 
 from apps.brokers.types import TradeDTO
 
@@ -161,6 +163,9 @@ def parse_ledgers(table: Table) -> ParseResult:
     txid, refid, time_at, type_at, asset_at, amount_at, fee_at = (
         column_index(keys.index(name) if name in keys else None)
         for name in ("txid", "refid", "time", "type", "asset", "amount", "fee"))
+    if _ledgers_by_columns(table, result, (txid, refid, time_at, type_at, asset_at, amount_at, fee_at)):
+        result.total_rows = table.row_count
+        return result.build()
     groups: dict[str, list[_Entry]] = defaultdict(list)
     for line, cells, problem in table.rows():
         if problem:
@@ -194,6 +199,104 @@ def parse_ledgers(table: Table) -> ParseResult:
                 result.error(entry.line, f"refid {reference[:40]}: {problem.reason}")
     result.total_rows = table.row_count
     return result.build()
+
+
+def _ledgers_by_columns(table: Table, result: ResultBuilder, at: tuple[int, ...]) -> bool:
+    """The whole ledger read column by column when it has the usual shape: every row readable, each trade two
+    adjacent rows of one refid, one received and one spent in two assets, a fee on at most one. Adds the trades and
+    skips and returns True; returns False, having added nothing, for any other file, which parse_ledgers then reads
+    row by row (same result either way)."""
+    txid, refid, time_at, type_at, asset_at, amount_at, fee_at = at
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    for block_lines, block_rows, problems in table.blocks():
+        if problems:
+            return False
+        lines += block_lines
+        rows += block_rows
+    kinds = columns.lookup([row[type_at] for row in rows], {}, _ledger_kind)
+    is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds),
+                        map(bool, map(str.strip, [row[txid] for row in rows]))))
+    legs, leg_lines = list(compress(rows, is_trade)), list(compress(lines, is_trade))
+    if not legs or len(legs) % 2:
+        return False
+    first, second = legs[0::2], legs[1::2]
+    references = [row[refid] for row in first]
+    if (references != [row[refid] for row in second] or len(set(references)) != len(references)
+            or not columns.plain_ids(references, _MAX_ID)):
+        return False
+    first_times, second_times = columns.times([row[time_at] for row in first]), columns.times(
+        [row[time_at] for row in second])
+    first_amounts = columns.numbers([row[amount_at] for row in first], signed=True)
+    second_amounts = columns.numbers([row[amount_at] for row in second], signed=True)
+    first_fees = columns.numbers([row[fee_at] for row in first], signed=True)
+    second_fees = columns.numbers([row[fee_at] for row in second], signed=True)
+    if (first_times is None or second_times is None or first_amounts is None or second_amounts is None
+            or first_fees is None or second_fees is None or not all(first_amounts[0]) or not all(second_amounts[0])):
+        return False
+    first_received = [amount > 0 for amount in first_amounts[0]]
+    if [amount < 0 for amount in second_amounts[0]] != first_received:
+        return False  # not one row received and one spent per trade
+    try:
+        assets: dict[str, str] = {}
+        first_assets = columns.lookup([row[asset_at] for row in first], assets, _ledger_asset)
+        second_assets = columns.lookup([row[asset_at] for row in second], assets, _ledger_asset)
+    except RowProblem:
+        return False
+    first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
+    if (any(map(operator.eq, first_assets, second_assets))
+            or any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values)))):
+        return False
+    incoming = [(a, b) if received else (b, a) for a, b, received in zip(
+        zip(first_assets, first_amounts[0], strict=True), zip(second_assets, second_amounts[0], strict=True),
+        first_received, strict=True)]
+    try:
+        quotes = columns.lookup([(into[0], out[0]) for into, out in incoming], {}, _quote_of_pair)
+    except RowProblem:
+        return False
+    # (base asset, base amount, quote amount, side) per trade: the side is BUY when the base is the asset received.
+    read = [(out[0], out[1], into[1], "SELL") if quote == into[0] else (into[0], into[1], out[1], "BUY")
+            for (into, out), quote in zip(incoming, quotes, strict=True)]
+    qtys = list(map(abs, columns.field(read, 1)))
+    prices = columns.quotients(list(map(abs, columns.field(read, 2))), qtys)
+    if prices is None or not all(prices):
+        return False
+    try:
+        symbols = columns.lookup(list(zip(columns.field(read, 0), quotes, strict=True)), {}, _symbol_of_pair)
+    except RowProblem:
+        return False
+    fees = [_ZERO + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values,
+                                                                        strict=True)]
+    fee_assets = [a if fa else b if fb else "" for a, b, fa, fb in zip(first_assets, second_assets, first_fee_values,
+                                                                       second_fee_values, strict=True)]
+    moments = list(map(min, first_times[0], second_times[0]))
+    result.trades += columns.trades(references, symbols, columns.field(read, 3), qtys, prices, moments, fees,
+                                    fee_assets, quotes)
+    result.lines += leg_lines[0::2]
+    result.raws += [None] * len(references)
+    for (label, trade_type), trade_row in zip(kinds, is_trade, strict=True):
+        if not trade_row:
+            result.skip(label if not trade_type else "failed (no txid)")
+    return True
+
+
+_ZERO = Decimal(0)
+
+
+def _ledger_kind(cell: str) -> tuple[str, bool]:
+    return cell.strip()[:64], cell.strip().lower() in _TRADE_TYPES
+
+
+def _ledger_asset(cell: str) -> str:
+    return clean_asset(kraken_asset(cell), what="asset")
+
+
+def _quote_of_pair(pair: tuple[str, str]) -> str:
+    return quote_of(*pair)
+
+
+def _symbol_of_pair(pair: tuple[str, str]) -> str:
+    return symbol_of(*pair)
 
 
 def _ledger_trade(reference: str, entries: list[_Entry]) -> TradeDTO:

@@ -24,9 +24,10 @@ ODD_ROW = {
     "binance_auto_invest": "2024-03-01 00:00:00,BTC,10.00000000 USDT,--,0.00000000 BTC,Spot Wallet,Success",
     "binance_transaction_history": "41234567,2024-03-01 00:00:00,Spot,Transaction Buy,BTC,0.00000000,",
     "okx_trading_history": "999999,1,2024-03-01 00:00:00,Spot,BTC-USDT,Buy,0,BTC,1,0,0,BTC,0,0,0,1,BTC",
+    "kraken_ledgers": '"LX-ODD","TX-ODD","2024-03-01 00:00:00","trade","","currency","XXBT",0.5,0,1',
 }
 # Rows per trade where a trade takes more than one row.
-ROWS_PER_TRADE = {"binance_transaction_history": 3, "okx_trading_history": 2}
+ROWS_PER_TRADE = {"binance_transaction_history": 3, "okx_trading_history": 2, "kraken_ledgers": 2}
 
 
 @pytest.mark.parametrize("name", sorted(ODD_ROW))

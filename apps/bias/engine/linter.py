@@ -17,7 +17,8 @@ through only in a few recognised forms. Each sentence is read as a small grammar
 3. **Split the sentence into clauses** and each clause into its head and a trigger ("when the price drops
    5% in a day", "after a losing exit"). A trigger may speak of the market when the head is process only:
    "Step back when the price drops 5% and reread your plan" passes; "until …" names when to trade, so a
-   trigger with "until" and trading content is market timing.
+   trigger with "until" and trading content is market timing, and so is a trigger with an advisory word or
+   one that takes a trade for granted ("when buying the dip").
 4. **A clause whose head holds trading content passes only in an allowed form**, and only when the sentence
    carries no advisory or forward-looking marker (a modal, "consider", "better", "best", "now", "next
    time", "will", "about to", an evaluation such as "is the smart play", a question):
@@ -26,7 +27,9 @@ through only in a few recognised forms. Each sentence is read as a small grammar
    - a fact about the trader's own record or rules in the present ("Your usual entry size is about 500
      USD", "Your plan's stop is 5% from the entry");
    - a remark about feelings and patterns ("Buying after a big run is when FOMO bites hardest");
-   - a disclaimer that nobody knows where the market goes.
+   - a disclaimer that nobody knows where the market goes;
+   - a reflective question about what happened or how it felt ("How did you decide on the size?"), not a
+     rhetorical one ("Shouldn't you take some profit?").
    Everything else with trading content is rejected: imperatives ("Sell half"), suggestions, hindsight
    ("a better entry would have been"), forecasts, asset comparisons, sizing, price levels, promises.
 
@@ -92,7 +95,7 @@ _TC_ACTION = (
     r"(?:go|goes|going|went|be|been|being|stay|staying|get|getting|got|remain)\s+(?:long|short|in\s+cash|to\s+cash)|"
     r"a\s+(?:small\s+|big\s+|quick\s+|partial\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look|line|"
     r"session|sessions|checklist))|"
-    r"hold(?:s|ing|ers?)?|held|hodl\w*|bail(?:s|ed|ing)?|adding(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to)\b)|"
+    r"PROC\s+(?:\w+\s+)?(?:bigger|smaller|larger|heavier|lighter|twice|double)(?!\s+than\s+(?:you|expected))|hold(?:s|ing|ers?)?|held|hodl\w*|bail(?:s|ed|ing)?|adding(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to)\b)|"
     r"(?:half|double|twice|triple|a\s+quarter\s+of|a\s+third\s+of)\s+(?:the\s+|your\s+)?(?:PROC|size)|chas(?:e|es|ed|ing)\s+(?:it|them|this|that|the\s+(?:move|pump|breakout|rally|price))|"
     r"(?:be|being)\s+(?:greedy|fearful|aggressive|contrarian)|airdrops?|bridg(?:e|es|ed|ing)\s+(?:your\s+)?(?:funds|money|coins|tokens)|"
     r"(?:yield\s+)?farm(?:s|ed|ing)?\b|liquidity\s+pools?|(?:half|double|twice|triple|a\s+quarter\s+of)\s+(?:the|your)\s+size|"
@@ -175,18 +178,23 @@ _MARKER = re.compile(
     r"is\s+in|(?:is|are|'s|looks?|seems?)\s+(?:\w+\s+)?(?:heading|turning|forming|building|getting|starting|breaking|bottoming|"
     r"topping|recovering|rebounding|primed|coiling|gearing)|"
     r"(?:is|are|'s)\s+(?:a|the)\s+(?:\w+\s+)?(?:buy|sell|hold|gift|friend|way)|regardless|"
-    r"(?:feels?|seems?|looks?|sounds?)\s+(?:about\s+|just\s+)?(?:right|good|fine|ok|okay|sensible)|let's|why\s+not|how\s+about|what\s+about|guarantee\w*|risk[- ]?free|realistic)\b|'(?:d|ll)\b|\?\s*$)",
+    r"(?:feels?|seems?|looks?|sounds?)\s+(?:about\s+|just\s+)?(?:right|good|fine|ok|okay|sensible)|let's|why\s+not|how\s+about|what\s+about|guarantee\w*|risk[- ]?free|realistic|"
+    r"profitable|winning\s+(?:pattern|strategy|move|play|formula)|undervalued|overvalued|cheap|expensive|oversold|overbought|"
+    r"bargain|steal|bullish|bearish|room\s+to\s+(?:run|grow)|(?:has|have|with)\s+(?:\w+\s+)?(?:upside|downside|potential|legs)|"
+    r"(?:good|great|strong|perfect)\s+(?:position|spot|place)\s+to|worked|paid\s+off|was\s+(?:right|correct|a\s+mistake)|"
+    r"(?:is|was)\s+to\s+(?:buy|sell|short|hold|add|enter|exit|trim|take|load|go|get|re-?enter|scale))\b|'(?:d|ll)\b|\?\s*$)",
     _I)
 # an evaluation: "…, which was the smart move"
 _EVALUATION = re.compile(r"\b(?:better|best|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|reasonable|textbook|safe(?:r|st)?|"
                          r"good\s+(?:idea|call|move)|great|worth|no[- ]brainer|right\s+(?:move|call|choice)|the\s+(?:move|play|call|"
                          r"choice|way\s+to\s+go)|pays?\s+off|paid\s+off)\b", _I)
 # present and future deixis: fine in a description of the past ("You opened 7 positions today"), not elsewhere
-_DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|right\s+now|for\s+now|again)\b", _I)
+_DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|right\s+now|for\s+now|again|"
+                     r"to\s+(?:buy|sell|short|add|enter|exit|trim|load|re-?enter|hold|take\s+profits?|get\s+(?:in|out)))\b", _I)
 # a clause that continues the previous one: a fragment opening on a preposition or a figure
 _CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
-                           r"has|had|which|who|where)\b|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+                           r"has|had|which|who|where)\b|^(?:a|an)\s+[+-]?\d|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
 
@@ -204,7 +212,8 @@ _PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s
 # not a rhetorical one ("Shouldn't you take profit?", "Why not add?", "How about selling a third?")
 _QUESTION = re.compile(r"^\W*(?:how|what|why|when|which|where|did|do|does|were|was|have|had|are|is)\b"
                        r"(?!\s+(?:about|not|if)\b)(?!n't)(?![^?]*\b(?:should|could|would|might|may|must|'d|better|best|"
-                       r"time\s+to|worth|smart|wise|right)\b)[^?]*\?\s*$", _I)
+                       r"time\s+to|worth|smart|wise|right)\b)(?=[^?]*\b(?:did|was|were|had|felt|feel|feeling|made|happened|"
+                       r"decided?|notic\w+|think|thinking|expected|waited)\b)[^?]*\?\s*$", _I)
 # a fact about the user's own record, plan or rules, in the present
 _OWN_FORM = re.compile(
     r"^(?:proc(?:\s+[\w'/()-]+){0,3}?|your(?:\s+[\w'/()-]+){0,6}?|you(?:r)?|"
@@ -212,7 +221,7 @@ _OWN_FORM = re.compile(
     r"(?:'s)?(?:\s+[\w'-]+){0,2}?|the\s+(?:trade|entry|exit|sale|position|amount|label|gate|engine|confidence|intent|"
     r"conditions?|buy|sell|purchase|disposition|move\s+over\s+the\s+last|last\s+closed\s+candles|level\s+of\s+activity|average|daily|spike|"
     r"drawdown)(?:'s)?(?:\s+[\w'/()-]+){0,4}?|(?:money|fees?)(?:\s+[\w'-]+){0,3}?|realised\s+p/l|realized\s+p/l|"
-    r"(?:rsi|%b)(?:\(14\))?|price)\s+"
+    r"(?:rsi|%b)(?:\(14\))?)\s+"
     r"(?:is|are|was|were|sits|sit|has|have|came|comes|reached|puts|avoids|asks|says|shows|names|means|held|holds|"
     r"describes?|looks?\s+like|do\s+not\s+show|does\s+not\s+state|traded|trade|do\s+not|cannot)\b", _I)
 _PSYCH = re.compile(
@@ -323,8 +332,9 @@ def _sentence_findings(sentence: str) -> list[str]:
     if promise:
         found.append(f"promise: {promise.group(0)}")
     masked = _PROCESS.sub(" PROC ", sentence)
-    if _DISCLAIMER.search(masked) and not _MARKER.search(_DISCLAIMER.sub(" ", masked)):
-        return found
+    disclaimer = bool(_DISCLAIMER.search(masked))
+    if disclaimer:
+        masked = _DISCLAIMER.sub(" PROC ", masked)  # its own "can" is not a recommendation
     question = bool(_QUESTION.match(masked))
     if question:
         masked = masked.rstrip(" ?")
@@ -341,8 +351,9 @@ def _sentence_findings(sentence: str) -> list[str]:
             form = "question"
         if form is None and previous_form == "past" and re.match(_PAST + r"\b", head, _I):
             form = "past"  # "You bought and sold …": the same subject, still in the past
-        if form is None and psych and head and not _TRADE_VERB_START.match(head):
-            form = "psych"
+        if form is None and head and not _TRADE_VERB_START.match(head) and (
+                (psych and re.match(r"^\w+ing\b", head)) or (disclaimer and not _MARKER.search(head))):
+            form = "psych" if psych else "disclaimer"  # "Selling winners early and keeping losers is a common pattern"
 
         if continuing and form is None:
             form = previous_form

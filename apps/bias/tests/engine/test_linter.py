@@ -77,6 +77,8 @@ def test_every_sentence_of_a_text_is_checked():
     "How did you decide on the size of this position?",  # a reflective question
     "Step back when the price drops 5% in a day and reread your plan.",  # a market trigger for a process step
     "Keep your next position at your usual size.",  # the usual size as a fact
+    "You felt the urge to sell.",
+    "What made you sell so quickly?",
 ])
 def test_trading_content_passes_in_an_allowed_form(sentence):
     assert lint_reflection(sentence) == [], lint_reflection(sentence)
@@ -91,6 +93,15 @@ def test_trading_content_passes_in_an_allowed_form(sentence):
     "Be patient when buying the dip.",  # a trigger that takes the trade for granted
     "Pause until the price drops below 60,000.",  # "until" times the trade
     "Keep your usual size, but double your position after a win.",
+    "Your plan is to buy the dip.",  # an allowed subject cannot carry a recommendation
+    "Buying the dip is a classic winning pattern.",
+    "What is stopping you from adding to your winners?",
+    "The price has room to run.",
+    "Your coins are undervalued.",
+    "You are in a good position to add.",
+    "Make the next entry bigger.",
+    "Nobody can predict the market, so just buy every dip.",  # a disclaimer covers only its own clause
+    "Fear is normal; alts are cheap.",
 ])
 def test_trading_content_outside_the_allowed_forms_is_rejected(sentence):
     assert lint_reflection(sentence), sentence

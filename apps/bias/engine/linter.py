@@ -19,7 +19,7 @@ through only in a few recognised forms. Each sentence is read as a small grammar
    "Step back when the price drops 5% and reread your plan" passes; "until …" names when to trade, so a
    trigger with "until" and trading content is market timing, and so is a trigger with an advisory word or
    one that takes a trade for granted ("when buying the dip").
-4. **A clause whose head holds trading content passes only in an allowed form**, and only when the sentence
+4. **A clause whose head holds trading content passes only in an allowed form**, and only when that clause
    carries no advisory or forward-looking marker (a modal, "consider", "better", "best", "now", "next
    time", "will", "about to", an evaluation such as "is the smart play", a question):
    - a description of what already happened: the clause opens on its subject and its verb is in the past
@@ -34,7 +34,7 @@ through only in a few recognised forms. Each sentence is read as a small grammar
    ("a better entry would have been"), forecasts, asset comparisons, sizing, price levels, promises.
 
 Named markets are always rejected (coach texts never single out a market); an amount in a currency
-("0.5 BTC") is not a market. Each finding reads ``"<kind>: <matched text>"``; kinds: instruction, price
+("0.5 BTC") is not a market. Each finding reads ``"<kind>: <the clause>"``; kinds: instruction, price
 level, position sizing, asset recommendation, market forecast, promise, named market. The labelled corpus in
 ``apps/bias/tests/engine/linter_corpus.py`` measures it (precision and recall, and held-out rounds).
 """

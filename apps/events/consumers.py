@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 import uuid
 from collections import deque
@@ -301,9 +302,11 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
                     socket_frame_sent(frame=frame)
 
     async def _heartbeat(self) -> None:
-        """Keep the slot and the group membership fresh (this also rejoins after a Redis restart)."""
+        """Keep the slot and the group membership fresh (this also rejoins after a Redis restart). The first
+        beat comes at a random point of the period: sockets opened together (a deploy, a network blip) then
+        do not re-check their sessions all in the same instant, which stalled every push of the process."""
+        await asyncio.sleep(random.uniform(0.05, 1.0) * SLOT_REFRESH)
         while True:
-            await asyncio.sleep(SLOT_REFRESH)
             try:
                 if not await self._session_still_live():
                     return
@@ -311,3 +314,4 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(self.group, self.channel_name)
             except Exception:
                 logger.info("socket heartbeat failed", exc_info=True)
+            await asyncio.sleep(SLOT_REFRESH)

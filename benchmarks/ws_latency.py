@@ -198,11 +198,27 @@ def main() -> int:
     return 0
 
 
+RELAY_LOGS: list = []
+
+
 def start_relay(env: dict, processes: list) -> subprocess.Popen:
+    """A relay whose log goes to a temporary file (shown if the relays do not come up)."""
+    import tempfile
+
+    log = tempfile.TemporaryFile(mode="w+")
+    RELAY_LOGS.append(log)
     relay = subprocess.Popen([sys.executable, "manage.py", "relay_outbox", "--poll-interval", "0.5"], cwd=ROOT,
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             env=env, stdout=subprocess.DEVNULL, stderr=log)
     processes.append(relay)
     return relay
+
+
+def relay_logs_tail() -> str:
+    tails = []
+    for log in RELAY_LOGS:
+        log.seek(0)
+        tails.append(log.read()[-1500:])
+    return "\n---\n".join(tails)
 
 
 def relays_holding() -> list[int]:
@@ -218,7 +234,7 @@ def relays_holding() -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def relays_wait_balanced(count: int, timeout: float = 60) -> list[int]:
+def relays_wait_balanced(count: int, timeout: float = 180) -> list[int]:
     from apps.events.services import RELAY_PARTITIONS
 
     deadline = time.monotonic() + timeout
@@ -227,7 +243,7 @@ def relays_wait_balanced(count: int, timeout: float = 60) -> list[int]:
         if len(held) == count and sum(held) == RELAY_PARTITIONS and max(held) <= -(-RELAY_PARTITIONS // count):
             return held
         time.sleep(0.1)
-    raise TimeoutError(f"{count} relays did not share the partitions: {relays_holding()}")
+    raise TimeoutError(f"{count} relays did not share the partitions: {relays_holding()}\n{relay_logs_tail()}")
 
 
 async def relay_round(args, users: list[str], relays: int) -> dict:

@@ -119,9 +119,11 @@ class SimulationInputs:
 # before it, the clipped running sum X = S − min(0, min S) of (+qty buy, −qty sell), as FIFO drops a sale
 # beyond what is open. On the axis of units bought, a buy opens (bought − qty, bought] and a sale takes
 # (used, used + min(qty, X)] with used = bought before it − X: FIFO pairs a buy and a sale by how much their
-# intervals overlap. Both sides' intervals are in order, so an asked trade's partners are a run of the other
-# side's numbers, found by counting in one sorted pass per end (`lo`, `hi`). A buy keeps the sales up to
-# its horizon; a sale keeps every lot it closed. Candles: each symbol's, once, over the span of its asks.
+# intervals overlap. Both sides' intervals are in order and do not overlap each other, so an asked trade's
+# partners are a run of the other side's numbers: from the first whose interval ends after the asked one
+# starts, to the one after the last that ends by its end (counted in one sorted pass, `runs`); a candidate
+# that does not overlap is dropped (take 0). A buy keeps the sales up to its horizon; a sale keeps every
+# lot it closed. Candles: each symbol's, once, over the span of its asks.
 # Rows: kind 0 an asked trade (`n` = its ask), kind 1 a partner with its `take`, kind 2 a symbol's candles.
 _INPUTS_SQL = """
 WITH mine AS NOT MATERIALIZED ({mine}),
@@ -151,25 +153,18 @@ flow AS MATERIALIZED (
          CASE WHEN o.rk = 0 THEN o.bought ELSE o.bought - o.open_before + LEAST(o.qty, o.open_before) END AS b
   FROM opened o),
 targets AS MATERIALIZED (SELECT p.n, p.horizon, f.* FROM picked p JOIN flow f ON f.id = p.id),
-lo AS (
-  SELECT x.n, x.seen + 1 AS first_no FROM (
+runs AS (  -- a target's partners are numbers first_no..last_no of the other side (the last one may not overlap)
+  SELECT x.n, MIN(x.seen) + 1 AS first_no, MAX(x.seen) + 1 AS last_no FROM (
     SELECT e.n, CASE WHEN e.rk = 0 THEN SUM(e.sells) OVER w ELSE SUM(e.buys) OVER w END AS seen
     FROM (SELECT NULL::int AS n, f.symbol, f.b AS key, 0 AS ord, f.rk, 1 - f.rk AS buys, f.rk AS sells FROM flow f
-          UNION ALL SELECT t.n, t.symbol, t.a, 1, t.rk, 0, 0 FROM targets t) e
+          UNION ALL SELECT t.n, t.symbol, t.a, 1, t.rk, 0, 0 FROM targets t
+          UNION ALL SELECT t.n, t.symbol, t.b, 1, t.rk, 0, 0 FROM targets t) e
     WINDOW w AS (PARTITION BY e.symbol ORDER BY e.key, e.ord ROWS UNBOUNDED PRECEDING)) x
-  WHERE x.n IS NOT NULL),
-hi AS (
-  SELECT x.n, x.seen AS last_no FROM (
-    SELECT e.n, CASE WHEN e.rk = 0 THEN SUM(e.sells) OVER w ELSE SUM(e.buys) OVER w END AS seen
-    FROM (SELECT NULL::int AS n, f.symbol, f.a AS key, 1 AS ord, f.rk, 1 - f.rk AS buys, f.rk AS sells FROM flow f
-          UNION ALL SELECT t.n, t.symbol, t.b, 0, t.rk, 0, 0 FROM targets t) e
-    WINDOW w AS (PARTITION BY e.symbol ORDER BY e.key, e.ord ROWS UNBOUNDED PRECEDING)) x
-  WHERE x.n IS NOT NULL),
+  WHERE x.n IS NOT NULL GROUP BY x.n),
 wanted AS MATERIALIZED (  -- (symbol, side, number) of each partner: then one hash join, whatever the estimates
   SELECT t.n, t.symbol, 1 - t.rk AS rk, k.no, t.a, t.b, t.rk = 1 AS any_time,
          t.ts + make_interval(days => t.horizon) AS until
-  FROM targets t JOIN lo ON lo.n = t.n JOIN hi ON hi.n = t.n
-  CROSS JOIN LATERAL generate_series(lo.first_no, hi.last_no) AS k(no)),
+  FROM targets t JOIN runs r ON r.n = t.n CROSS JOIN LATERAL generate_series(r.first_no, r.last_no) AS k(no)),
 partners AS (
   SELECT w.n, f.id, f.qty, f.price, f.fee, f.ts, f.no, LEAST(f.b, w.b) - GREATEST(f.a, w.a) AS take
   FROM wanted w JOIN flow f ON f.symbol = w.symbol AND f.rk = w.rk AND f.no = w.no

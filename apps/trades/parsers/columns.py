@@ -117,9 +117,10 @@ def stored_values(values: Iterable[Decimal]) -> list[Decimal] | None:
     """values.stored for a whole column: each value to 18 places, without trailing zeros (adding 0 turns the
     normalised `1E+1` back into `10`, as values.stored writes it). None if a value is out of range (the row
     reader then says which)."""
-    add, quantize, normalize = _CONTEXT.add, Decimal.quantize, Decimal.normalize
-    try:
-        out = [add(normalize(quantize(value, _QUANTUM, context=_CONTEXT), _CONTEXT), _ZERO) for value in values]
+    context = repeat(_CONTEXT)
+    try:  # add(normalize(quantize(value, _QUANTUM, context), context), 0), one C-level pass per step
+        out = list(map(_CONTEXT.add, map(Decimal.normalize, map(Decimal.quantize, values, repeat(_QUANTUM),
+                                                                 repeat(None), context), context), repeat(_ZERO)))
     except InvalidOperation:
         return None
     if out and max(map(abs, out)) >= _LIMIT:

@@ -1,9 +1,10 @@
 """Simulations: one trade's counterfactuals (answered at once, or as a job when candles must be fetched),
 and the rule back-test over a period.
 
-* `simulation_request` — the id is a hash of (user, trade, horizon, pullback, candle data version). A
-  known id answers its stored document (cached in Redis with a TTL). With the candles of the window
-  stored, the simulation is computed here and stored done; otherwise a `Simulation` row is queued and
+* `simulation_request_many` (and `simulation_request`, a batch of one) — the id is a hash of (user, trade,
+  horizon, pullback, candle data version). A known id answers its cached document (Redis, with a TTL).
+  With the candles of the window stored, the simulation is computed here and stored done (any number in a
+  fixed number of round trips); otherwise a `Simulation` row is queued and
   `simulations.run` fetches the candles (`candles_ensure_many`), computes it, and in the transaction
   that marks it done appends `simulation.ready` (payload = the same document). A failure (candles the
   exchange does not have) ends the job failed and is announced the same way with its error.

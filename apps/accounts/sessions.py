@@ -16,10 +16,11 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, router, transaction
 from django.db.models.signals import post_delete
 from django.utils import timezone
+
+from apps.core.readcache import shared_cache
 
 from .devices import device_summary, ip_mask
 
@@ -39,8 +40,8 @@ def session_cache_forget(session_key: str, *, gone: bool = False) -> None:
     def forget():
         try:
             if gone:
-                cache.set(tombstone, 1, settings.SESSION_COOKIE_AGE)
-            cache.delete(cached)
+                shared_cache().set(tombstone, 1, settings.SESSION_COOKIE_AGE)
+            shared_cache().delete(cached)
         except Exception:  # noqa: BLE001 - nothing cached can be trusted then; the tombstone is re-tried below
             pass
 
@@ -84,7 +85,7 @@ class SessionStore(DBStore):
             return None
         cached_key, tombstone = _cache_keys(self.session_key)
         try:
-            found = cache.get_many([cached_key, tombstone])
+            found = shared_cache().get_many([cached_key, tombstone])
         except Exception:  # noqa: BLE001
             return None
         row = found.get(cached_key)
@@ -95,8 +96,8 @@ class SessionStore(DBStore):
     def _cache_row(self, stored) -> None:
         cached_key, tombstone = _cache_keys(self.session_key)
         try:
-            if cache.get(tombstone) is None:
-                cache.set(cached_key, (stored.session_data, stored.expire_date, stored.last_seen, stored.created_at),
+            if shared_cache().get(tombstone) is None:
+                shared_cache().set(cached_key, (stored.session_data, stored.expire_date, stored.last_seen, stored.created_at),
                           CACHE_SECONDS)
         except Exception:  # noqa: BLE001
             pass

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from apps.brokers.selectors import candles_version_key
 from apps.brokers.services import TRADE_CANDLE_GRANULARITY
 from apps.core.errors import ValidationFailed
-from apps.core.readcache import cached_json, read_through
+from apps.core.readcache import cached_json, query_key, read_through
 from apps.core.validation import datetime_parse
 
 from . import selectors
@@ -59,18 +59,19 @@ class TradeGridApi(APIView):
                    summary="The user's trades with label chips (filter by label, market, exchange and days in "
                            "your time zone; sort by ts or symbol)")
     def get(self, request):
-        data = self.FilterSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        filters = dict(data.validated_data)
-        filters["day_from"], filters["day_to"] = filters.pop("dayFrom", None), filters.pop("dayTo", None)
         user = request.user
 
         def build() -> dict:
+            data = self.FilterSerializer(data=request.query_params)
+            data.is_valid(raise_exception=True)
+            filters = dict(data.validated_data)
+            filters["day_from"], filters["day_to"] = filters.pop("dayFrom", None), filters.pop("dayTo", None)
             results, next_cursor = selectors.trade_grid(user=user, **filters)
             return {"results": results, "nextCursor": next_cursor}
 
+        # Keyed by the query as sent (only a valid one was ever kept) and the time zone its days are read in.
         return cached_json(user_id=user.pk, name="bias.grid", build=build,
-                           params=(sorted(filters.items()), getattr(user, "timezone", "UTC")))
+                           params=(*query_key(request), getattr(user, "timezone", "UTC")))
 
 
 class RuleOutputSerializer(serializers.Serializer):

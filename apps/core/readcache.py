@@ -23,7 +23,8 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,28 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ENTRY_TTL = 15 * 60  # seconds an unused answer stays; a changed version makes it unreachable at once
 VERSION_TTL = 30 * 24 * 3600
+
+
+_shared = None
+
+
+def shared_cache():
+    """The default cache as one object for the whole process. `django.core.cache.cache` is one object per
+    request context (under ASGI: per request), and django-redis builds its client objects anew for each;
+    this one is built once (the Redis client and its connection pool are thread-safe)."""
+    global _shared
+    if _shared is None:
+        _shared = caches.create_connection("default")
+    return _shared
+
+
+def _settings_changed(*, setting, **kwargs) -> None:
+    global _shared
+    if setting == "CACHES":
+        _shared = None
+
+
+setting_changed.connect(_settings_changed)
 
 
 def _version_key(user_id: str) -> str:
@@ -44,7 +67,7 @@ def _entry_key(user_id: str, name: str, params: str) -> str:
 
 def _version_bump(user_id: str) -> None:
     try:
-        cache.set(_version_key(user_id), secrets.token_hex(8), VERSION_TTL)
+        shared_cache().set(_version_key(user_id), secrets.token_hex(8), VERSION_TTL)
     except Exception:  # noqa: BLE001 - an unreachable cache must not fail the write that already committed
         logger.warning("read cache: could not replace the data version of a user", exc_info=True)
 
@@ -60,7 +83,7 @@ def user_data_changed(user_id: str) -> None:
 
 def user_data_version(user_id: str) -> str | None:
     """The user's current data version (for tests and diagnostics); None when none was handed out yet."""
-    return cache.get(_version_key(str(user_id)))
+    return shared_cache().get(_version_key(str(user_id)))
 
 
 def read_through(*, user_id: str, name: str, params: Iterable[Any], build: Callable[[], T],
@@ -72,6 +95,7 @@ def read_through(*, user_id: str, name: str, params: Iterable[Any], build: Calla
     user_id = str(user_id)
     outside = tuple(outside)
     version_key, entry_key = _version_key(user_id), _entry_key(user_id, name, repr(tuple(params)))
+    cache = shared_cache()
     try:
         found = cache.get_many([version_key, entry_key, *outside])
     except Exception:  # noqa: BLE001
@@ -97,6 +121,11 @@ def read_through(*, user_id: str, name: str, params: Iterable[Any], build: Calla
     except Exception:  # noqa: BLE001
         logger.warning("read cache: could not keep an answer", exc_info=True)
     return answer
+
+
+def query_key(request) -> tuple:
+    """The request's query parameters as sent, in a stable order (for `params`)."""
+    return tuple(sorted((name, tuple(values)) for name, values in request.GET.lists()))
 
 
 def cached_json(*, user_id: str, name: str, params: Iterable[Any], build: Callable[[], Any],

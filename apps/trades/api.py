@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from apps.core.errors import PayloadTooLarge, ValidationFailed
 from apps.core.jobs import JobStatus
 from apps.core.ratelimits import rate_limit_check
-from apps.core.readcache import cached_json
+from apps.core.readcache import cached_json, query_key
 from apps.core.validation import text_is_clean
 
 from . import selectors
@@ -262,19 +262,19 @@ class TradeListApi(APIView):
             "results": TradeOutputSerializer(many=True), "nextCursor": serializers.CharField(allow_null=True)})},
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        params = dict(filters.validated_data)
-        descending = params.pop("order", "ts") == "-ts"
         user = request.user
 
         def build() -> dict:
+            filters = self.FilterSerializer(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            params = dict(filters.validated_data)
+            descending = params.pop("order", "ts") == "-ts"
             page = selectors.trade_list(user=user, descending=descending, **params)
             output = TradeOutputSerializer()  # one serializer for the page, not one per row
             return {"results": [output.to_representation(t) for t in page.results], "nextCursor": page.next_cursor}
 
-        return cached_json(user_id=user.pk, name="trades.list", params=(sorted(params.items()), descending),
-                           build=build)
+        # Keyed by the query as sent: only a query that passed validation was ever kept, so a hit needs none.
+        return cached_json(user_id=user.pk, name="trades.list", params=query_key(request), build=build)
 
 
 class TradeDetailOutputSerializer(TradeOutputSerializer):

@@ -46,6 +46,7 @@ from benchmarks.common import database_create, database_drop, machine_info, perc
 from benchmarks.ws_latency import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_EMAIL = "bench-read-paths@example.com"
 GOAL_P95_MS = 100.0
 GOAL_SCALING = 1.7
 MARKETS = (("BTC-USD", 60000), ("ETH-USD", 3000), ("SOL-USD", 150), ("BTC-EUR", 55000), ("ETH-EUR", 2800))
@@ -85,7 +86,7 @@ def build(*, trades: int, days: int, now: datetime):
     from apps.trades.models import Trade
 
     rng = random.Random(20)
-    user = User.objects.create_user("bench-read-paths@example.com", "bench-password-123")
+    user = User.objects.create_user(BENCH_EMAIL, "bench-password-123")
     start = now - timedelta(days=days)
     span = days * 24 * 3600
     evidence = {
@@ -204,33 +205,59 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, clients: int) -> dict:
-    """`requests` GETs spread over `clients` keep-alive connections; latency of each, and the rate."""
-    import httpx
+async def _get(reader, writer, request: bytes) -> int:
+    """One GET on a keep-alive connection: send, read the head, then exactly the body. Returns the status."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lowered = head.lower()
+    at = lowered.find(b"\r\ncontent-length:")
+    if at >= 0:
+        await reader.readexactly(int(lowered[at + 17: lowered.index(b"\r\n", at + 2)]))
+    elif b"\r\ntransfer-encoding: chunked" in lowered:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status
 
+
+async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, clients: int) -> dict:
+    """`requests` GETs spread over `clients` keep-alive connections; latency of each, and the rate.
+
+    The client is as light as it can be (one process, one event loop, HTTP/1.1 written and read by hand: about
+    a tenth of a millisecond of CPU a request), so that it takes little of the cores the server is measured on."""
+    host, port = base_url.removeprefix("http://").split(":")
+    requests_bytes = [f"GET {url} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode() for url in urls]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
 
-    async def phase(client, count: int) -> float:
+    async def phase(count: int) -> float:
         numbers = iter(range(count))
 
-        async def one_client():
+        async def one_client(reader, writer):
             for n in numbers:
                 started = time.perf_counter()
-                response = await client.get(urls[n % len(urls)])
+                status = await _get(reader, writer, requests_bytes[n % len(requests_bytes)])
                 latencies.append((time.perf_counter() - started) * 1000)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
+        await asyncio.gather(*(one_client(*pair) for pair in connections))
         return time.perf_counter() - started
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, headers={"Cookie": cookie}, limits=limits, timeout=60) as client:
-        await phase(client, 2 * clients)  # warm: connections, first plans, caches
+    try:
+        await phase(2 * clients)  # warm: connections, first plans, caches
         latencies.clear()
         statuses.clear()
-        elapsed = await phase(client, requests)
+        client_cpu = time.process_time()
+        elapsed = await phase(requests)
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        for _, writer in connections:
+            writer.close()
     p95 = percentile(latencies, 95)
     return {
         "requests": len(latencies),
@@ -239,8 +266,28 @@ async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, cl
         "p95_ms": round(p95, 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "req_per_s": round(len(latencies) / elapsed, 1),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(latencies)), 3),
         "meets_goal": p95 <= GOAL_P95_MS and set(statuses) == {200},
     }
+
+
+def measured(server, cookie: str, urls: list[str], *, requests: int, clients: int) -> dict:
+    """`load` with the server processes' CPU time per request (from /proc) beside it."""
+    cpu_before = server.cpu_seconds()
+    result = _run(load(server.url, cookie, urls, requests=requests, clients=clients))
+    cpu = server.cpu_seconds() - cpu_before
+    # the warm-up phase (2 × clients requests) is inside the server's CPU window
+    result["server_cpu_ms_per_request"] = round(cpu * 1000 / (result["requests"] + 2 * clients), 2)
+    return result
+
+
+def _run(coroutine):
+    try:
+        import uvloop
+
+        return uvloop.run(coroutine)
+    except ImportError:
+        return asyncio.run(coroutine)
 
 
 class Server:
@@ -268,6 +315,23 @@ class Server:
             time.sleep(0.2)
         return self
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server and its worker processes so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [self.process.pid]
+        try:
+            pids += [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+        except OSError:
+            pass
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def booted(self) -> int:
         if self.daphne:
             return self.processes
@@ -283,6 +347,13 @@ class Server:
         if exc_type is not None:  # what the server said, for the failure
             sys.stderr.write(Path(self.log.name).read_text()[-5000:])
         os.unlink(self.log.name)
+
+
+def _database_exists(pg_url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
 def cursor_sql_baseline(user, *, row: int) -> dict:
@@ -318,14 +389,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--processes", type=int, default=2, help="WEB_CONCURRENCY of the main run")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--keep-db", metavar="NAME", help="seed into (or reuse the user already seeded in) this "
+                        "database and keep it, for repeated runs; --trades/--days apply when it is seeded")
+    parser.add_argument("--no-daphne", action="store_true", help="skip the one-daphne-process baseline")
     args = parser.parse_args(argv)
     if args.trades < 100 * args.deep_pages + 100:
         parser.error("--trades must hold --deep-pages pages of 100 and one more")
-    db_name = f"bench_read_paths_{os.getpid()}"
+    db_name = args.keep_db or f"bench_read_paths_{os.getpid()}"
+    reuse = bool(args.keep_db) and _database_exists(args.pg_url, db_name)
     env = {
         **os.environ,
         **SERVER_ENV,
-        "DATABASE_URL": database_create(args.pg_url, db_name),
+        "DATABASE_URL": f"{args.pg_url}/{db_name}" if reuse else database_create(args.pg_url, db_name),
         "REDIS_URL": args.redis_url,
         "CACHE_KEY_PREFIX": f"bench-read-paths-{os.getpid()}",
     }
@@ -345,10 +420,16 @@ def main(argv: list[str] | None = None) -> dict:
         call_command("migrate", verbosity=0)
         now = datetime.now(UTC)
         started = time.perf_counter()
-        user = build(trades=args.trades, days=args.days, now=now)
-        rollups = rollups_refresh(user)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        from apps.accounts.models import User
+
+        user = User.objects.filter(email=BENCH_EMAIL).first() if reuse else None
+        if user is None:
+            user = build(trades=args.trades, days=args.days, now=now)
+            rollups = rollups_refresh(user)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        else:
+            rollups = f"reused database {db_name}"
         setup_s = time.perf_counter() - started
         urls, cookie = paths(user, now=now, deep_pages=args.deep_pages), session_cookie(user)
         baseline_sql = cursor_sql_baseline(user, row=100 * args.deep_pages - 1)
@@ -357,21 +438,20 @@ def main(argv: list[str] | None = None) -> dict:
 
         def run(server_processes: int, *, daphne: bool = False, endpoints=()) -> tuple[dict, dict]:
             with Server(env, processes=server_processes, daphne=daphne) as server:
-                measured = {
-                    name: asyncio.run(
-                        load(server.url, cookie, urls[name], requests=args.requests, clients=args.clients)
-                    )
+                results = {
+                    name: measured(server, cookie, urls[name], requests=args.requests, clients=args.clients)
                     for name in endpoints
                 }
-                mixed = asyncio.run(load(server.url, cookie, mix, requests=2 * args.requests, clients=args.clients))
-            return measured, mixed
+                mixed = measured(server, cookie, mix, requests=2 * args.requests, clients=args.clients)
+            return results, mixed
 
         endpoints, mix_main = run(args.processes, endpoints=ENDPOINTS)
         load_after_endpoints = os.getloadavg()
         _, mix_one = run(1)
-        _, mix_daphne = run(1, daphne=True)
+        _, mix_daphne = (None, None) if args.no_daphne else run(1, daphne=True)
     finally:
-        database_drop(args.pg_url, db_name)
+        if not args.keep_db:
+            database_drop(args.pg_url, db_name)
         shutil.rmtree(static_root, ignore_errors=True)
     ratio = mix_main["req_per_s"] / mix_one["req_per_s"] if mix_one["req_per_s"] else None
     result = {

@@ -66,6 +66,8 @@ class TradeFact(models.Model):
     quote = models.CharField(max_length=32)
     broker = models.CharField(max_length=16)
     side = models.CharField(max_length=4)
+    qty = money_field(default=0)
+    price = money_field(default=0)
     fee = models.DecimalField(max_digits=60, decimal_places=36, null=True, blank=True)
     fee_other_asset = models.CharField(max_length=16, blank=True, default="")
     fee_other = money_field(null=True, blank=True)
@@ -139,6 +141,8 @@ class DailyRollup(models.Model):
     eur_converted = models.FloatField(null=True, blank=True)
     eur_without = models.PositiveIntegerField()
     eur_pair = models.CharField(max_length=32, blank=True, default="")
+    matched = money_field(default=0)  # quantity the closing sales matched (the FIFO book's consumption)
+    bought = money_field(default=0)  # quantity bought
     with_excursion = models.PositiveIntegerField(default=0)  # closed positions with MAE/MFE
     efficiency_sum = models.FloatField(null=True, blank=True)
     efficiency_count = models.PositiveIntegerField(default=0)
@@ -191,6 +195,30 @@ class LabelRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.label} {self.symbol}: {self.closed} closed"
+
+
+class StreakDay(models.Model):
+    """The winning and losing runs of one UTC day's exits per quote, in exit order (a break-even exit is a
+    run of its own that ends the others): the first and the last run (sign 1, -1 or 0, and length) and the
+    longest of each sign within the day. Folded day after day they give `QuoteStreak`, so a refresh reads the
+    exits of the days it changed only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quote = models.CharField(max_length=32)
+    day = models.DateField()
+    exits = models.PositiveIntegerField()
+    first_sign = models.SmallIntegerField()
+    first_run = models.PositiveIntegerField()
+    last_sign = models.SmallIntegerField()
+    last_run = models.PositiveIntegerField()
+    longest_win = models.PositiveIntegerField()
+    longest_loss = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"], name="analytics_streakday_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.quote}: {self.longest_win} / {self.longest_loss}"
 
 
 class QuoteStreak(models.Model):

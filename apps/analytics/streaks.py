@@ -44,3 +44,36 @@ def streaks(positions) -> dict[str, tuple[int, int]]:
         wins, losses = out.get(quote, (0, 0))
         out[quote] = (length, losses) if outcome == 1 else (wins, length)
     return out
+
+
+# --- the same runs summed per day, folded in Python (what the read model stores) -------------------------
+
+def day_runs(signs: list[int]) -> tuple[int, int, int, int, int, int, int]:
+    """One day's exit outcomes in order (1 win, -1 loss, 0 break-even) → (exits, first sign, first run,
+    last sign, last run, longest winning run, longest losing run) within the day."""
+    runs: list[list[int]] = []
+    for sign in signs:
+        if runs and runs[-1][0] == sign:
+            runs[-1][1] += 1
+        else:
+            runs.append([sign, 1])
+    longest = {1: 0, -1: 0, 0: 0}
+    for sign, length in runs:
+        longest[sign] = max(longest[sign], length)
+    return len(signs), runs[0][0], runs[0][1], runs[-1][0], runs[-1][1], longest[1], longest[-1]
+
+
+def fold_days(days) -> tuple[int, int]:
+    """Day summaries of one quote in day order (rows of `day_runs`) → (longest winning run, longest losing
+    run) over all of them: a run that ends a day goes on into the next day's first run."""
+    best = {1: 0, -1: 0, 0: 0}
+    sign, length = 0, 0
+    for exits, first_sign, first_run, last_sign, last_run, longest_win, longest_loss in days:
+        joined = length + first_run if first_sign == sign else first_run
+        best[first_sign] = max(best[first_sign], joined)
+        best[1], best[-1] = max(best[1], longest_win), max(best[-1], longest_loss)
+        if first_run == exits:  # one run all day: it may go on tomorrow
+            sign, length = first_sign, joined
+        else:
+            sign, length = last_sign, last_run
+    return best[1], best[-1]

@@ -35,20 +35,21 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, localcontext
+from itertools import groupby
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Max, Min, Q, Sum, Window
-from django.db.models.functions import Cast, Collate, Trim, Upper
+from django.db.models import Count, DecimalField, F, FloatField, Max, Min, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Sign
 
 from apps.bias.selectors import trade_filtered_queryset
 from apps.brokers.selectors import candle_frame, candle_queryset
 from apps.core.bulk import Conflict, rows_insert
 from apps.core.jobs import advisory_lock
 
-from ..models import DailyRollup, HourRollup, LabelRollup, QuoteStreak, TradeFact, TradeFactLabel
-from ..streaks import streaks
+from ..models import DailyRollup, HourRollup, LabelRollup, QuoteStreak, StreakDay, TradeFact, TradeFactLabel
+from ..streaks import day_runs, fold_days
 
 VERSION = "1"  # bump when what a row holds changes: every row is then rewritten at the next refresh
 GRANULARITY = "1h"
@@ -57,10 +58,13 @@ RATE_TOLERANCE = pd.Timedelta(hours=2)  # a conversion rate must come from a bar
 REPORTING_CURRENCIES = ("USD", "EUR")
 SOURCE = ("id", "ts", "symbol", "side", "qty", "price", "fee", "fee_asset", "quote_asset", "broker",
           "position__realized_pnl", "position__held_hours", "position__matched_qty")
-COLUMNS = ("trade_id", "user_id", "ts", "day", "hour", "weekday", "symbol", "quote", "broker", "side", "fee",
+COLUMNS = ("trade_id", "user_id", "ts", "day", "hour", "weekday", "symbol", "quote", "broker", "side", "qty", "price", "fee",
            "fee_other_asset", "fee_other", "realized_pnl", "held_hours", "matched_qty", "entry_ts", "mae", "mfe",
            "exit_efficiency", "usd_rate", "usd_pair", "eur_rate", "eur_pair", "source_hash")
 CHUNK = 5000
+OPEN_LOTS_PAGE = 16
+BUY_SIDES = ("BUY", "buy", "Buy")
+MONEY = DecimalField(max_digits=40, decimal_places=18)
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,8 @@ def rollups_rebuild(*, user_id: str, since_day: date | None = None) -> None:
         largest_loss=Min("realized_pnl", filter=loss), hold_win_hours=Sum("held_hours", filter=win),
         hold_win_count=Count("held_hours", filter=win), hold_loss_hours=Sum("held_hours", filter=loss),
         hold_loss_count=Count("held_hours", filter=loss), pnl_float=Sum(pnl),
+        matched=Coalesce(Sum("matched_qty", filter=closed), Value(Decimal(0)), output_field=MONEY),
+        bought=Coalesce(Sum("qty", filter=Q(side__in=BUY_SIDES)), Value(Decimal(0)), output_field=MONEY),  # sales only: what a buy matched changes with later sales
         with_excursion=Count("mfe", filter=closed), efficiency_sum=Sum("exit_efficiency", filter=closed),
         efficiency_count=Count("exit_efficiency", filter=closed), **converted))
     if rows:
@@ -215,10 +221,25 @@ def rollups_rebuild(*, user_id: str, since_day: date | None = None) -> None:
         .annotate(closed=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
                   pnl=Sum("fact__realized_pnl"))
         .values_list("day", "label_", "quote", "symbol", "broker", "side", "closed", "wins", "pnl")])
+    _streaks_rebuild(user_id=user_id, exits=facts.filter(closed), since_day=since_day)
+
+
+def _streaks_rebuild(*, user_id: str, exits, since_day: date | None) -> None:
+    """`StreakDay` rows of the days from `since_day` on, from these exits (the outcomes of those days, in
+    exit order), then `QuoteStreak` folded from every day row (a few hundred rows, not every exit)."""
+    StreakDay.objects.filter(user_id=user_id, **({"day__gte": since_day} if since_day else {})).delete()
+    outcomes = exits.annotate(sign=Sign("realized_pnl")).order_by("quote", "ts", "trade_id").values_list(
+        "quote", "day", "sign")
+    rows = [(user_id, quote, day, *day_runs([int(sign) for _, _, sign in group]))
+            for (quote, day), group in groupby(outcomes, key=lambda row: row[:2])]
+    rows_insert(StreakDay, ("user_id", "quote", "day", "exits", "first_sign", "first_run", "last_sign", "last_run",
+                            "longest_win", "longest_loss"), rows)
+    days = StreakDay.objects.filter(user_id=user_id).order_by("quote", "day").values_list(
+        "quote", "exits", "first_sign", "first_run", "last_sign", "last_run", "longest_win", "longest_loss")
     QuoteStreak.objects.filter(user_id=user_id).delete()
-    rows_insert(QuoteStreak, ("user_id", "quote", "longest_win", "longest_loss"),
-                [(user_id, quote, wins, losses) for quote, (wins, losses)
-                 in streaks(TradeFact.objects.filter(user_id=user_id).filter(closed)).items()])
+    rows_insert(QuoteStreak, ("user_id", "quote", "longest_win", "longest_loss"), [
+        (user_id, quote, *fold_days(row[1:] for row in group))
+        for quote, group in groupby(days, key=lambda row: row[0])])
 
 
 def _sources(*, user_id: str, since: datetime | None = None, ids: list[str] | None = None) -> list[_Source]:
@@ -237,27 +258,43 @@ def _sources(*, user_id: str, since: datetime | None = None, ids: list[str] | No
 
 def _open_lots(*, user_id: str, symbols: set[str], before: datetime) -> tuple[dict[str, deque], list[str]]:
     """symbol → the lots its FIFO book held just before `before`, oldest first ([entry, open qty, price]),
-    and the ids of their buys,
-    without replaying the history: the sells before then took `consumed` = the sum of their matched
-    quantity (the engine's positions, which take exactly as `_lots` does) from the buys in FIFO order, so
-    the buys still open are those whose running total of quantity exceeds it; the oldest of them only in
-    part. The database sums; only the open lots come back (one query for the sums, one per symbol)."""
+    and the ids of their buys, without replaying the history. The sales before then took the sum of their
+    matched quantity (the engine's positions, which take exactly as `_lots` does) from the buys in FIFO
+    order, so what is still open is the quantity bought minus that, held by the newest buys: both sums come
+    from the daily rollups (and the rows of the day `before` falls in), then the buys are read newest first
+    until they cover it — the oldest of them only in part."""
     if not symbols:
         return {}, []
-    earlier = trade_filtered_queryset(user=user_id, until=before, symbols=sorted(symbols)).annotate(
-        normal_side=Upper(Trim("side")))
-    consumed = dict(earlier.filter(normal_side="SELL").values("symbol").order_by()
-                    .annotate(taken=Sum("position__matched_qty")).values_list("symbol", "taken"))
-    books: dict[str, deque] = {}
+    midnight = datetime.combine(before.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    still_open: dict[str, Decimal] = defaultdict(Decimal)
+    sums = ((DailyRollup.objects.filter(user_id=user_id, symbol__in=symbols, day__lt=midnight.date()),
+             "bought", "matched"),
+            (TradeFact.objects.filter(user_id=user_id, symbol__in=symbols, ts__gte=midnight, ts__lt=before),
+             "qty", "matched_qty"))
+    for rows, bought, matched in sums:
+        for symbol, buys, sales in (rows.values("symbol").order_by().annotate(
+                buys=Sum(bought, filter=Q(side__in=BUY_SIDES)), sales=Sum(matched, filter=~Q(side__in=BUY_SIDES)))
+                .values_list("symbol", "buys", "sales")):
+            still_open[symbol] += (buys or 0) - (sales or 0)
+    books: dict[str, deque] = {symbol: deque() for symbol in symbols}
     ids: list[str] = []
     for symbol in sorted(symbols):
-        taken = consumed.get(symbol) or Decimal(0)
-        buys = list(earlier.filter(symbol=symbol, normal_side="BUY")
-                    .annotate(running=Window(Sum("qty"), order_by=[F("ts").asc(), Collate(F("id"), "C").asc()]))
-                    .filter(running__gt=taken).order_by("ts", Collate(F("id"), "C"))
-                    .values_list("id", "ts", "qty", "price", "running"))
-        books[symbol] = deque([ts, min(qty, running - taken), price] for _, ts, qty, price, running in buys)
-        ids.extend(buy_id for buy_id, *_ in buys)
+        left = still_open[symbol]
+        newest = (TradeFact.objects.filter(user_id=user_id, symbol=symbol, side__in=BUY_SIDES, ts__lt=before)
+                  .order_by("-ts", "-trade_id").values_list("trade_id", "ts", "qty", "price"))
+        size = OPEN_LOTS_PAGE
+        while left > 0:
+            page = list(newest[:size])
+            for buy_id, ts, qty, price in page:
+                books[symbol].appendleft([ts, min(qty, left), price])
+                ids.append(buy_id)
+                left -= qty
+                if left <= 0:
+                    break
+            if len(page) < size:
+                break
+            newest = newest.filter(Q(ts__lt=page[-1][1]) | Q(ts=page[-1][1], trade_id__lt=page[-1][0]))
+            size = min(size * 4, 10_000)  # pages grow: a long-open book is read in a few queries
     return books, ids
 
 
@@ -290,7 +327,7 @@ def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashe
         efficiency = float(s.pnl) / mfe if mfe is not None and mfe > 0 else None
         (usd_rate, usd_pair), (eur_rate, eur_pair) = rates.get(s.id, ((None, ""), (None, "")))
         rows.append((s.id, user_id, ts, ts.date(), ts.hour, ts.isoweekday(), s.symbol, s.quote, s.broker, s.side,
-                     fee, other_asset, other, s.pnl, s.held_hours if s.pnl is not None else None,
+                     s.qty, s.price, fee, other_asset, other, s.pnl, s.held_hours if s.pnl is not None else None,
                      s.matched or Decimal(0), entry, mae, mfe, efficiency, usd_rate, usd_pair, eur_rate, eur_pair,
                      hashes[s.id]))
     return rows

@@ -463,8 +463,8 @@ def test_incremental_refresh_after_scoring_runs_equals_a_full_rebuild(user, stub
 def test_incremental_refresh_reads_only_the_new_trades(user, stub_exchange):
     """After a history of 240 trades, a run labelling 4 new ones: the refresh reads those 4 (and the lots
     still open before them), rewrites their rows and sums their day again — the rows the database sends
-    back (besides the hourly bars the lots were held over) stay a few dozen, where a full refresh reads every
-    trade."""
+    back (besides the hourly bars the lots were held over, and one streak row per day and quote) stay a few
+    dozen, where a full refresh reads every trade."""
     from django.db import connection
 
     from apps.bias.services.scoring import bias_score
@@ -491,9 +491,13 @@ def test_incremental_refresh_reads_only_the_new_trades(user, stub_exchange):
     with connection.execute_wrapper(counting):
         result = trade_facts_refresh(user_id=user.id, since=scored.since)
     assert 4 <= result.written <= result.trades < 30  # the new trades and the buys still open before them
+    from apps.analytics.models import StreakDay
+
     from_trades = [(n, sql[:80]) for n, sql in returned if "brokers_candle" not in sql]  # not the bars held
-    assert sum(n for n, _ in from_trades) < 80, from_trades
-    assert len(returned) <= 20, len(returned)
+    days = StreakDay.objects.filter(user=user).count()  # the streaks fold one row per day and quote
+    assert days < 80
+    assert sum(n for n, _ in from_trades) < 100 + days, from_trades
+    assert len(returned) <= 24, len(returned)
     assert_same_state(read_model_state(user), full_rebuild_state(user))
 
     returned.clear()

@@ -438,6 +438,9 @@ def main(argv: list[str] | None = None) -> dict:
 
         def run(server_processes: int, *, daphne: bool = False, endpoints=()) -> tuple[dict, dict]:
             with Server(env, processes=server_processes, daphne=daphne) as server:
+                # warm every process: imports, templates, the connection pool, and each URL's first answer
+                every_url = [url for name in ENDPOINTS for url in urls[name]]
+                _run(load(server.url, cookie, every_url, requests=4 * len(every_url), clients=args.clients))
                 results = {
                     name: measured(server, cookie, urls[name], requests=args.requests, clients=args.clients)
                     for name in endpoints

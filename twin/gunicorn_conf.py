@@ -8,9 +8,11 @@ through `twin.asgi:application`), restarts one that dies, and shares one listeni
   or two per core; the README says how to scale further (more containers behind the proxy).
 - `WEB_BIND` (default `0.0.0.0:8000`).
 - `DB_POOL_MAX_SIZE` (default 8): each process keeps a psycopg connection pool of this size (see
-  `twin.settings.production`). Under ASGI every request runs in a new thread, so `CONN_MAX_AGE` would leave
-  one idle connection per past thread instead of reusing one; the pool hands a request's connection back
-  when the request ends. Mind PostgreSQL's `max_connections`: processes × this size, plus workers and relays.
+  `twin.settings.production`); the pool hands a request's connection back when the request ends. Mind
+  PostgreSQL's `max_connections`: processes × this size, plus workers and relays.
+- `WEB_THREADS` (default: `DB_POOL_MAX_SIZE`): the long-lived threads of a process that run requests'
+  Django part, one request per thread at a time (`apps.core.asgi.RequestThreadsMiddleware`; Django alone
+  would start a thread per request, with new database and cache clients each time).
 
 The client's address is not taken from `X-Forwarded-For` here (uvicorn's proxy headers are off): the app
 reads it `TRUSTED_PROXY_COUNT` hops from the right (`apps.core.asgi`).

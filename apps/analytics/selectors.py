@@ -5,10 +5,11 @@ market's quote currency and net of the fees of both legs (see `apps.bias.engine.
 different quote currencies are never added together: every figure is a mapping quote → value.
 
 Every figure set is a few grouped SQL queries over the read model, kept in step with scoring by
-`apps.analytics.services.readmodel`: `DailyRollup` (sums per UTC day, quote, symbol, broker and side) and
-`QuoteStreak` when the filters allow (no label filter, bounds on whole UTC days; the stored streaks only
-without any filter), else `TradeFact` (one row per trade with its exit figures) and `TradeFactLabel` (its
-labels), with streaks found by window functions. No per-position row leaves the database. Both sources give
+`apps.analytics.services.readmodel`: `DailyRollup` (sums per UTC day, quote, symbol, broker and side),
+`HourRollup` (per day, hour and quote), `LabelRollup` (per day, label and market) and `QuoteStreak` when the
+filters allow (no label filter, bounds on whole UTC days; the hour sums also without market filters; the
+stored streaks only without any filter), else `TradeFact` (one row per trade with its exit figures) and
+`TradeFactLabel` (its labels), with streaks found by window functions. No per-position row leaves the database. Both sources give
 the same figures (`tests/test_read_model.py` checks them against a full computation).
 """
 from __future__ import annotations

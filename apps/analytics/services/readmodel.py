@@ -1,12 +1,22 @@
 """The analytics read model: one `TradeFact` row per trade (and a `TradeFactLabel` per label it carries), kept
 in step with what scoring wrote, so every figure is one grouped query over the user's rows.
 
-`trade_facts_refresh(user_id=…)` runs in the transaction that finishes a scoring run (the `on_trades_scored`
-hook, see `apps.analytics.hooks`), so the rows commit with the labels and positions they summarise, or not at
-all. It reads the user's trades with their FIFO outcome (`apps.bias.selectors`) and their labels, fingerprints
-each trade's inputs, and rewrites only the rows whose fingerprint changed (a new trade, a re-scored one, a
-later exit whose lots changed); a deleted trade takes its row with it (foreign key). Running it twice writes
-nothing the second time.
+`trade_facts_refresh(user_id=…, since=…)` runs in the transaction that finishes a scoring run (the
+`on_trades_scored` hook, see `apps.analytics.hooks`), so the rows commit with the labels and positions they
+summarise, or not at all. It reads the user's trades with their FIFO outcome (`apps.bias.selectors`) and their
+labels, fingerprints each trade's inputs, and rewrites only the rows whose fingerprint changed (a new trade, a
+re-scored one, a later exit whose lots changed); a deleted trade takes its row with it (foreign key). Running
+it twice writes nothing the second time.
+
+**Incremental.** A scoring run names the time of the earliest trade it labelled (`since`): the trades before
+it kept their labels and outcomes, except the buys still open then, which later sales may have matched. So
+the refresh reads only the trades from `since` on and those open buys. The open lots are found without
+replaying the history: the quantity bought minus the quantity the sales matched before `since` (sums kept
+in the daily rollups, plus the rows of that day) is what is still open, held by the newest buys, which are
+read newest first until they cover it. The day rollups are summed again from `since`'s day on, and the
+longest streaks are folded from one `StreakDay` row per day and quote. Without `since` (or with `full`)
+every trade is read. `tests/test_read_model.py` holds the incremental result equal to a full rebuild over
+several scoring runs on random histories.
 
 What a row adds to the stored trade and position, computed once here rather than on every request:
 
@@ -22,8 +32,9 @@ What a row adds to the stored trade and position, computed once here rather than
 * the quote → USD and EUR rates at the exit (the close of the last stored hourly bar of QUOTE-CUR, or
   the inverse of CUR-QUOTE, that had closed by then, at most two hours before).
 
-When any row changed (or a trade was deleted), the user's `DailyRollup` rows and `QuoteStreak`s are summed
-again from the rows (one grouped query each).
+When any row changed (or a trade was deleted), the user's `DailyRollup`, `HourRollup`, `LabelRollup` and
+`StreakDay` rows of the changed days, and the `QuoteStreak`s, are summed again from the rows (one grouped
+query each).
 
 Candles stored after a row was computed (a later `backfill_candles`) are picked up by
 `trade_facts_refresh(user_id=…, full=True)` (`manage.py analytics_refresh --full`).

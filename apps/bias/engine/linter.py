@@ -12,8 +12,9 @@ through only in a few recognised forms. Each sentence is read as a small grammar
    trim, size, take profit, close, re-enter, scale, hedge, load up, DCA and their slang), the objects of
    trading (positions, stops, targets, allocations, exposure, leverage, cash and stablecoins as a place to
    be), market structure (dips, rallies, bottoms, support, trends, momentum), asset names and asset classes,
-   market moves as verbs (rally, crash, bounce, recover), returns, and any number that reads as a price,
-   a percentage or a multiple.
+   market moves as verbs (rally, crash, bounce, recover) and market directions ("climb further", "break
+   upwards", "keep rising", "room for it to climb"), returns, and any number that reads as a price, a
+   percentage or a multiple.
 3. **Split the sentence into clauses** and each clause into its head and a trigger ("when the price drops
    5% in a day", "after a losing exit"). A trigger may speak of the market when the head is process only:
    "Step back when the price drops 5% and reread your plan" passes; "until …" names when to trade, so a
@@ -31,9 +32,15 @@ through only in a few recognised forms. Each sentence is read as a small grammar
    - a reflective question about what happened or how it felt ("How did you decide on the size?"), not a
      rhetorical one ("Shouldn't you take some profit?").
    Everything else with trading content is rejected: imperatives ("Sell half"), suggestions, hindsight
-   ("a better entry would have been"), forecasts, asset comparisons, sizing, price levels, promises.
+   ("a better entry would have been", "too early"), forecasts, asset comparisons, sizing, price levels,
+   promises (also of account growth, "should grow your account by a few percent each month").
+5. **A maxim** ("… tends to produce better results", "… is what separates consistent traders", "… is
+   usually rewarded") is a generic claim that a way of trading works: a gerund naming a trade in that
+   sentence ("Selling into strength", "Letting winners run") loses its allowed form.
 
-Named markets are always rejected (coach texts never single out a market); an amount in a currency
+A named market passes only in a past-tense description of the user's own trade ("You bought SOL at $142")
+or a reflective question about it, in a sentence that compares it with no other market or asset class,
+makes no safety claim and carries no other finding; anywhere else it is rejected. An amount in a currency
 ("0.5 BTC") is not a market. Each finding reads ``"<kind>: <the clause>"``; kinds: instruction, price
 level, position sizing, asset recommendation, market forecast, promise, named market. The labelled corpus in
 ``apps/bias/tests/engine/linter_corpus.py`` measures it (precision and recall, and held-out rounds).
@@ -63,7 +70,11 @@ _PROCESS = re.compile(
     r"named|picked|chose|is\s+built\s+on)\b|"
     r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?|price|prices|size|level)\s+you\s+(?:planned|wrote|noted|set|"
     r"picked|chose|listed|traded|saw|noticed|used|paid|got|had|felt)\b|"
-    r"\b(?:why|how|what)\s+you\s+(?:\w+)(?:\s+(?:this|that|the|your|it)(?:\s+(?:entry|exit|trade|position|size|stop|buy|sale|order))?)?\b|"
+    r"\b(?:why|how|what)\s+you(?:'re|'d|\s+are|\s+were)?\s+(?:\w+)(?:\s+(?:this|that|the|your|it)(?:\s+(?:entry|exit|trade|position|size|stop|buy|sale|order))?)?\b|"
+    # the trader's own questions, process nouns and P/L wording
+    r"\b(?:the\s+)?(?:speed|pace|moment|time|point)\s+of\s+(?:the\s+|your\s+|this\s+|that\s+)?(?:re-?entry|entry|exit|sale|purchase|buy|re-?entering|entering|exiting|buying|selling)\b|"
+    r"\bworth\s+(?:reflecting|noticing|looking|thinking|writing|journaling|noting|reviewing|pausing|asking|remembering|sitting)\w*(?:\s+(?:on|at|about|down|with))?|"
+    r"\bprofit\s+(?:and|&)\s+loss\b|\bat\s+the\s+(?:top|bottom)\s+of\s+(?:your|the|a|each|every)\s+(?:journal|page|notes?|screen|list|plan|checklist|day|entry)\b|\b(?:the\s+one|what|the\s+\w+)\s+you'?d\s+(?:written|planned|noted|set|picked|chosen|said)\b|"
     # scope: every / each / the next trade of the user's own activity
     r"\b(?:each|every|any|all|no|new|the\s+next|your\s+next|the\s+first|the\s+last|your\s+last|another|an\s+extra|extra|"
     r"unplanned|planned|winning|losing)\s+(?:\w+\s+)?" + _SCOPE_NOUN + r"\b(?=\s+(?:after|before|during|within|until|in|of|at|"
@@ -80,10 +91,14 @@ _PROCESS = re.compile(
     r"\b(?:ones\s+)?worth\s+replaying\b|\b(?:replay|review|compare|check)\s+how\s+[\w\s-]{0,40}?\s+compared\s+with\s+\w+|\btrading\s+(?:day|mode|app|hours?|session)\b|\bthe\s+(?:order|entry)\s+button\b",
     _I)
 
+# a question the trader writes to themself ("why am I selling?"), in quotes
+_QUOTED_QUESTION = re.compile(r"[\"“']\s*(?:why|what|how)\s+(?:am|do|did|was|is|are)\s+I\b[^\"”?]{0,60}\?\s*[\"”']", _I)
+
 # ---- 2. trading content -------------------------------------------------------------------------------------
 
 _ASSET_NAMES = (r"btc|xbt|eth|sol|xrp|ada|doge|avax|bnb|ltc|matic|shib|pepe|bitcoin|ethereum|solana|cardano|dogecoin|ripple|"
-                r"litecoin|polkadot|chainlink")
+                r"litecoin|polkadot|chainlink|ether|tron|polygon|avalanche|toncoin|arbitrum|stellar|monero|"
+                r"(?-i:DOT|LINK|UNI|ARB|OP|TON|TRX|NEAR|APT|SUI|ATOM|XLM|BCH|XMR)")
 _NAMED_MARKET = re.compile(r"(?<![\d.,]\s)(?<![\d.,])\b(?:" + _ASSET_NAMES + r"|(?-i:[A-Z]{2,6}-(?:USD|USDT|USDC|EUR|BTC)))\b", _I)
 
 _TC_ACTION = (
@@ -94,7 +109,8 @@ _TC_ACTION = (
     r"reduc\w+\s+(?:\w+\s+)?risk|(?:into|at|before)\s+the\s+(?:close|open)|(?:us|london|asia|asian|european|ny|new\s+york|weekly|daily|monthly)\s+(?:open|close|session)|(?:lower|raise|improve|reduce)\s+your\s+(?:average|cost)|"
     r"(?:go|goes|going|went|be|been|being|stay|staying|get|getting|got|remain)\s+(?:long|short|in\s+cash|to\s+cash)|"
     r"a\s+(?:small\s+|big\s+|quick\s+|partial\s+)?(?:long|short)\b(?!\s+(?:walk|break|pause|list|note|time|day|while|look|line|"
-    r"session|sessions|checklist))|"
+    r"session|sessions|checklist|cool-?down|breather|rest|time-?out|reset|delay|wait|journal|review|reflection|gap|window|moment|"
+    r"period|stretch|interval|span|routine|ritual|habit|pre-|written|sentence|paragraph|check|list|question|stroll))|"
     r"PROC\s+(?:\w+\s+)?(?:bigger|smaller|larger|heavier|lighter|twice|double)(?!\s+than\s+(?:you|expected))|hold(?:s|ing|ers?)?|held|hodl\w*|bail(?:s|ed|ing)?|adding(?!\s+(?:a|an|the|this|one|notes?|rules?|reasons?|it\s+to)\b)|"
     r"(?:half|double|twice|triple|a\s+quarter\s+of|a\s+third\s+of)\s+(?:the\s+|your\s+)?(?:PROC|size)|chas(?:e|es|ed|ing)\s+(?:it|them|this|that|the\s+(?:move|pump|breakout|rally|price))|"
     r"(?:be|being)\s+(?:greedy|fearful|aggressive|contrarian)|airdrops?|bridg(?:e|es|ed|ing)\s+(?:your\s+)?(?:funds|money|coins|tokens)|"
@@ -111,7 +127,13 @@ _TC_ACTION = (
     r"scal(?:e|es|ed|ing)\s+(?:back\s+)?(?:in|out|into|up|down)|averag(?:e|es|ed|ing)\s+(?:in|into|down|up)|dca\w*|"
     r"accumulat\w+|load(?:s|ed|ing)?\s+(?:up|the\s+boat)|(?:go|goes|going|went|be|stay|staying)\s+flat|catch(?:es|ing)?\s+(?:a|the)\s+(?:falling\s+)?knife|"
     r"falling\s+knife|starter(?:\s+position)?|build(?:s|ing)?\s+(?:a|the|your)\s+(?:\w+\s+)?(?:position|stack|bag)|"
-    r"let\s+(?:the\s+|your\s+)?(?:winners?|it|them|profits?|position|rest)\s+(?:run|ride|compound|grow|breathe|work)|"
+    r"let(?:s|ting)?\s+(?:the\s+|your\s+)?(?:winners?|it|them|profits?|position|rest|gains?|trades?)\s+(?:run|ride|compound|grow|breathe|work)|"
+    r"(?:climb|rise|rising|rises|fall|falls|falling|drop|drops|dropping|sink|sinks|slide|slides|push|pushes|break|breaks|breaking|"
+    r"trend|trends|trending|grind|grinds|rip|rips|extend|extends|continue|continues|head|heads|resolve|resolves|move|moves|go|goes|run|runs)\s+"
+    r"(?:further|higher|lower|upwards?|downwards?|to\s+the\s+(?:upside|downside)|out\s+(?:of\s+the\s+range|upwards?|higher))|"
+    r"(?:keep|keeps|keeping|kept|continues?|continued|continuing)\s+(?:to\s+)?(?:ris\w+|climb\w*|fall\w*|drop\w*|go\w*\s+(?:up|down)|"
+    r"run\w*|pump\w*|slid\w*|sink\w*|grind\w*|bleed\w*|rall\w+|trend\w*)|"
+    r"room\s+(?:for\s+\w+\s+)?to\s+(?:climb|rise|run|grow|go|move|fall|drop|extend|expand|push|rally)|consolidat(?:ion|ions|ing)|sideways|range[- ]bound|"
     r"(?:put|putting)\s+(?:\w+\s+){0,4}?to\s+work|half\s+(?:of\s+)?(?:it|them|your|the\s+(?:position|bag|stack))|(?:a\s+)?(?:third|quarter)s?\s+of\b|"
     r"(?:be|being)\s+in\b(?=\s+(?:before|by|early|now|here|when|on|at|for|ahead)\b|\s*[.,;]|$)|dump(?:s|ed|ing)?|pil(?:e|ed|ing)\s+in|ape[sd]?\s+in|buy-?and-?hold|"
     r"(?:get|getting|got|jump|jumping|step|stepping)\s+(?:back\s+)?(?:in|into|out)\b(?!\s+of\s+(?:the\s+)?(?:chair|house|room|app|screen))|"
@@ -155,7 +177,9 @@ _CLAUSE_SPLIT = re.compile(r"\s*[;:—–]\s*|,(?!\d)\s*|\s+\b(?:and|but|so(?!\s
 _TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|once|while|if|as\s+soon\s+as|each\s+time|"
                       r"every\s+time|any\s+time|until|till|unless|in\s+the\s+(?:first|last)\s+hour|instead\s+of|rather\s+than)\b", _I)
 _TIMING = re.compile(r"^(?:until|till|unless|instead\s+of|rather\s+than)\b", _I)
-_LEAD = re.compile(r"^(?:(?:next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
+_LEAD = re.compile(r"^(?:(?:(?:over|across|during|in|on|for|within|throughout)\s+(?:the|these|those|this|that|last|past|your)\s+"
+                   r"(?:\w+\s+){0,2}?(?:days?|weeks?|months?|sessions?|fortnight|period|evening|morning|afternoon|weekend|year|night)|(?:this|it)\s+(?:is|was)\s+the\s+(?:first|second|third|only|\w+th)\s+time(?:\s+(?:this|in|all)\s+\w+)?"
+                   r"(?:\s+that)?|next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
                    r"also|so|and|but|or|first|always|never|honestly|really|really|also|only|definitely|probably|"
                    r"don'?t|do\s+not|do|let'?s|try|try\s+to|consider)\b[,]?\s*)+", _I)
 
@@ -173,6 +197,8 @@ _MARKER = re.compile(
     r"(?:the|your|a)\s+(?:move|play|call|choice|option|idea|bet|side|signal|cue)\s+(?:is|was|would|here|now|to)\b|"
     r"(?:the|your|a)\s+(?:way\s+to\s+go|chance|opportunity|time\s+to|moment\s+to)|"
     r"time\s+to|chance\s+to|opportunit\w+|signal|deserves?|belongs?|plenty|enough\s+to|"
+    r"too\s+(?:early|late|soon)|(?:decent|excellent|poor|terrible|awful|nice|fair|well-timed|mistimed|lucky|sharp)\s+"
+    r"(?:entry|exit|price|buy|sale|pick|choice|timing|level|fill|call)|left\s+money\s+on\s+the\s+table|missed\s+(?:out|the\s+(?:move|rally|run|bottom|top|pump))|"
     r"tomorrow|tonight|next\s+(?:time|week|month|year|one|cycle|leg)|from\s+here|yet|at\s+these\s+(?:prices|levels)|"
     r"likely|probably|expect\w*|poised|set\s+to|bound\s+to|due\s+(?:for|to)|ready\s+to|coming|ahead|incoming|soon|"
     r"is\s+in|(?:is|are|'s|looks?|seems?)\s+(?:\w+\s+)?(?:heading|turning|forming|building|getting|starting|breaking|bottoming|"
@@ -185,7 +211,8 @@ _MARKER = re.compile(
     r"(?:is|was)\s+to\s+(?:buy|sell|short|hold|add|enter|exit|trim|take|load|go|get|re-?enter|scale))\b|'(?:d|ll)\b|\?\s*$)",
     _I)
 # an evaluation: "…, which was the smart move"
-_EVALUATION = re.compile(r"\b(?:better|best|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|reasonable|textbook|safe(?:r|st)?|"
+_EVALUATION = re.compile(r"\b(?:(?:decent|excellent|poor|terrible|awful|solid|nice|fair|well-timed|mistimed|lucky|sharp|"
+                         r"great|good|bad|weak|strong)\s+(?:entry|exit|trade|price|buy|sale|pick|choice|timing|level|fill|call)|better|best|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|reasonable|textbook|safe(?:r|st)?|"
                          r"good\s+(?:idea|call|move)|great|worth|no[- ]brainer|right\s+(?:move|call|choice)|the\s+(?:move|play|call|"
                          r"choice|way\s+to\s+go)|pays?\s+off|paid\s+off)\b", _I)
 # present and future deixis: fine in a description of the past ("You opened 7 positions today"), not elsewhere
@@ -194,17 +221,19 @@ _DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|ri
 # a clause that continues the previous one: a fragment opening on a preposition or a figure
 _CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
-                           r"has|had|which|who|where)\b|^(?:a|an)\s+[+-]?\d|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+                           r"has|had|which|who|where|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
+                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
 
-_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|you|your(?:\s+[\w'/()-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()-]+){1,5}?|it|they|"
+_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?|you|your(?:\s+[\w'/()%$.,-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()-]+){1,5}?|it|they|"
             r"its(?:\s+[\w-]+){1,3}?|(?:most|many|some|all|none|each|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
             r"twelve|half|\d[\d.,]*%?)(?:\s+[\w'-]+){0,5}?|(?:hold|holding|realised|realized|average|money|fees?)(?:\s+[\w'/-]+){0,3}?|"
             r"rsi(?:\(14\))?|price|prices|after\s+the\s+streak\s+ended|\w+ing(?:\s+[\w'-]+){0,4}?)")
 _PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made|kept|fell|rose|risen|sat|ran|left|paid|lost|won|ate|"
          r"spent|felt|saw|broke|began|grew|hit|set|put|cut|stood|met|led|wrote|thought|told|gave|chose|knew|drew|"
-         r"stayed|fired|ended|shot|fought|ate|took|showed|traded|followed|matched|respected|reached|added|"
+         r"stayed|fired|ended|crept|slid|sank|shrank|swung|stuck|bled|flew|drove|woke|shot|fought|ate|took|showed|traded|"
+         r"followed|matched|respected|reached|added|"
          r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
 _PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"|"
                         r"[\w'%()-]+(?:\s+[\w'%()-]+){0,3}?\s+(?:was|were|had))\b", _I)
@@ -239,6 +268,25 @@ _TRADE_VERB_START = re.compile(
     r"invest|scoop|grab|pick|let|ride|size|double|triple|increase|raise|reduce|halve|lower|boost|bump|widen|tighten|trail|"
     r"move|set|put|place|go|be|stay|keep|aim|target|risk|spread|time|own|park|avoid|stick|focus|chase|wait|sit|use)\b", _I)
 
+# a maxim about trading behaviour: a generic claim that some way of trading works ("Selling into strength tends to
+# produce better results", "Letting winners run is what separates consistent traders from the rest")
+_MAXIM = re.compile(
+    r"\b(?:tends?\s+to\s+(?:produce|give|yield|work|lead|deliver|pay|bring|beat|outperform|do\s+better|end\s+(?:well|better)|"
+    r"reward|win|make)|(?:what|how)\s+(?:separates|distinguishes|sets\s+apart|makes|marks)|separates?\s+(?:\w+\s+)?(?:traders|winners|"
+    r"pros|professionals|amateurs)|(?:better|stronger|superior|best|more\s+consistent)\s+(?:results|outcomes|returns|performance)|"
+    r"the\s+(?:key|secret)\s+to|something\s+to\s+aim\s+for|(?:is|are)\s+(?:often\s+|usually\s+|generally\s+)?rewarded|"
+    r"pays?\s+off|(?:pros|professionals|good\s+traders|successful\s+traders|consistent\s+traders)\s+(?:do|tend|always|usually)|"
+    r"(?:what|how)\s+(?:\w+\s+){0,2}?(?:traders|pros|professionals|investors|winners)\s+(?:do|trade|work|operate|survive|win|think)|"
+    r"(?:pros|professionals|smart\s+money|experienced\s+traders)\s+(?:\w+\s+)?(?:buy|sell|do|use|take|trim|add|hold))\b", _I)
+# a named market is allowed only in a description of what already happened, and never beside a comparison or a
+# judgement ("Your BTC trades were calmer than your altcoin trades" compares markets)
+_MARKET_COMPARISON = re.compile(
+    r"\b(?:(?:than|versus|vs\.?|compared\s+(?:with|to)|over|instead\s+of|rather\s+than|like|and|or)\s+(?:\w+\s+){0,3}?(?:" + _ASSET_NAMES +
+    r"|coins?|tokens?|alts|altcoins?|altcoin|majors|stocks?|memecoins?|large[- ]caps?)|safe\w*|risk(?:y|ier|iest)|stable|reliable|"
+    r"blue[- ]chip)\b", _I)
+_PAST_WORD = re.compile(r"\b" + _PAST + r"\b", _I)
+_OWN_TRADE = re.compile(r"\b(?:you|your|bought|sold|buys?|sales?|entry|exit|trades?|positions?|purchase)\b", _I)
+
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # a trigger that takes a trade on market structure for granted: "when buying the dip", "if you add on strength"
 _TRIGGER_TRADE = re.compile(
@@ -253,7 +301,11 @@ _PROMISE = re.compile(
     r"easy\s+money|free\s+money|make\s+you\s+(?:rich|money)|beat\s+the\s+market|double\s+your\s+money|"
     r"(?:will|'ll|can|could|going\s+to)\s+(?:\w+\s+){0,2}?(?:make|get|win|earn|recover|pay)\s+(?:\w+\s+){0,3}?(?:back|loss|losses)|\d+(?:\.\d+)?\s?%\s+(?:a|per|every|each)\s+"
     r"(?:day|week|month|year)|\d+(?:\.\d+)?\s?%\s+(?:daily|weekly|monthly|yearly)|(?:returns?|gains?)\s+of\s+\d+|to\s+the\s+moon|"
-    r"be\s+up\s+again)\b", _I)
+    r"be\s+up\s+again|(?:will|would|should|could|can|'ll|going\s+to|to|help\s+you)\s+(?:\w+\s+){0,2}?(?:grow|compound|double|triple|build|boost|"
+    r"increase|multiply)\s+(?:your\s+|the\s+|an?\s+)?(?:account|portfolio|capital|stack|balance|money|savings|wealth|returns?|profits?|gains?)|"
+    r"(?:a\s+few|several|some|one|two|three|four|five|ten|\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent)\s+(?:a|per|every|each)\s+(?:day|week|month|year)|"
+    r"(?:steady|reliable|consistent|regular|passive)\s+(?:returns?|gains?|profits?|income|growth)|"
+    r"turn\w*\s+(?:a\s+|your\s+)?(?:small\s+|tiny\s+|modest\s+)?(?:account|portfolio|stack|stake|[$€£]?\d[\d,.]*\s*k?)\s+into)\b", _I)
 _SIZING = re.compile(r"\b(?:size\w*|all[- ]in|allocat\w+|exposure|leverage|stake|heavier|lighter|full\s+size|(?:of\s+)?your\s+"
                      r"(?:portfolio|account|savings|equity|capital|stack|money|cash)|double\w*|half|a\s+third|a\s+quarter|"
                      r"position\s+can\s+be)\b", _I)
@@ -326,12 +378,10 @@ def _form(head: str, trigger: str) -> str | None:
 def _sentence_findings(sentence: str) -> list[str]:
     found: list[str] = []
     named = _NAMED_MARKET.search(sentence)
-    if named:
-        found.append(f"named market: {named.group(0)}")
     promise = _PROMISE.search(sentence)
     if promise:
         found.append(f"promise: {promise.group(0)}")
-    masked = _PROCESS.sub(" PROC ", sentence)
+    masked = _PROCESS.sub(" PROC ", _QUOTED_QUESTION.sub(" PROC ", sentence) if "?" in sentence[:-1] else sentence)
     disclaimer = bool(_DISCLAIMER.search(masked))
     if disclaimer:
         masked = _DISCLAIMER.sub(" PROC ", masked)  # its own "can" is not a recommendation
@@ -340,6 +390,10 @@ def _sentence_findings(sentence: str) -> list[str]:
         masked = masked.rstrip(" ?")
     heads = _heads(masked)
     psych = bool(_PSYCH.search(masked)) and not any(_TRADE_VERB_START.match(h) for h, _ in heads)
+    maxim = _MAXIM.search(masked)
+    # a named market passes only inside a past description of a trade, in a sentence that compares nothing
+    market_ok = bool(named) and not _MARKET_COMPARISON.search(masked) and bool(_OWN_TRADE.search(masked))
+    market_past = False
     previous_form: str | None = None
     previous_content = False
     for head, trigger in heads:
@@ -351,12 +405,21 @@ def _sentence_findings(sentence: str) -> list[str]:
             form = "question"
         if form is None and previous_form == "past" and re.match(_PAST + r"\b", head, _I):
             form = "past"  # "You bought and sold …": the same subject, still in the past
-        if form is None and head and not _TRADE_VERB_START.match(head) and (
+        if form is None and head and not _TRADE_VERB_START.match(head) and not maxim and (
                 (psych and re.match(r"^\w+ing\b", head)) or (disclaimer and not _MARKER.search(head))):
             form = "psych" if psych else "disclaimer"  # "Selling winners early and keeping losers is a common pattern"
 
         if continuing and form is None:
             form = previous_form
+        if maxim and form and re.match(r"^\w+ing\b", head):
+            form = None  # a gerund subject in a maxim: "Selling into strength tends to produce better results"
+        if market_ok and (_NAMED_MARKET.search(head) or _NAMED_MARKET.search(trigger)):
+            where = head if _NAMED_MARKET.search(head) else trigger
+            if _MARKER.search(head) or _MARKER.search(trigger) or not (
+                    form == "past" or (form == "question" and _PAST_WORD.search(where))):
+                market_ok = False
+            else:
+                market_past = True
         if form not in (None, "past") and not marker:
             marker = _DEIXIS.search(head)
         if marker and continuing and previous_content and not content and _EVALUATION.search(head):
@@ -366,13 +429,15 @@ def _sentence_findings(sentence: str) -> list[str]:
             number = _NUMBER.search(head) or _NUMBER.search(trigger)
             found.append(f"{_kind(head + ' ' + trigger, masked, number)}: {head}")
         elif trigger and (_TC.search(trigger) or _NUMBER.search(trigger)) and (
-                _TIMING.match(trigger) or _MARKER.search(trigger) or _TRIGGER_TRADE.search(trigger)):
+                _TIMING.match(trigger) or _MARKER.search(trigger) or _TRIGGER_TRADE.search(trigger) or maxim):
             # "until / unless / instead of" with trading content times or replaces a trade; "when buying the
             # dip" takes the trade for granted
             found.append(f"instruction: {trigger}")
-        if head and not continuing:
+        if head and (not continuing or form):
             previous_form = form
         previous_content = bool(content) or (previous_content and continuing)
+    if named and (found or not (market_ok and market_past)):  # a market beside advice is named in advice
+        found.insert(0, f"named market: {named.group(0)}")
     return found
 
 

@@ -41,6 +41,7 @@ def test_read_paths_benchmark_reports_every_endpoint_the_scaling_and_the_baselin
     for name, endpoint in report["endpoints"].items():
         assert endpoint["requests"] == 12 and endpoint["statuses"] == {"200": 12}, name
         assert 0 < endpoint["p50_ms"] <= endpoint["p95_ms"] <= endpoint["p99_ms"] and endpoint["req_per_s"] > 0
+        assert endpoint["server_cpu_ms_per_request"] > 0 and endpoint["client_cpu_ms_per_request"] >= 0, name
     scaling = report["scaling"]
     assert scaling["one_process"]["statuses"] == {"200": 24} and scaling["2_processes"]["statuses"] == {"200": 24}
     assert scaling["ratio"] > 0

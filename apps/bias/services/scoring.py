@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import pickle  # nosec B403 - only our own spool file, written by this process
+import pickle  # nosec B403
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,7 +177,7 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
                     BiasTag.objects.filter(trade__user_id=user.id, trade__ts__gte=history.first_target).delete()
                 while True:
                     try:
-                        composed = pickle.load(spool)  # nosec B301 - our own spool, written above
+                        composed = pickle.load(spool)  # nosec B301
                     except EOFError:
                         break
                     _composed_store(user=user, composed=composed, contiguous=contiguous)

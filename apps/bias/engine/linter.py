@@ -172,7 +172,7 @@ _NUMBER = re.compile(
 
 # ---- 3. clauses and triggers -------------------------------------------------------------------------------
 
-_CLAUSE_SPLIT = re.compile(r"\s*[;:—–]\s*|,(?!\d)\s*|\s+\b(?:and|but|so(?!\s+(?:far|much|many|long|that|few|little))|then|or|because|"
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;—–]|:(?!\d\d))\s*|,(?!\d)\s*|\s+\b(?:and|but|so(?!\s+(?:far|much|many|long|that|few|little))|then|or|because|"
                            r"which|while)\b\s+", _I)
 _TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|once|while|if|as\s+soon\s+as|each\s+time|"
                       r"every\s+time|any\s+time|until|till|unless|in\s+the\s+(?:first|last)\s+hour|instead\s+of|rather\s+than)\b", _I)
@@ -222,18 +222,19 @@ _DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|ri
 _CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
                            r"has|had|which|who|where|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
-                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
 
-_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?|you|your(?:\s+[\w'/()%$.,-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()-]+){1,5}?|it|they|"
+_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?|you|your(?:\s+[\w'/()%$.,:-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()%$.,:-]+){1,5}?|it|they|"
             r"its(?:\s+[\w-]+){1,3}?|(?:most|many|some|all|none|each|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-            r"twelve|half|\d[\d.,]*%?)(?:\s+[\w'-]+){0,5}?|(?:hold|holding|realised|realized|average|money|fees?)(?:\s+[\w'/-]+){0,3}?|"
+            r"twelve|half|\d[\d.,]*%?)(?:\s+[\w'-]+){0,7}?|(?:hold|holding|realised|realized|average|money|fees?)(?:\s+[\w'/-]+){0,3}?|"
             r"rsi(?:\(14\))?|price|prices|after\s+the\s+streak\s+ended|\w+ing(?:\s+[\w'-]+){0,4}?)")
 _PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made|kept|fell|rose|risen|sat|ran|left|paid|lost|won|ate|"
          r"spent|felt|saw|broke|began|grew|hit|set|put|cut|stood|met|led|wrote|thought|told|gave|chose|knew|drew|"
          r"stayed|fired|ended|crept|slid|sank|shrank|swung|stuck|bled|flew|drove|woke|shot|fought|ate|took|showed|traded|"
-         r"followed|matched|respected|reached|added|"
+         r"followed|matched|respected|reached|added|caught|brought|found|sent|built|dealt|slept|became|withdrew|threw|"
+         r"rode|spoke|froze|forgot|struck|spun|shook|hid|quit|split|spread|shut|cost|hurt|"
          r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
 _PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"|"
                         r"[\w'%()-]+(?:\s+[\w'%()-]+){0,3}?\s+(?:was|were|had))\b", _I)
@@ -274,18 +275,22 @@ _MAXIM = re.compile(
     r"\b(?:tends?\s+to\s+(?:produce|give|yield|work|lead|deliver|pay|bring|beat|outperform|do\s+better|end\s+(?:well|better)|"
     r"reward|win|make)|(?:what|how)\s+(?:separates|distinguishes|sets\s+apart|makes|marks)|separates?\s+(?:\w+\s+)?(?:traders|winners|"
     r"pros|professionals|amateurs)|(?:better|stronger|superior|best|more\s+consistent)\s+(?:results|outcomes|returns|performance)|"
-    r"the\s+(?:key|secret)\s+to|something\s+to\s+aim\s+for|(?:is|are)\s+(?:often\s+|usually\s+|generally\s+)?rewarded|"
+    r"the\s+(?:key|secret)\s+to|something\s+to\s+aim\s+for|(?:is|are|has|have)\s+(?:often\s+|usually\s+|generally\s+|"
+    r"historically\s+|always\s+)?(?:been\s+)?rewarded|rewards?\s+(?:patience|discipline|the\s+patient|those\s+who|conviction)|"
     r"pays?\s+off|(?:pros|professionals|good\s+traders|successful\s+traders|consistent\s+traders)\s+(?:do|tend|always|usually)|"
     r"(?:what|how)\s+(?:\w+\s+){0,2}?(?:traders|pros|professionals|investors|winners)\s+(?:do|trade|work|operate|survive|win|think)|"
     r"(?:pros|professionals|smart\s+money|experienced\s+traders)\s+(?:\w+\s+)?(?:buy|sell|do|use|take|trim|add|hold))\b", _I)
 # a named market is allowed only in a description of what already happened, and never beside a comparison or a
 # judgement ("Your BTC trades were calmer than your altcoin trades" compares markets)
 _MARKET_COMPARISON = re.compile(
-    r"\b(?:(?:than|versus|vs\.?|compared\s+(?:with|to)|over|instead\s+of|rather\s+than|like|and|or)\s+(?:\w+\s+){0,3}?(?:" + _ASSET_NAMES +
+    r"\b(?:(?:than|versus|vs\.?|compared\s+(?:with|to)|over|instead\s+of|rather\s+than|like)\s+(?:\w+\s+){0,3}?(?:" + _ASSET_NAMES +
     r"|coins?|tokens?|alts|altcoins?|altcoin|majors|stocks?|memecoins?|large[- ]caps?)|safe\w*|risk(?:y|ier|iest)|stable|reliable|"
     r"blue[- ]chip)\b", _I)
 _PAST_WORD = re.compile(r"\b" + _PAST + r"\b", _I)
 _OWN_TRADE = re.compile(r"\b(?:you|your|bought|sold|buys?|sales?|entry|exit|trades?|positions?|purchase)\b", _I)
+
+# an appositive between a subject and its past verb: "Your largest loss, $320 on AVAX, came right after …"
+_APPOSITIVE = re.compile(r"^((?:your|the|this|that|these|those)\b[^,]{0,40}),\s*([^,]{1,40}),\s*(?=" + _PAST + r"\b)", _I)
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # a trigger that takes a trade on market structure for granted: "when buying the dip", "if you add on strength"
@@ -305,6 +310,8 @@ _PROMISE = re.compile(
     r"increase|multiply)\s+(?:your\s+|the\s+|an?\s+)?(?:account|portfolio|capital|stack|balance|money|savings|wealth|returns?|profits?|gains?)|"
     r"(?:a\s+few|several|some|one|two|three|four|five|ten|\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent)\s+(?:a|per|every|each)\s+(?:day|week|month|year)|"
     r"(?:steady|reliable|consistent|regular|passive)\s+(?:returns?|gains?|profits?|income|growth)|"
+    r"(?:will|'ll|would|should|can|could|going\s+to)\s+(?:\w+\s+){0,2}?(?:be|become|turn|stay|get)\s+(?:\w+\s+)?(?:profitable|rich|"
+    r"wealthy|in\s+profit|consistently\s+green)|compound\w*\s+(?:into|over\s+time)|"
     r"turn\w*\s+(?:a\s+|your\s+)?(?:small\s+|tiny\s+|modest\s+)?(?:account|portfolio|stack|stake|[$€£]?\d[\d,.]*\s*k?)\s+into)\b", _I)
 _SIZING = re.compile(r"\b(?:size\w*|all[- ]in|allocat\w+|exposure|leverage|stake|heavier|lighter|full\s+size|(?:of\s+)?your\s+"
                      r"(?:portfolio|account|savings|equity|capital|stack|money|cash)|double\w*|half|a\s+third|a\s+quarter|"
@@ -382,6 +389,7 @@ def _sentence_findings(sentence: str) -> list[str]:
     if promise:
         found.append(f"promise: {promise.group(0)}")
     masked = _PROCESS.sub(" PROC ", _QUOTED_QUESTION.sub(" PROC ", sentence) if "?" in sentence[:-1] else sentence)
+    masked = _APPOSITIVE.sub(r"\1 \2 ", masked)
     disclaimer = bool(_DISCLAIMER.search(masked))
     if disclaimer:
         masked = _DISCLAIMER.sub(" PROC ", masked)  # its own "can" is not a recommendation
@@ -396,11 +404,14 @@ def _sentence_findings(sentence: str) -> list[str]:
     market_past = False
     previous_form: str | None = None
     previous_content = False
-    for head, trigger in heads:
+    for index, (head, trigger) in enumerate(heads):
         content = _TC.search(head) or _NUMBER.search(head)
         marker = _MARKER.search(head)
         continuing = bool(_CONTINUATION.match(head)) or not head
         form = _form(head, trigger) if head else None
+        if form is None and index == 0 and len(heads) > 1 and re.match(r"^(?:PROC|at|on|in|with|by|for|from|over|across)\b", head, _I) \
+                and not marker and _form(*heads[1]) == "past":
+            form = "past"  # a leading adjunct of a past description: "After the loss on XRP, you opened …"
         if form is None and question:
             form = "question"
         if form is None and previous_form == "past" and re.match(_PAST + r"\b", head, _I):

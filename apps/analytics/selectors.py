@@ -269,7 +269,7 @@ def performance_breakdown(*, user, filters: Filters, by: str) -> dict:
                 .values("quote", key=F("label")).order_by()
                 .annotate(n=Sum("closed"), wins=Sum("wins"), pnl=Sum("pnl")))
     elif by == "label":
-        rows = (TradeFactLabel.objects.filter(user=user, fact__realized_pnl__isnull=False)
+        rows = (TradeFactLabel.objects.filter(user=user, fact__user=user, fact__realized_pnl__isnull=False)
                 .filter(filters.condition("fact__")).values(quote=F("fact__quote"), key=F("label")).order_by()
                 .annotate(n=Count("fact_id"), wins=Count("fact_id", filter=Q(fact__realized_pnl__gt=0)),
                           pnl=Sum("fact__realized_pnl")))

@@ -189,7 +189,8 @@ def rollups_rebuild(*, user_id: str, since_day: date | None = None) -> None:
     """The user's `DailyRollup`, `HourRollup` and `LabelRollup` rows of the days from `since_day` on (every
     day without it) and the longest streaks, from the read model (one grouped query each)."""
     facts = TradeFact.objects.filter(user_id=user_id)
-    labels = TradeFactLabel.objects.filter(user_id=user_id, fact__realized_pnl__isnull=False)
+    labels = TradeFactLabel.objects.filter(  # the facts' own user too: their (user, ts) index bounds the days
+        user_id=user_id, fact__user_id=user_id, fact__realized_pnl__isnull=False)
     tables = (DailyRollup, HourRollup, LabelRollup)
     if since_day is not None:
         facts = facts.filter(ts__gte=datetime.combine(since_day, time(0), tzinfo=UTC))

@@ -217,6 +217,8 @@ def simulation_inputs_many(*, user, asks: Sequence[SimulationAsk]) -> list[Simul
         symbols.append(None if ask.trade_id is not None else ask.symbol.upper())
     if not asks:
         return []
+    if connection.vendor != "postgresql":  # the embedded default (SQLite): the same values, ask by ask
+        return [_inputs_one_by_one(user_id=user_id, ask=ask) for ask in asks]
     mine, mine_params = trade_queryset().filter(user_id=user_id).values_list(*TRADE_COLUMNS).query.sql_with_params()
     candles, candle_params = (candle_queryset().filter(granularity="1h").values_list("symbol", "ts", "high", "low", "close")
                               .query.sql_with_params())
@@ -256,6 +258,15 @@ def simulation_inputs_many(*, user, asks: Sequence[SimulationAsk]) -> list[Simul
         out.append(SimulationInputs(trade=trade, quote=quote, takes=takes,
                                     bars=_bars_slice(by_symbol[trade.symbol], start=start, end=end)))
     return out
+
+
+def _inputs_one_by_one(*, user_id, ask: SimulationAsk) -> SimulationInputs:
+    """One ask's inputs from the portable readers (`trade_for_simulation`, `trade_fifo_pairs`, `bars_for`),
+    which `_INPUTS_SQL` answers in one PostgreSQL statement for every ask at once."""
+    trade, quote = trade_for_simulation(user=user_id, trade_id=ask.trade_id, symbol=ask.symbol)
+    start, end = candle_window(trade.ts, ask.horizon_days)
+    return SimulationInputs(trade=trade, quote=quote, takes=trade_fifo_pairs(user_id=user_id, trade=trade, until=end),
+                            bars=bars_for(symbol=trade.symbol, start=start, end=end))
 
 
 def simulation_inputs(*, user, horizon_days: int, trade_id: str | None = None,

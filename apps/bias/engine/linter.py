@@ -74,7 +74,7 @@ _PROCESS = re.compile(
     # the trader's own questions, process nouns and P/L wording
     r"\b(?:the\s+)?(?:speed|pace|moment|time|point)\s+of\s+(?:the\s+|your\s+|this\s+|that\s+)?(?:re-?entry|entry|exit|sale|purchase|buy|re-?entering|entering|exiting|buying|selling)\b|"
     r"\bworth\s+(?:reflecting|noticing|looking|thinking|writing|journaling|noting|reviewing|pausing|asking|remembering|sitting)\w*(?:\s+(?:on|at|about|down|with))?|"
-    r"\bprofit\s+(?:and|&)\s+loss\b|\bat\s+the\s+(?:top|bottom)\s+of\s+(?:your|the|a|each|every)\s+(?:journal|page|notes?|screen|list|plan|checklist|day|entry)\b|\b(?:the\s+one|what|the\s+\w+)\s+you'?d\s+(?:written|planned|noted|set|picked|chosen|said)\b|"
+    r"\bprofit\s+(?:and|&)\s+loss\b|\bjournal\s+(?:entry|entries|notes?)\b|\bat\s+the\s+(?:top|bottom)\s+of\s+(?:your|the|a|each|every)\s+(?:journal|page|notes?|screen|list|plan|checklist|day|entry)\b|\b(?:the\s+one|what|the\s+\w+)\s+you'?d\s+(?:written|planned|noted|set|picked|chosen|said)\b|"
     # scope: every / each / the next trade of the user's own activity
     r"\b(?:each|every|any|all|no|new|the\s+next|your\s+next|the\s+first|the\s+last|your\s+last|another|an\s+extra|extra|"
     r"unplanned|planned|winning|losing)\s+(?:\w+\s+)?" + _SCOPE_NOUN + r"\b(?=\s+(?:after|before|during|within|until|in|of|at|"
@@ -127,12 +127,13 @@ _TC_ACTION = (
     r"scal(?:e|es|ed|ing)\s+(?:back\s+)?(?:in|out|into|up|down)|averag(?:e|es|ed|ing)\s+(?:in|into|down|up)|dca\w*|"
     r"accumulat\w+|load(?:s|ed|ing)?\s+(?:up|the\s+boat)|(?:go|goes|going|went|be|stay|staying)\s+flat|catch(?:es|ing)?\s+(?:a|the)\s+(?:falling\s+)?knife|"
     r"falling\s+knife|starter(?:\s+position)?|build(?:s|ing)?\s+(?:a|the|your)\s+(?:\w+\s+)?(?:position|stack|bag)|"
-    r"let(?:s|ting)?\s+(?:the\s+|your\s+)?(?:winners?|it|them|profits?|position|rest|gains?|trades?)\s+(?:run|ride|compound|grow|breathe|work)|"
+    r"let(?:s|ting)?\s+(?:the\s+|your\s+)?(?:\w+\s+)?(?:winners?|it|them|profits?|positions?|rest|gains?|trades?)\s+(?:run|ride|compound|grow|breathe|work)|"
     r"(?:climb|rise|rising|rises|fall|falls|falling|drop|drops|dropping|sink|sinks|slide|slides|push|pushes|break|breaks|breaking|"
     r"trend|trends|trending|grind|grinds|rip|rips|extend|extends|continue|continues|head|heads|resolve|resolves|move|moves|go|goes|run|runs)\s+"
     r"(?:further|higher|lower|upwards?|downwards?|to\s+the\s+(?:upside|downside)|out\s+(?:of\s+the\s+range|upwards?|higher))|"
     r"(?:keep|keeps|keeping|kept|continues?|continued|continuing)\s+(?:to\s+)?(?:ris\w+|climb\w*|fall\w*|drop\w*|go\w*\s+(?:up|down)|"
     r"run\w*|pump\w*|slid\w*|sink\w*|grind\w*|bleed\w*|rall\w+|trend\w*)|"
+    r"the\s+fed\b|fomc|cpi\b|rate\s+(?:cuts?|hikes?|decisions?)|"
     r"room\s+(?:for\s+\w+\s+)?to\s+(?:climb|rise|run|grow|go|move|fall|drop|extend|expand|push|rally)|consolidat(?:ion|ions|ing)|sideways|range[- ]bound|"
     r"(?:put|putting)\s+(?:\w+\s+){0,4}?to\s+work|half\s+(?:of\s+)?(?:it|them|your|the\s+(?:position|bag|stack))|(?:a\s+)?(?:third|quarter)s?\s+of\b|"
     r"(?:be|being)\s+in\b(?=\s+(?:before|by|early|now|here|when|on|at|for|ahead)\b|\s*[.,;]|$)|dump(?:s|ed|ing)?|pil(?:e|ed|ing)\s+in|ape[sd]?\s+in|buy-?and-?hold|"
@@ -172,7 +173,7 @@ _NUMBER = re.compile(
 
 # ---- 3. clauses and triggers -------------------------------------------------------------------------------
 
-_CLAUSE_SPLIT = re.compile(r"\s*(?:[;—–]|:(?!\d\d))\s*|,(?!\d)\s*|\s+\b(?:and|but|so(?!\s+(?:far|much|many|long|that|few|little))|then|or|because|"
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;—–]|:(?!\d\d))\s*|,(?!\d)\s*|\s+\b(?:and(?!\s+\d)|but|so(?!\s+(?:far|much|many|long|that|few|little))|then|or|because|"
                            r"which|while)\b\s+", _I)
 _TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|once|while|if|as\s+soon\s+as|each\s+time|"
                       r"every\s+time|any\s+time|until|till|unless|in\s+the\s+(?:first|last)\s+hour|instead\s+of|rather\s+than)\b", _I)
@@ -197,6 +198,7 @@ _MARKER = re.compile(
     r"(?:the|your|a)\s+(?:move|play|call|choice|option|idea|bet|side|signal|cue)\s+(?:is|was|would|here|now|to)\b|"
     r"(?:the|your|a)\s+(?:way\s+to\s+go|chance|opportunity|time\s+to|moment\s+to)|"
     r"time\s+to|chance\s+to|opportunit\w+|signal|deserves?|belongs?|plenty|enough\s+to|"
+    r"if\s+you\s+(?:only|just)\s+\w+ed|if\s+you\s+had\s+(?:held|sold|bought|exited|entered|waited|stayed|kept|taken|added|cut|closed)|"
     r"too\s+(?:early|late|soon)|(?:decent|excellent|poor|terrible|awful|nice|fair|well-timed|mistimed|lucky|sharp)\s+"
     r"(?:entry|exit|price|buy|sale|pick|choice|timing|level|fill|call)|left\s+money\s+on\s+the\s+table|missed\s+(?:out|the\s+(?:move|rally|run|bottom|top|pump))|"
     r"tomorrow|tonight|next\s+(?:time|week|month|year|one|cycle|leg)|from\s+here|yet|at\s+these\s+(?:prices|levels)|"
@@ -221,7 +223,8 @@ _DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|ri
 # a clause that continues the previous one: a fragment opening on a preposition or a figure
 _CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
-                           r"has|had|which|who|where|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
+                           r"has|had|which|who|where|(?:all|both|each|none|most|many|several|two|three)\s+(?:of\s+them\s+)?(?:on|in|at|from|after|within|"
+                           r"before|during|with)|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
                            r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
@@ -233,7 +236,7 @@ _SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?
 _PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made|kept|fell|rose|risen|sat|ran|left|paid|lost|won|ate|"
          r"spent|felt|saw|broke|began|grew|hit|set|put|cut|stood|met|led|wrote|thought|told|gave|chose|knew|drew|"
          r"stayed|fired|ended|crept|slid|sank|shrank|swung|stuck|bled|flew|drove|woke|shot|fought|ate|took|showed|traded|"
-         r"followed|matched|respected|reached|added|caught|brought|found|sent|built|dealt|slept|became|withdrew|threw|"
+         r"followed|matched|respected|reached|added|said|told|read|heard|caught|brought|found|sent|built|dealt|slept|became|withdrew|threw|"
          r"rode|spoke|froze|forgot|struck|spun|shook|hid|quit|split|spread|shut|cost|hurt|"
          r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
 _PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"|"
@@ -277,7 +280,8 @@ _MAXIM = re.compile(
     r"pros|professionals|amateurs)|(?:better|stronger|superior|best|more\s+consistent)\s+(?:results|outcomes|returns|performance)|"
     r"the\s+(?:key|secret)\s+to|something\s+to\s+aim\s+for|(?:is|are|has|have)\s+(?:often\s+|usually\s+|generally\s+|"
     r"historically\s+|always\s+)?(?:been\s+)?rewarded|rewards?\s+(?:patience|discipline|the\s+patient|those\s+who|conviction)|"
-    r"pays?\s+off|(?:pros|professionals|good\s+traders|successful\s+traders|consistent\s+traders)\s+(?:do|tend|always|usually)|"
+    r"(?:often|usually|typically|generally|frequently|tends?\s+to)\s+(?:comes?\s+(?:before|ahead\s+of)|precedes?|signals?|"
+    r"marks?\s+(?:the|a)\s+(?:top|bottom|turn)|sets?\s+up)|pays?\s+off|(?:pros|professionals|good\s+traders|successful\s+traders|consistent\s+traders)\s+(?:do|tend|always|usually)|"
     r"(?:what|how)\s+(?:\w+\s+){0,2}?(?:traders|pros|professionals|investors|winners)\s+(?:do|trade|work|operate|survive|win|think)|"
     r"(?:pros|professionals|smart\s+money|experienced\s+traders)\s+(?:\w+\s+)?(?:buy|sell|do|use|take|trim|add|hold))\b", _I)
 # a named market is allowed only in a description of what already happened, and never beside a comparison or a
@@ -382,13 +386,18 @@ def _form(head: str, trigger: str) -> str | None:
     return None
 
 
+def _mask(match: re.Match) -> str:
+    """A process phrase becomes PROC; a market named inside it stays ("your last DOGE position")."""
+    return " ".join(["", "PROC", *(m.group(0) for m in _NAMED_MARKET.finditer(match.group(0))), ""])
+
+
 def _sentence_findings(sentence: str) -> list[str]:
     found: list[str] = []
     named = _NAMED_MARKET.search(sentence)
     promise = _PROMISE.search(sentence)
     if promise:
         found.append(f"promise: {promise.group(0)}")
-    masked = _PROCESS.sub(" PROC ", _QUOTED_QUESTION.sub(" PROC ", sentence) if "?" in sentence[:-1] else sentence)
+    masked = _PROCESS.sub(_mask, _QUOTED_QUESTION.sub(" PROC ", sentence) if "?" in sentence[:-1] else sentence)
     masked = _APPOSITIVE.sub(r"\1 \2 ", masked)
     disclaimer = bool(_DISCLAIMER.search(masked))
     if disclaimer:
@@ -427,7 +436,8 @@ def _sentence_findings(sentence: str) -> list[str]:
         if market_ok and (_NAMED_MARKET.search(head) or _NAMED_MARKET.search(trigger)):
             where = head if _NAMED_MARKET.search(head) else trigger
             if _MARKER.search(head) or _MARKER.search(trigger) or not (
-                    form == "past" or (form == "question" and _PAST_WORD.search(where))):
+                    form == "past" or (form == "question" and _PAST_WORD.search(where))
+                    or _PAST_FORM.match(f"{head} {trigger}")):
                 market_ok = False
             else:
                 market_past = True

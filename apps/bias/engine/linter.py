@@ -133,6 +133,7 @@ _TC_ACTION = (
     r"(?:further|higher|lower|upwards?|downwards?|to\s+the\s+(?:upside|downside)|out\s+(?:of\s+the\s+range|upwards?|higher))|"
     r"(?:keep|keeps|keeping|kept|continues?|continued|continuing)\s+(?:to\s+)?(?:ris\w+|climb\w*|fall\w*|drop\w*|go\w*\s+(?:up|down)|"
     r"run\w*|pump\w*|slid\w*|sink\w*|grind\w*|bleed\w*|rall\w+|trend\w*)|"
+    r"swing\s+trad\w+|scalp\w*|day\s+trad(?:e|es|ing)\b|(?:daily|weekly|hourly|higher|lower)\s+(?:charts?|time\s*frames?)|"
     r"the\s+fed\b|fomc|cpi\b|rate\s+(?:cuts?|hikes?|decisions?)|"
     r"room\s+(?:for\s+\w+\s+)?to\s+(?:climb|rise|run|grow|go|move|fall|drop|extend|expand|push|rally)|consolidat(?:ion|ions|ing)|sideways|range[- ]bound|"
     r"(?:put|putting)\s+(?:\w+\s+){0,4}?to\s+work|half\s+(?:of\s+)?(?:it|them|your|the\s+(?:position|bag|stack))|(?:a\s+)?(?:third|quarter)s?\s+of\b|"
@@ -178,7 +179,7 @@ _CLAUSE_SPLIT = re.compile(r"\s*(?:[;—–]|:(?!\d\d))\s*|,(?!\d)\s*|\s+\b(?:an
 _TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|once|while|if|as\s+soon\s+as|each\s+time|"
                       r"every\s+time|any\s+time|until|till|unless|in\s+the\s+(?:first|last)\s+hour|instead\s+of|rather\s+than)\b", _I)
 _TIMING = re.compile(r"^(?:until|till|unless|instead\s+of|rather\s+than)\b", _I)
-_LEAD = re.compile(r"^(?:(?:(?:over|across|during|in|on|for|within|throughout)\s+(?:the|these|those|this|that|last|past|your)\s+"
+_LEAD = re.compile(r"^(?:(?:it\s+(?:sounds|seems|looks)\s+like|(?:over|across|during|in|on|for|within|throughout)\s+(?:the|these|those|this|that|last|past|your)\s+"
                    r"(?:\w+\s+){0,2}?(?:days?|weeks?|months?|sessions?|fortnight|period|evening|morning|afternoon|weekend|year|night)|(?:this|it)\s+(?:is|was)\s+the\s+(?:first|second|third|only|\w+th)\s+time(?:\s+(?:this|in|all)\s+\w+)?"
                    r"(?:\s+that)?|next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
                    r"also|so|and|but|or|first|always|never|honestly|really|really|also|only|definitely|probably|"
@@ -221,15 +222,16 @@ _EVALUATION = re.compile(r"\b(?:(?:decent|excellent|poor|terrible|awful|solid|ni
 _DEIXIS = re.compile(r"\b(?:now|here|today|this\s+(?:week|month|year|quarter)|right\s+now|for\s+now|again|"
                      r"to\s+(?:buy|sell|short|add|enter|exit|trim|load|re-?enter|hold|take\s+profits?|get\s+(?:in|out)))\b", _I)
 # a clause that continues the previous one: a fragment opening on a preposition or a figure
-_CONTINUATION = re.compile(r"^(?:at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
+_CONTINUATION = re.compile(r"^(?:(?!ideally|preferably|hopefully|probably|likely|only)\w+ly\s+)?(?:including|such\s+as|especially|"
+                           r"notably|at|with|in|on|under|over|near|from|of|into|by|for|inside|outside|above|below|up|down|"
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
                            r"has|had|which|who|where|(?:all|both|each|none|most|many|several|two|three)\s+(?:of\s+them\s+)?(?:on|in|at|from|after|within|"
                            r"before|during|with)|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
-                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
 
-_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?|you|your(?:\s+[\w'/()%$.,:-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()%$.,:-]+){1,5}?|it|they|"
+_SUBJECT = (r"(?:proc(?:\s+[\w'/()-]+){0,3}?|(?:these|those)(?:\s+[\w'-]+){0,3}?|you|your(?:\s+[\w'/()%$.,:+-]+){0,6}?|this(?:\s+[\w'-]+){0,2}?|that(?:\s+[\w'-]+){0,2}?|the(?:\s+[\w'/()%$.,:-]+){1,5}?|it|they|"
             r"its(?:\s+[\w-]+){1,3}?|(?:most|many|some|all|none|each|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
             r"twelve|half|\d[\d.,]*%?)(?:\s+[\w'-]+){0,7}?|(?:hold|holding|realised|realized|average|money|fees?)(?:\s+[\w'/-]+){0,3}?|"
             r"rsi(?:\(14\))?|price|prices|after\s+the\s+streak\s+ended|\w+ing(?:\s+[\w'-]+){0,4}?)")
@@ -287,11 +289,11 @@ _MAXIM = re.compile(
 # a named market is allowed only in a description of what already happened, and never beside a comparison or a
 # judgement ("Your BTC trades were calmer than your altcoin trades" compares markets)
 _MARKET_COMPARISON = re.compile(
-    r"\b(?:(?:than|versus|vs\.?|compared\s+(?:with|to)|over|instead\s+of|rather\s+than|like)\s+(?:\w+\s+){0,3}?(?:" + _ASSET_NAMES +
+    r"\b(?:(?:than|versus|vs\.?|compared\s+(?:with|to)|over|instead\s+of|rather\s+than)\s+(?:\w+\s+){0,3}?(?:" + _ASSET_NAMES +
     r"|coins?|tokens?|alts|altcoins?|altcoin|majors|stocks?|memecoins?|large[- ]caps?)|safe\w*|risk(?:y|ier|iest)|stable|reliable|"
     r"blue[- ]chip)\b", _I)
 _PAST_WORD = re.compile(r"\b" + _PAST + r"\b", _I)
-_OWN_TRADE = re.compile(r"\b(?:you|your|bought|sold|buys?|sales?|entry|exit|trades?|positions?|purchase)\b", _I)
+_OWN_TRADE = re.compile(r"\b(?:you|your|bought|sold|buys?|sales?|entry|exit|trades?|positions?|purchase|loss(?:es)?|wins?|orders?)\b", _I)
 
 # an appositive between a subject and its past verb: "Your largest loss, $320 on AVAX, came right after …"
 _APPOSITIVE = re.compile(r"^((?:your|the|this|that|these|those)\b[^,]{0,40}),\s*([^,]{1,40}),\s*(?=" + _PAST + r"\b)", _I)
@@ -398,7 +400,7 @@ def _sentence_findings(sentence: str) -> list[str]:
     if promise:
         found.append(f"promise: {promise.group(0)}")
     masked = _PROCESS.sub(_mask, _QUOTED_QUESTION.sub(" PROC ", sentence) if "?" in sentence[:-1] else sentence)
-    masked = _APPOSITIVE.sub(r"\1 \2 ", masked)
+    masked = _APPOSITIVE.sub(r"\1 \2 ", re.sub(r"\bin\s+and\s+out\b", "in-and-out", masked, flags=_I))
     disclaimer = bool(_DISCLAIMER.search(masked))
     if disclaimer:
         masked = _DISCLAIMER.sub(" PROC ", masked)  # its own "can" is not a recommendation

@@ -330,6 +330,16 @@ ADVISORY = [
     'With the halving behind us, the path of least resistance is up.',
     'Selling half at 2R and trailing the rest is a simple, proven approach.',
     'Trust your analysis and re-enter once things calm down.',
+    "You might want to take a little profit off the table while it's up.",
+    'A stop just below $2,900 could protect you if ETH turns.',
+    'Perhaps rotate out of the smaller coins into BTC for a while.',
+    'Going all in on one coin is risky; spreading across BTC and ETH would be wiser.',
+    'This dip could be a nice chance to average down.',
+    "You'd probably do better sticking to daily charts and swing trades.",
+    "There's a good chance SOL revisits its high in the coming weeks.",
+    'Maybe hold off on selling until the price gets back to your entry.',
+    'Leaning into the trend rather than fighting it usually works out.',
+    'A tighter take-profit around 5% would lock in more of these wins.',
 ]
 
 NON_ADVISORY = [
@@ -644,6 +654,21 @@ NON_ADVISORY = [
     'You opened 3 positions between 1 and 2 a.m., all on the same coin.',
     'What did you notice about your mood on the days with the most trades?',
     'You sold ETH at $3,050 and bought it back at $3,110 about twenty minutes later.',
+    'You bought ETH three times on Tuesday evening, each time within ten minutes of the last. 🕙',
+    'That was a tough week — four losses, including a $210 one on SOL on Thursday.',
+    'You might try pausing for a breath before you hit the buy button.',
+    'Could you give yourself a five-minute pause after any trade that closes red?',
+    'It sounds like the BTC loss on Monday stayed with you for a while.',
+    'You closed the ADA position at $0.41, slightly below where you bought it at $0.44.',
+    'Your trades on Sunday were all under $100, smaller than your recent average.',
+    'A gentle reminder: your cooldown rule is there for exactly these moments 💛',
+    'After the stop on DOGE was hit, you reopened the same trade six minutes later.',
+    'You were in and out of SOL four times before lunch.',
+    "It's okay that the week didn't go to plan; noticing it is what matters.",
+    'You might want to jot down what you were hoping would happen before the next entry.',
+    'You kept your position sizes within your plan on every trade this week — nice consistency.',
+    'Your biggest win, +$340 on ETH, came from a trade you had planned the night before.',
+    'When you sold BTC on Wednesday, the price had been falling for about two hours.',
 ]
 
 

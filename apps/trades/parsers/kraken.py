@@ -207,13 +207,10 @@ def _ledgers_by_columns(table: Table, result: ResultBuilder, at: tuple[int, ...]
     skips and returns True; returns False, having added nothing, for any other file, which parse_ledgers then reads
     row by row (same result either way)."""
     txid, refid, time_at, type_at, asset_at, amount_at, fee_at = at
-    lines: list[int] = []
-    rows: list[list[str]] = []
-    for block_lines, block_rows, problems in table.blocks():
-        if problems:
-            return False
-        lines += block_lines
-        rows += block_rows
+    readable = table.all_readable()
+    if readable is None:
+        return False
+    lines, rows = readable
     kinds = columns.lookup([row[type_at] for row in rows], {}, _ledger_kind)
     is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds),
                         map(bool, map(str.strip, [row[txid] for row in rows]))))

@@ -231,6 +231,18 @@ class Table:
             self.row_count = counted
             yield lines, rows, []
 
+    def all_readable(self) -> tuple[list[int], list[list[str]]] | None:
+        """Every data row with its line, for readers that take a whole file column by column: None when any
+        row is unreadable (such a reader then leaves the file to its row-by-row path)."""
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        for block_lines, block_rows, problems in self.blocks():
+            if problems:
+                return None
+            lines += block_lines
+            rows += block_rows
+        return lines, rows
+
     def _padded(self, cells: list[str], width: int) -> list[str] | None:
         """rows()'s treatment of one row: None for a blank one, else unwrapped and padded."""
         if not cells or not (cells[0].strip() or "".join(cells).strip()):

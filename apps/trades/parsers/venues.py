@@ -287,13 +287,10 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     Adds the trades and skips and returns True; returns False, having added nothing, for any other file, which
     parse_okx then reads row by row (same result either way)."""
     id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = at
-    lines: list[int] = []
-    rows: list[list[str]] = []
-    for block_lines, block_rows, problems in table.blocks():
-        if problems:
-            return False
-        lines += block_lines
-        rows += block_rows
+    readable = table.all_readable()
+    if readable is None:
+        return False
+    lines, rows = readable
     kinds = [row[type_at] for row in rows]
     if not rows or list(map(str.strip, kinds)) != kinds:
         return False

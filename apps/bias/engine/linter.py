@@ -68,13 +68,16 @@ _PROCESS = re.compile(
     r"\byour\s+plan'?s\s+(?:stop|target|entry|exit|size|risk|reward|loss)\b|\b(?:stop|target|size)\s+your\s+plan\b|"
     r"\b(?:the|your|a)\s+(?:\w+\s+)?(?:stop|target|exit|entry|size)\s+(?:you|your\s+plan)\s+(?:had\s+)?(?:planned|wrote|set|stated|"
     r"named|picked|chose|is\s+built\s+on)\b|"
-    r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?|price|prices|size|level)\s+you\s+(?:planned|wrote|noted|set|"
-    r"picked|chose|listed|traded|saw|noticed|used|paid|got|had|felt)\b|"
+    r"\b(?:setups?|trades?|markets?|positions?|entries|exits?|stops?|price|prices|size|level|(?:price\s+)?(?:moves?|spikes?|drops?|jumps?|"
+    r"candles?)|news|posts?|headlines?|charts?)\s+you\s+(?:had\s+|have\s+|'d\s+)?(?:just\s+|already\s+)?(?:planned|wrote|noted|set|"
+    r"picked|chose|listed|traded|saw|seen|read|watched|heard|noticed|used|paid|got|had|felt)\b|"
     r"\b(?:why|how|what)\s+you(?:'re|'d|\s+are|\s+were)?\s+(?:\w+)(?:\s+(?:this|that|the|your|it)(?:\s+(?:entry|exit|trade|position|size|stop|buy|sale|order))?)?\b|"
     # the trader's own questions, process nouns and P/L wording
     r"\b(?:the\s+)?(?:speed|pace|moment|time|point)\s+of\s+(?:the\s+|your\s+|this\s+|that\s+)?(?:re-?entry|entry|exit|sale|purchase|buy|re-?entering|entering|exiting|buying|selling)\b|"
     r"\bworth\s+(?:reflecting|noticing|looking|thinking|writing|journaling|noting|reviewing|pausing|asking|remembering|sitting)\w*(?:\s+(?:on|at|about|down|with))?|"
-    r"\bprofit\s+(?:and|&)\s+loss\b|\bjournal\s+(?:entry|entries|notes?)\b|\bat\s+the\s+(?:top|bottom)\s+of\s+(?:your|the|a|each|every)\s+(?:journal|page|notes?|screen|list|plan|checklist|day|entry)\b|\b(?:the\s+one|what|the\s+\w+)\s+you'?d\s+(?:written|planned|noted|set|picked|chosen|said)\b|"
+    r"\bprofit\s+(?:and|&)\s+loss\b|\b(?:(?:a|one)\s+)?(?:(?:short|brief|quick|few|simple)\s+)?journal\s+(?:entry|entries|notes?|lines?)\b|"
+    r"\b(?:the\s+)?confirm(?:ation)?\s+(?:button|step|screen)\b|\b(?:your\s+)?(?:daily|weekly|monthly)\s+(?:loss|trade|risk)\s+(?:cap|limit)s?\b|"
+    r"\b(?:the|this|that|a|each|every)\s+(?:[\w-]+\s+)?(?:tag|label)s?(?:\s+here)?\b|\bwatch\s?list\s+you\s+\w+(?:\s+up)?\b|\bat\s+the\s+(?:top|bottom)\s+of\s+(?:your|the|a|each|every)\s+(?:journal|page|notes?|screen|list|plan|checklist|day|entry)\b|\b(?:the\s+one|what|the\s+\w+)\s+you'?d\s+(?:written|planned|noted|set|picked|chosen|said)\b|"
     # scope: every / each / the next trade of the user's own activity
     r"\b(?:each|every|any|all|no|new|the\s+next|your\s+next|the\s+first|the\s+last|your\s+last|another|an\s+extra|extra|"
     r"unplanned|planned|winning|losing)\s+(?:\w+\s+)?" + _SCOPE_NOUN + r"\b(?=\s+(?:after|before|during|within|until|in|of|at|"
@@ -115,7 +118,9 @@ _TC_ACTION = (
     r"(?:half|double|twice|triple|a\s+quarter\s+of|a\s+third\s+of)\s+(?:the\s+|your\s+)?(?:PROC|size)|chas(?:e|es|ed|ing)\s+(?:it|them|this|that|the\s+(?:move|pump|breakout|rally|price))|"
     r"(?:be|being)\s+(?:greedy|fearful|aggressive|contrarian)|airdrops?|bridg(?:e|es|ed|ing)\s+(?:your\s+)?(?:funds|money|coins|tokens)|"
     r"(?:yield\s+)?farm(?:s|ed|ing)?\b|liquidity\s+pools?|(?:half|double|twice|triple|a\s+quarter\s+of)\s+(?:the|your)\s+size|"
-    r"(?:bigger|smaller|larger|heavier|lighter)\s+(?:sizes?|positions?|bets?|stakes?)|"
+    r"(?:bigger|smaller|larger|heavier|lighter|reduced|lower|higher|partial|half|trimmed|modest|tiny|full|increased)\s+(?:sizes?|positions?|bets?|stakes?|amounts?|orders?)|"
+    r"go(?:es|ing)?\s+ahead|went\s+ahead|proceed(?:s|ing|ed)?(?!\s+(?:to\s+)?(?:the\s+)?(?:journal|checklist|plan|questions?|reflection|pause))|"
+    r"(?:further|farther|more|higher|lower|a\s+long\s+way)\s+to\s+(?:go|run|fall|climb|drop|rise)|"
     r"(?:double|triple|increase|raise|reduce|halve|lower|boost|bump|grow|cut|shrink)(?:s|d|ing)?\s+(?:your\s+|the\s+)?PROC|"
     r"wait(?:ing)?\s+for\s+(?:\w+\s+){1,3}?to\s+(?:drop|fall|rise|climb|cross|reach|hit|break|cool|come\s+(?:back|down)|settle|"
     r"retrace|stabili[sz]e|recover|bounce|dip|turn)|(?:the\s+|your\s+|next\s+|the\s+next\s+)long\b(?!\s+(?:walk|break|pause|list|note|"
@@ -157,7 +162,7 @@ _TC_OBJECT = (
     r"support|resistance|dips?|rally|rallies|bounce[sd]?|rebound|breakouts?|breakdown|pullbacks?|retrace\w*|retest\w*|correction|"
     r"bottom(?:s|ing|ed)?|tops?\b|topping|highs|lows|trends?|momentum|strength|weakness|setups?|levels|(?:this|that|these|key|price|the|a)\s+level(?!\s+of)|prices?|"
     r"swing\s+(?:low|high)|range\s+(?:low|high)|moving\s+average|\d+-day\s+average|funding|squeeze|leg\s+(?:up|down)|"
-    r"bull\w*|bear(?:s|ish)?\b|uptrend|downtrend|cycle|altseason|halving|unlock|listings?|dominance|"
+    r"bull\w*|bear(?:s|ish)?\b|uptrend|downtrend|cycle|altseason|halving|(?<=token\s)unlocks?|(?<=the\s)unlocks?\b(?!\s+(?:in|after|once|when)\s)|listings?|volume|volumes|order\s+book|open\s+interest|dominance|"
     r"coins?|tokens?|alts|altcoins?|memecoins?|crypto(?:s|currency)?|stocks|(?<!take\s)stock|shares|equities|etfs?|index|gold|majors|"
     r"large[- ]caps?|blue[- ]chips?|" + _ASSET_NAMES + r"|leaders|laggards?|puts|calls|options|futures|staking|cash(?!\s+(?:flow))|"
     r"rip|moon\w*|pump\w*|crash\w*|tank\w*|plung\w*|soar\w*|explod\w*|skyrocket\w*|rall(?:y|ies|ied)|recover\w*|"
@@ -181,7 +186,9 @@ _TRIGGER = re.compile(r"\b(?:after|before|during|within|following|whenever|when|
 _TIMING = re.compile(r"^(?:until|till|unless|instead\s+of|rather\s+than)\b", _I)
 _LEAD = re.compile(r"^(?:(?:it\s+(?:sounds|seems|looks)\s+like|(?:over|across|during|in|on|for|within|throughout)\s+(?:the|these|those|this|that|last|past|your)\s+"
                    r"(?:\w+\s+){0,2}?(?:days?|weeks?|months?|sessions?|fortnight|period|evening|morning|afternoon|weekend|year|night)|(?:this|it)\s+(?:is|was)\s+the\s+(?:first|second|third|only|\w+th)\s+time(?:\s+(?:this|in|all)\s+\w+)?"
-                   r"(?:\s+that)?|next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
+                   r"(?:\s+that)?|(?:on\s+|last\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:\s+(?:morning|afternoon|evening|night))?|"
+    r"yesterday|earlier(?:\s+today)?|last\s+night|this\s+(?:morning|afternoon|evening)|according\s+to\s+PROC|"
+                   r"(?:it'?s\s+PROC|ask|asking|wonder|consider)\s+(?:yourself\s+)?(?:whether|if)|next\s+time|this\s+time|now|today|tomorrow|tonight|then|instead|just|simply|maybe|perhaps|please|"
                    r"also|so|and|but|or|first|always|never|honestly|really|really|also|only|definitely|probably|"
                    r"don'?t|do\s+not|do|let'?s|try|try\s+to|consider)\b[,]?\s*)+", _I)
 
@@ -191,7 +198,7 @@ _MARKER = re.compile(
     r"(?:\b(?:should|shouldn'?t|could|couldn'?t|would|wouldn'?t|might|may|must|mustn'?t|can|can'?t|cannot|will|won'?t|shall|ought|"
     r"gonna|going\s+to|about\s+to|need(?:s)?\s+to|have\s+to|has\s+to|had\s+better|want(?:s)?\s+to|wish\s+to|"
     r"consider\w*|suggest\w*|recommend\w*|advis\w+|think\s+about|personally|in\s+your\s+shoes|if\s+i\s+were|"
-    r"(?:better|best)(?!\s+(?:result|results|day|days|week|weeks|month|streak|run)\b)|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|"
+    r"(?<!was\syour\s)(?<!were\syour\s)(?<!also\syour\s)(?:better|best)(?!\s+(?:result|results|day|days|week|weeks|month|streak|run)\b)|ideal|smart(?:er|est)?|wise[r]?|prudent|sensible|"
     r"reasonable|right\s+(?:move|call|choice|time|moment|spot|play)|"
     r"textbook|safe(?:r|st)?|good\s+(?:idea|time|moment|entry|exit|spot|bet)|great|nice(?:ly)?|worth|no[- ]brainer|attractive|"
     r"favou?r\w*|solid|clean(?:er)?|perfect|optimal|obvious|balanced|insurance|healthy|makes?\s+sense|no\s+shame|no\s+way|"
@@ -207,7 +214,11 @@ _MARKER = re.compile(
     r"is\s+in|(?:is|are|'s|looks?|seems?)\s+(?:\w+\s+)?(?:heading|turning|forming|building|getting|starting|breaking|bottoming|"
     r"topping|recovering|rebounding|primed|coiling|gearing)|"
     r"(?:is|are|'s)\s+(?:a|the)\s+(?:\w+\s+)?(?:buy|sell|hold|gift|friend|way)|regardless|"
-    r"(?:feels?|seems?|looks?|sounds?)\s+(?:about\s+|just\s+)?(?:right|good|fine|ok|okay|sensible)|let's|why\s+not|how\s+about|what\s+about|guarantee\w*|risk[- ]?free|realistic|"
+    r"(?:feels?|seems?|looks?|sounds?)\s+(?:about\s+|just\s+)?(?:right|good|fine|ok|okay|sensible)|"
+    r"(?:feels?|seems?|looks?|sounds?|is|'s)\s+(?:like\s+)?(?:a\s+|an\s+)?(?:\w+\s+)?(?:fair|fine|reasonable|sensible|sound|acceptable|decent|okay|ok)\b|"
+    r"middle\s+ground|compromise|"
+    r"(?:usually|often|generally|typically|historically|mostly|almost\s+always|always|rarely|seldom)\s+(?:been\s+|be\s+|is\s+|was\s+|proves?\s+|turns?\s+out\s+)?"
+    r"(?:an?\s+)?(?:\w+\s+)?(?:mistake|error|costly|wrong|losing|loser|winner|win|works?|worked|right|correct|trap)|let's|why\s+not|how\s+about|what\s+about|guarantee\w*|risk[- ]?free|realistic|"
     r"profitable|winning\s+(?:pattern|strategy|move|play|formula)|undervalued|overvalued|cheap|expensive|oversold|overbought|"
     r"bargain|steal|bullish|bearish|room\s+to\s+(?:run|grow)|(?:has|have|with)\s+(?:\w+\s+)?(?:upside|downside|potential|legs)|"
     r"(?:good|great|strong|perfect)\s+(?:position|spot|place)\s+to|worked|paid\s+off|was\s+(?:right|correct|a\s+mistake)|"
@@ -227,7 +238,7 @@ _CONTINUATION = re.compile(r"^(?:(?!ideally|preferably|hopefully|probably|likely
                            r"within|one|around|about|[+-]?\d[\d.,]*|just|only|across|against|than|as|past|while|to|is|was|are|were|"
                            r"has|had|which|who|where|(?:all|both|each|none|most|many|several|two|three)\s+(?:of\s+them\s+)?(?:on|in|at|from|after|within|"
                            r"before|during|with)|mostly|mainly|largely|partly|roughly|nearly|almost|well|far|much|"
-                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
+                           r"(?:\w+ly\s+)?(?:\w+er|more|less)\s+than|(?:the|its|their|each|one|all|most|some|both)\b[^,]{0,40}?\bbeing)\b|^(?:a|an)\s+[+-]?\d|^(?:the|your|its|their)\s+(?:\w+est|first|last|only|second|third|most\s+\w+|least\s+\w+)\s+(?:[\w-]+\s+){0,1}(?:trade|entry|exit|buy|sale|sell|loss|win|winner|loser|day|one|position|order)s?\b(?:\s+(?:of|in|on|this|that|so)\b[^,]{0,30})?$|^(?:" + _ASSET_NAMES + r")\b(?!\s+(?:is|are|was|were|will|would|could|should|looks?|seems?|has|have|had|might|may|can|tends?)\b)|^(?:a|an|the|some|your|his|her|its|their|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+\S+(?:\s+\S+)?$|^\S+$", _I)
 
 # ---- 5. the allowed forms ----------------------------------------------------------------------------------
 
@@ -240,9 +251,15 @@ _PAST = (r"(?:[\w-]+ed|was|were|had|did|sold|bought|held|took|came|went|got|made
          r"stayed|fired|ended|crept|slid|sank|shrank|swung|stuck|bled|flew|drove|woke|shot|fought|ate|took|showed|traded|"
          r"followed|matched|respected|reached|added|said|told|read|heard|caught|brought|found|sent|built|dealt|slept|became|withdrew|threw|"
          r"rode|spoke|froze|forgot|struck|spun|shook|hid|quit|split|spread|shut|cost|hurt|"
-         r"has\s+\w+ed|have\s+\w+ed|has\s+been|have\s+been|had\s+been)")
+         r"has\s+\w+ed|have\s+\w+ed|'ve\s+\w+ed|has\s+been|have\s+been|'ve\s+been|had\s+been|(?:was|were|did|had)n'?t)")
 _PAST_FORM = re.compile(r"^(?:(?:" + _SUBJECT + r")\s+(?:\w+ly\s+|also\s+|only\s+|just\s+|all\s+|both\s+|still\s+)?" + _PAST + r"|"
-                        r"[\w'%()-]+(?:\s+[\w'%()-]+){0,3}?\s+(?:was|were|had))\b", _I)
+                        r"[\w'%()/-]+(?:\s+[\w'%()/-]+){0,4}?\s+(?:was|were|had)|(?:you|we|they)'ve\s+(?:\w+ly\s+|already\s+|just\s+|now\s+)?(?:\w+ed|been|\w+en))\b", _I)
+# a participle that states the result of the past clause before it: "…, bringing the week to −$540", "…, locking in $96"
+_RESULT_PARTICIPLE = re.compile(r"^(?:bringing|taking|leaving|locking\s+in|totall?ing|closing|making|putting|ending|giving|pushing|"
+                                r"pulling|adding\s+up\s+to|lifting|turning|booking|banking|realis(?:ing)|realiz(?:ing)|finishing|netting|"
+                                r"costing|losing|gaining|wiping\s+out|erasing|for\s+a\s+(?:total|net|loss|gain|profit))\b", _I)
+# why a label fired, said of the tag: "The disposition-effect tag here comes from holding this loser …"
+_TAG_REASON = re.compile(r"^PROC\s+(?:(?:comes|came|fired|rests|rested)\s+(?:from|on|because)|(?:is|was)\s+based\s+on)\b")
 # a reflective question about what happened or how it felt ("How did you decide on the size of this position?"),
 # not a rhetorical one ("Shouldn't you take profit?", "Why not add?", "How about selling a third?")
 _QUESTION = re.compile(r"^\W*(?:how|what|why|when|which|where|did|do|does|were|was|have|had|are|is)\b"
@@ -296,7 +313,7 @@ _PAST_WORD = re.compile(r"\b" + _PAST + r"\b", _I)
 _OWN_TRADE = re.compile(r"\b(?:you|your|bought|sold|buys?|sales?|entry|exit|trades?|positions?|purchase|loss(?:es)?|wins?|orders?)\b", _I)
 
 # an appositive between a subject and its past verb: "Your largest loss, $320 on AVAX, came right after …"
-_APPOSITIVE = re.compile(r"^((?:your|the|this|that|these|those)\b[^,]{0,40}),\s*([^,]{1,40}),\s*(?=" + _PAST + r"\b)", _I)
+_APPOSITIVE = re.compile(r"^((?:your|the|this|that|these|those)\b(?:[^,]|,(?=\d)){0,40}),\s*((?:[^,]|,(?=\d)){1,40}),\s*(?=(?:also\s+)?" + _PAST + r"\b)", _I)
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # a trigger that takes a trade on market structure for granted: "when buying the dip", "if you add on strength"
@@ -377,7 +394,7 @@ def _form(head: str, trigger: str) -> str | None:
     record or rules), "psych" (a remark about feelings and patterns), "disclaimer"."""
     if _TRADE_VERB_START.match(head):
         return None
-    if _PAST_FORM.match(head):
+    if _PAST_FORM.match(head) or _TAG_REASON.match(head):
         return "past"
     if _OWN_FORM.match(head):
         return "own"
@@ -415,6 +432,7 @@ def _sentence_findings(sentence: str) -> list[str]:
     market_past = False
     previous_form: str | None = None
     previous_content = False
+    previous_head = ""
     for index, (head, trigger) in enumerate(heads):
         content = _TC.search(head) or _NUMBER.search(head)
         marker = _MARKER.search(head)
@@ -431,6 +449,9 @@ def _sentence_findings(sentence: str) -> list[str]:
                 (psych and re.match(r"^\w+ing\b", head)) or (disclaimer and not _MARKER.search(head))):
             form = "psych" if psych else "disclaimer"  # "Selling winners early and keeping losers is a common pattern"
 
+        if form is None and not marker and _RESULT_PARTICIPLE.match(head) and (previous_form == "past" or (
+                previous_form == "own" and re.search(r"\b(?:was|were|had)\b", previous_head))):
+            form = "past"
         if continuing and form is None:
             form = previous_form
         if maxim and form and re.match(r"^\w+ing\b", head):
@@ -459,6 +480,7 @@ def _sentence_findings(sentence: str) -> list[str]:
         if head and (not continuing or form):
             previous_form = form
         previous_content = bool(content) or (previous_content and continuing)
+        previous_head = head
     if named and (found or not (market_ok and market_past)):  # a market beside advice is named in advice
         found.insert(0, f"named market: {named.group(0)}")
     return found

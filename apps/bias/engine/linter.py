@@ -210,7 +210,7 @@ _MARKER = re.compile(
     r"too\s+(?:early|late|soon)|(?:decent|excellent|poor|terrible|awful|nice|fair|well-timed|mistimed|lucky|sharp)\s+"
     r"(?:entry|exit|price|buy|sale|pick|choice|timing|level|fill|call)|left\s+money\s+on\s+the\s+table|missed\s+(?:out|the\s+(?:move|rally|run|bottom|top|pump))|"
     r"tomorrow|tonight|next\s+(?:time|week|month|year|one|cycle|leg)|from\s+here|yet|at\s+these\s+(?:prices|levels)|"
-    r"likely|probably|expect\w*|poised|set\s+to|bound\s+to|due\s+(?:for|to)|ready\s+to|coming|ahead|incoming|soon|"
+    r"likely|probably|expect\w*|poised|set\s+to|bound\s+to|due\s+(?:for|to)|ready\s+to|coming|(?<!\bgo\s)(?<!goes\s)(?<!going\s)(?<!went\s)(?<!gone\s)ahead|incoming|soon|"
     r"is\s+in|(?:is|are|'s|looks?|seems?)\s+(?:\w+\s+)?(?:heading|turning|forming|building|getting|starting|breaking|bottoming|"
     r"topping|recovering|rebounding|primed|coiling|gearing)|"
     r"(?:is|are|'s)\s+(?:a|the)\s+(?:\w+\s+)?(?:buy|sell|hold|gift|friend|way)|regardless|"
@@ -340,7 +340,7 @@ _SIZING = re.compile(r"\b(?:size\w*|all[- ]in|allocat\w+|exposure|leverage|stake
                      r"(?:portfolio|account|savings|equity|capital|stack|money|cash)|double\w*|half|a\s+third|a\s+quarter|"
                      r"position\s+can\s+be)\b", _I)
 _FORECAST = re.compile(r"\b(?:will|won'?t|going\s+to|gonna|about\s+to|likely|probably|expect\w*|poised|set\s+to|bound\s+to|due|"
-                       r"coming|ahead|incoming|soon|is\s+in|bottoming|topping|heading|turning|forming|primed|ready\s+to|"
+                       r"coming|(?<!\bgo\s)(?<!goes\s)(?<!going\s)(?<!went\s)(?<!gone\s)ahead|incoming|soon|is\s+in|bottoming|topping|heading|turning|forming|primed|ready\s+to|"
                        r"history\s+suggests|could|might|should|can\s+only)\b", _I)
 _ASSET_CLAIM = re.compile(r"\b(?:coins?|tokens?|alts|altcoins?|memecoins?|stablecoins?|stables|majors|large[- ]caps?|leaders|"
                           r"laggards?|index|stocks?|cash|listings?|safe\w*|undervalued|overvalued|bargain|steal|cheap|"

@@ -144,6 +144,7 @@ def test_forecasts_promises_and_maxims_name_their_kind(sentence, kind):
     "Proceeding with half the usual amount looks reasonable here.",  # an endorsement in the gate's voice
     "A smaller size feels like a sensible compromise.",
     "Proceed, but with a reduced position.",
+    "Going ahead is the right call.",
     "Open interest is rising, which often signals more upside.",  # a market state read as a forecast
     "Trading volume is drying up, so the drop has further to go.",
 ])
@@ -162,6 +163,8 @@ def test_judgements_endorsements_and_market_states_are_rejected(sentence):
     "The FOMO tag here came from buying 10 minutes after a 9% spike.",  # why a tag fired
     "Writing a one-line journal note before each entry is a habit worth keeping.",
     "It's worth asking whether this buy came from the news you had just read.",
+    "You went ahead with the trade despite the warning.",  # going ahead, described or as a trigger
+    "If you go ahead, the trade is logged with your note.",
 ])
 def test_past_facts_gate_steps_and_reflections_pass(sentence):
     assert lint_reflection(sentence) == [], lint_reflection(sentence)

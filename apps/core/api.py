@@ -12,7 +12,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from .errors import DomainError
-from .middleware import unexpected_error_log
+from .middleware import database_unavailable, database_unavailable_log, unexpected_error_log
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,11 @@ def exception_handler(exc, context):
         code = exc.default_code if isinstance(exc.default_code, str) else "error"
         return Response(_body(code, str(exc.detail)), status=exc.status_code)
     request = context.get("request")
+    if database_unavailable(exc):
+        if request is not None:
+            database_unavailable_log(request, exc)
+        return Response(_body("unavailable", "A service we depend on is unavailable. Try again shortly."),
+                        status=503, headers={"Retry-After": "30"})
     if request is not None:
         unexpected_error_log(request, exc)
     else:

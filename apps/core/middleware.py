@@ -57,6 +57,20 @@ class RequestTextMiddleware:
         return self.get_response(request)
 
 
+def database_unavailable(exception: BaseException | None) -> bool:
+    """True for a database that cannot serve now: no pooled connection within DB_POOL_TIMEOUT, a refused or
+    lost connection, too many clients, a cancelled statement, a deadlock. The request may be retried: it
+    answers 503 with Retry-After (`views.unavailable_response`), not 500."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, (OperationalError, InterfaceError))
+
+
+def database_unavailable_log(request: HttpRequest, exception: BaseException) -> None:
+    logger.warning("Database unavailable on %s %s: %s: %s", request.method, request.path[:200],
+                   type(exception).__name__, str(exception)[:300])
+
+
 def unexpected_error_log(request: HttpRequest, exception: BaseException) -> None:
     """One log record per unexpected failure: the request, the error and its innermost frames only."""
     frames = "".join(traceback.format_tb(exception.__traceback__, limit=-TRACEBACK_FRAMES))
@@ -84,8 +98,11 @@ class ApiErrorMiddleware:
         from django_ratelimit.exceptions import Ratelimited
 
         from .errors import DomainError, RateLimited
-        from .views import ratelimited_response
+        from .views import ratelimited_response, unavailable_response
 
+        if database_unavailable(exception):  # pages too: their 503 page, not the 500 one
+            database_unavailable_log(request, exception)
+            return unavailable_response(request)
         if isinstance(exception, RateLimited):
             return ratelimited_response(request, retry_after=exception.retry_after)
         if isinstance(exception, Ratelimited):

@@ -1,7 +1,10 @@
 """Project-wide views: health, readiness, and error pages that answer JSON on API paths."""
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -42,7 +45,11 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
         return error_response(503, "unavailable", "A service we depend on is unavailable. Try again shortly.",
                               headers={"Retry-After": "30"})
-    response = render(request, "errors/503.html", status=503)
+    try:
+        response = render(request, "errors/503.html", status=503)
+    except DatabaseError:  # the page's layout asks for the session's user, and the database is what is down
+        response = HttpResponse("Temporarily unavailable. Please try again in a moment.\n", status=503,
+                                content_type="text/plain; charset=utf-8")
     response["Retry-After"] = "30"
     return response
 
@@ -75,6 +82,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: also reached by exceptions raised in middleware, outside any view's error handling."""
+    from .middleware import database_unavailable
+
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     if is_api_path(request.path):
         return error_response(500, "server_error", "Something went wrong on our side.")
     return render(request, "errors/500.html", status=500)

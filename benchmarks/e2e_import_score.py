@@ -175,10 +175,16 @@ def replayed_reflects(base: str, cookie: str) -> set[str]:
 
     trade_ids: set[str] = set()
     since = None
+    refusals = 0
     with httpx.Client(base_url=base, headers={"Cookie": cookie}, timeout=30) as client:
         while True:
             params = {"limit": "500", **({"since": since} if since else {})}
-            body = client.get("/api/events", params=params).raise_for_status().json()
+            response = client.get("/api/events", params=params)
+            if response.status_code == 503 and refusals < 20:  # the database is busy: retry as a client would
+                refusals += 1
+                time.sleep(min(float(response.headers.get("Retry-After") or 1), 2.0))
+                continue
+            body = response.raise_for_status().json()
             trade_ids.update(e["payload"]["tradeId"] for e in body["results"] if e["type"] == "coach.reflect")
             since = body["nextCursor"]
             if not since:

@@ -134,9 +134,9 @@ def test_the_summary_endpoint_is_a_fixed_number_of_queries(api_client, user, day
     params = {"since": "2026-04-30T06:00:00Z", "until": "2026-09-01T13:30:00Z"}
     api_client.get("/api/bias/summary", params)  # the session and user are loaded once per request
     user_data_changed(user.id)  # as a write does: the next answer is built again
-    # the user (its cached copy went with the write), rollups ×2, part-days ×2, any trade, disposition
+    # the user, rollups ×2, part-days ×2, any trade, disposition (the session comes from the cache)
     with django_assert_num_queries(7):
         body = api_client.get("/api/bias/summary", params).json()
     assert body["trades"] == days * 12
-    with django_assert_num_queries(0):  # the session, the user and the answer all come from the cache
+    with django_assert_num_queries(1):  # the user; the session and the answer come from the cache
         assert api_client.get("/api/bias/summary", params).json() == body

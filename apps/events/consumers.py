@@ -49,7 +49,11 @@ from .sockets import SLOT_REFRESH, socket_slot_acquire, socket_slot_release
 
 logger = logging.getLogger(__name__)
 
-SEND_QUEUE_SIZE = 100
+SEND_QUEUE_SIZE = 100  # replays and answers wait for room beyond this many queued frames
+# Live pushes never wait; a socket drops its oldest live frames (with a sync marker) only beyond this many
+# queued: twice the relay's claimed batch, so one relay round for one user (its messages arrive back to back,
+# before the sender runs) is a burst to send, not a slow reader.
+LIVE_QUEUE_SIZE = 1000
 REPLAY_PAGE = 200
 CLOSE_SESSION_ENDED = 4401
 CLOSE_TOO_MANY_SOCKETS = 4429
@@ -260,9 +264,9 @@ class CoachConsumer(AsyncJsonWebsocketConsumer):
         self.last_seq = max(self.last_seq, seq)
 
     def _push_live(self, frame: dict) -> None:
-        """Never waits: when 100 frames wait, the oldest goes and a sync marker leads the queue."""
+        """Never waits: when LIVE_QUEUE_SIZE frames wait, the oldest goes and a sync marker leads the queue."""
         has_marker = bool(self.queue) and self.queue[0] is SYNC_MARKER
-        if len(self.queue) - has_marker >= SEND_QUEUE_SIZE:
+        if len(self.queue) - has_marker >= LIVE_QUEUE_SIZE:
             if has_marker:
                 del self.queue[1]
             else:

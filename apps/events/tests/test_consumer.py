@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
-from apps.events.consumers import CLOSE_SESSION_ENDED, CLOSE_TOO_MANY_SOCKETS, SEND_QUEUE_SIZE
+from apps.events.consumers import CLOSE_SESSION_ENDED, CLOSE_TOO_MANY_SOCKETS, LIVE_QUEUE_SIZE
 from apps.events.models import EventOutbox
 from apps.events.registry import ws_handler
 from apps.events.relay import OutboxRelay
@@ -57,6 +57,16 @@ async def relay():
 
 
 append = sync_to_async(append_committed)
+
+
+def _append_in_one_transaction(*, user, count: int) -> list[str]:
+    """`count` events committed together, as a scoring run commits its reflections."""
+    from django.db import transaction
+
+    from apps.events.services import event_append
+
+    with transaction.atomic():
+        return [event_append(user=user, type="test.ping", payload={"n": n}).id for n in range(count)]
 
 
 async def test_anonymous_is_refused_before_accept():
@@ -133,7 +143,7 @@ async def test_overflow_drops_oldest_and_sends_sync_marker(user, relay):
     communicator._output_queue = asyncio.Queue(maxsize=1)  # a client that stops reading
     connected, _ = await communicator.connect(timeout=5)
     assert connected
-    total = SEND_QUEUE_SIZE * 3
+    total = LIVE_QUEUE_SIZE * 2
     ids = await append(user=user, count=total)
     while await EventOutbox.objects.filter(delivered_at__isnull=True).aexists():
         await asyncio.sleep(0.05)
@@ -155,6 +165,17 @@ async def test_overflow_drops_oldest_and_sends_sync_marker(user, relay):
         assert index > position
         assert index == position + 1 or gap_announced, f"silent gap before event #{index}"
         position, gap_announced = index, False
+    await communicator.disconnect()
+
+
+async def test_a_whole_relay_round_for_one_user_reaches_a_reading_socket_without_a_gap(user, relay):
+    """One relay round claims up to 500 rows; for one user they arrive back to back, faster than any socket
+    sends. A client that reads gets every one of them, in order, without a sync marker."""
+    communicator = await open_socket(await sync_to_async(login)(user))
+    ids = await sync_to_async(_append_in_one_transaction)(user=user, count=relay.batch_size)
+    received = await frames(communicator, len(ids), timeout=10)
+    assert [frame.get("eventId") for frame in received] == ids
+    assert await communicator.receive_nothing(0.3)
     await communicator.disconnect()
 
 

@@ -3,11 +3,39 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 import pytest
 from rest_framework.test import APIClient
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def production_web_env(*, port: int, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment of the production web command (`gunicorn -c python:twin.gunicorn_conf
+    twin.asgi:application`, production settings) on 127.0.0.1:`port`, against this test run's database and
+    Redis, its cache keys under `prefix`; `extra` adds or overrides variables."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(
+        os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="twin.settings.production",
+        WEB_BIND=f"127.0.0.1:{port}", DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        SESSION_HASH_PEPPER=settings.SESSION_HASH_PEPPER, ENGINE_API_SECRET="test-engine",
+        TOKEN_KEKS="k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SECURE_SSL_REDIRECT="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1", REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=f"{prefix}-{os.getpid()}",
+        DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                     f"{db['PORT'] or 5432}/{db['NAME']}")
+    env.update(extra)
+    return env
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
+from apps.core.testing import free_port  # noqa: F401  (re-exported for the events tests)
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -24,12 +26,6 @@ def request_context_fresh():
 
     context_clear()
     yield
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, *, timeout: float = 15.0, process: subprocess.Popen | None = None) -> None:

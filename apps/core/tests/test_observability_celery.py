@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from apps.core.observability.celery import REQUEST_ID_HEADER
 from apps.core.observability.context import context_bind, context_clear
+from apps.core.testing import free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def worker(tmp_path, transactional_db):
 
     with app.connection_for_write() as conn:  # nothing left over from an earlier run
         conn.default_channel.client.delete("default")
-    port = _free_port()
+    port = free_port()
     name = f"obs-{uuid.uuid4().hex[:8]}@localhost"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.test", "TEST_REDIS_URL": settings.REDIS_URL,
            "TWIN_USE_EXISTING_TEST_DB": "1", "TEST_DB_NAME": connection.settings_dict["NAME"],

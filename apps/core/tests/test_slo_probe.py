@@ -14,15 +14,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from apps.core.testing import free_port
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 ROOT = Path(settings.BASE_DIR)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(**extra: str) -> dict:
@@ -42,7 +38,7 @@ def _probe(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def deployment(transactional_db, stub_exchange):
-    port = _free_port()
+    port = free_port()
     env = _env(OUTBOX_RELAY_EMBEDDED="1", JOBS_IN_PROCESS="1", **stub_exchange.settings_overrides())
     process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                 "twin.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -85,7 +81,7 @@ def test_the_journey_reaches_the_first_reflection_and_reports_each_step(deployme
 
 
 def test_an_unreachable_deployment_fails_the_probe():
-    result = _probe("--base-url", f"http://127.0.0.1:{_free_port()}", "--json", timeout=120)
+    result = _probe("--base-url", f"http://127.0.0.1:{free_port()}", "--json", timeout=120)
 
     assert result.returncode == 2
     document = json.loads(result.stdout.strip().splitlines()[-1])

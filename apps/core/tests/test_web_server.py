@@ -1,7 +1,6 @@
 """The production web command (gunicorn + uvicorn workers, production settings) on the test database:
 it starts WEB_CONCURRENCY processes, serves pages and the API, and reuses its database connections."""
 
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from apps.core.testing import free_port, production_web_env
 from twin import gunicorn_conf
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -19,28 +19,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 APP_NAME = "twin-web-test"  # how the server's database sessions are named (libpq PGAPPNAME)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def production_web(transactional_db, tmp_path):
     """`gunicorn -c python:twin.gunicorn_conf twin.asgi:application` with 2 processes; yields (url, log)."""
-    db = connection.settings_dict
-    port = _free_port()
-    env = dict(
-        os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="twin.settings.production", PGAPPNAME=APP_NAME, WEB_CONCURRENCY="2",
-        WEB_BIND=f"127.0.0.1:{port}", DJANGO_SECRET_KEY="test-web-server-secret-key-0123456789abcdef",
-        SESSION_HASH_PEPPER="test-pepper", ENGINE_API_SECRET="test-engine",
-        TOKEN_KEKS="k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SECURE_SSL_REDIRECT="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1", REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=f"web-{os.getpid()}",
-        DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-                     f"{db['PORT'] or 5432}/{db['NAME']}",
-        DB_POOL_MAX_SIZE="3")
+    port = free_port()
+    env = production_web_env(port=port, prefix="web", PGAPPNAME=APP_NAME, WEB_CONCURRENCY="2",
+                             DJANGO_SECRET_KEY="test-web-server-secret-key-0123456789abcdef",
+                             SESSION_HASH_PEPPER="test-pepper", DB_POOL_MAX_SIZE="3")
     log = tmp_path / "web.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf",

@@ -2,7 +2,6 @@
 connection pool: a request that cannot get a database connection in time answers 503 with the JSON error
 envelope and Retry-After (never a 500), and a client that retries on 503 replays every event exactly once."""
 
-import os
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from apps.accounts.models import User
+from apps.core.testing import free_port, production_web_env
 from apps.events.services import event_append_many, outbox_claim_batch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -23,30 +23,15 @@ EVENTS = 20_000
 CLIENTS = 6
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def busy_production_web(transactional_db, tmp_path):
     """One gunicorn/uvicorn process with 6 request threads sharing ONE pooled connection that a waiting
     request may wait for 0.2 s: pages of 500 events hold it longer than that."""
-    db = connection.settings_dict
-    port = _free_port()
-    env = dict(
-        os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="twin.settings.production", WEB_CONCURRENCY="1",
-        WEB_BIND=f"127.0.0.1:{port}", DJANGO_SECRET_KEY=settings.SECRET_KEY,
-        SESSION_HASH_PEPPER=settings.SESSION_HASH_PEPPER, ENGINE_API_SECRET="test-engine",
-        TOKEN_KEKS="k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SECURE_SSL_REDIRECT="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1", REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=f"evload-{os.getpid()}",
-        RATELIMIT_ENABLE="0", OUTBOX_RELAY_EMBEDDED="0", JOBS_IN_PROCESS="0",
-        DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-                     f"{db['PORT'] or 5432}/{db['NAME']}",
-        DB_POOL_MAX_SIZE="1", WEB_THREADS=str(CLIENTS), DB_POOL_TIMEOUT="0.2", STATIC_ROOT=str(tmp_path / "static"))
+    port = free_port()
+    env = production_web_env(
+        port=port, prefix="evload", WEB_CONCURRENCY="1", RATELIMIT_ENABLE="0", OUTBOX_RELAY_EMBEDDED="0",
+        JOBS_IN_PROCESS="0", DB_POOL_MAX_SIZE="1", WEB_THREADS=str(CLIENTS), DB_POOL_TIMEOUT="0.2",
+        STATIC_ROOT=str(tmp_path / "static"))
     # pages render with the collected, hashed static files of the production settings
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=settings.BASE_DIR,
                    env=env, check=True, timeout=300)

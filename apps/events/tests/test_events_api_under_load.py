@@ -20,6 +20,7 @@ from apps.events.services import event_append_many, outbox_claim_batch
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 EVENTS = 20_000
+APP_NAME = "twin-events-load-test"  # how the server's database sessions are named (libpq PGAPPNAME)
 CLIENTS = 6
 
 
@@ -29,7 +30,7 @@ def busy_production_web(transactional_db, tmp_path):
     request may wait for 0.2 s: pages of 500 events hold it longer than that."""
     port = free_port()
     env = production_web_env(
-        port=port, prefix="evload", WEB_CONCURRENCY="1", RATELIMIT_ENABLE="0", OUTBOX_RELAY_EMBEDDED="0",
+        port=port, prefix="evload", PGAPPNAME=APP_NAME, WEB_CONCURRENCY="1", RATELIMIT_ENABLE="0", OUTBOX_RELAY_EMBEDDED="0",
         JOBS_IN_PROCESS="0", DB_POOL_MAX_SIZE="1", WEB_THREADS=str(CLIENTS), DB_POOL_TIMEOUT="0.2",
         STATIC_ROOT=str(tmp_path / "static"))
     # pages render with the collected, hashed static files of the production settings
@@ -142,8 +143,10 @@ def test_a_database_that_refuses_connections_answers_503_on_the_api_and_on_pages
         assert client.get("/api/events").status_code == 200
         with _maintenance() as admin:  # the database stops taking connections and drops the server's
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            # the server's connections only: other connections of this test run (a live server's threads
+            # kept for later tests) must not be cut
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                          "AND pid <> %s", [name, connection.connection.info.backend_pid])
+                          "AND application_name = %s", [name, APP_NAME])
         try:
             api = [client.get(path) for path in ("/api/events", "/api/events", "/api/trades")]
             page = client.get("/trades/")

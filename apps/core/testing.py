@@ -4,6 +4,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -37,6 +42,31 @@ def production_web_env(*, port: int, prefix: str, **extra: str) -> dict[str, str
     env.update(extra)
     return env
 
+
+
+@contextmanager
+def production_web_running(env: dict[str, str], log: Path, *, processes: int = 1):
+    """The production web command with `env` (see `production_web_env`), its output in `log`; yields the base
+    URL once `processes` workers have started, and stops it (terminate, then kill) on the way out."""
+    from django.conf import settings
+
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf",
+                                    "twin.asgi:application"], cwd=settings.BASE_DIR, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while log.read_text().count("Started server process") < processes:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield f"http://{env['WEB_BIND']}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -2,16 +2,12 @@
 it starts WEB_CONCURRENCY processes, serves pages and the API, and reuses its database connections."""
 
 import re
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
-from django.conf import settings
 from django.db import connection
 
-from apps.core.testing import free_port, production_web_env
+from apps.core.testing import free_port, production_web_env, production_web_running
 from twin import gunicorn_conf
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -27,23 +23,8 @@ def production_web(transactional_db, tmp_path):
                              DJANGO_SECRET_KEY="test-web-server-secret-key-0123456789abcdef",
                              SESSION_HASH_PEPPER="test-pepper", DB_POOL_MAX_SIZE="3")
     log = tmp_path / "web.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf",
-                                    "twin.asgi:application"], cwd=settings.BASE_DIR, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while log.read_text().count("Started server process") < 2:
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    with production_web_running(env, log, processes=2) as url:
+        yield url, log
 
 
 def _server_backends() -> set[int]:

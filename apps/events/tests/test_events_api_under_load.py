@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from apps.accounts.models import User
-from apps.core.testing import free_port, production_web_env
+from apps.core.testing import free_port, production_web_env, production_web_running
 from apps.events.services import event_append_many, outbox_claim_batch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -37,23 +37,8 @@ def busy_production_web(transactional_db, tmp_path):
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=settings.BASE_DIR,
                    env=env, check=True, timeout=300)
     log = tmp_path / "web.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:twin.gunicorn_conf",
-                                    "twin.asgi:application"], cwd=settings.BASE_DIR, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while "Started server process" not in log.read_text():
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    with production_web_running(env, log, processes=1) as url:
+        yield url, log
 
 
 def _seed(user) -> list[str]:

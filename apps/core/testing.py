@@ -23,6 +23,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, *, timeout: float = 10.0) -> int:
+    """Stop a server a test started: terminate, wait up to `timeout`, then kill. Its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 def production_web_env(*, port: int, prefix: str, **extra: str) -> dict[str, str]:
     """The environment of the production web command (`gunicorn -c python:twin.gunicorn_conf
     twin.asgi:application`, production settings) on 127.0.0.1:`port`, against this test run's database and
@@ -61,12 +73,7 @@ def production_web_running(env: dict[str, str], log: Path, *, processes: int = 1
             time.sleep(0.2)
         yield f"http://{env['WEB_BIND']}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=40)
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -190,12 +197,7 @@ def live_asgi_server(transactional_db, tmp_path):
             assert port, log.read_text()
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            stop_process(process, timeout=15)
 
 
 def rate_window_fresh(*, key_value: str, period: int = 60, min_seconds: float = 20) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from apps.core.testing import free_port  # noqa: F401  (re-exported for the events tests)
+from apps.core.testing import free_port, stop_process  # noqa: F401  (re-exported for the events tests)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -94,17 +94,6 @@ def start_relay(*, env: dict | None = None, poll_interval: float = 1.0) -> subpr
             process.kill()
             raise RuntimeError(f"relay did not start: {''.join(seen)}{process.stdout.read()}")
     return process
-
-
-def stop_process(process: subprocess.Popen, *, timeout: float = 10.0) -> int:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
 
 
 class PrivateRedis:

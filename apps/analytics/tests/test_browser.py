@@ -12,7 +12,7 @@ from apps.trades.models import Trade
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def test_performance_page_and_export(chromium_path, live_asgi_server, user, book):
+def test_performance_page_and_export(chromium_path, live_asgi_server, user, book, tmp_path):
     name, value = session_cookie_for(user).split("=", 1)
     base = live_asgi_server
     day1 = book.date().isoformat()
@@ -27,6 +27,9 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
+        failed: list[str] = []  # API answers that were not 2xx, to explain a failure below
+        page.on("response", lambda r: failed.append(f"{r.status} {r.request.method} {r.url}")
+                if "/api/" in r.url and r.status >= 400 else None)
         try:
             page.goto("/analytics/")
             expect(page.locator("#analytics")).to_have_attribute("data-loaded", "1", timeout=15000)
@@ -72,6 +75,9 @@ def test_performance_page_and_export(chromium_path, live_asgi_server, user, book
             seen["losses"] = page.locator("#delete-losses").inner_text()
             seen["problems"] = problems
             return seen
+        except AssertionError as exc:
+            log = (tmp_path / "daphne.log").read_text()[-3000:] if (tmp_path / "daphne.log").exists() else ""
+            raise AssertionError(f"{exc}\nconsole: {problems}\nfailed API answers: {failed}\nserver log: {log}") from exc
         finally:
             context.close()
 

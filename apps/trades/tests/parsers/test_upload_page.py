@@ -17,6 +17,7 @@ NAMED_AS = {
     "binance_order_history_old": "the old Trade History and Order History",
     "binance_order_history": "Order History",
     "binance_auto_invest": "Auto-Invest history",
+    "binance_buy_crypto": "Buy Crypto history",
     "kraken_trades": "Kraken: trades.csv",
     "kraken_ledgers": "ledgers.csv",
     "bybit_spot_trades": "Bybit: spot trade history",

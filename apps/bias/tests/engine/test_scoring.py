@@ -1,8 +1,10 @@
 """score_trades: as-of join without look-ahead, targets, rules, confidence (disposition: test_disposition)."""
 from __future__ import annotations
 
+import gc
 import json
 import random
+import weakref
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 
 from apps.bias.engine import RuleInput, score_trades
+from apps.bias.engine.scoring import gc_paused
 
 from .markets import HOUR, START, Book, after_close, price_at, walk
 
@@ -222,3 +225,31 @@ def test_a_trade_one_microsecond_before_a_close_does_not_see_that_candle():
     result = score_trades(trades=book.trades, candles={BTC: candles})
     assert tag_of(result, "at").features["history"]["candle_close_time"] == "2024-03-02T16:00:00Z"
     assert tag_of(result, "just-before").features["history"]["candle_close_time"] == "2024-03-02T15:00:00Z"
+
+
+def test_the_collector_is_back_after_a_walk_and_collects_what_the_walk_left_cyclic():
+    class Node:
+        pass
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with gc_paused():
+        assert not gc.isenabled()
+        node = Node()
+        node.self = node  # a cycle: reference counting alone never frees it
+        alive = weakref.ref(node)
+        del node
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert alive() is None
+
+
+def test_a_walk_leaves_objects_frozen_by_the_caller_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            pass
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -17,7 +17,16 @@ from typing import TypeVar
 
 from apps.brokers.types import TradeDTO
 
-from . import binance, binance_autoinvest, binance_buy_crypto, binance_statement, coinbase, kraken, venues
+from . import (
+    binance,
+    binance_autoinvest,
+    binance_buy_crypto,
+    binance_report,
+    binance_statement,
+    coinbase,
+    kraken,
+    venues,
+)
 from .base import SUPPORTED_FORMATS_TEXT, ColumnMapping, FormatSpec, ParseError, ParseResult, RowError
 from .generic import column_guesses, find_mapped_table, parse_with_mapping, sample_rows
 from .table import Table, decode, header_key, looks_like_header, read_table
@@ -31,7 +40,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SPECS: tuple[FormatSpec, ...] = (coinbase.SPECS + (binance_statement.STATEMENT_SPEC,) + binance_autoinvest.SPECS
-                                  + binance_buy_crypto.SPECS + binance.SPECS + kraken.SPECS + venues.SPECS)
+                                  + binance_buy_crypto.SPECS + binance_report.SPECS + binance.SPECS + kraken.SPECS
+                                  + venues.SPECS)
 FORMATS = tuple(dict.fromkeys(spec.name for spec in SPECS)) + ("generic",)
 
 

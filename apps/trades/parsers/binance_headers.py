@@ -9,9 +9,13 @@ History `ID de usuario,Tiempo,Cuenta,Operación,Moneda,Cambio,Observación`, who
 French (Spot Trade History `Durée,Paire,Côté,Prix,Exécuté,Montant,Frais`: "Time" translated as a duration, UTF-8
 with BOM, two-digit years, sides in English; described from five real exports in a public repository) and
 Portuguese (Spot Trade History `Tempo,Par,Lado,Preço,Executado,Quantidade,Taxa`, two-digit years, BRL pairs, sides
-in English; from a public repository's test rows). Every other row (Italian, Russian, Turkish, Polish, Ukrainian,
-Vietnamese, Indonesian, Chinese, Japanese, Korean; French and Portuguese Order and Transaction History) is the
-UI's own wording as translated, not yet checked against a file from that UI: no real one was found."""
+in English; from a public repository's test rows) and Japanese (Spot Trade History `時間,ペア,サイド,価格,実行済み,金額,
+手数料` and Transaction History `ユーザーID,時間,アカウント,操作,コイン,変更,備考`: two-digit years, sides and
+operations in English; from a public repository's parser and tests, written from its author's exports). The Report
+Center's Spot Trade History is verified in English; its Chinese row is a public project's report of a user's file.
+Every other row (Italian, Russian, Turkish, Polish, Ukrainian, Vietnamese, Indonesian, Chinese, Korean; Japanese
+Order History; French and Portuguese Order and Transaction History) is the UI's own wording as translated, not yet
+checked against a file from that UI: searching public code, issues and pages for these headers found none."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,9 +41,23 @@ SPOT_TRADE_HISTORY = {
     "id": ("Tanggal(UTC)|Tanggal", "Pasangan", "Sisi", "Harga", "Tereksekusi|Dieksekusi", "Jumlah", "Biaya"),
     "zh": ("时间(UTC)|日期(UTC)|日期|時間(UTC)", "交易对|交易對", "方向", "价格|價格", "已成交|成交数量|成交數量",
            "成交额|成交額|金额", "手续费|手續費"),
-    "ja": ("日時(UTC)|日付(UTC)|日時", "ペア|取引ペア", "サイド|売買", "価格", "約定済み|約定数量", "金額|約定金額",
-           "手数料"),
+    # Verified: 時間,ペア,サイド,価格,実行済み,金額,手数料 (flareray0/cryptocalc, tests/test_parser.py and
+    # app/parsers/binance_japan_parser.py, read from its author's own exports; two-digit years, sides in English).
+    "ja": ("時間|日時(UTC)|日付(UTC)|日時", "ペア|取引ペア", "サイド|売買", "価格", "実行済み|約定済み|約定数量",
+           "金額|約定金額", "手数料"),
     "ko": ("날짜(UTC)|시간(UTC)|날짜", "페어|거래쌍", "구분|방향", "가격", "체결됨|체결량", "금액|총액", "수수료"),
+}
+
+# Spot Trade History as the Report Center writes it (a spreadsheet; the Orders page writes the layout above): base
+# and quote in their own columns, bare numbers, `BTC/USDT` pairs.
+REPORT_SPOT_TRADE_FIELDS = ("date", "pair", "base", "quote", "type", "price", "amount", "total", "fee", "feecoin")
+REPORT_SPOT_TRADE_HISTORY = {
+    # Verified: 10000DOO/CoinTax docs/parsers/binance-spot-trade-history.md (measured on a real
+    # "Binance-Spot Trade History-….xlsx"), flareray0/cryptocalc app/parsers/binance_japan_parser.py.
+    "en": ("Date(UTC)", "Pair", "Base Asset", "Quote Asset", "Type", "Price", "Amount", "Total", "Fee", "Fee Coin"),
+    # Reported from a user's file in dTaxLab/dtax docs/plans/2026-03-17-exchange-parser-i18n.md ("用户文件确认");
+    # its rows were not published.
+    "zh": ("时间", "交易对", "基准货币", "计价货币", "类型", "价格", "数量", "成交额", "手续费", "手续费结算币种"),
 }
 
 # Order History (2021+): one row per order, filled or not.
@@ -99,7 +117,8 @@ STATEMENT = {
     "vi": ("ID người dùng", "Thời gian", "Tài khoản", "Thao tác|Hoạt động", "Coin|Đồng coin", "Thay đổi", "Ghi chú"),
     "id": ("ID Pengguna", "Waktu", "Akun", "Operasi", "Koin", "Perubahan", "Keterangan|Catatan"),
     "zh": ("用户ID|用戶ID", "时间|時間", "账户|帳戶", "操作", "币种|幣種", "变动|變動", "备注|備註"),
-    "ja": ("ユーザーID", "時間|日時", "アカウント", "操作", "コイン", "変動|変更", "備考"),
+    # Verified: ユーザーID,時間,アカウント,操作,コイン,変更,備考 (flareray0/cryptocalc, as for Spot Trade History).
+    "ja": ("ユーザーID", "時間|日時", "アカウント", "操作", "コイン", "変更|変動", "備考"),
     "ko": ("사용자 ID", "시간", "계정", "작업|구분", "코인", "변동", "비고"),
 }
 
@@ -109,7 +128,8 @@ def _keyed(table: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[frozenset[st
             for language, row in table.items()}
 
 
-_KEYED = {id(table): _keyed(table) for table in (SPOT_TRADE_HISTORY, ORDER_HISTORY, STATEMENT)}
+_KEYED = {id(table): _keyed(table) for table in (SPOT_TRADE_HISTORY, REPORT_SPOT_TRADE_HISTORY, ORDER_HISTORY,
+                                                   STATEMENT)}
 
 
 def required_groups(table: Mapping[str, tuple[str, ...]], fields: tuple[str, ...],

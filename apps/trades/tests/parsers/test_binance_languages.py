@@ -127,3 +127,29 @@ def test_portuguese_spot_trade_history_as_binance_writes_it():
         ("USDT-BRL", "SELL", Decimal("200"), Decimal("5.412"), at(2026, 2, 3, 7, 5), Decimal("1.0824"), "BRL", "BRL"),
     ]
     assert len({t.ext_id for t in result.trades}) == 3
+
+
+def test_japanese_spot_trade_history_as_binance_writes_it():
+    # "時間" for the time and "実行済み" for the executed quantity; two-digit years, sides in English.
+    result = parse_file(fixture("binance_spot_trade_history_ja.csv"))
+
+    assert result.format == "binance_spot_trade_history"
+    assert (result.errors, result.skipped) == ([], {})
+    assert _fills(result) == [
+        ("BTC-JPY", "BUY", Decimal("0.001"), Decimal("10000000"), at(2026, 3, 20, 23, 39, 35), Decimal("10"), "JPY",
+         "JPY"),
+        ("SOL-ETH", "SELL", Decimal("0.169"), Decimal("0.04181"), at(2026, 3, 20, 23, 31, 58), Decimal("0.00000565"),
+         "ETH", "ETH"),
+    ]
+
+
+def test_japanese_transaction_history_as_binance_writes_it():
+    # "変更" for the change; operations stay in English.
+    result = parse_file(fixture("binance_transaction_history_ja.csv"))
+
+    assert result.format == "binance_transaction_history"
+    assert (result.errors, result.skipped, result.total_rows) == ([], {"Deposit": 1}, 4)
+    assert _fills(result) == [
+        ("ETH-BTC", "BUY", Decimal("0.0035"), Decimal("0.028308571428571429"), at(2025, 7, 17, 11, 6, 11),
+         Decimal("0.0000035"), "ETH", "BTC"),
+    ]

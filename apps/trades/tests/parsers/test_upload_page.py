@@ -13,6 +13,7 @@ NAMED_AS = {
     "coinbase_pro_fills": "Coinbase\n      Pro/Exchange fills or account statement",
     "binance_transaction_history": "Transaction History (\"Generate all statements\")",
     "binance_spot_trade_history": "Spot Trade History",
+    "binance_spot_trade_history_report": "Spot Trade History\n      (from the Orders page or the Report Center)",
     "binance_trade_history_old": "the old Trade History",
     "binance_order_history_old": "the old Trade History and Order History",
     "binance_order_history": "Order History",

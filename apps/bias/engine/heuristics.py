@@ -31,6 +31,7 @@ conditions that could be evaluated.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 FOMO_PCT_24H = 0.08
@@ -69,7 +70,9 @@ def thresholds_of(ctx: dict) -> dict:
 
 
 BOOLEAN_SCORE = 0.75
+_EXACT_SCORES = frozenset((0.0, BOOLEAN_SCORE, 1.0))  # scores that four-place rounding leaves as they are
 GUARD = "no_bias_or_broken_rule"
+GUARD_KEPT = "No other bias fired and no rule was broken on this trade."
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")
 
 
@@ -107,20 +110,15 @@ def pct(x: float | None, signed: bool = True) -> str:
     return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
 
 
+_COMPARISONS = {">=": operator.ge, "<=": operator.le, "<": operator.lt, ">": operator.gt, "==": operator.eq,
+                "abs<=": lambda value, threshold: abs(value) <= threshold}
+
+
 def _compare(value: float, op: str, threshold: float) -> bool:
-    if op == ">=":
-        return value >= threshold
-    if op == "<=":
-        return value <= threshold
-    if op == "<":
-        return value < threshold
-    if op == ">":
-        return value > threshold
-    if op == "==":
-        return value == threshold
-    if op == "abs<=":
-        return abs(value) <= threshold
-    raise ValueError(op)
+    try:
+        return _COMPARISONS[op](value, threshold)
+    except KeyError:
+        raise ValueError(op) from None
 
 
 class Condition:
@@ -133,10 +131,16 @@ class Condition:
         self.fired, self.evaluable, self.score, self._explain = fired, evaluable, score, explain
 
     def as_dict(self, **extra) -> dict:
-        explain = self._explain() if callable(self._explain) else self._explain
-        return {"name": self.name, "value": None if self.value is None else round(self.value, 6), "op": self.op,
+        explain = self._explain
+        if explain.__class__ is not str:
+            explain = explain()
+        value, score = self.value, self.score
+        line = {"name": self.name, "value": None if value is None else round(value, 6), "op": self.op,
                 "threshold": self.threshold, "unit": self.unit, "fired": self.fired, "evaluable": self.evaluable,
-                "score": round(self.score, 4), "explain": explain, **extra}
+                "score": score if score in _EXACT_SCORES else round(score, 4), "explain": explain}
+        if extra:
+            line.update(extra)
+        return line
 
 
 def condition(name: str, value, op: str, threshold: float, *, spread: float | None, explain,
@@ -146,7 +150,7 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
     number = value if value.__class__ is float else _num(value)
     if number is None or number != number:
         return Condition(name, None, op, threshold, unit, False, False, 0.0, missing)
-    fired = _compare(number, op, threshold)
+    fired = _COMPARISONS[op](number, threshold) if op in _COMPARISONS else _compare(number, op, threshold)
     if not fired:
         score = 0.0
     elif spread is None:
@@ -157,10 +161,19 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
     return Condition(name, number, op, threshold, unit, fired, True, score, explain)
 
 
+def flag(name: str, fired: bool, explain) -> Condition:
+    """A yes/no evidence line that is always known: ``condition(name, 1.0 or 0.0, "==", 1.0, spread=None,
+    unit="bool", missing="")`` without the general path."""
+    if fired:
+        return Condition(name, 1.0, "==", 1.0, "bool", True, True, BOOLEAN_SCORE, explain)
+    return Condition(name, 0.0, "==", 1.0, "bool", False, True, 0.0, explain)
+
+
 _NEEDED: dict[float, dict] = {}
+_FULL: dict[tuple, float] = {}  # (candle hours, indicators) → the candles after which every share is 1
 
 
-def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
+def candle_history_factor(ctx: dict, needs: tuple[str, ...]) -> tuple[float, dict]:
     bars = ctx.get("bars")
     coverage = ctx.get("coverage_7d")
     if bars is None or coverage is None:
@@ -173,6 +186,13 @@ def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
             "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
             "drawdown_recent": 24 * 7 / step,
         }
+    full = _FULL.get((step, needs))
+    if full is None:
+        full = _FULL[step, needs] = max(needed[name] for name in needs)
+    if bars >= full:  # every share is 1: their mean is 1 and the factor the coverage itself
+        rounded = coverage if coverage == 1.0 else round(coverage, 4)
+        return coverage, {"candles_before": int(bars), "candle_coverage_7d": rounded,
+                          "candle_close_time": ctx.get("candle_close_time"), "history_factor": rounded}
     shares = [min(1.0, bars / needed[name]) for name in needs]
     factor = (sum(shares) / len(shares)) * coverage
     return factor, {"candles_before": int(bars), "candle_coverage_7d": round(coverage, 4),
@@ -181,13 +201,25 @@ def candle_history_factor(ctx: dict, needs: list[str]) -> tuple[float, dict]:
 
 def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]], factor: float, history: dict) -> LabelEval:
     """A label fires when every condition of at least one path fires; the best such path sets the margin."""
-    complete = [path for path in paths if all(c.fired for c in path)]
-    best = max(complete, key=lambda path: sum(c.score for c in path) / len(path), default=[])
-    margin = sum(c.score for c in best) / len(best) if best else 0.0
-    # the "nothing else fired" guard is not evidence of nearness on its own
-    partial = max(sum(c.fired for c in path if c.name != GUARD) / len(path) for path in paths)
+    best: list[Condition] = []
+    margin = 0.0
+    partial = None
+    complete = False
+    for path in paths:
+        fired = 0
+        for c in path:
+            if c.fired and c.name != GUARD:  # the "nothing else fired" guard is not evidence of nearness on its own
+                fired += 1
+        share = fired / len(path)
+        if partial is None or share > partial:
+            partial = share
+        if all(c.fired for c in path):
+            complete = True
+            mean = sum(c.score for c in path) / len(path)
+            if not best or mean > margin:  # the first of equally good paths, as max() picks
+                best, margin = path, mean
     evaluable = sum(c.evaluable for c in conditions) / len(conditions)
-    return LabelEval(label=label, fired=bool(complete), conditions=conditions, history_factor=factor,
+    return LabelEval(label=label, fired=complete, conditions=conditions, history_factor=factor,
                      margin=margin, partial=partial, evaluable_share=evaluable, history=history,
                      path=[c.name for c in best])
 
@@ -210,7 +242,7 @@ def evaluate_fomo(ctx: dict) -> LabelEval | None:
                            "80% or more means buying near the top of the recent range.") if bb is not None else "",
                   missing="Not enough candles to place the price within its Bollinger bands."),
     ]
-    factor, history = candle_history_factor(ctx, ["pct_change_24h_before", "RSI_14", "BB_pos"])
+    factor, history = candle_history_factor(ctx, ("pct_change_24h_before", "RSI_14", "BB_pos"))
     return _finish("FOMO", conditions, [conditions], factor, history)
 
 
@@ -230,7 +262,7 @@ def evaluate_panic(ctx: dict) -> LabelEval | None:
                   explain=lambda: f"RSI(14) was {rsi:.1f}; 35 or below means selling into an already oversold slide." if rsi is not None else "",
                   missing="Not enough candles to compute RSI(14) at this sale."),
     ]
-    factor, history = candle_history_factor(ctx, ["drawdown_recent", "RSI_14"])
+    factor, history = candle_history_factor(ctx, ("drawdown_recent", "RSI_14"))
     if ctx["pnl_exit_pct"] is not None:
         matched = ctx["matched_share"]
         factor *= matched
@@ -328,12 +360,11 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     Each way of being disciplined is a path [evidence, guard]; the confidence is the best complete path's
     mean score × that path's history factor."""
     broken = [r for r in rules if r["status"] == "broken"]
-    guard_value = 0.0 if other_fired or broken else 1.0
-    guard = condition(GUARD, guard_value, "==", 1.0, spread=None, unit="bool",
-                      explain=lambda: ("No other bias fired and no rule was broken on this trade." if guard_value else
-                                       "Not counted as disciplined: " + ", ".join(
-                                           other_fired + [f"rule {r['kind']} broken" for r in broken]) + "."),
-                      missing="")
+    if other_fired or broken:
+        guard = flag(GUARD, False, lambda: "Not counted as disciplined: " + ", ".join(
+            other_fired + [f"rule {r['kind']} broken" for r in broken]) + ".")
+    else:
+        guard = flag(GUARD, True, GUARD_KEPT)
     conditions: list[Condition] = []
     history: dict = {}
     best_margin = best_confidence = best_partial = 0.0
@@ -347,7 +378,7 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
                               if distance is not None else "",
                               missing="Not enough candles to know the prior support level.")
         conditions.append(support_c)
-        factor, history = candle_history_factor(ctx, ["support"])
+        factor, history = candle_history_factor(ctx, ("support",))
         if support_c.fired:
             best_partial = 0.5
             if guard.fired:
@@ -359,8 +390,7 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
         if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or status not in ("kept", "broken"):
             continue
         kept = status == "kept"
-        kept_c = condition(f"rule_{rule['kind']}", 1.0 if kept else 0.0, "==", 1.0, spread=None, unit="bool",
-                           explain=rule["explain"], missing="")
+        kept_c = flag(f"rule_{rule['kind']}", kept, rule["explain"])
         if kept and rule.get("margin") is not None:
             kept_c.score = 0.5 + 0.5 * min(1.0, rule["margin"])
         conditions.append(kept_c)
@@ -378,7 +408,9 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     conditions.append(guard)
     factor = best_confidence / best_margin if best_margin else 0.0
     history["history_factor"] = round(factor, 4)
+    evaluable = 0
+    for c in conditions:
+        evaluable += c.evaluable
     return LabelEval(label="DISCIPLINE", fired=best_margin > 0, conditions=conditions, history_factor=factor,
-                     margin=best_margin, partial=best_partial,
-                     evaluable_share=sum(c.evaluable for c in conditions) / len(conditions), history=history,
-                     path=best_path)
+                     margin=best_margin, partial=best_partial, evaluable_share=evaluable / len(conditions),
+                     history=history, path=best_path)

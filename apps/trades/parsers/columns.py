@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -200,16 +199,13 @@ def hashed_ids(identity: RowIdentity, keys: list[str]) -> list[str]:
     return [identity.ext_id(key) for key in keys]
 
 
-_NEW = object.__new__
-_SETTERS = tuple(TradeDTO.__dict__[name].__set__ for name in TradeDTO.__dataclass_fields__)
+_TUPLE_NEW = tuple.__new__
 
 
 def trades(ext_ids: list[str], symbols: Sequence[str], sides: Sequence[str], qtys: Sequence[Decimal],
            prices: Sequence[Decimal], moments: Sequence[datetime], fees: Sequence[Decimal | None],
            fee_assets: Sequence[str], quotes: Sequence[str]) -> list[TradeDTO]:
-    """TradeDTOs field by field (one C-level pass per field): the same objects TradeDTO(...) makes."""
-    made = list(map(_NEW, repeat(TradeDTO, len(ext_ids))))
-    for setter, values in zip(_SETTERS, (ext_ids, symbols, sides, qtys, prices, moments, fees, fee_assets, quotes),
-                              strict=True):
-        deque(map(setter, made, values), maxlen=0)
-    return made
+    """TradeDTOs from their columns in one C-level pass (tuple.__new__ over the zipped values): the same objects
+    TradeDTO(...) makes."""
+    return list(map(_TUPLE_NEW, repeat(TradeDTO, len(ext_ids)), zip(ext_ids, symbols, sides, qtys, prices, moments,
+                                                                    fees, fee_assets, quotes, strict=True)))

@@ -232,13 +232,19 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     median_before = dict(zip(buy_idx, buy_median.tolist(), strict=True))
     prior_buys = {i: k for k, i in enumerate(buy_idx)}
 
-    candle_cols = {name: [None if v != v else v for v in np.round(columns[name], 6).tolist()] for name in columns}
+    def known(values: np.ndarray) -> list:
+        return [None if v != v else v for v in np.round(values, 6).tolist()]
+
     iso = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z").tolist()
-    candle_cols["close_time"] = [text if ns >= 0 else None for text, ns in zip(iso, close_time.tolist(), strict=True)]
+    # each trade's candle features as one row (the order of CANDLE_ROW)
+    candle_rows = list(zip(*(known(columns[name]) for name in CANDLE_ROW[:-4]), known(support_distance),
+                           price.tolist(), step_hours.tolist(),
+                           [text if ns >= 0 else None for text, ns in zip(iso, close_time.tolist(), strict=True)],
+                           strict=True))
     notional = notional.tolist()
-    support_distance_l = [None if v != v else v for v in np.round(support_distance, 6).tolist()]
-    step_l = step_hours.tolist()
-    rise_l = [s.tolist() for s in spike]
+    # each trade's rise over each avoidSpikeOverPct rule's lookback (None when unknown)
+    rises = (list(zip(*([None if v != v else v for v in values.tolist()] for values in spike), strict=True))
+             if spike else [()] * n)
     targets = None if target_ids is None else set(target_ids)
     max_trades = [v["count"] for r, v in parsed_rules if r.kind == "maxTradesPerDay" and v]
     rule_max_trades = int(min(max_trades)) if max_trades else None
@@ -261,11 +267,11 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             turnover_today += notional[i]
             fees_today += fees[i]
             position = positions[trade.id]
-            ctx = _context(i, trade, ts, position, candle_cols, support_distance_l, step_l, notional,
+            ctx = _context(i, trade, ts, position, candle_rows[i], notional,
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
                            baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
             ctx["thresholds"], ctx["threshold_record"] = thresholds, threshold_record
-            rule_results = evaluate_rules(ctx, parsed_rules, [r[i] if r[i] == r[i] else None for r in rise_l])
+            rule_results = evaluate_rules(ctx, parsed_rules, rises[i])
             if targets is None or trade.id in targets:
                 labelled = _label(trade, ctx, rule_results)
                 for tag in labelled:
@@ -299,42 +305,53 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     return ScoreStream(positions=positions, disposition=disposition, tags=label_all())
 
 
-def _context(i, trade, ts, position, cols, support_distance, step, notional, last_exit, win_streak,
+CANDLE_ROW = ("RSI_14", "BB_pos", "ATR_rel", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
+              "pct_change_1h", "pct_change_24h", "bars", "coverage_7d",
+              "support_distance", "price", "step_hours", "close_time")
+
+
+def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              rule_max_trades) -> dict:
+    (rsi, bb, atr, gap, volume, drawdown, support, move_1h, move_24h, bars, coverage,
+     support_distance, price, step, close_time) = candle_row
     pnl = position.realized_pnl
-    held_share = float(position.matched_qty / trade.qty) if trade.side == "SELL" and trade.qty else 0.0
+    side = trade.side
+    held_share = float(position.matched_qty / trade.qty) if side == "SELL" and trade.qty else 0.0
     hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
     if last_exit is not None:
         hours_since_exit = (ts - last_exit["ts"]).total_seconds() / 3600.0
         exit_pnl, exit_symbol, exit_share = last_exit["pnl_pct"], last_exit["symbol"], last_exit["matched_share"]
         size_vs_lost = notional[i] / last_exit["cost"] if last_exit["cost"] > 0 else None
     base_count, base_turnover, base_days = baseline
-    return {
-        "side": trade.side, "symbol": trade.symbol, "price": float(trade.price), "notional": float(notional[i]),
-        "RSI_14": cols["RSI_14"][i], "BB_pos": cols["BB_pos"][i], "ATR_rel": cols["ATR_rel"][i], "gap_from_MA": cols["gap_from_MA"][i],
-        "volume_ratio": cols["volume_ratio"][i], "drawdown_recent": cols["drawdown_recent"][i], "support": cols["support"][i],
-        "pct_change_1h_before": cols["pct_change_1h"][i], "pct_change_24h_before": cols["pct_change_24h"][i],
-        "support_distance": support_distance[i],
-        "bars": cols["bars"][i], "coverage_7d": cols["coverage_7d"][i], "step_hours": step[i],
-        "candle_close_time": cols["close_time"][i],
-        "pnl_exit": pnl, "pnl_exit_pct": position.pnl_pct if trade.side == "SELL" else None,
-        "held_hours": position.held_hours, "min_held_hours": position.min_held_hours, "matched_share": held_share,
-        "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
-        "hours_since_exit": hours_since_exit, "last_exit_pnl_pct": exit_pnl, "last_exit_symbol": exit_symbol,
-        "last_exit_matched_share": exit_share, "size_vs_lost_position": size_vs_lost,
-        "win_streak": win_streak, "loss_streak": loss_streak,
-        "hours_since_last_loss": (ts - last_loss_ts).total_seconds() / 3600.0 if last_loss_ts else None,
-        "trades_today": count_today, "turnover_today": turnover_today,
-        "fee_drag_today": fees_today / turnover_today if turnover_today > 0 else None,
-        "baseline_median_trades": base_count, "baseline_days": base_days,
+    # the features a tag records, in INPUT_KEYS order (``_inputs`` adds the exact figures); the context is
+    # these and what only the labels read
+    inputs = {
+        "side": side, "symbol": trade.symbol, "price": price, "notional": notional[i],
+        "pct_change_1h_before": move_1h, "pct_change_24h_before": move_24h, "RSI_14": rsi, "ATR_rel": atr,
+        "BB_pos": bb, "gap_from_MA": gap, "volume_ratio": volume, "drawdown_recent": drawdown, "support": support,
+        "support_distance": support_distance, "held_hours": position.held_hours,
+        "min_held_hours": position.min_held_hours, "pnl_exit_pct": position.pnl_pct if side == "SELL" else None,
+        "hours_since_exit": hours_since_exit, "last_exit_pnl_pct": exit_pnl, "size_vs_lost_position": size_vs_lost,
+        "win_streak": win_streak, "loss_streak": loss_streak, "trades_today": count_today,
+        "turnover_today": turnover_today, "fee_drag_today": fees_today / turnover_today if turnover_today > 0 else None,
+        "baseline_median_trades": base_count,
         "turnover_vs_baseline": turnover_today / base_turnover if base_turnover else None,
         "size_vs_median": notional[i] / median_buy if median_buy and median_buy == median_buy else None,
-        "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
+    }
+    return {
+        **inputs,
+        "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
+        "pnl_exit": pnl, "matched_share": held_share,
+        "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
+        "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
+        "hours_since_last_loss": (ts - last_loss_ts).total_seconds() / 3600.0 if last_loss_ts else None,
+        "baseline_days": base_days, "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
+        "inputs": inputs,
     }
 
 
-INPUT_KEYS = (
+INPUT_KEYS = (  # the features each tag records under "inputs", in this order (``_context`` builds them)
     "side", "symbol", "price", "notional", "pct_change_1h_before", "pct_change_24h_before", "RSI_14", "ATR_rel",
     "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support", "support_distance", "held_hours",
     "min_held_hours", "pnl_exit_pct", "hours_since_exit", "last_exit_pnl_pct", "size_vs_lost_position",
@@ -344,7 +361,8 @@ INPUT_KEYS = (
 
 
 def _inputs(trade: TradeInput, ctx: dict) -> dict:
-    inputs = {key: ctx[key] for key in INPUT_KEYS}  # the context holds None, never NaN
+    """The tag's inputs: the context's INPUT_KEYS (None, never NaN) and the trade's exact figures as text."""
+    inputs = ctx["inputs"]
     inputs["qty"] = str(trade.qty)
     inputs["price"] = str(trade.price)
     inputs["fee"] = None if trade.fee is None else str(trade.fee)

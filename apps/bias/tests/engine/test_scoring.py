@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from apps.bias.engine import RuleInput, score_trades
-from apps.bias.engine.scoring import gc_paused
+from apps.bias.engine.scoring import INPUT_KEYS, gc_paused
 
 from .markets import HOUR, START, Book, after_close, price_at, walk
 
@@ -253,3 +253,16 @@ def test_a_walk_leaves_objects_frozen_by_the_caller_frozen():
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_every_tag_records_its_inputs_in_the_documented_order():
+    candles = walk(hours=200, seed=3)
+    book = Book()
+    book.add("in", BTC, "BUY", 1, 100, START + timedelta(hours=120))
+    book.add("out", BTC, "SELL", 1, 101, START + timedelta(hours=150))
+    result = score_trades(trades=book.trades, candles={BTC: candles}, rules=[RuleInput("minHoldHours", {"hours": 4})])
+    extra = {"BUY": ["qty", "fee", "pnl_exit"], "SELL": ["qty", "fee", "pnl_exit", "matched_qty", "unmatched_qty"]}
+    for tag in result.tags:
+        inputs = tag.features["inputs"]
+        assert list(inputs) == list(INPUT_KEYS) + extra[inputs["side"]]
+        assert isinstance(inputs["price"], str) and isinstance(inputs["qty"], str)

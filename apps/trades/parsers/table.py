@@ -8,7 +8,7 @@ import operator
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -186,14 +186,8 @@ class Table:
         """The data rows of rows() in blocks of about `size`: (lines, rows, unreadable rows as (line, reason)).
         Files where every row is one physical line (nearly all) are split by the csv module in one call and
         their blocks checked whole; any other file goes through rows()."""
-        stream = io.StringIO(self.text, newline="")
-        for _ in range(self.header_line):
-            stream.readline()
-        rest = stream.read()
-        try:
-            everything = list(csv.reader(io.StringIO(rest, newline=""), delimiter=self.delimiter))
-        except csv.Error:
-            everything = None
+        rest = self.text[sum(map(len, leading_lines(self.text, self.header_line))):]
+        everything = _single_line_rows(rest, self.delimiter)
         physical = rest.count("\n") + (1 if rest and not rest.endswith("\n") else 0)
         if everything is None or len(everything) != physical:
             yield from self._blocks_of(self.rows(), size)
@@ -278,15 +272,39 @@ def column_index(index: int | None) -> int:
     return -1 if index is None else index
 
 
+def _single_line_rows(text: str, delimiter: str) -> list[list[str]] | None:
+    """csv.reader's rows of `text` (None if it raises), for Table.blocks, which keeps them only when there are as
+    many as physical lines. The lines are split with str.split, faster than through a text stream, unless a lone
+    carriage return ends a line: whenever no row spans two lines, the rows are those the stream gives."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        lines: Iterable[str] = io.StringIO(text, newline="")
+    else:
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+            if lines:
+                lines[-1] += "\n"  # a quote left open on the last line keeps the newline, as from a stream
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return None
+
+
+def leading_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines of `text` (fewer if it has fewer) as io.StringIO(text, newline="").readline gives
+    them, with their line ends, read from a prefix of the text instead of a stream of all of it."""
+    size = 1 << 16
+    while True:
+        prefix = text[:size]
+        stream = io.StringIO(prefix, newline="")
+        lines = [stream.readline() for _ in range(count + 1)]
+        if lines[count] or len(prefix) == len(text):  # the count-th line ended inside the prefix
+            return [line for line in lines[:count] if line]
+        size *= 4
+
+
 def _first_lines(text: str) -> list[str]:
-    stream = io.StringIO(text, newline="")
-    lines = []
-    for _ in range(HEADER_SCAN_LINES):
-        line = stream.readline()
-        if not line:
-            break
-        lines.append(line[: _SNIFF_CHARS * 4])
-    return lines
+    return [line[: _SNIFF_CHARS * 4] for line in leading_lines(text, HEADER_SCAN_LINES)]
 
 
 def _sniffed_delimiter(lines: list[str]) -> str | None:

@@ -71,6 +71,11 @@ def thresholds_of(ctx: dict) -> dict:
 
 BOOLEAN_SCORE = 0.75
 _EXACT_SCORES = frozenset((0.0, BOOLEAN_SCORE, 1.0))  # scores that four-place rounding leaves as they are
+
+
+def round4(x: float) -> float:
+    """``round(x, 4)``, without the work for the usual exact scores and factors."""
+    return x if x in _EXACT_SCORES else round(x, 4)
 GUARD = "no_bias_or_broken_rule"
 GUARD_KEPT = "No other bias fired and no rule was broken on this trade."
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")
@@ -90,7 +95,7 @@ class LabelEval:
 
     @property
     def confidence(self) -> float:
-        return _clip(round(self.margin * self.history_factor, 4))
+        return _clip(round4(self.margin * self.history_factor))
 
 
 def _clip(x: float) -> float:
@@ -135,7 +140,8 @@ class Condition:
         if explain.__class__ is not str:
             explain = explain()
         value, score = self.value, self.score
-        line = {"name": self.name, "value": None if value is None else round(value, 6), "op": self.op,
+        line = {"name": self.name, "value": value if value is None or value in _EXACT_SCORES else round(value, 6),
+                "op": self.op,
                 "threshold": self.threshold, "unit": self.unit, "fired": self.fired, "evaluable": self.evaluable,
                 "score": score if score in _EXACT_SCORES else round(score, 4), "explain": explain}
         if extra:

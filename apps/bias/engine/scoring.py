@@ -405,7 +405,10 @@ def _discipline_possible(ctx: dict, rule_results: list[dict]) -> bool:
     distance = ctx["support_distance"]
     if ctx["side"] == "BUY" and distance is not None and abs(distance) <= h.SUPPORT_DISTANCE:
         return True
-    return any(r["status"] == "kept" and r["kind"] in h.RULES_SUPPORTING_DISCIPLINE for r in rule_results)
+    for r in rule_results:
+        if r["status"] == "kept" and r["kind"] in h.RULES_SUPPORTING_DISCIPLINE:
+            return True
+    return False
 
 
 ALL_EVALUATORS = (h.evaluate_fomo, h.evaluate_panic, h.evaluate_revenge, h.evaluate_overtrading,
@@ -451,12 +454,12 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
     for evaluation in fired:
         features = {
             "engine_version": ENGINE_VERSION,
-            "inputs": dict(inputs),
+            "inputs": dict(inputs) if tags else inputs,  # each tag its own
             "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
             "thresholds": ctx["threshold_record"],
             "history": {**base_history, **evaluation.history},
-            "score": {"margin": round(evaluation.margin, 4), "history_factor": round(evaluation.history_factor, 4),
+            "score": {"margin": h.round4(evaluation.margin), "history_factor": h.round4(evaluation.history_factor),
                       "path": evaluation.path},
         }
         tags.append(TagResult(trade_id=trade.id, label=evaluation.label, confidence=evaluation.confidence,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import ccxt
 from django.conf import settings
 
 from ..types import CandleDTO, decimal_from
@@ -27,13 +26,21 @@ _PAGE_LIMIT = 720
 _MAX_PAGES = 200
 
 
+def _ccxt():
+    """ccxt, imported on first use: once imported it holds ~55 MB, which a process that never reads a fallback
+    exchange (the web, the scoring worker, `rescore`) need not carry."""
+    import ccxt
+
+    return ccxt
+
+
 def fallback_exchange_id(value: str | None = None) -> str | None:
     """The ccxt exchange id of `MARKET_DATA_FALLBACK` (`ccxt:kraken` → `kraken`), or None when unset or unknown."""
     value = (settings.MARKET_DATA_FALLBACK if value is None else value).strip()
     if not value.startswith(PREFIX):
         return None
     exchange_id = value[len(PREFIX):].strip().lower()
-    return exchange_id if exchange_id in ccxt.exchanges else None
+    return exchange_id if exchange_id in _ccxt().exchanges else None
 
 
 def _ms(moment: datetime) -> int:
@@ -44,6 +51,7 @@ class CcxtMarketAdapter:
     """fetch_ohlcv/close like the exchange adapters, through ccxt's synchronous client."""
 
     def __init__(self, exchange_id: str, *, api_base: str | None = None, timeout: float | None = None):
+        ccxt = _ccxt()
         if exchange_id not in ccxt.exchanges:
             raise BrokerRequestError(f"ccxt has no exchange {exchange_id!r}.", code="invalid_fallback", status=400)
         self.source = self.source_name(exchange_id)
@@ -74,6 +82,7 @@ class CcxtMarketAdapter:
         return unified
 
     def _call(self, function, *args, **kwargs):
+        ccxt = _ccxt()
         try:
             return function(*args, **kwargs)
         except ccxt.BadSymbol as exc:

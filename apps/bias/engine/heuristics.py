@@ -360,50 +360,61 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
     return _finish("OVERCONFIDENCE", [streak_c, size_c], [[streak_c, size_c]], factor, history)
 
 
+_SUPPORTING = frozenset(RULES_SUPPORTING_DISCIPLINE)
+_RULE_CONDITION = {kind: f"rule_{kind}" for kind in RULES_SUPPORTING_DISCIPLINE}
+
+
+def _discipline_guard(other_fired: list[str], rules: list[dict]) -> Condition:
+    broken = [r for r in rules if r["status"] == "broken"]
+    if not other_fired and not broken:
+        return flag(GUARD, True, GUARD_KEPT)
+    return flag(GUARD, False, lambda: "Not counted as disciplined: " + ", ".join(
+        other_fired + [f"rule {r['kind']} broken" for r in broken]) + ".")
+
+
+def _support_condition(distance: float | None) -> Condition:
+    return condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
+                     unit="fraction",
+                     explain=lambda: (f"The entry price was {pct(distance)} from prior support (the lowest low of "
+                                      f"the previous 48 candles); within 1.5% counts as entering at support.")
+                     if distance is not None else "",
+                     missing="Not enough candles to know the prior support level.")
+
+
 def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict]) -> LabelEval | None:
     """Entry near prior support (BUY) or a rule kept, and nothing else fired or broken on the trade.
 
     Each way of being disciplined is a path [evidence, guard]; the confidence is the best complete path's
     mean score × that path's history factor."""
-    broken = [r for r in rules if r["status"] == "broken"]
-    if other_fired or broken:
-        guard = flag(GUARD, False, lambda: "Not counted as disciplined: " + ", ".join(
-            other_fired + [f"rule {r['kind']} broken" for r in broken]) + ".")
-    else:
-        guard = flag(GUARD, True, GUARD_KEPT)
+    guard = _discipline_guard(other_fired, rules)
+    guard_fired, guard_score = guard.fired, guard.score
     conditions: list[Condition] = []
     history: dict = {}
     best_margin = best_confidence = best_partial = 0.0
     best_path: list[str] = []
     if ctx["side"] == "BUY":
-        distance = ctx["support_distance"]
-        support_c = condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
-                              unit="fraction",
-                              explain=lambda: (f"The entry price was {pct(distance)} from prior support (the lowest low of "
-                                               f"the previous 48 candles); within 1.5% counts as entering at support.")
-                              if distance is not None else "",
-                              missing="Not enough candles to know the prior support level.")
+        support_c = _support_condition(ctx["support_distance"])
         conditions.append(support_c)
         factor, history = candle_history_factor(ctx, ("support",))
         if support_c.fired:
             best_partial = 0.5
-            if guard.fired:
-                best_margin = (support_c.score + guard.score) / 2
+            if guard_fired:
+                best_margin = (support_c.score + guard_score) / 2
                 best_confidence = best_margin * factor
                 best_path = [support_c.name, GUARD]
     for rule in rules:
         status = rule["status"]
-        if rule["kind"] not in RULES_SUPPORTING_DISCIPLINE or status not in ("kept", "broken"):
+        if (status != "kept" and status != "broken") or rule["kind"] not in _SUPPORTING:
             continue
         kept = status == "kept"
-        kept_c = flag(f"rule_{rule['kind']}", kept, rule["explain"])
+        kept_c = flag(_RULE_CONDITION[rule["kind"]], kept, rule["explain"])
         if kept and rule.get("margin") is not None:
             kept_c.score = 0.5 + 0.5 * min(1.0, rule["margin"])
         conditions.append(kept_c)
         if kept:
             best_partial = 0.5
-            if guard.fired:
-                margin = (kept_c.score + guard.score) / 2
+            if guard_fired:
+                margin = (kept_c.score + guard_score) / 2
                 confidence = margin * rule.get("history_factor", 1.0)
                 if confidence > best_confidence or (confidence == best_confidence and margin > best_margin):
                     best_path = [kept_c.name, GUARD]

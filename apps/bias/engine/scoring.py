@@ -269,29 +269,31 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             position = positions[trade.id]
             ctx = _context(i, trade, ts, position, candle_rows[i], notional,
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
-                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades)
-            ctx["thresholds"], ctx["threshold_record"] = thresholds, threshold_record
+                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades,
+                           thresholds, threshold_record)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i])
             if targets is None or trade.id in targets:
                 labelled = _label(trade, ctx, rule_results)
-                for tag in labelled:
-                    tag.features["history"]["occurrence"] = occurrences.get(tag.label, 0)
+                for tag in labelled:  # a trade's labels are distinct
+                    label = tag.label
+                    earlier = occurrences.get(label, 0)
+                    tag.features["history"]["occurrence"] = earlier
+                    occurrences[label] = earlier + 1
                 yield trade, labelled
-                fired_labels = [tag.label for tag in labelled]
             else:  # only which labels fire, so the occurrence count of later trades is right
                 fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
                                                             with_discipline=_discipline_possible(ctx, rule_results))[1]]
-                fired_labels = fired_labels or ["NONE"]
-            for label in fired_labels:
-                occurrences[label] = occurrences.get(label, 0) + 1
+                for label in fired_labels or ["NONE"]:
+                    occurrences[label] = occurrences.get(label, 0) + 1
             # state updates after the trade (so a trade never sees itself)
             if trade.side == "BUY":
                 continue
             pnl = position.realized_pnl
             if pnl is None:
                 continue
-            last_exit = {"ts": ts, "pnl_pct": position.pnl_pct, "cost": float(position.cost_basis),
-                         "symbol": trade.symbol, "matched_share": float(position.matched_qty / trade.qty)}
+            # the sale's result and matched share, as its context computed them
+            last_exit = {"ts": ts, "pnl_pct": ctx["pnl_exit_pct"], "cost": float(position.cost_basis),
+                         "symbol": trade.symbol, "matched_share": ctx["matched_share"]}
             if pnl > 0:
                 win_streak, loss_streak = win_streak + 1, 0
             elif pnl < 0:
@@ -312,7 +314,7 @@ CANDLE_ROW = ("RSI_14", "BB_pos", "ATR_rel", "gap_from_MA", "volume_ratio", "dra
 
 def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,
              loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
-             rule_max_trades) -> dict:
+             rule_max_trades, thresholds, threshold_record) -> dict:
     (rsi, bb, atr, gap, volume, drawdown, support, move_1h, move_24h, bars, coverage,
      support_distance, price, step, close_time) = candle_row
     pnl = position.realized_pnl
@@ -347,7 +349,7 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
         "hours_since_last_loss": (ts - last_loss_ts).total_seconds() / 3600.0 if last_loss_ts else None,
         "baseline_days": base_days, "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
-        "inputs": inputs,
+        "thresholds": thresholds, "threshold_record": threshold_record, "inputs": inputs,
     }
 
 

@@ -51,17 +51,14 @@ def match_ordered(ordered: list[TradeInput]) -> dict[str, PositionInfo]:
     """``match_positions`` for trades already in ``trade_order``."""
     books: dict[str, deque[_Lot]] = {}
     result: dict[str, PositionInfo] = {}
-    open_lots: dict[str, _Lot] = {}
     for trade in ordered:
-        lots = books.setdefault(trade.symbol, deque())
+        lots = books.get(trade.symbol)
+        if lots is None:
+            lots = books[trade.symbol] = deque()
         if trade.side == "BUY":
-            lot = _Lot(trade)
-            lots.append(lot)
-            open_lots[trade.id] = lot
-            result[trade.id] = PositionInfo(
-                trade_id=trade.id, realized_pnl=None, held_hours=None, matched_qty=ZERO,
-                unmatched_qty=trade.qty, symbol=trade.symbol, side="BUY",
-            )
+            # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
+            result[trade.id] = PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "BUY")
+            lots.append(_Lot(trade))
             continue
         result[trade.id] = _sell(trade, lots, result)
     return result
@@ -73,14 +70,15 @@ def _sell(trade: TradeInput, lots: deque[_Lot], result: dict[str, PositionInfo])
     buy_fees = ZERO
     weighted_hours = 0.0
     youngest: float | None = None
+    ts = trade.ts
     while remaining > 0 and lots:
         lot = lots[0]
         take = min(remaining, lot.qty)
         cost += take * lot.price
         buy_fees += take * lot.fee_per_unit
-        hours = (trade.ts - lot.ts).total_seconds() / 3600.0
+        hours = (ts - lot.ts).total_seconds() / 3600.0
         weighted_hours += float(take) * hours
-        youngest = hours if youngest is None else min(youngest, hours)
+        youngest = hours if youngest is None or hours < youngest else youngest
         lot.qty -= take
         remaining -= take
         buy_info = result[lot.trade_id]

@@ -3,8 +3,8 @@
 As-of join: candles are indexed by OPEN time. A trade at time t sees the last candle whose CLOSE time
 (open + candle length) is at or before t — the newest fully formed candle, so no indicator uses a price
 printed after the trade. The join is ``pd.merge_asof(direction="backward")`` on the close time, with a
-tolerance of 3 candles: a trade further than that from any closed candle has no candle features (those
-conditions are marked not evaluable).
+tolerance of 3 candles, done as a binary search of the close times (``np.searchsorted``): a trade further
+than that from any closed candle has no candle features (those conditions are marked not evaluable).
 """
 from __future__ import annotations
 
@@ -71,16 +71,22 @@ class _SymbolSeries:
         return out
 
 
-def _join_candles(series: _SymbolSeries, ts_ns: np.ndarray) -> pd.DataFrame:
-    right = series.ind[list(CANDLE_FEATURES) + ["pct_change_1h", "pct_change_24h"]].copy()
-    right["close_time"] = pd.to_datetime(series.close_time, utc=True)
-    right["row"] = np.arange(len(right), dtype=float)
-    right = right.reset_index(drop=True)
-    left = pd.DataFrame({"ts": pd.to_datetime(ts_ns, utc=True), "order": np.arange(len(ts_ns))})
-    left = left.sort_values("ts", kind="stable")
-    merged = pd.merge_asof(left, right, left_on="ts", right_on="close_time", direction="backward",
-                           tolerance=pd.Timedelta(STALE_CANDLES * series.step))
-    return merged.sort_values("order").reset_index(drop=True)
+def _join_candles(series: _SymbolSeries, ts_ns: np.ndarray) -> dict[str, np.ndarray]:
+    """The as-of join (``merge_asof`` backward on the close time, tolerance ``STALE_CANDLES`` candles) by
+    binary search: each time's candle features and ``row`` (NaN where no fresh candle had closed)."""
+    pos = np.searchsorted(series.close_time, ts_ns, side="right") - 1
+    ok = pos >= 0
+    ok[ok] = ts_ns[ok] - series.close_time[pos[ok]] <= STALE_CANDLES * series.step.value
+    at = pos[ok]
+    joined = {}
+    for name in CANDLE_FEATURES + ("pct_change_1h", "pct_change_24h"):
+        values = np.full(len(ts_ns), np.nan)
+        values[ok] = series.ind[name].to_numpy(dtype=float)[at]
+        joined[name] = values
+    row = np.full(len(ts_ns), np.nan)
+    row[ok] = at
+    joined["row"] = row
+    return joined
 
 
 def _rise_over(series: _SymbolSeries, rows: np.ndarray, hours: float) -> np.ndarray:
@@ -205,15 +211,15 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         idx = np.array(idx_list)
         joined = _join_candles(series, ts_ns[idx])
         for name in columns:
-            columns[name][idx] = joined[name].to_numpy(dtype=float)
-        has_row = ~np.isnan(joined["row"].to_numpy(dtype=float))
+            columns[name][idx] = joined[name]
+        has_row = ~np.isnan(joined["row"])
         ct = np.full(len(idx), -1, dtype=np.int64)
-        ct[has_row] = series.close_time[joined["row"].to_numpy()[has_row].astype(int)]
+        ct[has_row] = series.close_time[joined["row"][has_row].astype(int)]
         close_time[idx] = ct
         step_hours[idx] = series.step / pd.Timedelta(hours=1)
         for k, (rule, values) in enumerate(parsed_rules):
             if rule.kind == "avoidSpikeOverPct" and values is not None:
-                spike[k][idx] = _rise_over(series, joined["row"].to_numpy(dtype=float), values["lookbackHours"])
+                spike[k][idx] = _rise_over(series, joined["row"], values["lookbackHours"])
     support = columns["support"]
     with np.errstate(divide="ignore", invalid="ignore"):
         support_distance = np.where(support > 0, price / support - 1.0, np.nan)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import ge, le, lt
 
 import numpy as np
 import pandas as pd
@@ -381,30 +382,39 @@ def _inputs(trade: TradeInput, ctx: dict) -> dict:
     return inputs
 
 
-# Labels that cannot fire are skipped before building their evidence: each check below is a necessary
-# condition of the label (one of its required comparisons), so skipping never changes a result. A trade
-# where nothing fires is evaluated in full to find its nearest miss.
+# Labels that cannot fire are skipped before building their evidence: the checks below are the label's
+# own comparisons (every condition of its single path, or of at least one of its paths), on the same
+# values — None, like NaN, never passes — so skipping never changes a result. A trade where nothing fires
+# is evaluated in full to find its nearest miss.
 QUICK_REJECT = True
+
+
+def _passes(value, op, threshold) -> bool:
+    return value is not None and op(value, threshold)
 
 
 def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
     side = ctx["side"]
     candidates = []
-    move = ctx["pct_change_24h_before"]
     th = h.thresholds_of(ctx)
-    if side == "BUY" and move is not None and move >= th["FOMO_PCT_24H"]:
-        candidates.append(h.evaluate_fomo)
-    loss, drawdown = ctx["pnl_exit_pct"], ctx["drawdown_recent"]
-    if side == "SELL" and loss is not None and loss < h.PANIC_PNL and drawdown is not None and drawdown >= th["PANIC_DRAWDOWN"]:
+    if side == "BUY":
+        if (_passes(ctx["pct_change_24h_before"], ge, th["FOMO_PCT_24H"]) and _passes(ctx["RSI_14"], ge, th["FOMO_RSI"])
+                and _passes(ctx["BB_pos"], ge, h.FOMO_BB_POS)):
+            candidates.append(h.evaluate_fomo)
+    elif (_passes(ctx["pnl_exit_pct"], lt, h.PANIC_PNL) and _passes(ctx["drawdown_recent"], ge, th["PANIC_DRAWDOWN"])
+          and _passes(ctx["RSI_14"], le, h.PANIC_RSI) and not ctx.get("stop_exit")):
         candidates.append(h.evaluate_panic)
-    hours, exit_result = ctx["hours_since_exit"], ctx["last_exit_pnl_pct"]
-    if (side == "BUY" and hours is not None and hours <= h.REVENGE_HOURS and exit_result is not None
-            and exit_result <= h.REVENGE_MIN_LOSS_PCT):
+    if (side == "BUY" and _passes(ctx["hours_since_exit"], le, h.REVENGE_HOURS)
+            and _passes(ctx["last_exit_pnl_pct"], le, h.REVENGE_MIN_LOSS_PCT)
+            and (_passes(ctx["size_vs_lost_position"], ge, h.REVENGE_SIZE_RATIO)
+                 or (ctx["last_exit_symbol"] is not None and ctx["last_exit_symbol"] == ctx["symbol"]))):
         candidates.append(h.evaluate_revenge)
-    turnover = ctx["turnover_vs_baseline"]
-    if ctx["trades_today"] >= h.overtrading_line(ctx) or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE):
+    count, turnover = ctx["trades_today"], ctx["turnover_vs_baseline"]
+    if count >= h.overtrading_line(ctx) or (_passes(turnover, ge, h.OVERTRADING_TURNOVER_MULTIPLE)
+                                            and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
         candidates.append(h.evaluate_overtrading)
-    if side == "BUY" and ctx["win_streak"] >= h.OVERCONFIDENCE_STREAK:
+    if (side == "BUY" and ctx["win_streak"] >= h.OVERCONFIDENCE_STREAK
+            and _passes(ctx["size_vs_median"], ge, th["OVERCONFIDENCE_SIZE_RATIO"])):
         candidates.append(h.evaluate_overconfidence)
     return candidates
 

@@ -200,14 +200,21 @@ def test_no_candles_at_all_still_labels_every_trade():
     assert np.isfinite(tag_of(result, "b").confidence)
 
 
-def test_skipping_labels_that_cannot_fire_changes_nothing(monkeypatch):
+@pytest.mark.parametrize("rules", [
+    [RuleInput("avoidSpikeOverPct", {"pct": 3, "lookbackHours": 12}), RuleInput("minHoldHours", {"hours": 6}),
+     RuleInput("maxTradesPerDay", {"count": 40}), RuleInput("cooldownAfterLosses", {"losses": 2, "hours": 2})],
+    # a kept stop (no PANIC on that sale) and calibrated lines (the checks read the lines in force)
+    [RuleInput("stopLossPct", {"pct": 1}), RuleInput("maxTradesPerDay", {"count": 6}),
+     RuleInput("calibratedThresholds", {"thresholds": {"FOMO_PCT_24H": {"value": 0.05}, "FOMO_RSI": {"value": 64},
+                                                       "PANIC_DRAWDOWN": {"value": 0.04},
+                                                       "OVERCONFIDENCE_SIZE_RATIO": {"value": 1.2}}})],
+], ids=["rules", "stop and calibrated lines"])
+def test_skipping_labels_that_cannot_fire_changes_nothing(monkeypatch, rules):
     from apps.bias.engine import scoring
     from benchmarks.scoring import make_candles, make_trades
 
     candles = make_candles(2, 20)
     trades = make_trades(candles, 1500)
-    rules = [RuleInput("avoidSpikeOverPct", {"pct": 3, "lookbackHours": 12}), RuleInput("minHoldHours", {"hours": 6}),
-             RuleInput("maxTradesPerDay", {"count": 40}), RuleInput("cooldownAfterLosses", {"losses": 2, "hours": 2})]
     quick = score_trades(trades=trades, candles=candles, rules=rules)
     monkeypatch.setattr(scoring, "QUICK_REJECT", False)
     full = score_trades(trades=trades, candles=candles, rules=rules)

@@ -27,7 +27,7 @@ invalid.
 """
 from __future__ import annotations
 
-from .heuristics import pct
+from .heuristics import pct, round4
 from .types import RuleInput
 
 STOP_BAND = 0.01  # a sale within 1% of the stop price (1 percentage point of the loss) is the stop executing
@@ -64,9 +64,9 @@ def _entry(rule: RuleInput, status: str, explain: str, *, value=None, limit=None
     entry = {"kind": rule.kind, "params": rule.params, "status": status, "value": value, "limit": limit,
              "explain": explain}
     if margin is not None:
-        entry["margin"] = round(max(0.0, min(1.0, margin)), 4)
+        entry["margin"] = round4(max(0.0, min(1.0, margin)))
     if history_factor is not None:
-        entry["history_factor"] = round(history_factor, 4)
+        entry["history_factor"] = round4(history_factor)
     return entry
 
 

@@ -239,15 +239,17 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     median_before = dict(zip(buy_idx, buy_median.tolist(), strict=True))
     prior_buys = {i: k for k, i in enumerate(buy_idx)}
 
-    def known(values: np.ndarray) -> list:
-        return [None if v != v else v for v in np.round(values, 6).tolist()]
-
-    iso = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z").tolist()
-    # each trade's candle features as one row (the order of CANDLE_ROW)
-    candle_rows = list(zip(*(known(columns[name]) for name in CANDLE_ROW[:-4]), known(support_distance),
-                           price.tolist(), step_hours.tolist(),
-                           [text if ns >= 0 else None for text, ns in zip(iso, close_time.tolist(), strict=True)],
-                           strict=True))
+    # each trade's candle features as one row (the order of CANDLE_ROW): rounded to 6 places, None when unknown
+    table = np.empty((n, len(CANDLE_ROW)), dtype=object)
+    for k, values in enumerate([columns[name] for name in CANDLE_ROW[:-4]] + [support_distance]):
+        rounded = np.round(values, 6)
+        table[:, k] = rounded  # Python floats, as tolist() makes them
+        table[np.isnan(rounded), k] = None
+    table[:, -3] = price
+    table[:, -2] = step_hours
+    table[:, -1] = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z")
+    table[close_time < 0, -1] = None
+    candle_rows = table.tolist()
     notional = notional.tolist()
     # each trade's rise over each avoidSpikeOverPct rule's lookback (None when unknown)
     rises = (list(zip(*([None if v != v else v for v in values.tolist()] for values in spike), strict=True))

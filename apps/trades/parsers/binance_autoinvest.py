@@ -75,6 +75,11 @@ def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> T
 
 def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
     """`10.00000000 USDT` cells → numbers and coins; None unless every cell is a plain number, a space, a coin."""
+    coin = cells[0].rpartition(" ")[2] if cells else ""
+    if coin.isalnum() and coin.isupper():  # nearly always one coin in a block: cut it off each cell
+        numbers = columns.without_suffixes(cells, [" " + coin] * len(cells))
+        if numbers is not None:
+            return numbers, [coin] * len(cells)
     parts = list(map(str.partition, cells, repeat(" ", len(cells))))
     coins = columns.field(parts, 2)
     if not all(coin.isalnum() and coin.isupper() for coin in set(coins)):  # a cell without the space has no coin

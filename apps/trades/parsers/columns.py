@@ -95,9 +95,24 @@ def _canonical(cells: Sequence[str], joined: str) -> list[str]:
     return [cell.rstrip("0").rstrip(".") if "." in cell else cell for cell in cells]
 
 
+# A column whose first _SAMPLE cells hold at most _FEW_VALUES values, and the whole column at most one value in
+# _FEW_VALUES cells, is read a distinct value at a time.
+_FEW_VALUES_FROM = 256
+_SAMPLE = 64
+_FEW_VALUES = 8
+
+
 def numbers(cells: Sequence[str], *, signed: bool = False) -> tuple[list[Decimal], list[str]] | None:
     """Decimals and canonical texts (as values.decimal_text writes them) of plain number cells: digits with an
     optional fraction, no exponent, no separators, at most 18 significant decimals; a sign only if `signed`."""
+    if len(cells) >= _FEW_VALUES_FROM and len(set(cells[:_SAMPLE])) <= _FEW_VALUES:
+        distinct = list(set(cells))
+        if len(distinct) * _FEW_VALUES <= len(cells):  # e.g. a fee or an amount per period: read each value once
+            read = numbers(distinct, signed=signed)
+            if read is None:
+                return None
+            values, texts = dict(zip(distinct, read[0], strict=True)), dict(zip(distinct, read[1], strict=True))
+            return list(map(values.__getitem__, cells)), list(map(texts.__getitem__, cells))
     joined = "\n".join(cells)
     if not (_SIGNED_NUMBERS if signed else _NUMBERS).fullmatch(joined):
         return None

@@ -142,10 +142,7 @@ class Table:
         """(line, cells, "") for every data row after the header, (line, [], reason) for one that is not readable
         CSV; blank rows are left out. `cells` has at least the header's width plus one more, always empty, at the
         end: index -1 reads as "" for a column the file does not have (see column_index)."""
-        stream = io.StringIO(self.text, newline="")
-        for _ in range(self.header_line):
-            stream.readline()
-        reader = csv.reader(stream, delimiter=self.delimiter)
+        reader = csv.reader(_lines_after(self.text, self.header_line), delimiter=self.delimiter)
         width = len(self.header)
         padding = [""] * (width + 1)
         delimiter = self.delimiter
@@ -301,6 +298,23 @@ def leading_lines(text: str, count: int) -> list[str]:
         if lines[count] or len(prefix) == len(text):  # the count-th line ended inside the prefix
             return [line for line in lines[:count] if line]
         size *= 4
+
+
+def _lines_after(text: str, skip: int) -> Iterator[str]:
+    """The lines of io.StringIO(text, newline="") after the first `skip`, made from a piece of the text at a time:
+    a stream of the whole text would copy all of it first, also for a reader that looks at a few rows only."""
+    position = sum(map(len, leading_lines(text, skip)))
+    size = 1 << 16
+    while position < len(text):
+        piece = text[position:position + size]
+        lines = io.StringIO(piece, newline="").readlines()
+        if position + len(piece) < len(text):
+            lines.pop()  # it may go on in the next piece (a line end split as \r | \n too)
+            if not lines:
+                size *= 4
+                continue
+        position += sum(map(len, lines))
+        yield from lines
 
 
 def _first_lines(text: str) -> list[str]:

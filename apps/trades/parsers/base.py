@@ -110,14 +110,15 @@ class ResultBuilder:
         self.lines.append(line)
         self.raws.append(raw)
 
-    def add_block(self, lines: Sequence[int], made: list) -> None:
-        """A block's rows, each read as its trade, the kind it is skipped under (a str) or its RowProblem: the
-        trades are added whole, and only the other rows are looked at one by one."""
+    def add_block(self, lines: Sequence[int], made: list, raws: list[dict | None] | None = None) -> None:
+        """A block's rows, each read as its trade, the kind it is skipped under (a str) or its RowProblem, and
+        the raw data of each trade if any: the trades are added whole, and only the other rows are looked at one
+        by one."""
         is_trade = list(map(isinstance, made, repeat(TradeDTO, len(made))))
         trades = list(compress(made, is_trade))
         self.trades += trades
         self.lines += compress(lines, is_trade)
-        self.raws += [None] * len(trades)
+        self.raws += [None] * len(trades) if raws is None else raws
         if len(trades) == len(made):
             return
         for line, read in compress(zip(lines, made, strict=True), map(operator.not_, is_trade)):
@@ -129,8 +130,7 @@ class ResultBuilder:
     def build(self) -> ParseResult:
         self.errors.sort(key=lambda error: error.line)
         notes = distinct_ids(self.trades, self.lines)
-        raw = ({trade.ext_id: extra for trade, extra in zip(self.trades, self.raws, strict=True) if extra}
-               if any(self.raws) else {})
+        raw = dict(compress(zip(map(_EXT_ID, self.trades), self.raws, strict=True), self.raws)) if any(self.raws) else {}
         return ParseResult(format=self.format, broker=self.broker, trades=self.trades, skipped=dict(self.skipped),
                            errors=self.errors, total_rows=self.total_rows, raw=raw, notes=notes)
 

@@ -2,10 +2,12 @@
 and account statements."""
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -39,6 +41,8 @@ _MAX_ID = 128
 _TRADE_TYPES = {
     "buy": "BUY", "sell": "SELL", "advanced trade buy": "BUY", "advanced trade sell": "SELL",
 }
+_ZERO = Decimal(0)
+_SPREAD_SIGN = {"BUY": Decimal(1), "SELL": Decimal(-1)}
 _ADVANCED_NOTE = re.compile(
     r"\bon\s+(?P<base>[A-Z0-9]{1,15})-(?P<quote>[A-Z0-9]{1,15})\s+at\s+[^\d\s]{0,3}"
     r"(?P<price>\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d{1,4})?)\s*(?P<unit>[A-Z0-9]{1,15})?/(?P<per>[A-Z0-9]{1,15})\b"
@@ -136,81 +140,84 @@ def parse_transaction_history(table: Table) -> ParseResult:
         except RowProblem as problem:
             result.error(line, problem.reason)
 
-    def history_block(rows: list[list[str]]) -> list[tuple[TradeDTO, dict] | str] | None:
-        """Per row: its trade and raw data, or the type it is skipped under; None to read the block row by row.
-        Only plain Buy and Sell rows with an id, a subtotal and a fee are read here, column by column."""
+    kind_sides: dict[str, tuple[str, str | None]] = {}
+    symbols: dict[tuple[str, str], str] = {}
+
+    def kind_side(cell: str) -> tuple[str, str | None]:
+        kind = kind_of(cell)
+        return kind, _TRADE_TYPES.get(kind.lower())
+
+    def history_block(rows: list[list[str]]) -> tuple[list[TradeDTO | str], list[dict]] | None:
+        """Per row its trade or the type it is skipped under, and the trades' raw data; None to read the block
+        row by row. Only plain Buy and Sell rows with an id, a subtotal and a fee are read here, column by column."""
         if columns.price is None:
             return None
-        read_rows: list[tuple[TradeDTO, dict] | str | None] = []
-        picked: list[list[str]] = []
-        sides: list[str] = []
-        for row in rows:
-            kind = kind_of(row[type_at])
-            side = _TRADE_TYPES.get(kind.lower())
-            if side is None:
-                if not kind or kind.lower() == "convert":
-                    return None
-                read_rows.append(kind[:64])
-                continue
-            if " on " in row[columns.notes] or not row[columns.id] or row[columns.id] != row[columns.id].strip():
+        read_kinds = column_readers.lookup([row[type_at] for row in rows], kind_sides, kind_side)
+        row_sides = column_readers.field(read_kinds, 1)
+        if None in row_sides:
+            if any(not kind or kind.lower() == "convert" for kind, side in set(read_kinds) if side is None):
                 return None
-            read_rows.append(None)
-            picked.append(row)
-            sides.append(side)
+            is_trade = list(map(bool, row_sides))
+            picked, sides = list(compress(rows, is_trade)), list(compress(row_sides, is_trade))
+        else:
+            picked, sides = rows, row_sides
         if not picked:
-            return read_rows
+            return [kind[:64] for kind, _ in read_kinds], []
+        ids = [row[columns.id] for row in picked]
+        if " on " in "\n".join([row[columns.notes] for row in picked]) or not column_readers.plain_ids(ids, _MAX_ID):
+            return None
         read = column_readers.times([row[columns.timestamp] for row in picked])
         qtys = column_readers.numbers([row[columns.quantity] for row in picked], signed=True)
         spots = column_readers.money([row[columns.price] for row in picked])
         subtotals = column_readers.money([row[columns.subtotal] for row in picked])
         fees = column_readers.money([row[columns.fees] for row in picked])
         if (read is None or qtys is None or spots is None or subtotals is None or fees is None
-                or not all(qtys[0]) or not all(value > 0 for value in spots[0])
-                or any(len(row[columns.id]) > _MAX_ID for row in picked)):
+                or not all(qtys[0]) or not all(map(_ZERO.__lt__, spots[0]))):
             return None
         quantities = list(map(abs, qtys[0]))
         paid = list(map(abs, subtotals[0]))
         prices = column_readers.quotients(paid, quantities)
-        spreads = column_readers.stored_values(
-            subtotal - qty * spot if side == "BUY" else qty * spot - subtotal
-            for subtotal, qty, spot, side in zip(paid, quantities, spots[0], sides, strict=True))
-        if prices is None or spreads is None or not all(price > 0 for price in prices):
+        # subtotal - qty × spot for a buy, qty × spot - subtotal for a sell (the same value, negated)
+        spreads = column_readers.stored_values(map(
+            operator.mul, map(operator.sub, paid, map(operator.mul, quantities, spots[0])),
+            map(_SPREAD_SIGN.__getitem__, sides)))
+        if prices is None or spreads is None or not all(map(_ZERO.__lt__, prices)):
             return None
-        made = []
         try:
-            for index, row in enumerate(picked):
-                asset = assets.get(row[columns.asset]) or _asset(row[columns.asset])
-                key = (row[columns.price_currency], spots[2][index])
-                currency = currencies.get(key) or _currency_of(row, key)
-                fee = fees[0][index]
-                raw = {"spotPrice": spots[1][index], "priceSource": "subtotal",
-                       "subtotal": subtotals[1][index].lstrip("-"), "spread": format(spreads[index], "f")}
-                made.append((new_trade(row[columns.id], symbol_of(asset, currency), sides[index], quantities[index],
-                                       prices[index], read[0][index], -fee if fee < 0 else fee, currency, currency),
-                             raw))
+            read_assets = column_readers.lookup([row[columns.asset] for row in picked], assets, _asset)
+            read_currencies = column_readers.lookup(
+                list(zip([row[columns.price_currency] for row in picked], spots[2], strict=True)), currencies,
+                _currency_of)
+            read_symbols = column_readers.lookup(list(zip(read_assets, read_currencies, strict=True)), symbols,
+                                                 _symbol_of)
         except RowProblem:
             return None
-        trades = iter(made)
-        return [item if item is not None else next(trades) for item in read_rows]
+        trades = column_readers.trades(ids, read_symbols, sides, quantities, prices, read[0],
+                                       [-fee if fee < 0 else fee for fee in fees[0]], read_currencies,
+                                       read_currencies)
+        raws = [{"spotPrice": spot, "priceSource": "subtotal", "subtotal": subtotal, "spread": spread}
+                for spot, subtotal, spread in zip(spots[1], map(str.lstrip, subtotals[1], repeat("-")),
+                                                  map(format, spreads, repeat("f")), strict=True)]
+        if picked is rows:
+            return trades, raws
+        made = iter(trades)
+        return [next(made) if side is not None else kind[:64] for kind, side in read_kinds], raws
 
     def _asset(cell: str) -> str:
-        asset = assets[cell] = clean_asset(cell, what="Asset")
-        return asset
+        return clean_asset(cell, what="Asset")
 
-    def _currency_of(row: list[str], key: tuple[str, str]) -> str:
-        currency = currencies[key] = _currency(row, columns, key[1])
-        return currency
+    def _currency_of(key: tuple[str, str]) -> str:
+        return _currency_cell(key[0], columns, key[1])
+
+    def _symbol_of(pair: tuple[str, str]) -> str:
+        return symbol_of(*pair)
 
     for lines, rows, problems in table.blocks():
         for line, problem in problems:
             result.error(line, problem)
-        made = history_block(rows) if rows else []
-        if made is not None:
-            for line, item in zip(lines, made, strict=True):
-                if isinstance(item, str):
-                    result.skip(item)
-                else:
-                    result.add(item[0], line, item[1])
+        read_block = history_block(rows) if rows else ([], [])
+        if read_block is not None:
+            result.add_block(lines, *read_block)
             continue
         for line, cells in zip(lines, rows, strict=True):
             history_row(line, cells)
@@ -226,7 +233,11 @@ def _row_id(cells: list[str], columns: _HistoryColumns) -> str:
 
 
 def _currency(cells: list[str], columns: _HistoryColumns, cell_currency: str) -> str:
-    currency_cell = cells[columns.price_currency].strip()
+    return _currency_cell(cells[columns.price_currency], columns, cell_currency)
+
+
+def _currency_cell(cell: str, columns: _HistoryColumns, cell_currency: str) -> str:
+    currency_cell = cell.strip()
     currency_cell = CURRENCY_SYMBOLS.get(currency_cell, currency_cell)
     currency = (clean_asset(currency_cell, what="Price Currency") if currency_cell
                 else columns.baked_currency or cell_currency)

@@ -155,6 +155,13 @@ _SYMBOLS = {symbol: code for symbol, code in CURRENCY_SYMBOLS.items() if len(sym
 def money(cells: Sequence[str]) -> tuple[list[Decimal], list[str], list[str]] | None:
     """Decimals, canonical texts and currencies of money cells such as `€3343.11`, `-€597.49`, `12.5`: a plain
     signed number after at most one single-character currency symbol."""
+    count = len(cells)
+    symbol = cells[0].lstrip("-")[:1] if cells else ""
+    if symbol in _SYMBOLS and all(map(str.startswith, cells, repeat((symbol, "-" + symbol), count))):
+        # one currency in the whole column (nearly always): drop its symbol from every cell at once
+        read = numbers(list(map(str.replace, cells, repeat(symbol, count), repeat("", count), repeat(1, count))),
+                       signed=True)
+        return None if read is None else (read[0], read[1], [_SYMBOLS[symbol]] * count)
     marks = [cell[1:2] if cell[:1] == "-" else cell[:1] for cell in cells]
     if not all(mark in _SYMBOLS or mark.isdigit() for mark in marks):
         return None

@@ -12,7 +12,7 @@ import hashlib
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from typing import TypeVar
@@ -79,6 +79,14 @@ def times(cells: Sequence[str]) -> tuple[list[datetime], list[str]] | None:
             return moments, list(map(str.__add__, map(_all_but_last, cells), repeat(_UTC_SUFFIX, count)))
         return moments, list(map(datetime.isoformat, moments))
     return None
+
+
+def in_utc(moments: list[datetime], zone: timezone) -> list[datetime]:
+    """Times read as UTC that were written in the fixed-offset `zone`, in UTC: each
+    moment.replace(tzinfo=zone).astimezone(UTC), computed as moment - offset (the same datetime)."""
+    if zone is UTC:
+        return moments
+    return list(map(operator.sub, moments, repeat(zone.utcoffset(None), len(moments))))
 
 
 _first_19 = operator.itemgetter(slice(0, 19))

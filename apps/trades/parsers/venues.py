@@ -207,7 +207,7 @@ def parse_kucoin(table: Table) -> ParseResult:
             fee_assets = columns.lookup([row[fee_asset_at] for row in rows], block_assets, _fee_currency)
         except RowProblem:
             return None
-        moments = read[0] if zone is UTC else [moment.replace(tzinfo=zone).astimezone(UTC) for moment in read[0]]
+        moments = columns.in_utc(read[0], zone)
         return columns.trades(list(map("kucoin:".__add__, ids)), columns.field(info, 2), sides_read, qtys[0],
                               prices[0], moments, fees[0], fee_assets, columns.field(info, 1))
 
@@ -300,9 +300,11 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     if not spot or len(spot) % 2:
         return False
     first, second = spot[0::2], spot[1::2]
-    keys = [(row[order_at], row[time_at], row[symbol_at]) for row in first]
-    if (keys != [(row[order_at], row[time_at], row[symbol_at]) for row in second] or len(set(keys)) != len(keys)
-            or any(part != part.strip() for key in set(keys) for part in key)):
+    key_columns = [[row[index] for row in first] for index in (order_at, time_at, symbol_at)]
+    if (any(column != [row[index] for row in second] for column, index in zip(key_columns, (order_at, time_at,
+                                                                                            symbol_at), strict=True))
+            or any(list(map(str.strip, column)) != column for column in key_columns)
+            or len(set(zip(*key_columns, strict=True))) != len(first)):
         return False
     try:
         info = columns.lookup([row[symbol_at] for row in first], {}, pairs)
@@ -332,13 +334,13 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
         return False  # fees on both rows of a fill
     try:
         sides = columns.lookup([row[action_at] for row in base_rows], {}, _okx_side)
-        fee_units: dict[str, str] = {}
-        fee_assets = [_fee_unit(a[fee_unit_at] if fa else b[fee_unit_at], fee_units) if fa or fb else ""
-                      for a, b, fa, fb in zip(first, second, first_fee_values, second_fee_values, strict=True)]
+        fee_unit_cells = [a[fee_unit_at] if fa else b[fee_unit_at] if fb else None for a, b, fa, fb in
+                          zip(first, second, first_fee_values, second_fee_values, strict=True)]
+        fee_assets = columns.lookup(fee_unit_cells, {None: ""}, _fee_asset)  # None: no fee on the fill
     except RowProblem:
         return False
     fees = [0 + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values, strict=True)]
-    moments = read[0] if zone is UTC else [moment.replace(tzinfo=zone).astimezone(UTC) for moment in read[0]]
+    moments = columns.in_utc(read[0], zone)
     result.trades += columns.trades(list(map("okx:".__add__, ids)), columns.field(info, 2), sides,
                                     list(map(abs, amounts[0])), prices[0], moments, fees, fee_assets,
                                     columns.field(info, 1))
@@ -359,6 +361,10 @@ def _unit(cell: str) -> str:
 
 def _okx_side(cell: str) -> str:
     return parse_side(cell, what="Action")
+
+
+def _fee_asset(cell: str) -> str:
+    return clean_asset(cell, what="Fee Unit")
 
 
 def _fee_unit(cell: str, known: dict[str, str]) -> str:

@@ -159,8 +159,7 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
         amounts = [row[amount_at] for row in rows]
         amount_assets = columns.suffixes(amounts, _DIGITS)
         plain_amounts = columns.without_suffixes(amounts, amount_assets)
-        if read is None or plain_amounts is None or columns.numbers(
-                [amount.replace(",", "") for amount in plain_amounts]) is None:
+        if read is None or plain_amounts is None or not columns.are_numbers(plain_amounts, without=","):
             return None
         try:
             info = columns.lookup(list(zip([row[pair] for row in rows], amount_assets, strict=True)), block_pairs,
@@ -387,7 +386,7 @@ def parse_order_history(table: Table) -> ParseResult:
         prices = columns.numbers([row[at["averageprice"]] for row in rows])
         order_numbers = [row[at["orderno"]] for row in rows]
         if (read is None or prices is None or plain_totals is None
-                or columns.numbers([total.replace(",", "") for total in plain_totals]) is None
+                or not columns.are_numbers(plain_totals, without=",")
                 or not columns.plain_ids(order_numbers, 64)):
             return None
         try:

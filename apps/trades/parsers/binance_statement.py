@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import compress, repeat
+from typing import NamedTuple
 
 from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
@@ -38,8 +39,7 @@ _FEES = {"fee", "transaction fee"}
 _ZERO = Decimal(0)
 
 
-@dataclass(slots=True)
-class Leg:
+class Leg(NamedTuple):
     line: int
     ts: datetime
     account: str
@@ -131,7 +131,8 @@ def parse_statement(table: Table) -> ParseResult:
         operations_read = columns.field(compress(read, is_leg), 0) if legs is not rows else columns.field(read, 0)
         if legs is not rows:
             result.skipped.update(operation[:64] for operation, leg in read if not leg)
-        made = list(map(Leg, leg_lines, read_times[0], leg_accounts, operations_read, leg_coins, changes[0]))
+        made = list(map(_TUPLE_NEW, repeat(Leg), zip(leg_lines, read_times[0], leg_accounts, operations_read,
+                                                      leg_coins, changes[0], strict=True)))
         deque(map(list.append, map(groups.__getitem__, zip(read_times[0], leg_accounts, strict=True)), made),
               maxlen=0)
         return True
@@ -145,16 +146,11 @@ def parse_statement(table: Table) -> ParseResult:
     result.total_rows = table.row_count
     identity = RowIdentity("bnc")
     leftovers: list[Unpaired] = []
-    paired: list[PairedTrade] = []
-    for legs in groups.values():
-        trades, unpaired = pair_legs(legs)
-        leftovers += unpaired
-        paired += trades
+    paired = _paired_trades(list(groups.values()), leftovers)
     # The trades' ids, DTOs and raw data a field at a time (the same ids identity.ext_id gives trade by trade).
-    symbols = [symbol_of(trade.base, trade.quote) for trade in paired]
-    sides, qtys, prices, moments, fees, fee_assets, quotes, quote_amounts, leg_lines = (
-        list(map(operator.attrgetter(name), paired)) for name in
-        ("side", "qty", "price", "ts", "fee", "fee_asset", "quote", "quote_amount", "lines"))
+    moments, bases, quotes, sides, qtys, prices, quote_amounts, fees, fee_assets, leg_lines = (
+        columns.field(paired, index) for index in range(10))
+    symbols = columns.lookup(list(zip(bases, quotes, strict=True)), {}, _symbol_of_pair)
     fee_texts = ["" if fee is None else format(fee, "f") for fee in fees]
     keys = list(map("|".join, zip(map(datetime.isoformat, moments), symbols, sides, map(format, prices, repeat("f")),
                                   map(format, qtys, repeat("f")), fee_texts, fee_assets, strict=True)))
@@ -183,6 +179,41 @@ class PairedTrade:
     fee: Decimal | None
     fee_asset: str
     lines: list[int]
+
+
+_FIELDS = ("ts", "base", "quote", "side", "qty", "price", "quote_amount", "fee", "fee_asset", "lines")
+_TUPLE_NEW = tuple.__new__
+
+
+def _paired_trades(groups: list[list[Leg]], leftovers: list[Unpaired]) -> list[tuple]:
+    """pair_legs for every group (its leftover legs added to `leftovers`), the trades as tuples of _FIELDS in
+    group order. The usual fills' prices are divided a column at a time (the quotients divide gives)."""
+    found: list[tuple | list[tuple]] = []  # per group: its usual fill without a price yet, or its trades
+    usual_at: list[int] = []
+    for legs in groups:
+        usual = _usual_parts(legs) if len(legs) <= 3 else None
+        if usual is not None:
+            usual_at.append(len(found))
+            found.append(usual)
+            continue
+        trades, unpaired = pair_any(legs)
+        leftovers += unpaired
+        found.append([operator.attrgetter(*_FIELDS)(trade) for trade in trades])
+    usual_parts = [found[index] for index in usual_at]
+    prices = columns.quotients(columns.field(usual_parts, 6), columns.field(usual_parts, 4))
+    if prices is not None and all(prices):
+        for index, parts, price in zip(usual_at, usual_parts, prices, strict=True):
+            found[index] = [parts[:5] + (price,) + parts[6:]]
+    else:  # a price out of range or rounded to zero: such a group is paired as pair_legs pairs it
+        for index in usual_at:
+            trades, unpaired = pair_legs(groups[index])
+            leftovers += unpaired
+            found[index] = [operator.attrgetter(*_FIELDS)(trade) for trade in trades]
+    return [trade for trades in found for trade in trades]
+
+
+def _symbol_of_pair(pair: tuple[str, str]) -> str:
+    return symbol_of(*pair)
 
 
 def _coin(cell: str) -> str:
@@ -240,6 +271,20 @@ def pair_any(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
 def usual_trade(legs: list[Leg]) -> PairedTrade | None:
     """The trade of the commonest group, one fill with its fee (Transaction Buy + Spend + Fee, or Sold + Revenue +
     Fee), made directly; None for any other group, which the general pairing reads. Same result either way."""
+    parts = _usual_parts(legs)
+    if parts is None:
+        return None
+    ts, base, quote, side, qty, _, quote_amount, fee, fee_asset, lines = parts
+    try:
+        price = positive(divide(quote_amount, qty, what="price"), what="price")
+    except RowProblem:
+        return None
+    return PairedTrade(ts=ts, base=base, quote=quote, side=side, qty=qty, price=price, quote_amount=quote_amount,
+                       fee=fee, fee_asset=fee_asset, lines=lines)
+
+
+def _usual_parts(legs: list[Leg]) -> tuple | None:
+    """usual_trade's fill as a tuple of _FIELDS with the price left None (see _paired_trades)."""
     by_operation = {leg.operation.lower(): leg for leg in legs}
     if len(by_operation) != len(legs):
         return None
@@ -256,15 +301,8 @@ def usual_trade(legs: list[Leg]) -> PairedTrade | None:
     if len(legs) == 2 and fee is not None or received.change <= 0 or spent.change >= 0 or received.coin == spent.coin:
         return None
     base, quote = (received, spent) if side == "BUY" else (spent, received)
-    qty = abs(base.change)
-    quote_amount = abs(quote.change)
-    try:
-        price = positive(divide(quote_amount, qty, what="price"), what="price")
-    except RowProblem:
-        return None
-    return PairedTrade(ts=legs[0].ts, base=base.coin, quote=quote.coin, side=side, qty=qty, price=price,
-                       quote_amount=quote_amount, fee=-fee.change if fee else None, fee_asset=fee.coin if fee else "",
-                       lines=sorted(leg.line for leg in legs))
+    return (legs[0].ts, base.coin, quote.coin, side, abs(base.change), None, abs(quote.change),
+            -fee.change if fee else None, fee.coin if fee else "", sorted(leg.line for leg in legs))
 
 
 def _two_sided(legs: list[Leg]) -> bool:

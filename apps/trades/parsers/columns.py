@@ -130,6 +130,13 @@ def numbers(cells: Sequence[str], *, signed: bool = False) -> tuple[list[Decimal
     return list(map(Decimal, texts)), texts
 
 
+def are_numbers(cells: Sequence[str], *, without: str = "") -> bool:
+    """Whether numbers(cells) reads every cell once `without` (e.g. thousands commas) is taken out of each, for a
+    column only checked, not used."""
+    joined = "\n".join(cells)
+    return _NUMBERS.fullmatch(joined.replace(without, "") if without else joined) is not None
+
+
 _QUANTUM = Decimal("1e-18")
 _ZERO = Decimal(0)
 _LIMIT = Decimal(10) ** 22

@@ -81,7 +81,7 @@ GUARD_KEPT = "No other bias fired and no rule was broken on this trade."
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")
 
 
-@dataclass
+@dataclass(slots=True)
 class LabelEval:
     label: str
     fired: bool

@@ -436,9 +436,12 @@ ALL_EVALUATORS = (h.evaluate_fomo, h.evaluate_panic, h.evaluate_revenge, h.evalu
 
 
 def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_discipline: bool, done: dict | None = None):
-    """Run the evaluators (then discipline, given what fired). ``done`` keeps the results of a first, quick
-    pass for the full pass that follows it when nothing fired: an evaluator's result depends on the context
-    alone, and discipline's on what else fired — nothing, in both passes."""
+    """Run the evaluators (then discipline, when nothing else fired). ``done`` keeps the results of a first,
+    quick pass for the full pass that follows it when nothing fired: an evaluator's result depends on the
+    context alone, and discipline's on what else fired — nothing, in both passes.
+
+    When another label fired, DISCIPLINE's guard fails (it cannot fire), and its unfired lines are shown
+    only on a trade where nothing fired (the nearest miss): it is not evaluated then."""
     done = {} if done is None else done
     evaluations = []
     for evaluate in evaluators:
@@ -446,9 +449,9 @@ def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_disciplin
         if result is not None:
             evaluations.append(result)
     fired = [e for e in evaluations if e.fired]
-    if with_discipline:
-        if fired or "discipline" not in done:
-            done["discipline"] = h.evaluate_discipline(ctx, other_fired=[e.label for e in fired], rules=rule_results)
+    if with_discipline and not fired:
+        if "discipline" not in done:
+            done["discipline"] = h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)
         discipline = done["discipline"]
         if discipline is not None:
             evaluations.append(discipline)

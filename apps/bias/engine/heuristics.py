@@ -321,12 +321,14 @@ def evaluate_overtrading(ctx: dict) -> LabelEval:
     threshold = overtrading_line(ctx)
     rule_limit = ctx.get("rule_max_trades")
     turnover_ratio = ctx["turnover_vs_baseline"]
-    base_text = (f"{thresholds_of(ctx)['OVERTRADING_MULTIPLE']:g}× your usual {median:g} per active day over the "
-                 f"previous 30 days, at least {OVERTRADING_MIN_TRADES}" if median
-                 else f"the minimum of {OVERTRADING_MIN_TRADES}, with no earlier trading days to compare with")
+    def base_text() -> str:
+        return (f"{thresholds_of(ctx)['OVERTRADING_MULTIPLE']:g}× your usual {median:g} per active day over the "
+                f"previous 30 days, at least {OVERTRADING_MIN_TRADES}" if median
+                else f"the minimum of {OVERTRADING_MIN_TRADES}, with no earlier trading days to compare with")
+
     count_c = condition("trades_today", count, ">=", threshold, spread=max(threshold, 1.0), unit="trades",
                         explain=lambda: (f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
-                                 f"({base_text}"
+                                 f"({base_text()}"
                                  + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
                                  + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
                         missing="")

@@ -236,8 +236,10 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     buy_idx = [i for i, t in enumerate(ordered) if t.side == "BUY"]
     buy_median = (pd.Series(notional[buy_idx]).rolling(h.OVERCONFIDENCE_WINDOW, min_periods=h.OVERCONFIDENCE_MIN_PRIOR)
                   .median().shift(1).to_numpy()) if buy_idx else np.empty(0)
-    median_before = dict(zip(buy_idx, buy_median.tolist(), strict=True))
-    prior_buys = {i: k for k, i in enumerate(buy_idx)}
+    median_before: list = [None] * n  # each buy's median entry size before it (NaN: too few), None for sales
+    prior_buys = [0] * n  # each buy's count of earlier buys
+    for k, (i, median) in enumerate(zip(buy_idx, buy_median.tolist(), strict=True)):
+        median_before[i], prior_buys[i] = median, k
 
     # each trade's candle features as one row (the order of CANDLE_ROW): rounded to 6 places, None when unknown
     table = np.empty((n, len(CANDLE_ROW)), dtype=object)
@@ -278,7 +280,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             position = positions[trade.id]
             ctx = _context(i, trade, ts, position, candle_rows[i], notional,
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
-                           baselines[days[i]], median_before.get(i), prior_buys.get(i, 0), rule_max_trades,
+                           baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds, threshold_record)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i])
             if targets is None or trade.id in targets:

@@ -25,7 +25,7 @@ from apps.brokers.types import TradeDTO
 
 from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
-from .table import Table, column_index
+from .table import Table, column_index, leading_lines
 from .values import (
     clean_asset,
     parse_side,
@@ -248,7 +248,8 @@ def parse_okx(table: Table) -> ParseResult:
     result = ResultBuilder(format="okx_trading_history", broker="okx")
     id_at, order_at, time_at, type_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = (
         _columns(table, _OKX))
-    preamble = "\n".join(table.text.splitlines()[: table.header_line - 1])
+    # The lines before the header, split from the text up to the header's end only (those lines are whole there).
+    preamble = "\n".join("".join(leading_lines(table.text, table.header_line)).splitlines()[: table.header_line - 1])
     match = _OKX_ZONE.search(preamble)
     zone = _zone(*match.groups()) if match else UTC
     pairs = _Pairs()

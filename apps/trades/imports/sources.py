@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, get_args, get_type_hints
 
 from apps.brokers.services import candles_prefetch_start, candles_prefetch_wait, connection_adapter
 from apps.brokers.types import TradeDTO, TradePage
@@ -102,7 +101,11 @@ def import_source_for(job: ImportJob) -> ImportSource:
 
 # --- the parsed trades of an upload, stored as JSON (exact decimals as strings, times in ISO-8601) ----------
 
-_FIELDS = tuple(f.name for f in fields(TradeDTO))
+_HINTS = get_type_hints(TradeDTO)  # resolved annotations, in field order (TradeDTO may be a dataclass or a tuple)
+_FIELDS = tuple(_HINTS)
+_DECODERS = {name: (Decimal if Decimal in (get_args(hint) or (hint,)) else
+                    datetime.fromisoformat if datetime in (get_args(hint) or (hint,)) else None)
+             for name, hint in _HINTS.items()}
 
 
 def upload_items_encode(trades: list[TradeDTO]) -> list[list]:
@@ -110,8 +113,7 @@ def upload_items_encode(trades: list[TradeDTO]) -> list[list]:
 
 
 def upload_items_decode(rows: list[list]) -> list[TradeDTO]:
-    types = {f.name: str(f.type) for f in fields(TradeDTO)}
-    return [TradeDTO(**{name: _decode(types[name], value) for name, value in zip(_FIELDS, row, strict=True)})
+    return [TradeDTO(**{name: _decode(name, value) for name, value in zip(_FIELDS, row, strict=True)})
             for row in rows]
 
 
@@ -125,11 +127,6 @@ def _encode(value):
     return value
 
 
-def _decode(annotation: str, value):
-    if value is None:
-        return None
-    if annotation.startswith("Decimal"):
-        return Decimal(value)
-    if annotation.startswith("datetime"):
-        return datetime.fromisoformat(value)
-    return value
+def _decode(name: str, value):
+    decoder = _DECODERS[name]
+    return value if value is None or decoder is None else decoder(value)

@@ -71,10 +71,10 @@ _PACKED_SQL = (
     "INSERT INTO {table} ({columns}) "
     "SELECT u.id, now(), %s, %s, u.ext_id, u.symbol, u.side, u.qty, u.price, u.fee, coalesce(u.fee_asset, ''), "
     "coalesce(u.quote_asset, ''), u.ts FROM UNNEST("
-    "string_to_array(%s, E'\\x1f')::varchar[], string_to_array(%s, E'\\x1f')::varchar[], string_to_array(%s, E'\\x1f')::varchar[], "
-    "string_to_array(%s, E'\\x1f')::varchar[], string_to_array(%s, E'\\x1f')::numeric[], "
+    "string_to_array(%s, E'\\x1f'), string_to_array(%s, E'\\x1f'), string_to_array(%s, E'\\x1f'), "
+    "string_to_array(%s, E'\\x1f'), string_to_array(%s, E'\\x1f')::numeric[], "
     "string_to_array(%s, E'\\x1f')::numeric[], string_to_array(%s, E'\\x1f', '')::numeric[], "
-    "string_to_array(%s, E'\\x1f', '')::varchar[], string_to_array(%s, E'\\x1f', '')::varchar[], "
+    "string_to_array(%s, E'\\x1f', ''), string_to_array(%s, E'\\x1f', ''), "
     "string_to_array(%s, E'\\x1f')::timestamptz[]"
     ") AS u(id, ext_id, symbol, side, qty, price, fee, fee_asset, quote_asset, ts) "
     "ON CONFLICT (user_id, broker, ext_id) DO NOTHING RETURNING id"
@@ -89,7 +89,8 @@ def _packed(values: list[str]) -> str | None:
 
 def _insert_postgres(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[str]:
     """Each column travels as one separator-joined text parsed by the server (`string_to_array`): adapting
-    tens of thousands of Decimals and datetimes one by one into array literals costs more than the insert."""
+    tens of thousands of Decimals and datetimes one by one into array literals costs more than the insert.
+    The text columns stay text[] (the insert checks each value against its column's length anyway)."""
     strings = [_packed([t.ext_id for t in chunk]), _packed([t.symbol for t in chunk]),
                _packed([t.side for t in chunk])]
     assets = [_packed([t.fee_asset or "" for t in chunk]), _packed([t.quote_asset or "" for t in chunk])]

@@ -11,8 +11,15 @@ Creates a throwaway PostgreSQL database, starts a private redis-server, the web 
   Latency is measured from just after COMMIT returns to the frame arriving at each socket (goal: p99 ≤ 100 ms
   at 1,000 deliveries/s, i.e. 200 events/s to 5 sockets each).
 - capacity: commits `--backlog` events (round-robin over the users) in one transaction and times how fast
-  the relays publish them (commit → last row marked delivered) and how fast every socket has them; the ratio
-  of N relays to one is the scale-out figure (goal: 2 relays ≥ 1.6×).
+  the relays publish them (commit → last row marked delivered) and how fast every socket has them, with the
+  CPU seconds each part of the topology spent meanwhile (relays, their database backends, web processes,
+  socket clients, Redis).
+Then the relays' own capacity, isolated from the sockets (`relay_drain`): `--drain-trials` pairs of one relay
+and N relays, interleaved (the extra relays are stopped and started again in between: the real hand-over),
+each draining a `--backlog` committed for users with no socket open, so the publishes go to Redis and the
+web processes and socket clients stay idle. The ratio of the medians (N relays to one) is the scale-out
+figure (goal: 2 relays ≥ 1.6×). On the 2-core machine the socket side of the capacity phase takes most of
+the CPU (see its `cpuSeconds`), so its publish ratio says how much CPU is left for relays, not how relays scale.
 Two baselines are measured in the same run over the same sockets, at the same rate, without outbox or relay:
 the relay's transport alone (`baseline_raw_publish`: one Redis pub/sub message per event, see
 apps/events/fanout.py) and a raw channel-layer `group_send` (`baseline_raw_group_send`: the transport the relay
@@ -154,6 +161,8 @@ def main() -> int:
     parser.add_argument("--relays", type=int, default=1, help="relay processes for the second round (1 = one round)")
     parser.add_argument("--backlog", type=int, default=5000, help="events committed at once in the capacity phase")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
+    parser.add_argument("--drain-trials", type=int, default=3,
+                        help="interleaved pairs of one relay and --relays relays draining a backlog without sockets")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets")
     parser.add_argument("--web-procs", type=int, default=2, help="web processes holding the sockets")
@@ -199,6 +208,8 @@ def main() -> int:
 
 
 RELAY_LOGS: list = []
+RELAYS: list[subprocess.Popen] = []  # the relays running now, oldest first
+RELAY_APP_NAME = "bench-relay"  # their database connections' application_name (CPU accounting)
 
 
 def start_relay(env: dict, processes: list) -> subprocess.Popen:
@@ -208,9 +219,73 @@ def start_relay(env: dict, processes: list) -> subprocess.Popen:
     log = tempfile.TemporaryFile(mode="w+")
     RELAY_LOGS.append(log)
     relay = subprocess.Popen([sys.executable, "manage.py", "relay_outbox", "--poll-interval", "0.5"], cwd=ROOT,
-                             env=env, stdout=subprocess.DEVNULL, stderr=log)
+                             env={**env, "PGAPPNAME": RELAY_APP_NAME}, stdout=subprocess.DEVNULL, stderr=log)
     processes.append(relay)
+    RELAYS.append(relay)
     return relay
+
+
+async def relays_set(count: int, env: dict, processes: list) -> list[int]:
+    """Start or stop (SIGTERM: the partitions are handed over) relays until `count` run and share the partitions."""
+    while len(RELAYS) > count:
+        await asyncio.to_thread(stop, RELAYS.pop())
+    while len(RELAYS) < count:
+        start_relay(env, processes)
+    return await asyncio.to_thread(relays_wait_balanced, count)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        children.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return children
+
+
+def relay_backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                       [RELAY_APP_NAME])
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the topology between two snapshots (a process that exited in between
+    counts up to its last snapshot; one that started counts from zero)."""
+
+    def __init__(self, roles: dict):
+        self.roles = roles  # role -> function returning its pids
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        taken = {}
+        for role, pids in self.roles.items():
+            taken[role] = {pid: cpu for pid in pids() if (cpu := process_cpu(pid)) is not None}
+        return taken
+
+    def since(self, before: dict[str, dict[int, float]]) -> dict[str, float]:
+        now = self.snapshot()
+        return {role: round(sum(cpu - before[role].get(pid, 0.0) for pid, cpu in now[role].items()), 3)
+                for role in self.roles}
 
 
 def relay_logs_tail() -> str:
@@ -246,7 +321,7 @@ def relays_wait_balanced(count: int, timeout: float = 180) -> list[int]:
     raise TimeoutError(f"{count} relays did not share the partitions: {relays_holding()}\n{relay_logs_tail()}")
 
 
-async def relay_round(args, users: list[str], relays: int) -> dict:
+async def relay_round(args, users: list[str], relays: int, meter: CpuMeter) -> dict:
     """Steady appends, then a committed backlog, with `relays` relays running. -> the raw timings."""
     from asgiref.sync import sync_to_async
 
@@ -257,11 +332,38 @@ async def relay_round(args, users: list[str], relays: int) -> dict:
     await asyncio.sleep(2.0)
     relay_lag = await sync_to_async(relay_lag_ms)(commits)
     backlog_commit, backlog_owners = await asyncio.to_thread(append_backlog, users, args.backlog)
+    before = await asyncio.to_thread(meter.snapshot)
     published_at = await asyncio.to_thread(wait_published, list(backlog_owners))
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(2.0)  # the sockets receive the rest: the CPU below covers delivery too
+    cpu = await asyncio.to_thread(meter.since, before)
     return {"relays": relays, "partitionsHeld": held, "commits": commits, "owners": owners,
             "steadySeconds": steady_seconds, "relayLag": relay_lag, "backlogCommit": backlog_commit,
-            "backlogOwners": backlog_owners, "backlogPublishedAt": published_at}
+            "backlogOwners": backlog_owners, "backlogPublishedAt": published_at, "cpuSeconds": cpu}
+
+
+async def relay_drain_trials(args, offline: list[str], env: dict, processes: list, meter: CpuMeter) -> dict:
+    """One relay against `--relays`, interleaved, each draining a backlog of users without sockets."""
+    trials: dict[int, list[dict]] = {1: [], args.relays: []}
+    for trial in range(args.drain_trials):
+        for relays in ((args.relays, 1) if trial % 2 == 0 else (1, args.relays)):
+            held = await relays_set(relays, env, processes)
+            await asyncio.sleep(1.0)
+            load = os.getloadavg()[0]
+            committed, owners = await asyncio.to_thread(append_backlog, offline, args.backlog)
+            before = await asyncio.to_thread(meter.snapshot)
+            published_at = await asyncio.to_thread(wait_published, list(owners), cheap=True)
+            cpu = await asyncio.to_thread(meter.since, before)
+            seconds = max(0.001, published_at - committed)
+            relay_cpu = cpu["relays"] + cpu["relayDatabase"]
+            trials[relays].append({"partitionsHeld": held, "events": len(owners), "seconds": round(seconds, 3),
+                                   "events_per_s": round(len(owners) / seconds, 1), "loadAverage1m": round(load, 2),
+                                   "cpuSeconds": cpu,
+                                   "relay_cpu_us_per_event": round(relay_cpu / len(owners) * 1e6, 1)})
+    figures = {}
+    for relays, runs in trials.items():
+        rates = sorted(run["events_per_s"] for run in runs)
+        figures[str(relays)] = {"median_events_per_s": percentile(rates, 50), "trials": runs}
+    return figures
 
 
 async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
@@ -269,6 +371,7 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     from channels.layers import get_channel_layer
 
     users, cookies = await sync_to_async(make_users)(args.clients, args.sockets_per_user)
+    offline = await sync_to_async(make_offline_users)(len(users))
     webs = []
     for port in web_ports:
         if args.server == "gunicorn":
@@ -303,13 +406,25 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     connect_seconds = time.monotonic() - started
     await asyncio.sleep(1.0)
     count = max(1, int(args.rate * args.duration))
+    redis_pid = processes[0].pid
+    meter = CpuMeter({
+        "relays": lambda: [relay.pid for relay in RELAYS],
+        "relayDatabase": relay_backends,
+        "otherDatabase": lambda: sorted(set(database_backends()) - set(relay_backends())),
+        "web": lambda: [pid for web in webs for pid in (web.pid, *process_children(web.pid))],
+        "clients": lambda: [worker.pid for worker in workers],
+        "redis": lambda: [redis_pid],
+    })
 
-    # Outbox → relay(s) → channel layer → daphne → socket: one relay, then `--relays` of them.
-    rounds = [await relay_round(args, users, 1)]
+    # Outbox → relay(s) → Redis → web processes → sockets: one relay, then `--relays` of them.
+    rounds = [await relay_round(args, users, 1, meter)]
+    drains = None
     if args.relays > 1:
         for _ in range(args.relays - 1):
             start_relay(env, processes)
-        rounds.append(await relay_round(args, users, args.relays))
+        rounds.append(await relay_round(args, users, args.relays, meter))
+        # The relays alone: outbox → Redis for users without sockets (web processes and clients idle).
+        drains = await relay_drain_trials(args, offline, env, processes, meter)
 
     # Baseline: raw group_send to the same groups from this process.
     layer = get_channel_layer()
@@ -383,7 +498,7 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
                          "published_events_per_s": round(len(backlog_ids) / publish_s, 1),
                          "socketsSeconds": round(sockets_s, 3), "deliveries": received,
                          "lost": len(backlog_ids) * per_user - received,
-                         "delivered_per_s": round(received / sockets_s, 1)},
+                         "delivered_per_s": round(received / sockets_s, 1), "cpuSeconds": one["cpuSeconds"]},
         }
     result = {
         "benchmark": "ws_latency",
@@ -402,11 +517,23 @@ async def run(args, env: dict, web_ports: list[int], processes: list) -> dict:
     }
     if args.relays > 1:
         one, many = measured[1]["capacity"], measured[args.relays]["capacity"]
+        drain_one, drain_many = drains["1"]["median_events_per_s"], drains[str(args.relays)]["median_events_per_s"]
+        result["relay_drain"] = drains
         result["scaleout"] = {
+            "relay_drain_ratio": round(drain_many / drain_one, 2),
+            "meets_scaleout_goal": drain_many / drain_one >= GOAL["relay_scaleout"],
             "relay_publish_ratio": round(many["published_events_per_s"] / one["published_events_per_s"], 2),
             "socket_delivery_ratio": round(many["delivered_per_s"] / max(0.1, one["delivered_per_s"]), 2),
         }
     return result
+
+
+def database_backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+        return [row[0] for row in cursor.fetchall()]
 
 
 def append_backlog(user_ids: list[str], count: int) -> tuple[float, dict[str, str]]:
@@ -427,8 +554,10 @@ def append_backlog(user_ids: list[str], count: int) -> tuple[float, dict[str, st
     return committed, owners
 
 
-def wait_published(ids: list[str], timeout: float = 300) -> float:
-    """When the last of `ids` was marked delivered (the relays published it)."""
+def wait_published(ids: list[str], timeout: float = 300, *, cheap: bool = False) -> float:
+    """When the last of `ids` was marked delivered (the relays published it). `cheap`: nothing else is being
+    appended, so poll for any unpublished row through the two partial indexes instead of looking up every id
+    (the poll's own database work stays small next to the relays')."""
     from django.db import connection
     from django.db.models import Max
 
@@ -437,6 +566,10 @@ def wait_published(ids: list[str], timeout: float = 300) -> float:
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
+            if cheap and (EventOutbox.objects.filter(seq__isnull=True).exists()
+                          or EventOutbox.objects.filter(seq__isnull=False, delivered_at__isnull=True).exists()):
+                time.sleep(0.05)
+                continue
             if not EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).exists():
                 return EventOutbox.objects.filter(id__in=ids).aggregate(last=Max("delivered_at"))["last"].timestamp()
             time.sleep(0.05)
@@ -481,6 +614,14 @@ def make_users(clients: int, per_user: int) -> tuple[list[str], list[str]]:
         client.force_login(users[index // per_user])
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
     return [str(u.pk) for u in users], cookies
+
+
+def make_offline_users(count: int) -> list[str]:
+    """Users with no socket open: the relays publish their events to Redis and no web process receives them."""
+    from apps.accounts.models import User
+
+    users = User.objects.bulk_create([User(email=f"offline{i}@example.com", password="!") for i in range(count)])
+    return [str(u.pk) for u in users]
 
 
 def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[str, float],

@@ -8,17 +8,15 @@ from apps.core.models import BaseModel, money_field
 class BiasTag(BaseModel):
     """One behaviour label on one trade, with the evidence behind it (inputs, thresholds, what fired)."""
 
-    trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="bias_tags")
+    # written ~1 row per trade by every scoring run: no index beyond the key and the unique constraint, whose
+    # leading trade column serves the trade's tags, the cascade and a label lookup for a trade
+    trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="bias_tags", db_index=False)
     label = models.CharField(max_length=32)
     confidence = models.DecimalField(max_digits=5, decimal_places=4)
     features = models.JSONField(default=dict)
     engine_version = models.CharField(max_length=32, default="")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["trade"], name="bias_biastag_trade_idx"),
-            models.Index(fields=["label"], name="bias_biastag_label_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(fields=["trade", "label", "engine_version"], name="bias_biastag_trade_label_ver_unique")
         ]
@@ -47,7 +45,8 @@ class Reflection(BaseModel):
     TONES = [("supportive", "Supportive"), ("strict", "Strict")]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reflections")
-    trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="reflections")
+    # the (trade, created_at) index below serves the trade's reflections and the cascade
+    trade = models.ForeignKey("trades.Trade", on_delete=models.CASCADE, related_name="reflections", db_index=False)
     text = models.TextField()
     tone = models.CharField(max_length=16, choices=TONES)
     bias = models.CharField(max_length=32)
@@ -88,7 +87,8 @@ class TradePosition(models.Model):
     """
 
     trade = models.OneToOneField("trades.Trade", on_delete=models.CASCADE, primary_key=True, related_name="position")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # the (user, symbol) index below serves the user's positions and the cascade
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     symbol = models.CharField(max_length=32)
     realized_pnl = money_field(null=True, blank=True)
     held_hours = models.FloatField(null=True, blank=True)

@@ -31,10 +31,13 @@ class JsonText(str):
 
 @dataclass(frozen=True)
 class Conflict:
-    """`ON CONFLICT (unique_fields) DO NOTHING`, or `DO UPDATE SET` the `update_fields` when given."""
+    """`ON CONFLICT (unique_fields) DO NOTHING`, or `DO UPDATE SET` the `update_fields` when given — with
+    `changed_only`, only where one of them differs: a row that would stay the same is not rewritten (no new
+    row version, index entries or WAL for it, and it is not counted)."""
 
     unique_fields: tuple[str, ...]
     update_fields: tuple[str, ...] = ()
+    changed_only: bool = False
 
 
 def rows_insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence],
@@ -66,7 +69,7 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     fields = [meta.get_field(_field_name(meta, c)) for c in columns]
     if conflict is not None and "updated_at" in columns and conflict.update_fields \
             and "updated_at" not in conflict.update_fields:
-        conflict = Conflict(conflict.unique_fields, (*conflict.update_fields, "updated_at"))
+        conflict = Conflict(conflict.unique_fields, (*conflict.update_fields, "updated_at"), conflict.changed_only)
     if connection.vendor == "postgresql":
         written = _copy(meta, fields, values, conflict)
     else:
@@ -94,9 +97,15 @@ def _conflict_sql(meta, conflict: Conflict | None) -> str:
     target = ", ".join(quote(meta.get_field(f).column) for f in conflict.unique_fields)
     if not conflict.update_fields:
         return f" ON CONFLICT ({target}) DO NOTHING"
-    sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}"
-                     for c in (meta.get_field(f).column for f in conflict.update_fields))
-    return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    columns = [meta.get_field(f).column for f in conflict.update_fields]
+    sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns)
+    if not conflict.changed_only:
+        return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    differs = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "  # NULL-safe on both
+    table = quote(meta.db_table)
+    changed = " OR ".join(f"{table}.{quote(c)}{differs}EXCLUDED.{quote(c)}" for c in columns
+                          if c not in _STAMPS)
+    return f" ON CONFLICT ({target}) DO UPDATE SET {sets} WHERE {changed}"
 
 
 def _copy(meta, fields: list, values: list[list], conflict: Conflict | None) -> int:

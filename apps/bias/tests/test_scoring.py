@@ -8,7 +8,8 @@ from django.core.management import call_command
 
 from apps.bias.engine import ENGINE_VERSION, LABELS
 from apps.bias.models import BiasTag, DispositionStat, Reflection, TradePosition
-from apps.bias.services import bias_score_trades, rule_upsert
+from apps.bias.services import bias_score_trades, rule_upsert, scoring
+from apps.bias.services.scoring import bias_rescore_user
 from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
 from apps.events.models import EventOutbox
 from apps.trades.testing import TradeFactory
@@ -74,6 +75,22 @@ def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades
     assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
     assert Reflection.objects.count() == 12
     assert DispositionStat.objects.filter(user=user).count() == 1
+
+
+def test_chunks_spilled_to_disk_write_what_memory_did_and_unchanged_positions_stay_as_they_were(
+        user, market_trades, monkeypatch):
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
+    evidence = {(t, label): f for t, label, f in BiasTag.objects.values_list("trade_id", "label", "features")}
+    positions = {p.trade_id: (p.realized_pnl, p.matched_qty, p.updated_at) for p in TradePosition.objects.all()}
+
+    # chunks of three trades and a one-byte spool: every chunk goes through the temporary file
+    monkeypatch.setattr(scoring, "SPOOL_MEMORY", 1)
+    assert bias_rescore_user(user_id=user.id, chunk=3) == 12
+
+    assert {(t, label): f for t, label, f in BiasTag.objects.values_list("trade_id", "label", "features")} == evidence
+    assert {p.trade_id: (p.realized_pnl, p.matched_qty, p.updated_at)
+            for p in TradePosition.objects.all()} == positions  # same outcomes: no row rewritten
+    assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
 
 
 def test_a_changed_tone_is_announced_once_more(user, market_trades):

@@ -89,6 +89,30 @@ def test_conflict_update_rewrites_the_named_fields(user):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
+def test_conflict_update_of_changed_rows_only_leaves_equal_rows_alone(user):
+    same, moved = TradeFactory(user=user), TradeFactory(user=user)
+    columns = ("trade_id", "user_id", "symbol", "realized_pnl", "held_hours", "matched_qty", "unmatched_qty")
+    stored = [(same.id, user.id, "BTC-USD", None, None, Decimal("0"), Decimal("1")),
+              (moved.id, user.id, "BTC-USD", Decimal("2.5"), 1.0, Decimal("1"), Decimal("0"))]
+    rows_insert(TradePosition, columns, stored)
+    before = dict(TradePosition.objects.values_list("trade_id", "updated_at"))
+    xmin = dict(TradePosition.objects.extra(select={"v": "xmin::text"}).values_list("trade_id", "v"))
+
+    _, written = rows_insert(TradePosition, columns, [
+        stored[0], (moved.id, user.id, "BTC-USD", Decimal("-2.5"), 1.0, Decimal("1"), Decimal("0"))],
+        conflict=Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty"),
+                          changed_only=True))
+
+    assert written == 1
+    unchanged = TradePosition.objects.extra(select={"v": "xmin::text"}).get(trade=same)
+    assert (unchanged.realized_pnl, unchanged.held_hours, unchanged.updated_at) == (None, None, before[same.id])
+    assert unchanged.v == xmin[same.id]  # the same row version: not rewritten
+    changed = TradePosition.objects.get(trade=moved)
+    assert changed.realized_pnl == Decimal("-2.5") and changed.updated_at > before[moved.id]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_a_bad_row_raises_a_database_error_and_writes_nothing(user):
     trade = TradeFactory(user=user)
 
@@ -136,7 +160,11 @@ rows_insert(TradePosition, pcols, [(trade.id, user.id, "BTC-USD", None, None, De
 rows_insert(TradePosition, pcols, [(trade.id, user.id, "BTC-USD", Decimal("-1.5"), 2.0, Decimal("1"), Decimal("0"))],
             conflict=Conflict(("trade",), ("realized_pnl", "held_hours")))
 p = TradePosition.objects.get(trade=trade)
+changed_only = Conflict(("trade",), ("realized_pnl", "held_hours"), changed_only=True)
+same = rows_insert(TradePosition, pcols, [(trade.id, user.id, "BTC-USD", Decimal("-1.5"), 2.0, Decimal("1"), Decimal("0"))],
+                   conflict=changed_only)[1]
 print(json.dumps({
+    "unchanged_rewritten": same,
     "ids": len(set(ids)), "tags": tags, "features": [BiasTag.objects.get(id=i).features for i in ids],
     "new_candles": new, "closes": [str(c) for c in Candle.objects.order_by("ts").values_list("close", flat=True)],
     "position": [str(p.realized_pnl), p.held_hours, str(p.unmatched_qty)],
@@ -153,6 +181,6 @@ def test_the_embedded_sqlite_default_takes_the_same_calls(tmp_path):
                           check=True, capture_output=True, text=True)
 
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"ids": 2, "tags": 2, "features": [{"a": [1, 2.5]}, {"b": 1}], "new_candles": 1,
+    assert result == {"unchanged_rewritten": 0, "ids": 2, "tags": 2, "features": [{"a": [1, 2.5]}, {"b": 1}], "new_candles": 1,
                       "closes": ["1.500000000000000000", "1.250000000000000000"],
                       "position": ["-1.500000000000000000", 2.0, "1.000000000000000000"]}

@@ -179,8 +179,9 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
             spool.seek(0)
             with transaction.atomic():
                 _positions_store(user=user, history=history, positions=stream.positions)
-                if contiguous:
-                    BiasTag.objects.filter(trade__user_id=user.id, trade__ts__gte=history.first_target).delete()
+                if contiguous:  # by trade id: a filter through the trade join deletes by tag id, one probe each
+                    BiasTag.objects.filter(trade_id__in=trade_queryset().filter(
+                        user_id=user.id, ts__gte=history.first_target).values("id")).delete()
                 while True:
                     try:
                         composed = pickle.load(spool)  # nosec B301

@@ -43,7 +43,10 @@ class TradeDTO(NamedTuple):
 def _dataclass_fields(named_tuple: type) -> dict:
     """The fields a frozen dataclass with the same names, annotations and defaults would have, so that
     dataclasses.replace / fields / asdict / is_dataclass treat the named tuple as that dataclass."""
-    namespace = {"__annotations__": dict(named_tuple.__annotations__), **named_tuple._field_defaults}
+    # typing.NamedTuple keeps `from __future__` annotations as ForwardRef("Decimal"); a dataclass field's type is
+    # the annotation's text ("Decimal"), as TradeDTO's fields had when it was a dataclass.
+    annotations = {name: getattr(hint, "__forward_arg__", hint) for name, hint in named_tuple.__annotations__.items()}
+    namespace = {"__annotations__": annotations, **named_tuple._field_defaults}
     return dataclass(frozen=True)(type(named_tuple.__name__, (), namespace)).__dataclass_fields__
 
 

@@ -26,8 +26,7 @@ class TradeDTO(NamedTuple):
 
     A named tuple rather than a frozen dataclass: as immutable, compared and hashed by the same values, and a file
     parser can make a hundred thousand at C speed (`tuple.__new__(TradeDTO, values)` mapped over rows of values)
-    where the dataclass's __init__ cost as much as reading the row. `dataclasses.replace`, `fields`, `asdict` and
-    `is_dataclass` treat it as the frozen dataclass it was (see _dataclass_fields)."""
+    where the dataclass's __init__ cost as much as reading the row. A changed copy is `trade._replace(field=…)`."""
 
     ext_id: str
     symbol: str
@@ -38,19 +37,6 @@ class TradeDTO(NamedTuple):
     fee: Decimal | None = None
     fee_asset: str = ""
     quote_asset: str = ""
-
-
-def _dataclass_fields(named_tuple: type) -> dict:
-    """The fields a frozen dataclass with the same names, annotations and defaults would have, so that
-    dataclasses.replace / fields / asdict / is_dataclass treat the named tuple as that dataclass."""
-    # typing.NamedTuple keeps `from __future__` annotations as ForwardRef("Decimal"); a dataclass field's type is
-    # the annotation's text ("Decimal"), as TradeDTO's fields had when it was a dataclass.
-    annotations = {name: getattr(hint, "__forward_arg__", hint) for name, hint in named_tuple.__annotations__.items()}
-    namespace = {"__annotations__": annotations, **named_tuple._field_defaults}
-    return dataclass(frozen=True)(type(named_tuple.__name__, (), namespace)).__dataclass_fields__
-
-
-TradeDTO.__dataclass_fields__ = _dataclass_fields(TradeDTO)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ def import_source_for(job: ImportJob) -> ImportSource:
 
 # --- the parsed trades of an upload, stored as JSON (exact decimals as strings, times in ISO-8601) ----------
 
-_HINTS = get_type_hints(TradeDTO)  # resolved annotations, in field order (TradeDTO may be a dataclass or a tuple)
+_HINTS = get_type_hints(TradeDTO)  # resolved annotations, in field order
 _FIELDS = tuple(_HINTS)
 _DECODERS = {name: (Decimal if Decimal in (get_args(hint) or (hint,)) else
                     datetime.fromisoformat if datetime in (get_args(hint) or (hint,)) else None)

@@ -1,7 +1,6 @@
 """manage.py coinbase_prices_refresh: Coinbase trades stored at the spot price get the price paid, once."""
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -23,7 +22,7 @@ def _stored_at_spot_price(user, *, keep_raw: bool) -> dict[str, Decimal]:
     paid per ext_id, as an upload computes it now."""
     parsed = parse_file(EXPORT.read_bytes())
     paid = {t.ext_id: t.price for t in parsed.trades if parsed.raw.get(t.ext_id, {}).get("priceSource") == "subtotal"}
-    old = [replace(t, price=Decimal(parsed.raw[t.ext_id]["spotPrice"])) if t.ext_id in paid else t
+    old = [t._replace(price=Decimal(parsed.raw[t.ext_id]["spotPrice"])) if t.ext_id in paid else t
            for t in parsed.trades]
     result = trade_upsert_many(user=user, broker="coinbase", items=old)
     if keep_raw:

@@ -109,9 +109,8 @@ def test_other_users_rows_are_untouched(user):
 
 
 def test_single_row_with_empty_optional_fields(user):
-    from dataclasses import replace
 
-    item = replace(trade_dtos(1)[0], fee=None, fee_asset="", quote_asset="")
+    item = trade_dtos(1)[0]._replace(fee=None, fee_asset="", quote_asset="")
 
     result = trade_upsert_many(user=user, broker="csv", items=[item])
 
@@ -120,9 +119,8 @@ def test_single_row_with_empty_optional_fields(user):
 
 
 def test_text_with_the_packing_separator_is_stored_verbatim(user):
-    from dataclasses import replace
 
-    items = [replace(item, ext_id=f"odd\x1fid-{n}") for n, item in enumerate(trade_dtos(3))]
+    items = [item._replace(ext_id=f"odd\x1fid-{n}") for n, item in enumerate(trade_dtos(3))]
 
     result = trade_upsert_many(user=user, broker="csv", items=items)
     again = trade_upsert_many(user=user, broker="csv", items=items)
@@ -132,11 +130,10 @@ def test_text_with_the_packing_separator_is_stored_verbatim(user):
 
 
 def test_exponent_and_tiny_decimals_round_trip(user):
-    from dataclasses import replace
 
     base = trade_dtos(2)
-    items = [replace(base[0], qty=Decimal("1E-18"), price=Decimal("1.5E+4"), fee=Decimal("0E-8")),
-             replace(base[1], qty=Decimal("123456789012345678.123456789012345678"), price=Decimal("0.1"))]
+    items = [base[0]._replace(qty=Decimal("1E-18"), price=Decimal("1.5E+4"), fee=Decimal("0E-8")),
+             base[1]._replace(qty=Decimal("123456789012345678.123456789012345678"), price=Decimal("0.1"))]
 
     trade_upsert_many(user=user, broker="coinbase", items=items)
 

@@ -15,8 +15,9 @@ from apps.core.errors import Unprocessable
 
 SUPPORTED_FORMATS_TEXT = (
     "Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or account statement, "
-    "Binance Transaction History statement, Spot Trade History or Order History (in any Binance UI language; old "
-    "semicolon Trade History and old Order History too), Binance Auto-Invest history, Kraken trades or ledgers, Bybit spot trade history, "
+    "Binance Transaction History statement, Spot Trade History (from the Orders page or the Report Center) or Order "
+    "History (in any Binance UI language; old semicolon Trade History and old Order History too), Binance Auto-Invest "
+    "or Buy Crypto history, Kraken trades or ledgers, Bybit spot trade history, "
     "KuCoin filled spot orders, OKX trading history, or any other CSV with a column mapping"
 )
 

@@ -40,9 +40,9 @@ def test_headers_for_the_mapping_form_skip_the_preamble():
 
 
 SUPPORTED = ("Supported: Coinbase transaction history (any header version), Coinbase Pro/Exchange fills or "
-             "account statement, Binance Transaction History statement, Spot Trade History or Order History (in any "
-             "Binance UI language; old semicolon Trade History and old Order History too), Binance Auto-Invest "
-             "history, Kraken trades or ledgers, "
+             "account statement, Binance Transaction History statement, Spot Trade History (from the Orders page or "
+             "the Report Center) or Order History (in any Binance UI language; old semicolon Trade History and old "
+             "Order History too), Binance Auto-Invest or Buy Crypto history, Kraken trades or ledgers, "
              "Bybit spot trade history, KuCoin filled spot orders, OKX trading history, or any other CSV with a column "
              "mapping.")
 

@@ -137,47 +137,41 @@ class ResultBuilder:
 
     def collect_blocks(self, table, block_to_trades, row_to_trade) -> ParseResult:
         """Like collect, a block of rows at a time: `block_to_trades(rows)` reads a whole block through the column
-        readers (columns.py) or returns None, and that block is read row by row with `row_to_trade` instead."""
-        trades, lines, raws = self.trades, self.lines, self.raws
+        readers (columns.py) into each row's trade or skip kind (see add_block), or returns None, and that block is
+        read row by row with `row_to_trade` instead."""
         for block_lines, rows, problems in table.blocks():
             for line, problem in problems:
                 self.error(line, problem)
             made = block_to_trades(rows) if rows else []
             if made is not None:
-                trades += made
-                lines += block_lines
-                raws += [None] * len(made)
+                self.add_block(block_lines, made)
                 continue
             for line, cells in zip(block_lines, rows, strict=True):
-                try:
-                    trade = row_to_trade(cells)
-                except RowProblem as problem:
-                    self.error(line, problem.reason)
-                    continue
-                trades.append(trade)
-                lines.append(line)
-                raws.append(None)
+                self._take(line, cells, row_to_trade)
         self.total_rows += table.row_count
         return self.build()
 
     def collect(self, table, row_to_trade) -> ParseResult:
-        """Every row of `table` through `row_to_trade(cells)` (see Table.rows): a trade, or the row's RowProblem by
-        line."""
-        trades, lines, raws = self.trades, self.lines, self.raws
+        """Every row of `table` through `row_to_trade(cells)` (see Table.rows): a trade, the kind (a str) the row is
+        skipped under, or the row's RowProblem by line."""
         for line, cells, problem in table.rows():
             if problem:
                 self.error(line, problem)
-                continue
-            try:
-                trade = row_to_trade(cells)
-            except RowProblem as problem:
-                self.error(line, problem.reason)
-                continue
-            trades.append(trade)
-            lines.append(line)
-            raws.append(None)
+            else:
+                self._take(line, cells, row_to_trade)
         self.total_rows += table.row_count
         return self.build()
+
+    def _take(self, line: int, cells: list[str], row_to_trade) -> None:
+        try:
+            read = row_to_trade(cells)
+        except RowProblem as problem:
+            self.error(line, problem.reason)
+            return
+        if isinstance(read, str):
+            self.skip(read)
+        else:
+            self.add(read, line)
 
 
 MAX_EXT_ID = 128

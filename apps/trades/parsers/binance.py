@@ -366,17 +366,6 @@ def parse_order_history(table: Table) -> ParseResult:
     at = {name: column_index(index) for name, index in found.items()}
     pairs = _Pairs()
 
-    def order_row(line: int, cells: list[str]) -> None:
-        try:
-            trade = _order(cells, at)
-        except RowProblem as problem:
-            result.error(line, problem.reason)
-            return
-        if isinstance(trade, str):
-            result.skip(trade)
-        else:
-            result.add(trade, line)
-
     def order_block(rows: list[list[str]]) -> list[TradeDTO | str] | None:
         """Per row: its trade, or the status it is skipped under (see _order); None to read the block row by row."""
         totals = [row[at["total"]] for row in rows]
@@ -426,17 +415,7 @@ def parse_order_history(table: Table) -> ParseResult:
     def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         return pairs.pair(*cell_and_asset)
 
-    for lines, rows, problems in table.blocks():
-        for line, problem in problems:
-            result.error(line, problem)
-        made = order_block(rows) if rows else []
-        if made is not None:
-            result.add_block(lines, made)
-            continue
-        for line, cells in zip(lines, rows, strict=True):
-            order_row(line, cells)
-    result.total_rows = table.row_count
-    return result.build()
+    return result.collect_blocks(table, order_block, lambda cells: _order(cells, at))
 
 
 def _order(cells: list[str], at: dict[str, int]) -> TradeDTO | str:

@@ -42,15 +42,8 @@ def parse_auto_invest(table: Table) -> ParseResult:
     result = ResultBuilder(format=FORMAT, broker=BROKER)
     identity_state = RowIdentity("bnc-autoinvest")
     identity = identity_state.ext_id
-    for lines, rows, problems in table.blocks():
-        for line, problem in problems:
-            result.error(line, problem)
-        made = _block(rows, at, identity_state) if rows else []
-        if made is None:
-            made = [_row(cells, at, month_first, identity) for cells in rows]
-        result.add_block(lines, made)
-    result.total_rows += table.row_count
-    return result.build()
+    return result.collect_blocks(table, lambda rows: _block(rows, at, identity_state),
+                                 lambda cells: _row(cells, at, month_first, identity))
 
 
 def _skipped(status: str, has_status: bool) -> str | None:
@@ -63,14 +56,9 @@ def _status_skipped(status: str) -> str | None:
     return _skipped(status, True)
 
 
-def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> TradeDTO | str | RowProblem:
+def _row(cells: list[str], at: dict[str, int], month_first: bool, identity) -> TradeDTO | str:
     skipped = _skipped(cells[at["status"]], at["status"] >= 0)
-    if skipped is not None:
-        return skipped
-    try:
-        return _purchase(cells, at, month_first, identity)
-    except RowProblem as problem:
-        return problem
+    return skipped if skipped is not None else _purchase(cells, at, month_first, identity)
 
 
 def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:

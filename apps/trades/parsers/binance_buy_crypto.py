@@ -44,23 +44,8 @@ def parse_buy_crypto(table: Table) -> ParseResult:
     at = {field: column_index(keys.index(key) if key in keys else None) for field, key in _KEYS.items()}
     month_first = month_first_in_column(table, at["date"], _NAMES["date"], advice=(
         "Save the export again with dates written year first (2021-01-02 23:59:59) and upload it again."))
-    result = ResultBuilder(format=FORMAT, broker=BROKER)
     identity = RowIdentity("bnc-buy")
-    for line, cells, problem in table.rows():
-        if problem:
-            result.error(line, problem)
-            continue
-        try:
-            read = _row(cells, at, month_first, identity)
-        except RowProblem as row_problem:
-            result.error(line, row_problem.reason)
-            continue
-        if isinstance(read, str):
-            result.skip(read)
-        else:
-            result.add(read, line)
-    result.total_rows += table.row_count
-    return result.build()
+    return ResultBuilder(format=FORMAT, broker=BROKER).collect(table, lambda cells: _row(cells, at, month_first, identity))
 
 
 def _row(cells: list[str], at: dict[str, int], month_first: bool, identity: RowIdentity) -> TradeDTO | str:

@@ -160,10 +160,11 @@ def parse_kucoin(table: Table) -> ParseResult:
     pairs = _Pairs()
     assets: dict[str, str] = {}
 
-    def kucoin_order(cells: list[str]) -> TradeDTO | None:
+    def kucoin_order(cells: list[str]) -> TradeDTO | str:
+        """The order's trade, or the status it is skipped under when it filled nothing (cancelled)."""
         qty = read_decimal(cells[qty_at], what="Filled Amount")[0] if cells[qty_at].strip() else 0
         if qty == 0:
-            return None  # an order that filled nothing (cancelled): not a trade
+            return f"{cells[status_at].strip().title() or 'No status'} (nothing filled)"
         if qty < 0:
             positive(qty, what="Filled Amount")
         ext_id = "kucoin:" + _exchange_id(cells[order_at], "Order ID")
@@ -180,17 +181,6 @@ def parse_kucoin(table: Table) -> ParseResult:
             if fee_asset is None:
                 fee_asset = assets[written] = clean_asset(written, what="Fee Currency") if written.strip() else quote
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
-
-    def kucoin_row(line: int, cells: list[str]) -> None:
-        try:
-            trade = kucoin_order(cells)
-        except RowProblem as problem:
-            result.error(line, problem.reason)
-            return
-        if trade is None:
-            result.skip(f"{cells[status_at].strip().title() or 'No status'} (nothing filled)")
-        else:
-            result.add(trade, line)
 
     def kucoin_block(rows: list[list[str]]) -> list[TradeDTO] | None:
         read = columns.times([row[time_at] for row in rows])
@@ -221,17 +211,7 @@ def parse_kucoin(table: Table) -> ParseResult:
     def _fee_currency(cell: str) -> str:
         return clean_asset(cell, what="Fee Currency")
 
-    for lines, rows, problems in table.blocks():
-        for line, problem in problems:
-            result.error(line, problem)
-        made = kucoin_block(rows) if rows else []
-        if made is not None:
-            result.add_block(lines, made)
-            continue
-        for line, cells in zip(lines, rows, strict=True):
-            kucoin_row(line, cells)
-    result.total_rows = table.row_count
-    return result.build()
+    return result.collect_blocks(table, kucoin_block, kucoin_order)
 
 
 KUCOIN = FormatSpec(name="kucoin_spot_trades", broker="kucoin",

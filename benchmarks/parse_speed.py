@@ -107,6 +107,31 @@ def binance_auto_invest(rows: int, rng: random.Random) -> bytes:
     return "\n".join(lines).encode()
 
 
+def binance_buy_crypto(rows: int, rng: random.Random) -> bytes:
+    lines = ["Date(UTC),Method,Amount,Price,Fees,Final Amount,Status,Transaction ID"]
+    for index in range(rows):
+        ts = (START + timedelta(minutes=index)).strftime("%Y-%m-%d %H:%M:%S")
+        amount = rng.choice([50, 100, 200, 500])
+        fee = amount * rng.choice([0.018, 0.02])
+        price = rng.uniform(20_000, 60_000)
+        status = "Completed" if rng.random() < 0.95 else "Failed"
+        lines.append(f"{ts},{rng.choice(['Credit Card', 'Cash Balance'])},{amount:.2f} EUR,{price:.2f} BTC/EUR,"
+                     f"{fee:.2f} EUR,{(amount - fee) / price:.8f} BTC,{status},{index:032x}")
+    return "\n".join(lines).encode()
+
+
+def binance_report_spot(rows: int, rng: random.Random) -> bytes:
+    lines = ["Date(UTC),Pair,Base Asset,Quote Asset,Type,Price,Amount,Total,Fee,Fee Coin"]
+    for index in range(rows):
+        ts = (START + timedelta(minutes=index)).strftime("%Y-%m-%d %H:%M:%S")
+        qty = rng.uniform(0.0001, 0.5)
+        price = rng.uniform(20_000, 60_000)
+        side = rng.choice(["BUY", "SELL"])
+        fee, fee_coin = (f"{qty / 1000:.8f}", "BTC") if side == "BUY" else (f"{qty * price / 1000:.8f}", "USDT")
+        lines.append(f"{ts},BTC/USDT,BTC,USDT,{side},{price:.2f},{qty:.5f},{qty * price:.7f},{fee},{fee_coin}")
+    return "\n".join(lines).encode()
+
+
 def binance_orders(rows: int, rng: random.Random) -> bytes:
     lines = ["Date(UTC),OrderNo,Pair,Type,Side,Order Price,Order Amount,Time,Executed,Average Price,Trading total,"
              "Status"]
@@ -210,8 +235,10 @@ FORMATS: dict[str, Callable[[int, random.Random], bytes]] = {
     "coinbase_pro_fills": coinbase_pro_fills,
     "binance_transaction_history": binance_statement,
     "binance_spot_trade_history": binance_spot,
+    "binance_spot_trade_history_report": binance_report_spot,
     "binance_order_history": binance_orders,
     "binance_auto_invest": binance_auto_invest,
+    "binance_buy_crypto": binance_buy_crypto,
     "binance_trade_history_old": binance_old,
     "kraken_trades": kraken_trades,
     "kraken_ledgers": kraken_ledgers,

@@ -213,21 +213,26 @@ def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]
     complete = False
     for path in paths:
         fired = 0
+        every = True
         for c in path:
-            if c.fired and c.name != GUARD:  # the "nothing else fired" guard is not evidence of nearness on its own
-                fired += 1
+            if c.fired:
+                if c.name != GUARD:  # the "nothing else fired" guard is not evidence of nearness on its own
+                    fired += 1
+            else:
+                every = False
         share = fired / len(path)
         if partial is None or share > partial:
             partial = share
-        if all(c.fired for c in path):
+        if every:
             complete = True
             mean = sum(c.score for c in path) / len(path)
             if not best or mean > margin:  # the first of equally good paths, as max() picks
                 best, margin = path, mean
-    evaluable = sum(c.evaluable for c in conditions) / len(conditions)
-    return LabelEval(label=label, fired=complete, conditions=conditions, history_factor=factor,
-                     margin=margin, partial=partial, evaluable_share=evaluable, history=history,
-                     path=[c.name for c in best])
+    evaluable = 0
+    for c in conditions:
+        evaluable += c.evaluable
+    return LabelEval(label, complete, conditions, factor, margin, partial, evaluable / len(conditions), history,
+                     [c.name for c in best])
 
 
 def evaluate_fomo(ctx: dict) -> LabelEval | None:
@@ -366,10 +371,33 @@ _SUPPORTING = frozenset(RULES_SUPPORTING_DISCIPLINE)
 _RULE_CONDITION = {kind: f"rule_{kind}" for kind in RULES_SUPPORTING_DISCIPLINE}
 
 
+class _SharedCondition(Condition):
+    """A line that reads the same on every trade (the guard kept): made once, its dict listed for every tag
+    that shows it (evidence is read, never changed)."""
+
+    __slots__ = ("_line",)
+
+    def as_dict(self, **extra) -> dict:
+        if extra:
+            return Condition.as_dict(self, **extra)
+        line = self._line
+        if line is None:
+            line = self._line = Condition.as_dict(self)
+        return line
+
+
+_GUARD_KEPT = _SharedCondition(GUARD, 1.0, "==", 1.0, "bool", True, True, BOOLEAN_SCORE, GUARD_KEPT)
+_GUARD_KEPT._line = None
+
+
 def _discipline_guard(other_fired: list[str], rules: list[dict]) -> Condition:
+    if not other_fired:
+        for r in rules:
+            if r["status"] == "broken":
+                break
+        else:
+            return _GUARD_KEPT
     broken = [r for r in rules if r["status"] == "broken"]
-    if not other_fired and not broken:
-        return flag(GUARD, True, GUARD_KEPT)
     return flag(GUARD, False, lambda: "Not counted as disciplined: " + ", ".join(
         other_fired + [f"rule {r['kind']} broken" for r in broken]) + ".")
 
@@ -409,9 +437,13 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
         if (status != "kept" and status != "broken") or rule["kind"] not in _SUPPORTING:
             continue
         kept = status == "kept"
-        kept_c = flag(_RULE_CONDITION[rule["kind"]], kept, rule["explain"])
-        if kept and rule.get("margin") is not None:
-            kept_c.score = 0.5 + 0.5 * min(1.0, rule["margin"])
+        if kept:
+            margin = rule.get("margin")
+            kept_c = Condition(_RULE_CONDITION[rule["kind"]], 1.0, "==", 1.0, "bool", True, True,
+                               BOOLEAN_SCORE if margin is None else 0.5 + 0.5 * min(1.0, margin), rule["explain"])
+        else:
+            kept_c = Condition(_RULE_CONDITION[rule["kind"]], 0.0, "==", 1.0, "bool", False, True, 0.0,
+                               rule["explain"])
         conditions.append(kept_c)
         if kept:
             best_partial = 0.5
@@ -430,6 +462,5 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
     evaluable = 0
     for c in conditions:
         evaluable += c.evaluable
-    return LabelEval(label="DISCIPLINE", fired=best_margin > 0, conditions=conditions, history_factor=factor,
-                     margin=best_margin, partial=best_partial, evaluable_share=evaluable / len(conditions),
-                     history=history, path=best_path)
+    return LabelEval("DISCIPLINE", best_margin > 0, conditions, factor, best_margin, best_partial,
+                     evaluable / len(conditions), history, best_path)

@@ -32,10 +32,10 @@ def trade_order(trades: list[TradeInput]) -> list[TradeInput]:
 
 
 class _Lot:
-    __slots__ = ("trade_id", "qty", "price", "fee_per_unit", "ts")
+    __slots__ = ("info", "qty", "price", "fee_per_unit", "ts")
 
-    def __init__(self, trade: TradeInput) -> None:
-        self.trade_id = trade.id
+    def __init__(self, trade: TradeInput, info: PositionInfo) -> None:
+        self.info = info  # the buy's own PositionInfo, whose matched/unmatched quantities sales move
         self.qty = trade.qty
         self.price = trade.price
         self.fee_per_unit = trade.fee_in_quote / trade.qty if trade.qty else ZERO
@@ -57,14 +57,14 @@ def match_ordered(ordered: list[TradeInput]) -> dict[str, PositionInfo]:
             lots = books[trade.symbol] = deque()
         if trade.side == "BUY":
             # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
-            result[trade.id] = PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "BUY")
-            lots.append(_Lot(trade))
+            info = result[trade.id] = PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "BUY")
+            lots.append(_Lot(trade, info))
             continue
-        result[trade.id] = _sell(trade, lots, result)
+        result[trade.id] = _sell(trade, lots)
     return result
 
 
-def _sell(trade: TradeInput, lots: deque[_Lot], result: dict[str, PositionInfo]) -> PositionInfo:
+def _sell(trade: TradeInput, lots: deque[_Lot]) -> PositionInfo:
     remaining = trade.qty
     cost = ZERO
     buy_fees = ZERO
@@ -73,31 +73,28 @@ def _sell(trade: TradeInput, lots: deque[_Lot], result: dict[str, PositionInfo])
     ts = trade.ts
     while remaining > 0 and lots:
         lot = lots[0]
-        take = min(remaining, lot.qty)
+        lot_qty = lot.qty
+        take = lot_qty if lot_qty < remaining else remaining  # min(remaining, lot.qty), as it picks
         cost += take * lot.price
         buy_fees += take * lot.fee_per_unit
         hours = (ts - lot.ts).total_seconds() / 3600.0
         weighted_hours += float(take) * hours
-        youngest = hours if youngest is None or hours < youngest else youngest
-        lot.qty -= take
+        if youngest is None or hours < youngest:
+            youngest = hours
+        lot.qty = lot_qty = lot_qty - take
         remaining -= take
-        buy_info = result[lot.trade_id]
+        buy_info = lot.info
         buy_info.matched_qty += take
         buy_info.unmatched_qty -= take
-        if lot.qty <= 0:
+        if lot_qty <= 0:
             lots.popleft()
     matched = trade.qty - remaining
     if matched <= 0:
-        return PositionInfo(
-            trade_id=trade.id, realized_pnl=None, held_hours=None, matched_qty=ZERO, unmatched_qty=trade.qty,
-            symbol=trade.symbol, side="SELL",
-        )
+        # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
+        return PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "SELL")
     sell_fee = trade.fee_in_quote * matched / trade.qty
     proceeds = matched * trade.price
     pnl = proceeds - cost - buy_fees - sell_fee
-    return PositionInfo(
-        trade_id=trade.id, realized_pnl=pnl, held_hours=weighted_hours / float(matched), matched_qty=matched,
-        unmatched_qty=remaining, symbol=trade.symbol, side="SELL", min_held_hours=youngest,
-        cost_basis=cost + buy_fees, proceeds=proceeds - sell_fee,
-    )
-
+    # … then min_held_hours, cost_basis, proceeds
+    return PositionInfo(trade.id, pnl, weighted_hours / float(matched), matched, remaining, trade.symbol, "SELL",
+                        youngest, cost + buy_fees, proceeds - sell_fee)

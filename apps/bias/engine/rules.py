@@ -70,74 +70,130 @@ def _entry(rule: RuleInput, status: str, explain: str, *, value=None, limit=None
     return entry
 
 
-def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike_rises: list) -> list[dict]:
-    """Rule outcomes for one trade; ``spike_rises[k]`` is the rise over rule k's lookback (or None)."""
+def _kept(rule: RuleInput, explain: str, value, limit, margin: float, history_factor: float) -> dict:
+    """``_entry(rule, "kept", …, margin=…, history_factor=…)`` without the keyword handling (the hot path)."""
+    margin = max(0.0, min(1.0, margin))
+    return {"kind": rule.kind, "params": rule.params, "status": "kept", "value": value, "limit": limit,
+            "explain": explain, "margin": margin if margin in _EXACT else round(margin, 4),
+            "history_factor": history_factor if history_factor in _EXACT else round(history_factor, 4)}
+
+
+_EXACT = frozenset((0.0, 1.0))  # values four-place rounding leaves as they are
+
+
+def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike_rises: list, *,
+                   shared: dict | None = None) -> list[dict]:
+    """Rule outcomes for one trade; ``spike_rises[k]`` is the rise over rule k's lookback (or None).
+
+    ``shared``: a dict the caller keeps over a walk of many trades. An outcome whose every word is fixed
+    (the rule does not apply to this side, cannot be judged, or cannot be read) is then made once and the
+    same entry is listed for every trade it applies to — entries are read, never changed."""
+    shared = {} if shared is None else shared
+    side = ctx["side"]
     out = []
     for k, (rule, values) in enumerate(parsed):
+        kind = rule.kind
         if values is None:
-            out.append(_entry(rule, "invalid", f"Rule {rule.kind} has parameters that cannot be read."))
+            entry = shared.get((k, "invalid"))
+            if entry is None:
+                entry = shared[k, "invalid"] = _entry(rule, "invalid",
+                                                      f"Rule {kind} has parameters that cannot be read.")
+            out.append(entry)
             continue
-        if rule.kind == "avoidSpikeOverPct":
-            if ctx["side"] != "BUY":
-                out.append(_entry(rule, "not_applicable", "Only entries are checked against this rule."))
+        if kind == "avoidSpikeOverPct":
+            if side != "BUY":
+                entry = shared.get((k, "not_applicable"))
+                if entry is None:
+                    entry = shared[k, "not_applicable"] = _entry(rule, "not_applicable",
+                                                                 "Only entries are checked against this rule.")
+                out.append(entry)
                 continue
             rise = spike_rises[k]
             limit, hours = values["pct"], values["lookbackHours"]
             if rise is None:
-                out.append(_entry(rule, "not_evaluable",
-                                  f"Not enough candles to measure the {hours:g}-hour move before this entry."))
+                entry = shared.get((k, "not_evaluable"))
+                if entry is None:
+                    entry = shared[k, "not_evaluable"] = _entry(
+                        rule, "not_evaluable", f"Not enough candles to measure the {hours:g}-hour move before this entry.")
+                out.append(entry)
             elif rise * 100 > limit:
                 out.append(_entry(rule, "broken", f"Entered after a {pct(rise)} move in {hours:g} hours; "
                                   f"your rule is to avoid entries after more than {limit:g}%.",
                                   value=round(rise * 100, 4), limit=limit))
             else:
-                out.append(_entry(rule, "kept", f"The {hours:g}-hour move before this entry was {pct(rise)}, "
-                                  f"inside your {limit:g}% limit.", value=round(rise * 100, 4), limit=limit,
-                                  margin=(limit - rise * 100) / limit, history_factor=1.0))
-        elif rule.kind == "minHoldHours":
+                words = shared.get((k, "kept"))
+                if words is None:
+                    words = shared[k, "kept"] = (f"The {hours:g}-hour move before this entry was ",
+                                                 f", inside your {limit:g}% limit.")
+                out.append(_kept(rule, words[0] + pct(rise) + words[1], round(rise * 100, 4), limit,
+                                 (limit - rise * 100) / limit, 1.0))
+        elif kind == "minHoldHours":
             limit = values["hours"]
             held = ctx["min_held_hours"]
-            if ctx["side"] != "SELL":
-                out.append(_entry(rule, "not_applicable", "Only exits are checked against this rule."))
+            if side != "SELL":
+                entry = shared.get((k, "not_applicable"))
+                if entry is None:
+                    entry = shared[k, "not_applicable"] = _entry(rule, "not_applicable",
+                                                                 "Only exits are checked against this rule.")
+                out.append(entry)
             elif held is None:
-                out.append(_entry(rule, "not_evaluable",
-                                  "The buy behind this sale is not in the history, so the holding time is unknown."))
+                entry = shared.get((k, "not_evaluable"))
+                if entry is None:
+                    entry = shared[k, "not_evaluable"] = _entry(
+                        rule, "not_evaluable",
+                        "The buy behind this sale is not in the history, so the holding time is unknown.")
+                out.append(entry)
             elif held < limit:
                 out.append(_entry(rule, "broken", f"Sold a lot held {held:.1f} hours; your minimum hold is {limit:g} hours.",
                                   value=round(held, 4), limit=limit))
             else:
-                out.append(_entry(rule, "kept", f"Every lot sold had been held at least {held:.1f} hours, past "
-                                  f"your {limit:g}-hour minimum.", value=round(held, 4), limit=limit,
-                                  margin=(held - limit) / limit, history_factor=ctx["matched_share"]))
-        elif rule.kind == "maxTradesPerDay":
+                words = shared.get((k, "kept"))
+                if words is None:
+                    words = shared[k, "kept"] = f" hours, past your {limit:g}-hour minimum."
+                out.append(_kept(rule, f"Every lot sold had been held at least {held:.1f}" + words, round(held, 4),
+                                 limit, (held - limit) / limit, ctx["matched_share"]))
+        elif kind == "maxTradesPerDay":
             limit, count = values["count"], ctx["trades_today"]
-            if count > limit:
-                out.append(_entry(rule, "broken", f"Trade number {count} today; your limit is {limit:g} a day.",
-                                  value=count, limit=limit))
-            else:
-                out.append(_entry(rule, "kept", f"Trade number {count} today, within your {limit:g} a day.",
-                                  value=count, limit=limit))
-        elif rule.kind == "cooldownAfterLosses":
+            status = "broken" if count > limit else "kept"
+            entry = shared.get((k, status, count))
+            if entry is None:
+                if count > limit:
+                    entry = _entry(rule, "broken", f"Trade number {count} today; your limit is {limit:g} a day.",
+                                   value=count, limit=limit)
+                else:
+                    entry = _entry(rule, "kept", f"Trade number {count} today, within your {limit:g} a day.",
+                                   value=count, limit=limit)
+                shared[k, status, count] = entry
+            out.append(entry)
+        elif kind == "cooldownAfterLosses":
             losses, hours = values["losses"], values["hours"]
             streak, since = ctx["loss_streak"], ctx["hours_since_last_loss"]
             if streak < losses or since is None:
-                out.append(_entry(rule, "not_applicable",
-                                  f"{streak} losing exits in a row before this trade (the cooldown starts at {losses:g})."))
+                entry = shared.get((k, "not_applicable", streak))
+                if entry is None:
+                    entry = shared[k, "not_applicable", streak] = _entry(
+                        rule, "not_applicable",
+                        f"{streak} losing exits in a row before this trade (the cooldown starts at {losses:g}).")
+                out.append(entry)
             elif since < hours:
                 out.append(_entry(rule, "broken", f"Traded {since:.1f} hours after {streak} losses in a row; your "
                                   f"cooldown is {hours:g} hours.", value=round(since, 4), limit=hours))
             else:
-                out.append(_entry(rule, "kept", f"Waited {since:.1f} hours after {streak} losses in a row, past "
-                                  f"your {hours:g}-hour cooldown.", value=round(since, 4), limit=hours,
-                                  margin=(since - hours) / hours, history_factor=1.0))
-        elif rule.kind == "stopLossPct":
+                out.append(_kept(rule, f"Waited {since:.1f} hours after {streak} losses in a row, past "
+                                 f"your {hours:g}-hour cooldown.", round(since, 4), hours,
+                                 (since - hours) / hours, 1.0))
+        elif kind == "stopLossPct":
             out.append(_stop_loss_pct(ctx, rule, values["pct"]))
-        elif rule.kind == "plannedStop":
+        elif kind == "plannedStop":
             entry = _planned_stop(ctx, rule, values)
             if entry is not None:
                 out.append(entry)
         else:
-            out.append(_entry(rule, "not_applicable", f"Rule {rule.kind} is not evaluated per trade."))
+            entry = shared.get((k, "not_applicable"))
+            if entry is None:
+                entry = shared[k, "not_applicable"] = _entry(rule, "not_applicable",
+                                                             f"Rule {kind} is not evaluated per trade.")
+            out.append(entry)
     return out
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import ge, le, lt
+from operator import ge
 
 import numpy as np
 import pandas as pd
@@ -263,6 +263,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
 
     def label_all() -> Iterator[tuple[TradeInput, list[TagResult]]]:
         occurrences: dict[str, int] = {}  # how many earlier trades carried each label (reflections rotate on it)
+        shared_entries: dict = {}  # rule outcomes with fixed words, one entry for every trade they apply to
 
         last_exit = None
         win_streak = loss_streak = 0
@@ -282,15 +283,9 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
                            last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds, threshold_record)
-            rule_results = evaluate_rules(ctx, parsed_rules, rises[i])
+            rule_results = evaluate_rules(ctx, parsed_rules, rises[i], shared=shared_entries)
             if targets is None or trade.id in targets:
-                labelled = _label(trade, ctx, rule_results)
-                for tag in labelled:  # a trade's labels are distinct
-                    label = tag.label
-                    earlier = occurrences.get(label, 0)
-                    tag.features["history"]["occurrence"] = earlier
-                    occurrences[label] = earlier + 1
-                yield trade, labelled
+                yield trade, _label(trade, ctx, rule_results, occurrences)
             else:  # only which labels fire, so the occurrence count of later trades is right
                 fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
                                                             with_discipline=_discipline_possible(ctx, rule_results))[1]]
@@ -400,26 +395,31 @@ def _passes(value, op, threshold) -> bool:
 def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
     side = ctx["side"]
     candidates = []
-    th = h.thresholds_of(ctx)
+    th = ctx["thresholds"] or h.DEFAULT_THRESHOLDS  # h.thresholds_of
     if side == "BUY":
-        if (_passes(ctx["pct_change_24h_before"], ge, th["FOMO_PCT_24H"]) and _passes(ctx["RSI_14"], ge, th["FOMO_RSI"])
-                and _passes(ctx["BB_pos"], ge, h.FOMO_BB_POS)):
+        move, rsi, bb = ctx["pct_change_24h_before"], ctx["RSI_14"], ctx["BB_pos"]
+        if (move is not None and move >= th["FOMO_PCT_24H"] and rsi is not None and rsi >= th["FOMO_RSI"]
+                and bb is not None and bb >= h.FOMO_BB_POS):
             candidates.append(h.evaluate_fomo)
-    elif (_passes(ctx["pnl_exit_pct"], lt, h.PANIC_PNL) and _passes(ctx["drawdown_recent"], ge, th["PANIC_DRAWDOWN"])
-          and _passes(ctx["RSI_14"], le, h.PANIC_RSI) and not ctx.get("stop_exit")):
-        candidates.append(h.evaluate_panic)
-    if (side == "BUY" and _passes(ctx["hours_since_exit"], le, h.REVENGE_HOURS)
-            and _passes(ctx["last_exit_pnl_pct"], le, h.REVENGE_MIN_LOSS_PCT)
-            and (_passes(ctx["size_vs_lost_position"], ge, h.REVENGE_SIZE_RATIO)
-                 or (ctx["last_exit_symbol"] is not None and ctx["last_exit_symbol"] == ctx["symbol"]))):
-        candidates.append(h.evaluate_revenge)
+        hours, loss = ctx["hours_since_exit"], ctx["last_exit_pnl_pct"]
+        if (hours is not None and hours <= h.REVENGE_HOURS and loss is not None and loss <= h.REVENGE_MIN_LOSS_PCT
+                and (_passes(ctx["size_vs_lost_position"], ge, h.REVENGE_SIZE_RATIO)
+                     or (ctx["last_exit_symbol"] is not None and ctx["last_exit_symbol"] == ctx["symbol"]))):
+            candidates.append(h.evaluate_revenge)
+    else:
+        pnl, drawdown, rsi = ctx["pnl_exit_pct"], ctx["drawdown_recent"], ctx["RSI_14"]
+        if (pnl is not None and pnl < h.PANIC_PNL and drawdown is not None and drawdown >= th["PANIC_DRAWDOWN"]
+                and rsi is not None and rsi <= h.PANIC_RSI and not ctx.get("stop_exit")):
+            candidates.append(h.evaluate_panic)
     count, turnover = ctx["trades_today"], ctx["turnover_vs_baseline"]
     if count >= h.overtrading_line(ctx) or (_passes(turnover, ge, h.OVERTRADING_TURNOVER_MULTIPLE)
                                             and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
         candidates.append(h.evaluate_overtrading)
-    if (side == "BUY" and ctx["win_streak"] >= h.OVERCONFIDENCE_STREAK
-            and _passes(ctx["size_vs_median"], ge, th["OVERCONFIDENCE_SIZE_RATIO"])):
-        candidates.append(h.evaluate_overconfidence)
+    if side == "BUY":
+        ratio = ctx["size_vs_median"]
+        if (ctx["win_streak"] >= h.OVERCONFIDENCE_STREAK and ratio is not None
+                and ratio >= th["OVERCONFIDENCE_SIZE_RATIO"]):
+            candidates.append(h.evaluate_overconfidence)
     return candidates
 
 
@@ -462,33 +462,50 @@ def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_disciplin
     return evaluations, fired
 
 
-def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagResult]:
+def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict | None = None) -> list[TagResult]:
+    """The trade's tags. ``occurrences`` (label → how many earlier trades carried it) is counted on as the
+    tags are made, and each tag's history records its label's count before this trade."""
+    occurrences = {} if occurrences is None else occurrences
     fired: list = []
     done: dict = {}
     if QUICK_REJECT:
-        evaluations, fired = _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
-                                       with_discipline=_discipline_possible(ctx, rule_results), done=done)
+        candidates = _may_fire(ctx, rule_results)
+        if candidates:
+            evaluations, fired = _evaluate(ctx, rule_results, candidates,
+                                           with_discipline=_discipline_possible(ctx, rule_results), done=done)
+        elif _discipline_possible(ctx, rule_results):  # only DISCIPLINE can fire: ``_evaluate`` of no evaluator
+            discipline = done["discipline"] = h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)
+            if discipline is not None and discipline.fired:
+                fired = [discipline]
     if not fired:
         evaluations, fired = _evaluate(ctx, rule_results, ALL_EVALUATORS, with_discipline=True, done=done)
     inputs = _inputs(trade, ctx)
-    base_history = {"candles_before": None if ctx["bars"] is None else int(ctx["bars"]),
+    bars = ctx["bars"]
+    base_history = {"candles_before": None if bars is None else int(bars),
                     "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],
                     "candle_hours": ctx["step_hours"], "trades_before_today": ctx["trades_today"] - 1,
                     "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
     tags = []
+    exact = h._EXACT_SCORES
     for evaluation in fired:
+        label = evaluation.label
+        earlier = occurrences.get(label, 0)  # a trade's labels are distinct
+        occurrences[label] = earlier + 1
+        margin, factor = evaluation.margin, evaluation.history_factor
+        confidence = margin * factor  # LabelEval.confidence, inline
+        confidence = confidence if confidence in exact else round(confidence, 4)
         features = {
             "engine_version": ENGINE_VERSION,
             "inputs": dict(inputs) if tags else inputs,  # each tag its own
             "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
             "thresholds": ctx["threshold_record"],
-            "history": {**base_history, **evaluation.history},
-            "score": {"margin": h.round4(evaluation.margin), "history_factor": h.round4(evaluation.history_factor),
-                      "path": evaluation.path},
+            "history": {**base_history, **evaluation.history, "occurrence": earlier},
+            "score": {"margin": margin if margin in exact else round(margin, 4),
+                      "history_factor": factor if factor in exact else round(factor, 4), "path": evaluation.path},
         }
-        tags.append(TagResult(trade_id=trade.id, label=evaluation.label, confidence=evaluation.confidence,
-                              features=features))
+        tags.append(TagResult(trade.id, label, 0.0 if confidence < 0 else 1.0 if confidence > 1 else confidence,
+                              features))
     if tags:
         return tags
     nearest = max(evaluations, key=lambda e: (e.partial, e.evaluable_share), default=None)
@@ -500,6 +517,8 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict]) -> list[TagRe
                            "fired": [c.name for c in e.conditions if c.fired],
                            "not_fired": [c.name for c in e.conditions if not c.fired]}
                           for e in evaluations), key=lambda m: -m["share_fired"])
+    base_history["occurrence"] = occurrences.get("NONE", 0)
+    occurrences["NONE"] = base_history["occurrence"] + 1
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": inputs,

@@ -47,7 +47,7 @@ class RuleInput:
     params: dict
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one or more per trade, held at once by ``score_trades``
 class TagResult:
     trade_id: str
     label: str

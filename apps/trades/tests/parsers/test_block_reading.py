@@ -25,6 +25,8 @@ ODD_ROW = {
     "binance_transaction_history": "41234567,2024-03-01 00:00:00,Spot,Transaction Buy,BTC,0.00000000,",
     "okx_trading_history": "999999,1,2024-03-01 00:00:00,Spot,BTC-USDT,Buy,0,BTC,1,0,0,BTC,0,0,0,1,BTC",
     "kraken_ledgers": '"LX-ODD","TX-ODD","2024-03-01 00:00:00","trade","","currency","XXBT",0.5,0,1',
+    "binance_buy_crypto": "2024-03-01 00:00:00,Credit Card,100.00 EUR,1.0 BTC/EUR,200.00 EUR,0.001 BTC,Completed,ff",
+    "binance_spot_trade_history_report": "2024-03-01 00:00:00,BTC/USDT,BTC,USDT,HOLD,1,1,1,0.001,BTC",
 }
 # Rows per trade where a trade takes more than one row.
 ROWS_PER_TRADE = {"binance_transaction_history": 3, "okx_trading_history": 2, "kraken_ledgers": 2}

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from apps.brokers.types import TradeDTO
 
+from . import columns
 from .base import FormatSpec, ParseError, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .binance_headers import REPORT_SPOT_TRADE_FIELDS, REPORT_SPOT_TRADE_HISTORY, columns_of, required_groups
 from .generic import month_first_in_column
+from .plain_columns import ColumnOf, collect_columns
 from .table import Table, column_index
 from .values import clean_asset, parse_side, parse_timestamp, positive, read_decimal, symbol_of
 
@@ -56,7 +58,51 @@ def parse_report_spot_trades(table: Table) -> ParseResult:
         ext_id = identity.ext_id(ts.isoformat(), symbol, side, price_text, qty_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    return ResultBuilder(format=FORMAT, broker=BROKER).collect(table, fill)
+    def fills(column: ColumnOf) -> list[TradeDTO] | None:
+        """The rows read column by column (see plain_columns.collect_columns); None to read them one by one."""
+        read = columns.times(column(at["date"]))
+        prices, qtys = columns.numbers(column(at["price"])), columns.numbers(column(at["amount"]))
+        if read is None or prices is None or qtys is None or not (all(prices[0]) and all(qtys[0])):
+            return None
+        fee_cells = column(at["fee"])
+        if at["fee"] < 0 or not all(fee_cells):
+            return None  # fills without a fee: read one by one
+        fees = columns.numbers(fee_cells)
+        if fees is None:
+            return None
+        try:
+            pairs = column(at["base"]), column(at["quote"]), column(at["pair"])
+            if all(cells.count(cells[0]) == len(cells) for cells in pairs):  # one pair in the whole file
+                fill_symbols = columns.lookup([(pairs[0][0], pairs[1][0], pairs[2][0])], symbols,
+                                              _symbol_of_cells) * len(pairs[0])
+            else:
+                fill_symbols = columns.lookup(list(zip(*pairs, strict=True)), symbols, _symbol_of_cells)
+            sides = columns.lookup(column(at["type"]), {}, _side)
+            fee_assets = columns.lookup(column(at["feecoin"]), {}, _fee_coin)
+        except RowProblem:
+            return None
+        quotes = columns.lookup(fill_symbols, {}, _quote_of_symbol)
+        keys = list(map("|".join, zip(read[1], fill_symbols, sides, prices[1], qtys[1], fees[1], fee_assets, strict=True)))
+        return columns.trades(columns.hashed_ids(identity, keys), fill_symbols, sides, qtys[0], prices[0], read[0],
+                              fees[0], fee_assets, quotes)
+
+    return collect_columns(ResultBuilder(format=FORMAT, broker=BROKER), table, fills, fill)
+
+
+def _symbol_of_cells(cells: tuple[str, str, str]) -> str:
+    return _symbol(*cells)
+
+
+def _side(cell: str) -> str:
+    return parse_side(cell, what="Type")
+
+
+def _fee_coin(cell: str) -> str:
+    return clean_asset(cell, what="Fee Coin")
+
+
+def _quote_of_symbol(symbol: str) -> str:
+    return symbol.rpartition("-")[2]
 
 
 def _symbol(base_cell: str, quote_cell: str, pair_cell: str) -> str:

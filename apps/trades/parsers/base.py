@@ -147,7 +147,7 @@ class ResultBuilder:
                 self.add_block(block_lines, made)
                 continue
             for line, cells in zip(block_lines, rows, strict=True):
-                self._take(line, cells, row_to_trade)
+                self.take(line, cells, row_to_trade)
         self.total_rows += table.row_count
         return self.build()
 
@@ -158,11 +158,12 @@ class ResultBuilder:
             if problem:
                 self.error(line, problem)
             else:
-                self._take(line, cells, row_to_trade)
+                self.take(line, cells, row_to_trade)
         self.total_rows += table.row_count
         return self.build()
 
-    def _take(self, line: int, cells: list[str], row_to_trade) -> None:
+    def take(self, line: int, cells: list[str], row_to_trade) -> None:
+        """One row through `row_to_trade` (see collect)."""
         try:
             read = row_to_trade(cells)
         except RowProblem as problem:

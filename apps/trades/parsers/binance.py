@@ -154,26 +154,26 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
         ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    def spot_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        read = columns.times([row[date] for row in rows])
-        amounts = [row[amount_at] for row in rows]
+    def spot_block(column: columns.Column) -> list[TradeDTO] | None:
+        read = columns.times(column(date))
+        amounts = column(amount_at)
         amount_assets = columns.suffixes(amounts, _DIGITS)
         plain_amounts = columns.without_suffixes(amounts, amount_assets)
         if read is None or plain_amounts is None or not columns.are_numbers(plain_amounts, without=","):
             return None
         try:
-            info = columns.lookup(list(zip([row[pair] for row in rows], amount_assets, strict=True)), block_pairs,
+            info = columns.lookup(list(zip(column(pair), amount_assets, strict=True)), block_pairs,
                                   _pair_of)
-            sides = columns.lookup([row[side_at] for row in rows], block_sides, pairs.side)
+            sides = columns.lookup(column(side_at), block_sides, pairs.side)
         except RowProblem:
             return None
         bases = columns.field(info, 0)
         quotes = columns.field(info, 1)
         if quotes != amount_assets:
             return None
-        qty_cells = columns.without_suffixes([row[executed] for row in rows], bases)
-        price_cells = [row[price_at] for row in rows]
-        fee_cells = [row[fee_at] for row in rows]
+        qty_cells = columns.without_suffixes(column(executed), bases)
+        price_cells = column(price_at)
+        fee_cells = column(fee_at)
         fee_assets = columns.suffixes(fee_cells)
         fee_numbers = columns.without_suffixes(fee_cells, fee_assets)
         if qty_cells is None or fee_numbers is None or not all(
@@ -194,7 +194,7 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
     def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         return pairs.pair(*cell_and_asset)
 
-    return result.collect_blocks(table, spot_block, spot_trade)
+    return columns.collect(result, table, spot_block, spot_trade)
 
 
 SPOT_TRADE_HISTORY_SPEC = FormatSpec(
@@ -245,17 +245,17 @@ def parse_old_trade_history(table: Table) -> ParseResult:
         ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    def old_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        read = columns.times([row[date] for row in rows])
-        prices = columns.numbers([row[price_at] for row in rows])
-        qtys = columns.numbers([row[amount] for row in rows])
-        fees = columns.numbers([row[fee_at] for row in rows])
+    def old_block(column: columns.Column) -> list[TradeDTO] | None:
+        read = columns.times(column(date))
+        prices = columns.numbers(column(price_at))
+        qtys = columns.numbers(column(amount))
+        fees = columns.numbers(column(fee_at))
         if read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0])):
             return None
         try:
-            info = columns.lookup([row[market] for row in rows], block_pairs, pairs.pair)
-            sides = columns.lookup([row[kind] for row in rows], block_sides, read_type)
-            fee_assets = columns.lookup([row[fee_coin_at] for row in rows], block_coins, read_fee_coin)
+            info = columns.lookup(column(market), block_pairs, pairs.pair)
+            sides = columns.lookup(column(kind), block_sides, read_type)
+            fee_assets = columns.lookup(column(fee_coin_at), block_coins, read_fee_coin)
         except RowProblem:
             return None
         symbols = columns.field(info, 2)
@@ -274,7 +274,7 @@ def parse_old_trade_history(table: Table) -> ParseResult:
     def read_fee_coin(cell: str) -> str:
         return clean_asset(cell, what="Fee Coin")
 
-    return result.collect_blocks(table, old_block, old_trade)
+    return columns.collect(result, table, old_block, old_trade)
 
 
 OLD_TRADE_HISTORY = FormatSpec(
@@ -366,25 +366,25 @@ def parse_order_history(table: Table) -> ParseResult:
     at = {name: column_index(index) for name, index in found.items()}
     pairs = _Pairs()
 
-    def order_block(rows: list[list[str]]) -> list[TradeDTO | str] | None:
+    def order_block(column: columns.Column) -> list[TradeDTO | str] | None:
         """Per row: its trade, or the status it is skipped under (see _order); None to read the block row by row."""
-        totals = [row[at["total"]] for row in rows]
+        totals = column(at["total"])
         total_assets = columns.suffixes(totals, _DIGITS)
         plain_totals = columns.without_suffixes(totals, total_assets)
-        read = columns.times([row[at["time"]] for row in rows])
-        prices = columns.numbers([row[at["averageprice"]] for row in rows])
-        order_numbers = [row[at["orderno"]] for row in rows]
+        read = columns.times(column(at["time"]))
+        prices = columns.numbers(column(at["averageprice"]))
+        order_numbers = column(at["orderno"])
         if (read is None or prices is None or plain_totals is None
                 or not columns.are_numbers(plain_totals, without=",")
                 or not columns.plain_ids(order_numbers, 64)):
             return None
         try:
-            info = columns.lookup(list(zip([row[at["pair"]] for row in rows], total_assets, strict=True)),
+            info = columns.lookup(list(zip(column(at["pair"]), total_assets, strict=True)),
                                   block_pairs, _pair_of)
-            sides = columns.lookup([row[at["side"]] for row in rows], block_sides, pairs.side)
+            sides = columns.lookup(column(at["side"]), block_sides, pairs.side)
         except RowProblem:
             return None
-        executed = columns.without_suffixes([row[at["executed"]] for row in rows], columns.field(info, 0))
+        executed = columns.without_suffixes(column(at["executed"]), columns.field(info, 0))
         qtys = columns.numbers(executed) if executed is not None else None
         if qtys is None:
             return None
@@ -393,16 +393,16 @@ def parse_order_history(table: Table) -> ParseResult:
                 return None
             symbols = columns.field(info, 2)
             ids = list(map("".join, zip(repeat("bnc-order-"), symbols, repeat(":"), order_numbers)))
-            count = len(rows)
+            count = len(order_numbers)
             return columns.trades(ids, symbols, sides, qtys[0], prices[0], read[0], [None] * count, [""] * count,
                                   columns.field(info, 1))
         if not all(price for price, qty in zip(prices[0], qtys[0], strict=True) if qty):
             return None
         read_rows: list[TradeDTO | str] = []
-        for row, known, side, qty, price, ts, number in zip(rows, info, sides, qtys[0], prices[0], read[0],
-                                                            order_numbers, strict=True):
+        for status_cell, known, side, qty, price, ts, number in zip(column(at["status"]), info, sides, qtys[0],
+                                                                    prices[0], read[0], order_numbers, strict=True):
             if not qty:
-                status = " ".join(row[at["status"]].split())
+                status = " ".join(status_cell.split())
                 read_rows.append(f"{status.title() or 'No status'} (not executed)")
             else:
                 read_rows.append(new_trade(f"bnc-order-{known[2]}:{number}", known[2], side, qty, price, ts, None, "",
@@ -415,7 +415,7 @@ def parse_order_history(table: Table) -> ParseResult:
     def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         return pairs.pair(*cell_and_asset)
 
-    return result.collect_blocks(table, order_block, lambda cells: _order(cells, at))
+    return columns.collect(result, table, order_block, lambda cells: _order(cells, at))
 
 
 def _order(cells: list[str], at: dict[str, int]) -> TradeDTO | str:

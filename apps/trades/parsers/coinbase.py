@@ -147,30 +147,35 @@ def parse_transaction_history(table: Table) -> ParseResult:
         kind = kind_of(cell)
         return kind, _TRADE_TYPES.get(kind.lower())
 
-    def history_block(rows: list[list[str]]) -> tuple[list[TradeDTO | str], list[dict]] | None:
+    def history_block(column: column_readers.Column) -> tuple[list[TradeDTO | str], list[dict]] | None:
         """Per row its trade or the type it is skipped under, and the trades' raw data; None to read the block
         row by row. Only plain Buy and Sell rows with an id, a subtotal and a fee are read here, column by column."""
         if columns.price is None:
             return None
-        read_kinds = column_readers.lookup([row[type_at] for row in rows], kind_sides, kind_side)
+        read_kinds = column_readers.lookup(column(type_at), kind_sides, kind_side)
         row_sides = column_readers.field(read_kinds, 1)
-        if None in row_sides:
+        every_row = None not in row_sides
+        if every_row:
+            picked, sides = column, row_sides
+        else:
             if any(not kind or kind.lower() == "convert" for kind, side in set(read_kinds) if side is None):
                 return None
             is_trade = list(map(bool, row_sides))
-            picked, sides = list(compress(rows, is_trade)), list(compress(row_sides, is_trade))
-        else:
-            picked, sides = rows, row_sides
-        if not picked:
-            return [kind[:64] for kind, _ in read_kinds], []
-        ids = [row[columns.id] for row in picked]
-        if " on " in "\n".join([row[columns.notes] for row in picked]) or not column_readers.plain_ids(ids, _MAX_ID):
+            if not any(is_trade):
+                return [kind[:64] for kind, _ in read_kinds], []
+            sides = list(compress(row_sides, is_trade))
+
+            def picked(index: int) -> list[str]:
+                return list(compress(column(index), is_trade))
+
+        ids = picked(columns.id)
+        if " on " in "\n".join(picked(columns.notes)) or not column_readers.plain_ids(ids, _MAX_ID):
             return None
-        read = column_readers.times([row[columns.timestamp] for row in picked])
-        qtys = column_readers.numbers([row[columns.quantity] for row in picked], signed=True)
-        spots = column_readers.money([row[columns.price] for row in picked])
-        subtotals = column_readers.money([row[columns.subtotal] for row in picked])
-        fees = column_readers.money([row[columns.fees] for row in picked])
+        read = column_readers.times(picked(columns.timestamp))
+        qtys = column_readers.numbers(picked(columns.quantity), signed=True)
+        spots = column_readers.money(picked(columns.price))
+        subtotals = column_readers.money(picked(columns.subtotal))
+        fees = column_readers.money(picked(columns.fees))
         if (read is None or qtys is None or spots is None or subtotals is None or fees is None
                 or not all(qtys[0]) or not all(map(_ZERO.__lt__, spots[0]))):
             return None
@@ -184,9 +189,9 @@ def parse_transaction_history(table: Table) -> ParseResult:
         if prices is None or spreads is None or not all(map(_ZERO.__lt__, prices)):
             return None
         try:
-            read_assets = column_readers.lookup([row[columns.asset] for row in picked], assets, _asset)
+            read_assets = column_readers.lookup(picked(columns.asset), assets, _asset)
             read_currencies = column_readers.lookup(
-                list(zip([row[columns.price_currency] for row in picked], spots[2], strict=True)), currencies,
+                list(zip(picked(columns.price_currency), spots[2], strict=True)), currencies,
                 _currency_of)
             read_symbols = column_readers.lookup(list(zip(read_assets, read_currencies, strict=True)), symbols,
                                                  _symbol_of)
@@ -198,7 +203,7 @@ def parse_transaction_history(table: Table) -> ParseResult:
         raws = [{"spotPrice": spot, "priceSource": "subtotal", "subtotal": subtotal, "spread": spread}
                 for spot, subtotal, spread in zip(spots[1], map(str.lstrip, subtotals[1], repeat("-")),
                                                   map(format, spreads, repeat("f")), strict=True)]
-        if picked is rows:
+        if every_row:
             return trades, raws
         made = iter(trades)
         return [next(made) if side is not None else kind[:64] for kind, side in read_kinds], raws
@@ -212,14 +217,14 @@ def parse_transaction_history(table: Table) -> ParseResult:
     def _symbol_of(pair: tuple[str, str]) -> str:
         return symbol_of(*pair)
 
-    for lines, rows, problems in table.blocks():
+    for lines, column, rows, problems in column_readers.blocks(table):
         for line, problem in problems:
             result.error(line, problem)
-        read_block = history_block(rows) if rows else ([], [])
+        read_block = history_block(column) if lines else ([], [])
         if read_block is not None:
             result.add_block(lines, *read_block)
             continue
-        for line, cells in zip(lines, rows, strict=True):
+        for line, cells in zip(lines, rows(), strict=True):
             history_row(line, cells)
     result.total_rows = table.row_count
     return result.build()
@@ -399,37 +404,42 @@ def parse_pro_fills(table: Table) -> ParseResult:
             raise RowProblem(f"trade id is longer than {_MAX_ID - len(symbol) - 1} characters")
         return new_trade(ext_id, symbol, side, size, price, ts, fee, fee_asset, quote)
 
-    def pro_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        ids = [row[trade_id_at] for row in rows]
-        read = column_readers.times([row[created] for row in rows])
-        sizes = column_readers.numbers([row[size_at] for row in rows])
-        prices = column_readers.numbers([row[price_at] for row in rows])
-        fees = column_readers.numbers([row[fee_at] for row in rows], signed=True)
+    def pro_block(column: column_readers.Column) -> list[TradeDTO] | None:
+        ids = column(trade_id_at)
+        read = column_readers.times(column(created))
+        sizes = column_readers.numbers(column(size_at))
+        prices = column_readers.numbers(column(price_at))
+        fees = column_readers.numbers(column(fee_at), signed=True)
         if read is None or sizes is None or prices is None or fees is None or not (all(ids) and all(sizes[0])
                                                                                     and all(prices[0])):
             return None
         try:
-            info = [products.get(row[product]) or _product(row[product]) for row in rows]
-            sides_read = [sides.get(row[side_at]) or _side(row[side_at]) for row in rows]
+            info = column_readers.lookup(column(product), products, _product)
+            sides_read = column_readers.lookup(column(side_at), sides, _side)
         except RowProblem:
             return None
-        bases = [known[0] for known in info]
-        if [row[size_unit_at].strip().upper() or known[0] for row, known in zip(rows, info, strict=True)] != bases:
+        bases = column_readers.field(info, 0)
+        size_units = column_readers.lookup(column(size_unit_at), size_units_read, _size_unit)
+        if size_units != bases and list(map(_or, size_units, bases)) != bases:
             return None  # sizes in the quote currency: row by row
-        units = {row[unit_at] for row in rows}
+        units = set(column(unit_at))
         if len(units) != 1 or not next(iter(units)).strip():
             return None
         try:
             fee_asset = clean_asset(next(iter(units)), what="price/fee/total unit")
         except RowProblem:
             return None
-        symbols = [known[2] for known in info]
-        ext_ids = [symbol + ":" + trade_id for symbol, trade_id in zip(symbols, ids, strict=True)]
-        if any(trade_id != trade_id.strip() or len(ext_id) > _MAX_ID
-               for trade_id, ext_id in zip(ids, ext_ids, strict=True)):
+        symbols = column_readers.field(info, 2)
+        ext_ids = list(map(str.__add__, map(str.__add__, symbols, repeat(":")), ids))
+        if list(map(str.strip, ids)) != ids or max(map(len, ext_ids)) > _MAX_ID:
             return None
-        return column_readers.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0], list(map(abs, fees[0])),
-                              [fee_asset] * len(rows), [known[1] for known in info])
+        return column_readers.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0],
+                                     list(map(abs, fees[0])), [fee_asset] * len(ids), column_readers.field(info, 1))
+
+    size_units_read: dict[str, str] = {}
+
+    def _size_unit(cell: str) -> str:
+        return cell.strip().upper()
 
     def _product(cell: str) -> tuple[str, str, str]:
         base, quote = split_pair(cell)
@@ -440,7 +450,7 @@ def parse_pro_fills(table: Table) -> ParseResult:
         side = sides[cell] = parse_side(cell, what="side")
         return side
 
-    return result.collect_blocks(table, pro_block, pro_fill)
+    return column_readers.collect(result, table, pro_block, pro_fill)
 
 
 PRO_FILLS = FormatSpec(
@@ -541,3 +551,7 @@ PRO_ACCOUNT = FormatSpec(
 )
 
 SPECS = (TRANSACTION_HISTORY, PRO_FILLS, PRO_ACCOUNT)
+
+
+def _or(written: str, default: str) -> str:
+    return written or default

@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from itertools import repeat
 from typing import TypeVar
 
 from apps.brokers.types import TradeDTO
 
-from .base import RowIdentity
+from .base import ParseResult, ResultBuilder, RowIdentity
+from .plain_columns import plain_columns
+from .table import Table, without_quotes
 from .values import _CONTEXT, CURRENCY_SYMBOLS
 
 # Each pattern matches a whole column joined with newlines. The repeats are possessive (`*+`): a column is
@@ -246,3 +249,82 @@ def trades(ext_ids: list[str], symbols: Sequence[str], sides: Sequence[str], qty
     TradeDTO(...) makes."""
     return list(map(_TUPLE_NEW, repeat(TradeDTO, len(ext_ids)), zip(ext_ids, symbols, sides, qtys, prices, moments,
                                                                     fees, fee_assets, quotes, strict=True)))
+
+
+Column = Callable[[int], Sequence[str]]
+BLOCK_ROWS = 4096
+
+
+def split(table: Table) -> tuple[range, list[list[str]]] | None:
+    """The table's data rows as columns (lines, one list of cells per header column then one of ""), the cells
+    csv.reader gives, for a file of one line per row with every quote around a whole cell (plain_columns); None for
+    any other file, to be read with Table.blocks. Sets table.row_count."""
+    split_plain = plain_columns(table)
+    if split_plain is not None:
+        return split_plain.lines, split_plain.cells
+    bare = without_quotes(table)
+    if bare is None:
+        return None
+    bare_table, stand_in = bare
+    split_plain = plain_columns(bare_table)
+    if split_plain is None:
+        return None
+    table.row_count = bare_table.row_count
+    cells = split_plain.cells
+    delimiter = table.delimiter
+    for index, column in enumerate(cells):
+        if stand_in in "".join(column):
+            cells[index] = list(map(str.replace, column, repeat(stand_in), repeat(delimiter)))
+    return split_plain.lines, cells
+
+
+def blocks(table: Table) -> Iterator[tuple[Sequence[int], Column, Callable[[], list[list[str]]],
+                                           list[tuple[int, str]]]]:
+    """Table.blocks as columns: (lines, column, rows, unreadable rows as (line, reason)) per block of about
+    BLOCK_ROWS rows, where `column(index)` gives the cells of one column in the block (index -1: all "") and
+    `rows()` the block's rows as Table.rows gives them, for a reader that takes the block row by row. A file split()
+    reads is cut into blocks of its columns, any other goes through Table.blocks."""
+    whole = split(table)
+    if whole is None:
+        for lines, rows, problems in table.blocks(BLOCK_ROWS):
+            yield lines, partial(row_cells, rows), partial(_same, rows), problems
+        return
+    lines, cells = whole
+    for start in range(0, len(lines), BLOCK_ROWS):
+        stop = start + BLOCK_ROWS
+        yield lines[start:stop], partial(_column_cells, cells, start, stop), partial(_rows_of, cells, start, stop), []
+
+
+def collect(result: ResultBuilder, table: Table, block_to_trades: Callable[[Column], list | None],
+            row_to_trade) -> ParseResult:
+    """ResultBuilder.collect_blocks for readers that take a block as columns (see blocks): `block_to_trades(column)`
+    answers each row's trade, skip kind or RowProblem (see ResultBuilder.add_block), or None to have the block read
+    row by row with `row_to_trade`."""
+    for lines, column, rows, problems in blocks(table):
+        for line, problem in problems:
+            result.error(line, problem)
+        made = block_to_trades(column) if lines else []
+        if made is not None:
+            result.add_block(lines, made)
+            continue
+        for line, cells in zip(lines, rows(), strict=True):
+            result.take(line, cells, row_to_trade)
+    result.total_rows += table.row_count
+    return result.build()
+
+
+def row_cells(rows: list[list[str]], index: int) -> list[str]:
+    """The index-th cell of each row: a column of rows from Table.blocks."""
+    return list(map(operator.itemgetter(index), rows))
+
+
+def _same(rows: list[list[str]]) -> list[list[str]]:
+    return rows
+
+
+def _rows_of(cells: list[list[str]], start: int, stop: int) -> list[list[str]]:
+    return list(map(list, zip(*[column[start:stop] for column in cells], strict=True)))
+
+
+def _column_cells(cells: list[list[str]], start: int, stop: int, index: int) -> list[str]:
+    return cells[index][start:stop]

@@ -69,7 +69,7 @@ def parse_with_mapping(table: Table, mapping: ColumnMapping) -> ParseResult:
         month_first = month_first_in_column(table, index["timestamp"], columns["timestamp"])
     result = ResultBuilder(format="generic", broker="csv")
     block_reader, row_reader = _readers(index, columns, mapping.timestamp_format, month_first)
-    return result.collect_blocks(table, block_reader, row_reader)
+    return column_readers.collect(result, table, block_reader, row_reader)
 
 
 _DATE_SAMPLE = 200
@@ -114,9 +114,9 @@ def month_first_in_column(table: Table, column: int, name: str, *, advice: str =
 
 
 def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: str | None,
-             month_first: bool) -> tuple[Callable[[list[list[str]]], list[TradeDTO] | None],
+             month_first: bool) -> tuple[Callable[[column_readers.Column], list[TradeDTO] | None],
                                          Callable[[list[str]], TradeDTO]]:
-    """The block reader and the row reader of a mapping (see ResultBuilder.collect_blocks)."""
+    """The block reader and the row reader of a mapping (see columns.collect)."""
     at = {name: column_index(index.get(name)) for name in _FIELDS}
     what = {name: columns.get(name, name) for name in _FIELDS}
     has_symbol = "symbol" in columns
@@ -170,38 +170,38 @@ def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: s
 
     fee_assets_read: dict[str, str] = {}
 
-    def mapped_block(rows: list[list[str]]) -> list[TradeDTO] | None:
+    def mapped_block(column: column_readers.Column) -> list[TradeDTO] | None:
         if timestamp_format is not None or month_first:
             return None
-        read = column_readers.times([row[at["timestamp"]] for row in rows])
-        qtys = column_readers.numbers([row[at["qty"]] for row in rows])
-        prices = column_readers.numbers([row[at["price"]] for row in rows])
+        read = column_readers.times(column(at["timestamp"]))
+        qtys = column_readers.numbers(column(at["qty"]))
+        prices = column_readers.numbers(column(at["price"]))
         if read is None or qtys is None or prices is None or not (all(qtys[0]) and all(prices[0])):
             return None
         has_fee = "fee" in columns
-        fees = column_readers.numbers([row[at["fee"]] for row in rows], signed=True) if has_fee else None
+        fees = column_readers.numbers(column(at["fee"]), signed=True) if has_fee else None
         if has_fee and fees is None:
             return None
         try:
             if has_symbol:
-                keys = list(zip([row[at["symbol"]] for row in rows], repeat("")))
+                keys = list(zip(column(at["symbol"]), repeat("")))
             else:
-                keys = list(zip([row[at["base"]] for row in rows], [row[at["quote"]] for row in rows], strict=True))
+                keys = list(zip(column(at["base"]), column(at["quote"]), strict=True))
             info = column_readers.lookup(keys, block_pairs, _pair)
-            sides_read = column_readers.lookup([row[at["side"]] for row in rows], block_sides, _side)
+            sides_read = column_readers.lookup(column(at["side"]), block_sides, _side)
             quotes = column_readers.field(info, 1)
             if not has_fee:
-                fee_values, fee_texts, fee_assets = [None] * len(rows), [""] * len(rows), [""] * len(rows)
+                fee_values, fee_texts, fee_assets = [None] * len(qtys[0]), [""] * len(qtys[0]), [""] * len(qtys[0])
             else:
                 fee_values = [-fee if fee < 0 else fee for fee in fees[0]] if "-" in "".join(fees[1]) else fees[0]
                 fee_texts = list(map(str.lstrip, fees[1], repeat("-")))
-                fee_cells = [row[at["fee_asset"]] for row in rows]
+                fee_cells = column(at["fee_asset"])
                 fee_assets = list(map(_or, column_readers.lookup(fee_cells, fee_assets_read, _fee_asset_of), quotes))
         except RowProblem:
             return None
         symbols = column_readers.field(info, 2)
         moments, isos = read
-        ids = [row[at["ext_id"]] for row in rows]
+        ids = column(at["ext_id"])
         if max(map(len, ids)) > 128 or list(map(str.strip, ids)) != ids:
             return None
         if not all(ids):

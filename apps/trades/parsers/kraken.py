@@ -105,18 +105,18 @@ def parse_trades(table: Table) -> ParseResult:
 
     sides: dict[str, str] = {}
 
-    def kraken_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        ids = [row[txid] for row in rows]
-        read = columns.times([row[time_at] for row in rows])
-        prices = columns.numbers([row[price_at] for row in rows])
-        qtys = columns.numbers([row[vol_at] for row in rows])
-        fees = columns.numbers([row[fee_at] for row in rows])
+    def kraken_block(column: columns.Column) -> list[TradeDTO] | None:
+        ids = column(txid)
+        read = columns.times(column(time_at))
+        prices = columns.numbers(column(price_at))
+        qtys = columns.numbers(column(vol_at))
+        fees = columns.numbers(column(fee_at))
         if (read is None or prices is None or qtys is None or fees is None or not (all(prices[0]) and all(qtys[0]))
                 or not columns.plain_ids(ids, _MAX_ID)):
             return None
         try:
-            info = columns.lookup([row[pair_at] for row in rows], block_pairs, _pair)
-            sides_read = columns.lookup([row[type_at] for row in rows], sides, _side)
+            info = columns.lookup(column(pair_at), block_pairs, _pair)
+            sides_read = columns.lookup(column(type_at), sides, _side)
         except RowProblem:
             return None
         quotes = columns.field(info, 1)
@@ -132,7 +132,7 @@ def parse_trades(table: Table) -> ParseResult:
     def _side(cell: str) -> str:
         return parse_side(cell, what="type")
 
-    return result.collect_blocks(table, kraken_block, kraken_fill)
+    return columns.collect(result, table, kraken_block, kraken_fill)
 
 
 TRADES = FormatSpec(

@@ -19,6 +19,7 @@ import operator
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from itertools import compress
 
 from apps.brokers.types import TradeDTO
@@ -104,21 +105,21 @@ def parse_bybit(table: Table) -> ParseResult:
 
     sides: dict[str, str] = {}
 
-    def bybit_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        clocks = [row[time_at] for row in rows]
+    def bybit_block(column: columns.Column) -> list[TradeDTO] | None:
+        clocks = column(time_at)
         if not _CLOCK_FIRST_COLUMN.fullmatch("\n".join(clocks)):
             return None
         read = columns.times([clock[-10:] + " " + clock[:-11].zfill(5) + ":00" for clock in clocks])
-        qtys = columns.numbers([row[qty_at] for row in rows])
-        prices = columns.numbers([row[price_at] for row in rows])
-        fees = columns.numbers([row[fee_at] for row in rows])
-        ids = [row[id_at] for row in rows]
+        qtys = columns.numbers(column(qty_at))
+        prices = columns.numbers(column(price_at))
+        fees = columns.numbers(column(fee_at))
+        ids = column(id_at)
         if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
                 or not columns.plain_ids(ids, _MAX_ID - 8)):
             return None
         try:
-            info = columns.lookup([row[pair_at] for row in rows], block_pairs, pairs)
-            sides_read = columns.lookup([row[side_at] for row in rows], sides, _side)
+            info = columns.lookup(column(pair_at), block_pairs, pairs)
+            sides_read = columns.lookup(column(side_at), sides, _side)
         except RowProblem:
             return None
         fee_assets = [known[0] if side == "BUY" else known[1] for known, side in zip(info, sides_read, strict=True)]
@@ -130,7 +131,7 @@ def parse_bybit(table: Table) -> ParseResult:
     def _side(cell: str) -> str:
         return parse_side(cell, what="Direction")
 
-    return result.collect_blocks(table, bybit_block, bybit_fill)
+    return columns.collect(result, table, bybit_block, bybit_fill)
 
 
 BYBIT = FormatSpec(name="bybit_spot_trades", broker="bybit", required=tuple(frozenset({key}) for key in _BYBIT),
@@ -182,19 +183,19 @@ def parse_kucoin(table: Table) -> ParseResult:
                 fee_asset = assets[written] = clean_asset(written, what="Fee Currency") if written.strip() else quote
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
-    def kucoin_block(rows: list[list[str]]) -> list[TradeDTO] | None:
-        read = columns.times([row[time_at] for row in rows])
-        qtys = columns.numbers([row[qty_at] for row in rows])
-        prices = columns.numbers([row[price_at] for row in rows])
-        fees = columns.numbers([row[fee_at] for row in rows])
-        ids = [row[order_at] for row in rows]
+    def kucoin_block(column: columns.Column) -> list[TradeDTO] | None:
+        read = columns.times(column(time_at))
+        qtys = columns.numbers(column(qty_at))
+        prices = columns.numbers(column(price_at))
+        fees = columns.numbers(column(fee_at))
+        ids = column(order_at)
         if (read is None or qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0]))
                 or not columns.plain_ids(ids, _MAX_ID - 8)):
             return None  # includes orders that filled nothing: skipped by status, row by row
         try:
-            info = columns.lookup([row[symbol_at] for row in rows], block_pairs, pairs)
-            sides_read = columns.lookup([row[side_at] for row in rows], block_sides, _side)
-            fee_assets = columns.lookup([row[fee_asset_at] for row in rows], block_assets, _fee_currency)
+            info = columns.lookup(column(symbol_at), block_pairs, pairs)
+            sides_read = columns.lookup(column(side_at), block_sides, _side)
+            fee_assets = columns.lookup(column(fee_asset_at), block_assets, _fee_currency)
         except RowProblem:
             return None
         moments = columns.in_utc(read[0], zone)
@@ -211,7 +212,7 @@ def parse_kucoin(table: Table) -> ParseResult:
     def _fee_currency(cell: str) -> str:
         return clean_asset(cell, what="Fee Currency")
 
-    return result.collect_blocks(table, kucoin_block, kucoin_order)
+    return columns.collect(result, table, kucoin_block, kucoin_order)
 
 
 KUCOIN = FormatSpec(name="kucoin_spot_trades", broker="kucoin",
@@ -268,45 +269,61 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     Adds the trades and skips and returns True; returns False, having added nothing, for any other file, which
     parse_okx then reads row by row (same result either way)."""
     id_at, time_at, symbol_at, action_at, amount_at, price_at, fee_at, fee_unit_at, unit_at = at
-    readable = table.all_readable()
-    if readable is None:
-        return False
-    lines, rows = readable
-    kinds = [row[type_at] for row in rows]
-    if not rows or list(map(str.strip, kinds)) != kinds:
+    whole = columns.split(table)
+    if whole is None:
+        readable = table.all_readable()
+        if readable is None:
+            return False
+        lines, rows = readable
+        column: columns.Column = partial(columns.row_cells, rows)
+    else:
+        lines, column = whole[0], whole[1].__getitem__
+    kinds = column(type_at)
+    if not lines or list(map(str.strip, kinds)) != kinds:
         return False
     is_spot = list(map(_SPOT.__eq__, map(str.lower, kinds)))
-    spot = list(compress(rows, is_spot))
-    spot_lines = list(compress(lines, is_spot))
-    if not spot or len(spot) % 2:
+    spot_lines = list(lines) if all(is_spot) else list(compress(lines, is_spot))
+    if not spot_lines or len(spot_lines) % 2:
         return False
-    first, second = spot[0::2], spot[1::2]
-    key_columns = [[row[index] for row in first] for index in (order_at, time_at, symbol_at)]
-    if (any(column != [row[index] for row in second] for column, index in zip(key_columns, (order_at, time_at,
-                                                                                            symbol_at), strict=True))
-            or any(list(map(str.strip, column)) != column for column in key_columns)
-            or len(set(zip(*key_columns, strict=True))) != len(first)):
+
+    def legs(index: int) -> tuple[list[str], list[str]]:
+        """A column's cells in the first and in the second row of each fill."""
+        cells = column(index)
+        if len(spot_lines) < len(cells):
+            cells = list(compress(cells, is_spot))
+        return cells[0::2], cells[1::2]
+
+    key_columns = [legs(index) for index in (order_at, time_at, symbol_at)]
+    if (any(first != second for first, second in key_columns)
+            or any(list(map(str.strip, first)) != first for first, _ in key_columns)
+            or len(set(zip(*(first for first, _ in key_columns), strict=True))) * 2 != len(spot_lines)):
         return False
     try:
-        info = columns.lookup([row[symbol_at] for row in first], {}, pairs)
+        info = columns.lookup(key_columns[2][0], {}, pairs)
         units = {}
-        first_units = columns.lookup([row[unit_at] for row in first], units, _unit)
-        second_units = columns.lookup([row[unit_at] for row in second], units, _unit)
+        first_units, second_units = (columns.lookup(cells, units, _unit) for cells in legs(unit_at))
     except RowProblem:
         return False
     bases = columns.field(info, 0)
     first_is_base = list(map(operator.eq, first_units, bases))
     if list(map(operator.eq, second_units, bases)) != list(map(operator.not_, first_is_base)):
         return False  # not one base row and one other row per fill
-    base_rows = [a if is_base else b for a, b, is_base in zip(first, second, first_is_base, strict=True)]
-    base_lines = [a if is_base else b for a, b, is_base in zip(spot_lines[0::2], spot_lines[1::2], first_is_base,
-                                                                 strict=True)]
-    ids = [row[id_at] for row in base_rows]
-    read = columns.times([row[time_at] for row in base_rows])
-    amounts = columns.numbers([row[amount_at] for row in base_rows], signed=True)
-    prices = columns.numbers([row[price_at] for row in base_rows])
-    first_fees = columns.numbers([row[fee_at] for row in first], signed=True)
-    second_fees = columns.numbers([row[fee_at] for row in second], signed=True)
+    every_first = all(first_is_base)
+
+    def base_cells(pair: tuple[list, list]) -> list:
+        """Of a column's (first, second) cells, those of each fill's base row."""
+        if every_first:
+            return pair[0]
+        return [a if is_base else b for a, b, is_base in zip(*pair, first_is_base, strict=True)]
+
+    base_lines = base_cells((spot_lines[0::2], spot_lines[1::2]))
+    ids = base_cells(legs(id_at))
+    read = columns.times(base_cells(legs(time_at)))
+    amounts = columns.numbers(base_cells(legs(amount_at)), signed=True)
+    prices = columns.numbers(base_cells(legs(price_at)))
+    first_fee_cells, second_fee_cells = legs(fee_at)
+    first_fees = columns.numbers(first_fee_cells, signed=True)
+    second_fees = columns.numbers(second_fee_cells, signed=True)
     if (read is None or amounts is None or prices is None or first_fees is None or second_fees is None
             or not columns.plain_ids(ids, _MAX_ID - 8) or not all(amounts[0]) or not all(prices[0])):
         return False
@@ -314,9 +331,10 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     if any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values))):
         return False  # fees on both rows of a fill
     try:
-        sides = columns.lookup([row[action_at] for row in base_rows], {}, _okx_side)
-        fee_unit_cells = [a[fee_unit_at] if fa else b[fee_unit_at] if fb else None for a, b, fa, fb in
-                          zip(first, second, first_fee_values, second_fee_values, strict=True)]
+        sides = columns.lookup(base_cells(legs(action_at)), {}, _okx_side)
+        first_units, second_units = legs(fee_unit_at)
+        fee_unit_cells = [a if fa else b if fb else None for a, b, fa, fb in
+                          zip(first_units, second_units, first_fee_values, second_fee_values, strict=True)]
         fee_assets = columns.lookup(fee_unit_cells, {None: ""}, _fee_asset)  # None: no fee on the fill
     except RowProblem:
         return False
@@ -326,8 +344,8 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
                                     list(map(abs, amounts[0])), prices[0], moments, fees, fee_assets,
                                     columns.field(info, 1))
     result.lines += base_lines
-    result.raws += [None] * len(base_rows)
-    if len(spot) < len(rows):
+    result.raws += [None] * len(base_lines)
+    if len(spot_lines) < len(lines):
         result.skipped.update(kind[:64] or "(empty type)" for kind, spot_row in zip(kinds, is_spot, strict=True)
                               if not spot_row)
     return True

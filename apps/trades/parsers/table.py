@@ -346,8 +346,47 @@ def read_table(text: str, accepts: Callable[[list[str]], bool]) -> Table | None:
                 continue
             cells = [cell.translate(_INVISIBLE).strip() for cell in cells]
             if accepts(cells):
-                return Table(text=text, delimiter=delimiter, header=cells, header_line=index + 1)
+                return _without_no_data_line(Table(text=text, delimiter=delimiter, header=cells,
+                                                   header_line=index + 1))
     return None
+
+
+def no_data_key(text: str) -> str:
+    """`No data.`, `NO DATA`, `"該当するデータがありません。"` → one comparable key: letters and digits only."""
+    return "".join(char for char in unicodedata.normalize("NFKC", text).casefold() if char.isalnum())
+
+
+# What exports write under the header when there is nothing to export (Binance in its UI languages, and other
+# exchanges), compared as no_data_key gives them: a file whose only line under the header is one of these has no
+# rows. Add a message here when an export in another language says it another way.
+NO_DATA_MESSAGES = frozenset(map(no_data_key, (
+    "No data", "No data available", "No records", "No records found", "No matching records", "No matching data",
+    "No results", "No results found", "No trades", "No transactions", "No orders", "There is no data",
+    "該当するデータがありません", "データがありません", "データなし", "該当データなし", "記録がありません",
+    "暂无数据", "暂无记录", "没有数据", "无数据", "暫無數據", "暫無記錄", "沒有數據", "無數據", "沒有資料", "暫無資料",
+    "데이터가 없습니다", "데이터 없음", "기록이 없습니다",
+    "Нет данных", "Данные отсутствуют", "Записей нет", "Немає даних", "Дані відсутні",
+    "Keine Daten", "Keine Daten vorhanden", "Keine Einträge", "Aucune donnée", "Aucune donnée disponible",
+    "Pas de données", "No hay datos", "Sin datos", "No hay registros", "Sem dados", "Nenhum dado", "Nenhum registro",
+    "Nessun dato", "Nessun dato disponibile", "Brak danych", "Veri yok", "Kayıt bulunamadı", "Không có dữ liệu",
+    "Tidak ada data", "Geen gegevens", "ไม่มีข้อมูล", "لا توجد بيانات",
+)))
+_NO_DATA_CHARS = 200
+
+
+def _without_no_data_line(table: Table) -> Table:
+    """The table itself, or without its rows when its only line under the header is a "no data" message."""
+    head = "".join(leading_lines(table.text, table.header_line))
+    start = table.text[len(head):len(head) + _NO_DATA_CHARS + 2]
+    line = start.lstrip("\r\n").split("\n", 1)[0]
+    if not line.strip() or len(line) > _NO_DATA_CHARS:
+        return table
+    named = [cell for cell in _split_line(line, table.delimiter) if cell.strip()]
+    if len(named) != 1 or no_data_key(named[0].translate(_INVISIBLE)) not in NO_DATA_MESSAGES:
+        return table
+    if table.text[len(head):].strip() != line.strip():
+        return table  # more lines follow
+    return Table(text=head, delimiter=table.delimiter, header=table.header, header_line=table.header_line)
 
 
 _DATA_CELL = re.compile(r"[-+\d.,:/ TZ]+")

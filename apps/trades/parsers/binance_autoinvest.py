@@ -11,14 +11,17 @@ the whole column, as for a mapped date column.
 """
 from __future__ import annotations
 
+import operator
+from collections import deque
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 
 from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .generic import month_first_in_column
+from .plain_columns import ColumnOf, collect_columns
 from .table import Table, column_index, header_key
 from .values import clean_asset, decimal_text, divide, parse_glued, parse_timestamp, positive, symbol_of
 
@@ -42,8 +45,8 @@ def parse_auto_invest(table: Table) -> ParseResult:
     result = ResultBuilder(format=FORMAT, broker=BROKER)
     identity_state = RowIdentity("bnc-autoinvest")
     identity = identity_state.ext_id
-    return result.collect_blocks(table, lambda rows: _block(rows, at, identity_state),
-                                 lambda cells: _row(cells, at, month_first, identity))
+    return collect_columns(result, table, lambda column: _block(column, at, identity_state),
+                           lambda cells: _row(cells, at, month_first, identity))
 
 
 def _skipped(status: str, has_status: bool) -> str | None:
@@ -75,24 +78,30 @@ def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
     return columns.field(parts, 0), coins
 
 
-def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
-    """A block read column by column (see ResultBuilder.collect_blocks); None to read it row by row."""
+def _block(column: ColumnOf, at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
+    """Rows read column by column (see plain_columns.collect_columns); None to read them one by one."""
     has_status = at["status"] >= 0
-    statuses = [row[at["status"]] for row in rows]
+    statuses = column(at["status"])
+    count = len(statuses)
+    kept: list[bool] | None = None
     if not has_status or set(statuses) == {"Success"}:
-        skipped, bought = [None] * len(rows), rows
+        skipped: list = [None] * count
     else:
         skipped = columns.lookup(statuses, {}, _status_skipped)
-        bought = [row for row, skip in zip(rows, skipped, strict=True) if skip is None]
-    if not bought:
-        return skipped
-    read = columns.times([row[at["date"]] for row in bought])
-    amounts = _split_amounts([row[at["amount"]] for row in bought])
-    units = _split_amounts([row[at["units"]] for row in bought])
-    coins = [row[at["coin"]] for row in bought]
+        kept = list(map(operator.not_, skipped))
+        if not any(kept):
+            return skipped
+
+    def bought(name: str) -> list[str]:
+        return column(at[name]) if kept is None else list(compress(column(at[name]), kept))
+
+    read = columns.times(bought("date"))
+    amounts = _split_amounts(bought("amount"))
+    units = _split_amounts(bought("units"))
+    coins = bought("coin")
     if read is None or amounts is None or units is None or units[1] != coins:
         return None
-    fee_cells = [row[at["fee"]] for row in bought]
+    fee_cells = bought("fee")
     no_fee = list(map(_NO_FEE.__contains__, fee_cells))
     fees_split = _split_amounts([cell for cell, none in zip(fee_cells, no_fee, strict=True) if not none]
                                 if any(no_fee) else fee_cells)
@@ -114,23 +123,28 @@ def _block(rows: list[list[str]], at: dict[str, int], identity: RowIdentity) -> 
     if not (all(read_amounts[0]) and all(read_units[0])):
         return None
     try:
-        known = {pair: symbol_of(clean_asset(pair[0], what=_NAMES["coin"]), pair[1])
-                 for pair in set(zip(coins, amounts[1], strict=True))}
+        if coins.count(coins[0]) == len(coins) and amounts[1].count(amounts[1][0]) == len(coins):  # one pair
+            symbols = [_symbol((coins[0], amounts[1][0]))] * len(coins)
+        else:
+            symbols = columns.lookup(list(zip(coins, amounts[1], strict=True)), {}, _symbol)
     except RowProblem:
         return None
-    symbols = list(map(known.__getitem__, zip(coins, amounts[1], strict=True)))
     prices = columns.quotients(read_amounts[0], read_units[0])
     if prices is None:
         return None
     moments, isos = read
     keys = list(map("|".join, zip(isos, symbols, read_amounts[1], read_units[1], read_fees[1], fee_assets,
                                   strict=True)))
-    made = columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(bought), read_units[0], prices,
+    made = columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(symbols), read_units[0], prices,
                           moments, read_fees[0], fee_assets, amounts[1])
-    if bought is rows:
+    if kept is None:
         return made
-    bought_made = iter(made)
-    return [next(bought_made) if skip is None else skip for skip in skipped]
+    deque(map(skipped.__setitem__, compress(range(count), kept), made), maxlen=0)  # the trades in their rows
+    return skipped
+
+
+def _symbol(pair: tuple[str, str]) -> str:
+    return symbol_of(clean_asset(pair[0], what=_NAMES["coin"]), pair[1])
 
 
 def _purchase(cells: list[str], at: dict[str, int], month_first: bool, identity):

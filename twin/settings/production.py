@@ -46,5 +46,6 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}")  # links in the digest email
 STORAGES = {
     "default": {"BACKEND": env("DEFAULT_FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # whitenoise's compressed, hashed files; each URL worked out once per process
+    "staticfiles": {"BACKEND": "apps.core.staticfiles.ManifestStaticFilesStorage"},
 }

@@ -189,6 +189,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     parsed_rules = parse_rules([r for r in rules if r.kind != CALIBRATION_KIND])
     ts_list = [_utc(t.ts) for t in ordered]
     ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float
+    ts_us = (ts_ns // 1000).tolist()
     price = np.array([float(t.price) for t in ordered])
     qty = np.array([float(t.qty) for t in ordered])
     fees = np.array([float(t.fee_in_quote) for t in ordered])
@@ -265,14 +266,14 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         occurrences: dict[str, int] = {}  # how many earlier trades carried each label (reflections rotate on it)
         shared_entries: dict = {}  # rule outcomes with fixed words, one entry for every trade they apply to
 
-        last_exit = None
+        last_exit = None  # (time in µs, P/L share, cost, symbol, matched share) of the last exit with a known result
         win_streak = loss_streak = 0
-        last_loss_ts: datetime | None = None
+        last_loss_us: int | None = None
         today = None
         count_today = 0
         turnover_today = fees_today = 0.0
         for i, trade in enumerate(ordered):
-            ts = ts_list[i]
+            ts = ts_us[i]
             if days[i] != today:
                 today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
             count_today += 1
@@ -280,7 +281,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             fees_today += fees[i]
             position = positions[trade.id]
             ctx = _context(i, trade, ts, position, candle_rows[i], notional,
-                           last_exit, win_streak, loss_streak, last_loss_ts, count_today, turnover_today, fees_today,
+                           last_exit, win_streak, loss_streak, last_loss_us, count_today, turnover_today, fees_today,
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds, threshold_record)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i], shared=shared_entries)
@@ -298,12 +299,11 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             if pnl is None:
                 continue
             # the sale's result and matched share, as its context computed them
-            last_exit = {"ts": ts, "pnl_pct": ctx["pnl_exit_pct"], "cost": float(position.cost_basis),
-                         "symbol": trade.symbol, "matched_share": ctx["matched_share"]}
+            last_exit = (ts, ctx["pnl_exit_pct"], float(position.cost_basis), trade.symbol, ctx["matched_share"])
             if pnl > 0:
                 win_streak, loss_streak = win_streak + 1, 0
             elif pnl < 0:
-                win_streak, loss_streak, last_loss_ts = 0, loss_streak + 1, ts
+                win_streak, loss_streak, last_loss_us = 0, loss_streak + 1, ts
             else:
                 win_streak = loss_streak = 0
 
@@ -319,7 +319,7 @@ CANDLE_ROW = ("RSI_14", "BB_pos", "ATR_rel", "gap_from_MA", "volume_ratio", "dra
 
 
 def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,
-             loss_streak, last_loss_ts, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
+             loss_streak, last_loss_us, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              rule_max_trades, thresholds, threshold_record) -> dict:
     (rsi, bb, atr, gap, volume, drawdown, support, move_1h, move_24h, bars, coverage,
      support_distance, price, step, close_time) = candle_row
@@ -328,9 +328,10 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
     held_share = float(position.matched_qty / trade.qty) if side == "SELL" and trade.qty else 0.0
     hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
     if last_exit is not None:
-        hours_since_exit = (ts - last_exit["ts"]).total_seconds() / 3600.0
-        exit_pnl, exit_symbol, exit_share = last_exit["pnl_pct"], last_exit["symbol"], last_exit["matched_share"]
-        size_vs_lost = notional[i] / last_exit["cost"] if last_exit["cost"] > 0 else None
+        exit_us, exit_pnl, exit_cost, exit_symbol, exit_share = last_exit
+        # times in µs: timedelta.total_seconds() is the microseconds / 10**6, as here
+        hours_since_exit = (ts - exit_us) / 1_000_000 / 3600.0
+        size_vs_lost = notional[i] / exit_cost if exit_cost > 0 else None
     base_count, base_turnover, base_days = baseline
     # the features a tag records, in INPUT_KEYS order (``_inputs`` adds the exact figures); the context is
     # these and what only the labels read
@@ -353,7 +354,7 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         "pnl_exit": pnl, "matched_share": held_share,
         "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
         "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
-        "hours_since_last_loss": (ts - last_loss_ts).total_seconds() / 3600.0 if last_loss_ts else None,
+        "hours_since_last_loss": (ts - last_loss_us) / 1_000_000 / 3600.0 if last_loss_us is not None else None,
         "baseline_days": base_days, "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
         "thresholds": thresholds, "threshold_record": threshold_record, "inputs": inputs,
     }
@@ -411,9 +412,12 @@ def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
         if (pnl is not None and pnl < h.PANIC_PNL and drawdown is not None and drawdown >= th["PANIC_DRAWDOWN"]
                 and rsi is not None and rsi <= h.PANIC_RSI and not ctx.get("stop_exit")):
             candidates.append(h.evaluate_panic)
-    count, turnover = ctx["trades_today"], ctx["turnover_vs_baseline"]
-    if count >= h.overtrading_line(ctx) or (_passes(turnover, ge, h.OVERTRADING_TURNOVER_MULTIPLE)
-                                            and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
+    count, turnover, median = ctx["trades_today"], ctx["turnover_vs_baseline"], ctx["baseline_median_trades"]
+    line = float(max(th["OVERTRADING_MULTIPLE"] * median if median else 0.0, h.OVERTRADING_MIN_TRADES))
+    if ctx["rule_max_trades"] is not None:  # h.overtrading_line, inline
+        line = min(line, float(ctx["rule_max_trades"] + 1))
+    if count >= line or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE
+                         and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
         candidates.append(h.evaluate_overtrading)
     if side == "BUY":
         ratio = ctx["size_vs_median"]

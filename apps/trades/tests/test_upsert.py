@@ -1,7 +1,9 @@
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.testing import UserFactory
 from apps.trades.models import Trade
@@ -141,3 +143,81 @@ def test_exponent_and_tiny_decimals_round_trip(user):
     assert (rows["fill-0"].qty, rows["fill-0"].price, rows["fill-0"].fee) == (
         Decimal("0.000000000000000001"), Decimal("15000"), Decimal("0"))
     assert rows["fill-1"].qty == Decimal("123456789012345678.123456789012345678")
+
+
+def _insert_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+
+
+def test_a_chunk_of_new_trades_is_copied_without_a_per_row_insert(user):
+    with CaptureQueriesContext(connection) as queries:
+        result = trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(40))
+
+    assert len(result.inserted_ids) == 40
+    assert _insert_statements(queries.captured_queries) == []
+    assert set(Trade.objects.filter(user=user).values_list("id", flat=True)) == set(result.inserted_ids)
+
+
+def test_a_stored_trade_the_sample_misses_sends_the_chunk_through_on_conflict(user):
+    """fill-3 is not among the probed ext_ids (0, 2, 4, 6, 8 and the last): the COPY meets it, its savepoint is
+    rolled back and INSERT … ON CONFLICT stores the other nine, reporting exactly their ids."""
+    stored = TradeFactory(user=user, broker="coinbase", ext_id="fill-3", price=Decimal("1"))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(10))
+
+    assert (len(result.inserted_ids), result.duplicates) == (9, 1)
+    assert len(_insert_statements(queries.captured_queries)) == 1
+    rows = {t.ext_id: t for t in Trade.objects.filter(user=user)}
+    assert sorted(rows) == sorted(f"fill-{n}" for n in range(10))
+    assert {rows[f"fill-{n}"].id for n in range(10) if n != 3} == set(result.inserted_ids)
+    assert (rows["fill-3"].id, rows["fill-3"].price) == (stored.id, Decimal("1"))
+
+
+def test_a_stored_trade_the_sample_finds_skips_the_copy(user):
+    TradeFactory(user=user, broker="coinbase", ext_id="fill-0")
+
+    with CaptureQueriesContext(connection) as queries:
+        result = trade_upsert_many(user=user, broker="coinbase", items=trade_dtos(10))
+
+    assert (len(result.inserted_ids), result.duplicates) == (9, 1)
+    assert not any("SAVEPOINT" in q["sql"] for q in queries.captured_queries)
+    assert set(Trade.objects.filter(id__in=result.inserted_ids).values_list("ext_id", flat=True)) == {
+        f"fill-{n}" for n in range(1, 10)}
+
+
+def test_text_that_copy_must_escape_is_stored_verbatim(user):
+    odd = ["tab\there", "back\\slash", "new\nline", "carriage\rreturn", "\\N"]
+    items = [item._replace(ext_id=ext_id) for ext_id, item in zip(odd, trade_dtos(5), strict=True)]
+
+    result = trade_upsert_many(user=user, broker="csv", items=items)
+    again = trade_upsert_many(user=user, broker="csv", items=items)
+
+    assert (len(result.inserted_ids), again.duplicates) == (5, 5)
+    assert sorted(Trade.objects.values_list("ext_id", flat=True)) == sorted(odd)
+
+
+def test_times_in_other_zones_and_the_creation_time_are_stored_exactly(user):
+    plus_two = timezone(timedelta(hours=2))
+    moments = [datetime(2026, 3, 1, 12, 0, 0, 1, tzinfo=plus_two), datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)]
+    items = [item._replace(ts=moment) for item, moment in zip(trade_dtos(2), moments, strict=True)]
+
+    with transaction.atomic():
+        result = trade_upsert_many(user=user, broker="coinbase", items=items)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            now = cursor.fetchone()[0]
+
+    rows = {t.ext_id: t for t in Trade.objects.filter(id__in=result.inserted_ids)}
+    assert [rows["fill-0"].ts, rows["fill-1"].ts] == moments
+    assert {t.created_at for t in rows.values()} == {now}
+
+
+def test_a_failing_chunk_writes_nothing(user):
+    items = trade_dtos(3)
+    items[1] = items[1]._replace(ext_id="x" * 129)  # longer than the column
+
+    with pytest.raises(DataError), transaction.atomic():
+        trade_upsert_many(user=user, broker="coinbase", items=items)
+
+    assert Trade.objects.count() == 0

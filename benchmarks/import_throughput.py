@@ -8,10 +8,12 @@ N Coinbase fills in the exchange's wire format (decimal strings, RFC 3339 times)
 the adapter (`normalise`, timed on its own). Both contenders start from those DTOs:
 
   ours     `trade_upsert_many` in pages of `--page`, one transaction per page (as the import worker commits),
-           into an empty trades table: INSERT … ON CONFLICT DO NOTHING RETURNING id
+           into an empty trades table: per page a probe of a few ext_ids, then COPY inside a savepoint
+           (INSERT … ON CONFLICT DO NOTHING RETURNING id when the probe or the COPY meets a stored row)
   copy     the same rows `COPY`ed in one transaction into an empty, identical table (same columns, unique
            constraint, indexes and user foreign key: LIKE trades_trade INCLUDING ALL + the FK) — the ceiling
-  rerun    ours again over the same rows (every row a duplicate: what a re-import costs)
+  rerun    ours again over the same rows (every row a duplicate: what a re-import costs; the probe sends
+           each page to INSERT … ON CONFLICT)
   naive    `Trade.objects.update_or_create` row by row for a sample, extrapolated to rows/s
 
 Figures are medians over the rounds. Each round measures copy, ours and rerun back to back (copy first in even rounds, last in odd ones, so neither

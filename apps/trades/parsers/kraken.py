@@ -9,15 +9,17 @@ from __future__ import annotations
 import operator
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import compress
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 
 from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowProblem, new_trade
+from .plain_columns import ColumnOf, plain_columns
 from .table import Table, column_index
 from .values import (
     clean_asset,
@@ -107,7 +109,7 @@ def parse_trades(table: Table) -> ParseResult:
 
     def kraken_block(column: columns.Column) -> list[TradeDTO] | None:
         ids = column(txid)
-        read = columns.times(column(time_at))
+        read = columns.times(column(time_at), texts=False)
         prices = columns.numbers(column(price_at))
         qtys = columns.numbers(column(vol_at))
         fees = columns.numbers(column(fee_at))
@@ -206,75 +208,129 @@ def _ledgers_by_columns(table: Table, result: ResultBuilder, at: tuple[int, ...]
     adjacent rows of one refid, one received and one spent in two assets, a fee on at most one. Adds the trades and
     skips and returns True; returns False, having added nothing, for any other file, which parse_ledgers then reads
     row by row (same result either way)."""
-    txid, refid, time_at, type_at, asset_at, amount_at, fee_at = at
+    split = plain_columns(table)
+    if split is not None:
+        return _ledger_columns(result, split.lines, split.cells.__getitem__, at)
     readable = table.all_readable()
     if readable is None:
         return False
     lines, rows = readable
-    kinds = columns.lookup([row[type_at] for row in rows], {}, _ledger_kind)
-    is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds),
-                        map(bool, map(str.strip, [row[txid] for row in rows]))))
-    legs, leg_lines = list(compress(rows, is_trade)), list(compress(lines, is_trade))
-    if not legs or len(legs) % 2:
+    return _ledger_columns(result, lines, lambda index: [row[index] for row in rows], at)
+
+
+def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnOf, at: tuple[int, ...]) -> bool:
+    """_ledgers_by_columns for the rows whose cells `column(index)` gives."""
+    txid, refid, time_at, type_at, asset_at, amount_at, fee_at = at
+    kinds = columns.lookup(column(type_at), {}, _ledger_kind)
+    is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds), map(bool, map(str.strip, column(txid)))))
+    every_row = all(is_trade)
+
+    def legs(index: int) -> list[str]:
+        return column(index) if every_row else list(compress(column(index), is_trade))
+
+    leg_lines = lines if every_row else list(compress(lines, is_trade))
+    if not leg_lines or len(leg_lines) % 2:
         return False
-    first, second = legs[0::2], legs[1::2]
-    references = [row[refid] for row in first]
-    if (references != [row[refid] for row in second] or len(set(references)) != len(references)
+    references_both = legs(refid)
+    references = references_both[0::2]
+    if (references != references_both[1::2] or len(set(references)) != len(references)
             or not columns.plain_ids(references, _MAX_ID)):
         return False
-    first_times, second_times = columns.times([row[time_at] for row in first]), columns.times(
-        [row[time_at] for row in second])
-    first_amounts = columns.numbers([row[amount_at] for row in first], signed=True)
-    second_amounts = columns.numbers([row[amount_at] for row in second], signed=True)
-    first_fees = columns.numbers([row[fee_at] for row in first], signed=True)
-    second_fees = columns.numbers([row[fee_at] for row in second], signed=True)
-    if (first_times is None or second_times is None or first_amounts is None or second_amounts is None
-            or first_fees is None or second_fees is None or not all(first_amounts[0]) or not all(second_amounts[0])):
+    time_cells = legs(time_at)
+    first_time_cells = time_cells[0::2]
+    first_times = columns.times(first_time_cells)
+    if first_times is None:
         return False
-    first_received = [amount > 0 for amount in first_amounts[0]]
-    if [amount < 0 for amount in second_amounts[0]] != first_received:
+    if time_cells[1::2] == first_time_cells:  # both rows of a trade at the same time (always, in Kraken's files)
+        moments = first_times[0]
+    else:
+        second_times = columns.times(time_cells[1::2])
+        if second_times is None:
+            return False
+        moments = list(map(min, first_times[0], second_times[0]))
+    amount_cells, fee_cells = legs(amount_at), legs(fee_at)
+    first_amounts = columns.numbers(amount_cells[0::2], signed=True)
+    second_amounts = columns.numbers(amount_cells[1::2], signed=True)
+    first_fees = columns.numbers(fee_cells[0::2], signed=True)
+    second_fees = columns.numbers(fee_cells[1::2], signed=True)
+    if (first_amounts is None or second_amounts is None or first_fees is None or second_fees is None
+            or not all(first_amounts[0]) or not all(second_amounts[0])):
+        return False
+    first_received = list(map(operator.gt, first_amounts[0], repeat(_ZERO)))
+    if list(map(operator.lt, second_amounts[0], repeat(_ZERO))) != first_received:
         return False  # not one row received and one spent per trade
+    asset_cells = legs(asset_at)
     try:
         assets: dict[str, str] = {}
-        first_assets = columns.lookup([row[asset_at] for row in first], assets, _ledger_asset)
-        second_assets = columns.lookup([row[asset_at] for row in second], assets, _ledger_asset)
+        first_assets = columns.lookup(asset_cells[0::2], assets, _ledger_asset)
+        second_assets = columns.lookup(asset_cells[1::2], assets, _ledger_asset)
     except RowProblem:
         return False
     first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
     if (any(map(operator.eq, first_assets, second_assets))
             or any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values)))):
         return False
+    read = _trade_sides(first_received, first_assets, first_amounts[0], second_assets, second_amounts[0])
+    if read is None:
+        return False
+    bases, base_amounts, quote_amounts, sides, quotes = read
+    qtys = list(map(abs, base_amounts))
+    prices = columns.quotients(list(map(abs, quote_amounts)), qtys)
+    if prices is None or not all(prices):
+        return False
+    try:
+        symbols = columns.lookup(list(zip(bases, quotes, strict=True)), {}, _symbol_of_pair)
+    except RowProblem:
+        return False
+    if not any(second_fee_values):  # the fee on the first row of every trade, or none
+        fees = [_ZERO + fee if fee else None for fee in first_fee_values]
+        fee_assets = [asset if fee else "" for asset, fee in zip(first_assets, first_fee_values, strict=True)]
+    else:
+        fees = [_ZERO + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values,
+                                                                            strict=True)]
+        fee_assets = [a if fa else b if fb else "" for a, b, fa, fb in zip(first_assets, second_assets,
+                                                                           first_fee_values, second_fee_values,
+                                                                           strict=True)]
+    result.trades += columns.trades(references, symbols, sides, qtys, prices, moments, fees, fee_assets, quotes)
+    result.lines += leg_lines[0::2]
+    result.raws += [None] * len(references)
+    if not every_row:
+        for (label, trade_type), trade_row in zip(kinds, is_trade, strict=True):
+            if not trade_row:
+                result.skip(label if not trade_type else "failed (no txid)")
+    return True
+
+
+def _trade_sides(first_received: list[bool], first_assets: list[str], first_amounts: list[Decimal],
+                 second_assets: list[str], second_amounts: list[Decimal]) -> tuple[list, ...] | None:
+    """Per trade the base asset, the base and quote amounts, the side and the quote asset: the side is BUY when the
+    base is the asset received. None if two assets have no quote between them."""
+    received_first = first_received.count(True)
+    if received_first in (0, len(first_received)) and first_assets.count(first_assets[0]) == len(first_assets) \
+            and second_assets.count(second_assets[0]) == len(second_assets):
+        # Nearly every ledger: one pair, the same asset received on the same row of every trade.
+        into, out = (first_assets, second_assets) if received_first else (second_assets, first_assets)
+        into_amounts, out_amounts = (first_amounts, second_amounts) if received_first else (second_amounts,
+                                                                                             first_amounts)
+        try:
+            quote = quote_of(into[0], out[0])
+        except RowProblem:
+            return None
+        count = len(into)
+        if quote == into[0]:
+            return out, out_amounts, into_amounts, ["SELL"] * count, [quote] * count
+        return into, into_amounts, out_amounts, ["BUY"] * count, [quote] * count
     incoming = [(a, b) if received else (b, a) for a, b, received in zip(
-        zip(first_assets, first_amounts[0], strict=True), zip(second_assets, second_amounts[0], strict=True),
+        zip(first_assets, first_amounts, strict=True), zip(second_assets, second_amounts, strict=True),
         first_received, strict=True)]
     try:
         quotes = columns.lookup([(into[0], out[0]) for into, out in incoming], {}, _quote_of_pair)
     except RowProblem:
-        return False
-    # (base asset, base amount, quote amount, side) per trade: the side is BUY when the base is the asset received.
+        return None
     read = [(out[0], out[1], into[1], "SELL") if quote == into[0] else (into[0], into[1], out[1], "BUY")
             for (into, out), quote in zip(incoming, quotes, strict=True)]
-    qtys = list(map(abs, columns.field(read, 1)))
-    prices = columns.quotients(list(map(abs, columns.field(read, 2))), qtys)
-    if prices is None or not all(prices):
-        return False
-    try:
-        symbols = columns.lookup(list(zip(columns.field(read, 0), quotes, strict=True)), {}, _symbol_of_pair)
-    except RowProblem:
-        return False
-    fees = [_ZERO + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values,
-                                                                        strict=True)]
-    fee_assets = [a if fa else b if fb else "" for a, b, fa, fb in zip(first_assets, second_assets, first_fee_values,
-                                                                       second_fee_values, strict=True)]
-    moments = list(map(min, first_times[0], second_times[0]))
-    result.trades += columns.trades(references, symbols, columns.field(read, 3), qtys, prices, moments, fees,
-                                    fee_assets, quotes)
-    result.lines += leg_lines[0::2]
-    result.raws += [None] * len(references)
-    for (label, trade_type), trade_row in zip(kinds, is_trade, strict=True):
-        if not trade_row:
-            result.skip(label if not trade_type else "failed (no txid)")
-    return True
+    return (columns.field(read, 0), columns.field(read, 1), columns.field(read, 2), columns.field(read, 3),
+            quotes)
 
 
 _ZERO = Decimal(0)

@@ -116,12 +116,13 @@ def disposition_days(ordered: list[TradeInput], candles: dict[str, pd.DataFrame]
     held_cost: dict[str, Decimal] = {}  # sum of price × qty of the units held (average-cost book)
     days: list[DispositionDay] = []
     i, n = 0, len(ordered)
+    trade_days = [_day_of(t.ts) for t in ordered]
     while i < n:
-        today = _day_of(ordered[i].ts)
+        today = trade_days[i]
         start = {symbol: held_cost[symbol] / qty for symbol, qty in held_qty.items() if qty > 0}
         outcome = DispositionDay(day=today)
         sale_day = False
-        while i < n and _day_of(ordered[i].ts) == today:
+        while i < n and trade_days[i] == today:
             trade = ordered[i]
             i += 1
             symbol = trade.symbol

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem
 from .binance import BROKER
 from .binance_headers import STATEMENT, STATEMENT_FIELDS, columns_of, required_groups
+from .plain_columns import ColumnOf, columns_of_rows, plain_columns
 from .table import Table, column_index
 from .values import clean_asset, decimal_text, divide, positive, quote_of, read_decimal, read_time, symbol_of
 
@@ -109,56 +111,76 @@ def parse_statement(table: Table) -> ParseResult:
         operation = " ".join(cell.split())
         return operation, operation.lower() in _FAMILIES or operation.lower() in _FEES
 
-    def read_block(lines, rows: list[list[str]]) -> bool:
-        """The block's legs read column by column; False (nothing done) to read it row by row."""
-        read = columns.lookup([row[operation_at] for row in rows], block_operations, operation_of)
+    def read_legs(lines: Sequence[int], column: ColumnOf) -> tuple[list, ...] | None:
+        """The rows' legs read column by column, as columns (lines, times, ISO times, accounts, operations, coins,
+        changes), the other rows counted as skipped; None (nothing done) to read the rows one by one."""
+        read = columns.lookup(column(operation_at), block_operations, operation_of)
         is_leg = columns.field(read, 1)
-        if all(is_leg):
-            legs, leg_lines = rows, lines
-        else:
-            if not all(columns.field(read, 0)):
-                return False  # an empty operation: an error on its line, row by row
-            legs, leg_lines = list(compress(rows, is_leg)), list(compress(lines, is_leg))
-        read_times = columns.times([row[time_at] for row in legs])
-        changes = columns.numbers([row[change_at] for row in legs], signed=True)
-        if read_times is None or changes is None or not all(changes[0]):
-            return False
-        try:
-            leg_coins = columns.lookup([row[coin_at] for row in legs], block_coins, _coin)
-        except RowProblem:
-            return False
-        leg_accounts = columns.lookup([row[account_at] for row in legs], accounts, _account)
-        operations_read = columns.field(compress(read, is_leg), 0) if legs is not rows else columns.field(read, 0)
-        if legs is not rows:
-            result.skipped.update(operation[:64] for operation, leg in read if not leg)
-        made = list(map(_TUPLE_NEW, repeat(Leg), zip(leg_lines, read_times[0], leg_accounts, operations_read,
-                                                      leg_coins, changes[0], strict=True)))
-        deque(map(list.append, map(groups.__getitem__, zip(read_times[0], leg_accounts, strict=True)), made),
-              maxlen=0)
-        return True
+        every_row = all(is_leg)
+        if not every_row and not all(columns.field(read, 0)):
+            return None  # an empty operation: an error on its line, row by row
 
-    for lines, rows, problems in table.blocks():
-        for line, problem in problems:
-            result.error(line, problem)
-        if rows and not read_block(lines, rows):
+        def legs(index: int) -> list[str]:
+            return column(index) if every_row else list(compress(column(index), is_leg))
+
+        read_times = columns.times(legs(time_at))
+        changes = columns.numbers(legs(change_at), signed=True)
+        if read_times is None or changes is None or not all(changes[0]):
+            return None
+        try:
+            leg_coins = columns.lookup(legs(coin_at), block_coins, _coin)
+        except RowProblem:
+            return None
+        leg_accounts = columns.lookup(legs(account_at), accounts, _account)
+        operations_read = columns.field(read if every_row else compress(read, is_leg), 0)
+        if not every_row:
+            result.skipped.update(operation[:64] for operation, leg in read if not leg)
+        leg_lines = lines if every_row else list(compress(lines, is_leg))
+        return (leg_lines, read_times[0], read_times[1], leg_accounts, operations_read, leg_coins, changes[0],
+                changes[1])
+
+    def group(legs: tuple[list, ...]) -> None:
+        leg_lines, moments, _, leg_accounts, operations_read, leg_coins, changes, _ = legs
+        made = list(map(_TUPLE_NEW, repeat(Leg), zip(leg_lines, moments, leg_accounts, operations_read, leg_coins,
+                                                      changes, strict=True)))
+        deque(map(list.append, map(groups.__getitem__, zip(moments, leg_accounts, strict=True)), made), maxlen=0)
+
+    split = plain_columns(table)
+    whole = None if split is None else read_legs(split.lines, split.cells.__getitem__)
+    trades_read, texts = (None, None) if whole is None else _usual_triples(whole)
+    if whole is not None and trades_read is None:
+        group(whole)
+    elif whole is None:
+        for lines, rows, problems in table.blocks():
+            for line, problem in problems:
+                result.error(line, problem)
+            legs = read_legs(lines, columns_of_rows(rows)) if rows else None
+            if legs is not None:
+                group(legs)
+                continue
             for line, cells in zip(lines, rows, strict=True):
                 read_row(line, cells)
     result.total_rows = table.row_count
     identity = RowIdentity("bnc")
     leftovers: list[Unpaired] = []
-    paired = _paired_trades(list(groups.values()), leftovers)
+    if trades_read is None:
+        paired = _paired_trades(list(groups.values()), leftovers)
+        trades_read = [columns.field(paired, index) for index in range(10)]
     # The trades' ids, DTOs and raw data a field at a time (the same ids identity.ext_id gives trade by trade).
-    moments, bases, quotes, sides, qtys, prices, quote_amounts, fees, fee_assets, leg_lines = (
-        columns.field(paired, index) for index in range(10))
+    moments, bases, quotes, sides, qtys, prices, quote_amounts, fees, fee_assets, leg_lines = trades_read
     symbols = columns.lookup(list(zip(bases, quotes, strict=True)), {}, _symbol_of_pair)
-    fee_texts = ["" if fee is None else format(fee, "f") for fee in fees]
-    keys = list(map("|".join, zip(map(datetime.isoformat, moments), symbols, sides, map(format, prices, repeat("f")),
-                                  map(format, qtys, repeat("f")), fee_texts, fee_assets, strict=True)))
+    if texts is None:
+        texts = (list(map(datetime.isoformat, moments)), list(map(format, qtys, repeat("f"))),
+                 list(map(format, quote_amounts, repeat("f"))),
+                 ["" if fee is None else format(fee, "f") for fee in fees])
+    iso_texts, qty_texts, quote_amount_texts, fee_texts = texts
+    keys = list(map("|".join, zip(iso_texts, symbols, sides, map(format, prices, repeat("f")), qty_texts, fee_texts,
+                                  fee_assets, strict=True)))
     result.trades += columns.trades(columns.hashed_ids(identity, keys), symbols, sides, qtys, prices, moments, fees,
                                     fee_assets, quotes)
     result.lines += map(operator.itemgetter(0), leg_lines)
-    result.raws += [{"quoteAmount": format(amount, "f"), "legLines": lines}
-                    for amount, lines in zip(quote_amounts, leg_lines, strict=True)]
+    result.raws += [{"quoteAmount": amount, "legLines": lines}
+                    for amount, lines in zip(quote_amount_texts, leg_lines, strict=True)]
     for item in sorted(leftovers, key=lambda unpaired: unpaired.leg.line):
         leg = item.leg
         result.error(leg.line, f"{leg.operation} of {decimal_text(leg.change)} {leg.coin} at {leg.ts:%Y-%m-%d %H:%M:%S} "
@@ -210,6 +232,92 @@ def _paired_trades(groups: list[list[Leg]], leftovers: list[Unpaired]) -> list[t
             leftovers += unpaired
             found[index] = [operator.attrgetter(*_FIELDS)(trade) for trade in trades]
     return [trade for trades in found for trade in trades]
+
+
+def _usual_triples(legs: tuple[list, ...]) -> tuple[list[list], tuple[list[str], ...] | None] | tuple[None, None]:
+    """The trades of the commonest statement, as _paired_trades's columns (_FIELDS): every leg in a group of three
+    adjacent legs of one time and account, each group one usual fill with its fee (see usual_trade). With them the
+    texts format() writes of the times, quantities, quote amounts and fees, taken from the cells (None when a value
+    has more digits than the decimal context keeps, which abs() and - round). (None, None) for any other statement,
+    whose groups are then paired one by one (same trades either way)."""
+    trades = _usual_triple_columns(legs)
+    if trades is None:
+        return None, None
+    base_at, quote_at, fee_at = trades.pop()
+    change_texts = legs[7]
+    if max(map(len, change_texts)) > _PLAIN_DIGITS:
+        return trades, None
+    take_text = change_texts.__getitem__
+    unsigned = repeat("-")
+    return trades, (legs[2][0::3], list(map(str.lstrip, map(take_text, base_at), unsigned)),
+                    list(map(str.lstrip, map(take_text, quote_at), unsigned)),
+                    list(map(str.lstrip, map(take_text, fee_at), unsigned)))
+
+
+_PLAIN_DIGITS = 28  # the default decimal context's precision: a value of no more characters keeps every digit
+
+
+def _usual_triple_columns(legs: tuple[list, ...]) -> list[list] | None:
+    """_usual_triples's trade columns, then the places of the base, quote and fee legs of each trade."""
+    leg_lines, moments, isos, leg_accounts, operations, leg_coins, changes, _ = legs
+    count = len(leg_lines)
+    if not count or count % 3:
+        return None
+    group_isos = isos[0::3]
+    if not (group_isos == isos[1::3] == isos[2::3]):
+        return None
+    if leg_accounts.count(leg_accounts[0]) == count:  # one account: the time alone tells the groups apart
+        distinct = len(set(group_isos))
+    else:
+        group_accounts = leg_accounts[0::3]
+        if not (group_accounts == leg_accounts[1::3] == leg_accounts[2::3]):
+            return None
+        distinct = len(set(zip(group_isos, group_accounts, strict=True)))
+    if distinct != count // 3:
+        return None  # legs of one time and account in two places: paired as groups
+    roles = columns.lookup(list(zip(operations[0::3], operations[1::3], operations[2::3], strict=True)), {},
+                           _triple_roles)
+    if None in roles:
+        return None
+    starts = range(0, count, 3)
+
+    def at(role: int) -> list[int]:
+        return list(map(operator.add, starts, map(operator.itemgetter(role), roles)))
+
+    base_at, quote_at, fee_at, received_at, spent_at = at(1), at(2), at(3), at(4), at(5)
+    take_change, take_coin = changes.__getitem__, leg_coins.__getitem__
+    received, spent, fee_changes = (list(map(take_change, received_at)), list(map(take_change, spent_at)),
+                                    list(map(take_change, fee_at)))
+    if (min(received) <= 0 or max(spent) >= 0 or max(fee_changes) >= 0
+            or any(map(operator.eq, map(take_coin, received_at), map(take_coin, spent_at)))):
+        return None
+    qtys = list(map(abs, map(take_change, base_at)))
+    quote_amounts = list(map(abs, map(take_change, quote_at)))
+    prices = columns.quotients(quote_amounts, qtys)
+    if prices is None or not all(prices):
+        return None
+    return [moments[0::3], list(map(take_coin, base_at)), list(map(take_coin, quote_at)),
+            columns.field(roles, 0), qtys, prices, quote_amounts, list(map(operator.neg, fee_changes)),
+            list(map(take_coin, fee_at)), list(map(list, zip(leg_lines[0::3], leg_lines[1::3], leg_lines[2::3],
+                                                             strict=True))), (base_at, quote_at, fee_at)]
+
+
+def _triple_roles(operations: tuple[str, str, str]) -> tuple[str, int, int, int, int, int] | None:
+    """For three legs' operations, as _usual_parts reads them: the side and the places of the base, quote, fee,
+    received and spent legs; None unless they are a usual fill with its fee."""
+    index = {operation.lower(): place for place, operation in enumerate(operations)}
+    if len(index) != 3:
+        return None
+    fee = index.get("transaction fee", index.get("fee"))
+    if fee is None:
+        return None
+    received, spent, side = index.get("transaction buy"), index.get("transaction spend"), "BUY"
+    if received is None or spent is None:
+        received, spent, side = index.get("transaction revenue"), index.get("transaction sold"), "SELL"
+        if received is None or spent is None:
+            return None
+    base, quote = (received, spent) if side == "BUY" else (spent, received)
+    return side, base, quote, fee, received, spent
 
 
 def _symbol_of_pair(pair: tuple[str, str]) -> str:

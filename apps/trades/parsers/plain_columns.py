@@ -92,10 +92,11 @@ def collect_columns(result: ResultBuilder, table: Table, read_columns: Callable[
             result.add_block(split.lines, made)
             result.total_rows += split.count
             return result.build()
-    return result.collect_blocks(table, lambda rows: read_columns(_columns_of(rows)), row_to_trade)
+    return result.collect_blocks(table, lambda rows: read_columns(columns_of_rows(rows)), row_to_trade)
 
 
-def _columns_of(rows: list[list[str]]) -> ColumnOf:
+def columns_of_rows(rows: list[list[str]]) -> ColumnOf:
+    """The column accessor of a block of Table rows."""
     def column(index: int) -> list[str]:
         return [row[index] for row in rows]
     return column

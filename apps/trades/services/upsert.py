@@ -1,13 +1,14 @@
 """Idempotent bulk insert of normalised trades: new rows are inserted, known ones are left alone.
 
-PostgreSQL, per chunk: one statement asks which of the chunk's ext_ids are stored already (and the
-transaction's `now()`, the rows' `created_at`); the rest are `COPY`ed straight into the table, inside a
-savepoint. COPY writes rows in batches (one heap WAL record per page instead of one per row, no speculative
-insertion per row), which is what makes it the ceiling; the caller learns exactly which rows are new because
-it generated their ids. A row another transaction stored in between makes the COPY fail on the unique
-constraint: the savepoint is rolled back and that chunk goes through `INSERT … ON CONFLICT (user_id, broker,
-ext_id) DO NOTHING RETURNING id` instead, so the answer stays exact under concurrency. SQLite gets a
-multi-row VALUES list with the same conflict clause.
+PostgreSQL, per chunk: one statement takes the transaction's `now()` (the rows' `created_at`) and looks up a
+few evenly spread ext_ids of the chunk. When none is stored (a first import, the next page of one), the
+chunk is `COPY`ed straight into the table inside a savepoint: COPY writes rows in batches (one heap WAL
+record per page of rows, no speculative insertion per row), which is what makes it the ceiling, and the
+caller learns exactly which rows are new because it generated their ids. When a probed ext_id is stored (a
+re-import, a page overlapping the last import), or the COPY meets a stored row after all (one the probe
+missed, or one another transaction stored meanwhile: the unique constraint refuses it and the savepoint is
+rolled back), the chunk goes through `INSERT … ON CONFLICT (user_id, broker, ext_id) DO NOTHING RETURNING
+id`, so the answer is exact either way. SQLite gets a multi-row VALUES list with the same conflict clause.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ Creates a throwaway PostgreSQL database, starts a private redis-server, the web 
   Latency is measured from just after COMMIT returns to the frame arriving at each socket (goal: p99 ≤ 100 ms
   at 1,000 deliveries/s, i.e. 200 events/s to 5 sockets each).
 - capacity: commits `--backlog` events (round-robin over the users) in one transaction and times how fast
-  the relays publish them (commit → last row marked delivered) and how fast every socket has them, with the
+  the relays publish them (commit → the relay watermark passing the last row) and how fast every socket has them, with the
   CPU seconds each part of the topology spent meanwhile (relays, their database backends, web processes,
   socket clients, Redis).
 Then the relays' own capacity, isolated from the sockets (`relay_drain`): `--drain-trials` pairs of one relay
@@ -329,9 +329,14 @@ async def relay_round(args, users: list[str], relays: int, meter: CpuMeter) -> d
     held = await asyncio.to_thread(relays_wait_balanced, relays)
     count = max(1, int(args.rate * args.duration))
     commits: dict[str, float] = {}
-    steady_seconds, owners = await asyncio.to_thread(append_steadily, users, count, args.rate, commits)
-    await asyncio.sleep(2.0)
-    relay_lag = await sync_to_async(relay_lag_ms)(commits)
+    sampler = WatermarkSampler()
+    sampler.start()
+    try:
+        steady_seconds, owners = await asyncio.to_thread(append_steadily, users, count, args.rate, commits)
+        await asyncio.sleep(2.0)
+    finally:
+        await asyncio.to_thread(sampler.stop)
+    relay_lag = await sync_to_async(relay_lag_ms)(commits, sampler.samples)
     backlog_commit, backlog_owners = await asyncio.to_thread(append_backlog, users, args.backlog)
     before = await asyncio.to_thread(meter.snapshot)
     published_at = await asyncio.to_thread(wait_published, list(backlog_owners))
@@ -560,23 +565,25 @@ def append_backlog(user_ids: list[str], count: int) -> tuple[float, dict[str, st
 
 
 def wait_published(ids: list[str], timeout: float = 300, *, cheap: bool = False) -> float:
-    """When the last of `ids` was marked delivered (the relays published it). `cheap`: nothing else is being
-    appended, so poll for any unpublished row through the two partial indexes instead of looking up every id
-    (the poll's own database work stays small next to the relays')."""
+    """When the last of `ids` was published: the time the relay watermarks were last raised, once they cover
+    every one of them (a relay raises its partitions' watermarks after each published batch, and only then).
+    `cheap`: nothing else is being appended, so poll for any unpublished row through the two partial indexes
+    instead of looking up every id (the poll's own database work stays small next to the relays')."""
     from django.db import connection
     from django.db.models import Max
 
-    from apps.events.models import EventOutbox
+    from apps.events.models import EventOutbox, RelayWatermark
+    from apps.events.observability import outbox_undelivered
+    from apps.events.services import outbox_delivered
 
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            if cheap and (EventOutbox.objects.filter(seq__isnull=True).exists()
-                          or EventOutbox.objects.filter(seq__isnull=False, delivered_at__isnull=True).exists()):
+            if cheap and (EventOutbox.objects.filter(seq__isnull=True).exists() or outbox_undelivered()[1]):
                 time.sleep(0.05)
                 continue
-            if not EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).exists():
-                return EventOutbox.objects.filter(id__in=ids).aggregate(last=Max("delivered_at"))["last"].timestamp()
+            if len(outbox_delivered(ids=ids)) == len(ids):
+                return RelayWatermark.objects.aggregate(last=Max("updated_at"))["last"].timestamp()
             time.sleep(0.05)
     finally:
         connection.close()
@@ -668,15 +675,50 @@ def append_steadily(user_ids: list[str], count: int, rate: float, commits: dict[
     return seconds, owners
 
 
-def relay_lag_ms(commits: dict[str, float]) -> dict:
-    """Commit → marked delivered (after the relay's publish), from the rows: splits relay time from socket time."""
-    from apps.events.models import EventOutbox
+class WatermarkSampler(threading.Thread):
+    """Reads the relay watermarks every few milliseconds: when each position was published, to within one
+    sample (the rows themselves do not say)."""
 
-    lags = [(row.delivered_at.timestamp() - commits[row.id]) * 1000
-            for row in EventOutbox.objects.filter(id__in=list(commits)).only("id", "delivered_at")
-            if row.delivered_at is not None]
+    INTERVAL = 0.005
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, dict[int, int]]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from apps.events.models import RelayWatermark
+
+        try:
+            while not self.done.is_set():
+                marks = dict(RelayWatermark.objects.values_list("partition", "delivered_seq"))
+                self.samples.append((time.time(), marks))
+                self.done.wait(self.INTERVAL)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def relay_lag_ms(commits: dict[str, float], samples: list[tuple[float, dict[int, int]]]) -> dict:
+    """Commit → published (the first watermark sample at or past the row's position): splits relay time from
+    socket time."""
+    from apps.events.models import EventOutbox
+    from apps.events.services import outbox_partition_of
+
+    lags = []
+    rows = EventOutbox.objects.filter(id__in=list(commits), seq__isnull=False).values_list("id", "user_id", "seq")
+    for event_id, user_id, seq in rows:
+        part = outbox_partition_of(user_id)
+        seen = next((at for at, marks in samples if marks.get(part, 0) >= seq), None)
+        if seen is not None:
+            lags.append((seen - commits[event_id]) * 1000)
     return {"p50_ms": round(percentile(lags, 50) or 0, 2), "p99_ms": round(percentile(lags, 99) or 0, 2),
-            "undelivered": len(commits) - len(lags)}
+            "undelivered": len(commits) - len(lags), "sampledEveryMs": WatermarkSampler.INTERVAL * 1000}
 
 
 def measure(starts: dict[str, float], owners: dict[str, str], arrivals: dict[str, list[float]], per_user: int,

@@ -11,6 +11,7 @@ class EventOutbox(models.Model):
     PostgreSQL: range-partitioned by month on `ts`, primary key (id, ts) — see migration 0001 and
     `apps.events.partitions`. SQLite: a plain table. `seq` is the delivery position, assigned by the relay
     after the row's transaction committed (see `apps.events.relay`); readers only see rows that have one.
+    Whether the relay has published a row is not stored on the row: see `RelayWatermark`.
     `request_id` travels with the event to the socket frame and the relay's log lines.
     """
 
@@ -20,7 +21,6 @@ class EventOutbox(models.Model):
     v = models.PositiveSmallIntegerField(default=1)
     ts = models.DateTimeField()
     payload = models.JSONField(default=dict)
-    delivered_at = models.DateTimeField(null=True, blank=True)
     seq = models.BigIntegerField(null=True, blank=True, editable=False)
     # The X-Request-ID of the request (or the task it started) that caused the event; none for work without one.
     request_id = models.CharField(max_length=128, null=True, blank=True, editable=False)
@@ -31,9 +31,23 @@ class EventOutbox(models.Model):
             models.Index(fields=["user", "ts"], name="events_outbox_user_ts_idx"),
             models.Index(fields=["user", "seq"], name="events_outbox_user_seq_idx"),
             models.Index(fields=["ts"], condition=Q(seq__isnull=True), name="events_outbox_unsequenced_idx"),
-            models.Index(fields=["seq"], condition=Q(delivered_at__isnull=True, seq__isnull=False),
-                         name="events_outbox_undelivered_idx"),
+            models.Index(fields=["seq"], condition=Q(seq__isnull=False), name="events_outbox_seq_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+class RelayWatermark(models.Model):
+    """How far the relay has published one relay partition's events (users are spread over the partitions,
+    see `apps.events.services.outbox_partition_of`): every event of the partition at or below position
+    `delivered_seq` went out. The relay holding the partition advances it after each published batch, one
+    small row per partition instead of a write to every event row; the next holder publishes what lies above
+    it first."""
+
+    partition = models.PositiveSmallIntegerField(primary_key=True)
+    delivered_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"partition {self.partition} delivered through {self.delivered_seq}"

@@ -1,7 +1,8 @@
 """The outbox in the metrics and in `/readyz`: the age of the oldest event not yet relayed, and how many wait.
 
 Registered with `apps.core.observability` in `EventsConfig.ready()`. Both queries use the outbox's partial
-indexes (rows without a position; positioned rows not yet delivered), so they stay cheap on a large table.
+indexes (rows without a position; positions above the lowest relay watermark), so they stay cheap on a large
+table.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import BooleanField, Min
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -17,17 +19,17 @@ from apps.core.observability.health import readiness_check_register
 from apps.core.observability.metrics import metrics_source_register
 
 from .models import EventOutbox
+from .services import outbox_delivered_sql, outbox_watermarks
 
 
 def outbox_undelivered() -> tuple[datetime | None, int]:
     """(commit time of the oldest event not yet published, how many are waiting)."""
-    unnumbered = EventOutbox.objects.filter(seq__isnull=True).aggregate(oldest=Min("ts"))["oldest"]
-    numbered = EventOutbox.objects.filter(seq__isnull=False, delivered_at__isnull=True).aggregate(
-        oldest=Min("ts"))["oldest"]
-    waiting = (EventOutbox.objects.filter(seq__isnull=True).count()
-               + EventOutbox.objects.filter(seq__isnull=False, delivered_at__isnull=True).count())
-    candidates = [value for value in (unnumbered, numbered) if value is not None]
-    return (min(candidates) if candidates else None), waiting
+    unnumbered = EventOutbox.objects.filter(seq__isnull=True)
+    low = min(outbox_watermarks().values())
+    numbered = EventOutbox.objects.filter(seq__gt=low).filter(
+        RawSQL(f"NOT ({outbox_delivered_sql()})", [], output_field=BooleanField()))
+    candidates = [value for rows in (unnumbered, numbered) if (value := rows.aggregate(oldest=Min("ts"))["oldest"])]
+    return (min(candidates) if candidates else None), unnumbered.count() + numbered.count()
 
 
 def outbox_lag_seconds(*, now: datetime | None = None) -> float:

@@ -79,6 +79,8 @@ def partitions_drop_before(cursor, *, cutoff: datetime) -> list[str]:
     return dropped
 
 
+# The table as migration 0001 creates it (later migrations change it: 0006 replaces `delivered_at` and its
+# index with per-partition relay watermarks and an index over positions).
 CREATE_SQL = f"""
 CREATE TABLE {PARENT} (
     id varchar(26) NOT NULL,

@@ -9,11 +9,12 @@ of them (session-level advisory locks, see `apps.events.services.outbox_relay_re
 every `REBALANCE_INTERVAL`. A relay numbers and publishes only its partitions, each user's rows in position
 order. When a relay stops, dies or loses its database connection, the server releases
 its locks and the others take its partitions within a poll interval; when one joins, the others hand
-extras over. Rows are claimed with `SKIP LOCKED`. A row is marked delivered only after its publish
-succeeded; on a Redis or database error the relay backs off (jittered exponential, capped), reconnects, and
-resumes with the first unpublished position, so nothing is lost. A publish whose "delivered" mark was lost
-with the database connection (or the relay) is published again by the partition's next holder; consumers
-drop positions they already sent.
+extras over. Rows are claimed with `SKIP LOCKED`. After a batch is published the relay raises its
+partitions' watermarks to the batch's last position (one small write per batch, not one per row; see
+`apps.events.services`); on a Redis or database error the relay backs off (jittered exponential, capped),
+reconnects, and resumes with the first position above the watermarks, so nothing is lost. A batch whose
+watermark was lost with the database connection (or the relay) is published again by the partition's next
+holder; consumers drop positions they already sent.
 
 A claimed batch (up to `batch_size` rows, many users) goes out in one pipelined Redis round trip, one
 pub/sub message per user carrying up to `MESSAGE_BATCH` of that user's events with each envelope encoded
@@ -61,14 +62,6 @@ def _db_reset() -> None:
         connection.close()
     except Exception:  # the connection is already gone
         logger.debug("closing a broken database connection failed", exc_info=True)
-
-
-def _mark_quietly(ids: list[str]) -> None:
-    """After a failed publish, record what did go out (best effort: the database may be the thing that failed)."""
-    try:
-        outbox_mark_delivered(ids=ids)
-    except Exception:
-        logger.info("could not mark %d published rows; they will be published again", len(ids), exc_info=True)
 
 
 def _published_log(chunk: list) -> None:
@@ -151,34 +144,33 @@ class OutboxRelay:
                 limit=self.batch_size, include_pending=self.recovering, partitions=partitions)
             while rows:
                 self.recovering = leftovers
-                done, error = await self._publish(rows)
-                if error is not None:
-                    await _db(_mark_quietly)(done)
-                    raise error
-                total += len(done)
-                self.published += len(done)
-                RELAY_PUBLISHED.inc(len(done))
+                await self._publish(rows)  # raises when Redis did not take the batch: it is published again
+                through = rows[-1].seq
+                total += len(rows)
+                self.published += len(rows)
+                RELAY_PUBLISHED.inc(len(rows))
                 if not leftovers and len(rows) < self.batch_size:
                     # Every row committed before this claim is out; one committed since then rang the
                     # doorbell (NOTIFY) after `wake` was cleared, so the next round starts at once. This
                     # saves a claim that would find nothing (one of three statements per quiet round).
-                    await _db(outbox_mark_delivered)(ids=done)
+                    await _db(outbox_mark_delivered)(partitions=partitions, through=through)
                     self.recovering = False
                     return total
                 if time.monotonic() - self.rebalanced_at >= REBALANCE_INTERVAL:  # a long drain: look again
-                    await _db(outbox_mark_delivered)(ids=done)
+                    await _db(outbox_mark_delivered)(partitions=partitions, through=through)
                     break
                 rows, leftovers = await _db(outbox_relay_continue)(
-                    delivered=done, limit=self.batch_size, include_pending=self.recovering, partitions=partitions)
+                    partitions=partitions, delivered_through=through, limit=self.batch_size,
+                    include_pending=self.recovering)
             else:
                 self.recovering = False
                 return total
         return total  # the other relays hold every partition; we stand by
 
-    async def _publish(self, rows: list) -> tuple[list[str], BaseException | None]:
-        """Publish a claimed batch in one pipelined round trip: one message per user (at most MESSAGE_BATCH
-        events each) with that user's events in position order, each envelope encoded once. Returns the ids
-        published (all or none) and an error."""
+    async def _publish(self, rows: list) -> None:
+        """Publish a claimed batch (in position order) in one pipelined round trip: one message per user (at most
+        MESSAGE_BATCH events each) with that user's events in position order, each envelope encoded once.
+        All or nothing: raises when Redis did not take it."""
         chains: dict[str, list] = {}
         for row in rows:
             chains.setdefault(row.user_id, []).append(row)
@@ -189,11 +181,7 @@ class OutboxRelay:
                 messages.append((user_id, [fanout_item(seq=row.seq, envelope=event_envelope(row)) for row in chunk]))
                 if logger.isEnabledFor(logging.DEBUG):
                     _published_log(chunk)
-        try:
-            await self.publisher.publish(messages)
-        except Exception as error:
-            return [], error
-        return [row.id for row in rows], None
+        await self.publisher.publish(messages)
 
     async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

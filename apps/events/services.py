@@ -15,7 +15,13 @@ position N already sees every position of that user below N — positions never 
 event id, mapped to its `seq`. The holder publishes each user's rows in `seq` order, so a user's live pushes
 also arrive in position order and a consumer can drop anything at or below the last position it sent. A
 partition changes hands only when its lock is released (a relay stopped, died or hands extras over after
-another relay joined); the next holder publishes the rows left numbered-but-undelivered first. SQLite
+another relay joined); the next holder publishes the rows left numbered-but-undelivered first.
+
+What was published is kept per partition, not per row: a `RelayWatermark` per partition says "every
+position of this partition up to N went out". The holder publishes its partitions' rows batch by batch in
+position order (leftovers above the watermarks first), so after a batch every numbered row of its
+partitions at or below the batch's last position is out, and it raises all its partitions' watermarks to
+that position: one small write per batch instead of a second write to every event row. SQLite
 (embedded default) has one in-process relay holding every partition and serialised writers; positions
 there are `MAX(seq) + 1`.
 """
@@ -25,6 +31,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,7 +44,7 @@ from apps.core.observability.context import request_id_current
 
 from . import partitions
 from .doorbell import relay_wake
-from .models import EventOutbox
+from .models import EventOutbox, RelayWatermark
 
 CONTROL_PREFIX = "socket."  # internal events for open sockets; never replayed to clients
 SOCKET_CLOSE = "socket.close"
@@ -119,13 +126,20 @@ RELAY_PARTITIONS = 16
 RELAY_PARTITION_LOCK = 0x6576_7470  # advisory lock class: one lock per partition, held by its relay
 RELAY_MEMBER_LOCK = 0x6576_746D  # advisory lock class: shared by every live relay
 ALL_PARTITIONS = frozenset(range(RELAY_PARTITIONS))
-# The same function in SQL and Python: the first 28 bits of md5(user id), modulo the partition count.
-_PARTITION_SQL = f"mod(('x' || substr(md5(user_id), 1, 7))::bit(28)::int, {RELAY_PARTITIONS})"
 
 
 def outbox_partition_of(user_id: str) -> int:
     """The relay partition of a user's events."""
     return int(hashlib.md5(str(user_id).encode(), usedforsecurity=False).hexdigest()[:7], 16) % RELAY_PARTITIONS
+
+
+def outbox_partition_sql(column: str) -> str:
+    """`outbox_partition_of` in PostgreSQL, of the user id in `column`: the first 28 bits of its md5, modulo
+    the partition count."""
+    return f"mod(('x' || substr(md5({column}), 1, 7))::bit(28)::int, {RELAY_PARTITIONS})"
+
+
+_PARTITION_SQL = outbox_partition_sql("user_id")
 
 
 _RELAY_LOCKS_SQL = """
@@ -184,10 +198,13 @@ WHERE o.id = numbered.id AND o.ts = numbered.ts
 RETURNING o.id, o.user_id, o.type, o.v, o.ts, o.payload, o.seq, o.request_id
 """
 
+# Rows of the held partitions above their partition's watermark (`low`: the lowest of them, for the index).
 _PENDING_SQL = """
-SELECT id, user_id, type, v, ts, payload, seq, request_id FROM events_eventoutbox
-WHERE delivered_at IS NULL AND seq IS NOT NULL{partitions} ORDER BY seq LIMIT %s
-"""
+SELECT o.id, o.user_id, o.type, o.v, o.ts, o.payload, o.seq, o.request_id
+FROM events_eventoutbox o JOIN unnest(%s::int[], %s::bigint[]) AS mark(part, delivered)
+  ON mark.part = {partition}
+WHERE o.seq > %s AND o.seq > mark.delivered ORDER BY o.seq LIMIT %s
+""".format(partition=outbox_partition_sql("o.user_id"))
 
 
 @dataclass(slots=True)
@@ -205,10 +222,9 @@ class ClaimedEvent:
     request_id: str | None
 
 
-def _rows_postgresql(sql: str, partitions: frozenset[int], limit: int) -> list[ClaimedEvent]:
-    where, params = _partition_filter(partitions)
+def _rows_postgresql(sql: str, params: list) -> list[ClaimedEvent]:
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(partitions=where), [*params, limit])
+        cursor.execute(sql, params)
         fetched = cursor.fetchall()
     loads = json.loads  # jsonb arrives decoded only with Django's loader; raw cursors give str
     rows = [ClaimedEvent(r[0], r[1], r[2], r[3], r[4], loads(r[5]) if isinstance(r[5], str) else r[5], r[6], r[7])
@@ -231,45 +247,92 @@ def _sequence_orm(limit: int) -> list[EventOutbox]:
     return rows
 
 
+def outbox_watermarks(*, partitions: frozenset[int] = ALL_PARTITIONS) -> dict[int, int]:
+    """partition -> the position up to which its events were published (0: none yet)."""
+    marks = dict(RelayWatermark.objects.filter(partition__in=sorted(partitions)).values_list(
+        "partition", "delivered_seq"))
+    return {part: marks.get(part, 0) for part in sorted(partitions)}
+
+
+def _pending(partitions: frozenset[int], limit: int) -> list[ClaimedEvent | EventOutbox]:
+    """Numbered rows of `partitions` above their partition's watermark, in position order."""
+    marks = outbox_watermarks(partitions=partitions)
+    low = min(marks.values())
+    if connection.vendor == "postgresql":
+        return _rows_postgresql(_PENDING_SQL, [list(marks), list(marks.values()), low, limit])
+    # SQLite: one relay holds every partition and raises their watermarks together.
+    rows = EventOutbox.objects.filter(seq__gt=low).order_by("seq").iterator()
+    return list(islice((row for row in rows if row.seq > marks[outbox_partition_of(row.user_id)]), limit))
+
+
 def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True,
                        partitions: frozenset[int] = ALL_PARTITIONS) -> tuple[list[ClaimedEvent | EventOutbox], bool]:
     """The next rows of `partitions` to publish, in position order, and whether they are leftovers.
 
-    Leftovers (numbered but not marked delivered: a failed publish, or a relay that died or handed the
-    partition over) come first when `include_pending`; otherwise committed rows without a position are
-    numbered now. Call while holding those partitions (`outbox_relay_rebalance`).
+    Leftovers (numbered, above their partition's watermark: a failed publish, or a relay that died or handed
+    the partition over) come first when `include_pending`; otherwise committed rows without a position are
+    numbered now. Call while holding those partitions (`outbox_relay_rebalance`), and after publishing the
+    rows, `outbox_mark_delivered` through the last one's position.
     """
-    postgresql = connection.vendor == "postgresql"
     if include_pending:
-        if postgresql:
-            pending = _rows_postgresql(_PENDING_SQL, partitions, limit)
-        else:
-            pending = list(EventOutbox.objects.filter(delivered_at__isnull=True, seq__isnull=False).order_by("seq")[:limit])
+        pending = _pending(partitions, limit)
         if pending:
             return pending, True
-    if postgresql:
-        return _rows_postgresql(_SEQUENCE_SQL, partitions, limit), False
+    if connection.vendor == "postgresql":
+        where, params = _partition_filter(partitions)
+        return _rows_postgresql(_SEQUENCE_SQL.format(partitions=where), [*params, limit]), False
     return _sequence_orm(limit), False
 
 
-_MARK_SQL = "UPDATE events_eventoutbox SET delivered_at = %s WHERE id = ANY(%s) AND delivered_at IS NULL"
+_MARK_SQL = """
+INSERT INTO events_relaywatermark AS mark (partition, delivered_seq, updated_at)
+SELECT part, %s, %s FROM unnest(%s::int[]) AS part
+ON CONFLICT (partition) DO UPDATE SET delivered_seq = EXCLUDED.delivered_seq, updated_at = EXCLUDED.updated_at
+WHERE mark.delivered_seq < EXCLUDED.delivered_seq
+"""
 
 
-def outbox_mark_delivered(*, ids: list[str]) -> int:
-    if not ids:
+def outbox_mark_delivered(*, partitions: frozenset[int], through: int) -> int:
+    """Record that every numbered row of `partitions` up to position `through` was published (the relay
+    holding them calls it after each batch: see the module docstring). Watermarks only rise.
+    -> how many watermarks rose."""
+    if not partitions:
         return 0
-    if connection.vendor == "postgresql":  # one array parameter: an IN list of a batch's ids costs more to build
-        with connection.cursor() as cursor:  # and to parse than the update itself
-            cursor.execute(_MARK_SQL, [timezone.now(), list(ids)])
+    now = timezone.now()
+    if connection.vendor == "postgresql":  # one statement, a row per partition
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SQL, [through, now, sorted(partitions)])
             return cursor.rowcount
-    return EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=True).update(delivered_at=timezone.now())
+    with transaction.atomic():
+        RelayWatermark.objects.bulk_create(
+            [RelayWatermark(partition=part, delivered_seq=0, updated_at=now) for part in sorted(partitions)],
+            ignore_conflicts=True)
+        return RelayWatermark.objects.filter(partition__in=sorted(partitions), delivered_seq__lt=through).update(
+            delivered_seq=through, updated_at=now)
 
 
-def outbox_relay_continue(*, delivered: list[str], limit: int, include_pending: bool,
-                          partitions: frozenset[int] = ALL_PARTITIONS) -> tuple[list[ClaimedEvent | EventOutbox], bool]:
-    """Mark the published rows, then claim the next batch (one call, one thread hop)."""
-    outbox_mark_delivered(ids=delivered)
+def outbox_relay_continue(*, partitions: frozenset[int], delivered_through: int, limit: int,
+                          include_pending: bool) -> tuple[list[ClaimedEvent | EventOutbox], bool]:
+    """Mark the published batch, then claim the next one (one call, one thread hop)."""
+    outbox_mark_delivered(partitions=partitions, through=delivered_through)
     return outbox_claim_batch(limit=limit, include_pending=include_pending, partitions=partitions)
+
+
+def outbox_delivered(*, ids: list[str]) -> set[str]:
+    """Which of these events the relay has published (numbered, at or below their partition's watermark)."""
+    rows = list(EventOutbox.objects.filter(id__in=list(ids), seq__isnull=False).values_list("id", "user_id", "seq"))
+    marks = outbox_watermarks()
+    return {event_id for event_id, user_id, seq in rows if seq <= marks[outbox_partition_of(user_id)]}
+
+
+def outbox_delivered_sql() -> str:
+    """A WHERE condition on `events_eventoutbox`: the row was published (for the admin's filter and the
+    metrics). SQLite: one relay raises every partition's watermark together, so the lowest one decides."""
+    if connection.vendor == "postgresql":
+        partition = outbox_partition_sql("events_eventoutbox.user_id")
+        return ("events_eventoutbox.seq <= COALESCE((SELECT mark.delivered_seq FROM events_relaywatermark mark "
+                f"WHERE mark.partition = {partition}), 0)")
+    return "events_eventoutbox.seq <= COALESCE((SELECT min(delivered_seq) FROM events_relaywatermark), 0)"
 
 
 # --- retention ---------------------------------------------------------------------------------------------

@@ -54,11 +54,11 @@ def append_committed(*, user, count: int = 1, type: str = "test.ping", payload=N
 
 def relay_drain() -> int:
     """Number and mark everything pending without publishing (for read-side tests without a channel layer)."""
-    from .services import outbox_claim_batch, outbox_mark_delivered
+    from .services import ALL_PARTITIONS, outbox_claim_batch, outbox_mark_delivered
 
     total = 0
     while rows := outbox_claim_batch(limit=500)[0]:
-        outbox_mark_delivered(ids=[row.id for row in rows])
+        outbox_mark_delivered(partitions=ALL_PARTITIONS, through=rows[-1].seq)
         total += len(rows)
     return total
 

@@ -13,6 +13,7 @@ from django.test import Client
 from apps.accounts.testing import DEFAULT_PASSWORD, UserFactory
 from apps.events.consumers import CLOSE_SESSION_ENDED, CLOSE_TOO_MANY_SOCKETS, LIVE_QUEUE_SIZE
 from apps.events.models import EventOutbox
+from apps.events.observability import outbox_undelivered
 from apps.events.registry import ws_handler
 from apps.events.relay import OutboxRelay
 from apps.events.testing import append_committed
@@ -112,7 +113,7 @@ async def test_resume_by_query_delivers_exactly_the_missed_events_then_live(user
     assert [f["eventId"] for f in await frames(first, 2)] == seen
     await first.disconnect()
     missed = await append(user=user, count=3)
-    while await EventOutbox.objects.filter(delivered_at__isnull=True).aexists():
+    while (await sync_to_async(outbox_undelivered)())[1]:
         await asyncio.sleep(0.05)
     again = await open_socket(client, query=f"?lastEventId={seen[-1]}")
     assert [f["eventId"] for f in await frames(again, 3)] == missed
@@ -145,7 +146,7 @@ async def test_overflow_drops_oldest_and_sends_sync_marker(user, relay):
     assert connected
     total = LIVE_QUEUE_SIZE * 2
     ids = await append(user=user, count=total)
-    while await EventOutbox.objects.filter(delivered_at__isnull=True).aexists():
+    while (await sync_to_async(outbox_undelivered)())[1]:
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)  # the consumer takes the pushes off the channel layer while the client reads nothing
     received = []

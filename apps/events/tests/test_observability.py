@@ -11,6 +11,7 @@ from apps.core.observability.metrics import heartbeat_record
 from apps.core.tests.test_observability_metrics import TOKEN, scrape
 from apps.events.models import EventOutbox
 from apps.events.observability import outbox_lag_ok
+from apps.events.services import ALL_PARTITIONS, outbox_mark_delivered
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def test_outbox_lag_is_the_age_of_the_oldest_unrelayed_event(client, metrics_on,
     now = timezone.now()
     EventOutbox.objects.create(user=user, type="test.ping", payload={}, ts=now - timedelta(seconds=40))
     EventOutbox.objects.create(user=user, type="test.ping", payload={}, ts=now - timedelta(seconds=90), seq=7)
-    EventOutbox.objects.create(user=user, type="test.ping", payload={}, ts=now - timedelta(seconds=500), seq=3,
-                               delivered_at=now)
+    EventOutbox.objects.create(user=user, type="test.ping", payload={}, ts=now - timedelta(seconds=500), seq=3)
+    outbox_mark_delivered(partitions=ALL_PARTITIONS, through=3)
 
     found = scrape(client)
 
@@ -48,7 +49,8 @@ def test_readyz_reports_a_silent_relay_and_a_stuck_outbox_when_asked_to(client, 
     assert response.json()["down"] == ["outbox", "relay"]
 
     heartbeat_record(name="relay")
-    EventOutbox.objects.update(delivered_at=timezone.now(), seq=1)
+    EventOutbox.objects.update(seq=1)
+    outbox_mark_delivered(partitions=ALL_PARTITIONS, through=1)
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": True, "cache": True, "broker": True, "relay": True,

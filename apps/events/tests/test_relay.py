@@ -15,7 +15,8 @@ from django.db import connection
 from websockets.asyncio.client import connect
 
 from apps.events.fanout import fanout_channel
-from apps.events.models import EventOutbox
+from apps.events.observability import outbox_undelivered
+from apps.events.services import outbox_delivered
 from apps.events.testing import RELAY_APPLICATION_NAME, append_committed, child_env, session_cookie_for, stop_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -83,7 +84,7 @@ def test_two_relays_publish_every_event_once_in_position_order(relay_process, us
     assert set(counts.values()) == {1}
     positions = [m["seq"] for m in messages]
     assert positions == sorted(positions)
-    assert EventOutbox.objects.filter(delivered_at__isnull=True).count() == 0
+    assert outbox_undelivered() == (None, 0)
     # Whichever relay was publishing, stopping the first leaves the other to take over.
     assert stop_process(relays[0]) == 0
     assert "relay stopped" in relays[0].stdout.read()
@@ -108,7 +109,7 @@ def test_relay_recovers_from_dropped_database_connections(relay_process, user):
 def _wait_delivered(ids: list[str], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if EventOutbox.objects.filter(id__in=ids, delivered_at__isnull=False).count() == len(ids):
+        if outbox_delivered(ids=ids) == set(ids):
             return
         time.sleep(0.05)
     raise AssertionError("events were not delivered in time")

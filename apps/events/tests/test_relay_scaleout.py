@@ -15,11 +15,11 @@ from django.db import connection, transaction
 from websockets.asyncio.client import connect
 
 from apps.accounts.testing import UserFactory
-from apps.events.models import EventOutbox
 from apps.events.services import (
     RELAY_PARTITION_LOCK,
     RELAY_PARTITIONS,
     event_append,
+    outbox_delivered,
     outbox_partition_of,
 )
 from apps.events.testing import child_env, session_cookie_for, stop_process
@@ -161,16 +161,14 @@ def test_a_relay_killed_mid_stream_loses_and_duplicates_nothing_on_any_socket(da
     appended: dict[str, list[str]] = {str(user.pk): [] for user in users}
     killed: dict = {}
 
+    def victim_ids() -> list[str]:
+        return [event_id for user_id in victim_users for event_id in list(appended[user_id])]
+
     def kill():
         """SIGKILL the victim once it has published some of its users' events (mid-stream)."""
-        _wait_for(
-            lambda: EventOutbox.objects.filter(user_id__in=victim_users, delivered_at__isnull=False).exists(),
-            what="the victim publishing",
-        )
+        _wait_for(lambda: outbox_delivered(ids=victim_ids()), what="the victim publishing")
         os.kill(relays[victim].pid, signal.SIGKILL)
-        killed["delivered_before"] = EventOutbox.objects.filter(
-            user_id__in=victim_users, delivered_at__isnull=False
-        ).count()
+        killed["delivered_before"] = len(outbox_delivered(ids=victim_ids()))
 
     try:
         _wait_for(
@@ -180,8 +178,9 @@ def test_a_relay_killed_mid_stream_loses_and_duplicates_nothing_on_any_socket(da
         count = 60 * len(users)
         _append_round_robin(users, count=count, rate=150, appended=appended, kill_at=count // 3, kill=kill)
         expected = sum(len(ids) for ids in appended.values())
+        every_id = [event_id for ids in appended.values() for event_id in ids]
         _wait_for(
-            lambda: EventOutbox.objects.filter(delivered_at__isnull=False).count() == expected,
+            lambda: len(outbox_delivered(ids=every_id)) == expected,
             timeout=30,
             what="every event delivered",
         )

@@ -1,5 +1,5 @@
 """The relay's database steps on PostgreSQL: claim (number in commit order, decoded rows), leftovers first,
-partitions, mark delivered once."""
+partitions, watermarks that only rise."""
 from __future__ import annotations
 
 import pytest
@@ -13,8 +13,10 @@ from apps.events.services import (
     event_append_many,
     event_envelope,
     outbox_claim_batch,
+    outbox_delivered,
     outbox_mark_delivered,
     outbox_partition_of,
+    outbox_watermarks,
 )
 
 pytestmark = [pytest.mark.postgres]
@@ -39,24 +41,50 @@ def test_a_claim_numbers_rows_in_append_order_with_their_payload_decoded(user):
     assert last == event_envelope(EventOutbox.objects.get(id=tagged.id))  # the same frame as a replay's
 
 
-def test_numbered_rows_not_marked_come_back_first_and_are_marked_once(user):
+def test_numbered_rows_above_the_watermark_come_back_first_until_it_passes_them(user):
     first = event_append_many(user=user, type="test.tick", payloads=[{"n": n} for n in range(3)])
     claimed, _ = outbox_claim_batch(limit=10)
     later = event_append_many(user=user, type="test.tick", payloads=[{"n": n} for n in range(3, 5)])
+    mine = frozenset({outbox_partition_of(str(user.pk))})
 
     again, leftovers = outbox_claim_batch(limit=10, include_pending=True)
     assert leftovers is True
     assert [row.id for row in again] == first and [row.seq for row in again] == [row.seq for row in claimed]
 
-    assert outbox_mark_delivered(ids=first[:2]) == 2
-    marked_at = dict(EventOutbox.objects.filter(id__in=first[:2]).values_list("id", "delivered_at"))
-    assert outbox_mark_delivered(ids=first) == 1  # only the one not marked yet
-    assert dict(EventOutbox.objects.filter(id__in=first[:2]).values_list("id", "delivered_at")) == marked_at
-    assert outbox_mark_delivered(ids=[]) == 0
+    assert outbox_mark_delivered(partitions=mine, through=claimed[1].seq) == 1
+    assert outbox_delivered(ids=first) == set(first[:2])
+    again, leftovers = outbox_claim_batch(limit=10, include_pending=True)
+    assert leftovers is True and [row.id for row in again] == first[2:]
+    assert outbox_mark_delivered(partitions=mine, through=claimed[0].seq) == 0  # a watermark only rises
+    assert outbox_delivered(ids=first) == set(first[:2])
+    assert outbox_mark_delivered(partitions=frozenset(), through=claimed[2].seq) == 0
+    assert outbox_mark_delivered(partitions=mine, through=claimed[2].seq) == 1
 
     rest, leftovers = outbox_claim_batch(limit=10, include_pending=True)
     assert leftovers is False and [row.id for row in rest] == later
-    assert not EventOutbox.objects.filter(id__in=later, delivered_at__isnull=False).exists()
+    assert outbox_delivered(ids=[*first, *later]) == set(first)
+
+
+def test_leftovers_are_read_against_each_partitions_own_watermark(db):
+    """A relay that took a partition over finds the rows its previous holder numbered but did not publish,
+    while the rows of its other partitions up to their (higher) watermark stay published."""
+    users = [UserFactory() for _ in range(12)]
+    by_partition: dict[int, list] = {}
+    for user in users:
+        by_partition.setdefault(outbox_partition_of(str(user.pk)), []).append(user)
+    kept, taken = sorted(by_partition)[:2]
+    old = event_append(user=by_partition[taken][0], type="test.tick", payload={"n": 0})
+    [old_row], _ = outbox_claim_batch(limit=10, include_pending=False, partitions=frozenset({taken}))
+    mine = event_append(user=by_partition[kept][0], type="test.tick", payload={"n": 1})
+    [mine_row], _ = outbox_claim_batch(limit=10, include_pending=False, partitions=frozenset({kept}))
+    outbox_mark_delivered(partitions=frozenset({kept}), through=mine_row.seq)
+    assert old_row.seq < mine_row.seq
+
+    rows, leftovers = outbox_claim_batch(limit=10, partitions=frozenset({kept, taken}))
+
+    assert leftovers is True and [row.id for row in rows] == [old.id]
+    assert outbox_delivered(ids=[old.id, mine.id]) == {mine.id}
+    assert outbox_watermarks(partitions=frozenset({kept, taken})) == {kept: mine_row.seq, taken: 0}
 
 
 def test_a_claim_takes_only_the_partitions_asked_for(db):

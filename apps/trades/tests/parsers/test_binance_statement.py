@@ -161,3 +161,62 @@ def test_the_shortcut_takes_a_buy_and_a_sell_with_their_fees():
             for t in (usual_trade(buy), usual_trade(sell))] == [
         ("BTC", "USDT", "BUY", Decimal("0.5"), Decimal("200"), Decimal("0.01"), "BNB", [2, 3, 4]),
         ("ETH", "EUR", "SELL", Decimal("2"), Decimal("1500.25"), None, "", [5, 6])]
+
+
+_HEADER = "User_ID,UTC_Time,Account,Operation,Coin,Change,Remark"
+
+
+def _statement_of(*legs: str) -> bytes:
+    return "\n".join([_HEADER, *legs]).encode()
+
+
+def _read_one_by_one(data: bytes):
+    """The same file read through the grouping path: a leg of zero change is an error that sends its block row by
+    row (it is on the last line, so the trades do not change)."""
+    return parse_file(data + b"\n1,2023-06-09 00:00:00,Spot,Transaction Buy,BTC,0,")
+
+
+def _same_reading(data: bytes) -> None:
+    by_columns, one_by_one = parse_file(data), _read_one_by_one(data)
+    assert (by_columns.trades, by_columns.raw, by_columns.skipped) == (one_by_one.trades, one_by_one.raw,
+                                                                       one_by_one.skipped)
+    assert [(str(t.qty), str(t.price), str(t.fee)) for t in by_columns.trades] == [
+        (str(t.qty), str(t.price), str(t.fee)) for t in one_by_one.trades]
+    assert one_by_one.errors[-1].reason == "Change is zero"
+
+
+def test_adjacent_triples_read_as_columns_pair_like_the_groups():
+    data = _statement_of("1,2023-06-01 10:00:00,Spot,Transaction Buy,BTC,0.50,",
+                      "1,2023-06-01 10:00:00,Spot,Transaction Spend,USDT,-100.000,",
+                      "1,2023-06-01 10:00:00,Spot,Transaction Fee,BNB,-0.0100,",
+                      "1,2023-06-01 10:00:05,Spot,Deposit,USDT,50,",
+                      "1,2023-06-01 10:00:09,Spot,Transaction Revenue,EUR,3000.5,",
+                      "1,2023-06-01 10:00:09,Spot,Transaction Fee,EUR,-3,",
+                      "1,2023-06-01 10:00:09,Spot,Transaction Sold,ETH,-2,")
+
+    result = parse_file(data)
+
+    assert [(t.symbol, t.side, str(t.qty), str(t.price), str(t.fee), t.fee_asset) for t in result.trades] == [
+        ("BTC-USDT", "BUY", "0.5", "200", "0.01", "BNB"), ("ETH-EUR", "SELL", "2", "1500.25", "3", "EUR")]
+    assert [raw["legLines"] for raw in result.raw.values()] == [[2, 3, 4], [6, 7, 8]]
+    assert result.skipped == {"Deposit": 1}
+    _same_reading(data)
+
+
+def test_values_longer_than_the_decimal_context_and_legs_of_one_time_apart_pair_like_the_groups():
+    long_values = _statement_of("1,2023-06-01 10:00:00,Spot,Transaction Buy,BTC,1234567890123.123456789012345678,",
+                             "1,2023-06-01 10:00:00,Spot,Transaction Spend,USDT,-9876543210987654.12345678901,",
+                             "1,2023-06-01 10:00:00,Spot,Transaction Fee,BNB,-0.000000000000000001,")
+    apart = _statement_of("1,2023-06-01 10:00:00,Spot,Transaction Buy,BTC,0.5,",
+                       "1,2023-06-01 10:00:00,Spot,Transaction Spend,USDT,-100,",
+                       "1,2023-06-01 10:00:00,Spot,Transaction Fee,BNB,-0.01,",
+                       "1,2023-06-01 10:00:01,Spot,Transaction Buy,BTC,0.5,",
+                       "1,2023-06-01 10:00:01,Spot,Transaction Spend,USDT,-100,",
+                       "1,2023-06-01 10:00:01,Spot,Transaction Fee,BNB,-0.01,",
+                       "1,2023-06-01 10:00:00,Spot,Transaction Buy,BTC,0.5,",
+                       "1,2023-06-01 10:00:00,Spot,Transaction Spend,USDT,-100,",
+                       "1,2023-06-01 10:00:00,Spot,Transaction Fee,BNB,-0.01,")
+
+    for data in (long_values, apart):
+        _same_reading(data)
+    assert len(parse_file(apart).trades) == 2  # the first and third fills are one group: one order, one trade

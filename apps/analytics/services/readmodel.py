@@ -43,14 +43,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, localcontext
-from itertools import groupby
+from itertools import groupby, islice
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, FloatField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Sign
 
@@ -84,7 +85,7 @@ class RefreshResult:
     written: int
 
 
-@dataclass
+@dataclass(slots=True)  # ~100,000 of them in a whole-history refresh: no per-object __dict__
 class _Source:
     id: str
     ts: datetime
@@ -138,32 +139,45 @@ def trade_facts_refresh(*, user_id: str, full: bool = False, since: datetime | N
             if not _rollups_complete(user_id=user_id):  # a trade was deleted (its row went with it)
                 rollups_rebuild(user_id=user_id)
             return RefreshResult(trades=len(sources), written=0)
+        _labels_delete(fact_ids=[s.id for s in changed if s.id in stored])
+        # written CHUNK rows at a time as they are made: the rows of a whole history are not held at once
         rows = _rows(user_id=user_id, sources=replayed, changed=changed, hashes=hashes, books=books)
-        rewritten = [s.id for s in changed if s.id in stored]
-        for start in range(0, len(rewritten), CHUNK):
-            TradeFactLabel.objects.filter(fact_id__in=rewritten[start:start + CHUNK]).delete()
-        rows_insert(TradeFact, COLUMNS, [row for row in rows if row[0] not in stored])  # new trades: plain COPY
-        rows_insert(TradeFact, COLUMNS, [row for row in rows if row[0] in stored],
-                    conflict=Conflict(("trade",), COLUMNS[1:]))
-        rows_insert(TradeFactLabel, ("fact_id", "user_id", "label"),
-                    [(s.id, user_id, label) for s in changed for label in s.labels])
+        written = 0
+        while batch := list(islice(rows, CHUNK)):
+            rows_insert(TradeFact, COLUMNS, [row for row in batch if row[0] not in stored])  # new trades: plain COPY
+            rows_insert(TradeFact, COLUMNS, [row for row in batch if row[0] in stored],
+                        conflict=Conflict(("trade",), COLUMNS[1:]))
+            written += len(batch)
+        labels = ((s.id, user_id, label) for s in changed for label in s.labels)
+        while batch := list(islice(labels, CHUNK)):
+            rows_insert(TradeFactLabel, ("fact_id", "user_id", "label"), batch)
         # the day sums change from `since` on (a buy still open before it changed only its matched quantity)
         first_day = since.astimezone(UTC).date() if since is not None else None
         rollups_rebuild(user_id=user_id, since_day=first_day)
         if first_day is not None and not _rollups_complete(user_id=user_id):  # and a trade was deleted
             rollups_rebuild(user_id=user_id)
-        return RefreshResult(trades=len(sources), written=len(rows))
+        return RefreshResult(trades=len(sources), written=written)
 
 
 def _stored_hashes(*, user_id: str, ids: list[str] | None) -> dict[str, int]:
-    """trade id → stored fingerprint: of these trades (by primary key, in chunks), or of all the user's."""
+    """trade id → stored fingerprint: of these trades (by primary key, the ids as one array parameter: an
+    `IN` list of thousands of placeholders costs more to build and parse than the lookup), or of all the
+    user's."""
     if ids is None:
         return dict(TradeFact.objects.filter(user_id=user_id).values_list("trade_id", "source_hash"))
-    stored: dict[str, int] = {}
-    for start in range(0, len(ids), CHUNK):
-        stored.update(TradeFact.objects.filter(trade_id__in=ids[start:start + CHUNK])
-                      .values_list("trade_id", "source_hash"))
-    return stored
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT trade_id, source_hash FROM {TradeFact._meta.db_table} WHERE trade_id = ANY(%s)",
+                       [ids])
+        return dict(cursor.fetchall())
+
+
+def _labels_delete(*, fact_ids: list[str]) -> None:
+    """The label rows of these facts, in one statement (the ids as one array parameter)."""
+    if fact_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TradeFactLabel._meta.db_table} WHERE fact_id = ANY(%s)", [fact_ids])
 
 
 def rollups_keep_complete(*, user_id: str) -> None:
@@ -189,8 +203,10 @@ def rollups_rebuild(*, user_id: str, since_day: date | None = None) -> None:
     """The user's `DailyRollup`, `HourRollup` and `LabelRollup` rows of the days from `since_day` on (every
     day without it) and the longest streaks, from the read model (one grouped query each)."""
     facts = TradeFact.objects.filter(user_id=user_id)
-    labels = TradeFactLabel.objects.filter(  # the facts' own user too: their (user, ts) index bounds the days
-        user_id=user_id, fact__user_id=user_id, fact__realized_pnl__isnull=False)
+    # by the facts' user alone: their (user, ts) index bounds the days, and each fact's labels come by the
+    # label's fact key. With the label's own user as well, a planner without statistics yet (a first import)
+    # ANDs in every label row of the user for each fact (3.7 s for 4,000 exits, against 0.1 s)
+    labels = TradeFactLabel.objects.filter(fact__user_id=user_id, fact__realized_pnl__isnull=False)
     tables = (DailyRollup, HourRollup, LabelRollup)
     if since_day is not None:
         facts = facts.filter(ts__gte=datetime.combine(since_day, time(0), tzinfo=UTC))
@@ -326,23 +342,23 @@ def _fee(source: _Source) -> tuple[Decimal | None, str, Decimal | None]:
 
 
 def _rows(*, user_id: str, sources: list[_Source], changed: list[_Source], hashes: dict[str, int],
-          books: dict[str, deque]) -> list[tuple]:
+          books: dict[str, deque]) -> Iterator[tuple]:
+    """The read-model row of each changed trade, one at a time (the excursions and rates of every exit are
+    worked out first, with one pass over the candles of each symbol)."""
     exits = [s for s in changed if s.pnl is not None]
     fees = {s.id: _fee(s) for s in changed}
     excursion = _excursions(sources=sources, exits=exits, fees=fees, books=books)
     rates = _exit_rates(exits)
-    rows = []
     for s in changed:
         ts = s.ts.astimezone(UTC)
         fee, other_asset, other = fees[s.id]
         entry, mae, mfe = excursion.get(s.id, (None, None, None))
         efficiency = float(s.pnl) / mfe if mfe is not None and mfe > 0 else None
         (usd_rate, usd_pair), (eur_rate, eur_pair) = rates.get(s.id, ((None, ""), (None, "")))
-        rows.append((s.id, user_id, ts, ts.date(), ts.hour, ts.isoweekday(), s.symbol, s.quote, s.broker, s.side,
-                     s.qty, s.price, fee, other_asset, other, s.pnl, s.held_hours if s.pnl is not None else None,
-                     s.matched or Decimal(0), entry, mae, mfe, efficiency, usd_rate, usd_pair, eur_rate, eur_pair,
-                     hashes[s.id]))
-    return rows
+        yield (s.id, user_id, ts, ts.date(), ts.hour, ts.isoweekday(), s.symbol, s.quote, s.broker, s.side,
+               s.qty, s.price, fee, other_asset, other, s.pnl, s.held_hours if s.pnl is not None else None,
+               s.matched or Decimal(0), entry, mae, mfe, efficiency, usd_rate, usd_pair, eur_rate, eur_pair,
+               hashes[s.id])
 
 
 # --- MAE / MFE per matched lot ---------------------------------------------------------------------------
@@ -403,7 +419,8 @@ def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict,
     for index, s in enumerate(exits):
         matched = lots.get(s.id) or []
         quantity = sum(q for _, q, _ in matched)
-        if not matched or not np.isclose(quantity, float(s.matched or 0), rtol=1e-9, atol=0):
+        expected = float(s.matched or 0)
+        if not matched or not abs(quantity - expected) <= 1e-9 * abs(expected):  # np.isclose(rtol=1e-9, atol=0)
             continue
         exit_fee = float(fees[s.id][0] or 0) * quantity / float(s.qty)
         cost = float(s.price) * quantity - exit_fee - float(s.pnl)

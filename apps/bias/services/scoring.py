@@ -6,14 +6,18 @@ engine walks the history once, labelling the target trades — the requested one
 late-arriving older trade changes their FIFO lots and streaks). Nothing here grows with history × targets:
 a re-score of 100,000 trades is one walk, not one walk per batch.
 
-Two phases. First, outside any transaction (no lock held while the engine walks or a configured model is
-asked for a reflection): the engine hands over one target at a time, and every `WRITE_CHUNK` targets their
-tag rows (evidence already encoded), reflections, fingerprints and event payloads are composed and spooled
-to a temporary file (in memory up to `SPOOL_MEMORY`, then on disk), so memory does not grow with the number
-of targets. Then one transaction writes it all — positions, the old tags out in one statement, per chunk a
-few `COPY`s (no per-trade query), the disposition days and the daily label rollups — so a failure anywhere
-writes nothing. Re-scoring a trade replaces its tags (unique per trade, label and engine version), and a
-reflection whose content did not change is not announced again — a retried task is harmless.
+Two phases. First, with no row lock held (while the engine walks or a configured model is asked for a
+reflection): the engine hands over one target at a time, and every `WRITE_CHUNK` targets their tag rows
+(evidence already encoded), reflections, fingerprints and event payloads are composed and spooled to a
+temporary file (in memory up to `SPOOL_MEMORY`, then on disk), so memory does not grow with the number of
+targets. Then the write transaction — positions, per chunk a few `COPY`s (no per-trade query), the
+disposition days and the daily label rollups — so a failure anywhere writes nothing. Tags are unique per
+trade, label and engine version: when some targets carry tags already (a re-score, the trades after a late
+one), those go first (in one statement when the targets are every trade from the first one on). When none
+does (new trades) and no model is configured, the tags' `COPY` is already open while the engine walks (the
+write transaction begun, no row locked yet, nothing to delete), so the server stores them on its own core
+meanwhile instead of after the walk. Re-scoring a trade replaces its tags, and a reflection whose content
+did not change is not announced again — a retried task is harmless.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import json
 import logging
 import pickle  # nosec B403
 import tempfile
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,10 +35,13 @@ from sys import intern
 
 import orjson
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.core.bulk import Conflict, JsonText, rows_insert
+from apps.core.ids import new_ids
 from apps.events.services import event_append_many
 from apps.trades.selectors import trade_queryset
 
@@ -54,6 +62,7 @@ WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (th
 # temporary file: at 32 MB the in-memory buffer and its growth copies added ~50 MB to a 100,000-trade run's
 # peak, while writing and reading the file back costs no measurable CPU
 SPOOL_MEMORY = 8 * 1024 * 1024
+TAG_COLUMNS = ("trade_id", "label", "confidence", "features", "engine_version")
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 
@@ -65,6 +74,7 @@ class History:
     targets: set[str] = field(default_factory=set)
     affected_symbols: set[str] = field(default_factory=set)
     first_target: datetime | None = None
+    relabels: bool = False  # some targets may carry tags already (a re-score, trades after a late one)
 
 
 def history_load(*, user_id: str, trade_ids: list[str] = (), include_later: bool = False,
@@ -74,8 +84,10 @@ def history_load(*, user_id: str, trade_ids: list[str] = (), include_later: bool
     after `since` (all of them without it)."""
     history = History()
     wanted = set(trade_ids)
+    untagged: set[str] = set()
     if include_later:  # and anything an earlier hand-off left unscored
-        wanted |= set(trade_queryset().filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
+        untagged = set(trade_queryset().filter(user_id=user_id, bias_tags__isnull=True).values_list("id", flat=True))
+        wanted |= untagged
     trade = engine.TradeInput
     rows = trade_queryset().filter(user_id=user_id).order_by("ts", "id").values_list(*HISTORY_FIELDS)
     # one string object per distinct symbol, side and fee asset, not three per trade (~15 MB at 100,000)
@@ -93,6 +105,7 @@ def history_load(*, user_id: str, trade_ids: list[str] = (), include_later: bool
             history.affected_symbols.add(t.symbol)
             if history.first_target is None or t.ts < history.first_target:
                 history.first_target = t.ts
+    history.relabels = not untagged.issuperset(history.targets)
     return history
 
 
@@ -168,18 +181,27 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
     # no collector passes over the run's large heap (see gc_paused): what is let go is freed as it goes
     with gc_paused():
         stream = score_stream(trades=history.trades, candles=frames, rules=rules, target_ids=history.targets)
-        # the targets are every trade from the first one on (always, except for a few given ids): their
-        # old tags go in one statement and each chunk's reflections are looked up by its time range
+        # the targets are every trade from the first one on (always, except for a few given ids): each
+        # chunk's reflections are looked up by its time range
         contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-            scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
+        # New trades' tags (none of the targets carries one yet) go straight into the table while the engine
+        # walks — the server stores them on its own core meanwhile — inside the write transaction, which then
+        # holds no row lock before the walk is done. Not with a configured model, which composing asks over
+        # the network: no transaction stays open for that.
+        streamed = not history.relabels and not settings.LLM_BASE_URL
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool, \
+                (transaction.atomic() if streamed else nullcontext()):
+            with (_tags_copy() if streamed else nullcontext()) as tag_sink:
+                scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool,
+                                  tag_sink=tag_sink)
             if scored != len(history.targets):
                 raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
                                    "nothing was written.")
             spool.seek(0)
             with transaction.atomic():
                 _positions_store(user=user, history=history, positions=stream.positions)
-                if contiguous:  # by trade id: a filter through the trade join deletes by tag id, one probe each
+                if contiguous and history.relabels:  # by trade id: a filter through the trade join deletes
+                    # by tag id, one probe each
                     BiasTag.objects.filter(trade_id__in=trade_queryset().filter(
                         user_id=user.id, ts__gte=history.first_target).values("id")).delete()
                 while True:
@@ -187,8 +209,13 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
                         composed = pickle.load(spool)  # nosec B301
                     except EOFError:
                         break
-                    _composed_store(user=user, composed=composed, contiguous=contiguous)
+                    _composed_store(user=user, composed=composed, contiguous=contiguous, relabels=history.relabels)
                 _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
+                # the engine's state, the candles and the history are not needed any more: let them go before
+                # the listeners read what was written (the read model's refresh of a 100,000-trade re-score
+                # would otherwise come on top of the engine's ~250 MB)
+                del stream, frames
+                history.trades.clear()
                 label_days_rebuild(user_id=user.id, since=history.first_target)
                 if notify:
                     trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored,
@@ -196,22 +223,43 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
     return Scored(scored, history.first_target)
 
 
+@contextmanager
+def _tags_copy():
+    """Inside the write transaction: one `COPY` into the tag table, open while the block runs; yields
+    `write(trade_id, label, confidence, features)` (confidence and encoded evidence as text)."""
+    table, now, version = BiasTag._meta.db_table, timezone.now(), engine.ENGINE_VERSION
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
+            f"COPY {table} (id, created_at, engine_version, trade_id, label, confidence, features) FROM STDIN") as copy:
+        ids: list[str] = []
+
+        def write(trade_id: str, label: str, confidence: str, features: str) -> None:
+            if not ids:
+                ids.extend(new_ids(WRITE_CHUNK))
+            copy.write_row((ids.pop(), now, version, trade_id, label, confidence, features))
+
+        yield write
+
+
 def _positions_store(*, user, history: History, positions: dict) -> None:
     """FIFO outcomes of every trade of the affected symbols (a late trade moves later lots), as one upsert
-    that rewrites only the rows whose outcome changed (a re-score mostly finds them as they were)."""
+    that rewrites only the rows whose outcome changed (a re-score mostly finds them as they were) — or, when
+    the user has none yet (a first import), copied straight in (the upsert's staging and conflict checks
+    took ~8 s of 100,000 new rows on a busy server)."""
     rows = ((t.id, user.id, t.symbol, info.realized_pnl, info.held_hours, info.matched_qty, info.unmatched_qty)
             for t in history.trades
             if t.symbol in history.affected_symbols and (info := positions.get(t.id)) is not None)
+    conflict = (Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty", "symbol"),
+                         changed_only=True)
+                if TradePosition.objects.filter(user_id=user.id).exists() else None)
     while batch := list(islice(rows, 20_000)):
         rows_insert(TradePosition, ("trade_id", "user_id", "symbol", "realized_pnl", "held_hours", "matched_qty",
-                                    "unmatched_qty"), batch,
-                    conflict=Conflict(("trade",), ("realized_pnl", "held_hours", "matched_qty", "unmatched_qty",
-                                                   "symbol"), changed_only=True))
+                                    "unmatched_qty"), batch, conflict=conflict)
 
 
-def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
-    """Outside the write transaction: every `chunk` labelled targets, their tag rows (evidence encoded),
-    reflection, fingerprint and `coach.reflect` payload, pickled to `spool` as one chunk. -> targets."""
+def _compose(*, user, stream, frames: dict, chunk: int, spool, tag_sink=None) -> int:
+    """Every `chunk` labelled targets, their tag rows (evidence encoded), reflection, fingerprint and
+    `coach.reflect` payload, pickled to `spool` as one chunk — or, with `tag_sink(trade_id, label,
+    confidence, features)`, the tags handed to it as they come and the rest pickled. -> targets."""
     composed = 0
     while batch := list(islice(stream.tags, chunk)):
         if not all(tags for _, tags in batch):
@@ -229,8 +277,12 @@ def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
             payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
                                       trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
             # plain strings only: they pickle several times faster than Decimals and str subclasses
-            rows.append((trade.id, [(tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features)))
-                                    for tag in tags],
+            labelled = [(tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features))) for tag in tags]
+            if tag_sink is not None:
+                for label, confidence, features in labelled:
+                    tag_sink(trade.id, label, confidence, features)
+                labelled = []
+            rows.append((trade.id, labelled,
                          (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
                          _payload_text(payload)))
         pickle.dump((batch[0][0].ts, batch[-1][0].ts, rows), spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -245,16 +297,16 @@ def _payload_text(payload: dict) -> str:
         return json.dumps(payload, allow_nan=False)
 
 
-def _composed_store(*, user, composed: tuple, contiguous: bool) -> None:
+def _composed_store(*, user, composed: tuple, contiguous: bool, relabels: bool) -> None:
     """One composed chunk: its tags in, and a reflection with its `coach.reflect` event for each trade
     whose reflection changed — a handful of statements, whatever the chunk's size."""
     first, last, rows = composed
     ids = [trade_id for trade_id, *_ in rows]
-    if not contiguous:
+    if relabels and not contiguous:
         BiasTag.objects.filter(trade_id__in=ids).delete()
-    rows_insert(BiasTag, ("trade_id", "label", "confidence", "features", "engine_version"), [
+    rows_insert(BiasTag, TAG_COLUMNS, [  # none when they were copied in as the engine walked
         (trade_id, label, Decimal(confidence), JsonText(features), engine.ENGINE_VERSION)
-        for trade_id, tags, *_ in rows for label, confidence, features in tags
+        for trade_id, labelled, *_ in rows for label, confidence, features in labelled
     ])
     # by the trades' (user, ts) index: with the reflection's own user index the planner may AND in every
     # reflection of the user for each trade

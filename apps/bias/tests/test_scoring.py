@@ -93,6 +93,31 @@ def test_chunks_spilled_to_disk_write_what_memory_did_and_unchanged_positions_st
     assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
 
 
+def test_new_trades_tags_copied_as_the_engine_walks_are_those_written_after_it(user, market_trades, settings,
+                                                                               monkeypatch):
+    """New trades with no model configured: the tags' COPY is open during the walk. With a model configured
+    (here one that refuses connections: the template is used) they are written after it. Same tags."""
+    copies = []
+    tags_copy = scoring._tags_copy
+    monkeypatch.setattr(scoring, "_tags_copy", lambda: copies.append(1) or tags_copy())
+    ids = [t.id for t in market_trades]
+
+    def tags():
+        return sorted(BiasTag.objects.values_list("trade_id", "label", "confidence", "features", "engine_version"))
+
+    assert bias_score_trades(user_id=user.id, trade_ids=ids) == 12
+    streamed = tags()
+    assert copies == [1]
+    BiasTag.objects.all().delete()
+    settings.LLM_BASE_URL = "http://127.0.0.1:9"
+
+    assert bias_score_trades(user_id=user.id, trade_ids=ids) == 12
+
+    assert copies == [1]
+    assert tags() == streamed
+    assert len({trade_id for trade_id, *_ in streamed}) == 12
+
+
 def test_a_changed_tone_is_announced_once_more(user, market_trades):
     ids = [t.id for t in market_trades]
     bias_score_trades(user_id=user.id, trade_ids=ids)

@@ -50,16 +50,17 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with email {user}.")
             user_id = found.id
         since = _since(since)
-        work = trade_ids_for_rescore(user_id=user_id, since=since)
+        # user id → how many trades (the ids themselves are not kept while the users are re-scored)
+        work = {uid: len(ids) for uid, ids in trade_ids_for_rescore(user_id=user_id, since=since).items()}
         if calibrated:
             self._calibrate(work)
-        total = sum(len(ids) for ids in work.values())
+        total = sum(work.values())
         scored = 0
         with tqdm(total=total, unit="trade", desc=f"rescore v{ENGINE_VERSION}", file=self.stderr._out,
                   disable=total == 0) as bar:
-            for uid, ids in work.items():
+            for uid, count in work.items():
                 scored += bias_rescore_user(user_id=uid, since=since, chunk=batch)
-                bar.update(len(ids))
+                bar.update(count)
         self.stdout.write(f"Re-scored {scored} trade(s) of {len(work)} user(s) with engine {ENGINE_VERSION}.")
 
     def _calibrate(self, work: dict) -> None:

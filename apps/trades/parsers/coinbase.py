@@ -171,7 +171,7 @@ def parse_transaction_history(table: Table) -> ParseResult:
         ids = picked(columns.id)
         if " on " in "\n".join(picked(columns.notes)) or not column_readers.plain_ids(ids, _MAX_ID):
             return None
-        read = column_readers.times(picked(columns.timestamp))
+        read = column_readers.times(picked(columns.timestamp), texts=False)
         qtys = column_readers.numbers(picked(columns.quantity), signed=True)
         spots = column_readers.money(picked(columns.price))
         subtotals = column_readers.money(picked(columns.subtotal))
@@ -406,7 +406,7 @@ def parse_pro_fills(table: Table) -> ParseResult:
 
     def pro_block(column: column_readers.Column) -> list[TradeDTO] | None:
         ids = column(trade_id_at)
-        read = column_readers.times(column(created))
+        read = column_readers.times(column(created), texts=False)
         sizes = column_readers.numbers(column(size_at))
         prices = column_readers.numbers(column(price_at))
         fees = column_readers.numbers(column(fee_at), signed=True)

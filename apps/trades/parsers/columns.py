@@ -49,35 +49,40 @@ Value = TypeVar("Value")
 _UTC_SUFFIX = "+00:00"
 
 
-def times(cells: Sequence[str]) -> tuple[list[datetime], list[str]] | None:
-    """Aware UTC datetimes and the ISO texts of the plain or zoned UTC time cells (2009–2100)."""
+def times(cells: Sequence[str], *, texts: bool = True) -> tuple[list[datetime], list[str]] | None:
+    """Aware UTC datetimes and the ISO texts of the plain or zoned UTC time cells (2009–2100); without `texts`,
+    the datetimes and an empty list."""
     joined = "\n".join(cells)
     count = len(cells)
     if _SHORT_YEAR_TIMES.fullmatch(joined):
         cells = list(map("20".__add__, cells))
         joined = "\n".join(cells)
     if _PLAIN_TIMES.fullmatch(joined):
-        texts = list(map(_first_19, cells)) if "UTC" in joined else cells
-        if min(texts) < "2009" or max(texts) >= "2101":
+        plain = list(map(_first_19, cells)) if "UTC" in joined else cells
+        if min(plain) < "2009" or max(plain) >= "2101":
             return None
-        if joined.count("T") - joined.count("UTC") == count:  # every cell already has the T
-            isos = list(map(str.__add__, texts, repeat(_UTC_SUFFIX, count)))
+        # fromisoformat reads the date and time parted by a space or a T alike
+        if not texts or joined.count("T") - joined.count("UTC") == count:  # no texts wanted, or all with the T
+            isos = list(map(str.__add__, plain, repeat(_UTC_SUFFIX, count)))
         else:
-            isos = list(map(str.__add__, map(str.replace, texts, repeat(" ", count), repeat("T", count)),
+            isos = list(map(str.__add__, map(str.replace, plain, repeat(" ", count), repeat("T", count)),
                             repeat(_UTC_SUFFIX, count)))
         try:
             moments = list(map(_from_iso, isos))
         except ValueError:  # a day or hour that does not exist
             return None
-        return moments, isos
+        return moments, isos if texts else []
     zoned = _ZONED_TIMES.fullmatch(joined) is not None
     if zoned or _FRACTION_TIMES.fullmatch(joined):
         if min(cells) < "2009" or max(cells) >= "2101":
             return None
         try:
-            moments = list(map(_from_iso, cells if zoned else [cell + _UTC_SUFFIX for cell in cells]))
+            moments = list(map(_from_iso, cells if zoned else list(map(str.__add__, cells,
+                                                                         repeat(_UTC_SUFFIX, count)))))
         except ValueError:
             return None
+        if not texts:
+            return moments, []
         if zoned and _WHOLE_Z_TIMES.fullmatch(joined):  # isoformat() of these is the cell with +00:00 for Z
             return moments, list(map(str.__add__, map(_all_but_last, cells), repeat(_UTC_SUFFIX, count)))
         return moments, list(map(datetime.isoformat, moments))
@@ -257,11 +262,9 @@ BLOCK_ROWS = 4096
 
 def split(table: Table) -> tuple[range, list[list[str]]] | None:
     """The table's data rows as columns (lines, one list of cells per header column then one of ""), the cells
-    csv.reader gives, for a file of one line per row with every quote around a whole cell (plain_columns); None for
-    any other file, to be read with Table.blocks. Sets table.row_count."""
-    split_plain = plain_columns(table)
-    if split_plain is not None:
-        return split_plain.lines, split_plain.cells
+    csv.reader gives, for a file of one line per row whose quotes, if any, are each around a whole cell
+    (table.without_quotes, then plain_columns); None for any other file, to be read with Table.blocks. Sets
+    table.row_count."""
     bare = without_quotes(table)
     if bare is None:
         return None
@@ -270,11 +273,12 @@ def split(table: Table) -> tuple[range, list[list[str]]] | None:
     if split_plain is None:
         return None
     table.row_count = bare_table.row_count
-    cells = split_plain.cells
-    delimiter = table.delimiter
-    for index, column in enumerate(cells):
-        if stand_in in "".join(column):
-            cells[index] = list(map(str.replace, column, repeat(stand_in), repeat(delimiter)))
+    cells = list(map(split_plain.column, range(len(split_plain.columns))))
+    if stand_in:
+        delimiter = table.delimiter
+        for index, column in enumerate(cells):
+            if stand_in in "".join(column):
+                cells[index] = list(map(str.replace, column, repeat(stand_in), repeat(delimiter)))
     return split_plain.lines, cells
 
 

@@ -210,7 +210,7 @@ def _ledgers_by_columns(table: Table, result: ResultBuilder, at: tuple[int, ...]
     row by row (same result either way)."""
     split = plain_columns(table)
     if split is not None:
-        return _ledger_columns(result, split.lines, split.cells.__getitem__, at)
+        return _ledger_columns(result, split.lines, split.column, at)
     readable = table.all_readable()
     if readable is None:
         return False
@@ -221,9 +221,13 @@ def _ledgers_by_columns(table: Table, result: ResultBuilder, at: tuple[int, ...]
 def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnOf, at: tuple[int, ...]) -> bool:
     """_ledgers_by_columns for the rows whose cells `column(index)` gives."""
     txid, refid, time_at, type_at, asset_at, amount_at, fee_at = at
-    kinds = columns.lookup(column(type_at), {}, _ledger_kind)
-    is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds), map(bool, map(str.strip, column(txid)))))
-    every_row = all(is_trade)
+    type_cells = column(type_at)
+    known_kinds = {cell: _ledger_kind(cell) for cell in set(type_cells)}
+    every_row = all(map(operator.itemgetter(1), known_kinds.values())) and all(map(str.strip, column(txid)))
+    if not every_row:
+        kinds = list(map(known_kinds.__getitem__, type_cells))
+        is_trade = list(map(operator.and_, map(operator.itemgetter(1), kinds),
+                            map(bool, map(str.strip, column(txid)))))
 
     def legs(index: int) -> list[str]:
         return column(index) if every_row else list(compress(column(index), is_trade))
@@ -267,8 +271,9 @@ def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnO
     except RowProblem:
         return False
     first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
+    fee_on_second = any(second_fee_values)
     if (any(map(operator.eq, first_assets, second_assets))
-            or any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values)))):
+            or fee_on_second and any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values)))):
         return False
     read = _trade_sides(first_received, first_assets, first_amounts[0], second_assets, second_amounts[0])
     if read is None:
@@ -279,10 +284,13 @@ def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnO
     if prices is None or not all(prices):
         return False
     try:
-        symbols = columns.lookup(list(zip(bases, quotes, strict=True)), {}, _symbol_of_pair)
+        if bases.count(bases[0]) == len(bases) and quotes.count(quotes[0]) == len(quotes):  # one pair
+            symbols = [_symbol_of_pair((bases[0], quotes[0]))] * len(bases)
+        else:
+            symbols = columns.lookup(list(zip(bases, quotes, strict=True)), {}, _symbol_of_pair)
     except RowProblem:
         return False
-    if not any(second_fee_values):  # the fee on the first row of every trade, or none
+    if not fee_on_second:  # the fee on the first row of every trade, or none
         fees = [_ZERO + fee if fee else None for fee in first_fee_values]
         fee_assets = [asset if fee else "" for asset, fee in zip(first_assets, first_fee_values, strict=True)]
     else:

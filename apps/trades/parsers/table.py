@@ -407,23 +407,34 @@ def without_quotes(table: Table) -> tuple[Table, str] | None:
     """The table with every quoted cell written bare (`"1,234.5USDT"` → `1,234.5USDT`) and each delimiter inside
     quotes replaced by a stand-in character, which is returned too (put the delimiter back in the cells that hold
     it); None unless every quote opens or closes a whole cell on one line with no quote inside, the one shape in
-    which csv.reader reads the quoted text as it is (then the bare text splits into the same cells)."""
+    which csv.reader reads the quoted text as it is (then the bare text splits into the same cells), and only for
+    files with at most one quoted cell a line on average. A table with no quote under its header is returned as it
+    is, with "" for the stand-in."""
     delimiter = table.delimiter
     head = "".join(leading_lines(table.text, table.header_line))
     body = table.text[len(head):]
-    if _STAND_IN in body or '"' not in body:
+    if '"' not in body:
+        return table, ""
+    if _STAND_IN in body:
         return None
+    if "\r" in body:
+        if body.count("\r") != body.count("\r\n"):
+            return None
+        body = body.replace("\r\n", "\n")
+    if body.count('"') > 2 * (body.count("\n") + 1):
+        return None  # more than a quoted cell a line (every cell, in Kraken's files): csv.reader is faster
     pieces = body.split('"')
     if len(pieces) % 2 == 0:
         return None
     outside, inside = pieces[0::2], pieces[1::2]
-    opening, closing = (delimiter, "\n"), (delimiter, "\n", "\r\n")  # what comes before and after a quoted cell
+    opening, closing = (delimiter, "\n"), (delimiter, "\n")  # what comes before and after a quoted cell
     middle = outside[1:-1]
     if ((outside[0] and not outside[0].endswith(opening)) or (outside[-1] and not outside[-1].startswith(closing))
             or not all(map(str.startswith, middle, repeat(closing))) or not all(map(str.endswith, middle,
                                                                                   repeat(opening)))
-            or any(map(str.__contains__, inside, repeat("\n"))) or any(map(str.__contains__, inside, repeat("\r")))):
+            or any(map(str.__contains__, inside, repeat("\n")))):
         return None
     pieces[1::2] = map(str.replace, inside, repeat(delimiter), repeat(_STAND_IN))
     return Table(text=head + "".join(pieces), delimiter=delimiter, header=table.header,
                  header_line=table.header_line), _STAND_IN
+

@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
-from itertools import compress
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -109,7 +109,11 @@ def parse_bybit(table: Table) -> ParseResult:
         clocks = column(time_at)
         if not _CLOCK_FIRST_COLUMN.fullmatch("\n".join(clocks)):
             return None
-        read = columns.times([clock[-10:] + " " + clock[:-11].zfill(5) + ":00" for clock in clocks])
+        # `14:35 2024-11-16` → `2024-11-16 14:35:00`, a pass per piece over the whole column
+        days = map(str.__add__, map(operator.itemgetter(slice(-10, None)), clocks), repeat(" "))
+        hours = map(str.__add__, map(str.zfill, map(operator.itemgetter(slice(None, -11)), clocks), repeat(5)),
+                    repeat(":00"))
+        read = columns.times(list(map(str.__add__, days, hours)), texts=False)
         qtys = columns.numbers(column(qty_at))
         prices = columns.numbers(column(price_at))
         fees = columns.numbers(column(fee_at))
@@ -184,7 +188,7 @@ def parse_kucoin(table: Table) -> ParseResult:
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
     def kucoin_block(column: columns.Column) -> list[TradeDTO] | None:
-        read = columns.times(column(time_at))
+        read = columns.times(column(time_at), texts=False)
         qtys = columns.numbers(column(qty_at))
         prices = columns.numbers(column(price_at))
         fees = columns.numbers(column(fee_at))
@@ -318,7 +322,7 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
 
     base_lines = base_cells((spot_lines[0::2], spot_lines[1::2]))
     ids = base_cells(legs(id_at))
-    read = columns.times(base_cells(legs(time_at)))
+    read = columns.times(base_cells(legs(time_at)), texts=False)
     amounts = columns.numbers(base_cells(legs(amount_at)), signed=True)
     prices = columns.numbers(base_cells(legs(price_at)))
     first_fee_cells, second_fee_cells = legs(fee_at)

@@ -460,6 +460,24 @@ def test_incremental_refresh_after_scoring_runs_equals_a_full_rebuild(user, stub
         every += random_history(rng, user=user, t0=t0 + timedelta(hours=offset), count=batch)
 
 
+def test_rows_written_a_few_at_a_time_are_those_written_at_once(user, stub_exchange, monkeypatch):
+    """The rows (and their labels) go out `CHUNK` at a time as they are made: with chunks of four, a full
+    rewrite of 30 trades leaves the read model as one chunk did."""
+    from apps.analytics.services import readmodel
+
+    t0 = (stub_exchange.state.anchor - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    trades = random_history(random.Random(11), user=user, t0=t0, count=30)
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in trades])
+    assert trade_facts_refresh(user_id=user.id).written == 30
+    at_once = read_model_state(user)
+    monkeypatch.setattr(readmodel, "CHUNK", 4)
+
+    assert trade_facts_refresh(user_id=user.id, full=True).written == 30
+
+    assert len(at_once["facts"]) == 30
+    assert_same_state(read_model_state(user), at_once)
+
+
 def test_incremental_refresh_reads_only_the_new_trades(user, stub_exchange):
     """After a history of 240 trades, a run labelling 4 new ones: the refresh reads those 4 (and the lots
     still open before them), rewrites their rows and sums their day again — the rows the database sends

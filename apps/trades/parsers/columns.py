@@ -21,8 +21,7 @@ from typing import TypeVar
 from apps.brokers.types import TradeDTO
 
 from .base import ParseResult, ResultBuilder, RowIdentity
-from .plain_columns import plain_columns
-from .table import Table, without_quotes
+from .table import Table, unquoted_columns, without_quotes
 from .values import _CONTEXT, CURRENCY_SYMBOLS
 
 # Each pattern matches a whole column joined with newlines. The repeats are possessive (`*+`): a column is
@@ -263,23 +262,23 @@ BLOCK_ROWS = 4096
 def split(table: Table) -> tuple[range, list[list[str]]] | None:
     """The table's data rows as columns (lines, one list of cells per header column then one of ""), the cells
     csv.reader gives, for a file of one line per row whose quotes, if any, are each around a whole cell
-    (table.without_quotes, then plain_columns); None for any other file, to be read with Table.blocks. Sets
-    table.row_count."""
+    (table.without_quotes, then table.unquoted_columns); None for any other file, to be read with Table.blocks.
+    Sets table.row_count."""
     bare = without_quotes(table)
     if bare is None:
         return None
     bare_table, stand_in = bare
-    split_plain = plain_columns(bare_table)
-    if split_plain is None:
+    whole = unquoted_columns(bare_table)
+    if whole is None:
         return None
     table.row_count = bare_table.row_count
-    cells = list(map(split_plain.column, range(len(split_plain.columns))))
+    lines, cells = whole
     if stand_in:
         delimiter = table.delimiter
         for index, column in enumerate(cells):
             if stand_in in "".join(column):
                 cells[index] = list(map(str.replace, column, repeat(stand_in), repeat(delimiter)))
-    return split_plain.lines, cells
+    return lines, cells
 
 
 def blocks(table: Table) -> Iterator[tuple[Sequence[int], Column, Callable[[], list[list[str]]],

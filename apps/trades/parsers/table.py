@@ -10,7 +10,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
 
 from .base import ParseError
 
@@ -438,3 +438,35 @@ def without_quotes(table: Table) -> tuple[Table, str] | None:
     return Table(text=head + "".join(pieces), delimiter=delimiter, header=table.header,
                  header_line=table.header_line), _STAND_IN
 
+
+
+def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
+    """The data rows of a table with no quote under its header as columns: (the 1-based line of each row, one list
+    of cells per header column then one of "" for index -1), split with str.split, the cells csv.reader gives; None
+    unless every row is one line of exactly the header's width and none is blank (Table.rows leaves those out), or
+    there are more than MAX_ROWS. Sets table.row_count."""
+    width = len(table.header)
+    delimiter = table.delimiter
+    text = table.text[sum(map(len, leading_lines(table.text, table.header_line))):]
+    if width < 2 or not text or "\x00" in text or '"' in text:
+        return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    body = text[:-1] if text[-1] == "\n" else text
+    lines = body.split("\n")
+    count = len(lines)
+    if count > MAX_ROWS or set(map(str.count, lines, repeat(delimiter, count))) != {width - 1}:
+        return None  # too many rows, a blank line, a short or long row
+    if max(map(len, lines)) > csv.field_size_limit():
+        return None
+    flat = body.replace("\n", delimiter).split(delimiter)
+    cells = [flat[index::width] for index in range(width)]
+    if not all(map(str.strip, cells[0])):
+        blank_first = compress(range(count), map(operator.not_, map(str.strip, cells[0])))
+        if any(not "".join(column[row] for column in cells).strip() for row in blank_first):
+            return None  # a row of blank cells
+    cells.append([""] * count)
+    table.row_count = count
+    return range(table.header_line + 1, table.header_line + 1 + count), cells

@@ -1,13 +1,15 @@
 """Read paths for the heaviest user, over HTTP against the production web command.
 
     .venv/bin/python -m benchmarks.read_paths [--trades 100000] [--days 365] [--clients 20] [--requests 400]
-                                              [--processes 2] [--pg-url postgres://postgres@127.0.0.1:5432]
+                                              [--processes 2] [--per-connection 5] [--scaling-trials 5]
+                                              [--pg-url postgres://postgres@127.0.0.1:5432]
 
 Builds a throwaway PostgreSQL database with one user owning `--trades` trades over `--days` days on five
 markets (every other trade a sell closing the buy before it; each with a label carrying ~1 KB of evidence
 and its FIFO position; hourly candles of the markets), then starts the production web command
 (`gunicorn -c python:twin.gunicorn_conf twin.asgi:application`, production settings, `WEB_CONCURRENCY`
-processes) and asks each endpoint `--requests` times from `--clients` concurrent keep-alive clients:
+processes) and asks each endpoint `--requests` times from `--clients` concurrent keep-alive clients, each
+opening a new connection every `--per-connection` requests (as browsers do between page views; see `load`):
 
     summary            GET /api/bias/summary                      (default window, 90 days)
     summary_365d       GET /api/bias/summary?since=<365 days ago>
@@ -20,7 +22,8 @@ processes) and asks each endpoint `--requests` times from `--clients` concurrent
     page_trade         GET /trades/{id}/                          (over 50 trades)
 
 Per endpoint: p50/p95/p99 latency and requests per second. Then `scaling`: one mix of the endpoints under
-the same load with WEB_CONCURRENCY=1 and =`--processes`, and their throughput ratio. Baselines in the same
+the same load on a server with WEB_CONCURRENCY=1 and one with =`--processes`, both up at once and measured in
+turns `--scaling-trials` times each, and the median of the trials' throughput ratios. Baselines in the same
 run: the mix on one daphne process (the former production command), and the SQL of a page 500 pages deep
 with the OR-expanded cursor against the row comparison. The load generator runs on the same machine: read
 the figures with `machine.load`. Prints one JSON document. Goal: p95 ≤ 100 ms per endpoint; 2 processes
@@ -34,6 +37,7 @@ import asyncio
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -223,8 +227,15 @@ async def _get(reader, writer, request: bytes) -> int:
     return status
 
 
-async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, clients: int) -> dict:
-    """`requests` GETs spread over `clients` keep-alive connections; latency of each, and the rate.
+async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, clients: int,
+               per_connection: int = 0) -> dict:
+    """`requests` GETs from `clients` concurrent keep-alive clients; latency of each, and the rate.
+
+    Each client opens a new connection after `per_connection` requests (0: one connection for the whole run),
+    as browsers do between page views. The server's processes share one listening socket and whichever is
+    first takes the connections waiting: 20 connections opened at once were split anywhere from 10/10 to
+    2/18 between two processes, and kept for the whole run that lottery decided the figures (one process
+    doing nine tenths of the work). Connections opened over the run go more to the process that is free.
 
     The client is as light as it can be (one process, one event loop, HTTP/1.1 written and read by hand: about
     a tenth of a millisecond of CPU a request), so that it takes little of the cores the server is measured on."""
@@ -232,35 +243,54 @@ async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, cl
     requests_bytes = [f"GET {url} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode() for url in urls]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
+    opened = [0]
+    writers = set()
+
+    async def connect():
+        reader, writer = await asyncio.open_connection(host, int(port))
+        opened[0] += 1
+        writers.add(writer)
+        return reader, writer
 
     async def phase(count: int) -> float:
         numbers = iter(range(count))
 
-        async def one_client(reader, writer):
+        async def one_client():
+            reader, writer = await connect()
+            served = 0
             for n in numbers:
+                if per_connection and served == per_connection:
+                    writer.close()
+                    writers.discard(writer)
+                    reader, writer = await connect()
+                    served = 0
                 started = time.perf_counter()
                 status = await _get(reader, writer, requests_bytes[n % len(requests_bytes)])
                 latencies.append((time.perf_counter() - started) * 1000)
                 statuses[status] = statuses.get(status, 0) + 1
+                served += 1
+            writer.close()
+            writers.discard(writer)
 
         started = time.perf_counter()
-        await asyncio.gather(*(one_client(*pair) for pair in connections))
+        await asyncio.gather(*(one_client() for _ in range(clients)))
         return time.perf_counter() - started
 
     try:
         await phase(2 * clients)  # warm: connections, first plans, caches
         latencies.clear()
         statuses.clear()
+        opened[0] = 0
         client_cpu = time.process_time()
         elapsed = await phase(requests)
         client_cpu = time.process_time() - client_cpu
     finally:
-        for _, writer in connections:
+        for writer in writers:
             writer.close()
     p95 = percentile(latencies, 95)
     return {
         "requests": len(latencies),
+        "connections": opened[0],
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(p95, 1),
@@ -271,10 +301,10 @@ async def load(base_url: str, cookie: str, urls: list[str], *, requests: int, cl
     }
 
 
-def measured(server, cookie: str, urls: list[str], *, requests: int, clients: int) -> dict:
+def measured(server, cookie: str, urls: list[str], *, requests: int, clients: int, per_connection: int) -> dict:
     """`load` with the server processes' CPU time per request (from /proc) beside it."""
     cpu_before = server.cpu_seconds()
-    result = _run(load(server.url, cookie, urls, requests=requests, clients=clients))
+    result = _run(load(server.url, cookie, urls, requests=requests, clients=clients, per_connection=per_connection))
     cpu = server.cpu_seconds() - cpu_before
     # the warm-up phase (2 × clients requests) is inside the server's CPU window
     result["server_cpu_ms_per_request"] = round(cpu * 1000 / (result["requests"] + 2 * clients), 2)
@@ -387,6 +417,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--requests", type=int, default=400, help="per endpoint, and 2× that for each mix run")
     parser.add_argument("--deep-pages", type=int, default=500, help="how deep trades_deep reads (pages of 100)")
     parser.add_argument("--processes", type=int, default=2, help="WEB_CONCURRENCY of the main run")
+    parser.add_argument("--per-connection", type=int, default=5, help="requests a client sends on one connection "
+                        "before it opens another (0: one connection per client for the whole run)")
+    parser.add_argument("--scaling-trials", type=int, default=5, help="mix runs on each of the two servers, "
+                        "taken in turns; the ratio is the median of the trials'")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     parser.add_argument("--keep-db", metavar="NAME", help="seed into (or reuse the user already seeded in) this "
@@ -436,27 +470,42 @@ def main(argv: list[str] | None = None) -> dict:
         connection.close()
         mix = [url for name in MIX for url in urls[name][:5]]
 
-        def run(server_processes: int, *, daphne: bool = False, endpoints=()) -> tuple[dict, dict]:
-            with Server(env, processes=server_processes, daphne=daphne) as server:
-                # warm every process: imports, templates, the connection pool, and each URL's first answer
-                every_url = [url for name in ENDPOINTS for url in urls[name]]
-                _run(load(server.url, cookie, every_url, requests=4 * len(every_url), clients=args.clients))
-                results = {
-                    name: measured(server, cookie, urls[name], requests=args.requests, clients=args.clients)
-                    for name in endpoints
-                }
-                mixed = measured(server, cookie, mix, requests=2 * args.requests, clients=args.clients)
-            return results, mixed
+        def warm(server) -> None:
+            """Every process: imports, templates, the connection pool, and each URL's first answer."""
+            every_url = [url for name in ENDPOINTS for url in urls[name]]
+            _run(load(server.url, cookie, every_url, requests=4 * len(every_url), clients=args.clients,
+                      per_connection=args.per_connection))
 
-        endpoints, mix_main = run(args.processes, endpoints=ENDPOINTS)
+        def measure(server, endpoint_urls: list[str], requests: int) -> dict:
+            return measured(server, cookie, endpoint_urls, requests=requests, clients=args.clients,
+                            per_connection=args.per_connection)
+
+        with Server(env, processes=args.processes) as server:
+            warm(server)
+            endpoints = {name: measure(server, urls[name], args.requests) for name in ENDPOINTS}
         load_after_endpoints = os.getloadavg()
-        _, mix_one = run(1)
-        _, mix_daphne = (None, None) if args.no_daphne else run(1, daphne=True)
+        # Scaling: both servers up at once and the mix run on each in turns (one, many; many, one; ...), so that
+        # what else the machine does at a given minute falls on both alike; the ratio is the trials' median.
+        trials = []
+        with Server(env, processes=1) as one, Server(env, processes=args.processes) as many:
+            warm(one)
+            warm(many)
+            for trial in range(args.scaling_trials):
+                order = (one, many) if trial % 2 == 0 else (many, one)
+                runs = {server: measure(server, mix, 2 * args.requests) for server in order}
+                trials.append((runs[one], runs[many]))
+        mix_daphne = None
+        if not args.no_daphne:
+            with Server(env, processes=1, daphne=True) as server:
+                warm(server)
+                mix_daphne = measure(server, mix, 2 * args.requests)
     finally:
         if not args.keep_db:
             database_drop(args.pg_url, db_name)
         shutil.rmtree(static_root, ignore_errors=True)
-    ratio = mix_main["req_per_s"] / mix_one["req_per_s"] if mix_one["req_per_s"] else None
+    ratios = [many["req_per_s"] / one["req_per_s"] for one, many in trials if one["req_per_s"]]
+    ratio = statistics.median(ratios) if ratios else None
+    mix_one, mix_main = (statistics.median_low(t[k]["req_per_s"] for t in trials) for k in (0, 1))
     result = {
         "benchmark": "read_paths",
         "trades": args.trades,
@@ -471,8 +520,11 @@ def main(argv: list[str] | None = None) -> dict:
         "all_meet_goal": all(e["meets_goal"] for e in endpoints.values()),
         "scaling": {
             "mix": list(MIX),
-            "one_process": mix_one,
-            f"{args.processes}_processes": mix_main,
+            "trials": [{"one_process": one, f"{args.processes}_processes": many,
+                        "ratio": round(many["req_per_s"] / one["req_per_s"], 2) if one["req_per_s"] else None}
+                       for one, many in trials],
+            "median_req_per_s": {"one_process": mix_one, f"{args.processes}_processes": mix_main},
+            "ratios": [round(r, 2) for r in ratios],
             "ratio": round(ratio, 2) if ratio else None,
             "meets_goal": bool(ratio and ratio >= GOAL_SCALING),
         },

@@ -146,7 +146,7 @@ def parse_statement(table: Table) -> ParseResult:
         deque(map(list.append, map(groups.__getitem__, zip(moments, leg_accounts, strict=True)), made), maxlen=0)
 
     split = plain_columns(table)
-    whole = None if split is None else read_legs(split.lines, split.cells.__getitem__)
+    whole = None if split is None else read_legs(split.lines, split.column)
     trades_read, texts = (None, None) if whole is None else _usual_triples(whole)
     if whole is not None and trades_read is None:
         group(whole)

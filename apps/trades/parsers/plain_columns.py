@@ -2,11 +2,12 @@
 row, the same number of cells on every line.
 
     split = plain_columns(table)       # None for any other file: read it with Table.blocks / Table.rows
-    times = split.cells[time_at]       # the column's cells, as csv.reader gives them; index -1 is all ""
+    times = split.column(time_at)      # the column's cells, as csv.reader gives them; index -1 is all ""
 
 A text without quotes is split on its line ends and delimiters with str.split: its cells are exactly those
 csv.reader gives once every line holds the same count of delimiters (checked first), and that is three times faster.
-A text with quotes (Kraken's `"2024-01-01 00:00:00"`) is read by csv.reader, its rows turned into columns by zip.
+A text with quotes (Kraken's `"2024-01-01 00:00:00"`) is read by csv.reader, and a column is taken out of its rows
+when it is first asked for.
 """
 from __future__ import annotations
 
@@ -22,14 +23,31 @@ from .table import MAX_LINES, MAX_ROWS, Table, leading_lines
 _QUOTE = '"'
 
 
+class _LazyColumn:
+    """A column of csv.reader rows, taken out of them the first time it is asked for (a reader needs a few)."""
+
+    def __init__(self, rows: list[list[str]], index: int):
+        self.rows, self.index, self.cells = rows, index, None
+
+    def get(self) -> list[str]:
+        if self.cells is None:
+            self.cells = list(map(operator.itemgetter(self.index), self.rows))
+        return self.cells
+
+
 @dataclass(slots=True)
 class PlainColumns:
     lines: range  # the 1-based line of each row
-    cells: list[list[str]]  # one list per header column, then one of "" (index -1: a column the file lacks)
+    columns: list  # per header column its cells (or a _LazyColumn), then one of "" (-1: a column the file lacks)
 
     @property
     def count(self) -> int:
         return len(self.lines)
+
+    def column(self, index: int) -> list[str]:
+        """The cells of the column at `index`, as csv.reader reads them."""
+        cells = self.columns[index]
+        return cells.get() if isinstance(cells, _LazyColumn) else cells
 
 
 def plain_columns(table: Table) -> PlainColumns | None:
@@ -57,7 +75,7 @@ def plain_columns(table: Table) -> PlainColumns | None:
             return None
         if len(rows) != count or set(map(len, rows)) != {width}:
             return None  # a blank line, a short or long row, or a quoted line end
-        cells = list(map(list, zip(*rows, strict=True)))
+        cells = [_LazyColumn(rows, index) for index in range(width)]
     else:
         if set(map(str.count, lines, repeat(delimiter, count))) != {width - 1}:
             return None  # a blank line, a short or long row
@@ -65,15 +83,16 @@ def plain_columns(table: Table) -> PlainColumns | None:
             return None
         flat = body.replace("\n", delimiter).split(delimiter)
         cells = [flat[index::width] for index in range(width)]
-    first = cells[0]
+    split = PlainColumns(lines=range(table.header_line + 1, table.header_line + 1 + count), columns=cells)
+    first = split.column(0)
     if not all(map(str.strip, first)):
         blank_first = compress(range(count), map(operator.not_, map(str.strip, first)))
-        if any(not "".join(column[row] for column in cells).strip() for row in blank_first):
+        everything = [split.column(index) for index in range(width)]
+        if any(not "".join(column[row] for column in everything).strip() for row in blank_first):
             return None  # a row of blank cells, which the row readers leave out
     cells.append([""] * count)
     table.row_count = count
-    start = table.header_line + 1
-    return PlainColumns(lines=range(start, start + count), cells=cells)
+    return split
 
 
 ColumnOf = Callable[[int], list[str]]  # a column's cells by its index (-1: a column the file lacks, all "")
@@ -87,7 +106,7 @@ def collect_columns(result: ResultBuilder, table: Table, read_columns: Callable[
     it returns None for is read row by row with `row_to_trade` (same result either way)."""
     split = plain_columns(table)
     if split is not None:
-        made = read_columns(split.cells.__getitem__)
+        made = read_columns(split.column)
         if made is not None:
             result.add_block(split.lines, made)
             result.total_rows += split.count

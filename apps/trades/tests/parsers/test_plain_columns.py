@@ -30,8 +30,9 @@ def columns_of(text: str) -> tuple[list[int], list[list[str]], int] | None:
     split = plain_columns(table)
     if split is None:
         return None
-    assert split.cells[-1] == [""] * split.count  # index -1: a column the file lacks
-    return list(split.lines), [list(cells) for cells in zip(*split.cells[:-1], strict=True)], table.row_count
+    assert split.column(-1) == [""] * split.count  # index -1: a column the file lacks
+    columns = [split.column(index) for index in range(len(table.header))]
+    return list(split.lines), [list(cells) for cells in zip(*columns, strict=True)], table.row_count
 
 
 @pytest.mark.parametrize("text", [

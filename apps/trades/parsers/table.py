@@ -400,46 +400,6 @@ def looks_like_header(cells: list[str]) -> bool:
     return not any(_DATA_CELL.fullmatch(cell) and any(char.isdigit() for char in cell) for cell in named)
 
 
-_STAND_IN = "\x1f"  # the unit separator, never in a text file's cells: stands for a delimiter inside quotes
-
-
-def without_quotes(table: Table) -> tuple[Table, str] | None:
-    """The table with every quoted cell written bare (`"1,234.5USDT"` → `1,234.5USDT`) and each delimiter inside
-    quotes replaced by a stand-in character, which is returned too (put the delimiter back in the cells that hold
-    it); None unless every quote opens or closes a whole cell on one line with no quote inside, the one shape in
-    which csv.reader reads the quoted text as it is (then the bare text splits into the same cells), and only for
-    files with at most one quoted cell a line on average. A table with no quote under its header is returned as it
-    is, with "" for the stand-in."""
-    delimiter = table.delimiter
-    head = "".join(leading_lines(table.text, table.header_line))
-    body = table.text[len(head):]
-    if '"' not in body:
-        return table, ""
-    if _STAND_IN in body:
-        return None
-    if "\r" in body:
-        if body.count("\r") != body.count("\r\n"):
-            return None
-        body = body.replace("\r\n", "\n")
-    if body.count('"') > 2 * (body.count("\n") + 1):
-        return None  # more than a quoted cell a line (every cell, in Kraken's files): csv.reader is faster
-    pieces = body.split('"')
-    if len(pieces) % 2 == 0:
-        return None
-    outside, inside = pieces[0::2], pieces[1::2]
-    opening, closing = (delimiter, "\n"), (delimiter, "\n")  # what comes before and after a quoted cell
-    middle = outside[1:-1]
-    if ((outside[0] and not outside[0].endswith(opening)) or (outside[-1] and not outside[-1].startswith(closing))
-            or not all(map(str.startswith, middle, repeat(closing))) or not all(map(str.endswith, middle,
-                                                                                  repeat(opening)))
-            or any(map(str.__contains__, inside, repeat("\n")))):
-        return None
-    pieces[1::2] = map(str.replace, inside, repeat(delimiter), repeat(_STAND_IN))
-    return Table(text=head + "".join(pieces), delimiter=delimiter, header=table.header,
-                 header_line=table.header_line), _STAND_IN
-
-
-
 def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
     """The data rows of a table with no quote under its header as columns: (the 1-based line of each row, one list
     of cells per header column then one of "" for index -1), split with str.split, the cells csv.reader gives; None

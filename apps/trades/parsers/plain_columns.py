@@ -4,8 +4,8 @@ row, the same number of cells on every line.
     split = plain_columns(table)       # None for any other file: read it with Table.blocks / Table.rows
     times = split.column(time_at)      # the column's cells, as csv.reader gives them; index -1 is all ""
 
-A text without quotes is split on its line ends and delimiters with str.split: its cells are exactly those
-csv.reader gives once every line holds the same count of delimiters (checked first), and that is three times faster.
+A text without quotes is split on its line ends and delimiters with str.split (table.unquoted_columns): its cells
+are exactly those csv.reader gives once every line holds the same count of delimiters (checked first).
 A text with quotes (Kraken's `"2024-01-01 00:00:00"`) is read by csv.reader, and a column is taken out of its rows
 when it is first asked for.
 """
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import operator
-from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress, repeat
+from functools import partial
+from itertools import compress
 
-from .base import ParseResult, ResultBuilder
-from .table import MAX_LINES, MAX_ROWS, Table, leading_lines
+from .columns import Column, collect, row_cells
+from .table import MAX_ROWS, Table, leading_lines, unquoted_columns
 
 _QUOTE = '"'
 
@@ -55,9 +55,11 @@ def plain_columns(table: Table) -> PlainColumns | None:
     header's width of plain cells (same cells as Table.rows would give, in the same order, none of them blank rows).
     Files of more than MAX_ROWS rows give None too: the row readers raise the error that says so."""
     width = len(table.header)
-    delimiter = table.delimiter
     text = table.text[sum(map(len, leading_lines(table.text, table.header_line))):]
-    if width < 2 or not text or "\x00" in text:
+    if _QUOTE not in text:
+        whole = unquoted_columns(table)
+        return None if whole is None else PlainColumns(lines=whole[0], columns=whole[1])
+    if width < 2 or "\x00" in text:
         return None
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
@@ -66,23 +68,15 @@ def plain_columns(table: Table) -> PlainColumns | None:
     body = text[:-1] if text[-1] == "\n" else text
     lines = body.split("\n")
     count = len(lines)
-    if not count or count > MAX_ROWS or count > MAX_LINES:
+    if count > MAX_ROWS:
         return None
-    if _QUOTE in text:  # csv.reader reads the quotes; its rows, one per line, turned into columns
-        try:
-            rows = list(csv.reader(lines, delimiter=delimiter))
-        except csv.Error:
-            return None
-        if len(rows) != count or set(map(len, rows)) != {width}:
-            return None  # a blank line, a short or long row, or a quoted line end
-        cells = [_LazyColumn(rows, index) for index in range(width)]
-    else:
-        if set(map(str.count, lines, repeat(delimiter, count))) != {width - 1}:
-            return None  # a blank line, a short or long row
-        if max(map(len, lines)) > csv.field_size_limit():
-            return None
-        flat = body.replace("\n", delimiter).split(delimiter)
-        cells = [flat[index::width] for index in range(width)]
+    try:  # csv.reader reads the quotes; its rows, one per line, turned into columns
+        rows = list(csv.reader(lines, delimiter=table.delimiter))
+    except csv.Error:
+        return None
+    if len(rows) != count or set(map(len, rows)) != {width}:
+        return None  # a blank line, a short or long row, or a quoted line end
+    cells: list = [_LazyColumn(rows, index) for index in range(width)]
     split = PlainColumns(lines=range(table.header_line + 1, table.header_line + 1 + count), columns=cells)
     first = split.column(0)
     if not all(map(str.strip, first)):
@@ -95,27 +89,10 @@ def plain_columns(table: Table) -> PlainColumns | None:
     return split
 
 
-ColumnOf = Callable[[int], list[str]]  # a column's cells by its index (-1: a column the file lacks, all "")
-
-
-def collect_columns(result: ResultBuilder, table: Table, read_columns: Callable[[ColumnOf], list | None],
-                    row_to_trade: Callable[[list[str]], object]) -> ParseResult:
-    """ResultBuilder.collect_blocks with a block reader that takes columns: `read_columns(column)` reads the rows
-    whose cells `column(index)` gives into each row's trade, skip kind or RowProblem (see add_block), or returns
-    None. It gets the whole file at once when plain_columns splits it, else each block of Table.blocks, and a block
-    it returns None for is read row by row with `row_to_trade` (same result either way)."""
-    split = plain_columns(table)
-    if split is not None:
-        made = read_columns(split.column)
-        if made is not None:
-            result.add_block(split.lines, made)
-            result.total_rows += split.count
-            return result.build()
-    return result.collect_blocks(table, lambda rows: read_columns(columns_of_rows(rows)), row_to_trade)
+ColumnOf = Column  # a column's cells by its index (-1: a column the file lacks, all "")
+collect_columns = collect  # readers that take columns, the whole file split once or block by block (columns.collect)
 
 
 def columns_of_rows(rows: list[list[str]]) -> ColumnOf:
     """The column accessor of a block of Table rows."""
-    def column(index: int) -> list[str]:
-        return [row[index] for row in rows]
-    return column
+    return partial(row_cells, rows)

@@ -40,7 +40,10 @@ def _settings():
     try:
         from django.conf import settings
 
-        return {"url": settings.LLM_BASE_URL, "key": settings.LLM_API_KEY, "model": settings.LLM_MODEL,
+        url = settings.LLM_BASE_URL
+        if not url:  # the common case, asked once per trade: no model configured
+            return None
+        return {"url": url, "key": settings.LLM_API_KEY, "model": settings.LLM_MODEL,
                 "timeout": float(settings.LLM_TIMEOUT)}
     except Exception:  # settings not configured (engine used outside Django)
         return None
@@ -93,7 +96,7 @@ def rejection(text) -> dict | None:
 
 def generate_reflection(*, label: str, features: dict, tone: str) -> Outcome:
     config = _settings()
-    if not config or not config["url"]:
+    if not config:
         return Outcome()
     from django.core.cache import cache
 

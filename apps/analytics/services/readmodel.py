@@ -167,6 +167,12 @@ def _stored_hashes(*, user_id: str, ids: list[str] | None) -> dict[str, int]:
         return dict(TradeFact.objects.filter(user_id=user_id).values_list("trade_id", "source_hash"))
     if not ids:
         return {}
+    if connection.vendor != "postgresql":  # no array parameters: IN lists within SQLite's limit of parameters
+        stored: dict[str, int] = {}
+        for start in range(0, len(ids), CHUNK):
+            stored.update(TradeFact.objects.filter(trade_id__in=ids[start:start + CHUNK])
+                          .values_list("trade_id", "source_hash"))
+        return stored
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT trade_id, source_hash FROM {TradeFact._meta.db_table} WHERE trade_id = ANY(%s)",
                        [ids])
@@ -175,9 +181,14 @@ def _stored_hashes(*, user_id: str, ids: list[str] | None) -> dict[str, int]:
 
 def _labels_delete(*, fact_ids: list[str]) -> None:
     """The label rows of these facts, in one statement (the ids as one array parameter)."""
-    if fact_ids:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TradeFactLabel._meta.db_table} WHERE fact_id = ANY(%s)", [fact_ids])
+    if not fact_ids:
+        return
+    if connection.vendor != "postgresql":
+        for start in range(0, len(fact_ids), CHUNK):
+            TradeFactLabel.objects.filter(fact_id__in=fact_ids[start:start + CHUNK]).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TradeFactLabel._meta.db_table} WHERE fact_id = ANY(%s)", [fact_ids])
 
 
 def rollups_keep_complete(*, user_id: str) -> None:

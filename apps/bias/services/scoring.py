@@ -187,8 +187,9 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
         # New trades' tags (none of the targets carries one yet) go straight into the table while the engine
         # walks — the server stores them on its own core meanwhile — inside the write transaction, which then
         # holds no row lock before the walk is done. Not with a configured model, which composing asks over
-        # the network: no transaction stays open for that.
-        streamed = not history.relabels and not settings.LLM_BASE_URL
+        # the network: no transaction stays open for that. PostgreSQL only: SQLite has no COPY, and its one
+        # writer lock would be held for the whole walk, stalling every other import and run.
+        streamed = connection.vendor == "postgresql" and not history.relabels and not settings.LLM_BASE_URL
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool, \
                 (transaction.atomic() if streamed else nullcontext()):
             with (_tags_copy() if streamed else nullcontext()) as tag_sink:

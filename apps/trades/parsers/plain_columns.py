@@ -4,7 +4,7 @@ row, the same number of cells on every line.
     split = plain_columns(table)       # None for any other file: read it with Table.blocks / Table.rows
     times = split.column(time_at)      # the column's cells, as csv.reader gives them; index -1 is all ""
 
-A text without quotes is split on its line ends and delimiters with str.split (table.unquoted_columns): its cells
+A text without quotes is split on its line ends and delimiters with str.split (table.columns_of_lines): its cells
 are exactly those csv.reader gives once every line holds the same count of delimiters (checked first).
 A text with quotes (Kraken's `"2024-01-01 00:00:00"`) is read by csv.reader, and a column is taken out of its rows
 when it is first asked for.
@@ -18,7 +18,7 @@ from functools import partial
 from itertools import compress
 
 from .columns import Column, collect, row_cells
-from .table import MAX_ROWS, Table, leading_lines, unquoted_columns
+from .table import MAX_ROWS, Table, body_lines, columns_of_lines
 
 _QUOTE = '"'
 
@@ -55,18 +55,13 @@ def plain_columns(table: Table) -> PlainColumns | None:
     header's width of plain cells (same cells as Table.rows would give, in the same order, none of them blank rows).
     Files of more than MAX_ROWS rows give None too: the row readers raise the error that says so."""
     width = len(table.header)
-    text = table.text[sum(map(len, leading_lines(table.text, table.header_line))):]
-    if _QUOTE not in text:
-        whole = unquoted_columns(table)
-        return None if whole is None else PlainColumns(lines=whole[0], columns=whole[1])
-    if width < 2 or "\x00" in text:
+    found = body_lines(table)
+    if found is None:
         return None
-    if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
-            return None
-        text = text.replace("\r\n", "\n")
-    body = text[:-1] if text[-1] == "\n" else text
-    lines = body.split("\n")
+    body, lines = found
+    if _QUOTE not in body:
+        whole = columns_of_lines(table, body, lines)
+        return None if whole is None else PlainColumns(lines=whole[0], columns=whole[1])
     count = len(lines)
     if count > MAX_ROWS:
         return None

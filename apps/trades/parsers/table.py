@@ -400,22 +400,36 @@ def looks_like_header(cells: list[str]) -> bool:
     return not any(_DATA_CELL.fullmatch(cell) and any(char.isdigit() for char in cell) for cell in named)
 
 
-def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
-    """The data rows of a table with no quote under its header as columns: (the 1-based line of each row, one list
-    of cells per header column then one of "" for index -1), split with str.split, the cells csv.reader gives; None
-    unless every row is one line of exactly the header's width and none is blank (Table.rows leaves those out), or
-    there are more than MAX_ROWS. Sets table.row_count."""
-    width = len(table.header)
-    delimiter = table.delimiter
+def body_lines(table: Table) -> tuple[str, list[str]] | None:
+    """The text under the header (line ends made "\\n", the last one dropped) and its lines, for the readers that
+    split a whole table at once; None when there is nothing to split that way: fewer than two columns, no rows, a
+    NUL, or a carriage return that is not part of a line end."""
     text = table.text[sum(map(len, leading_lines(table.text, table.header_line))):]
-    if width < 2 or not text or "\x00" in text or '"' in text:
+    if len(table.header) < 2 or not text or "\x00" in text:
         return None
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
             return None
         text = text.replace("\r\n", "\n")
     body = text[:-1] if text[-1] == "\n" else text
-    lines = body.split("\n")
+    return body, body.split("\n")
+
+
+def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
+    """The data rows of a table with no quote under its header as columns: (the 1-based line of each row, one list
+    of cells per header column then one of "" for index -1), split with str.split, the cells csv.reader gives; None
+    unless every row is one line of exactly the header's width and none is blank (Table.rows leaves those out), or
+    there are more than MAX_ROWS. Sets table.row_count."""
+    split = body_lines(table)
+    if split is None or '"' in split[0]:
+        return None
+    return columns_of_lines(table, *split)
+
+
+def columns_of_lines(table: Table, body: str, lines: list[str]) -> tuple[range, list[list[str]]] | None:
+    """unquoted_columns of a table whose body_lines (with no quote) are given."""
+    width = len(table.header)
+    delimiter = table.delimiter
     count = len(lines)
     if count > MAX_ROWS or set(map(str.count, lines, repeat(delimiter, count))) != {width - 1}:
         return None  # too many rows, a blank line, a short or long row

@@ -464,3 +464,44 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
         evaluable += c.evaluable
     return LabelEval("DISCIPLINE", best_margin > 0, conditions, factor, best_margin, best_partial,
                      evaluable / len(conditions), history, best_path)
+
+
+def discipline_alone(ctx: dict, rules: list[dict]) -> tuple | None:
+    """``evaluate_discipline(ctx, other_fired=[], rules=rules)`` on a trade where no other label can fire and
+    no rule was broken (its guard kept), straight to what the tag shows: ``(lines, history, margin, history
+    factor, path)`` with the lines as ``Condition.as_dict`` makes them — or None when DISCIPLINE does not
+    fire. Most trades end here, so this builds no ``LabelEval`` and no ``Condition`` for a kept rule; the
+    arithmetic is ``evaluate_discipline``'s, step for step (a test compares the two on whole histories)."""
+    lines = []
+    history: dict = {}
+    best_margin = best_confidence = 0.0
+    best_path = None
+    if ctx["side"] == "BUY":
+        support_c = _support_condition(ctx["support_distance"])
+        lines.append(support_c.as_dict())
+        factor, history = candle_history_factor(ctx, ("support",))
+        if support_c.fired:
+            best_margin = (support_c.score + BOOLEAN_SCORE) / 2
+            best_confidence = best_margin * factor
+            best_path = [support_c.name, GUARD]
+    for rule in rules:
+        if rule["status"] != "kept" or rule["kind"] not in _SUPPORTING:
+            continue
+        rule_margin = rule.get("margin")
+        score = BOOLEAN_SCORE if rule_margin is None else 0.5 + 0.5 * min(1.0, rule_margin)
+        name = _RULE_CONDITION[rule["kind"]]
+        lines.append({"name": name, "value": 1.0, "op": "==", "threshold": 1.0, "unit": "bool", "fired": True,
+                      "evaluable": True, "score": score if score in _EXACT_SCORES else round(score, 4),
+                      "explain": rule["explain"]})
+        margin = (score + BOOLEAN_SCORE) / 2
+        confidence = margin * rule.get("history_factor", 1.0)
+        if confidence > best_confidence or (confidence == best_confidence and margin > best_margin):
+            best_path = [name, GUARD]
+        best_margin = max(best_margin, margin)
+        best_confidence = max(best_confidence, confidence)
+    if not best_margin > 0:
+        return None
+    lines.append(_GUARD_KEPT.as_dict())
+    factor = best_confidence / best_margin
+    history["history_factor"] = round(factor, 4)
+    return lines, history, best_margin, factor, best_path

@@ -333,10 +333,12 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         hours_since_exit = (ts - exit_us) / 1_000_000 / 3600.0
         size_vs_lost = notional[i] / exit_cost if exit_cost > 0 else None
     base_count, base_turnover, base_days = baseline
-    # the features a tag records, in INPUT_KEYS order (``_inputs`` adds the exact figures); the context is
-    # these and what only the labels read
+    fee = trade.fee
+    # what a tag records under "inputs", in its final form: the features in INPUT_KEYS order, then the
+    # trade's exact figures as text (the price's text in the price's place); the context is these, with
+    # the numbers themselves, and what only the labels read
     inputs = {
-        "side": side, "symbol": trade.symbol, "price": price, "notional": notional[i],
+        "side": side, "symbol": trade.symbol, "price": str(trade.price), "notional": notional[i],
         "pct_change_1h_before": move_1h, "pct_change_24h_before": move_24h, "RSI_14": rsi, "ATR_rel": atr,
         "BB_pos": bb, "gap_from_MA": gap, "volume_ratio": volume, "drawdown_recent": drawdown, "support": support,
         "support_distance": support_distance, "held_hours": position.held_hours,
@@ -347,10 +349,14 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         "baseline_median_trades": base_count,
         "turnover_vs_baseline": turnover_today / base_turnover if base_turnover else None,
         "size_vs_median": notional[i] / median_buy if median_buy and median_buy == median_buy else None,
+        "qty": str(trade.qty), "fee": None if fee is None else str(fee), "pnl_exit": None if pnl is None else str(pnl),
     }
+    if side == "SELL":
+        inputs["matched_qty"] = str(position.matched_qty)
+        inputs["unmatched_qty"] = str(position.unmatched_qty)
     return {
         **inputs,
-        "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
+        "price": price, "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
         "pnl_exit": pnl, "matched_share": held_share,
         "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
         "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
@@ -360,26 +366,14 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
     }
 
 
-INPUT_KEYS = (  # the features each tag records under "inputs", in this order (``_context`` builds them)
+INPUT_KEYS = (  # the features each tag records under "inputs", in this order (``_context`` builds them, then
+    # the trade's exact figures: qty, fee, pnl_exit and, for a sale, matched_qty and unmatched_qty)
     "side", "symbol", "price", "notional", "pct_change_1h_before", "pct_change_24h_before", "RSI_14", "ATR_rel",
     "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support", "support_distance", "held_hours",
     "min_held_hours", "pnl_exit_pct", "hours_since_exit", "last_exit_pnl_pct", "size_vs_lost_position",
     "win_streak", "loss_streak", "trades_today", "turnover_today", "fee_drag_today", "baseline_median_trades",
     "turnover_vs_baseline", "size_vs_median",
 )
-
-
-def _inputs(trade: TradeInput, ctx: dict) -> dict:
-    """The tag's inputs: the context's INPUT_KEYS (None, never NaN) and the trade's exact figures as text."""
-    inputs = ctx["inputs"]
-    inputs["qty"] = str(trade.qty)
-    inputs["price"] = str(trade.price)
-    inputs["fee"] = None if trade.fee is None else str(trade.fee)
-    inputs["pnl_exit"] = None if ctx["pnl_exit"] is None else str(ctx["pnl_exit"])
-    if trade.side == "SELL":
-        inputs["matched_qty"] = str(ctx["matched_qty"])
-        inputs["unmatched_qty"] = str(ctx["unmatched_qty"])
-    return inputs
 
 
 # Labels that cannot fire are skipped before building their evidence: the checks below are the label's
@@ -466,6 +460,37 @@ def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_disciplin
     return evaluations, fired
 
 
+def _base_history(ctx: dict) -> dict:
+    bars = ctx["bars"]
+    return {"candles_before": None if bars is None else int(bars),
+            "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],
+            "candle_hours": ctx["step_hours"], "trades_before_today": ctx["trades_today"] - 1,
+            "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
+
+
+def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict, lines: list[dict],
+                    history: dict, margin: float, factor: float, path: list[str]) -> TagResult:
+    """The DISCIPLINE tag of a trade where it fired alone (see ``heuristics.discipline_alone``), as ``_label``
+    makes it."""
+    earlier = occurrences.get("DISCIPLINE", 0)
+    occurrences["DISCIPLINE"] = earlier + 1
+    exact = h._EXACT_SCORES
+    confidence = margin * factor
+    confidence = confidence if confidence in exact else round(confidence, 4)
+    features = {
+        "engine_version": ENGINE_VERSION,
+        "inputs": ctx["inputs"],
+        "conditions": lines,
+        "rules": rule_results,
+        "thresholds": ctx["threshold_record"],
+        "history": {**_base_history(ctx), **history, "occurrence": earlier},
+        "score": {"margin": margin if margin in exact else round(margin, 4),
+                  "history_factor": history["history_factor"], "path": path},  # round(factor, 4), made once
+    }
+    return TagResult(trade.id, "DISCIPLINE", 0.0 if confidence < 0 else 1.0 if confidence > 1 else confidence,
+                     features)
+
+
 def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict | None = None) -> list[TagResult]:
     """The trade's tags. ``occurrences`` (label → how many earlier trades carried it) is counted on as the
     tags are made, and each tag's history records its label's count before this trade."""
@@ -477,18 +502,18 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         if candidates:
             evaluations, fired = _evaluate(ctx, rule_results, candidates,
                                            with_discipline=_discipline_possible(ctx, rule_results), done=done)
+        elif not any(r["status"] == "broken" for r in rule_results):  # DISCIPLINE alone, its guard kept
+            discipline = h.discipline_alone(ctx, rule_results)
+            if discipline is not None:
+                return [_discipline_tag(trade, ctx, rule_results, occurrences, *discipline)]
         elif _discipline_possible(ctx, rule_results):  # only DISCIPLINE can fire: ``_evaluate`` of no evaluator
             discipline = done["discipline"] = h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)
             if discipline is not None and discipline.fired:
                 fired = [discipline]
     if not fired:
         evaluations, fired = _evaluate(ctx, rule_results, ALL_EVALUATORS, with_discipline=True, done=done)
-    inputs = _inputs(trade, ctx)
-    bars = ctx["bars"]
-    base_history = {"candles_before": None if bars is None else int(bars),
-                    "candle_coverage_7d": _clean(ctx["coverage_7d"]), "candle_close_time": ctx["candle_close_time"],
-                    "candle_hours": ctx["step_hours"], "trades_before_today": ctx["trades_today"] - 1,
-                    "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
+    inputs = ctx["inputs"]
+    base_history = _base_history(ctx)
     tags = []
     exact = h._EXACT_SCORES
     for evaluation in fired:

@@ -117,16 +117,26 @@ class ResultBuilder:
         by one."""
         is_trade = list(map(isinstance, made, repeat(TradeDTO, len(made))))
         trades = list(compress(made, is_trade))
+        others = list(compress(made, map(operator.not_, is_trade))) if len(trades) < len(made) else []
+        self.add_picked(lines, is_trade, trades, others, raws)
+
+    def add_picked(self, lines: Sequence[int], is_trade: Sequence[bool], trades: list[TradeDTO], others: list,
+                   raws: list[dict | None] | None = None) -> None:
+        """add_block for a reader that has its rows apart already: `is_trade` per row, the trades of the rows where
+        it is true and, in row order, what each other row is read as (a skip kind or a RowProblem)."""
         self.trades += trades
-        self.lines += compress(lines, is_trade)
+        self.lines += compress(lines, is_trade) if others else lines
         self.raws += [None] * len(trades) if raws is None else raws
-        if len(trades) == len(made):
+        if not others:
             return
-        for line, read in compress(zip(lines, made, strict=True), map(operator.not_, is_trade)):
-            if isinstance(read, RowProblem):
-                self.error(line, read.reason)
-            else:
-                self.skip(read)
+        if "" in others or any(map(isinstance, others, repeat(RowProblem, len(others)))):
+            for line, read in zip(compress(lines, map(operator.not_, is_trade)), others, strict=True):
+                if isinstance(read, RowProblem):
+                    self.error(line, read.reason)
+                else:
+                    self.skip(read)
+            return
+        self.skipped.update(others)  # skip(kind) for each, counted in one C-level pass
 
     def build(self) -> ParseResult:
         self.errors.sort(key=lambda error: error.line)

@@ -4,9 +4,10 @@ same normalised fill (time, symbol, side, price, quantity, fee) and one fill get
 came from."""
 from __future__ import annotations
 
+import operator
 from datetime import datetime
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
 
@@ -366,12 +367,13 @@ def parse_order_history(table: Table) -> ParseResult:
     at = {name: column_index(index) for name, index in found.items()}
     pairs = _Pairs()
 
-    def order_block(column: columns.Column) -> list[TradeDTO | str] | None:
-        """Per row: its trade, or the status it is skipped under (see _order); None to read the block row by row."""
+    def order_block(column: columns.Column) -> tuple[list[bool], list[TradeDTO], list[str]] | None:
+        """Per row whether it is a trade, the trades, and the status each other row is skipped under (see
+        _order); None to read the block row by row."""
         totals = column(at["total"])
         total_assets = columns.suffixes(totals, _DIGITS)
         plain_totals = columns.without_suffixes(totals, total_assets)
-        read = columns.times(column(at["time"]))
+        read = columns.times(column(at["time"]), texts=False)
         prices = columns.numbers(column(at["averageprice"]))
         order_numbers = column(at["orderno"])
         if (read is None or prices is None or plain_totals is None
@@ -388,39 +390,56 @@ def parse_order_history(table: Table) -> ParseResult:
         qtys = columns.numbers(executed) if executed is not None else None
         if qtys is None:
             return None
-        if all(qtys[0]):  # every order executed: all trades
-            if not all(prices[0]):
-                return None
-            symbols = columns.field(info, 2)
-            ids = list(map("".join, zip(repeat("bnc-order-"), symbols, repeat(":"), order_numbers)))
+        count = len(order_numbers)
+        is_trade = list(map(bool, qtys[0]))
+        others: list[str] = []
+        if all(is_trade):  # every order executed: all trades
+            moments, order_prices, order_qtys = read[0], prices[0], qtys[0]
+        else:  # the orders executed are trades, the others are skipped by status
+            not_executed = list(map(operator.not_, is_trade))
+            others = columns.lookup(list(compress(column(at["status"]), not_executed)), block_statuses,
+                                    _not_executed)
+            info, sides, order_numbers, moments, order_prices, order_qtys = (
+                list(compress(values, is_trade)) for values in (info, sides, order_numbers, read[0], prices[0],
+                                                                qtys[0]))
             count = len(order_numbers)
-            return columns.trades(ids, symbols, sides, qtys[0], prices[0], read[0], [None] * count, [""] * count,
-                                  columns.field(info, 1))
-        if not all(price for price, qty in zip(prices[0], qtys[0], strict=True) if qty):
+        if not all(order_prices):
             return None
-        read_rows: list[TradeDTO | str] = []
-        for status_cell, known, side, qty, price, ts, number in zip(column(at["status"]), info, sides, qtys[0],
-                                                                    prices[0], read[0], order_numbers, strict=True):
-            if not qty:
-                status = " ".join(status_cell.split())
-                read_rows.append(f"{status.title() or 'No status'} (not executed)")
-            else:
-                read_rows.append(new_trade(f"bnc-order-{known[2]}:{number}", known[2], side, qty, price, ts, None, "",
-                                           known[1]))
-        return read_rows
+        symbols = columns.field(info, 2)
+        ids = list(map("".join, zip(repeat("bnc-order-", count), symbols, repeat(":", count), order_numbers,
+                                    strict=True)))
+        return is_trade, columns.trades(ids, symbols, sides, order_qtys, order_prices, moments, [None] * count,
+                                        [""] * count, columns.field(info, 1)), others
 
     block_pairs: dict[tuple[str, str], tuple[str, str, str, tuple[str, ...]]] = {}
     block_sides: dict[str, str] = {}
+    block_statuses: dict[str, str] = {}
 
     def _pair_of(cell_and_asset: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         return pairs.pair(*cell_and_asset)
 
-    return columns.collect(result, table, order_block, lambda cells: _order(cells, at))
+    for lines, column, rows, problems in columns.blocks(table):
+        for line, problem in problems:
+            result.error(line, problem)
+        read_block = order_block(column) if lines else ([], [], [])
+        if read_block is not None:
+            result.add_picked(lines, *read_block)
+            continue
+        for line, cells in zip(lines, rows(), strict=True):
+            result.take(line, cells, lambda cells: _order(cells, at))
+    result.total_rows += table.row_count
+    return result.build()
+
+
+def _not_executed(status_cell: str) -> str:
+    """The kind an order that executed nothing is skipped under."""
+    status = " ".join(status_cell.split())
+    return f"{status.title() or 'No status'} (not executed)"
 
 
 def _order(cells: list[str], at: dict[str, int]) -> TradeDTO | str:
     """The order's trade, or the status it is skipped under when nothing of it was executed."""
-    status = " ".join(cells[at["status"]].split())
+    status_cell = cells[at["status"]]
     total_cell = cells[at["total"]]
     total_asset = parse_glued(total_cell, what="Trading total")[1] if total_cell.strip() else ""
     base, quote = split_pair(cells[at["pair"]], quote_hint=total_asset)
@@ -429,7 +448,7 @@ def _order(cells: list[str], at: dict[str, int]) -> TradeDTO | str:
     if qty_asset not in ("", base):
         raise RowProblem(f"Executed is in {qty_asset}, not in {base}")
     if qty == 0:
-        return f"{status.title() or 'No status'} (not executed)"
+        return _not_executed(status_cell)
     side = parse_side(cells[at["side"]])
     price, price_asset = parse_glued(cells[at["averageprice"]], what="Average Price", assets=(quote,))
     if price_asset not in ("", quote):

@@ -6,7 +6,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
@@ -15,6 +15,8 @@ from . import columns as column_readers
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
+    _CONTEXT,
+    _LIMIT,
     CURRENCY_SYMBOLS,
     clean_asset,
     decimal_text,
@@ -140,29 +142,33 @@ def parse_transaction_history(table: Table) -> ParseResult:
         except RowProblem as problem:
             result.error(line, problem.reason)
 
-    kind_sides: dict[str, tuple[str, str | None]] = {}
+    kind_sides: dict[str, tuple[str, str | None, str]] = {}
     symbols: dict[tuple[str, str], str] = {}
 
-    def kind_side(cell: str) -> tuple[str, str | None]:
+    def kind_side(cell: str) -> tuple[str, str | None, str]:
+        """The type, the side of a Buy or Sell (else None), and the kind a skipped row is counted under."""
         kind = kind_of(cell)
-        return kind, _TRADE_TYPES.get(kind.lower())
+        return kind, _TRADE_TYPES.get(kind.lower()), kind[:64]
 
-    def history_block(column: column_readers.Column) -> tuple[list[TradeDTO | str], list[dict]] | None:
-        """Per row its trade or the type it is skipped under, and the trades' raw data; None to read the block
-        row by row. Only plain Buy and Sell rows with an id, a subtotal and a fee are read here, column by column."""
+    def history_block(column: column_readers.Column) -> tuple[list[bool], list[TradeDTO], list[str], list[dict]] | None:
+        """Per row whether it is a trade, the trades, the types the other rows are skipped under and the trades'
+        raw data; None to read the block row by row. Only plain Buy and Sell rows with an id, a subtotal and a fee
+        are read here, column by column."""
         if columns.price is None:
             return None
         read_kinds = column_readers.lookup(column(type_at), kind_sides, kind_side)
         row_sides = column_readers.field(read_kinds, 1)
         every_row = None not in row_sides
+        others: list[str] = []
         if every_row:
-            picked, sides = column, row_sides
+            picked, sides, is_trade = column, row_sides, [True] * len(row_sides)
         else:
-            if any(not kind or kind.lower() == "convert" for kind, side in set(read_kinds) if side is None):
+            if any(not kind or kind.lower() == "convert" for kind, side, _ in set(read_kinds) if side is None):
                 return None
             is_trade = list(map(bool, row_sides))
+            others = column_readers.field(compress(read_kinds, map(operator.not_, is_trade)), 2)
             if not any(is_trade):
-                return [kind[:64] for kind, _ in read_kinds], []
+                return is_trade, [], others, []
             sides = list(compress(row_sides, is_trade))
 
             def picked(index: int) -> list[str]:
@@ -183,9 +189,8 @@ def parse_transaction_history(table: Table) -> ParseResult:
         paid = list(map(abs, subtotals[0]))
         prices = column_readers.quotients(paid, quantities)
         # subtotal - qty × spot for a buy, qty × spot - subtotal for a sell (the same value, negated)
-        spreads = column_readers.stored_values(map(
-            operator.mul, map(operator.sub, paid, map(operator.mul, quantities, spots[0])),
-            map(_SPREAD_SIGN.__getitem__, sides)))
+        spreads = _stored_spreads(paid, quantities, spots[0], sides, _places(subtotals[1]),
+                                  _places(qtys[1]) + _places(spots[1]))
         if prices is None or spreads is None or not all(map(_ZERO.__lt__, prices)):
             return None
         try:
@@ -202,11 +207,8 @@ def parse_transaction_history(table: Table) -> ParseResult:
                                        read_currencies)
         raws = [{"spotPrice": spot, "priceSource": "subtotal", "subtotal": subtotal, "spread": spread}
                 for spot, subtotal, spread in zip(spots[1], map(str.lstrip, subtotals[1], repeat("-")),
-                                                  map(format, spreads, repeat("f")), strict=True)]
-        if every_row:
-            return trades, raws
-        made = iter(trades)
-        return [next(made) if side is not None else kind[:64] for kind, side in read_kinds], raws
+                                                  _plain_texts(spreads), strict=True)]
+        return is_trade, trades, others, raws
 
     def _asset(cell: str) -> str:
         return clean_asset(cell, what="Asset")
@@ -220,14 +222,50 @@ def parse_transaction_history(table: Table) -> ParseResult:
     for lines, column, rows, problems in column_readers.blocks(table):
         for line, problem in problems:
             result.error(line, problem)
-        read_block = history_block(column) if lines else ([], [])
+        read_block = history_block(column) if lines else ([], [], [], [])
         if read_block is not None:
-            result.add_block(lines, *read_block)
+            result.add_picked(lines, *read_block)
             continue
         for line, cells in zip(lines, rows(), strict=True):
             history_row(line, cells)
     result.total_rows = table.row_count
     return result.build()
+
+
+_SPREAD_SIGNS = {side: (sign, repeat(sign)) for side, sign in _SPREAD_SIGN.items()}
+
+
+def _places(texts: list[str]) -> int:
+    """At most how many decimal places the canonical number texts have (at least one digit precedes a dot)."""
+    longest = max(map(len, texts), default=0)
+    return max(longest - 2, 0) if "." in "".join(texts) else 0
+
+
+def _stored_spreads(paid: list[Decimal], quantities: list[Decimal], spots: list[Decimal], sides: list[str],
+                    paid_places: int, product_places: int) -> list[Decimal] | None:
+    """values.stored((subtotal - qty × spot) × sign) for each row, as column_readers.stored_values gives it. A
+    difference of numbers of at most 18 decimal places has no more itself, so the rounding to 18 places is left
+    out then (it changes no value), and only the trailing zeros are taken off."""
+    spreads = map(operator.mul, map(operator.sub, paid, map(operator.mul, quantities, spots)),
+                  map(_SPREAD_SIGN.__getitem__, sides))
+    if paid_places > 18 or product_places > 18:
+        return column_readers.stored_values(spreads)
+    try:
+        out = list(map(_CONTEXT.add, map(Decimal.normalize, spreads, repeat(_CONTEXT)), repeat(_ZERO)))
+    except InvalidOperation:
+        return None
+    if out and max(map(abs, out)) >= _LIMIT:
+        return None
+    return out
+
+
+def _plain_texts(values: list[Decimal]) -> list[str]:
+    """format(value, "f") of each value: str(value) where it is written without an exponent (the same text, made
+    faster), which values without a positive exponent are unless below 1e-6."""
+    texts = list(map(str, values))
+    if "E" in "".join(texts):
+        return [format(value, "f") if "E" in text else text for value, text in zip(values, texts, strict=True)]
+    return texts
 
 
 def _row_id(cells: list[str], columns: _HistoryColumns) -> str:

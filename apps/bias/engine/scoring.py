@@ -333,33 +333,39 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         hours_since_exit = (ts - exit_us) / 1_000_000 / 3600.0
         size_vs_lost = notional[i] / exit_cost if exit_cost > 0 else None
     base_count, base_turnover, base_days = baseline
+    notional_i = notional[i]
+    pnl_pct = position.pnl_pct if side == "SELL" else None
+    fee_drag = fees_today / turnover_today if turnover_today > 0 else None
+    turnover_ratio = turnover_today / base_turnover if base_turnover else None
+    size_vs_median = notional_i / median_buy if median_buy and median_buy == median_buy else None
     fee = trade.fee
     # what a tag records under "inputs", in its final form: the features in INPUT_KEYS order, then the
-    # trade's exact figures as text (the price's text in the price's place); the context is these, with
-    # the numbers themselves, and what only the labels read
+    # trade's exact figures as text (the price's text in the price's place)
     inputs = {
-        "side": side, "symbol": trade.symbol, "price": str(trade.price), "notional": notional[i],
+        "side": side, "symbol": trade.symbol, "price": str(trade.price), "notional": notional_i,
         "pct_change_1h_before": move_1h, "pct_change_24h_before": move_24h, "RSI_14": rsi, "ATR_rel": atr,
         "BB_pos": bb, "gap_from_MA": gap, "volume_ratio": volume, "drawdown_recent": drawdown, "support": support,
         "support_distance": support_distance, "held_hours": position.held_hours,
-        "min_held_hours": position.min_held_hours, "pnl_exit_pct": position.pnl_pct if side == "SELL" else None,
+        "min_held_hours": position.min_held_hours, "pnl_exit_pct": pnl_pct,
         "hours_since_exit": hours_since_exit, "last_exit_pnl_pct": exit_pnl, "size_vs_lost_position": size_vs_lost,
         "win_streak": win_streak, "loss_streak": loss_streak, "trades_today": count_today,
-        "turnover_today": turnover_today, "fee_drag_today": fees_today / turnover_today if turnover_today > 0 else None,
-        "baseline_median_trades": base_count,
-        "turnover_vs_baseline": turnover_today / base_turnover if base_turnover else None,
-        "size_vs_median": notional[i] / median_buy if median_buy and median_buy == median_buy else None,
+        "turnover_today": turnover_today, "fee_drag_today": fee_drag, "baseline_median_trades": base_count,
+        "turnover_vs_baseline": turnover_ratio, "size_vs_median": size_vs_median,
         "qty": str(trade.qty), "fee": None if fee is None else str(fee), "pnl_exit": None if pnl is None else str(pnl),
     }
     if side == "SELL":
         inputs["matched_qty"] = str(position.matched_qty)
         inputs["unmatched_qty"] = str(position.unmatched_qty)
+    # what the labels and rules read (one dict made to size: no copy of the inputs, no resize)
     return {
-        **inputs,
-        "price": price, "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
-        "pnl_exit": pnl, "matched_share": held_share,
-        "matched_qty": position.matched_qty, "unmatched_qty": position.unmatched_qty,
-        "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
+        "side": side, "symbol": trade.symbol, "price": price, "pct_change_24h_before": move_24h, "RSI_14": rsi,
+        "BB_pos": bb, "drawdown_recent": drawdown, "support_distance": support_distance,
+        "min_held_hours": position.min_held_hours, "pnl_exit_pct": pnl_pct, "hours_since_exit": hours_since_exit,
+        "last_exit_pnl_pct": exit_pnl, "size_vs_lost_position": size_vs_lost, "win_streak": win_streak,
+        "loss_streak": loss_streak, "trades_today": count_today, "fee_drag_today": fee_drag,
+        "baseline_median_trades": base_count, "turnover_vs_baseline": turnover_ratio, "size_vs_median": size_vs_median,
+        "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
+        "matched_share": held_share, "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
         "hours_since_last_loss": (ts - last_loss_us) / 1_000_000 / 3600.0 if last_loss_us is not None else None,
         "baseline_days": base_days, "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
         "thresholds": thresholds, "threshold_record": threshold_record, "inputs": inputs,

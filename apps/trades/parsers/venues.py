@@ -87,6 +87,28 @@ def _bybit_time(cell: str) -> datetime:
     return parse_timestamp(f"{day} {int(hour):02d}:{minute}:{second or '00'}", what="Timestamp (UTC)")
 
 
+_DAY = operator.itemgetter(slice(-10, None))
+_CLOCK = operator.itemgetter(slice(None, -11))
+
+
+def _clock_first_times(cells: list[str]) -> tuple[list[datetime], list[str]] | None:
+    """columns.times of the cells rewritten `14:35 2024-11-16` → `2024-11-16 14:35:00` (the same moments, the same
+    refusals: a year outside 2009–2100, a day or hour that does not exist), each cell read as
+    `2024-11-16 14:35+00:00` in a pass per piece over the whole column; None unless every cell has that shape."""
+    if not cells or not _CLOCK_FIRST_COLUMN.fullmatch("\n".join(cells)):
+        return None
+    days = list(map(_DAY, cells))
+    if min(days) < "2009" or max(days) >= "2101":
+        return None
+    count = len(cells)
+    clocks = map(str.__add__, map(str.zfill, map(_CLOCK, cells), repeat(5, count)), repeat("+00:00", count))
+    try:
+        return list(map(datetime.fromisoformat, map(str.__add__, map(str.__add__, days, repeat(" ", count)),
+                                                     clocks))), []
+    except ValueError:  # a day or hour that does not exist
+        return None
+
+
 def parse_bybit(table: Table) -> ParseResult:
     result = ResultBuilder(format="bybit_spot_trades", broker="bybit")
     pair_at, side_at, price_at, qty_at, fee_at, id_at, time_at = _columns(table, _BYBIT)
@@ -106,14 +128,7 @@ def parse_bybit(table: Table) -> ParseResult:
     sides: dict[str, str] = {}
 
     def bybit_block(column: columns.Column) -> list[TradeDTO] | None:
-        clocks = column(time_at)
-        if not _CLOCK_FIRST_COLUMN.fullmatch("\n".join(clocks)):
-            return None
-        # `14:35 2024-11-16` → `2024-11-16 14:35:00`, a pass per piece over the whole column
-        days = map(str.__add__, map(operator.itemgetter(slice(-10, None)), clocks), repeat(" "))
-        hours = map(str.__add__, map(str.zfill, map(operator.itemgetter(slice(None, -11)), clocks), repeat(5)),
-                    repeat(":00"))
-        read = columns.times(list(map(str.__add__, days, hours)), texts=False)
+        read = _clock_first_times(column(time_at))
         qtys = columns.numbers(column(qty_at))
         prices = columns.numbers(column(price_at))
         fees = columns.numbers(column(fee_at))

@@ -6,7 +6,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import compress, repeat
 
 from apps.brokers.types import TradeDTO
@@ -15,7 +15,6 @@ from . import columns as column_readers
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .table import Table, column_index
 from .values import (
-    _CONTEXT,
     _LIMIT,
     CURRENCY_SYMBOLS,
     clean_asset,
@@ -189,8 +188,8 @@ def parse_transaction_history(table: Table) -> ParseResult:
         paid = list(map(abs, subtotals[0]))
         prices = column_readers.quotients(paid, quantities)
         # subtotal - qty × spot for a buy, qty × spot - subtotal for a sell (the same value, negated)
-        spreads = _stored_spreads(paid, quantities, spots[0], sides, _places(subtotals[1]),
-                                  _places(qtys[1]) + _places(spots[1]))
+        spreads = _spread_texts(paid, quantities, spots[0], sides, _places(subtotals[1]),
+                                _places(qtys[1]) + _places(spots[1]))
         if prices is None or spreads is None or not all(map(_ZERO.__lt__, prices)):
             return None
         try:
@@ -207,7 +206,7 @@ def parse_transaction_history(table: Table) -> ParseResult:
                                        read_currencies)
         raws = [{"spotPrice": spot, "priceSource": "subtotal", "subtotal": subtotal, "spread": spread}
                 for spot, subtotal, spread in zip(spots[1], map(str.lstrip, subtotals[1], repeat("-")),
-                                                  _plain_texts(spreads), strict=True)]
+                                                  spreads, strict=True)]
         return is_trade, trades, others, raws
 
     def _asset(cell: str) -> str:
@@ -232,31 +231,34 @@ def parse_transaction_history(table: Table) -> ParseResult:
     return result.build()
 
 
-_SPREAD_SIGNS = {side: (sign, repeat(sign)) for side, sign in _SPREAD_SIGN.items()}
-
-
 def _places(texts: list[str]) -> int:
     """At most how many decimal places the canonical number texts have (at least one digit precedes a dot)."""
     longest = max(map(len, texts), default=0)
     return max(longest - 2, 0) if "." in "".join(texts) else 0
 
 
-def _stored_spreads(paid: list[Decimal], quantities: list[Decimal], spots: list[Decimal], sides: list[str],
-                    paid_places: int, product_places: int) -> list[Decimal] | None:
-    """values.stored((subtotal - qty × spot) × sign) for each row, as column_readers.stored_values gives it. A
-    difference of numbers of at most 18 decimal places has no more itself, so the rounding to 18 places is left
-    out then (it changes no value), and only the trailing zeros are taken off."""
-    spreads = map(operator.mul, map(operator.sub, paid, map(operator.mul, quantities, spots)),
-                  map(_SPREAD_SIGN.__getitem__, sides))
+def _spread_texts(paid: list[Decimal], quantities: list[Decimal], spots: list[Decimal], sides: list[str],
+                  paid_places: int, product_places: int) -> list[str] | None:
+    """decimal_text(values.stored((subtotal - qty × spot) × sign)) for each row; None if one is out of range (the
+    row reader then says which). A difference of numbers of at most 18 decimal places has no more itself: storage's
+    rounding changes no value then, and its text is the difference's own without trailing fractional zeros."""
+    spreads = list(map(operator.mul, map(operator.sub, paid, map(operator.mul, quantities, spots)),
+                       map(_SPREAD_SIGN.__getitem__, sides)))
     if paid_places > 18 or product_places > 18:
-        return column_readers.stored_values(spreads)
-    try:
-        out = list(map(_CONTEXT.add, map(Decimal.normalize, spreads, repeat(_CONTEXT)), repeat(_ZERO)))
-    except InvalidOperation:
+        stored_spreads = column_readers.stored_values(spreads)
+        return None if stored_spreads is None else _plain_texts(stored_spreads)
+    if spreads and (max(spreads) >= _LIMIT or min(spreads) <= -_LIMIT):
         return None
-    if out and max(map(abs, out)) >= _LIMIT:
-        return None
-    return out
+    texts = _plain_texts(spreads)
+    count = len(texts)
+    dots = "".join(texts).count(".")
+    if dots == count:  # a fraction in every text: strip in two C-level passes
+        texts = list(map(str.rstrip, map(str.rstrip, texts, repeat("0", count)), repeat(".", count)))
+    elif dots:
+        texts = [text.rstrip("0").rstrip(".") if "." in text else text for text in texts]
+    if "-0" in texts:
+        texts = ["0" if text == "-0" else text for text in texts]
+    return texts
 
 
 def _plain_texts(values: list[Decimal]) -> list[str]:

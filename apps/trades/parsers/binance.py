@@ -162,9 +162,13 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
         plain_amounts = columns.without_suffixes(amounts, amount_assets)
         if read is None or plain_amounts is None or not columns.are_numbers(plain_amounts, without=","):
             return None
+        pair_cells = column(pair)
+        count = len(pair_cells)
         try:
-            info = columns.lookup(list(zip(column(pair), amount_assets, strict=True)), block_pairs,
-                                  _pair_of)
+            if pair_cells.count(pair_cells[0]) == count and amount_assets.count(amount_assets[0]) == count:
+                info = [pairs.pair(pair_cells[0], amount_assets[0])] * count  # one pair in the block (nearly always)
+            else:
+                info = columns.lookup(list(zip(pair_cells, amount_assets, strict=True)), block_pairs, _pair_of)
             sides = columns.lookup(column(side_at), block_sides, pairs.side)
         except RowProblem:
             return None
@@ -177,8 +181,12 @@ def parse_spot_trade_history(table: Table) -> ParseResult:
         fee_cells = column(fee_at)
         fee_assets = columns.suffixes(fee_cells)
         fee_numbers = columns.without_suffixes(fee_cells, fee_assets)
-        if qty_cells is None or fee_numbers is None or not all(
-                map(tuple.__contains__, columns.field(info, 3), fee_assets)):
+        if qty_cells is None or fee_numbers is None:
+            return None
+        if info.count(info[0]) == count and fee_assets.count(fee_assets[0]) == count:
+            if fee_assets[0] not in info[0][3]:
+                return None
+        elif not all(map(tuple.__contains__, columns.field(info, 3), fee_assets)):
             return None
         qtys, prices, fees = columns.numbers(qty_cells), columns.numbers(price_cells), columns.numbers(fee_numbers)
         if qtys is None or prices is None or fees is None or not (all(qtys[0]) and all(prices[0])):

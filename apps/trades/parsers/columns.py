@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from itertools import repeat
 from typing import TypeVar
 
@@ -27,7 +27,9 @@ from .values import _CONTEXT, CURRENCY_SYMBOLS
 # Each pattern matches a whole column joined with newlines. The repeats are possessive (`*+`): a column is
 # checked in one forward pass with no backtracking state kept per row (three times faster than `*`).
 # `2021-03-04 10:00:00`, `2021-03-04T10:00:00`, `2025-01-17 16:57:02 UTC`
-_PLAIN_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?\n)*+\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?")
+# (years 2009–2100 only: any other year leaves the column to the row readers)
+_PLAIN_TIME = r"(?:2009|20[1-9]\d|2100)-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?: UTC)?"
+_PLAIN_TIMES = re.compile(rf"(?:{_PLAIN_TIME}\n)*+{_PLAIN_TIME}")
 # `2023-11-26T10:19:47.504Z`, `…:47Z`, `…:47.552204+00:00`
 _ZONED_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)\n)*+"
                           r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|\+00:00)")
@@ -57,15 +59,10 @@ def times(cells: Sequence[str], *, texts: bool = True) -> tuple[list[datetime], 
         cells = list(map("20".__add__, cells))
         joined = "\n".join(cells)
     if _PLAIN_TIMES.fullmatch(joined):
-        plain = list(map(_first_19, cells)) if "UTC" in joined else cells
-        if min(plain) < "2009" or max(plain) >= "2101":
-            return None
-        # fromisoformat reads the date and time parted by a space or a T alike
-        if not texts or joined.count("T") - joined.count("UTC") == count:  # no texts wanted, or all with the T
-            isos = list(map(str.__add__, plain, repeat(_UTC_SUFFIX, count)))
-        else:
-            isos = list(map(str.__add__, map(str.replace, plain, repeat(" ", count), repeat("T", count)),
-                            repeat(_UTC_SUFFIX, count)))
+        plain = joined.replace(" UTC", "") if "UTC" in joined else joined
+        if texts:  # fromisoformat reads the date and time parted by a space or a T alike; the texts have the T
+            plain = plain.replace(" ", "T")
+        isos = (plain.replace("\n", _UTC_SUFFIX + "\n") + _UTC_SUFFIX).split("\n")
         try:
             moments = list(map(_from_iso, isos))
         except ValueError:  # a day or hour that does not exist
@@ -96,7 +93,6 @@ def in_utc(moments: list[datetime], zone: timezone) -> list[datetime]:
     return list(map(operator.sub, moments, repeat(zone.utcoffset(None), len(moments))))
 
 
-_first_19 = operator.itemgetter(slice(0, 19))
 _all_but_last = operator.itemgetter(slice(0, -1))
 
 
@@ -196,6 +192,14 @@ def money(cells: Sequence[str]) -> tuple[list[Decimal], list[str], list[str]] | 
 
 def without_suffixes(cells: Sequence[str], suffixes: Sequence[str]) -> list[str] | None:
     """Each cell without the suffix of its row (`500DOGE` → `500`); None unless every cell ends with it."""
+    count = len(cells)
+    if count and suffixes.count(suffixes[0]) == count:  # one suffix in the whole column (nearly always)
+        suffix = suffixes[0]
+        text = _lines_of(cells)
+        if text is not None:
+            if text.count(suffix + "\n") != count:
+                return None
+            return text.replace(suffix + "\n", "\n")[:-1].split("\n") if suffix else list(cells)
     if not all(map(str.endswith, cells, suffixes)):
         return None
     return list(map(str.removesuffix, cells, suffixes))
@@ -203,7 +207,28 @@ def without_suffixes(cells: Sequence[str], suffixes: Sequence[str]) -> list[str]
 
 def suffixes(cells: Sequence[str], digits: str = "0123456789.") -> list[str]:
     """What follows the leading number of each cell (`0.5DOGE` → `DOGE`)."""
-    return list(map(str.lstrip, cells, repeat(digits, len(cells))))
+    count = len(cells)
+    if count:
+        # Every cell the first one's suffix after characters of `digits` only: that suffix for all, found in a few
+        # passes over the joined column instead of a call per cell.
+        suffix = cells[0].lstrip(digits)
+        text = _lines_of(cells)
+        if (text is not None and text.count(suffix + "\n") == count
+                and _only(digits).fullmatch(text.replace(suffix + "\n", "\n"))):
+            return [suffix] * count
+    return list(map(str.lstrip, cells, repeat(digits, count)))
+
+
+@lru_cache(maxsize=16)
+def _only(characters: str) -> re.Pattern:
+    """A pattern of any text of these characters and line ends."""
+    return re.compile(f"[{re.escape(characters)}\n]*+")
+
+
+def _lines_of(cells: Sequence[str]) -> str | None:
+    """The cells joined with a line end after each, or None if a cell holds a line end itself."""
+    text = "\n".join(cells) + "\n"
+    return text if text.count("\n") == len(cells) else None
 
 
 def plain_ids(cells: Sequence[str], longest: int) -> bool:
@@ -214,6 +239,11 @@ def plain_ids(cells: Sequence[str], longest: int) -> bool:
 def lookup(cells: Sequence[Key], known: dict[Key, Value], read: Callable[[Key], Value]) -> list[Value]:
     """read(cell) for every cell, called once per distinct cell and kept in `known` (a file holds a few pairs,
     sides and assets in thousands of rows); whatever `read` raises propagates."""
+    count = len(cells)
+    if count and cells.count(cells[0]) == count:  # one value in the whole column (a pair, a fee asset)
+        first = cells[0]
+        value = known[first] if first in known else known.setdefault(first, read(first))
+        return [value] * count
     for cell in set(cells).difference(known):
         known[cell] = read(cell)
     return list(map(known.__getitem__, cells))
@@ -221,24 +251,33 @@ def lookup(cells: Sequence[Key], known: dict[Key, Value], read: Callable[[Key], 
 
 def field(values: Iterable[Sequence], index: int) -> list:
     """The index-th item of each value (e.g. the quote of each (base, quote, symbol))."""
+    if isinstance(values, list) and values and values.count(values[0]) == len(values):  # one value, as lookup gives
+        return [values[0][index]] * len(values)
     return list(map(operator.itemgetter(index), values))
 
 
-_hexdigest = operator.methodcaller("hexdigest")
-_first_40 = operator.itemgetter(slice(0, 40))
+_digest = operator.methodcaller("digest")
+_first_20 = operator.itemgetter(slice(0, 20))
 
 
 def hashed_ids(identity: RowIdentity, keys: list[str]) -> list[str]:
     """identity.ext_id for each key (the parts already joined with "|"), in order."""
     seen = identity._seen  # noqa: SLF001 - the same counter the per-row path uses
     fresh = dict.fromkeys(keys, 1)
-    if len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
+    if keys and len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
         namespace, prefix = identity._namespace, identity._prefix  # noqa: SLF001
-        # prefix + sha256(f"{namespace}|{key}|0").hexdigest()[:40], one C-level pass per step
-        salted = map(str.__add__, map((namespace + "|").__add__, keys), repeat("|0"))
-        digests = map(_hexdigest, map(hashlib.sha256, map(str.encode, salted)))
-        ids = list(map(prefix.__add__, map(_first_40, digests)))
-        seen.update(fresh)
+        # prefix + sha256(f"{namespace}|{key}|0").hexdigest()[:40]: the salted keys encoded as one text and split,
+        # the first 20 bytes of each digest written as hex in one pass, the prefix put before each in another
+        head = namespace + "|"
+        salted = (head + ("|0\n" + head).join(keys) + "|0").encode().split(b"\n")
+        if len(salted) != len(keys):  # a key with a line end in it
+            salted = list(map(str.encode, map(str.__add__, map(head.__add__, keys), repeat("|0"))))
+        digests = b"".join(map(_first_20, map(_digest, map(hashlib.sha256, salted))))
+        ids = (prefix + digests.hex("\n", 20).replace("\n", "\n" + prefix)).split("\n")
+        if seen:
+            seen.update(fresh)
+        else:
+            identity._seen = fresh  # noqa: SLF001
         return ids
     return [identity.ext_id(key) for key in keys]
 
@@ -276,7 +315,7 @@ def blocks(table: Table) -> Iterator[tuple[Sequence[int], Column, Callable[[], l
     whole = split(table)
     if whole is None:
         for lines, rows, problems in table.blocks(BLOCK_ROWS):
-            yield lines, partial(row_cells, rows), partial(_same, rows), problems
+            yield lines, _Transposed(rows).column, partial(_same, rows), problems
         return
     lines, cells = whole
     for start in range(0, len(lines), BLOCK_ROWS):
@@ -305,6 +344,25 @@ def collect(result: ResultBuilder, table: Table, block_to_trades: Callable[[Colu
 def row_cells(rows: list[list[str]], index: int) -> list[str]:
     """The index-th cell of each row: a column of rows from Table.blocks."""
     return list(map(operator.itemgetter(index), rows))
+
+
+class _Transposed:
+    """The columns of a block of rows, all taken out in one pass (zip) when the first is asked for: a reader asks
+    for most of them, and a pass per column costs twice as much. Rows of unequal length are read a column at a
+    time, as row_cells does."""
+
+    __slots__ = ("rows", "columns")
+
+    def __init__(self, rows: list[list[str]]):
+        self.rows, self.columns = rows, None
+
+    def column(self, index: int) -> list[str]:
+        if self.columns is None:
+            rows = self.rows
+            if not rows or len(set(map(len, rows))) != 1:
+                return row_cells(rows, index)
+            self.columns = list(map(list, zip(*rows, strict=True)))
+        return self.columns[index]
 
 
 def _same(rows: list[list[str]]) -> list[list[str]]:

@@ -12,7 +12,6 @@ the whole column, as for a mapped date column.
 from __future__ import annotations
 
 import operator
-from collections import deque
 from decimal import Decimal
 from itertools import compress, repeat
 
@@ -21,7 +20,7 @@ from apps.brokers.types import TradeDTO
 from . import columns
 from .base import FormatSpec, ParseResult, ResultBuilder, RowIdentity, RowProblem, new_trade
 from .generic import month_first_in_column
-from .plain_columns import ColumnOf, collect_columns
+from .plain_columns import ColumnOf
 from .table import Table, column_index, header_key
 from .values import clean_asset, decimal_text, divide, parse_glued, parse_timestamp, positive, symbol_of
 
@@ -45,8 +44,17 @@ def parse_auto_invest(table: Table) -> ParseResult:
     result = ResultBuilder(format=FORMAT, broker=BROKER)
     identity_state = RowIdentity("bnc-autoinvest")
     identity = identity_state.ext_id
-    return collect_columns(result, table, lambda column: _block(column, at, identity_state),
-                           lambda cells: _row(cells, at, month_first, identity))
+    for lines, column, rows, problems in columns.blocks(table):
+        for line, problem in problems:
+            result.error(line, problem)
+        read_block = _block(column, at, identity_state) if lines else ([], [], [])
+        if read_block is not None:
+            result.add_picked(lines, *read_block)
+            continue
+        for line, cells in zip(lines, rows(), strict=True):
+            result.take(line, cells, lambda cells: _row(cells, at, month_first, identity))
+    result.total_rows += table.row_count
+    return result.build()
 
 
 def _skipped(status: str, has_status: bool) -> str | None:
@@ -78,19 +86,21 @@ def _split_amounts(cells: list[str]) -> tuple[list[str], list[str]] | None:
     return columns.field(parts, 0), coins
 
 
-def _block(column: ColumnOf, at: dict[str, int], identity: RowIdentity) -> list[TradeDTO | str] | None:
-    """Rows read column by column (see plain_columns.collect_columns); None to read them one by one."""
+def _block(column: ColumnOf, at: dict[str, int],
+           identity: RowIdentity) -> tuple[list[bool], list[TradeDTO], list[str]] | None:
+    """Rows read column by column: per row whether it is a purchase, the purchases' trades and the statuses the
+    other rows are skipped under (see ResultBuilder.add_picked); None to read them one by one."""
     has_status = at["status"] >= 0
     statuses = column(at["status"])
     count = len(statuses)
     kept: list[bool] | None = None
-    if not has_status or set(statuses) == {"Success"}:
-        skipped: list = [None] * count
-    else:
+    others: list[str] = []
+    if has_status and set(statuses) != {"Success"}:
         skipped = columns.lookup(statuses, {}, _status_skipped)
         kept = list(map(operator.not_, skipped))
+        others = list(compress(skipped, map(operator.not_, kept)))
         if not any(kept):
-            return skipped
+            return kept, [], others
 
     def bought(name: str) -> list[str]:
         return column(at[name]) if kept is None else list(compress(column(at[name]), kept))
@@ -137,10 +147,7 @@ def _block(column: ColumnOf, at: dict[str, int], identity: RowIdentity) -> list[
                                   strict=True)))
     made = columns.trades(columns.hashed_ids(identity, keys), symbols, ["BUY"] * len(symbols), read_units[0], prices,
                           moments, read_fees[0], fee_assets, amounts[1])
-    if kept is None:
-        return made
-    deque(map(skipped.__setitem__, compress(range(count), kept), made), maxlen=0)  # the trades in their rows
-    return skipped
+    return [True] * count if kept is None else kept, made, others
 
 
 def _symbol(pair: tuple[str, str]) -> str:

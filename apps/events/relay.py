@@ -17,8 +17,9 @@ watermark was lost with the database connection (or the relay) is published agai
 holder; consumers drop positions they already sent.
 
 A claimed batch (up to `batch_size` rows, many users) goes out in one pipelined Redis round trip, one
-pub/sub message per user carrying up to `MESSAGE_BATCH` of that user's events with each envelope encoded
-once (`apps.events.fanout`); with `--log-level DEBUG` the relay logs one line per message with the events'
+pub/sub message per user carrying up to `MESSAGE_BATCH` of that user's events with each frame's text made
+once (`apps.events.fanout`; the stored payload text goes in as it is when json.dumps would write the same,
+see `event_frame_text`); with `--log-level DEBUG` the relay logs one line per message with the events'
 `requestId`.
 """
 from __future__ import annotations
@@ -37,9 +38,9 @@ from apps.core.observability.context import user_ref
 from apps.core.observability.metrics import RELAY_FAILURES, RELAY_PUBLISHED, heartbeat_record_async
 
 from .doorbell import relay_doorbell_install
-from .fanout import FanoutPublisher, fanout_item
+from .fanout import FanoutPublisher
 from .services import (
-    event_envelope,
+    event_frame_text,
     outbox_claim_batch,
     outbox_mark_delivered,
     outbox_relay_continue,
@@ -74,6 +75,12 @@ def _published_log(chunk: list) -> None:
     elif request_ids:
         fields["requestIds"] = request_ids
     logger.debug("outbox events published", extra=fields)
+
+
+def _item(row) -> list:
+    """One event as `apps.events.fanout` carries it: [seq, type, ts, frame text]."""
+    ts = row.ts.isoformat()
+    return [row.seq, row.type, ts, event_frame_text(row, ts=ts)]
 
 
 def _db(fn):
@@ -178,7 +185,7 @@ class OutboxRelay:
         for user_id, items in chains.items():
             for start in range(0, len(items), MESSAGE_BATCH):
                 chunk = items[start:start + MESSAGE_BATCH]
-                messages.append((user_id, [fanout_item(seq=row.seq, envelope=event_envelope(row)) for row in chunk]))
+                messages.append((user_id, [_item(row) for row in chunk]))
                 if logger.isEnabledFor(logging.DEBUG):
                     _published_log(chunk)
         await self.publisher.publish(messages)

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import re
 from datetime import datetime, timedelta
 from itertools import islice
+from json.encoder import encode_basestring_ascii
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -207,30 +208,76 @@ WHERE o.seq > %s AND o.seq > mark.delivered ORDER BY o.seq LIMIT %s
 """.format(partition=outbox_partition_sql("o.user_id"))
 
 
-@dataclass(slots=True)
+_UNDECODED = object()
+
+
 class ClaimedEvent:
     """A claimed outbox row with what the relay publishes (the fields of EventOutbox it reads). Built without a
-    model instance: the relay makes hundreds per batch, and a model's constructor costs more than the rest."""
+    model instance: the relay makes hundreds per batch, and a model's constructor costs more than the rest.
+    The payload stays the database's JSON text (`payload_text`) until something asks for `payload`: the relay
+    usually puts that text into the frame as it is (`event_frame_text`)."""
 
-    id: str
-    user_id: str
-    type: str
-    v: int
-    ts: datetime
-    payload: dict
-    seq: int
-    request_id: str | None
+    __slots__ = ("id", "user_id", "type", "v", "ts", "payload_text", "seq", "request_id", "_payload")
+
+    def __init__(self, id: str, user_id: str, type: str, v: int, ts: datetime, payload: str | dict, seq: int,
+                 request_id: str | None):
+        self.id, self.user_id, self.type, self.v, self.ts = id, user_id, type, v, ts
+        self.seq, self.request_id = seq, request_id
+        if isinstance(payload, str):  # jsonb arrives decoded only with Django's loader; raw cursors give str
+            self.payload_text, self._payload = payload, _UNDECODED
+        else:
+            self.payload_text, self._payload = None, payload
+
+    @property
+    def payload(self) -> dict:
+        if self._payload is _UNDECODED:
+            self._payload = json.loads(self.payload_text)
+        return self._payload
+
+    def __repr__(self) -> str:
+        return f"ClaimedEvent({self.type} {self.id} seq={self.seq})"
 
 
 def _rows_postgresql(sql: str, params: list) -> list[ClaimedEvent]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    loads = json.loads  # jsonb arrives decoded only with Django's loader; raw cursors give str
-    rows = [ClaimedEvent(r[0], r[1], r[2], r[3], r[4], loads(r[5]) if isinstance(r[5], str) else r[5], r[6], r[7])
-            for r in fetched]
+    rows = [ClaimedEvent(*r) for r in fetched]
     rows.sort(key=lambda row: row.seq)
     return rows
+
+
+# PostgreSQL writes jsonb as text with ", " and ": " between items, keys in its own (stored) order, strings
+# with `"`, `\` and control characters escaped (`\n`, `\u001f`, as json.dumps does) and the rest as UTF-8,
+# and numbers as plain decimals. `json.dumps(json.loads(text))` gives that same text back when the text is
+# ASCII without DEL (json.dumps escapes both) and every number with a fraction is Python's own `repr` of the
+# float it decodes to: at most 15 significant digits (then the float keeps exactly those digits), no zero
+# ending a fraction longer than one digit (`1.50`), and between 1e-4 and 1e16 (`repr` switches to exponents
+# outside). The checks below are conservative (digits inside strings count too): a text that fails one is
+# decoded and encoded again, as before.
+_FRACTION_ENDING_IN_ZERO = re.compile(r"\.\d+0(?!\d)")
+_DIGIT_RUNS = str.maketrans({code: " " for code in range(128) if chr(code) not in "0123456789."}
+                            | {ord(digit): "9" for digit in "0123456789."})
+_LONG_DIGIT_RUN = "9" * 16
+_quote = encode_basestring_ascii  # json.dumps' own encoder of a string
+
+
+def _payload_text_encodes_as_itself(text: str) -> bool:
+    return (text.isascii() and "\x7f" not in text and "0.0000" not in text
+            and _LONG_DIGIT_RUN not in text.translate(_DIGIT_RUNS) and _FRACTION_ENDING_IN_ZERO.search(text) is None)
+
+
+def event_frame_text(event: EventOutbox | ClaimedEvent, *, ts: str | None = None) -> str:
+    """The socket frame of an event: `json.dumps(event_envelope(event))`, to the byte. A claimed row whose stored
+    payload text is what json.dumps would write for it goes into the frame as it is (no decode, no encode:
+    most of the relay's own CPU per event otherwise). `ts`: the event's `ts.isoformat()`, when the caller has it."""
+    text = getattr(event, "payload_text", None)
+    if text is None or not _payload_text_encodes_as_itself(text):
+        return json.dumps(event_envelope(event))
+    ts = event.ts.isoformat() if ts is None else ts
+    tail = f', "requestId": {_quote(event.request_id)}}}' if event.request_id else "}"
+    return (f'{{"type": {_quote(event.type)}, "eventId": {_quote(event.id)}, "ts": {_quote(ts)}, '
+            f'"v": {int(event.v)}, "payload": {text}{tail}')
 
 
 def _sequence_orm(limit: int) -> list[EventOutbox]:

@@ -2,16 +2,20 @@
 partitions, watermarks that only rise."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from apps.accounts.testing import UserFactory
 from apps.core.observability.context import context_bind
 from apps.events.models import EventOutbox
 from apps.events.services import (
+    _UNDECODED,
     ALL_PARTITIONS,
     event_append,
     event_append_many,
     event_envelope,
+    event_frame_text,
     outbox_claim_batch,
     outbox_delivered,
     outbox_mark_delivered,
@@ -100,3 +104,41 @@ def test_a_claim_takes_only_the_partitions_asked_for(db):
 
     rest, _ = outbox_claim_batch(limit=50, include_pending=False, partitions=ALL_PARTITIONS)
     assert sorted(row.user_id for row in [*rows, *rest]) == sorted(str(user.pk) for user in users)
+
+
+TRICKY_PAYLOADS = [
+    {"plain": "text", "n": 3, "x": 2.5, "list": [1, 2.25, None, True, False], "nested": {"a": {"b": []}}},
+    {"insight": "quote \" backslash \\ newline \n tab \t bell \x07 slash / del \x7f"},
+    {"accent": "é", "snowman": "☃", "emoji": "😀", "separator": "\u2028"},
+    {"trailing": 1.50, "zero": 0.0, "small": 0.0001, "smaller": 0.00001, "tiny": 5e-324},
+    {"big": 1e15, "bigger": 1e16, "huge": 1.7976931348623157e308, "int": 12345678901234567890},
+    {"digits": 0.30000000000000004, "pi": 3.141592653589793, "neg": -2.675, "third": 1 / 3},
+    [1, "two", {"three": 3.0}],
+    {},
+]
+
+
+@pytest.mark.parametrize("payload", TRICKY_PAYLOADS)
+def test_a_claimed_rows_frame_is_exactly_the_json_of_its_envelope(user, payload):
+    """The relay puts the stored payload text into the frame when json.dumps would write that same text;
+    whatever the payload, the frame is the one a replay's `send_json` sends."""
+    context_bind(requestId="req-é" if isinstance(payload, list) else "req-1")
+    event = event_append(user=user, type="test.tricky", payload=payload)
+    stored = EventOutbox.objects.get(id=event.id)
+
+    [row], _ = outbox_claim_batch(limit=10)
+
+    assert isinstance(row.payload_text, str)
+    assert event_frame_text(row) == json.dumps(event_envelope(stored))
+    assert row.payload == stored.payload
+
+
+def test_a_frame_built_from_the_stored_text_reads_no_payload(user):
+    event_append(user=user, type="test.tick", payload={"n": 1, "price": 27123.45678901, "tradeId": "ck2x9q"})
+    [row], _ = outbox_claim_batch(limit=10)
+
+    frame = event_frame_text(row)
+
+    assert row._payload is _UNDECODED  # put in as stored: neither decoded nor encoded again
+    assert frame.endswith(f'"payload": {row.payload_text}}}')
+    assert json.loads(frame)["payload"] == {"n": 1, "price": 27123.45678901, "tradeId": "ck2x9q"}

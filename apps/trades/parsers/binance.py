@@ -69,7 +69,7 @@ def _fee(cell: str, *, what: str, assets: tuple[str, ...]) -> tuple[Decimal | No
     if not cell.strip():
         return None, ""
     value, asset = parse_glued(cell, what=what, assets=assets)
-    return abs(value), asset
+    return value.copy_abs(), asset
 
 
 def _read_fee(cell: str, assets: tuple[str, ...]) -> tuple[Decimal | None, str, str]:
@@ -248,7 +248,7 @@ def parse_old_trade_history(table: Table) -> ParseResult:
         if fee_cell.strip():
             fee, fee_text = read_decimal(fee_cell, what="Fee")
             if fee < 0:
-                fee, fee_text = -fee, fee_text[1:]
+                fee, fee_text = fee.copy_negate(), fee_text[1:]
         else:
             fee_asset = ""
         ext_id = identity(iso, symbol, side, price_text, qty_text, fee_text, fee_asset)

@@ -170,7 +170,7 @@ def _purchase(cells: list[str], at: dict[str, int], month_first: bool, identity)
     fee_asset = ""
     if fee_cell not in _NO_FEE:
         fee, fee_asset = parse_glued(fee_cell, what=_NAMES["fee"])
-        fee, fee_asset = abs(fee), fee_asset or quote
+        fee, fee_asset = fee.copy_abs(), fee_asset or quote
     elif at["fee"] >= 0:
         fee, fee_asset = Decimal(0), quote
     symbol = symbol_of(base, quote)

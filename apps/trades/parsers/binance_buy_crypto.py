@@ -166,7 +166,7 @@ def _row(cells: list[str], at: dict[str, int], month_first: bool, identity: RowI
     fee = Decimal(0)
     if fee_cell not in _NO_FEE:
         fee, fee_asset = parse_glued(fee_cell, what=_NAMES["fees"])
-        fee = abs(fee)
+        fee = fee.copy_abs()
         if fee_asset and fee_asset != paid_asset:
             raise RowProblem(f"Fees are in {fee_asset}, not in {paid_asset} like the Amount")
     _check_price_coins(cells[at["price"]], bought_asset, paid_asset)

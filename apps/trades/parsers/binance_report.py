@@ -53,7 +53,7 @@ def parse_report_spot_trades(table: Table) -> ParseResult:
         if fee_cell:
             fee, fee_text = read_decimal(fee_cell, what="Fee")
             if fee < 0:
-                fee, fee_text = -fee, fee_text[1:]
+                fee, fee_text = fee.copy_negate(), fee_text[1:]
             fee_asset = clean_asset(cells[at["feecoin"]], what="Fee Coin")
         ext_id = identity.ext_id(ts.isoformat(), symbol, side, price_text, qty_text, fee_text, fee_asset)
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)

@@ -291,8 +291,8 @@ def _usual_triple_columns(legs: tuple[list, ...]) -> list[list] | None:
     if (min(received) <= 0 or max(spent) >= 0 or max(fee_changes) >= 0
             or any(map(operator.eq, map(take_coin, received_at), map(take_coin, spent_at)))):
         return None
-    qtys = list(map(abs, map(take_change, base_at)))
-    quote_amounts = list(map(abs, map(take_change, quote_at)))
+    qtys = list(map(Decimal.copy_abs, map(take_change, base_at)))
+    quote_amounts = list(map(Decimal.copy_abs, map(take_change, quote_at)))
     prices = columns.quotients(quote_amounts, qtys)
     if prices is None or not all(prices):
         return None
@@ -409,7 +409,7 @@ def _usual_parts(legs: list[Leg]) -> tuple | None:
     if len(legs) == 2 and fee is not None or received.change <= 0 or spent.change >= 0 or received.coin == spent.coin:
         return None
     base, quote = (received, spent) if side == "BUY" else (spent, received)
-    return (legs[0].ts, base.coin, quote.coin, side, abs(base.change), None, abs(quote.change),
+    return (legs[0].ts, base.coin, quote.coin, side, base.change.copy_abs(), None, quote.change.copy_abs(),
             -fee.change if fee else None, fee.coin if fee else "", sorted(leg.line for leg in legs))
 
 
@@ -447,8 +447,8 @@ def _pair_family(family: str, legs: list[Leg]) -> PairedTrade:
         quote = quote_of(incoming, outgoing)
         base = outgoing if quote == incoming else incoming
         side = "BUY" if base == incoming else "SELL"
-    qty = positive(abs(totals[base]), what="Change")
-    quote_amount = abs(totals[quote])
+    qty = positive(totals[base].copy_abs(), what="Change")
+    quote_amount = totals[quote].copy_abs()
     price = positive(divide(quote_amount, qty, what="price"), what="price")
     return PairedTrade(ts=legs[0].ts, base=base, quote=quote, side=side, qty=qty, price=price,
                        quote_amount=quote_amount, fee=None, fee_asset="", lines=[leg.line for leg in legs])

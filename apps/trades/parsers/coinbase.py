@@ -184,8 +184,8 @@ def parse_transaction_history(table: Table) -> ParseResult:
         if (read is None or qtys is None or spots is None or subtotals is None or fees is None
                 or not all(qtys[0]) or not all(map(_ZERO.__lt__, spots[0]))):
             return None
-        quantities = list(map(abs, qtys[0]))
-        paid = list(map(abs, subtotals[0]))
+        quantities = list(map(Decimal.copy_abs, qtys[0]))
+        paid = list(map(Decimal.copy_abs, subtotals[0]))
         prices = column_readers.quotients(paid, quantities)
         # subtotal - qty × spot for a buy, qty × spot - subtotal for a sell (the same value, negated)
         spreads = _spread_texts(paid, quantities, spots[0], sides, _places(subtotals[1]),
@@ -432,7 +432,7 @@ def parse_pro_fills(table: Table) -> ParseResult:
                 raise RowProblem(f"size unit {size_unit[:16]!r} is neither {base} nor {quote}")
             size = positive(divide(size, price, what="size"), what="size")
         fee_cell = cells[fee_at]
-        fee = abs(read_decimal(fee_cell, what="fee")[0]) if fee_cell.strip() else None
+        fee = read_decimal(fee_cell, what="fee")[0].copy_abs() if fee_cell.strip() else None
         fee_asset = ""
         if fee is not None:
             unit = cells[unit_at]
@@ -474,7 +474,8 @@ def parse_pro_fills(table: Table) -> ParseResult:
         if list(map(str.strip, ids)) != ids or max(map(len, ext_ids)) > _MAX_ID:
             return None
         return column_readers.trades(ext_ids, symbols, sides_read, sizes[0], prices[0], read[0],
-                                     list(map(abs, fees[0])), [fee_asset] * len(ids), column_readers.field(info, 1))
+                                     list(map(Decimal.copy_abs, fees[0])), [fee_asset] * len(ids),
+                                     column_readers.field(info, 1))
 
     size_units_read: dict[str, str] = {}
 
@@ -545,7 +546,7 @@ def parse_pro_account(table: Table) -> ParseResult:
             amount = parse_decimal(record.cell(column["amount"]), what="amount")
             unit = clean_asset(record.cell(column["amount/balanceunit"]), what="amount/balance unit")
             if kind.lower() == "fee":
-                entry.fee += abs(amount)
+                entry.fee += amount.copy_abs()
                 entry.fee_asset = entry.fee_asset or unit
             else:
                 entry.ts = entry.ts or parse_timestamp(record.cell(column["time"]), what="time")
@@ -571,8 +572,8 @@ def _account_trade(entry: _Match) -> TradeDTO:
     base_amount, quote_amount = entry.legs[base], entry.legs[quote]
     if base_amount == 0 or quote_amount == 0 or (base_amount > 0) == (quote_amount > 0):
         raise RowProblem("the two match rows must move in opposite directions")
-    qty = abs(base_amount)
-    price = positive(divide(abs(quote_amount), qty, what="price"), what="price")
+    qty = base_amount.copy_abs()
+    price = positive(divide(quote_amount.copy_abs(), qty, what="price"), what="price")
     symbol = symbol_of(base, quote)
     ext_id = f"{symbol}:{entry.trade_id}"
     if len(ext_id) > _MAX_ID:

@@ -155,7 +155,7 @@ def stored_values(values: Iterable[Decimal]) -> list[Decimal] | None:
                                                                  repeat(None), context), context), repeat(_ZERO)))
     except InvalidOperation:
         return None
-    if out and max(map(abs, out)) >= _LIMIT:
+    if out and max(map(Decimal.copy_abs, out)) >= _LIMIT:
         return None
     return out
 

@@ -101,7 +101,7 @@ def parse_trades(table: Table) -> ParseResult:
             positive(qty, what="vol")
         fee = None
         if cells[fee_at].strip():
-            fee = abs(read_decimal(cells[fee_at], what="fee")[0])
+            fee = read_decimal(cells[fee_at], what="fee")[0].copy_abs()
         # Kraken charges the fee of a trade in the quote currency.
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, quote if fee is not None else "", quote)
 
@@ -188,7 +188,7 @@ def parse_ledgers(table: Table) -> ParseResult:
             entry = _Entry(line=line, ts=read_time(cells[time_at], what="time")[0],
                            asset=clean_asset(kraken_asset(cells[asset_at]), what="asset"),
                            amount=read_decimal(cells[amount_at], what="amount")[0],
-                           fee=abs(read_decimal(fee_cell, what="fee")[0]) if fee_cell.strip() else Decimal(0))
+                           fee=read_decimal(fee_cell, what="fee")[0].copy_abs() if fee_cell.strip() else Decimal(0))
         except RowProblem as problem:
             result.error(line, problem.reason)
             continue
@@ -270,7 +270,8 @@ def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnO
         second_assets = columns.lookup(asset_cells[1::2], assets, _ledger_asset)
     except RowProblem:
         return False
-    first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
+    first_fee_values = list(map(Decimal.copy_abs, first_fees[0]))
+    second_fee_values = list(map(Decimal.copy_abs, second_fees[0]))
     fee_on_second = any(second_fee_values)
     if (any(map(operator.eq, first_assets, second_assets))
             or fee_on_second and any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values)))):
@@ -279,8 +280,8 @@ def _ledger_columns(result: ResultBuilder, lines: Sequence[int], column: ColumnO
     if read is None:
         return False
     bases, base_amounts, quote_amounts, sides, quotes = read
-    qtys = list(map(abs, base_amounts))
-    prices = columns.quotients(list(map(abs, quote_amounts)), qtys)
+    qtys = list(map(Decimal.copy_abs, base_amounts))
+    prices = columns.quotients(list(map(Decimal.copy_abs, quote_amounts)), qtys)
     if prices is None or not all(prices):
         return False
     try:
@@ -378,8 +379,8 @@ def _ledger_trade(reference: str, entries: list[_Entry]) -> TradeDTO:
                                                                for asset, fee in fees.items()))
     quote = quote_of(incoming.asset, outgoing.asset)
     base_entry, quote_entry = (outgoing, incoming) if quote == incoming.asset else (incoming, outgoing)
-    qty = abs(base_entry.amount)
-    price = positive(divide(abs(quote_entry.amount), qty, what="amount"), what="amount")
+    qty = base_entry.amount.copy_abs()
+    price = positive(divide(quote_entry.amount.copy_abs(), qty, what="amount"), what="amount")
     symbol = symbol_of(base_entry.asset, quote)
     fee_asset, fee = next(iter(fees.items())) if fees else ("", None)
     return new_trade(reference, symbol, "BUY" if base_entry is incoming else "SELL", qty, price,

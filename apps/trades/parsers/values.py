@@ -93,7 +93,7 @@ def _mantissa_text(mantissa: str) -> str:
 
 
 def _finish(value: Decimal, original: str) -> Decimal:
-    if not value.is_finite() or abs(value) >= _LIMIT:
+    if not value.is_finite() or value.copy_abs() >= _LIMIT:
         raise RowProblem(f"{original!r} is out of range")
     if value.as_tuple().exponent < -18:
         value = value.quantize(_QUANTUM, context=_CONTEXT)
@@ -119,7 +119,7 @@ def _number(number: str, negative: bool, original: str) -> Decimal:
         value = Decimal(text)
     except DecimalException as exc:
         raise RowProblem(f"{original!r} is not a number") from exc
-    return _finish(-value if negative else value, original)
+    return _finish(value.copy_negate() if negative and value else value, original)
 
 
 def parse_decimal(cell: str, *, what: str) -> Decimal:
@@ -205,7 +205,7 @@ def plain_number(text: str) -> tuple[Decimal, str] | None:
         if text[:1] == "-" and text[1:2].isdigit():
             unsigned = plain_number(text[1:])
             if unsigned is not None and unsigned[1] != "0":
-                return -unsigned[0], "-" + unsigned[1]
+                return unsigned[0].copy_negate(), "-" + unsigned[1]
             return unsigned
         return None
     dot = text.find(".")
@@ -241,7 +241,7 @@ def read_money(cell: str, *, what: str) -> tuple[Decimal, str, str]:
     fast = plain_number(body[1:] if currency else body)
     if fast is not None:
         if negative and fast[1] != "0":
-            return -fast[0], "-" + fast[1], currency
+            return fast[0].copy_negate(), "-" + fast[1], currency
         return fast[0], fast[1], currency
     value, currency = parse_money(cell, what=what)
     return value, decimal_text(value), currency

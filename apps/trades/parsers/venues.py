@@ -19,6 +19,7 @@ import operator
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from functools import partial
 from itertools import compress, repeat
 
@@ -121,7 +122,7 @@ def parse_bybit(table: Table) -> ParseResult:
         side = parse_side(cells[side_at], what="Direction")
         qty = _positive_amount(cells[qty_at], "Filled Quantity")
         price = _positive_amount(cells[price_at], "Filled Price")
-        fee = abs(read_decimal(cells[fee_at], what="Fees")[0]) if cells[fee_at].strip() else None
+        fee = read_decimal(cells[fee_at], what="Fees")[0].copy_abs() if cells[fee_at].strip() else None
         fee_asset = (base if side == "BUY" else quote) if fee is not None else ""
         return new_trade(ext_id, symbol, side, qty, price, ts, fee, fee_asset, quote)
 
@@ -195,7 +196,7 @@ def parse_kucoin(table: Table) -> ParseResult:
         price = _positive_amount(cells[price_at], "Avg. Filled Price")
         fee, fee_asset = None, ""
         if cells[fee_at].strip():
-            fee = abs(read_decimal(cells[fee_at], what="Fee")[0])
+            fee = read_decimal(cells[fee_at], what="Fee")[0].copy_abs()
             written = cells[fee_asset_at]
             fee_asset = assets.get(written)
             if fee_asset is None:
@@ -346,7 +347,8 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     if (read is None or amounts is None or prices is None or first_fees is None or second_fees is None
             or not columns.plain_ids(ids, _MAX_ID - 8) or not all(amounts[0]) or not all(prices[0])):
         return False
-    first_fee_values, second_fee_values = list(map(abs, first_fees[0])), list(map(abs, second_fees[0]))
+    first_fee_values = list(map(Decimal.copy_abs, first_fees[0]))
+    second_fee_values = list(map(Decimal.copy_abs, second_fees[0]))
     if any(map(operator.and_, map(bool, first_fee_values), map(bool, second_fee_values))):
         return False  # fees on both rows of a fill
     try:
@@ -360,7 +362,7 @@ def _okx_by_columns(table: Table, result: ResultBuilder, pairs: _Pairs, zone: ti
     fees = [0 + (fa or fb) if fa or fb else None for fa, fb in zip(first_fee_values, second_fee_values, strict=True)]
     moments = columns.in_utc(read[0], zone)
     result.trades += columns.trades(list(map("okx:".__add__, ids)), columns.field(info, 2), sides,
-                                    list(map(abs, amounts[0])), prices[0], moments, fees, fee_assets,
+                                    list(map(Decimal.copy_abs, amounts[0])), prices[0], moments, fees, fee_assets,
                                     columns.field(info, 1))
     result.lines += base_lines
     result.raws += [None] * len(base_lines)
@@ -427,14 +429,14 @@ def _okx_fill(rows: list[tuple[int, list[str]]], pairs: _Pairs, zone: timezone,
     ext_id = "okx:" + _exchange_id(cells[id_at], "id")
     ts = parse_timestamp(cells[time_at], what="Time").replace(tzinfo=zone).astimezone(UTC)
     side = parse_side(cells[action_at], what="Action")
-    qty = abs(read_decimal(cells[amount_at], what="Amount")[0])
+    qty = read_decimal(cells[amount_at], what="Amount")[0].copy_abs()
     if qty == 0:
         positive(qty, what="Amount")
     price = _positive_amount(cells[price_at], "Filled Price")
     fees: dict[str, object] = {}
     for _, leg in rows:
         if leg[fee_at].strip():
-            value = abs(read_decimal(leg[fee_at], what="Fee")[0])
+            value = read_decimal(leg[fee_at], what="Fee")[0].copy_abs()
             if value:
                 unit = clean_asset(leg[fee_unit_at], what="Fee Unit")
                 fees[unit] = fees.get(unit, 0) + value

@@ -109,14 +109,17 @@ def _day_of(ts: datetime) -> date:
     return (ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)).date()
 
 
-def disposition_days(ordered: list[TradeInput], candles: dict[str, pd.DataFrame]) -> list[DispositionDay]:
-    """Odean's counts for every sale day of the history (trades in ``trade_order``), oldest first."""
+def disposition_days(ordered: list[TradeInput], candles: dict[str, pd.DataFrame], *,
+                     trade_days: list[date] | None = None) -> list[DispositionDay]:
+    """Odean's counts for every sale day of the history (trades in ``trade_order``), oldest first.
+    ``trade_days``: each trade's UTC day, when the caller has them already."""
     ranges: dict[str, dict] = {}
     held_qty: dict[str, Decimal] = {}
     held_cost: dict[str, Decimal] = {}  # sum of price × qty of the units held (average-cost book)
     days: list[DispositionDay] = []
     i, n = 0, len(ordered)
-    trade_days = [_day_of(t.ts) for t in ordered]
+    if trade_days is None:
+        trade_days = [_day_of(t.ts) for t in ordered]
     while i < n:
         today = trade_days[i]
         start = {symbol: held_cost[symbol] / qty for symbol, qty in held_qty.items() if qty > 0}

@@ -132,8 +132,15 @@ class Condition:
     __slots__ = ("name", "value", "op", "threshold", "unit", "fired", "evaluable", "score", "_explain")
 
     def __init__(self, name, value, op, threshold, unit, fired, evaluable, score, explain) -> None:
-        self.name, self.value, self.op, self.threshold, self.unit = name, value, op, threshold, unit
-        self.fired, self.evaluable, self.score, self._explain = fired, evaluable, score, explain
+        self.name = name
+        self.value = value
+        self.op = op
+        self.threshold = threshold
+        self.unit = unit
+        self.fired = fired
+        self.evaluable = evaluable
+        self.score = score
+        self._explain = explain
 
     def as_dict(self, **extra) -> dict:
         explain = self._explain
@@ -156,14 +163,20 @@ def condition(name: str, value, op: str, threshold: float, *, spread: float | No
     number = value if value.__class__ is float else _num(value)
     if number is None or number != number:
         return Condition(name, None, op, threshold, unit, False, False, 0.0, missing)
-    fired = _COMPARISONS[op](number, threshold) if op in _COMPARISONS else _compare(number, op, threshold)
+    if op == ">=":  # _compare, the usual comparisons first
+        fired = number >= threshold
+    elif op == "<=":
+        fired = number <= threshold
+    else:
+        fired = _compare(number, op, threshold)
     if not fired:
         score = 0.0
     elif spread is None:
         score = BOOLEAN_SCORE
     else:
         distance = abs(abs(number) - threshold) if op == "abs<=" else abs(number - threshold)
-        score = 0.5 + 0.5 * min(1.0, distance / spread)
+        share = distance / spread
+        score = 0.5 + 0.5 * (share if share < 1.0 else 1.0)  # min(1.0, share), NaN → 1.0 as min() gives it
     return Condition(name, number, op, threshold, unit, fired, True, score, explain)
 
 
@@ -179,12 +192,8 @@ _NEEDED: dict[float, dict] = {}
 _FULL: dict[tuple, float] = {}  # (candle hours, indicators) → the candles after which every share is 1
 
 
-def candle_history_factor(ctx: dict, needs: tuple[str, ...]) -> tuple[float, dict]:
-    bars = ctx.get("bars")
-    coverage = ctx.get("coverage_7d")
-    if bars is None or coverage is None:
-        return 0.0, {"candles_before": 0, "candle_coverage_7d": None, "history_factor": 0.0}
-    step = ctx["step_hours"]
+def _needed(step: float) -> dict:
+    """Candles each indicator needs, for candles of ``step`` hours."""
     needed = _NEEDED.get(step)
     if needed is None:
         needed = _NEEDED[step] = {
@@ -192,13 +201,23 @@ def candle_history_factor(ctx: dict, needs: tuple[str, ...]) -> tuple[float, dic
             "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
             "drawdown_recent": 24 * 7 / step,
         }
+    return needed
+
+
+def candle_history_factor(ctx: dict, needs: tuple[str, ...]) -> tuple[float, dict]:
+    bars = ctx.get("bars")
+    coverage = ctx.get("coverage_7d")
+    if bars is None or coverage is None:
+        return 0.0, {"candles_before": 0, "candle_coverage_7d": None, "history_factor": 0.0}
+    step = ctx["step_hours"]
     full = _FULL.get((step, needs))
     if full is None:
-        full = _FULL[step, needs] = max(needed[name] for name in needs)
+        full = _FULL[step, needs] = max(_needed(step)[name] for name in needs)
     if bars >= full:  # every share is 1: their mean is 1 and the factor the coverage itself
         rounded = coverage if coverage == 1.0 else round(coverage, 4)
         return coverage, {"candles_before": int(bars), "candle_coverage_7d": rounded,
                           "candle_close_time": ctx.get("candle_close_time"), "history_factor": rounded}
+    needed = _needed(step)
     shares = [min(1.0, bars / needed[name]) for name in needs]
     factor = (sum(shares) / len(shares)) * coverage
     return factor, {"candles_before": int(bars), "candle_coverage_7d": round(coverage, 4),

@@ -307,7 +307,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             else:
                 win_streak = loss_streak = 0
 
-    disposition = disposition_summary(disposition_days(ordered, candles), since=disposition_since,
+    disposition = disposition_summary(disposition_days(ordered, candles, trade_days=days), since=disposition_since,
                                       until=disposition_until)
     disposition["engine_version"] = ENGINE_VERSION
     return ScoreStream(positions=positions, disposition=disposition, tags=label_all())
@@ -466,6 +466,13 @@ def _evaluate(ctx: dict, rule_results: list[dict], evaluators, *, with_disciplin
     return evaluations, fired
 
 
+def _any_broken(rule_results: list[dict]) -> bool:
+    for r in rule_results:
+        if r["status"] == "broken":
+            return True
+    return False
+
+
 def _base_history(ctx: dict) -> dict:
     bars = ctx["bars"]
     return {"candles_before": None if bars is None else int(bars),
@@ -508,7 +515,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         if candidates:
             evaluations, fired = _evaluate(ctx, rule_results, candidates,
                                            with_discipline=_discipline_possible(ctx, rule_results), done=done)
-        elif not any(r["status"] == "broken" for r in rule_results):  # DISCIPLINE alone, its guard kept
+        elif not _any_broken(rule_results):  # DISCIPLINE alone, its guard kept
             discipline = h.discipline_alone(ctx, rule_results)
             if discipline is not None:
                 return [_discipline_tag(trade, ctx, rule_results, occurrences, *discipline)]

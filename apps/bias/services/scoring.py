@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
+from json.encoder import encode_basestring_ascii as _json_string
+from math import isfinite
 from sys import intern
 
 import orjson
@@ -115,11 +117,19 @@ def _confidence(value: float) -> Decimal:
 
 
 def _fingerprint(*, tags: list, draft) -> str:
-    body = json.dumps(
-        {"v": engine.ENGINE_VERSION, "labels": sorted((t.label, round(float(t.confidence), 4)) for t in tags),
-         "text": draft.text, "tone": draft.tone, "bias": draft.bias},
-        sort_keys=True,
-    )
+    """sha256 of `json.dumps({"v", "labels": [[label, confidence]…], "text", "tone", "bias"}, sort_keys=True)`,
+    written out directly (same text, a third of the cost: 10,000 of them a 10,000-trade run)."""
+    labels = sorted((t.label, round(float(t.confidence), 4)) for t in tags)
+    if not (all(isinstance(label, str) and isfinite(confidence) for label, confidence in labels)
+            and all(isinstance(value, str) for value in (draft.text, draft.tone, draft.bias))):  # let json say
+        body = json.dumps({"v": engine.ENGINE_VERSION, "labels": labels, "text": draft.text, "tone": draft.tone,
+                           "bias": draft.bias}, sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+    body = "".join((
+        '{"bias": ', _json_string(draft.bias),
+        ', "labels": [', ", ".join(f"[{_json_string(label)}, {confidence!r}]" for label, confidence in labels),
+        '], "text": ', _json_string(draft.text), ', "tone": ', _json_string(draft.tone),
+        ', "v": ', _json_string(engine.ENGINE_VERSION), "}"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -174,7 +174,8 @@ def parse_transaction_history(table: Table) -> ParseResult:
                 return list(compress(column(index), is_trade))
 
         ids = picked(columns.id)
-        if " on " in "\n".join(picked(columns.notes)) or not column_readers.plain_ids(ids, _MAX_ID):
+        if (" on " in "\n".join(column(columns.notes)) and " on " in "\n".join(picked(columns.notes))
+                or not column_readers.plain_ids(ids, _MAX_ID)):
             return None
         read = column_readers.times(picked(columns.timestamp), texts=False)
         qtys = column_readers.numbers(picked(columns.quantity), signed=True)
@@ -202,6 +203,7 @@ def parse_transaction_history(table: Table) -> ParseResult:
         except RowProblem:
             return None
         trades = column_readers.trades(ids, read_symbols, sides, quantities, prices, read[0],
+                                       fees[0] if "-" not in "".join(fees[1]) else
                                        [-fee if fee < 0 else fee for fee in fees[0]], read_currencies,
                                        read_currencies)
         raws = [{"spotPrice": spot, "priceSource": "subtotal", "subtotal": subtotal, "spread": spread}

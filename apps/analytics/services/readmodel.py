@@ -419,6 +419,13 @@ def _window_extremes(bars: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -
     return low, high
 
 
+def _instants(values) -> np.ndarray:
+    """Times as int64 nanoseconds since the epoch (UTC), to search one in another: a tz-aware column's
+    `to_numpy()` is an array of Timestamp objects, slow to make and to search (~1 s of a 100,000-trade
+    refresh)."""
+    return pd.DatetimeIndex(values).as_unit("ns").asi8
+
+
 def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict,
                 books: dict[str, deque] | None = None) -> dict[str, tuple]:
     """exit id → (oldest lot's entry, MAE, MFE); MAE/MFE None without candles over the holding time or when
@@ -456,12 +463,12 @@ def _excursions(*, sources: list[_Source], exits: list[_Source], fees: dict,
         bars = candle_frame(symbol=symbol, granularity=GRANULARITY, start=start, end=end)
         if bars.empty:
             continue
-        opened = bars.index.to_numpy()
-        starts = np.searchsorted(opened, part["entry"].dt.floor("h").to_numpy(), side="left")
-        ends = np.searchsorted(opened, part["exit_ts"].to_numpy(), side="left")
+        opened = _instants(bars.index)
+        starts = np.searchsorted(opened, _instants(part["entry"].dt.floor("h")), side="left")
+        ends = np.searchsorted(opened, _instants(part["exit_ts"]), side="left")
         following = part["next_entry"].notna().to_numpy()
         if following.any():
-            nexts = np.searchsorted(opened, part.loc[following, "next_entry"].dt.floor("h").to_numpy(), side="left")
+            nexts = np.searchsorted(opened, _instants(part.loc[following, "next_entry"].dt.floor("h")), side="left")
             ends[following] = np.minimum(ends[following], nexts)
         low, high = _window_extremes(bars, starts, ends)
         frame.loc[part.index, "low"], frame.loc[part.index, "high"] = low, high

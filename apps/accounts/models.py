@@ -44,12 +44,21 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
+    # A user read through the auth backend's cache (`backends.EmailBackend.get_user`) has no password hash
+    # loaded; it carries the session verification hash made from it instead.
+    CACHED_SESSION_AUTH_HASH = "_cached_session_auth_hash"
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
 
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Django's; from the cached hash while the password hash is not loaded (once it is, or is set, from it)."""
+        if "password" not in self.__dict__ and self.CACHED_SESSION_AUTH_HASH in self.__dict__:
+            return self.__dict__[self.CACHED_SESSION_AUTH_HASH]
+        return super().get_session_auth_hash()
 
     @property
     def password_hash(self) -> str:

@@ -2,15 +2,19 @@
 session, its user deleted — stops working at once, also when its copy was cached."""
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.backends import CACHED_FIELDS
 from apps.accounts.models import Session
 from apps.accounts.services import session_end
 from apps.accounts.sessions import SessionStore
 from apps.accounts.testing import UserFactory
+from apps.core.readcache import _entry_key, shared_cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 PASSWORD = "violet-harbour-lantern-42"
@@ -74,3 +78,49 @@ def test_a_row_loaded_just_before_its_delete_is_not_put_back_into_the_cache():
 
     assert SessionStore(key).load() == {}
     assert client.get("/api/trades?limit=5").status_code in (401, 403)
+
+
+def _user_queries(client, path="/api/trades?limit=5") -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(path).status_code
+    return status, [q["sql"] for q in queries.captured_queries if 'FROM "accounts_user"' in q["sql"]]
+
+
+def test_the_signed_in_user_is_read_from_the_cache_until_they_change():
+    user = UserFactory(password=PASSWORD)
+    client = _sign_in(user)
+    assert _user_queries(client)[0] == 200
+    status, again = _user_queries(client)
+    assert status == 200 and again == []  # no query of the user table
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    assert client.get("/api/trades?limit=5").status_code in (401, 403)  # at once, though the user was cached
+
+
+def test_the_cached_user_holds_neither_the_password_hash_nor_the_email():
+    user = UserFactory(password=PASSWORD, email="cached.user@example.com")
+    client = _sign_in(user)
+    assert client.get("/api/trades?limit=5").status_code == 200
+    entry = shared_cache().get(_entry_key(str(user.pk), "accounts.user", repr(())))
+    kept = pickle.dumps(entry)
+
+    assert entry is not None and entry[2][0][CACHED_FIELDS.index("id")] == user.pk
+    assert user.password.encode() not in kept and b"cached.user@example.com" not in kept
+    assert _user_queries(client, "/account/")[0] == 200  # a page that shows the email loads it
+
+
+def test_a_password_changed_elsewhere_ends_a_cached_session_at_once_and_keeps_the_changing_one():
+    user = UserFactory(password=PASSWORD)
+    laptop, phone = _sign_in(user), _sign_in(user)
+    for client in (laptop, phone):
+        assert _user_queries(client)[0] == 200
+        assert _user_queries(client)[1] == []  # both cached now
+
+    response = laptop.post("/api/auth/password", {"oldPassword": PASSWORD, "newPassword": "amber-quarry-wicket-77"},
+                           content_type="application/json")
+
+    assert response.status_code in (200, 204), response.content
+    assert laptop.get("/api/trades?limit=5").status_code == 200
+    assert phone.get("/api/trades?limit=5").status_code in (401, 403)

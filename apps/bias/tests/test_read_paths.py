@@ -95,7 +95,7 @@ def test_grid_pages_cost_the_same_queries_at_any_size(api_client, user, django_a
         first = api_client.get("/api/bias/trades?limit=50").json()
     assert len(first["results"]) == min(count, 50)
     if first["nextCursor"]:
-        with django_assert_num_queries(3):  # the user, the trades with positions, their labels (the session cached)
+        with django_assert_num_queries(2):  # the trades with positions, their labels (the session and user cached)
             api_client.get(f"/api/bias/trades?limit=50&cursor={first['nextCursor']}")
 
 
@@ -104,11 +104,12 @@ def test_the_chart_is_a_fixed_number_of_queries(api_client, user, django_assert_
     trades = _labelled_trades(user, count)
     assert api_client.get(f"/api/trades/{trades[-1].id}/chart").status_code == 200  # reads the candles once
     user_data_changed(user.id)  # as a write does: the next answer is built again
-    # the user, the trade's market, the trade, its neighbours (the session and the candles come from the cache)
+    # the user (its cached row went with the data version), the trade's market, the trade, its neighbours (the
+    # session and the candles come from the cache)
     with django_assert_num_queries(4):
         body = api_client.get(f"/api/trades/{trades[-1].id}/chart").json()
     assert len(body["markers"]) == len([t for t in trades if t.symbol == trades[-1].symbol])
-    with django_assert_num_queries(1):  # the user; the session and the answer come from the cache
+    with django_assert_num_queries(0):  # the session, the user and the answer come from the cache
         assert api_client.get(f"/api/trades/{trades[-1].id}/chart").json() == body
 
 

@@ -138,5 +138,5 @@ def test_the_summary_endpoint_is_a_fixed_number_of_queries(api_client, user, day
     with django_assert_num_queries(7):
         body = api_client.get("/api/bias/summary", params).json()
     assert body["trades"] == days * 12
-    with django_assert_num_queries(1):  # the user; the session and the answer come from the cache
+    with django_assert_num_queries(0):  # the session, the user and the answer come from the cache
         assert api_client.get("/api/bias/summary", params).json() == body

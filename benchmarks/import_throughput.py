@@ -7,11 +7,14 @@ A dedicated database (`twin_bench_imp`, created and dropped here) holds the migr
 N Coinbase fills in the exchange's wire format (decimal strings, RFC 3339 times), normalised to TradeDTOs by
 the adapter (`normalise`, timed on its own). Both contenders start from those DTOs:
 
-  ours     `trade_upsert_many` in pages of `--page`, one transaction per page (as the import worker commits),
-           into an empty trades table: per page a probe of a few ext_ids, then COPY inside a savepoint
-           (INSERT … ON CONFLICT DO NOTHING RETURNING id when the probe or the COPY meets a stored row)
+  ours     `trade_upsert_many` in pages of `--page`, one transaction per page as the import worker commits
+           them (`import_page_transaction`: every page but the last commits without waiting for the WAL
+           flush; the last one waits, which makes them all durable), into an empty trades table: per page a
+           probe of a few ext_ids, then COPY inside a savepoint (INSERT … ON CONFLICT DO NOTHING RETURNING id
+           when the probe or the COPY meets a stored row)
   copy     the same rows `COPY`ed in one transaction into an empty, identical table (same columns, unique
-           constraint, indexes and user foreign key: LIKE trades_trade INCLUDING ALL + the FK) — the ceiling
+           constraint, indexes and user foreign key: LIKE trades_trade INCLUDING ALL + the FK) — the ceiling;
+           its one commit waits for the flush, as ours' last does: both end with every row durable
   rerun    ours again over the same rows (every row a duplicate: what a re-import costs; the probe sends
            each page to INSERT … ON CONFLICT)
   naive    `Trade.objects.update_or_create` row by row for a sample, extrapolated to rows/s
@@ -99,14 +102,13 @@ def normalise(fills: list[dict], page: int) -> list[list]:
 
 
 def run_ours(user, pages: list[list]) -> tuple[dict, int, int]:
-    from django.db import transaction
-
+    from apps.trades.imports.lifecycle import import_page_transaction
     from apps.trades.services import trade_upsert_many
 
     def upsert_pages() -> tuple[int, int]:
         inserted = duplicates = 0
-        for items in pages:
-            with transaction.atomic():
+        for index, items in enumerate(pages):
+            with import_page_transaction(final=index == len(pages) - 1):
                 result = trade_upsert_many(user=user, broker="coinbase", items=items)
             inserted += len(result.inserted_ids)
             duplicates += result.duplicates

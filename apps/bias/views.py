@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import NotFound, ValidationFailed
@@ -47,15 +48,24 @@ def positions_page(request: HttpRequest) -> HttpResponse:
         "next_url": f"?{query.urlencode()}" if next_cursor else None, "paged": "cursor" in request.GET})
 
 
+def _trade_page(*, user, trade_id: str) -> dict:
+    """The trade page's part of one trade's bias answer: the answer without the labels, and the labels'
+    evidence as the page shows it (`trades/_evidence.html`), formatted once per trade and data version
+    instead of condition by condition on every view."""
+    bias = trade_bias_get(user=user, trade_id=trade_id)
+    evidence = render_to_string("trades/_evidence.html", {"bias": bias})
+    return {"bias": {key: value for key, value in bias.items() if key != "tags"}, "evidence": evidence}
+
+
 @login_required
 def trade_detail_page(request: HttpRequest, trade_id: str) -> HttpResponse:
     user = request.user
     try:
-        bias = read_through(user_id=user.pk, name="bias.trade", params=(trade_id,),
-                            build=lambda: trade_bias_get(user=user, trade_id=trade_id))
+        page = read_through(user_id=user.pk, name="bias.trade-page", params=(trade_id,),
+                            build=lambda: _trade_page(user=user, trade_id=trade_id))
     except NotFound as exc:
         raise Http404("Trade not found.") from exc
-    return render(request, "trades/detail.html", {"bias": bias, "trade": bias["trade"]})
+    return render(request, "trades/detail.html", {**page, "trade": page["bias"]["trade"]})
 
 
 @login_required

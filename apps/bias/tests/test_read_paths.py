@@ -1,5 +1,6 @@
 """The bias read paths on a heavy user: the label grid pages from its cursor on the index and never loads the
-labels' evidence; the grid, the chart, the events list and the trade pages cost a fixed number of queries."""
+labels' evidence; the grid, the chart, the events list and the trade pages cost a fixed number of queries; the
+trade page formats its evidence once per data version."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.bias.models import BiasTag, TradePosition
+from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
 from apps.core.pagination import cursor_encode
 from apps.core.readcache import user_data_changed
 from apps.core.testing import captured_sql, query_plan
@@ -152,3 +154,35 @@ def test_pages_are_a_fixed_number_of_queries(client, user, django_assert_max_num
         assert client.get("/dashboard/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get(f"/trades/{trades[100].id}/").status_code == 200
+
+
+def test_the_trade_page_formats_its_evidence_once_per_data_version(client, user, market_trades):
+    run = scoring_request(user_id=user.id, source="test")
+    assert scoring_run_execute(run_id=run.id).status == "done"
+    tag = BiasTag.objects.filter(trade__user=user).exclude(features__conditions=[]).order_by("trade_id").first()
+    assert tag is not None and tag.features["conditions"]
+    client.force_login(user)
+    path = f"/trades/{tag.trade_id}/"
+
+    first = client.get(path)
+    assert "trades/_evidence.html" in [t.name for t in first.templates]
+    evidence = _section(first.content.decode(), "evidence")
+    assert evidence.count('<li class="condition"') == sum(
+        len(t.features["conditions"]) for t in BiasTag.objects.filter(trade_id=tag.trade_id))
+    assert f'data-label="{tag.label}"' in evidence
+
+    again = client.get(path)  # the page's answer, evidence and all, comes from the cache
+    assert "trades/_evidence.html" not in [t.name for t in again.templates]
+    assert _section(again.content.decode(), "evidence") == evidence
+
+    BiasTag.objects.filter(trade_id=tag.trade_id).delete()
+    user_data_changed(user.id)  # as a write does
+
+    after = client.get(path)
+    assert "trades/_evidence.html" in [t.name for t in after.templates]
+    assert "This trade has not been scored yet." in _section(after.content.decode(), "evidence")
+
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'<section class="card" id="{section_id}">')
+    return html[start: html.index("</section>", start)]

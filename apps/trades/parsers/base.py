@@ -223,11 +223,16 @@ class RowIdentity:
     def __init__(self, namespace: str):
         self._namespace = namespace
         self._prefix = namespace + "-"
-        self._seen: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # per key, how many rows had it so far
+        # keys of rows given their ids a block at a time (columns.hashed_ids), each once so far unless in _seen too:
+        # a set grows and is searched at a fraction of a dict's cost
+        self._once: set[str] = set()
 
     def ext_id(self, *parts: str) -> str:
         key = "|".join(parts)
         occurrence = self._seen.get(key, 0)
+        if not occurrence and self._once and key in self._once:
+            occurrence = 1
         self._seen[key] = occurrence + 1
         digest = hashlib.sha256(f"{self._namespace}|{key}|{occurrence}".encode()).hexdigest()
         return self._prefix + digest[:40]

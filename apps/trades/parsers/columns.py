@@ -262,9 +262,9 @@ _first_20 = operator.itemgetter(slice(0, 20))
 
 def hashed_ids(identity: RowIdentity, keys: list[str]) -> list[str]:
     """identity.ext_id for each key (the parts already joined with "|"), in order."""
-    seen = identity._seen  # noqa: SLF001 - the same counter the per-row path uses
-    fresh = dict.fromkeys(keys, 1)
-    if keys and len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
+    seen, once = identity._seen, identity._once  # noqa: SLF001 - the same counters the per-row path uses
+    fresh = set(keys)
+    if keys and len(fresh) == len(keys) and once.isdisjoint(fresh) and (not seen or seen.keys().isdisjoint(fresh)):
         namespace, prefix = identity._namespace, identity._prefix  # noqa: SLF001
         # prefix + sha256(f"{namespace}|{key}|0").hexdigest()[:40]: the salted keys encoded as one text and split,
         # the first 20 bytes of each digest written as hex in one pass, the prefix put before each in another
@@ -274,10 +274,10 @@ def hashed_ids(identity: RowIdentity, keys: list[str]) -> list[str]:
             salted = list(map(str.encode, map(str.__add__, map(head.__add__, keys), repeat("|0"))))
         digests = b"".join(map(_first_20, map(_digest, map(hashlib.sha256, salted))))
         ids = (prefix + digests.hex("\n", 20).replace("\n", "\n" + prefix)).split("\n")
-        if seen:
-            seen.update(fresh)
+        if once:
+            once |= fresh
         else:
-            identity._seen = fresh  # noqa: SLF001
+            identity._once = fresh  # noqa: SLF001
         return ids
     return [identity.ext_id(key) for key in keys]
 

@@ -125,22 +125,8 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
         return 0
     symbol = canonical
     now = timezone.now()
-    end = min(end, now)
-    if end <= start:
-        return 0
     span = seconds * CHUNK_BARS
-    first = int(start.timestamp()) // span * span
-    end_ts = int(end.timestamp())
-    chunk_starts = list(range(first, end_ts, span))
-    covered = {int(c.timestamp()): int(u.timestamp()) if u else None for c, u in CandleChunk.objects.filter(
-        symbol=symbol, granularity=granularity,
-        start__in=[datetime.fromtimestamp(s, tz=UTC) for s in chunk_starts]).values_list("start", "covered_until")}
-    wanted: list[tuple[int, int]] = []  # (chunk start, fetch from)
-    for chunk in chunk_starts:
-        until = covered.get(chunk)
-        if until is not None and until >= min(chunk + span, end_ts):
-            continue
-        wanted.append((chunk, max(chunk, until or chunk)))
+    wanted = _chunks_wanted(symbol=symbol, granularity=granularity, start=start, end=min(end, now))
     if not wanted:
         return 0
     source = market_source_for(symbol)
@@ -177,6 +163,27 @@ def candles_ensure(*, symbol: str, granularity: str = "1h", start: datetime, end
     return inserted
 
 
+def _chunks_wanted(*, symbol: str, granularity: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The chunks of [start, end) of a canonical symbol not stored yet, as (chunk start, fetch from) in
+    epoch seconds, in order; one query. [] when the window is empty or fully stored."""
+    if end <= start:
+        return []
+    span = granularity_seconds(granularity) * CHUNK_BARS
+    first = int(start.timestamp()) // span * span
+    end_ts = int(end.timestamp())
+    chunk_starts = list(range(first, end_ts, span))
+    covered = {int(c.timestamp()): int(u.timestamp()) if u else None for c, u in CandleChunk.objects.filter(
+        symbol=symbol, granularity=granularity,
+        start__in=[datetime.fromtimestamp(s, tz=UTC) for s in chunk_starts]).values_list("start", "covered_until")}
+    wanted: list[tuple[int, int]] = []
+    for chunk in chunk_starts:
+        until = covered.get(chunk)
+        if until is not None and until >= min(chunk + span, end_ts):
+            continue
+        wanted.append((chunk, max(chunk, until or chunk)))
+    return wanted
+
+
 def candles_ensure_many(*, windows: list[tuple[str, datetime, datetime]], granularity: str = "1h") -> int:
     """`candles_ensure` for several (symbol, start, end) windows. -> number of new candles.
 
@@ -184,12 +191,18 @@ def candles_ensure_many(*, windows: list[tuple[str, datetime, datetime]], granul
     are cut at chunk boundaries into pieces of a few requests each, and up to `MARKET_DATA_CONCURRENCY`
     pieces are fetched at once, each on its own thread and database connection. Sequential instead inside
     a transaction (other connections could not see its rows) and on SQLite (one writer at a time). The
-    first error is raised once every piece has finished."""
+    first error is raised once every piece has finished. A window whose chunks are all stored is answered
+    by one query on the caller's connection (no thread or connection of its own)."""
     seconds = granularity_seconds(granularity)
     span = seconds * CHUNK_BARS * PIECE_CHUNKS
     pieces = []
+    now = timezone.now()
     for symbol, start, end in windows:
         start, end = _aware(start), _aware(end)
+        canonical = symbol_canonical(symbol)
+        if canonical is not None and not _chunks_wanted(symbol=canonical, granularity=granularity, start=start,
+                                                        end=min(end, now)):
+            continue  # stored already: no piece, thread or connection for it
         edge = int(start.timestamp()) // span * span
         while datetime.fromtimestamp(edge, tz=UTC) < end:
             piece_start = max(start, datetime.fromtimestamp(edge, tz=UTC))

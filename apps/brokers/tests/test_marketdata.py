@@ -205,6 +205,25 @@ def test_several_windows_are_fetched_in_concurrent_pieces_and_all_stored(stub_ex
     assert _backends_of_this_database() <= backends
 
 
+@pytest.mark.django_db(transaction=True)
+def test_stored_windows_are_answered_on_the_callers_connection(stub_exchange, settings, django_assert_num_queries):
+    settings.MARKET_DATA_CONCURRENCY = 3
+    end = stub_exchange.state.anchor
+    windows = [("BTC-USD", end - timedelta(hours=1500), end), ("ETH-USD", end - timedelta(hours=700), end)]
+    candles_ensure_many(windows=windows, granularity="1h")
+    hits = stub_exchange.state.hits["GET market/candles"]
+
+    with django_assert_num_queries(len(windows)):  # one coverage query per window, no piece on a thread
+        assert candles_ensure_many(windows=windows, granularity="1h") == 0
+
+    assert stub_exchange.state.hits["GET market/candles"] == hits
+    sol = ("SOL-USD", end - timedelta(hours=700), end)  # beside stored windows, one not stored is still fetched
+    assert candles_ensure_many(windows=[*windows, sol], granularity="1h") > 0
+    assert stub_exchange.state.hits["GET market/candles"] > hits
+    assert Candle.objects.filter(symbol="SOL-USD", ts__gte=sol[1], ts__lt=end).count() == _stub_count(
+        stub_exchange, "SOL", sol[1], end)
+
+
 def test_inside_a_transaction_the_pieces_are_fetched_one_at_a_time(stub_exchange, settings):
     settings.MARKET_DATA_CONCURRENCY = 3
     stub_exchange.state.latency = 0.02

@@ -97,7 +97,7 @@ def _block(column: ColumnOf, at: dict[str, int],
     others: list[str] = []
     if has_status and set(statuses) != {"Success"}:
         skipped = columns.lookup(statuses, {}, _status_skipped)
-        kept = list(map(operator.not_, skipped))
+        kept = [kind is None for kind in skipped]  # an empty status is a skip kind too (""), not a purchase
         others = list(compress(skipped, map(operator.not_, kept)))
         if not any(kept):
             return kept, [], others

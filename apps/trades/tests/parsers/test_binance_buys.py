@@ -33,6 +33,21 @@ def test_a_re_upload_gives_the_same_ids():
     assert [t.ext_id for t in first.trades] == [t.ext_id for t in second.trades]
 
 
+def test_an_auto_invest_row_with_no_status_is_skipped_by_the_column_and_the_row_reading_alike():
+    rows = (b"Auto-Invest Date(UTC),Holding Coin,Amount per period,Trading Fee,Units,From,Status\n"
+            b"2024-03-01 00:00:00,BTC,10.00000000 USDT,0.01000000 USDT,0.00020000 BTC,Spot Wallet,Success\n"
+            b"2024-03-02 00:00:00,BTC,10.00000000 USDT,0.01000000 USDT,0.00020000 BTC,Spot Wallet,\n"
+            b"2024-03-03 00:00:00,BTC,10.00000000 USDT,0.01000000 USDT,0.00025000 BTC,Spot Wallet,Success\n")
+    odd = b"2024-03-04 00:00:00,BTC,ten USDT,0.01000000 USDT,0.00020000 BTC,Spot Wallet,Success\n"
+
+    by_columns, by_rows = parse_file(rows), parse_file(rows + odd)
+
+    for result in (by_columns, by_rows):
+        assert [t.ts for t in result.trades] == [at(2024, 3, 1), at(2024, 3, 3)]
+        assert result.skipped == {"(empty type)": 1}
+    assert by_rows.trades == by_columns.trades and len(by_rows.errors) == 1
+
+
 def test_auto_invest_saved_again_by_a_spreadsheet_reads_its_date_order_from_the_column():
     result = parse_file(fixture("binance_auto_invest_resaved.csv"))
 

@@ -365,7 +365,7 @@ def pair_any(legs: list[Leg]) -> tuple[list[PairedTrade], list[Unpaired]]:
     fee_coins = {leg.coin for leg in fees}
     if fees and len(trades) == 1 and len(fee_coins) == 1 and all(leg.change < 0 for leg in fees):
         only = trades[0]
-        only.fee = -sum((leg.change for leg in fees), _ZERO)
+        only.fee = sum((leg.change for leg in fees), _ZERO).copy_negate()
         only.fee_asset = fees[0].coin
         only.lines = sorted(only.lines + [leg.line for leg in fees])
     elif fees:

@@ -298,7 +298,7 @@ def _fee(cells: list[str], columns: _HistoryColumns) -> tuple[Decimal | None, st
     if not fee_cell.strip():
         return None, ""
     fee, text, _ = read_money(fee_cell, what=columns.fees_name)
-    return (-fee, text[1:]) if fee < 0 else (fee, text)
+    return (fee.copy_negate(), text[1:]) if fee < 0 else (fee, text)
 
 
 def _history_trade(cells: list[str], columns: _HistoryColumns, side: str, identity: RowIdentity,
@@ -312,7 +312,7 @@ def _history_trade(cells: list[str], columns: _HistoryColumns, side: str, identi
     # Newer files write sells as negative quantities; the side comes from the type.
     qty, qty_text = read_decimal(cells[columns.quantity], what="Quantity Transacted")
     if qty < 0:
-        qty, qty_text = -qty, qty_text[1:]
+        qty, qty_text = qty.copy_negate(), qty_text[1:]
     if qty <= 0:
         positive(qty, what="Quantity Transacted")
     if columns.price is None:
@@ -336,7 +336,7 @@ def _history_trade(cells: list[str], columns: _HistoryColumns, side: str, identi
     elif subtotal_cell.strip():
         subtotal, subtotal_text, _ = read_money(subtotal_cell, what=columns.subtotal_name)
         if subtotal < 0:
-            subtotal, subtotal_text = -subtotal, subtotal_text[1:]
+            subtotal, subtotal_text = subtotal.copy_negate(), subtotal_text[1:]
         price = positive(divide(subtotal, qty, what=columns.subtotal_name), what=columns.subtotal_name)
         spread = subtotal - qty * spot if side == "BUY" else qty * spot - subtotal
         raw["priceSource"] = "subtotal"

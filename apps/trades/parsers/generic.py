@@ -158,7 +158,7 @@ def _readers(index: dict[str, int], columns: dict[str, str], timestamp_format: s
         if fee_cell.strip():
             fee, fee_text, fee_currency = read_money(fee_cell, what=what["fee"])
             if fee < 0:
-                fee, fee_text = -fee, fee_text[1:]
+                fee, fee_text = fee.copy_negate(), fee_text[1:]
             asset_cell = cells[at["fee_asset"]].strip()
             fee_asset = clean_asset(asset_cell, what=what["fee_asset"]) if asset_cell else fee_currency or quote
         ext_id = cells[at["ext_id"]].strip()

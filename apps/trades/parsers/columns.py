@@ -21,7 +21,7 @@ from typing import TypeVar
 from apps.brokers.types import TradeDTO
 
 from .base import ParseResult, ResultBuilder, RowIdentity
-from .table import Table, unquoted_columns
+from .table import SplitColumns, Table, unquoted_columns
 from .values import _CONTEXT, CURRENCY_SYMBOLS
 
 # Each pattern matches a whole column joined with newlines. The repeats are possessive (`*+`): a column is
@@ -298,7 +298,7 @@ Column = Callable[[int], Sequence[str]]
 BLOCK_ROWS = 4096
 
 
-def split(table: Table) -> tuple[range, list[list[str]]] | None:
+def split(table: Table) -> tuple[range, SplitColumns] | None:
     """The table's data rows as columns (lines, one list of cells per header column then one of ""), the cells
     csv.reader gives, for a file of one line per row and no quotes (table.unquoted_columns); None for any other
     file, to be read with Table.blocks (taking the quotes off first was measured no faster than csv.reader). Sets
@@ -369,9 +369,9 @@ def _same(rows: list[list[str]]) -> list[list[str]]:
     return rows
 
 
-def _rows_of(cells: list[list[str]], start: int, stop: int) -> list[list[str]]:
-    return list(map(list, zip(*[column[start:stop] for column in cells], strict=True)))
+def _rows_of(cells: SplitColumns, start: int, stop: int) -> list[list[str]]:
+    return list(map(list, zip(*[cells.block(index, start, stop) for index in range(len(cells))], strict=True)))
 
 
-def _column_cells(cells: list[list[str]], start: int, stop: int, index: int) -> list[str]:
-    return cells[index][start:stop]
+def _column_cells(cells: SplitColumns, start: int, stop: int, index: int) -> list[str]:
+    return cells.block(index, start, stop)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import compress
@@ -38,7 +39,7 @@ class _LazyColumn:
 @dataclass(slots=True)
 class PlainColumns:
     lines: range  # the 1-based line of each row
-    columns: list  # per header column its cells (or a _LazyColumn), then one of "" (-1: a column the file lacks)
+    columns: Sequence  # per header column its cells (or a _LazyColumn), then one of "" (-1: a column the file lacks)
 
     @property
     def count(self) -> int:

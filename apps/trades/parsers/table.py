@@ -415,7 +415,7 @@ def body_lines(table: Table) -> tuple[str, list[str]] | None:
     return body, body.split("\n")
 
 
-def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
+def unquoted_columns(table: Table) -> tuple[range, SplitColumns] | None:
     """The data rows of a table with no quote under its header as columns: (the 1-based line of each row, one list
     of cells per header column then one of "" for index -1), split with str.split, the cells csv.reader gives; None
     unless every row is one line of exactly the header's width and none is blank (Table.rows leaves those out), or
@@ -426,7 +426,7 @@ def unquoted_columns(table: Table) -> tuple[range, list[list[str]]] | None:
     return columns_of_lines(table, *split)
 
 
-def columns_of_lines(table: Table, body: str, lines: list[str]) -> tuple[range, list[list[str]]] | None:
+def columns_of_lines(table: Table, body: str, lines: list[str]) -> tuple[range, SplitColumns] | None:
     """unquoted_columns of a table whose body_lines (with no quote) are given."""
     width = len(table.header)
     delimiter = table.delimiter
@@ -435,12 +435,45 @@ def columns_of_lines(table: Table, body: str, lines: list[str]) -> tuple[range, 
         return None  # too many rows, a blank line, a short or long row
     if max(map(len, lines)) > csv.field_size_limit():
         return None
-    flat = body.replace("\n", delimiter).split(delimiter)
-    cells = [flat[index::width] for index in range(width)]
-    if not all(map(str.strip, cells[0])):
-        blank_first = compress(range(count), map(operator.not_, map(str.strip, cells[0])))
-        if any(not "".join(column[row] for column in cells).strip() for row in blank_first):
+    cells = SplitColumns(body.replace("\n", delimiter).split(delimiter), width, count)
+    first = cells[0]
+    if not all(map(str.strip, first)):
+        blank_first = compress(range(count), map(operator.not_, map(str.strip, first)))
+        everything = [cells[index] for index in range(width)]
+        if any(not "".join(column[row] for column in everything).strip() for row in blank_first):
             return None  # a row of blank cells
-    cells.append([""] * count)
     table.row_count = count
     return range(table.header_line + 1, table.header_line + 1 + count), cells
+
+
+class SplitColumns:
+    """The columns of a table's cells split into one flat list, row after row: `columns[index]` is one column's
+    cells (-1, or the header's width: a column the file lacks, all ""), taken out of the flat list the first time it
+    is asked for, and block(index, start, stop) the cells of rows start to stop of one, taken straight out of the
+    flat list: a reader that takes the rows a block at a time and some of the columns copies each cell it reads
+    once, and no other."""
+
+    __slots__ = ("flat", "width", "count", "_columns")
+
+    def __init__(self, flat: list[str], width: int, count: int):
+        self.flat, self.width, self.count = flat, width, count
+        self._columns: dict[int, list[str]] = {}
+
+    def __getitem__(self, index: int) -> list[str]:
+        column = self._columns.get(index)
+        if column is None:
+            column = self._columns[index] = self.block(index, 0, self.count)
+        return column
+
+    def __len__(self) -> int:
+        return self.width + 1
+
+    def block(self, index: int, start: int, stop: int) -> list[str]:
+        if index < 0:
+            index += self.width + 1
+        if not 0 <= index <= self.width:
+            raise IndexError(index)
+        stop = min(stop, self.count)
+        if index == self.width:
+            return [""] * max(stop - start, 0)
+        return self.flat[start * self.width + index:stop * self.width:self.width]

@@ -26,10 +26,28 @@ def _sign_in(user) -> Client:
     return client
 
 
-def _session_queries(client, path="/api/trades?limit=5") -> tuple[int, list[str]]:
+def _queries_of(client, needle: str, path: str) -> tuple[int, list[str]]:
+    """A GET's status and the SQL it ran that contains `needle`."""
     with CaptureQueriesContext(connection) as queries:
         status = client.get(path).status_code
-    return status, [q["sql"] for q in queries.captured_queries if "accounts_session" in q["sql"]]
+    return status, [q["sql"] for q in queries.captured_queries if needle in q["sql"]]
+
+
+def _session_queries(client, path="/api/trades?limit=5") -> tuple[int, list[str]]:
+    return _queries_of(client, "accounts_session", path)
+
+
+def _user_queries(client, path="/api/trades?limit=5") -> tuple[int, list[str]]:
+    return _queries_of(client, 'FROM "accounts_user"', path)
+
+
+def _two_cached_sign_ins(user, queries) -> tuple[Client, Client]:
+    """Two clients of one user, each served from the cache by its second request (`queries` finds none)."""
+    laptop, phone = _sign_in(user), _sign_in(user)
+    for client in (laptop, phone):
+        assert queries(client)[0] == 200
+        assert queries(client)[1] == []
+    return laptop, phone
 
 
 def test_a_signed_in_request_reads_its_session_from_the_cache():
@@ -42,10 +60,7 @@ def test_a_signed_in_request_reads_its_session_from_the_cache():
 
 def test_a_session_ended_from_another_one_is_refused_at_once_though_it_was_cached():
     user = UserFactory(password=PASSWORD)
-    laptop, phone = _sign_in(user), _sign_in(user)
-    for client in (laptop, phone):
-        assert _session_queries(client)[0] == 200
-        assert _session_queries(client)[1] == []  # both cached now
+    laptop, phone = _two_cached_sign_ins(user, _session_queries)
     current = Session.objects.get(session_key=laptop.session.session_key)
 
     assert session_end(user=user, session_id="others", current_session_key=current.session_key) == 1
@@ -80,12 +95,6 @@ def test_a_row_loaded_just_before_its_delete_is_not_put_back_into_the_cache():
     assert client.get("/api/trades?limit=5").status_code in (401, 403)
 
 
-def _user_queries(client, path="/api/trades?limit=5") -> tuple[int, list[str]]:
-    with CaptureQueriesContext(connection) as queries:
-        status = client.get(path).status_code
-    return status, [q["sql"] for q in queries.captured_queries if 'FROM "accounts_user"' in q["sql"]]
-
-
 def test_the_signed_in_user_is_read_from_the_cache_until_they_change():
     user = UserFactory(password=PASSWORD)
     client = _sign_in(user)
@@ -113,10 +122,7 @@ def test_the_cached_user_holds_neither_the_password_hash_nor_the_email():
 
 def test_a_password_changed_elsewhere_ends_a_cached_session_at_once_and_keeps_the_changing_one():
     user = UserFactory(password=PASSWORD)
-    laptop, phone = _sign_in(user), _sign_in(user)
-    for client in (laptop, phone):
-        assert _user_queries(client)[0] == 200
-        assert _user_queries(client)[1] == []  # both cached now
+    laptop, phone = _two_cached_sign_ins(user, _user_queries)
 
     response = laptop.post("/api/auth/password", {"oldPassword": PASSWORD, "newPassword": "amber-quarry-wicket-77"},
                            content_type="application/json")

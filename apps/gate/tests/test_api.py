@@ -99,11 +99,14 @@ def test_active_cooldown_makes_every_intent_wait_with_tasks(user, submit):
     assert [t["kind"] for t in intent.tasks] == ["journal_pre", "wait"]
 
 
-def test_trade_limit_from_the_users_own_rule_is_no_go(user, submit):
+def test_trade_limit_from_the_users_own_rule_is_no_go(user, submit, monkeypatch):
     rule_upsert(user=user, kind="maxTradesPerDay", params={"count": 2})
-    now = timezone.now()
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    TradeFactory(user=user, ts=max(day_start, now - timedelta(minutes=5)))
+    # The clock stands at noon: run just after midnight, "one second ago" would be yesterday, and a decision
+    # made after a midnight the test ran across would start a new day.
+    now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    day_start = now.replace(hour=0)
+    TradeFactory(user=user, ts=now - timedelta(minutes=5))
     TradeFactory(user=user, ts=now - timedelta(seconds=1))
     TradeFactory(user=user, ts=day_start - timedelta(minutes=1))  # yesterday does not count
     intent = PretradeIntent.objects.get(id=submit(intent_body()).json()["intentId"])

@@ -421,13 +421,38 @@ def _discipline_guard(other_fired: list[str], rules: list[dict]) -> Condition:
         other_fired + [f"rule {r['kind']} broken" for r in broken]) + ".")
 
 
+_SUPPORT_MISSING = "Not enough candles to know the prior support level."
+
+
 def _support_condition(distance: float | None) -> Condition:
     return condition("support_distance", distance, "abs<=", SUPPORT_DISTANCE, spread=SUPPORT_DISTANCE,
                      unit="fraction",
                      explain=lambda: (f"The entry price was {pct(distance)} from prior support (the lowest low of "
                                       f"the previous 48 candles); within 1.5% counts as entering at support.")
                      if distance is not None else "",
-                     missing="Not enough candles to know the prior support level.")
+                     missing=_SUPPORT_MISSING)
+
+
+def _support_line(distance) -> tuple[dict, float | None]:
+    """``_support_condition(distance).as_dict()`` and the line's score when it fired (None when it did not),
+    without the ``Condition``: the same comparison, score and words."""
+    number = distance if distance.__class__ is float else _num(distance)
+    if number is None or number != number:
+        return {"name": "support_distance", "value": None, "op": "abs<=", "threshold": SUPPORT_DISTANCE,
+                "unit": "fraction", "fired": False, "evaluable": False, "score": 0.0,
+                "explain": _SUPPORT_MISSING}, None
+    fired = abs(number) <= SUPPORT_DISTANCE
+    if fired:
+        share = abs(abs(number) - SUPPORT_DISTANCE) / SUPPORT_DISTANCE
+        score = 0.5 + 0.5 * (share if share < 1.0 else 1.0)
+    else:
+        score = 0.0
+    explain = (f"The entry price was {pct(distance)} from prior support (the lowest low of "
+               f"the previous 48 candles); within 1.5% counts as entering at support.") if distance is not None else ""
+    line = {"name": "support_distance", "value": number if number in _EXACT_SCORES else round(number, 6),
+            "op": "abs<=", "threshold": SUPPORT_DISTANCE, "unit": "fraction", "fired": fired, "evaluable": True,
+            "score": score if score in _EXACT_SCORES else round(score, 4), "explain": explain}
+    return line, score if fired else None
 
 
 def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict]) -> LabelEval | None:
@@ -496,13 +521,13 @@ def discipline_alone(ctx: dict, rules: list[dict]) -> tuple | None:
     best_margin = best_confidence = 0.0
     best_path = None
     if ctx["side"] == "BUY":
-        support_c = _support_condition(ctx["support_distance"])
-        lines.append(support_c.as_dict())
+        line, score = _support_line(ctx["support_distance"])
+        lines.append(line)
         factor, history = candle_history_factor(ctx, ("support",))
-        if support_c.fired:
-            best_margin = (support_c.score + BOOLEAN_SCORE) / 2
+        if score is not None:
+            best_margin = (score + BOOLEAN_SCORE) / 2
             best_confidence = best_margin * factor
-            best_path = [support_c.name, GUARD]
+            best_path = ["support_distance", GUARD]
     for rule in rules:
         if rule["status"] != "kept" or rule["kind"] not in _SUPPORTING:
             continue

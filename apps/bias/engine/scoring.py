@@ -283,10 +283,10 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             ctx = _context(i, trade, ts, position, candle_rows[i], notional,
                            last_exit, win_streak, loss_streak, last_loss_us, count_today, turnover_today, fees_today,
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
-                           thresholds, threshold_record)
+                           thresholds)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i], shared=shared_entries)
             if targets is None or trade.id in targets:
-                yield trade, _label(trade, ctx, rule_results, occurrences)
+                yield trade, _label(trade, ctx, rule_results, occurrences, threshold_record)
             else:  # only which labels fire, so the occurrence count of later trades is right
                 fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
                                                             with_discipline=_discipline_possible(ctx, rule_results))[1]]
@@ -320,7 +320,7 @@ CANDLE_ROW = ("RSI_14", "BB_pos", "ATR_rel", "gap_from_MA", "volume_ratio", "dra
 
 def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,
              loss_streak, last_loss_us, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
-             rule_max_trades, thresholds, threshold_record) -> dict:
+             rule_max_trades, thresholds) -> dict:
     (rsi, bb, atr, gap, volume, drawdown, support, move_1h, move_24h, bars, coverage,
      support_distance, price, step, close_time) = candle_row
     pnl = position.realized_pnl
@@ -356,20 +356,31 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
     if side == "SELL":
         inputs["matched_qty"] = str(position.matched_qty)
         inputs["unmatched_qty"] = str(position.unmatched_qty)
-    # what the labels and rules read (one dict made to size: no copy of the inputs, no resize)
-    return {
-        "side": side, "symbol": trade.symbol, "price": price, "pct_change_24h_before": move_24h, "RSI_14": rsi,
-        "BB_pos": bb, "drawdown_recent": drawdown, "support_distance": support_distance,
-        "min_held_hours": position.min_held_hours, "pnl_exit_pct": pnl_pct, "hours_since_exit": hours_since_exit,
-        "last_exit_pnl_pct": exit_pnl, "size_vs_lost_position": size_vs_lost, "win_streak": win_streak,
-        "loss_streak": loss_streak, "trades_today": count_today, "fee_drag_today": fee_drag,
-        "baseline_median_trades": base_count, "turnover_vs_baseline": turnover_ratio, "size_vs_median": size_vs_median,
-        "bars": bars, "coverage_7d": coverage, "step_hours": step, "candle_close_time": close_time,
-        "matched_share": held_share, "last_exit_symbol": exit_symbol, "last_exit_matched_share": exit_share,
-        "hours_since_last_loss": (ts - last_loss_us) / 1_000_000 / 3600.0 if last_loss_us is not None else None,
-        "baseline_days": base_days, "prior_buys": prior_buys, "rule_max_trades": rule_max_trades,
-        "thresholds": thresholds, "threshold_record": threshold_record, "inputs": inputs,
-    }
+    # what the labels and rules read: the inputs (a copy made whole, far cheaper than building the dict key
+    # by key), the price as a number, and what the tag does not record — only what the trade's side reads
+    # (the last exit's market and matched share for a buy's REVENGE; the matched share of a sale), so the
+    # copy never outgrows its table; the calibrated lines and the maxTradesPerDay count only when there are
+    # any (they are read with ``get``)
+    ctx = inputs.copy()
+    ctx["price"] = price
+    ctx["bars"] = bars
+    ctx["coverage_7d"] = coverage
+    ctx["step_hours"] = step
+    ctx["candle_close_time"] = close_time
+    if side == "BUY":
+        ctx["last_exit_symbol"] = exit_symbol
+        ctx["last_exit_matched_share"] = exit_share
+    else:
+        ctx["matched_share"] = held_share
+    ctx["hours_since_last_loss"] = (ts - last_loss_us) / 1_000_000 / 3600.0 if last_loss_us is not None else None
+    ctx["baseline_days"] = base_days
+    ctx["prior_buys"] = prior_buys
+    ctx["inputs"] = inputs
+    if rule_max_trades is not None:
+        ctx["rule_max_trades"] = rule_max_trades
+    if thresholds is not None:
+        ctx["thresholds"] = thresholds
+    return ctx
 
 
 INPUT_KEYS = (  # the features each tag records under "inputs", in this order (``_context`` builds them, then
@@ -396,7 +407,7 @@ def _passes(value, op, threshold) -> bool:
 def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
     side = ctx["side"]
     candidates = []
-    th = ctx["thresholds"] or h.DEFAULT_THRESHOLDS  # h.thresholds_of
+    th = ctx.get("thresholds") or h.DEFAULT_THRESHOLDS  # h.thresholds_of
     if side == "BUY":
         move, rsi, bb = ctx["pct_change_24h_before"], ctx["RSI_14"], ctx["BB_pos"]
         if (move is not None and move >= th["FOMO_PCT_24H"] and rsi is not None and rsi >= th["FOMO_RSI"]
@@ -414,8 +425,9 @@ def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
             candidates.append(h.evaluate_panic)
     count, turnover, median = ctx["trades_today"], ctx["turnover_vs_baseline"], ctx["baseline_median_trades"]
     line = float(max(th["OVERTRADING_MULTIPLE"] * median if median else 0.0, h.OVERTRADING_MIN_TRADES))
-    if ctx["rule_max_trades"] is not None:  # h.overtrading_line, inline
-        line = min(line, float(ctx["rule_max_trades"] + 1))
+    rule_max_trades = ctx.get("rule_max_trades")
+    if rule_max_trades is not None:  # h.overtrading_line, inline
+        line = min(line, float(rule_max_trades + 1))
     if count >= line or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE
                          and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
         candidates.append(h.evaluate_overtrading)
@@ -481,8 +493,9 @@ def _base_history(ctx: dict) -> dict:
             "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
 
 
-def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict, lines: list[dict],
-                    history: dict, margin: float, factor: float, path: list[str]) -> TagResult:
+def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict,
+                    threshold_record: dict, lines: list[dict], history: dict, margin: float, factor: float,
+                    path: list[str]) -> TagResult:
     """The DISCIPLINE tag of a trade where it fired alone (see ``heuristics.discipline_alone``), as ``_label``
     makes it."""
     earlier = occurrences.get("DISCIPLINE", 0)
@@ -490,13 +503,22 @@ def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occu
     exact = h._EXACT_SCORES
     confidence = margin * factor
     confidence = confidence if confidence in exact else round(confidence, 4)
+    buy = "candles_before" in history
+    bars = ctx["bars"]
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": ctx["inputs"],
         "conditions": lines,
         "rules": rule_results,
-        "thresholds": ctx["threshold_record"],
-        "history": {**_base_history(ctx), **history, "occurrence": earlier},
+        "thresholds": threshold_record,
+        # {**_base_history(ctx), **history, "occurrence": earlier} in one step: ``history`` holds the candle
+        # counts of the support line (a buy) and the factor
+        "history": {"candles_before": history["candles_before"] if buy else None if bars is None else int(bars),
+                    "candle_coverage_7d": history["candle_coverage_7d"] if buy else _clean(ctx["coverage_7d"]),
+                    "candle_close_time": ctx["candle_close_time"], "candle_hours": ctx["step_hours"],
+                    "trades_before_today": ctx["trades_today"] - 1, "baseline_days": ctx["baseline_days"],
+                    "prior_entries": ctx["prior_buys"], "history_factor": history["history_factor"],
+                    "occurrence": earlier},
         "score": {"margin": margin if margin in exact else round(margin, 4),
                   "history_factor": history["history_factor"], "path": path},  # round(factor, 4), made once
     }
@@ -504,10 +526,11 @@ def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occu
                      features)
 
 
-def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict | None = None) -> list[TagResult]:
+def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict,
+           threshold_record: dict) -> list[TagResult]:
     """The trade's tags. ``occurrences`` (label → how many earlier trades carried it) is counted on as the
-    tags are made, and each tag's history records its label's count before this trade."""
-    occurrences = {} if occurrences is None else occurrences
+    tags are made, and each tag's history records its label's count before this trade; ``threshold_record``
+    is the lines in force, as every tag records them."""
     fired: list = []
     done: dict = {}
     if QUICK_REJECT:
@@ -518,7 +541,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         elif not _any_broken(rule_results):  # DISCIPLINE alone, its guard kept
             discipline = h.discipline_alone(ctx, rule_results)
             if discipline is not None:
-                return [_discipline_tag(trade, ctx, rule_results, occurrences, *discipline)]
+                return [_discipline_tag(trade, ctx, rule_results, occurrences, threshold_record, *discipline)]
         elif _discipline_possible(ctx, rule_results):  # only DISCIPLINE can fire: ``_evaluate`` of no evaluator
             discipline = done["discipline"] = h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)
             if discipline is not None and discipline.fired:
@@ -541,7 +564,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
             "inputs": dict(inputs) if tags else inputs,  # each tag its own
             "conditions": [c.as_dict() for c in evaluation.conditions],
             "rules": rule_results,
-            "thresholds": ctx["threshold_record"],
+            "thresholds": threshold_record,
             "history": {**base_history, **evaluation.history, "occurrence": earlier},
             "score": {"margin": margin if margin in exact else round(margin, 4),
                       "history_factor": factor if factor in exact else round(factor, 4), "path": evaluation.path},
@@ -566,7 +589,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         "inputs": inputs,
         "conditions": [c.as_dict(label=nearest.label) for c in nearest.conditions] if nearest else [],
         "rules": rule_results,
-        "thresholds": ctx["threshold_record"],
+        "thresholds": threshold_record,
         "history": base_history,
         "near_misses": near_misses,
         "score": {"nearest_share_fired": round(partial, 4), "evaluable_share": round(evaluable_share, 4)},

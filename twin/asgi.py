@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, `/ws/...` through Channels with origin and session checks.
+"""ASGI entry point: HTTP through Django (`apps.core.asgi.DjangoHttpHandler`: a request's middleware and view run
+in one go on its thread), `/ws/...` through Channels with origin and session checks.
 
 In front of both: the client's address from the trusted proxy hops (`apps.core.asgi.ProxyHeadersMiddleware`);
 for HTTP, the request body limit (`BodyLimitMiddleware`) and `WEB_THREADS` long-lived threads that run the
@@ -10,10 +11,10 @@ started as a task of the server's event loop on the first connection, so live ev
 """
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twin.settings.local")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -21,6 +22,7 @@ from django.conf import settings  # noqa: E402
 
 from apps.core.asgi import (  # noqa: E402
     BodyLimitMiddleware,
+    DjangoHttpHandler,
     ProxyHeadersMiddleware,
     RequestThreadsMiddleware,
     http_line_limits_install,
@@ -31,6 +33,7 @@ from apps.events.sockets import SameOriginValidator  # noqa: E402
 from twin.routing import websocket_urlpatterns  # noqa: E402
 
 http_line_limits_install()
+django_asgi_app = DjangoHttpHandler()
 
 # Threads that run the requests' synchronous part (Django views, middleware, ORM), reused from request to
 # request; with the production pool, as many as it has connections.

@@ -15,6 +15,9 @@ class BiasTag(BaseModel):
     confidence = models.DecimalField(max_digits=5, decimal_places=4)
     features = models.JSONField(default=dict)
     engine_version = models.CharField(max_length=32, default="")
+    # a hash of what the row holds (engine version, label, confidence, the evidence as written): a re-score
+    # compares it and rewrites only the tags that changed (null: written before it was kept, so rewritten)
+    digest = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [

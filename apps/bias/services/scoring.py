@@ -13,11 +13,12 @@ temporary file (in memory up to `SPOOL_MEMORY`, then on disk), so memory does no
 targets. Then the write transaction — positions, per chunk a few `COPY`s (no per-trade query), the
 disposition days and the daily label rollups — so a failure anywhere writes nothing. Tags are unique per
 trade, label and engine version: when some targets carry tags already (a re-score, the trades after a late
-one), those go first (in one statement when the targets are every trade from the first one on). When none
+one), each chunk's stored tags are compared by digest (engine version, label, confidence, evidence) and
+only those that changed are deleted and written again; the others keep their rows. When none
 does (new trades) and no model is configured, the tags' `COPY` is already open while the engine walks (the
 write transaction begun, no row locked yet, nothing to delete), so the server stores them on its own core
-meanwhile instead of after the walk. Re-scoring a trade replaces its tags, and a reflection whose content
-did not change is not announced again — a retried task is harmless.
+meanwhile instead of after the walk. Re-scoring a trade replaces the tags that changed, and a reflection
+whose content did not change is not announced again — a retried task is harmless.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (th
 # temporary file: at 32 MB the in-memory buffer and its growth copies added ~50 MB to a 100,000-trade run's
 # peak, while writing and reading the file back costs no measurable CPU
 SPOOL_MEMORY = 8 * 1024 * 1024
-TAG_COLUMNS = ("trade_id", "label", "confidence", "features", "engine_version")
+TAG_COLUMNS = ("trade_id", "label", "confidence", "features", "engine_version", "digest")
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 
@@ -114,6 +115,13 @@ def history_load(*, user_id: str, trade_ids: list[str] = (), include_later: bool
 def _confidence(value: float) -> Decimal:
     value = min(max(float(value), 0.0), 1.0)
     return Decimal(str(round(value, 4)))
+
+
+def _tag_digest(label: str, confidence: str, features: str) -> int:
+    """A tag row's content as one signed 64-bit number (the `digest` column): engine version, label,
+    confidence and the evidence exactly as written."""
+    text = "\x1f".join((engine.ENGINE_VERSION, label, confidence, features))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _fingerprint(*, tags: list, draft) -> str:
@@ -211,10 +219,6 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
             spool.seek(0)
             with transaction.atomic():
                 _positions_store(user=user, history=history, positions=stream.positions)
-                if contiguous and history.relabels:  # by trade id: a filter through the trade join deletes
-                    # by tag id, one probe each
-                    BiasTag.objects.filter(trade_id__in=trade_queryset().filter(
-                        user_id=user.id, ts__gte=history.first_target).values("id")).delete()
                 while True:
                     try:
                         composed = pickle.load(spool)  # nosec B301
@@ -237,16 +241,17 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
 @contextmanager
 def _tags_copy():
     """Inside the write transaction: one `COPY` into the tag table, open while the block runs; yields
-    `write(trade_id, label, confidence, features)` (confidence and encoded evidence as text)."""
+    `write(trade_id, label, confidence, features, digest)` (confidence and encoded evidence as text)."""
     table, now, version = BiasTag._meta.db_table, timezone.now(), engine.ENGINE_VERSION
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
-            f"COPY {table} (id, created_at, engine_version, trade_id, label, confidence, features) FROM STDIN") as copy:
+            f"COPY {table} (id, created_at, engine_version, trade_id, label, confidence, features, digest) FROM STDIN"
+    ) as copy:
         ids: list[str] = []
 
-        def write(trade_id: str, label: str, confidence: str, features: str) -> None:
+        def write(trade_id: str, label: str, confidence: str, features: str, digest: int) -> None:
             if not ids:
                 ids.extend(new_ids(WRITE_CHUNK))
-            copy.write_row((ids.pop(), now, version, trade_id, label, confidence, features))
+            copy.write_row((ids.pop(), now, version, trade_id, label, confidence, features, digest))
 
         yield write
 
@@ -270,7 +275,7 @@ def _positions_store(*, user, history: History, positions: dict) -> None:
 def _compose(*, user, stream, frames: dict, chunk: int, spool, tag_sink=None) -> int:
     """Every `chunk` labelled targets, their tag rows (evidence encoded), reflection, fingerprint and
     `coach.reflect` payload, pickled to `spool` as one chunk — or, with `tag_sink(trade_id, label,
-    confidence, features)`, the tags handed to it as they come and the rest pickled. -> targets."""
+    confidence, features, digest)`, the tags handed to it as they come and the rest pickled. -> targets."""
     composed = 0
     while batch := list(islice(stream.tags, chunk)):
         if not all(tags for _, tags in batch):
@@ -288,10 +293,13 @@ def _compose(*, user, stream, frames: dict, chunk: int, spool, tag_sink=None) ->
             payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
                                       trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
             # plain strings only: they pickle several times faster than Decimals and str subclasses
-            labelled = [(tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features))) for tag in tags]
+            labelled = []
+            for tag in tags:
+                label, confidence, features = tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features))
+                labelled.append((label, confidence, features, _tag_digest(label, confidence, features)))
             if tag_sink is not None:
-                for label, confidence, features in labelled:
-                    tag_sink(trade.id, label, confidence, features)
+                for tag in labelled:
+                    tag_sink(trade.id, *tag)
                 labelled = []
             rows.append((trade.id, labelled,
                          (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
@@ -309,15 +317,18 @@ def _payload_text(payload: dict) -> str:
 
 
 def _composed_store(*, user, composed: tuple, contiguous: bool, relabels: bool) -> None:
-    """One composed chunk: its tags in, and a reflection with its `coach.reflect` event for each trade
-    whose reflection changed — a handful of statements, whatever the chunk's size."""
+    """One composed chunk: its tags in (when some may be stored already, only those that changed), and a
+    reflection with its `coach.reflect` event for each trade whose reflection changed — a handful of
+    statements, whatever the chunk's size."""
     first, last, rows = composed
     ids = [trade_id for trade_id, *_ in rows]
-    if relabels and not contiguous:
-        BiasTag.objects.filter(trade_id__in=ids).delete()
-    rows_insert(BiasTag, TAG_COLUMNS, [  # none when they were copied in as the engine walked
-        (trade_id, label, Decimal(confidence), JsonText(features), engine.ENGINE_VERSION)
-        for trade_id, labelled, *_ in rows for label, confidence, features in labelled
+    # none when they were copied in as the engine walked
+    tags = [(trade_id, *tag) for trade_id, labelled, *_ in rows for tag in labelled]
+    if relabels:
+        tags = _tags_changed(trade_ids=ids, tags=tags)
+    rows_insert(BiasTag, TAG_COLUMNS, [
+        (trade_id, label, Decimal(confidence), JsonText(features), engine.ENGINE_VERSION, digest)
+        for trade_id, label, confidence, features, digest in tags
     ])
     # by the trades' (user, ts) index: with the reflection's own user index the planner may AND in every
     # reflection of the user for each trade
@@ -333,6 +344,51 @@ def _composed_store(*, user, composed: tuple, contiguous: bool, relabels: bool) 
         (user.id, trade_id, *draft, engine.ENGINE_VERSION, fingerprint, event_id)
         for (trade_id, _, draft, fingerprint, _), event_id in zip(announced, event_ids, strict=True)
     ])
+
+
+def _tags_changed(*, trade_ids: list[str], tags: list[tuple]) -> list[tuple]:
+    """Of these trades' new tags `(trade_id, label, confidence, features, digest)`, those to write. A stored
+    tag with the same engine version, label and digest stays as it is (its id and time too); every other
+    stored tag of the trades goes (a re-score mostly finds its tags as they were: deleting and writing them
+    all again cost the server more than the rest of the run's writes)."""
+    new = {(trade_id, label): digest for trade_id, label, _, _, digest in tags}
+    kept: set[tuple[str, str]] = set()
+    stale: list[str] = []
+    for tag_id, trade_id, label, version, digest in _tags_stored(trade_ids):
+        if version == engine.ENGINE_VERSION and digest is not None and new.get((trade_id, label)) == digest:
+            kept.add((trade_id, label))
+        else:
+            stale.append(tag_id)
+    _tags_delete(stale)
+    return [tag for tag in tags if (tag[0], tag[1]) not in kept]
+
+
+def _tags_stored(trade_ids: list[str]) -> list[tuple]:
+    """(id, trade_id, label, engine_version, digest) of these trades' tags: on PostgreSQL one statement with
+    the ids as one array parameter (by the unique constraint's leading trade column), else `IN` lists within
+    SQLite's limit of parameters."""
+    if not trade_ids:
+        return []
+    columns = ("id", "trade_id", "label", "engine_version", "digest")
+    if connection.vendor != "postgresql":
+        return [row for start in range(0, len(trade_ids), 500)
+                for row in BiasTag.objects.filter(trade_id__in=trade_ids[start:start + 500]).values_list(*columns)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {BiasTag._meta.db_table} WHERE trade_id = ANY(%s)",
+                       [trade_ids])
+        return cursor.fetchall()
+
+
+def _tags_delete(tag_ids: list[str]) -> None:
+    """These tags, in one statement on PostgreSQL (the ids as one array parameter)."""
+    if not tag_ids:
+        return
+    if connection.vendor != "postgresql":
+        for start in range(0, len(tag_ids), 500):
+            BiasTag.objects.filter(id__in=tag_ids[start:start + 500]).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {BiasTag._meta.db_table} WHERE id = ANY(%s)", [tag_ids])
 
 
 def _disposition_store(*, user, by_symbol: dict, disposition: dict) -> None:

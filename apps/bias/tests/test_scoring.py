@@ -1,4 +1,4 @@
-"""Scoring: one tag set per trade (re-scoring replaces), ≥1 tag each, FIFO positions, one coach.reflect per
+"""Scoring: one tag set per trade (re-scoring rewrites what changed), ≥1 tag each, FIFO positions, one coach.reflect per
 trade in the same transaction — and nothing at all when a write fails midway."""
 from datetime import timedelta
 from decimal import Decimal
@@ -61,17 +61,17 @@ def test_scoring_writes_one_tag_set_per_trade_and_an_event_each(user, market_tra
         assert reflection.bias in LABELS
 
 
-def test_rescoring_replaces_tags_and_does_not_announce_again(user, market_trades):
+def test_rescoring_keeps_unchanged_tags_and_does_not_announce_again(user, market_trades):
     ids = [t.id for t in market_trades]
     bias_score_trades(user_id=user.id, trade_ids=ids)
     before = tag_sets(market_trades)
-    old_ids = set(BiasTag.objects.values_list("id", flat=True))
+    rows = set(BiasTag.objects.values_list("id", "created_at", "digest"))
 
     bias_score_trades(user_id=user.id, trade_ids=ids)
     scoring_run_execute(run_id=scoring_request(user_id=user.id, source="test").id)
 
     assert tag_sets(market_trades) == before
-    assert not old_ids & set(BiasTag.objects.values_list("id", flat=True))
+    assert set(BiasTag.objects.values_list("id", "created_at", "digest")) == rows  # not one row rewritten
     assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
     assert Reflection.objects.count() == 12
     assert DispositionStat.objects.filter(user=user).count() == 1
@@ -91,6 +91,36 @@ def test_chunks_spilled_to_disk_write_what_memory_did_and_unchanged_positions_st
     assert {p.trade_id: (p.realized_pnl, p.matched_qty, p.updated_at)
             for p in TradePosition.objects.all()} == positions  # same outcomes: no row rewritten
     assert EventOutbox.objects.filter(user=user, type="coach.reflect").count() == 12
+
+
+@pytest.mark.parametrize("chunk", [3, 2000])
+def test_rescoring_rewrites_exactly_the_tags_that_changed(user, market_trades, chunk):
+    """A tag without a digest (written before it was kept), one of another engine version and one whose
+    label no longer fires are replaced or removed; every other tag keeps its row."""
+    bias_score_trades(user_id=user.id, trade_ids=[t.id for t in market_trades])
+
+    def content():
+        return sorted(BiasTag.objects.values_list("trade_id", "label", "confidence", "features", "engine_version"))
+
+    expected = content()
+    first, second = BiasTag.objects.order_by("trade__ts", "label")[:2]
+    BiasTag.objects.filter(id=first.id).update(digest=None)
+    BiasTag.objects.filter(id=second.id).update(engine_version="0.0-old")
+    BiasTag.objects.create(trade_id=market_trades[-1].id, label="no_longer_fires", confidence=Decimal("0.5"),
+                           features={}, engine_version=ENGINE_VERSION, digest=123)
+    BiasTag.objects.filter(trade_id=market_trades[5].id).delete()  # and a trade with none at all
+    untouched = set(BiasTag.objects.exclude(id__in=[first.id, second.id]).exclude(label="no_longer_fires")
+                    .values_list("id", "created_at"))
+
+    assert bias_rescore_user(user_id=user.id, chunk=chunk) == 12
+
+    assert content() == expected
+    rows = set(BiasTag.objects.values_list("id", "created_at"))
+    assert untouched <= rows
+    assert not {first.id, second.id} & {tag_id for tag_id, _ in rows}
+    assert len(rows) == len(expected) == len(untouched) + 2 + BiasTag.objects.filter(trade=market_trades[5]).count()
+    assert not BiasTag.objects.filter(engine_version="0.0-old").exists()
+    assert not BiasTag.objects.filter(digest__isnull=True).exists()
 
 
 def test_new_trades_tags_copied_as_the_engine_walks_are_those_written_after_it(user, market_trades, settings,

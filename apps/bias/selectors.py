@@ -24,17 +24,16 @@ GRID_SORTS = {"ts": ("ts", "id"), "-ts": ("-ts", "-id"), "symbol": ("symbol", "t
               "-symbol": ("-symbol", "-ts", "-id")}
 
 
-def trade_ids_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, list[str]]:
-    """Trade ids per user (optionally one user, optionally trades at or after `since`)."""
+def trade_counts_for_rescore(*, user_id: str | None = None, since: datetime | None = None) -> dict[str, int]:
+    """How many trades each user has (optionally one user, optionally trades at or after `since`), by user
+    id: one grouped count, not every trade id."""
     query = trade_queryset()
     if user_id:
         query = query.filter(user_id=user_id)
     if since:
         query = query.filter(ts__gte=since)
-    out: dict[str, list[str]] = defaultdict(list)
-    for uid, tid in query.order_by("user_id", "symbol", "ts", "id").values_list("user_id", "id"):
-        out[uid].append(tid)
-    return dict(out)
+    return dict(query.order_by("user_id").values("user_id").annotate(trades=Count("id"))
+                .values_list("user_id", "trades"))
 
 
 def _trade_for_user(*, user, trade_id: str) -> Trade:

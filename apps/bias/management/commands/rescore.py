@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apps.bias.engine import ENGINE_VERSION
-from apps.bias.selectors import trade_ids_for_rescore
+from apps.bias.selectors import trade_counts_for_rescore
 from apps.bias.services.rules import rule_calibration_compute
 from apps.bias.services.scoring import bias_rescore_user
 
@@ -50,8 +50,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with email {user}.")
             user_id = found.id
         since = _since(since)
-        # user id → how many trades (the ids themselves are not kept while the users are re-scored)
-        work = {uid: len(ids) for uid, ids in trade_ids_for_rescore(user_id=user_id, since=since).items()}
+        work = trade_counts_for_rescore(user_id=user_id, since=since)  # user id → how many trades
         if calibrated:
             self._calibrate(work)
         total = sum(work.values())

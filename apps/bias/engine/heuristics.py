@@ -547,5 +547,5 @@ def discipline_alone(ctx: dict, rules: list[dict]) -> tuple | None:
         return None
     lines.append(_GUARD_KEPT.as_dict())
     factor = best_confidence / best_margin
-    history["history_factor"] = round(factor, 4)
+    history["history_factor"] = factor if factor in _EXACT_SCORES else round(factor, 4)  # usually 1.0
     return lines, history, best_margin, factor, best_path

@@ -501,8 +501,12 @@ def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occu
     earlier = occurrences.get("DISCIPLINE", 0)
     occurrences["DISCIPLINE"] = earlier + 1
     exact = h._EXACT_SCORES
+    rounded_margin = margin if margin in exact else round(margin, 4)
     confidence = margin * factor
-    confidence = confidence if confidence in exact else round(confidence, 4)
+    if confidence == margin:  # a factor of 1 (the usual case): the margin's rounding, made once
+        confidence = rounded_margin
+    else:
+        confidence = confidence if confidence in exact else round(confidence, 4)
     buy = "candles_before" in history
     bars = ctx["bars"]
     features = {
@@ -519,7 +523,7 @@ def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occu
                     "trades_before_today": ctx["trades_today"] - 1, "baseline_days": ctx["baseline_days"],
                     "prior_entries": ctx["prior_buys"], "history_factor": history["history_factor"],
                     "occurrence": earlier},
-        "score": {"margin": margin if margin in exact else round(margin, 4),
+        "score": {"margin": rounded_margin,
                   "history_factor": history["history_factor"], "path": path},  # round(factor, 4), made once
     }
     return TagResult(trade.id, "DISCIPLINE", 0.0 if confidence < 0 else 1.0 if confidence > 1 else confidence,
@@ -531,18 +535,20 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
     """The trade's tags. ``occurrences`` (label → how many earlier trades carried it) is counted on as the
     tags are made, and each tag's history records its label's count before this trade; ``threshold_record``
     is the lines in force, as every tag records them."""
-    fired: list = []
-    done: dict = {}
     if QUICK_REJECT:
         candidates = _may_fire(ctx, rule_results)
-        if candidates:
-            evaluations, fired = _evaluate(ctx, rule_results, candidates,
-                                           with_discipline=_discipline_possible(ctx, rule_results), done=done)
-        elif not _any_broken(rule_results):  # DISCIPLINE alone, its guard kept
+        broken = _any_broken(rule_results)
+        if not candidates and not broken:  # DISCIPLINE alone, its guard kept (most trades end here)
             discipline = h.discipline_alone(ctx, rule_results)
             if discipline is not None:
                 return [_discipline_tag(trade, ctx, rule_results, occurrences, threshold_record, *discipline)]
-        elif _discipline_possible(ctx, rule_results):  # only DISCIPLINE can fire: ``_evaluate`` of no evaluator
+    fired: list = []
+    done: dict = {}
+    if QUICK_REJECT:
+        if candidates:
+            evaluations, fired = _evaluate(ctx, rule_results, candidates,
+                                           with_discipline=_discipline_possible(ctx, rule_results), done=done)
+        elif broken and _discipline_possible(ctx, rule_results):  # only DISCIPLINE can fire: ``_evaluate`` of none
             discipline = done["discipline"] = h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)
             if discipline is not None and discipline.fired:
                 fired = [discipline]

@@ -5,7 +5,11 @@ import logging
 import traceback
 from urllib.parse import unquote_to_bytes
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 
 from .responses import error_response, is_api_path
@@ -34,6 +38,50 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
         return response
+
+
+_POLICY_SETTINGS = {False: "CONTENT_SECURITY_POLICY", True: "CONTENT_SECURITY_POLICY_REPORT_ONLY"}
+_policies: dict[bool, str] = {}  # report_only -> the policy of the settings alone (no nonce, no view override)
+
+
+def _policies_forget(*, setting, **kwargs) -> None:
+    if setting in _POLICY_SETTINGS.values():
+        _policies.clear()
+
+
+setting_changed.connect(_policies_forget)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (same headers, same exemptions and nonce rules), with the policy of the settings
+    alone built once per process instead of twice per response (enforced and report-only: ~30 µs of CPU a
+    request). A response whose request used a nonce, or that carries a policy of its own (`@csp_update`,
+    `@csp_replace`, `@csp`), gets its policy built for it as before."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code in (500, 404) and settings.DEBUG:  # Django's debug pages keep theirs
+            return response
+        for report_only, header, exempt in ((False, HEADER, "_csp_exempt"), (True, HEADER_REPORT_ONLY, "_csp_exempt_ro")):
+            policy = self._policy(request, response, report_only=report_only)
+            if not policy or header in response or getattr(response, exempt, False) is not False:
+                continue
+            prefixes = (getattr(settings, _POLICY_SETTINGS[report_only], None) or {}).get("EXCLUDE_URL_PREFIXES")
+            if not request.path_info.startswith(tuple(prefixes or ())):
+                response[header] = policy
+        # As django-csp: once the header is written, asking for a nonce is an error, not a silent miss.
+        if getattr(request, "_csp_nonce", None) is None:
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+    def _policy(self, request: HttpRequest, response: HttpResponse, *, report_only: bool) -> str:
+        parts = self.get_policy_parts(request=request, response=response, report_only=report_only)
+        if parts.config is not None or parts.update is not None or parts.replace is not None or parts.nonce:
+            return build_policy(config=parts.config, update=parts.update, replace=parts.replace, nonce=parts.nonce,
+                                report_only=report_only)
+        policy = _policies.get(report_only)
+        if policy is None:
+            policy = _policies[report_only] = build_policy(report_only=report_only)
+        return policy
 
 
 def request_text_is_clean(request: HttpRequest) -> bool:

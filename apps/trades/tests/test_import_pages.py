@@ -138,3 +138,50 @@ def test_an_exchange_outage_on_a_page_fetched_ahead_keeps_the_stored_ones_and_th
     assert (done.status, done.attempts, done.pages, done.fetched, done.inserted, done.duplicates) == (
         "done", 2, 3, 1234, 1234, 0)
     assert Trade.objects.filter(user=user).count() == 1234
+
+
+def _statements(queries) -> list[str]:
+    """What the page's transaction sent between its BEGIN and its COMMIT."""
+    sent = [q["sql"] for q in queries.captured_queries]
+    assert (sent[0], sent[-1]) == ("BEGIN", "COMMIT")
+    return sent[1:-1]
+
+
+def test_a_page_sends_its_flush_setting_with_its_first_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, lifecycle.import_page_transaction(final=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int", [7])
+            first = cursor.fetchall()
+        later = _synchronous_commit()
+
+    assert (first, later, _synchronous_commit()) == ([(7,)], "off", "on")
+    assert _statements(queries) == ["SELECT 7::int; SET LOCAL synchronous_commit TO OFF", "SHOW synchronous_commit"]
+
+
+def test_a_page_whose_first_statement_is_executemany_sends_its_flush_setting_before_it():
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, lifecycle.import_page_transaction(final=False):
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE page_probe (n int) ON COMMIT DROP")
+        later = _synchronous_commit()
+    with CaptureQueriesContext(connection) as many_queries, lifecycle.import_page_transaction(final=False):
+        with connection.cursor() as cursor:
+            cursor.executemany("SELECT %s::int", [[1], [2]])
+        many_later = _synchronous_commit()
+
+    assert (later, many_later) == ("off", "off")
+    assert _statements(queries)[0].endswith("ON COMMIT DROP; SET LOCAL synchronous_commit TO OFF")
+    assert _statements(many_queries)[0] == "SET LOCAL synchronous_commit TO OFF"
+
+
+def test_the_last_page_sends_no_flush_setting():
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, lifecycle.import_page_transaction(final=True):
+        later = _synchronous_commit()
+
+    assert later == "on"
+    assert _statements(queries) == ["SHOW synchronous_commit"]

@@ -24,7 +24,9 @@ always runs on a freshly written disk); the ratios are the medians of the rounds
 time, each run's CPU time is given: this process's and, when PostgreSQL runs on this machine, the server
 process's (from /proc) — on a shared machine their sum moves far less than wall time.
 
-Goal: ours ≥ 0.8 × copy (rows/s). Prints one JSON document.
+Goal: ours ≥ 0.8 × copy (rows/s). `goal.met` judges the wall-time ratio (`ratios.ours_vs_copy`), `goal.met_on_cpu`
+the CPU one (`ratios.ours_vs_copy_cpu`, client + server; the figure to trust on a shared machine, None without
+the server's). Prints one JSON document.
 """
 from __future__ import annotations
 
@@ -203,6 +205,7 @@ def summary(rows: int, rounds: list[dict], naive_rows: int, naive_s: float) -> d
 
     ours_vs_copy = median([one["copy"]["seconds"] / one["ours"]["seconds"] for one in rounds])
     cpu_pairs = [(_cpu(one["copy"]), _cpu(one["ours"])) for one in rounds]
+    ours_vs_copy_cpu = median([copy / ours if copy and ours else None for copy, ours in cpu_pairs])
     naive_rate = round(naive_rows / naive_s, 1) if naive_s else 0.0
     ours_rate = rate(median([one["ours"]["seconds"] for one in rounds]))
     return {
@@ -212,12 +215,13 @@ def summary(rows: int, rounds: list[dict], naive_rows: int, naive_s: float) -> d
         "naive_update_or_create": {"seconds": round(naive_s, 3), "rows_per_s": naive_rate},
         "ratios": {
             "ours_vs_copy": ours_vs_copy,
-            "ours_vs_copy_cpu": median([copy / ours if copy and ours else None for copy, ours in cpu_pairs]),
+            "ours_vs_copy_cpu": ours_vs_copy_cpu,
             "normalise_and_ours_vs_copy": median([one["copy"]["seconds"] / (one["normalise"]["seconds"]
                                                   + one["ours"]["seconds"]) for one in rounds]),
             "ours_vs_naive": round(ours_rate / naive_rate, 1) if naive_rate else None,
         },
-        "goal": {"ours_vs_copy_at_least": GOAL, "met": bool(ours_vs_copy and ours_vs_copy >= GOAL)},
+        "goal": {"ours_vs_copy_at_least": GOAL, "met": bool(ours_vs_copy and ours_vs_copy >= GOAL),
+                 "met_on_cpu": bool(ours_vs_copy_cpu and ours_vs_copy_cpu >= GOAL)},
     }
 
 

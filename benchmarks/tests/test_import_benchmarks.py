@@ -30,6 +30,9 @@ def test_import_throughput_reports_ours_copy_and_naive():
     assert report["rerun_all_duplicates"]["duplicates"] == 600
     assert report["copy"]["rows_per_s"] > 0 and report["naive_update_or_create"]["rows_per_s"] > 0
     assert report["ratios"]["ours_vs_copy"] > 0
+    cpu_ratio = report["ratios"]["ours_vs_copy_cpu"]  # None only when the server's CPU cannot be read
+    assert report["goal"]["met_on_cpu"] == (cpu_ratio is not None and cpu_ratio >= 0.8)
+    assert report["goal"]["met"] == (report["ratios"]["ours_vs_copy"] >= 0.8)
 
 
 def test_import_e2e_stores_every_stub_trade():

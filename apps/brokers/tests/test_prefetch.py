@@ -60,6 +60,9 @@ def test_a_failing_prefetch_is_logged_and_swallowed(stub_exchange, caplog):
 @pytest.mark.django_db(transaction=True)
 def test_an_import_fetches_candles_while_it_is_still_paging(stub_exchange, coinbase_connection, user):
     stub_exchange.state.set_trade_count(1234)  # three pages of fills
+    # Each answer takes as long as a real exchange's: the next page is fetched while one is stored, so with
+    # instant answers the last page may be asked for before the candle check of the first page is through.
+    stub_exchange.state.latency = 0.3
     anchor = stub_exchange.state.anchor
 
     job = import_job_start(user=user, broker="coinbase", since=anchor - timedelta(days=30), until=anchor)

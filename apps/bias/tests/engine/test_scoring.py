@@ -257,7 +257,10 @@ def test_a_walk_leaves_objects_frozen_by_the_caller_frozen():
         assert frozen > 0
         with gc_paused():
             pass
-        assert gc.get_freeze_count() == frozen and gc.isenabled()
+        # Had the walk unfrozen them the count would be 0; frozen objects that other threads of the test
+        # process let go of meanwhile are freed and leave the count, so it may only have dropped a little.
+        after = gc.get_freeze_count()
+        assert frozen * 0.99 <= after <= frozen and gc.isenabled()
     finally:
         gc.unfreeze()
 

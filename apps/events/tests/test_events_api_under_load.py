@@ -27,11 +27,12 @@ CLIENTS = 6
 @pytest.fixture
 def busy_production_web(transactional_db, tmp_path):
     """One gunicorn/uvicorn process with 6 request threads sharing ONE pooled connection that a waiting
-    request may wait for 0.2 s: pages of 500 events hold it longer than that."""
+    request may wait for 0.02 s: a page of 500 events holds it longer than that (on a fast host a page is
+    read and encoded in a few hundredths of a second, so a longer wait would seldom run out)."""
     port = free_port()
     env = production_web_env(
         port=port, prefix="evload", PGAPPNAME=APP_NAME, WEB_CONCURRENCY="1", RATELIMIT_ENABLE="0", OUTBOX_RELAY_EMBEDDED="0",
-        JOBS_IN_PROCESS="0", DB_POOL_MAX_SIZE="1", WEB_THREADS=str(CLIENTS), DB_POOL_TIMEOUT="0.2",
+        JOBS_IN_PROCESS="0", DB_POOL_MAX_SIZE="1", WEB_THREADS=str(CLIENTS), DB_POOL_TIMEOUT="0.02",
         STATIC_ROOT=str(tmp_path / "static"))
     # pages render with the collected, hashed static files of the production settings
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=settings.BASE_DIR,

@@ -59,11 +59,30 @@ ORDER_HEADERS = {
     "ru": "Дата(UTC),Номер ордера,Пара,Тип,Сторона,Цена ордера,Сумма ордера,Время,Исполнено,Средняя цена,Итого,"
           "Статус",
     "zh": "日期(UTC),订单号,交易对,类型,方向,委托价格,委托数量,时间,已成交,成交均价,成交额,状态",
+    "cs": "Datum(UTC),Č. příkazu,Pár,Typ,Strana,Cena příkazu,Částka příkazu,Čas,Provedeno,Průměrná cena,"
+          "Celkem obchodováno,Stav",
+    "fr": "Date(UTC),N° d'ordre,Paire,Type,Côté,Prix de l'ordre,Montant de l'ordre,Heure,Exécuté,Prix moyen,"
+          "Total des transactions,Statut",
+    "it": "Data(UTC),N. ordine,Coppia,Tipo,Lato,Prezzo ordine,Importo ordine,Ora,Eseguito,Prezzo medio,"
+          "Totale scambiato,Stato",
+    "pt": "Data(UTC),N.º da ordem,Par,Tipo,Lado,Preço da ordem,Montante da ordem,Hora,Executado,Preço médio,"
+          "Total negociado,Status",
+    "tr": "Tarih(UTC),Emir No,Parite,Tür,Yön,Emir Fiyatı,Emir Miktarı,Zaman,Gerçekleşen,Ortalama Fiyat,"
+          "İşlem Toplamı,Durum",
+    "pl": "Data(UTC),Nr zlecenia,Para,Typ,Strona,Cena zlecenia,Kwota zlecenia,Czas,Zrealizowano,Średnia cena,"
+          "Suma transakcji,Status",
+    "uk": "Дата(UTC),Номер ордера,Пара,Тип,Сторона,Ціна ордера,Сума ордера,Час,Виконано,Середня ціна,Разом,Статус",
+    "vi": "Ngày(UTC),Số lệnh,Cặp,Loại,Phía,Giá đặt,Số lượng đặt,Thời gian,Đã khớp,Giá trung bình,"
+          "Tổng giao dịch,Trạng thái",
+    "id": "Tanggal(UTC),No. Order,Pasangan,Tipe,Sisi,Harga Order,Jumlah Order,Waktu,Tereksekusi,"
+          "Harga Rata-rata,Total Trading,Status",
+    "ja": "日時(UTC),注文番号,ペア,タイプ,サイド,注文価格,注文数量,時間,約定済み,平均価格,取引合計,ステータス",
+    "ko": "날짜(UTC),주문번호,페어,유형,구분,주문 가격,주문 수량,시간,체결됨,평균 가격,거래 총액,상태",
 }
 
 
 @pytest.mark.parametrize("language", sorted(ORDER_HEADERS))
-def test_order_history_in_several_languages(language):
+def test_order_history_in_each_language(language):
     data = (f"{ORDER_HEADERS[language]}\n"
             "2022-06-01 09:00:00,4410001,BTCUSDT,LIMIT,BUY,30000,0.01BTC,2022-06-01 09:05:10,0.01BTC,29990,"
             "299.9USDT,FILLED\n").encode()
@@ -81,11 +100,22 @@ STATEMENT_HEADERS = {
     "fr": "ID utilisateur,Heure,Compte,Opération,Crypto,Variation,Remarque",
     "tr": "Kullanıcı ID,Zaman,Hesap,İşlem,Coin,Değişim,Not",
     "ja": "ユーザーID,時間,アカウント,操作,コイン,変動,備考",
+    "cs": "ID uživatele,Čas,Účet,Operace,Mince,Změna,Poznámka",
+    "es": "ID de usuario,Tiempo,Cuenta,Operación,Moneda,Cambio,Observación",
+    "it": "ID utente,Ora,Conto,Operazione,Moneta,Variazione,Nota",
+    "pt": "ID do usuário,Hora,Conta,Operação,Moeda,Alteração,Observação",
+    "ru": "ID пользователя,Время,Аккаунт,Операция,Монета,Изменение,Примечание",
+    "pl": "ID użytkownika,Czas,Konto,Operacja,Moneta,Zmiana,Uwagi",
+    "uk": "ID користувача,Час,Акаунт,Операція,Монета,Зміна,Примітка",
+    "vi": "ID người dùng,Thời gian,Tài khoản,Thao tác,Coin,Thay đổi,Ghi chú",
+    "id": "ID Pengguna,Waktu,Akun,Operasi,Koin,Perubahan,Keterangan",
+    "zh": "用户ID,时间,账户,操作,币种,变动,备注",
+    "ko": "사용자 ID,시간,계정,작업,코인,변동,비고",
 }
 
 
 @pytest.mark.parametrize("language", sorted(STATEMENT_HEADERS))
-def test_transaction_history_headers_in_several_languages(language):
+def test_transaction_history_headers_in_each_language(language):
     data = (f"{STATEMENT_HEADERS[language]}\n"
             "9,2022-06-01 09:05:10,Spot,Transaction Buy,BTC,0.01,\n"
             "9,2022-06-01 09:05:10,Spot,Transaction Spend,USDT,-299.9,\n").encode()

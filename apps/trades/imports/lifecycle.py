@@ -126,37 +126,10 @@ def import_page_transaction(*, final: bool) -> Iterator[None]:
     committed. Inside a caller's transaction the caller's commit decides."""
     deferred = not final and connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
-        if not deferred:
-            yield
-        elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        if deferred:
             with connection.cursor() as cursor:
-                cursor.execute(_COMMIT_UNFLUSHED)
-            yield
-        else:
-            with connection.execute_wrapper(_FirstStatementFollowedBy(_COMMIT_UNFLUSHED)):
-                yield
-
-
-_COMMIT_UNFLUSHED = "SET LOCAL synchronous_commit TO OFF"
-
-
-class _FirstStatementFollowedBy:
-    """Sends `statement` (no parameters) in the same round trip as the transaction's first statement, which
-    its caller reads as before (parameters bound on the client let several statements share a query
-    string; the cursor stays on the first one's result). A first `executemany` gets it on its own before."""
-
-    def __init__(self, statement: str):
-        self._statement = statement
-        self._sent = False
-
-    def __call__(self, execute, sql, params, many, context):
-        if self._sent:
-            return execute(sql, params, many, context)
-        self._sent = True
-        if many or not isinstance(sql, str):
-            context["cursor"].execute(self._statement)
-            return execute(sql, params, many, context)
-        return execute(f"{sql.rstrip().rstrip(';')}; {self._statement}", params, many, context)
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def import_page_commit(*, job_id: str, owner: str, page: TradePage) -> ImportJob | None:

@@ -84,7 +84,6 @@ _PROBE_SQL = (
 PROBES = 5
 COPY_PIECE = 250  # rows formatted per write: the server parses one piece while the next is formatted
 UNIQUE_VIOLATION = "23505"
-_SAVEPOINT = "trade_upsert_copy"  # released or rolled back before the chunk returns, so never nested
 _COPY_COLUMNS = ("id", "ext_id", "symbol", "side", "qty", "price", "fee", "fee_asset", "quote_asset", "ts",
                  "created_at", "user_id", "broker")
 
@@ -94,53 +93,32 @@ def _insert_postgres(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[s
 
     A chunk of which one of a few evenly spread ext_ids is stored already (a re-import, or a page
     overlapping the last import) goes through `INSERT … ON CONFLICT` at once; any other is COPYed, and
-    falls back to it only when the COPY meets a stored row after all. The probe opens the savepoint the
-    COPY needs in the same round trip, and the ON CONFLICT statement releases it in its own."""
+    falls back to it only when the COPY meets a stored row after all."""
     table = Trade._meta.db_table
     step = max(1, len(chunk) // (PROBES - 1))
     sample = list({chunk[i].ext_id for i in range(0, len(chunk), step)} | {chunk[-1].ext_id})
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:  # a transaction for the savepoint
-        [(now, seen)] = _execute_then(cursor, _PROBE_SQL.format(table=table), [sample, user_id, broker],
-                                      f"SAVEPOINT {_SAVEPOINT}")
-        if seen:
-            return _insert_postgres_conflict(user_id, broker, chunk, then=f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        ids = new_ids(len(chunk))
-        try:
-            with connection.wrap_database_errors:
-                with cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
-                    for start in range(0, len(chunk), COPY_PIECE):
-                        piece_ids, piece = ids[start:start + COPY_PIECE], chunk[start:start + COPY_PIECE]
-                        text = _copy_text(piece_ids, now, user_id, broker, piece)
-                        if text is not None:
-                            copy.write(text)
-                        else:
-                            for row in _copy_rows(piece_ids, now, user_id, broker, piece):
-                                copy.write_row(row)
-        except IntegrityError as error:
-            if getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
-                raise
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")  # some were stored after all
-            return _insert_postgres_conflict(user_id, broker, chunk, then=f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    with connection.cursor() as cursor:
+        cursor.execute(_PROBE_SQL.format(table=table), [sample, user_id, broker])
+        now, seen = cursor.fetchone()
+    if seen:
+        return _insert_postgres_conflict(user_id, broker, chunk)
+    ids = new_ids(len(chunk))
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+            with cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+                for start in range(0, len(chunk), COPY_PIECE):
+                    piece_ids, piece = ids[start:start + COPY_PIECE], chunk[start:start + COPY_PIECE]
+                    text = _copy_text(piece_ids, now, user_id, broker, piece)
+                    if text is not None:
+                        copy.write(text)
+                    else:
+                        for row in _copy_rows(piece_ids, now, user_id, broker, piece):
+                            copy.write_row(row)
+    except IntegrityError as error:
+        if getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return _insert_postgres_conflict(user_id, broker, chunk)  # some were stored after all
     return ids
-
-
-def _fetched(cursor, sql: str, params: list) -> list[tuple]:
-    cursor.execute(sql, params)
-    return cursor.fetchall()
-
-
-def _execute_then(cursor, sql: str, params: list, then: str) -> list[tuple]:
-    """`sql`'s rows, after running it and then the parameterless statement `then`: in one round trip where
-    parameters are bound on the client (Django's default for psycopg, which lets several statements share
-    one query string), else in two."""
-    if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        cursor.execute(then)
-        return rows
-    cursor.execute(f"{sql}; {then}", params)
-    return cursor.fetchall()
 
 
 def _copy_rows(ids: list[str], now, user_id: str, broker: str, items: list[TradeDTO]):
@@ -202,17 +180,16 @@ def _packed(values: list[str]) -> str | None:
     return text if text.count(_SEP) == len(values) - 1 else None
 
 
-def _insert_postgres_conflict(user_id: str, broker: str, chunk: list[TradeDTO], then: str = "") -> list[str]:
+def _insert_postgres_conflict(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[str]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id`: exact whatever other transactions store meanwhile.
     Each column travels as one separator-joined text parsed by the server (`string_to_array`): adapting
     tens of thousands of Decimals and datetimes one by one into array literals costs more than the insert.
-    The text columns stay text[] (the insert checks each value against its column's length anyway). `then`:
-    a statement without parameters sent in the same round trip, run after the insert."""
+    The text columns stay text[] (the insert checks each value against its column's length anyway)."""
     strings = [_packed([t.ext_id for t in chunk]), _packed([t.symbol for t in chunk]),
                _packed([t.side for t in chunk])]
     assets = [_packed([t.fee_asset or "" for t in chunk]), _packed([t.quote_asset or "" for t in chunk])]
     if None in strings or None in assets:
-        return _insert_postgres_arrays(user_id, broker, chunk, then)
+        return _insert_postgres_arrays(user_id, broker, chunk)
     ids = new_ids(len(chunk))
     params = [
         user_id, broker, _SEP.join(ids), *strings,
@@ -224,11 +201,11 @@ def _insert_postgres_conflict(user_id: str, broker: str, chunk: list[TradeDTO], 
     ]
     sql = _PACKED_SQL.format(table=Trade._meta.db_table, columns=", ".join(_COLUMNS))
     with connection.cursor() as cursor:
-        rows = _execute_then(cursor, sql, params, then) if then else _fetched(cursor, sql, params)
-        return [row[0] for row in rows]
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _insert_postgres_arrays(user_id: str, broker: str, chunk: list[TradeDTO], then: str = "") -> list[str]:
+def _insert_postgres_arrays(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[str]:
     table = Trade._meta.db_table
     sql = (
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
@@ -253,8 +230,8 @@ def _insert_postgres_arrays(user_id: str, broker: str, chunk: list[TradeDTO], th
         [t.ts for t in chunk],
     ]
     with connection.cursor() as cursor:
-        rows = _execute_then(cursor, sql, params, then) if then else _fetched(cursor, sql, params)
-        return [row[0] for row in rows]
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_values(user_id: str, broker: str, chunk: list[TradeDTO]) -> list[str]:

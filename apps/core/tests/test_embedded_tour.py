@@ -68,6 +68,6 @@ def test_the_embedded_default_answers_a_new_users_tour_without_a_server_error(tm
     failed = {what: status for what, status in report["seen"].items() if status >= 400}
     assert failed == {}
     for answer in report["simulations"]:
-        assert answer["status"] == "done"
+        assert answer["status"] == "done", (answer, out.stderr[-3000:])
         assert {"actual", "hold", "waitPullback"} <= set(answer)
         assert answer["hold"]["curve"], answer["hold"]

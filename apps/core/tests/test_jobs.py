@@ -1,5 +1,6 @@
 """The shared job mechanics: the reaper sends again what a dead runner left or nobody picked up (and only
 that), a retry on the in-process runner is scheduled and runs, and beat has the reaper on its schedule."""
+import threading
 import time
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from apps.bias.models import BiasTag, ScoringRun
 from apps.bias.services.scoring_runs import TASK, scoring_request
 from apps.bias.tests.conftest import place_trades
-from apps.core.jobs import job_claim, job_task, jobs_reap
+from apps.core.jobs import job_claim, job_task, jobs_reap, jobs_run_pending
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -93,6 +94,42 @@ def test_a_claimed_job_cannot_be_claimed_again_until_its_lease_expires(user):
 
     assert first and second is None and third and third != first
     assert (taken.attempts, taken.lease_owner) == (2, third)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_pending_waits_for_a_job_another_runner_holds_until_it_ends(user):
+    held = _run(user)
+    _, owner = job_claim(task_name=TASK, job_id=held.id)  # e.g. the in-process pool took it on commit
+    ended = threading.Event()
+
+    def other_runner_ends():
+        time.sleep(0.5)
+        ScoringRun.objects.filter(id=held.id, lease_owner=owner).update(status="done", lease_expires_at=None)
+        ended.set()
+
+    threading.Thread(target=other_runner_ends, daemon=True).start()
+    ran = jobs_run_pending(user_id=user.id)
+
+    assert ended.is_set(), "returned while another runner still held the job"
+    assert ran == 0 and ScoringRun.objects.get(id=held.id).status == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_pending_runs_a_job_whose_runner_died_and_gives_up_waiting_after_its_bound(user, stub_exchange):
+    trades = place_trades(stub_exchange, user, range(3))
+    dead = _run(user, status="running", attempts=1, lease_owner="gone",
+                lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert jobs_run_pending(user_id=user.id) == 1
+    assert ScoringRun.objects.get(id=dead.id).status == "done"
+    assert set(BiasTag.objects.values_list("trade_id", flat=True)) == {t.id for t in trades}
+
+    stuck = _run(user)
+    job_claim(task_name=TASK, job_id=stuck.id)  # held by a live runner that never ends within the bound
+    started = time.monotonic()
+    assert jobs_run_pending(user_id=user.id, wait_seconds=0.3) == 0
+    assert 0.3 <= time.monotonic() - started < 5
+    assert ScoringRun.objects.get(id=stuck.id).status == "running"
 
 
 @pytest.mark.django_db

@@ -114,47 +114,55 @@ def compute_indicators(candles: pd.DataFrame, *, interval: pd.Timedelta | None =
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
     step = interval if interval is not None else candle_interval(frame.index)
+    for name, values in indicator_arrays(frame, step).items():
+        frame[name] = values
+    return frame
+
+
+def indicator_arrays(frame: pd.DataFrame, step: pd.Timedelta) -> dict[str, np.ndarray]:
+    """``compute_indicators``' columns as arrays, in the order it adds them, for candles already in time
+    order (``DatetimeIndex``) with candles of ``step``: the work without building a frame of them."""
     close = frame["close"].to_numpy(dtype=float)
     high = frame["high"].to_numpy(dtype=float)
     low = frame["low"].to_numpy(dtype=float)
     volume = frame["volume"].to_numpy(dtype=float) if "volume" in frame else np.full(len(frame), np.nan)
     close_s = pd.Series(close, index=frame.index)
-
-    frame["RSI_14"] = rsi(close)
+    columns = {"RSI_14": rsi(close)}
     atr_values = atr(high, low, close)
-    frame["ATR_14"] = atr_values
-    frame["ATR_rel"] = atr_values / close
+    columns["ATR_14"] = atr_values
+    columns["ATR_rel"] = atr_values / close
 
     mid = close_s.rolling(BB_PERIOD, min_periods=BB_PERIOD).mean().to_numpy()
     std = close_s.rolling(BB_PERIOD, min_periods=BB_PERIOD).std(ddof=0).to_numpy()
     upper, lower = mid + BB_STDS * std, mid - BB_STDS * std
     width = upper - lower
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["BB_pos"] = np.where(width > 0, (close - lower) / width, np.nan)
-    frame["BB_upper"], frame["BB_lower"], frame["BB_mid"] = upper, lower, mid
+        columns["BB_pos"] = np.where(width > 0, (close - lower) / width, np.nan)
+    columns["BB_upper"], columns["BB_lower"], columns["BB_mid"] = upper, lower, mid
 
     sma = close_s.rolling(SMA_PERIOD, min_periods=SMA_PERIOD).mean().to_numpy()
-    frame["SMA_50"] = sma
-    frame["gap_from_MA"] = (close - sma) / sma
+    columns["SMA_50"] = sma
+    columns["gap_from_MA"] = (close - sma) / sma
     volume_mean = pd.Series(volume).rolling(VOLUME_PERIOD, min_periods=VOLUME_PERIOD).mean().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["volume_ratio"] = np.where(volume_mean > 0, volume / volume_mean, np.nan)
+        columns["volume_ratio"] = np.where(volume_mean > 0, volume / volume_mean, np.nan)
 
-    frame["pct_change_1h"] = (
-        _pct_change_over(close_s, pd.Timedelta(hours=1)) if step <= pd.Timedelta(hours=1) else np.nan
+    columns["pct_change_1h"] = (
+        _pct_change_over(close_s, pd.Timedelta(hours=1)) if step <= pd.Timedelta(hours=1)
+        else np.full(len(close), np.nan)
     )
-    frame["pct_change_24h"] = _pct_change_over(close_s, pd.Timedelta(hours=24))
+    columns["pct_change_24h"] = _pct_change_over(close_s, pd.Timedelta(hours=24))
 
     high_7d = pd.Series(high, index=frame.index).rolling(HIGH_WINDOW).max().to_numpy()
-    frame["high_7d"] = high_7d
-    frame["drawdown_recent"] = (high_7d - close) / high_7d
-    frame["support"] = pd.Series(low).rolling(SUPPORT_CANDLES, min_periods=SUPPORT_CANDLES).min().to_numpy()
-    frame["bars"] = np.arange(1, len(frame) + 1, dtype=float)
+    columns["high_7d"] = high_7d
+    columns["drawdown_recent"] = (high_7d - close) / high_7d
+    columns["support"] = pd.Series(low).rolling(SUPPORT_CANDLES, min_periods=SUPPORT_CANDLES).min().to_numpy()
+    columns["bars"] = np.arange(1, len(frame) + 1, dtype=float)
     present = close_s.rolling(HIGH_WINDOW).count().to_numpy()
     since_start = (frame.index - frame.index[0]) / step + 1 if len(frame) else np.empty(0)
     expected = np.minimum(HIGH_WINDOW / step, np.asarray(since_start, dtype=float))
-    frame["coverage_7d"] = np.minimum(1.0, present / expected)
-    return frame
+    columns["coverage_7d"] = np.minimum(1.0, present / expected)
+    return columns
 
 
 def _pct_change_over(close: pd.Series, span: pd.Timedelta) -> np.ndarray:

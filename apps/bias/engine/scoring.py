@@ -23,7 +23,7 @@ import pandas as pd
 from . import heuristics as h
 from .calibration import CALIBRATION_KIND, thresholds_from_params
 from .disposition import disposition_days, disposition_summary
-from .indicators import candle_interval, compute_indicators
+from .indicators import candle_interval, indicator_arrays
 from .positions import match_ordered, trade_order
 from .rules import evaluate_rules, parse_rules
 from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
@@ -46,7 +46,7 @@ def _clean(x):
 
 
 class _SymbolSeries:
-    """One symbol's indicators plus the arrays needed for point look-ups (close times, closes)."""
+    """One symbol's indicator columns plus the arrays needed for point look-ups (close times, closes)."""
 
     def __init__(self, candles: pd.DataFrame) -> None:
         frame = candles.copy(deep=False)
@@ -55,10 +55,12 @@ class _SymbolSeries:
         if frame.index.tz is None:
             frame = frame.tz_localize("UTC")
         frame.index = frame.index.tz_convert("UTC").as_unit("ns")
-        self.step = candle_interval(frame.index)
-        self.ind = compute_indicators(frame, interval=self.step)
-        self.close_time = (self.ind.index + self.step).asi8
-        self.close = self.ind["close"].to_numpy(dtype=float)
+        self.step = candle_interval(frame.index)  # of the index as given, as compute_indicators was given it
+        if not frame.index.is_monotonic_increasing:
+            frame = frame.sort_index()
+        self.columns = indicator_arrays(frame, self.step)  # compute_indicators' columns, no frame of them
+        self.close = self.columns["close"] = frame["close"].to_numpy(dtype=float)
+        self.close_time = (frame.index + self.step).asi8
 
     def close_asof(self, ns: np.ndarray) -> np.ndarray:
         """Close of the last candle closed at or before each time (NaN before the first or when stale)."""
@@ -82,7 +84,7 @@ def _join_candles(series: _SymbolSeries, ts_ns: np.ndarray) -> dict[str, np.ndar
     joined = {}
     for name in CANDLE_FEATURES + ("pct_change_1h", "pct_change_24h"):
         values = np.full(len(ts_ns), np.nan)
-        values[ok] = series.ind[name].to_numpy(dtype=float)[at]
+        values[ok] = series.columns[name][at]
         joined[name] = values
     row = np.full(len(ts_ns), np.nan)
     row[ok] = at

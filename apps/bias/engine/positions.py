@@ -34,11 +34,11 @@ def trade_order(trades: list[TradeInput]) -> list[TradeInput]:
 class _Lot:
     __slots__ = ("info", "qty", "price", "fee_per_unit", "ts")
 
-    def __init__(self, trade: TradeInput, info: PositionInfo) -> None:
+    def __init__(self, trade: TradeInput, info: PositionInfo, fee: Decimal) -> None:
         self.info = info  # the buy's own PositionInfo, whose matched/unmatched quantities sales move
         self.qty = trade.qty
         self.price = trade.price
-        self.fee_per_unit = trade.fee_in_quote / trade.qty if trade.qty else ZERO
+        self.fee_per_unit = fee / trade.qty if trade.qty else ZERO
         self.ts = trade.ts
 
 
@@ -47,24 +47,27 @@ def match_positions(trades: list[TradeInput]) -> dict[str, PositionInfo]:
     return match_ordered(trade_order(trades))
 
 
-def match_ordered(ordered: list[TradeInput]) -> dict[str, PositionInfo]:
-    """``match_positions`` for trades already in ``trade_order``."""
+def match_ordered(ordered: list[TradeInput], quote_fees: list[Decimal] | None = None) -> dict[str, PositionInfo]:
+    """``match_positions`` for trades already in ``trade_order``; ``quote_fees``: each trade's
+    ``fee_in_quote`` when the caller has them already."""
     books: dict[str, deque[_Lot]] = {}
     result: dict[str, PositionInfo] = {}
-    for trade in ordered:
+    if quote_fees is None:
+        quote_fees = [trade.fee_in_quote for trade in ordered]
+    for trade, fee in zip(ordered, quote_fees, strict=True):
         lots = books.get(trade.symbol)
         if lots is None:
             lots = books[trade.symbol] = deque()
         if trade.side == "BUY":
             # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
             info = result[trade.id] = PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "BUY")
-            lots.append(_Lot(trade, info))
+            lots.append(_Lot(trade, info, fee))
             continue
-        result[trade.id] = _sell(trade, lots)
+        result[trade.id] = _sell(trade, lots, fee)
     return result
 
 
-def _sell(trade: TradeInput, lots: deque[_Lot]) -> PositionInfo:
+def _sell(trade: TradeInput, lots: deque[_Lot], fee: Decimal) -> PositionInfo:
     remaining = trade.qty
     cost = ZERO
     buy_fees = ZERO
@@ -92,7 +95,7 @@ def _sell(trade: TradeInput, lots: deque[_Lot]) -> PositionInfo:
     if matched <= 0:
         # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
         return PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "SELL")
-    sell_fee = trade.fee_in_quote * matched / trade.qty
+    sell_fee = fee * matched / trade.qty
     proceeds = matched * trade.price
     pnl = proceeds - cost - buy_fees - sell_fee
     # … then min_held_hours, cost_basis, proceeds

@@ -182,7 +182,8 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     """``score_trades`` as a ``ScoreStream`` (same arguments, same labels)."""
     ordered = trade_order(list(trades))
     n = len(ordered)
-    positions = match_ordered(ordered)
+    quote_fees = [t.fee_in_quote for t in ordered]
+    positions = match_ordered(ordered, quote_fees)
     rules = list(rules or ())
     calibration = next((r for r in rules if r.kind == CALIBRATION_KIND), None)
     thresholds = thresholds_from_params(calibration.params) if calibration is not None else None
@@ -194,7 +195,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     ts_us = (ts_ns // 1000).tolist()
     price = np.array([float(t.price) for t in ordered])
     qty = np.array([float(t.qty) for t in ordered])
-    fees = np.array([float(t.fee_in_quote) for t in ordered])
+    fees = np.array([float(fee) for fee in quote_fees])
     notional = price * qty
 
     # candle features, one indicator pass per symbol

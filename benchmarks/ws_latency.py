@@ -368,7 +368,10 @@ async def relay_drain_trials(args, offline: list[str], env: dict, processes: lis
             trials[relays].append({"partitionsHeld": held, "events": len(owners), "seconds": round(seconds, 3),
                                    "events_per_s": round(len(owners) / seconds, 1), "loadAverage1m": round(load, 2),
                                    "cpuSeconds": cpu,
-                                   "relay_cpu_us_per_event": round(relay_cpu / len(owners) * 1e6, 1)})
+                                   "relay_cpu_us_per_event": round(relay_cpu / len(owners) * 1e6, 1),
+                                   # cores the relays and their backends kept busy (the machine's count caps it)
+                                   "relay_cores_busy": round(relay_cpu / seconds, 2),
+                                   "cores": os.cpu_count()})
     figures = {}
     for relays, runs in trials.items():
         rates = sorted(run["events_per_s"] for run in runs)

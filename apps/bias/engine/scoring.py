@@ -245,17 +245,8 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     for k, (i, median) in enumerate(zip(buy_idx, buy_median.tolist(), strict=True)):
         median_before[i], prior_buys[i] = median, k
 
-    # each trade's candle features as one row (the order of CANDLE_ROW): rounded to 6 places, None when unknown
-    table = np.empty((n, len(CANDLE_ROW)), dtype=object)
-    for k, values in enumerate([columns[name] for name in CANDLE_ROW[:-4]] + [support_distance]):
-        rounded = np.round(values, 6)
-        table[:, k] = rounded  # Python floats, as tolist() makes them
-        table[np.isnan(rounded), k] = None
-    table[:, -3] = price
-    table[:, -2] = step_hours
-    table[:, -1] = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z")
-    table[close_time < 0, -1] = None
-    candle_rows = table.tolist()
+    # each trade's candle features as one row (see _candle_rows), made as the walk reaches them
+    row_columns = [columns[name] for name in CANDLE_ROW[:-4]] + [support_distance, price, step_hours, close_time]
     notional = notional.tolist()
     # each trade's rise over each avoidSpikeOverPct rule's lookback (None when unknown)
     rises = (list(zip(*([None if v != v else v for v in values.tolist()] for values in spike), strict=True))
@@ -276,6 +267,8 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
         count_today = 0
         turnover_today = fees_today = 0.0
         for i, trade in enumerate(ordered):
+            if i % CANDLE_ROWS_CHUNK == 0:
+                candle_rows = _candle_rows(row_columns, i, i + CANDLE_ROWS_CHUNK)
             ts = ts_us[i]
             if days[i] != today:
                 today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
@@ -283,7 +276,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             turnover_today += notional[i]
             fees_today += fees[i]
             position = positions[trade.id]
-            ctx = _context(i, trade, ts, position, candle_rows[i], notional,
+            ctx = _context(i, trade, ts, position, candle_rows[i % CANDLE_ROWS_CHUNK], notional,
                            last_exit, win_streak, loss_streak, last_loss_us, count_today, turnover_today, fees_today,
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds)
@@ -319,6 +312,27 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
 CANDLE_ROW = ("RSI_14", "BB_pos", "ATR_rel", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
               "pct_change_1h", "pct_change_24h", "bars", "coverage_7d",
               "support_distance", "price", "step_hours", "close_time")
+
+# a walk turns the candle features of this many trades at a time into rows: a whole history's rows held at
+# once were ~50 MB of Python floats and lists at 100,000 trades
+CANDLE_ROWS_CHUNK = 2048
+
+
+def _candle_rows(columns: list[np.ndarray], start: int, stop: int) -> list[list]:
+    """The candle features of trades start to stop as rows in the order of CANDLE_ROW: from ``columns``
+    (the features, support distance, price, candle length in hours and close time in ns, -1 when none),
+    the features rounded to 6 places, None when unknown; the close time as ISO text."""
+    *features, price, step_hours, close_time = (values[start:stop] for values in columns)
+    table = np.empty((len(price), len(CANDLE_ROW)), dtype=object)
+    for k, values in enumerate(features):
+        rounded = np.round(values, 6)
+        table[:, k] = rounded  # Python floats, as tolist() makes them
+        table[np.isnan(rounded), k] = None
+    table[:, -3] = price
+    table[:, -2] = step_hours
+    table[:, -1] = np.char.add(np.datetime_as_string(close_time.astype("datetime64[ns]"), unit="s"), "Z")
+    table[close_time < 0, -1] = None
+    return table.tolist()
 
 
 def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,

@@ -306,6 +306,7 @@ def _compose(*, user, stream, frames: dict, chunk: int, spool, tag_sink=None) ->
                          _payload_text(payload)))
         pickle.dump((batch[0][0].ts, batch[-1][0].ts, rows), spool, protocol=pickle.HIGHEST_PROTOCOL)
         composed += len(batch)
+        del batch, rows, lines  # before the next chunk is made, not once it is: one chunk's tags held at a time
     return composed
 
 

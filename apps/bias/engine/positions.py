@@ -68,34 +68,38 @@ def match_ordered(ordered: list[TradeInput], quote_fees: list[Decimal] | None = 
 
 
 def _sell(trade: TradeInput, lots: deque[_Lot], fee: Decimal) -> PositionInfo:
-    remaining = trade.qty
-    cost = ZERO
-    buy_fees = ZERO
+    qty = trade.qty
+    remaining = qty
+    cost = buy_fees = ZERO
     weighted_hours = 0.0
     youngest: float | None = None
     ts = trade.ts
-    while remaining > 0 and lots:
+    while remaining > ZERO and lots:  # a Decimal against a Decimal zero: half the time of against 0
         lot = lots[0]
         lot_qty = lot.qty
-        take = lot_qty if lot_qty < remaining else remaining  # min(remaining, lot.qty), as it picks
+        if lot_qty < remaining:  # the whole lot (min(remaining, lot.qty), as it picks), then the next
+            take = lot_qty
+            lots.popleft()
+        else:  # what is left of the sale, from this lot
+            take = remaining
+            lot.qty = lot_qty = lot_qty - take
+            if lot_qty <= ZERO:
+                lots.popleft()
+        remaining -= take  # even down to zero: its digits are the ones unmatched_qty and matched_qty show
         cost += take * lot.price
         buy_fees += take * lot.fee_per_unit
         hours = (ts - lot.ts).total_seconds() / 3600.0
         weighted_hours += float(take) * hours
         if youngest is None or hours < youngest:
             youngest = hours
-        lot.qty = lot_qty = lot_qty - take
-        remaining -= take
         buy_info = lot.info
         buy_info.matched_qty += take
         buy_info.unmatched_qty -= take
-        if lot_qty <= 0:
-            lots.popleft()
-    matched = trade.qty - remaining
-    if matched <= 0:
+    matched = qty - remaining
+    if matched <= ZERO:
         # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
-        return PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "SELL")
-    sell_fee = fee * matched / trade.qty
+        return PositionInfo(trade.id, None, None, ZERO, qty, trade.symbol, "SELL")
+    sell_fee = fee * matched / qty
     proceeds = matched * trade.price
     pnl = proceeds - cost - buy_fees - sell_fee
     # … then min_held_hours, cost_basis, proceeds

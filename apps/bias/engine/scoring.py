@@ -342,7 +342,10 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
      support_distance, price, step, close_time) = candle_row
     pnl = position.realized_pnl
     side = trade.side
-    held_share = float(position.matched_qty / trade.qty) if side == "SELL" and trade.qty else 0.0
+    held_share = 0.0
+    if side == "SELL" and trade.qty:
+        matched_qty = position.matched_qty  # a sale matched in full (the usual case) is a share of 1, undivided
+        held_share = 1.0 if matched_qty == trade.qty else float(matched_qty / trade.qty)
     hours_since_exit = size_vs_lost = exit_pnl = exit_symbol = exit_share = None
     if last_exit is not None:
         exit_us, exit_pnl, exit_cost, exit_symbol, exit_share = last_exit

@@ -31,6 +31,7 @@ from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
 CANDLE_FEATURES = ("RSI_14", "ATR_rel", "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
                    "bars", "coverage_7d", "close")
 STALE_CANDLES = 3
+SUPPORT_CANDLES = 48  # candles the support line needs (``heuristics._needed``)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -513,38 +514,85 @@ def _base_history(ctx: dict) -> dict:
             "baseline_days": ctx["baseline_days"], "prior_entries": ctx["prior_buys"]}
 
 
-def _discipline_tag(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict,
-                    threshold_record: dict, lines: list[dict], history: dict, margin: float, factor: float,
-                    path: list[str]) -> TagResult:
-    """The DISCIPLINE tag of a trade where it fired alone (see ``heuristics.discipline_alone``), as ``_label``
-    makes it."""
+_GUARD_KEPT_LINE = h._GUARD_KEPT.as_dict()  # the guard kept: one line, shown by every tag that lists it
+
+
+def _discipline_alone(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict,
+                      threshold_record: dict) -> TagResult | None:
+    """``h.evaluate_discipline(ctx, other_fired=[], rules=rule_results)`` on a trade where no other label can
+    fire and no rule was broken (its guard kept), straight to the DISCIPLINE tag ``_label`` makes of it — or
+    None when DISCIPLINE does not fire. Most trades end here, so this builds no ``LabelEval`` and no
+    ``Condition``; the arithmetic is ``evaluate_discipline``'s and ``candle_history_factor``'s, step for step
+    (the support line needs 48 candles), with the lines as ``Condition.as_dict`` makes them."""
+    exact = h._EXACT_SCORES
+    lines = []
+    best_margin = best_confidence = 0.0
+    best_path = None
+    bars = ctx["bars"]
+    buy = ctx["side"] == "BUY"
+    if buy:
+        line, score = h._support_line(ctx["support_distance"])
+        lines.append(line)
+        coverage = ctx["coverage_7d"]
+        if bars is None or coverage is None:
+            factor, candles_before, shown_coverage = 0.0, 0, None
+        else:
+            candles_before = int(bars)
+            if bars >= SUPPORT_CANDLES:  # the share is 1: the factor is the coverage itself
+                factor = coverage
+                shown_coverage = coverage if coverage == 1.0 else round(coverage, 4)
+            else:
+                factor = min(1.0, bars / SUPPORT_CANDLES) * coverage
+                shown_coverage = round(coverage, 4)
+        if score is not None:
+            best_margin = (score + h.BOOLEAN_SCORE) / 2
+            best_confidence = best_margin * factor
+            best_path = ["support_distance", h.GUARD]
+    else:
+        candles_before = None if bars is None else int(bars)
+        shown_coverage = _clean(ctx["coverage_7d"])
+    for rule in rule_results:
+        if rule["status"] != "kept" or rule["kind"] not in h._SUPPORTING:
+            continue
+        rule_margin = rule.get("margin")
+        score = h.BOOLEAN_SCORE if rule_margin is None else 0.5 + 0.5 * min(1.0, rule_margin)
+        name = h._RULE_CONDITION[rule["kind"]]
+        lines.append({"name": name, "value": 1.0, "op": "==", "threshold": 1.0, "unit": "bool", "fired": True,
+                      "evaluable": True, "score": score if score in exact else round(score, 4),
+                      "explain": rule["explain"]})
+        margin = (score + h.BOOLEAN_SCORE) / 2
+        confidence = margin * rule.get("history_factor", 1.0)
+        if confidence > best_confidence or (confidence == best_confidence and margin > best_margin):
+            best_path = [name, h.GUARD]
+        best_margin = max(best_margin, margin)
+        best_confidence = max(best_confidence, confidence)
+    if not best_margin > 0:
+        return None
+    lines.append(_GUARD_KEPT_LINE)
+    factor = best_confidence / best_margin
+    rounded_factor = factor if factor in exact else round(factor, 4)  # usually 1.0
     earlier = occurrences.get("DISCIPLINE", 0)
     occurrences["DISCIPLINE"] = earlier + 1
-    exact = h._EXACT_SCORES
-    rounded_margin = margin if margin in exact else round(margin, 4)
-    confidence = margin * factor
-    if confidence == margin:  # a factor of 1 (the usual case): the margin's rounding, made once
+    rounded_margin = best_margin if best_margin in exact else round(best_margin, 4)
+    confidence = best_margin * factor
+    if confidence == best_margin:  # a factor of 1 (the usual case): the margin's rounding, made once
         confidence = rounded_margin
     else:
         confidence = confidence if confidence in exact else round(confidence, 4)
-    buy = "candles_before" in history
-    bars = ctx["bars"]
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": ctx["inputs"],
         "conditions": lines,
         "rules": rule_results,
         "thresholds": threshold_record,
-        # {**_base_history(ctx), **history, "occurrence": earlier} in one step: ``history`` holds the candle
-        # counts of the support line (a buy) and the factor
-        "history": {"candles_before": history["candles_before"] if buy else None if bars is None else int(bars),
-                    "candle_coverage_7d": history["candle_coverage_7d"] if buy else _clean(ctx["coverage_7d"]),
+        # {**_base_history(ctx), **history, "occurrence": earlier} in one step: a buy's history is the candle
+        # counts of the support line, then the factor
+        "history": {"candles_before": candles_before, "candle_coverage_7d": shown_coverage,
                     "candle_close_time": ctx["candle_close_time"], "candle_hours": ctx["step_hours"],
                     "trades_before_today": ctx["trades_today"] - 1, "baseline_days": ctx["baseline_days"],
-                    "prior_entries": ctx["prior_buys"], "history_factor": history["history_factor"],
+                    "prior_entries": ctx["prior_buys"], "history_factor": rounded_factor,
                     "occurrence": earlier},
-        "score": {"margin": rounded_margin,
-                  "history_factor": history["history_factor"], "path": path},  # round(factor, 4), made once
+        "score": {"margin": rounded_margin, "history_factor": rounded_factor, "path": best_path},
     }
     return TagResult(trade.id, "DISCIPLINE", 0.0 if confidence < 0 else 1.0 if confidence > 1 else confidence,
                      features)
@@ -559,9 +607,9 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         candidates = _may_fire(ctx, rule_results)
         broken = _any_broken(rule_results)
         if not candidates and not broken:  # DISCIPLINE alone, its guard kept (most trades end here)
-            discipline = h.discipline_alone(ctx, rule_results)
+            discipline = _discipline_alone(trade, ctx, rule_results, occurrences, threshold_record)
             if discipline is not None:
-                return [_discipline_tag(trade, ctx, rule_results, occurrences, threshold_record, *discipline)]
+                return [discipline]
     fired: list = []
     done: dict = {}
     if QUICK_REJECT:

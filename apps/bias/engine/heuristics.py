@@ -75,7 +75,51 @@ _EXACT_SCORES = frozenset((0.0, BOOLEAN_SCORE, 1.0))  # scores that four-place r
 
 def round4(x: float) -> float:
     """``round(x, 4)``, without the work for the usual exact scores and factors."""
-    return x if x in _EXACT_SCORES else round(x, 4)
+    return x if x in _EXACT_SCORES else round_to_4(x)
+
+
+_floor = math.floor
+
+
+def round_to_4(x):
+    """``round(x, 4)``, the same value, in about a third of its time for a float of moderate size.
+
+    ``round`` rounds the exact value of ``x`` to an integer count R of ten-thousandths (half to even) and
+    returns the double nearest to R / 10⁴ — which is what the division ``R / 10000.0`` returns (both exact,
+    the quotient correctly rounded). R comes from ``x × 10⁴`` as a double: below 10⁹ in size its error is
+    under 2⁻²³, so the floor of it, plus one past the half, is R whenever the fraction is not within 10⁻⁴
+    of a half. Anything else — a near tie, a zero (whose sign ``round`` keeps), a large or non-finite value,
+    a value that is not a float — is left to ``round``."""
+    if x.__class__ is float:
+        y = x * 10000.0
+        if -1e9 < y < 1e9:
+            whole = _floor(y)
+            rest = y - whole
+            if rest < 0.4999:
+                if whole:
+                    return whole / 10000.0
+            elif rest > 0.5001:
+                whole += 1
+                if whole:
+                    return whole / 10000.0
+    return round(x, 4)
+
+
+def round_to_6(x):
+    """``round(x, 6)``, the same value (see ``round_to_4``; the double ``x × 10⁶`` is below 10⁹)."""
+    if x.__class__ is float:
+        y = x * 1000000.0
+        if -1e9 < y < 1e9:
+            whole = _floor(y)
+            rest = y - whole
+            if rest < 0.4999:
+                if whole:
+                    return whole / 1000000.0
+            elif rest > 0.5001:
+                whole += 1
+                if whole:
+                    return whole / 1000000.0
+    return round(x, 6)
 GUARD = "no_bias_or_broken_rule"
 GUARD_KEPT = "No other bias fired and no rule was broken on this trade."
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")
@@ -147,10 +191,10 @@ class Condition:
         if explain.__class__ is not str:
             explain = explain()
         value, score = self.value, self.score
-        line = {"name": self.name, "value": value if value is None or value in _EXACT_SCORES else round(value, 6),
+        line = {"name": self.name, "value": value if value is None or value in _EXACT_SCORES else round_to_6(value),
                 "op": self.op,
                 "threshold": self.threshold, "unit": self.unit, "fired": self.fired, "evaluable": self.evaluable,
-                "score": score if score in _EXACT_SCORES else round(score, 4), "explain": explain}
+                "score": score if score in _EXACT_SCORES else round_to_4(score), "explain": explain}
         if extra:
             line.update(extra)
         return line
@@ -214,14 +258,14 @@ def candle_history_factor(ctx: dict, needs: tuple[str, ...]) -> tuple[float, dic
     if full is None:
         full = _FULL[step, needs] = max(_needed(step)[name] for name in needs)
     if bars >= full:  # every share is 1: their mean is 1 and the factor the coverage itself
-        rounded = coverage if coverage == 1.0 else round(coverage, 4)
+        rounded = coverage if coverage == 1.0 else round_to_4(coverage)
         return coverage, {"candles_before": int(bars), "candle_coverage_7d": rounded,
                           "candle_close_time": ctx.get("candle_close_time"), "history_factor": rounded}
     needed = _needed(step)
     shares = [min(1.0, bars / needed[name]) for name in needs]
     factor = (sum(shares) / len(shares)) * coverage
-    return factor, {"candles_before": int(bars), "candle_coverage_7d": round(coverage, 4),
-                    "candle_close_time": ctx.get("candle_close_time"), "history_factor": round(factor, 4)}
+    return factor, {"candles_before": int(bars), "candle_coverage_7d": round_to_4(coverage),
+                    "candle_close_time": ctx.get("candle_close_time"), "history_factor": round_to_4(factor)}
 
 
 def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]], factor: float, history: dict) -> LabelEval:
@@ -296,8 +340,8 @@ def evaluate_panic(ctx: dict) -> LabelEval | None:
     if ctx["pnl_exit_pct"] is not None:
         matched = ctx["matched_share"]
         factor *= matched
-        history["matched_share"] = round(matched, 4)
-        history["history_factor"] = round(factor, 4)
+        history["matched_share"] = round_to_4(matched)
+        history["history_factor"] = round_to_4(factor)
     return _finish("PANIC", conditions, [conditions], factor, history)
 
 
@@ -323,7 +367,7 @@ def evaluate_revenge(ctx: dict) -> LabelEval | None:
     conditions = [loss_c, hours_c, size_c, same_c]
     matched = ctx["last_exit_matched_share"] or 0.0
     factor = 0.5 + 0.5 * matched
-    history = {"losing_exit_matched_share": round(matched, 4), "history_factor": round(factor, 4)}
+    history = {"losing_exit_matched_share": round_to_4(matched), "history_factor": round_to_4(factor)}
     return _finish("REVENGE", conditions, [[loss_c, hours_c, size_c], [loss_c, hours_c, same_c]], factor, history)
 
 
@@ -365,7 +409,7 @@ def evaluate_overtrading(ctx: dict) -> LabelEval:
                       missing="")
     days = ctx["baseline_days"]
     factor = 0.5 + 0.5 * min(1.0, days / 10)
-    history = {"baseline_days": days, "history_factor": round(factor, 4)}
+    history = {"baseline_days": days, "history_factor": round_to_4(factor)}
     return _finish("OVERTRADING", [count_c, turnover_c, min_c], [[count_c], [turnover_c, min_c]], factor, history)
 
 
@@ -382,7 +426,7 @@ def evaluate_overconfidence(ctx: dict) -> LabelEval | None:
                        missing=f"Fewer than {OVERCONFIDENCE_MIN_PRIOR} earlier entries to know your usual size.")
     prior = ctx["prior_buys"]
     factor = 0.5 + 0.5 * min(1.0, prior / OVERCONFIDENCE_WINDOW)
-    history = {"prior_entries": prior, "history_factor": round(factor, 4)}
+    history = {"prior_entries": prior, "history_factor": round_to_4(factor)}
     return _finish("OVERCONFIDENCE", [streak_c, size_c], [[streak_c, size_c]], factor, history)
 
 
@@ -449,9 +493,9 @@ def _support_line(distance) -> tuple[dict, float | None]:
         score = 0.0
     explain = (f"The entry price was {pct(distance)} from prior support (the lowest low of "
                f"the previous 48 candles); within 1.5% counts as entering at support.") if distance is not None else ""
-    line = {"name": "support_distance", "value": number if number in _EXACT_SCORES else round(number, 6),
+    line = {"name": "support_distance", "value": number if number in _EXACT_SCORES else round_to_6(number),
             "op": "abs<=", "threshold": SUPPORT_DISTANCE, "unit": "fraction", "fired": fired, "evaluable": True,
-            "score": score if score in _EXACT_SCORES else round(score, 4), "explain": explain}
+            "score": score if score in _EXACT_SCORES else round_to_4(score), "explain": explain}
     return line, score if fired else None
 
 
@@ -502,7 +546,7 @@ def evaluate_discipline(ctx: dict, *, other_fired: list[str], rules: list[dict])
         return None
     conditions.append(guard)
     factor = best_confidence / best_margin if best_margin else 0.0
-    history["history_factor"] = round(factor, 4)
+    history["history_factor"] = round_to_4(factor)
     evaluable = 0
     for c in conditions:
         evaluable += c.evaluable

@@ -27,7 +27,7 @@ invalid.
 """
 from __future__ import annotations
 
-from .heuristics import pct, round4
+from .heuristics import pct, round4, round_to_4
 from .types import RuleInput
 
 STOP_BAND = 0.01  # a sale within 1% of the stop price (1 percentage point of the loss) is the stop executing
@@ -74,8 +74,8 @@ def _kept(rule: RuleInput, explain: str, value, limit, margin: float, history_fa
     """``_entry(rule, "kept", …, margin=…, history_factor=…)`` without the keyword handling (the hot path)."""
     margin = max(0.0, min(1.0, margin))
     return {"kind": rule.kind, "params": rule.params, "status": "kept", "value": value, "limit": limit,
-            "explain": explain, "margin": margin if margin in _EXACT else round(margin, 4),
-            "history_factor": history_factor if history_factor in _EXACT else round(history_factor, 4)}
+            "explain": explain, "margin": margin if margin in _EXACT else round_to_4(margin),
+            "history_factor": history_factor if history_factor in _EXACT else round_to_4(history_factor)}
 
 
 _EXACT = frozenset((0.0, 1.0))  # values four-place rounding leaves as they are
@@ -119,13 +119,13 @@ def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike
             elif rise * 100 > limit:
                 out.append(_entry(rule, "broken", f"Entered after a {pct(rise)} move in {hours:g} hours; "
                                   f"your rule is to avoid entries after more than {limit:g}%.",
-                                  value=round(rise * 100, 4), limit=limit))
+                                  value=round_to_4(rise * 100), limit=limit))
             else:
                 words = shared.get((k, "kept"))
                 if words is None:
                     words = shared[k, "kept"] = (f"The {hours:g}-hour move before this entry was ",
                                                  f", inside your {limit:g}% limit.")
-                out.append(_kept(rule, words[0] + pct(rise) + words[1], round(rise * 100, 4), limit,
+                out.append(_kept(rule, words[0] + pct(rise) + words[1], round_to_4(rise * 100), limit,
                                  (limit - rise * 100) / limit, 1.0))
         elif kind == "minHoldHours":
             limit = values["hours"]
@@ -145,12 +145,12 @@ def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike
                 out.append(entry)
             elif held < limit:
                 out.append(_entry(rule, "broken", f"Sold a lot held {held:.1f} hours; your minimum hold is {limit:g} hours.",
-                                  value=round(held, 4), limit=limit))
+                                  value=round_to_4(held), limit=limit))
             else:
                 words = shared.get((k, "kept"))
                 if words is None:
                     words = shared[k, "kept"] = f" hours, past your {limit:g}-hour minimum."
-                out.append(_kept(rule, f"Every lot sold had been held at least {held:.1f}" + words, round(held, 4),
+                out.append(_kept(rule, f"Every lot sold had been held at least {held:.1f}" + words, round_to_4(held),
                                  limit, (held - limit) / limit, ctx["matched_share"]))
         elif kind == "maxTradesPerDay":
             limit, count = values["count"], ctx["trades_today"]
@@ -177,10 +177,10 @@ def evaluate_rules(ctx: dict, parsed: list[tuple[RuleInput, dict | None]], spike
                 out.append(entry)
             elif since < hours:
                 out.append(_entry(rule, "broken", f"Traded {since:.1f} hours after {streak} losses in a row; your "
-                                  f"cooldown is {hours:g} hours.", value=round(since, 4), limit=hours))
+                                  f"cooldown is {hours:g} hours.", value=round_to_4(since), limit=hours))
             else:
                 out.append(_kept(rule, f"Waited {since:.1f} hours after {streak} losses in a row, past "
-                                 f"your {hours:g}-hour cooldown.", round(since, 4), hours,
+                                 f"your {hours:g}-hour cooldown.", round_to_4(since), hours,
                                  (since - hours) / hours, 1.0))
         elif kind == "stopLossPct":
             out.append(_stop_loss_pct(ctx, rule, values["pct"]))
@@ -204,13 +204,13 @@ def _stop_loss_pct(ctx: dict, rule: RuleInput, limit: float) -> dict:
     loss = -result * 100
     if loss > limit + STOP_FEE_SLACK * 100:
         return _entry(rule, "broken", f"This sale lost {loss:.2f}% of its cost, past your {limit:g}% stop.",
-                      value=round(-loss, 4), limit=-limit)
+                      value=round_to_4(-loss), limit=-limit)
     if loss < limit - STOP_BAND * 100:
         return _entry(rule, "not_applicable", f"This sale lost {loss:.2f}%, before your {limit:g}% stop was reached.",
-                      value=round(-loss, 4), limit=-limit)
+                      value=round_to_4(-loss), limit=-limit)
     ctx["stop_exit"] = {"kind": rule.kind, "stop_pct": limit}
     return _entry(rule, "kept", f"This sale lost {loss:.2f}% of its cost: your {limit:g}% stop, respected.",
-                  value=round(-loss, 4), limit=-limit, margin=1.0, history_factor=ctx.get("matched_share", 1.0))
+                  value=round_to_4(-loss), limit=-limit, margin=1.0, history_factor=ctx.get("matched_share", 1.0))
 
 
 def _planned_stop(ctx: dict, rule: RuleInput, values: dict) -> dict | None:

@@ -23,6 +23,7 @@ import pandas as pd
 from . import heuristics as h
 from .calibration import CALIBRATION_KIND, thresholds_from_params
 from .disposition import disposition_days, disposition_summary
+from .heuristics import round_to_4
 from .indicators import candle_interval, indicator_arrays
 from .positions import match_ordered, trade_order
 from .rules import evaluate_rules, parse_rules
@@ -540,10 +541,10 @@ def _discipline_alone(trade: TradeInput, ctx: dict, rule_results: list[dict], oc
             candles_before = int(bars)
             if bars >= SUPPORT_CANDLES:  # the share is 1: the factor is the coverage itself
                 factor = coverage
-                shown_coverage = coverage if coverage == 1.0 else round(coverage, 4)
+                shown_coverage = coverage if coverage == 1.0 else round_to_4(coverage)
             else:
                 factor = min(1.0, bars / SUPPORT_CANDLES) * coverage
-                shown_coverage = round(coverage, 4)
+                shown_coverage = round_to_4(coverage)
         if score is not None:
             best_margin = (score + h.BOOLEAN_SCORE) / 2
             best_confidence = best_margin * factor
@@ -558,7 +559,7 @@ def _discipline_alone(trade: TradeInput, ctx: dict, rule_results: list[dict], oc
         score = h.BOOLEAN_SCORE if rule_margin is None else 0.5 + 0.5 * min(1.0, rule_margin)
         name = h._RULE_CONDITION[rule["kind"]]
         lines.append({"name": name, "value": 1.0, "op": "==", "threshold": 1.0, "unit": "bool", "fired": True,
-                      "evaluable": True, "score": score if score in exact else round(score, 4),
+                      "evaluable": True, "score": score if score in exact else round_to_4(score),
                       "explain": rule["explain"]})
         margin = (score + h.BOOLEAN_SCORE) / 2
         confidence = margin * rule.get("history_factor", 1.0)
@@ -570,15 +571,15 @@ def _discipline_alone(trade: TradeInput, ctx: dict, rule_results: list[dict], oc
         return None
     lines.append(_GUARD_KEPT_LINE)
     factor = best_confidence / best_margin
-    rounded_factor = factor if factor in exact else round(factor, 4)  # usually 1.0
+    rounded_factor = factor if factor in exact else round_to_4(factor)  # usually 1.0
     earlier = occurrences.get("DISCIPLINE", 0)
     occurrences["DISCIPLINE"] = earlier + 1
-    rounded_margin = best_margin if best_margin in exact else round(best_margin, 4)
+    rounded_margin = best_margin if best_margin in exact else round_to_4(best_margin)
     confidence = best_margin * factor
     if confidence == best_margin:  # a factor of 1 (the usual case): the margin's rounding, made once
         confidence = rounded_margin
     else:
-        confidence = confidence if confidence in exact else round(confidence, 4)
+        confidence = confidence if confidence in exact else round_to_4(confidence)
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": ctx["inputs"],
@@ -632,7 +633,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         occurrences[label] = earlier + 1
         margin, factor = evaluation.margin, evaluation.history_factor
         confidence = margin * factor  # LabelEval.confidence, inline
-        confidence = confidence if confidence in exact else round(confidence, 4)
+        confidence = confidence if confidence in exact else round_to_4(confidence)
         features = {
             "engine_version": ENGINE_VERSION,
             "inputs": dict(inputs) if tags else inputs,  # each tag its own
@@ -640,8 +641,8 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
             "rules": rule_results,
             "thresholds": threshold_record,
             "history": {**base_history, **evaluation.history, "occurrence": earlier},
-            "score": {"margin": margin if margin in exact else round(margin, 4),
-                      "history_factor": factor if factor in exact else round(factor, 4), "path": evaluation.path},
+            "score": {"margin": margin if margin in exact else round_to_4(margin),
+                      "history_factor": factor if factor in exact else round_to_4(factor), "path": evaluation.path},
         }
         tags.append(TagResult(trade.id, label, 0.0 if confidence < 0 else 1.0 if confidence > 1 else confidence,
                               features))
@@ -651,8 +652,8 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
     evaluable = [c.evaluable for e in evaluations for c in e.conditions]
     evaluable_share = sum(evaluable) / len(evaluable) if evaluable else 0.0
     partial = nearest.partial if nearest else 0.0
-    confidence = h._clip(round((1 - 0.8 * partial) * evaluable_share, 4))
-    near_misses = sorted(({"label": e.label, "share_fired": round(e.partial, 4),
+    confidence = h._clip(round_to_4((1 - 0.8 * partial) * evaluable_share))
+    near_misses = sorted(({"label": e.label, "share_fired": round_to_4(e.partial),
                            "fired": [c.name for c in e.conditions if c.fired],
                            "not_fired": [c.name for c in e.conditions if not c.fired]}
                           for e in evaluations), key=lambda m: -m["share_fired"])
@@ -666,6 +667,6 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
         "thresholds": threshold_record,
         "history": base_history,
         "near_misses": near_misses,
-        "score": {"nearest_share_fired": round(partial, 4), "evaluable_share": round(evaluable_share, 4)},
+        "score": {"nearest_share_fired": round_to_4(partial), "evaluable_share": round_to_4(evaluable_share)},
     }
     return [TagResult(trade_id=trade.id, label="NONE", confidence=confidence, features=features)]

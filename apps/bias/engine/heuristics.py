@@ -186,7 +186,8 @@ class Condition:
         self.score = score
         self._explain = explain
 
-    def as_dict(self, **extra) -> dict:
+    def as_dict(self, label: str | None = None) -> dict:
+        """The line as a tag shows it; ``label``, when given, is recorded last (a nearest miss's label)."""
         explain = self._explain
         if explain.__class__ is not str:
             explain = explain()
@@ -195,8 +196,8 @@ class Condition:
                 "op": self.op,
                 "threshold": self.threshold, "unit": self.unit, "fired": self.fired, "evaluable": self.evaluable,
                 "score": score if score in _EXACT_SCORES else round_to_4(score), "explain": explain}
-        if extra:
-            line.update(extra)
+        if label is not None:
+            line["label"] = label
         return line
 
 
@@ -277,7 +278,9 @@ def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]
     for path in paths:
         fired = 0
         every = True
+        total = 0  # sum(c.score for c in path), in the same order
         for c in path:
+            total += c.score
             if c.fired:
                 if c.name != GUARD:  # the "nothing else fired" guard is not evidence of nearness on its own
                     fired += 1
@@ -288,7 +291,7 @@ def _finish(label: str, conditions: list[Condition], paths: list[list[Condition]
             partial = share
         if every:
             complete = True
-            mean = sum(c.score for c in path) / len(path)
+            mean = total / len(path)
             if not best or mean > margin:  # the first of equally good paths, as max() picks
                 best, margin = path, mean
     evaluable = 0
@@ -440,9 +443,9 @@ class _SharedCondition(Condition):
 
     __slots__ = ("_line",)
 
-    def as_dict(self, **extra) -> dict:
-        if extra:
-            return Condition.as_dict(self, **extra)
+    def as_dict(self, label: str | None = None) -> dict:
+        if label is not None:
+            return Condition.as_dict(self, label)
         line = self._line
         if line is None:
             line = self._line = Condition.as_dict(self)

@@ -662,7 +662,7 @@ def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: 
     features = {
         "engine_version": ENGINE_VERSION,
         "inputs": inputs,
-        "conditions": [c.as_dict(label=nearest.label) for c in nearest.conditions] if nearest else [],
+        "conditions": [c.as_dict(nearest.label) for c in nearest.conditions] if nearest else [],
         "rules": rule_results,
         "thresholds": threshold_record,
         "history": base_history,

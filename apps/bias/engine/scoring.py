@@ -274,6 +274,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             ts = ts_us[i]
             if days[i] != today:
                 today, count_today, turnover_today, fees_today = days[i], 0, 0.0, 0.0
+                overtrading_line = None
             count_today += 1
             turnover_today += notional[i]
             fees_today += fees[i]
@@ -283,10 +284,13 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i], shared=shared_entries)
+            if overtrading_line is None:  # the day's first trade
+                overtrading_line = _overtrading_line(ctx)
             if targets is None or trade.id in targets:
-                yield trade, _label(trade, ctx, rule_results, occurrences, threshold_record)
+                yield trade, _label(trade, ctx, rule_results, occurrences, threshold_record, overtrading_line)
             else:  # only which labels fire, so the occurrence count of later trades is right
-                fired_labels = [e.label for e in _evaluate(ctx, rule_results, _may_fire(ctx, rule_results),
+                candidates = _may_fire(ctx, rule_results, overtrading_line)
+                fired_labels = [e.label for e in _evaluate(ctx, rule_results, candidates,
                                                             with_discipline=_discipline_possible(ctx, rule_results))[1]]
                 for label in fired_labels or ["NONE"]:
                     occurrences[label] = occurrences.get(label, 0) + 1
@@ -426,7 +430,19 @@ def _passes(value, op, threshold) -> bool:
     return value is not None and op(value, threshold)
 
 
-def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
+def _overtrading_line(ctx: dict) -> float:
+    """``h.overtrading_line(ctx)``: the same for every trade of a day (its baseline median is the day's)."""
+    th = ctx.get("thresholds") or h.DEFAULT_THRESHOLDS
+    median = ctx["baseline_median_trades"]
+    line = float(max(th["OVERTRADING_MULTIPLE"] * median if median else 0.0, h.OVERTRADING_MIN_TRADES))
+    rule_max_trades = ctx.get("rule_max_trades")
+    if rule_max_trades is not None:
+        line = min(line, float(rule_max_trades + 1))
+    return line
+
+
+def _may_fire(ctx: dict, rule_results: list[dict], overtrading_line: float) -> list:
+    """The labels whose own comparisons pass (see QUICK_REJECT); ``overtrading_line``: ``_overtrading_line(ctx)``."""
     side = ctx["side"]
     candidates = []
     th = ctx.get("thresholds") or h.DEFAULT_THRESHOLDS  # h.thresholds_of
@@ -445,13 +461,9 @@ def _may_fire(ctx: dict, rule_results: list[dict]) -> list:
         if (pnl is not None and pnl < h.PANIC_PNL and drawdown is not None and drawdown >= th["PANIC_DRAWDOWN"]
                 and rsi is not None and rsi <= h.PANIC_RSI and not ctx.get("stop_exit")):
             candidates.append(h.evaluate_panic)
-    count, turnover, median = ctx["trades_today"], ctx["turnover_vs_baseline"], ctx["baseline_median_trades"]
-    line = float(max(th["OVERTRADING_MULTIPLE"] * median if median else 0.0, h.OVERTRADING_MIN_TRADES))
-    rule_max_trades = ctx.get("rule_max_trades")
-    if rule_max_trades is not None:  # h.overtrading_line, inline
-        line = min(line, float(rule_max_trades + 1))
-    if count >= line or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE
-                         and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
+    count, turnover = ctx["trades_today"], ctx["turnover_vs_baseline"]
+    if count >= overtrading_line or (turnover is not None and turnover >= h.OVERTRADING_TURNOVER_MULTIPLE
+                                     and count >= h.OVERTRADING_TURNOVER_MIN_TRADES):
         candidates.append(h.evaluate_overtrading)
     if side == "BUY":
         ratio = ctx["size_vs_median"]
@@ -600,12 +612,12 @@ def _discipline_alone(trade: TradeInput, ctx: dict, rule_results: list[dict], oc
 
 
 def _label(trade: TradeInput, ctx: dict, rule_results: list[dict], occurrences: dict,
-           threshold_record: dict) -> list[TagResult]:
+           threshold_record: dict, overtrading_line: float) -> list[TagResult]:
     """The trade's tags. ``occurrences`` (label → how many earlier trades carried it) is counted on as the
     tags are made, and each tag's history records its label's count before this trade; ``threshold_record``
     is the lines in force, as every tag records them."""
     if QUICK_REJECT:
-        candidates = _may_fire(ctx, rule_results)
+        candidates = _may_fire(ctx, rule_results, overtrading_line)
         broken = _any_broken(rule_results)
         if not candidates and not broken:  # DISCIPLINE alone, its guard kept (most trades end here)
             discipline = _discipline_alone(trade, ctx, rule_results, occurrences, threshold_record)

@@ -182,15 +182,28 @@ def outbox_relay_rebalance() -> frozenset[int]:
     return frozenset(held)
 
 
-def _partition_filter(partitions: frozenset[int]) -> tuple[str, list]:
-    if partitions >= ALL_PARTITIONS:
-        return "", []
-    return f" AND {_PARTITION_SQL} = ANY(%s)", [sorted(partitions)]
+# A claim reads each held partition through `events_outbox_claim_idx` ((partition, ts, id) WHERE seq IS NULL,
+# migration 0007): one ordered index scan per partition, merged in (ts, id) order, so a relay never visits
+# another relay's rows and never sorts its backlog. The planner settings (for the claim's own transaction) make
+# that plan independent of the table's statistics: right after a burst (a backlog committed faster than
+# autovacuum analyses the table) they still say "nothing is unnumbered", and the plan that looked cheapest then
+# was a bitmap scan of the whole backlog, sorted, on every claim: quadratic in the backlog, and with two relays
+# each sorted the other's rows too. JIT is off because the disabled sort's nominal cost would otherwise start a
+# compilation costing more than the claim.
+_CLAIM_PLAN_SQL = ("SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; "
+                   "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
+_CLAIM_LEG_SQL = (f"(SELECT id, ts FROM events_eventoutbox WHERE seq IS NULL AND {_PARTITION_SQL} = {{part}} "
+                  "ORDER BY ts, id LIMIT %s)")
 
-
+# Candidates are read without locks (a row lock would hide their order from the merge); the rows are then locked
+# (SKIP LOCKED, `seq IS NULL` checked again on the locked row) and numbered in (ts, id) order.
 _SEQUENCE_SQL = """
-WITH picked AS (
-    SELECT id, ts FROM events_eventoutbox WHERE seq IS NULL{partitions} ORDER BY ts, id LIMIT %s FOR UPDATE SKIP LOCKED
+WITH candidates AS (
+    SELECT id, ts FROM ({legs}) candidates ORDER BY ts, id LIMIT %s
+), picked AS (
+    SELECT locked.id, locked.ts FROM candidates c CROSS JOIN LATERAL (
+        SELECT id, ts FROM events_eventoutbox o WHERE o.id = c.id AND o.ts = c.ts AND o.seq IS NULL
+        FOR UPDATE SKIP LOCKED) locked
 ), numbered AS (
     SELECT id, ts, nextval('events_outbox_seq') AS seq FROM (SELECT id, ts FROM picked ORDER BY ts, id) ordered
 )
@@ -245,6 +258,23 @@ def _rows_postgresql(sql: str, params: list) -> list[ClaimedEvent]:
     rows = [ClaimedEvent(*r) for r in fetched]
     rows.sort(key=lambda row: row.seq)
     return rows
+
+
+def outbox_claim_statement(partitions: frozenset[int], limit: int) -> tuple[str, list]:
+    """The claim (PostgreSQL): SQL and parameters numbering up to `limit` rows of `partitions`. Run it after
+    `_CLAIM_PLAN_SQL` in the same transaction."""
+    legs = [_CLAIM_LEG_SQL.format(part=int(part)) for part in sorted(partitions)]
+    return _SEQUENCE_SQL.format(legs=" UNION ALL ".join(legs)), [*([limit] * len(legs)), limit]
+
+
+def _sequence_postgresql(partitions: frozenset[int], limit: int) -> list[ClaimedEvent]:
+    """Number up to `limit` committed rows of `partitions` in (ts, id) order. -> them, in position order.
+    The relay calls it outside any transaction, so the planner settings end with the claim's own."""
+    sql, params = outbox_claim_statement(partitions, limit)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_PLAN_SQL)
+        return _rows_postgresql(sql, params)
 
 
 # PostgreSQL writes jsonb as text with ", " and ": " between items, keys in its own (stored) order, strings
@@ -326,8 +356,7 @@ def outbox_claim_batch(*, limit: int = 500, include_pending: bool = True,
         if pending:
             return pending, True
     if connection.vendor == "postgresql":
-        where, params = _partition_filter(partitions)
-        return _rows_postgresql(_SEQUENCE_SQL.format(partitions=where), [*params, limit]), False
+        return _sequence_postgresql(partitions, limit), False
     return _sequence_orm(limit), False
 
 

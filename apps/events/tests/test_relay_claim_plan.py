@@ -60,23 +60,39 @@ def burst(db):
     return by_partition
 
 
-def _explain(partitions: frozenset[int]) -> dict:
+def _explain(partitions: frozenset[int], *, generic: bool) -> dict:
+    """The claim's plan, run. `generic`: as a prepared statement's generic plan (the relay prepares the claim,
+    and the server may switch to a generic plan after five runs)."""
     sql, params = outbox_claim_statement(partitions, LIMIT)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM_PLAN_SQL)
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
+        if generic:
+            for number in range(1, len(params) + 1):
+                sql = sql.replace("%s", f"${number}", 1)
+            cursor.execute(f"PREPARE claim_plan_test AS {sql}")
+            try:
+                cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_plan_test({})".format(
+                    ", ".join(str(int(value)) for value in params)))
+                plan = cursor.fetchone()[0]
+            finally:
+                cursor.execute("DEALLOCATE claim_plan_test")
+        else:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
         transaction.set_rollback(True)
     return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
 
 
+@pytest.mark.parametrize("generic", [False, True], ids=["custom plan", "generic plan"])
 @pytest.mark.parametrize("share", ["half", "all"])
-def test_a_claim_after_a_burst_reads_about_as_many_rows_as_it_numbers_without_sorting_the_backlog(burst, share):
+def test_a_claim_after_a_burst_reads_about_as_many_rows_as_it_numbers_without_sorting_the_backlog(burst, share,
+                                                                                                generic):
     held = frozenset(sorted(burst)[:2]) if share == "half" else ALL_PARTITIONS
     backlog = EventOutbox.objects.filter(seq__isnull=True).count()
     assert backlog == PER_USER * 2 * len(burst)
 
-    nodes = list(_nodes(_explain(held)))
+    nodes = list(_nodes(_explain(held, generic=generic)))
 
     assert not [node for node in nodes if node["Node Type"] in ("Bitmap Heap Scan", "Seq Scan")
                 and node.get("Actual Rows", 0) > 0]

@@ -252,10 +252,16 @@ class ClaimedEvent:
         return f"ClaimedEvent({self.type} {self.id} seq={self.seq})"
 
 
-def _rows_postgresql(sql: str, params: list) -> list[ClaimedEvent]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+def _rows_postgresql(sql: str, params: list, *, prepare: bool = False) -> list[ClaimedEvent]:
+    """`prepare`: as a prepared statement on the server (server-side binding), for one the relay repeats."""
+    if prepare:
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            fetched = cursor.fetchall()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
     rows = [ClaimedEvent(*r) for r in fetched]
     rows.sort(key=lambda row: row.seq)
     return rows
@@ -275,14 +281,8 @@ def _sequence_postgresql(partitions: frozenset[int], limit: int) -> list[Claimed
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM_PLAN_SQL)
-        # A prepared statement (server-side binding): planning the merge of 16 partitions costs more than
-        # running it for a few rows, and the relay repeats the same statement.
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            fetched = cursor.fetchall()
-    rows = [ClaimedEvent(*r) for r in fetched]
-    rows.sort(key=lambda row: row.seq)
-    return rows
+        # Prepared: planning the merge of 16 partitions costs more than running it for a few rows.
+        return _rows_postgresql(sql, params, prepare=True)
 
 
 # PostgreSQL writes jsonb as text with ", " and ": " between items, keys in its own (stored) order, strings

@@ -81,45 +81,41 @@ def round4(x: float) -> float:
 _floor = math.floor
 
 
-def round_to_4(x):
-    """``round(x, 4)``, the same value, in about a third of its time for a float of moderate size.
+def _exact_rounding(places: int):
+    """A function giving ``round(x, places)``, the same value, in about a third of its time for a float of
+    moderate size.
 
-    ``round`` rounds the exact value of ``x`` to an integer count R of ten-thousandths (half to even) and
-    returns the double nearest to R / 10⁴ — which is what the division ``R / 10000.0`` returns (both exact,
-    the quotient correctly rounded). R comes from ``x × 10⁴`` as a double: below 10⁹ in size its error is
-    under 2⁻²³, so the floor of it, plus one past the half, is R whenever the fraction is not within 10⁻⁴
-    of a half. Anything else — a near tie, a zero (whose sign ``round`` keeps), a large or non-finite value,
-    a value that is not a float — is left to ``round``."""
-    if x.__class__ is float:
-        y = x * 10000.0
-        if -1e9 < y < 1e9:
-            whole = _floor(y)
-            rest = y - whole
-            if rest < 0.4999:
-                if whole:
-                    return whole / 10000.0
-            elif rest > 0.5001:
-                whole += 1
-                if whole:
-                    return whole / 10000.0
-    return round(x, 4)
+    ``round`` rounds the exact value of ``x`` to an integer count R of 10⁻ᵖˡᵃᶜᵉˢ units (half to even) and
+    returns the double nearest to R / 10ᵖˡᵃᶜᵉˢ — which is what the division ``R / 10.0 ** places`` returns
+    (both exact, the quotient correctly rounded). R comes from ``x × 10ᵖˡᵃᶜᵉˢ`` as a double: below 10⁹ in
+    size its error is under 2⁻²³, so the floor of it, plus one past the half, is R whenever the fraction is
+    not within 10⁻⁴ of a half. Anything else — a near tie, a zero (whose sign ``round`` keeps), a large or
+    non-finite value, a value that is not a float — is left to ``round``."""
+    scale = 10.0 ** places  # exact for these powers
+
+    def rounded(x):
+        if x.__class__ is float:
+            y = x * scale
+            if -1e9 < y < 1e9:
+                whole = _floor(y)
+                rest = y - whole
+                if rest < 0.4999:
+                    if whole:
+                        return whole / scale
+                elif rest > 0.5001:
+                    whole += 1
+                    if whole:
+                        return whole / scale
+        return round(x, places)
+
+    rounded.__name__ = rounded.__qualname__ = f"round_to_{places}"
+    return rounded
 
 
-def round_to_6(x):
-    """``round(x, 6)``, the same value (see ``round_to_4``; the double ``x × 10⁶`` is below 10⁹)."""
-    if x.__class__ is float:
-        y = x * 1000000.0
-        if -1e9 < y < 1e9:
-            whole = _floor(y)
-            rest = y - whole
-            if rest < 0.4999:
-                if whole:
-                    return whole / 1000000.0
-            elif rest > 0.5001:
-                whole += 1
-                if whole:
-                    return whole / 1000000.0
-    return round(x, 6)
+round_to_4 = _exact_rounding(4)
+round_to_6 = _exact_rounding(6)
+
+
 GUARD = "no_bias_or_broken_rule"
 GUARD_KEPT = "No other bias fired and no rule was broken on this trade."
 RULES_SUPPORTING_DISCIPLINE = ("avoidSpikeOverPct", "minHoldHours", "cooldownAfterLosses", "stopLossPct", "plannedStop")

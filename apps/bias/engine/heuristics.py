@@ -34,6 +34,8 @@ import math
 import operator
 from dataclasses import dataclass, field
 
+from .indicators import SUPPORT_CANDLES
+
 FOMO_PCT_24H = 0.08
 FOMO_RSI = 70.0
 FOMO_BB_POS = 0.8
@@ -238,7 +240,7 @@ def _needed(step: float) -> dict:
     needed = _NEEDED.get(step)
     if needed is None:
         needed = _NEEDED[step] = {
-            "RSI_14": 43, "BB_pos": 20, "gap_from_MA": 50, "ATR_rel": 43, "support": 48,
+            "RSI_14": 43, "BB_pos": 20, "gap_from_MA": 50, "ATR_rel": 43, "support": SUPPORT_CANDLES,
             "pct_change_24h_before": 24 / step + 1, "pct_change_1h_before": 1 / step + 1,
             "drawdown_recent": 24 * 7 / step,
         }

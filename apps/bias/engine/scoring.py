@@ -24,7 +24,7 @@ from . import heuristics as h
 from .calibration import CALIBRATION_KIND, thresholds_from_params
 from .disposition import disposition_days, disposition_summary
 from .heuristics import round_to_4
-from .indicators import candle_interval, indicator_arrays
+from .indicators import SUPPORT_CANDLES, candle_interval, indicator_arrays
 from .positions import match_ordered, trade_order
 from .rules import evaluate_rules, parse_rules
 from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
@@ -32,7 +32,6 @@ from .types import ENGINE_VERSION, RuleInput, ScoreResult, TagResult, TradeInput
 CANDLE_FEATURES = ("RSI_14", "ATR_rel", "BB_pos", "gap_from_MA", "volume_ratio", "drawdown_recent", "support",
                    "bars", "coverage_7d", "close")
 STALE_CANDLES = 3
-SUPPORT_CANDLES = 48  # candles the support line needs (``heuristics._needed``)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -284,8 +283,8 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds)
             rule_results = evaluate_rules(ctx, parsed_rules, rises[i], shared=shared_entries)
-            if overtrading_line is None:  # the day's first trade
-                overtrading_line = _overtrading_line(ctx)
+            if overtrading_line is None:
+                overtrading_line = h.overtrading_line(ctx)  # the same all day: its baseline is the day's
             if targets is None or trade.id in targets:
                 yield trade, _label(trade, ctx, rule_results, occurrences, threshold_record, overtrading_line)
             else:  # only which labels fire, so the occurrence count of later trades is right
@@ -430,19 +429,8 @@ def _passes(value, op, threshold) -> bool:
     return value is not None and op(value, threshold)
 
 
-def _overtrading_line(ctx: dict) -> float:
-    """``h.overtrading_line(ctx)``: the same for every trade of a day (its baseline median is the day's)."""
-    th = ctx.get("thresholds") or h.DEFAULT_THRESHOLDS
-    median = ctx["baseline_median_trades"]
-    line = float(max(th["OVERTRADING_MULTIPLE"] * median if median else 0.0, h.OVERTRADING_MIN_TRADES))
-    rule_max_trades = ctx.get("rule_max_trades")
-    if rule_max_trades is not None:
-        line = min(line, float(rule_max_trades + 1))
-    return line
-
-
 def _may_fire(ctx: dict, rule_results: list[dict], overtrading_line: float) -> list:
-    """The labels whose own comparisons pass (see QUICK_REJECT); ``overtrading_line``: ``_overtrading_line(ctx)``."""
+    """The labels whose own comparisons pass (see QUICK_REJECT); ``overtrading_line``: ``h.overtrading_line(ctx)``."""
     side = ctx["side"]
     candidates = []
     th = ctx.get("thresholds") or h.DEFAULT_THRESHOLDS  # h.thresholds_of

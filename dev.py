@@ -49,6 +49,16 @@ def ensure_venv(requirements: str) -> None:
     stamp.write_text(wanted)
 
 
+def build_engine(env: dict) -> None:
+    """Compile the scoring engine's hot modules (once per change of their source). Without a C compiler the
+    engine runs as Python and this says so; with TWIN_REQUIRE_COMPILED_ENGINE=1 (CI) that is an error."""
+    strict = env.get("TWIN_REQUIRE_COMPILED_ENGINE", "") not in ("", "0")
+    code = subprocess.call([str(PY), "-m", "apps.bias.engine.compile", *(["--strict"] if strict else [])],
+                           cwd=ROOT, env=env)
+    if code:
+        sys.exit(code)
+
+
 def manage(*args: str, env: dict) -> None:
     subprocess.run([str(PY), "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -56,6 +66,7 @@ def manage(*args: str, env: dict) -> None:
 def cmd_run(argv: list[str]) -> int:
     ensure_venv("local.txt")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "twin.settings.local")}
+    build_engine(env)
     manage("migrate", "--noinput", "-v", "0", env=env)
     manage("seed_demo", env=env)
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
@@ -70,6 +81,7 @@ def cmd_run(argv: list[str]) -> int:
 def cmd_test(argv: list[str]) -> int:
     ensure_venv("test.txt")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "twin.settings.test"}
+    build_engine(env)
     return subprocess.call([str(PY), "-m", "pytest", *argv], cwd=ROOT, env=env)
 
 

@@ -8,7 +8,9 @@ same run, is the naive approach: for each trade, recompute the indicators over t
 (250 candles, enough for the 7-day high and the indicator warm-up) and read the last row — timed on a
 sample of trades and reported per trade. Prints one JSON document with wall-clock and CPU-time rates
 (the CPU figure is the one to compare across runs on a shared machine) and the machine's details,
-including its load and a pure-Python calibration loop (CPU seconds for ``sum(range(10**7))``).
+including its load and a pure-Python calibration loop (CPU seconds for ``sum(range(10**7))``), and whether
+the engine's hot modules ran compiled (see ``apps.bias.engine.native``; ``TWIN_ENGINE_PURE=1`` runs them
+as Python).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from apps.bias.engine import ENGINE_VERSION, RuleInput, TradeInput, compute_indicators, score_trades
+from apps.bias.engine import ENGINE_VERSION, RuleInput, TradeInput, compute_indicators, native, score_trades
 from apps.bias.engine.heuristics import FOMO_BB_POS, FOMO_PCT_24H, FOMO_RSI, PANIC_DRAWDOWN, PANIC_RSI
 
 GOAL_TRADES_PER_S = 50_000  # issue 20 (DESIGN.md §8); the spec's own bound is 200 ms per trade
@@ -135,6 +137,8 @@ def run(*, trades: int, symbols: int, days: int, repeat: int, baseline_sample: i
     return {
         "benchmark": "scoring",
         "engine_version": ENGINE_VERSION,
+        # compiled (python -m apps.bias.engine.compile) or source; TWIN_ENGINE_PURE=1 measures the Python
+        "engine_build": native.status(),
         "workload": {"trades": len(history), "symbols": symbols, "days": days, "candle": "1h",
                      "candles_per_symbol": days * 24, "rules": [r.kind for r in rules]},
         "engine": {"seconds_best": round(best, 4), "seconds_median": round(statistics.median(timings), 4),

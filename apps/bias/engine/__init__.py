@@ -11,11 +11,15 @@ Confidence ∈ [0, 1]: mean over the fired conditions of 0.5 + 0.5 × min(1, |va
 times a history factor (how much candle / trade history backs the evidence). See ``heuristics`` and
 docs/bias-engine.md.
 """
-from .indicators import compute_indicators
-from .positions import match_positions
-from .reflections import HABITS, habit_for, lint_reflection, reflect
-from .scoring import score_trades
-from .types import (
+from . import native
+
+native.install()  # before the modules it may load compiled are first imported
+
+from .indicators import compute_indicators  # noqa: E402
+from .positions import match_positions  # noqa: E402
+from .reflections import HABITS, habit_for, lint_reflection, reflect  # noqa: E402
+from .scoring import score_trades  # noqa: E402
+from .types import (  # noqa: E402
     ENGINE_VERSION,
     LABELS,
     RULE_KINDS,

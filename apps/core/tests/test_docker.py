@@ -54,6 +54,11 @@ def test_dockerfile_is_slim_non_root_and_production_only():
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users == ["twin"]
     assert instructions[-1] == 'CMD ["gunicorn", "-c", "python:twin.gunicorn_conf", "twin.asgi:application"]'
+    # the compiled engine is built in a throwaway stage: the image gets its binaries, not the compiler
+    stages = dockerfile.split("\nFROM ")
+    assert "python -m apps.bias.engine.compile --strict" in stages[-2] and "gcc" in stages[-2]
+    assert "gcc" not in stages[-1] and "COPY --from=engine --chown=twin:twin /app/.build /app/.build" in stages[-1]
+    assert ".build" in (DOCKER / "Dockerfile.dockerignore").read_text().split()  # never the host's binaries
     production_requirements = (Path(settings.BASE_DIR) / "requirements" / "production.txt").read_text()
     assert "-r base.txt" in production_requirements
     assert "pytest" not in production_requirements

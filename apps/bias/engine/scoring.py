@@ -194,8 +194,11 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
     ts_list = [_utc(t.ts) for t in ordered]
     ts_ns = np.array([((t - EPOCH) // MICROSECOND) * 1000 for t in ts_list], dtype=np.int64)  # exact, no float
     ts_us = (ts_ns // 1000).tolist()
-    price = np.array([float(t.price) for t in ordered])
-    qty = np.array([float(t.qty) for t in ordered])
+    # the exact figures as the tags record them; float() of a Decimal is float() of its text, so made once
+    price_text = [str(t.price) for t in ordered]
+    qty_text = [str(t.qty) for t in ordered]
+    price = np.array([float(text) for text in price_text])
+    qty = np.array([float(text) for text in qty_text])
     fees = np.array([float(fee) for fee in quote_fees])
     notional = price * qty
 
@@ -278,7 +281,7 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
             turnover_today += notional[i]
             fees_today += fees[i]
             position = positions[trade.id]
-            ctx = _context(i, trade, ts, position, candle_rows[i % CANDLE_ROWS_CHUNK], notional,
+            ctx = _context(i, trade, ts, position, candle_rows[i % CANDLE_ROWS_CHUNK], notional, price_text, qty_text,
                            last_exit, win_streak, loss_streak, last_loss_us, count_today, turnover_today, fees_today,
                            baselines[today], median_before[i], prior_buys[i], rule_max_trades,
                            thresholds)
@@ -340,7 +343,7 @@ def _candle_rows(columns: list[np.ndarray], start: int, stop: int) -> list[list]
     return table.tolist()
 
 
-def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak,
+def _context(i, trade, ts, position, candle_row, notional, price_text, qty_text, last_exit, win_streak,
              loss_streak, last_loss_us, count_today, turnover_today, fees_today, baseline, median_buy, prior_buys,
              rule_max_trades, thresholds) -> dict:
     (rsi, bb, atr, gap, volume, drawdown, support, move_1h, move_24h, bars, coverage,
@@ -367,7 +370,7 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
     # what a tag records under "inputs", in its final form: the features in INPUT_KEYS order, then the
     # trade's exact figures as text (the price's text in the price's place)
     inputs = {
-        "side": side, "symbol": trade.symbol, "price": str(trade.price), "notional": notional_i,
+        "side": side, "symbol": trade.symbol, "price": price_text[i], "notional": notional_i,
         "pct_change_1h_before": move_1h, "pct_change_24h_before": move_24h, "RSI_14": rsi, "ATR_rel": atr,
         "BB_pos": bb, "gap_from_MA": gap, "volume_ratio": volume, "drawdown_recent": drawdown, "support": support,
         "support_distance": support_distance, "held_hours": position.held_hours,
@@ -376,7 +379,7 @@ def _context(i, trade, ts, position, candle_row, notional, last_exit, win_streak
         "win_streak": win_streak, "loss_streak": loss_streak, "trades_today": count_today,
         "turnover_today": turnover_today, "fee_drag_today": fee_drag, "baseline_median_trades": base_count,
         "turnover_vs_baseline": turnover_ratio, "size_vs_median": size_vs_median,
-        "qty": str(trade.qty), "fee": None if fee is None else str(fee), "pnl_exit": None if pnl is None else str(pnl),
+        "qty": qty_text[i], "fee": None if fee is None else str(fee), "pnl_exit": None if pnl is None else str(pnl),
     }
     if side == "SELL":
         inputs["matched_qty"] = str(position.matched_qty)

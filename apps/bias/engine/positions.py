@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
+from datetime import datetime, timezone
 from decimal import Decimal
+from operator import attrgetter
 
 from .types import PositionInfo, TradeInput
 
@@ -32,14 +34,15 @@ def trade_order(trades: list[TradeInput]) -> list[TradeInput]:
 
 
 class _Lot:
-    __slots__ = ("info", "qty", "price", "fee_per_unit", "ts")
+    __slots__ = ("info", "qty", "price", "fee_per_unit", "ts", "us")
 
-    def __init__(self, trade: TradeInput, info: PositionInfo, fee: Decimal) -> None:
+    def __init__(self, trade: TradeInput, info: PositionInfo, fee: Decimal, us: int | None) -> None:
         self.info = info  # the buy's own PositionInfo, whose matched/unmatched quantities sales move
         self.qty = trade.qty
         self.price = trade.price
         self.fee_per_unit = fee / trade.qty if trade.qty else ZERO
         self.ts = trade.ts
+        self.us = us  # the buy's time in µs when the holding times are taken from them (see match_ordered)
 
 
 def match_positions(trades: list[TradeInput]) -> dict[str, PositionInfo]:
@@ -47,27 +50,45 @@ def match_positions(trades: list[TradeInput]) -> dict[str, PositionInfo]:
     return match_ordered(trade_order(trades))
 
 
-def match_ordered(ordered: list[TradeInput], quote_fees: list[Decimal] | None = None) -> dict[str, PositionInfo]:
+def match_ordered(ordered: list[TradeInput], quote_fees: list[Decimal] | None = None,
+                  times_us: list[int] | None = None) -> dict[str, PositionInfo]:
     """``match_positions`` for trades already in ``trade_order``; ``quote_fees``: each trade's
-    ``fee_in_quote`` when the caller has them already."""
+    ``fee_in_quote`` when the caller has them already; ``times_us``: each trade's time in µs since the
+    epoch in UTC (a naive time read as UTC), when the caller has them already and the trades' times
+    subtract as those instants do (``subtract_as_instants``): the holding times are then the differences
+    of these integers, not a timedelta made per matched lot."""
     books: dict[str, deque[_Lot]] = {}
     result: dict[str, PositionInfo] = {}
     if quote_fees is None:
         quote_fees = [trade.fee_in_quote for trade in ordered]
-    for trade, fee in zip(ordered, quote_fees, strict=True):
+    if times_us is None:
+        times_us = [None] * len(ordered)
+    for trade, fee, us in zip(ordered, quote_fees, times_us, strict=True):
         lots = books.get(trade.symbol)
         if lots is None:
             lots = books[trade.symbol] = deque()
         if trade.side == "BUY":
             # trade_id, realized_pnl, held_hours, matched_qty, unmatched_qty, symbol, side
             info = result[trade.id] = PositionInfo(trade.id, None, None, ZERO, trade.qty, trade.symbol, "BUY")
-            lots.append(_Lot(trade, info, fee))
+            lots.append(_Lot(trade, info, fee, us))
             continue
-        result[trade.id] = _sell(trade, lots, fee)
+        result[trade.id] = _sell(trade, lots, fee, us)
     return result
 
 
-def _sell(trade: TradeInput, lots: deque[_Lot], fee: Decimal) -> PositionInfo:
+def subtract_as_instants(times: list[datetime]) -> bool:
+    """True when any two of ``times`` subtract as their UTC instants do, to the µs: every one a plain
+    ``datetime``, and every one naive or every one with a fixed offset from UTC (``datetime.timezone``).
+    Two times of one zone with rules (a ``ZoneInfo``) subtract as wall-clock times, an hour off across a
+    change of offset; naive and aware times do not subtract at all; a subclass (pandas' ``Timestamp``)
+    subtracts with its nanoseconds."""
+    if set(map(type, times)) - {datetime}:
+        return False
+    zones = set(map(type, map(attrgetter("tzinfo"), times)))
+    return zones <= {timezone} or zones <= {type(None)}
+
+
+def _sell(trade: TradeInput, lots: deque[_Lot], fee: Decimal, us: int | None) -> PositionInfo:
     qty = trade.qty
     remaining = qty
     cost = buy_fees = ZERO
@@ -88,7 +109,10 @@ def _sell(trade: TradeInput, lots: deque[_Lot], fee: Decimal) -> PositionInfo:
         remaining -= take  # even down to zero: its digits are the ones unmatched_qty and matched_qty show
         cost += take * lot.price
         buy_fees += take * lot.fee_per_unit
-        hours = (ts - lot.ts).total_seconds() / 3600.0
+        if us is None:
+            hours = (ts - lot.ts).total_seconds() / 3600.0
+        else:  # timedelta.total_seconds() is the microseconds / 10**6, as here
+            hours = (us - lot.us) / 1_000_000 / 3600.0
         weighted_hours += float(take) * hours
         if youngest is None or hours < youngest:
             youngest = hours

@@ -19,6 +19,7 @@ from operator import ge
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from . import heuristics as h
 from .calibration import CALIBRATION_KIND, thresholds_from_params
@@ -107,6 +108,43 @@ def _rise_over(series: _SymbolSeries, rows: np.ndarray, hours: float) -> np.ndar
     return out
 
 
+def _median(values: list) -> float:
+    """``float(np.median(values))`` of a few numbers without numpy's cost per call (tens of µs): the middle
+    one of them sorted, or the mean of the middle two as numpy and pandas take it, (a + b) / 2 in floats.
+    With a NaN (which sorts nowhere; numpy's median is then NaN) it is numpy's."""
+    total = sum(values)
+    if total != total:
+        return float(np.median(values))
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (float(ordered[middle - 1]) + float(ordered[middle])) / 2
+
+
+def _day_totals(days: list, values: list) -> tuple[dict, dict]:
+    """Each day's count of trades and sum of ``values`` (0.0 + the first + the next …, in their order).
+
+    A day's trades follow one another (time order), so its totals run in locals while they do and are
+    stored when the day changes, not looked up and stored per trade: the same additions in the same order
+    (a day met again later goes on from its stored totals)."""
+    counts: dict = {}
+    totals: dict = {}
+    today = None
+    count, total = 0, 0.0
+    for day, value in zip(days, values, strict=True):
+        if day != today:
+            if today is not None:
+                counts[today], totals[today] = count, total
+            today = day
+            count, total = counts.get(day, 0), totals.get(day, 0.0)
+        count += 1
+        total += value
+    if today is not None:
+        counts[today], totals[today] = count, total
+    return counts, totals
+
+
 def _daily_baselines(days: list, counts: dict, turnover: dict) -> dict:
     """For each day: (median trades per active day, median turnover, active days) over the prior 30 days."""
     ordered = sorted(counts)
@@ -116,11 +154,28 @@ def _daily_baselines(days: list, counts: dict, turnover: dict) -> dict:
         hi = bisect.bisect_left(ordered, day)
         window = ordered[lo:hi]
         if window:
-            result[day] = (float(np.median([counts[d] for d in window])),
-                           float(np.median([turnover[d] for d in window])), len(window))
+            result[day] = (_median([counts[d] for d in window]), _median([turnover[d] for d in window]), len(window))
         else:
             result[day] = (None, None, 0)
     return result
+
+
+def _median_before(values: np.ndarray, window: int, least: int) -> np.ndarray:
+    """Each value's median of the ``window`` values before it (of all before it while fewer; NaN while
+    fewer than ``least``): ``pd.Series(values).rolling(window, min_periods=least).median().shift(1)``,
+    whose skiplist takes the middle value or the mean of the middle two, (a + b) / 2. Here the full
+    windows are sorted at once (numpy's sort of their (n, window) view, a third of pandas' time). Values
+    with a NaN (which pandas skips) or an infinity, or a zero (whose sign a sort may move), go to pandas."""
+    if len(values) and not (np.isfinite(values).all() and values.all()):
+        return pd.Series(values).rolling(window, min_periods=least).median().shift(1).to_numpy()
+    before = np.full(len(values), np.nan)
+    for size in range(least, min(window, len(values))):
+        before[size] = _median(values[:size].tolist())
+    if len(values) > window:
+        ordered = np.sort(sliding_window_view(values[:-1], window), axis=1)
+        middle = window // 2
+        before[window:] = ordered[:, middle] if window % 2 else (ordered[:, middle - 1] + ordered[:, middle]) / 2
+    return before
 
 
 @contextmanager
@@ -235,15 +290,10 @@ def score_stream(*, trades: list[TradeInput], candles: dict[str, pd.DataFrame], 
 
     # trade-history features (one pass in time order)
     days = [t.date() for t in ts_list]
-    day_counts: dict = {}
-    day_turnover: dict = {}
-    for day, value in zip(days, notional.tolist(), strict=True):
-        day_counts[day] = day_counts.get(day, 0) + 1
-        day_turnover[day] = day_turnover.get(day, 0.0) + value
+    day_counts, day_turnover = _day_totals(days, notional.tolist())
     baselines = _daily_baselines(days, day_counts, day_turnover)
     buy_idx = [i for i, t in enumerate(ordered) if t.side == "BUY"]
-    buy_median = (pd.Series(notional[buy_idx]).rolling(h.OVERCONFIDENCE_WINDOW, min_periods=h.OVERCONFIDENCE_MIN_PRIOR)
-                  .median().shift(1).to_numpy()) if buy_idx else np.empty(0)
+    buy_median = _median_before(notional[buy_idx], h.OVERCONFIDENCE_WINDOW, h.OVERCONFIDENCE_MIN_PRIOR)
     median_before: list = [None] * n  # each buy's median entry size before it (NaN: too few), None for sales
     prior_buys = [0] * n  # each buy's count of earlier buys
     for k, (i, median) in enumerate(zip(buy_idx, buy_median.tolist(), strict=True)):

@@ -111,9 +111,10 @@ def _rise_over(series: _SymbolSeries, rows: np.ndarray, hours: float) -> np.ndar
 def _median(values: list) -> float:
     """``float(np.median(values))`` of a few numbers without numpy's cost per call (tens of µs): the middle
     one of them sorted, or the mean of the middle two as numpy and pandas take it, (a + b) / 2 in floats.
-    With a NaN (which sorts nowhere; numpy's median is then NaN) it is numpy's."""
+    With a NaN (which sorts nowhere; numpy's median is then NaN) or a zero (whose sign numpy's mean drops)
+    it is numpy's."""
     total = sum(values)
-    if total != total:
+    if total != total or 0 in values:
         return float(np.median(values))
     ordered = sorted(values)
     middle = len(ordered) // 2

@@ -79,17 +79,22 @@ def status() -> dict[str, str]:
     return out
 
 
-def stale(*, force: bool = False) -> list[str]:
-    """The modules without a binary for their current source (all with ``force``)."""
-    return [name for name in COMPILED if force or not binary_path(name).is_file()]
+def _sources() -> dict[str, bytes]:
+    return {name: (HERE / f"{name}.py").read_bytes() for name in COMPILED}
+
+
+def stale(*, force: bool = False, sources: dict[str, bytes] | None = None) -> list[str]:
+    """The modules without a binary for their source (their files now, or ``sources``); all with ``force``."""
+    sources = _sources() if sources is None else sources
+    return [name for name in COMPILED if force or not binary_path(name, sources[name]).is_file()]
 
 
 def build(*, force: bool = False) -> list[str]:
     """Compile the modules whose binary for the current source is missing (all with ``force``); the names
     built. Raises when Cython, setuptools or a C compiler is missing or the compilation fails; nothing is
     left half-written (each binary is moved into place whole)."""
-    sources = {name: (HERE / f"{name}.py").read_bytes() for name in COMPILED}
-    wanted = [name for name in COMPILED if force or not binary_path(name, sources[name]).is_file()]
+    sources = _sources()  # read once: each binary is named after the bytes it was built from
+    wanted = stale(force=force, sources=sources)
     if not wanted:
         return []
     from Cython.Build import cythonize

@@ -384,20 +384,24 @@ def overtrading_line(ctx: dict) -> float:
     return threshold
 
 
+def _overtrading_base(ctx: dict, median) -> str:
+    """How the trade-count line was set. A module function, not one nested in ``evaluate_overtrading``:
+    compiled, a nested function that the explain lambdas call sits in the closure it belongs to — a
+    reference cycle per trade, which keeps every trade's context until the cyclic collector runs."""
+    return (f"{thresholds_of(ctx)['OVERTRADING_MULTIPLE']:g}× your usual {median:g} per active day over the "
+            f"previous 30 days, at least {OVERTRADING_MIN_TRADES}" if median
+            else f"the minimum of {OVERTRADING_MIN_TRADES}, with no earlier trading days to compare with")
+
+
 def evaluate_overtrading(ctx: dict) -> LabelEval:
     count = ctx["trades_today"]
     median = ctx["baseline_median_trades"]
     threshold = overtrading_line(ctx)
     rule_limit = ctx.get("rule_max_trades")
     turnover_ratio = ctx["turnover_vs_baseline"]
-    def base_text() -> str:
-        return (f"{thresholds_of(ctx)['OVERTRADING_MULTIPLE']:g}× your usual {median:g} per active day over the "
-                f"previous 30 days, at least {OVERTRADING_MIN_TRADES}" if median
-                else f"the minimum of {OVERTRADING_MIN_TRADES}, with no earlier trading days to compare with")
-
     count_c = condition("trades_today", count, ">=", threshold, spread=max(threshold, 1.0), unit="trades",
                         explain=lambda: (f"This was trade number {count} of the day (UTC); the line is {threshold:g} "
-                                 f"({base_text()}"
+                                 f"({_overtrading_base(ctx, median)}"
                                  + (", tightened by your max-trades-per-day rule" if rule_limit is not None else "")
                                  + f"). Fees so far today ate {pct(ctx['fee_drag_today'], signed=False)} of the amount traded."),
                         missing="")

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-
 PERSONA_DIR = Path(__file__).resolve().parent / "personas"
 PERSONA_IDS = ("crypto", "shortterm", "swing", "indexdca")
 DEFAULT_PERSONA = "crypto"
@@ -19,6 +17,8 @@ DEFAULT_PERSONA = "crypto"
 
 @cache
 def persona_policies() -> dict[str, dict]:
+    from jsonschema import Draft202012Validator  # here, not at import: see apps.core.contracts
+
     schema = json.loads((PERSONA_DIR / "persona.schema.json").read_text(encoding="utf-8"))
     validator = Draft202012Validator(schema)
     policies = {}

@@ -1,4 +1,5 @@
 """Settings shared by every environment. One `env` object reads the environment."""
+import sys
 from pathlib import Path
 
 import environ
@@ -12,8 +13,12 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# daphne's app only makes `manage.py runserver` serve ASGI (sockets too); loading it installs Twisted's
+# reactor (~10 MB and the import time in every worker, relay and command), so only that command loads it.
+# The app is served by the `daphne` command itself (`dev.py run`, docker/), which needs no app.
+RUNSERVER = sys.argv[1:2] == ["runserver"]
 INSTALLED_APPS = [
-    "daphne",
+    *(["daphne"] if RUNSERVER else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -7,6 +7,10 @@ carries its `$id` (`urn:twin:contract:<kind>:<name>:v<N>`). Clients fetch them f
   `ValidationFailed` whose `fields` name the JSON path of every problem (`$.plan.stop`).
 * Consumers accept version N and N−1 (`contract_accepts`): a payload of an older version still validates
   against the schema of its own version.
+
+`jsonschema` is imported when a schema is first checked, not with this module: the apps that import it
+load with every process (worker, relay, management commands), and with its format extras installed the
+import builds a grammar (~1.5 s and ~15 MB) that only a process validating a contract needs.
 """
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING
 
 from ..errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 KINDS = ("requests", "events")
@@ -41,6 +47,8 @@ class Contract:
 
 @cache
 def _contracts() -> dict[tuple[str, str, int], Contract]:
+    from jsonschema import Draft202012Validator
+
     found: dict[tuple[str, str, int], Contract] = {}
     for kind in KINDS:
         for path in sorted((SCHEMA_DIR / kind).glob("*.json")):
@@ -56,6 +64,8 @@ def _contracts() -> dict[tuple[str, str, int], Contract]:
 
 @cache
 def _validator(kind: str, name: str, version: int) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_contracts()[(kind, name, version)].schema,
                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
 

@@ -7,6 +7,6 @@ class GateConfig(AppConfig):
     verbose_name = "Gate"
 
     def ready(self) -> None:
-        from . import hooks, services  # noqa: F401 - services registers the gate's job kind
+        from . import checks, hooks, services  # noqa: F401 - registers the job kind and the check
 
         hooks.register()

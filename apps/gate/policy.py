@@ -1,5 +1,5 @@
 """Personas: a policy per trading style, shipped as data (`personas/<id>.json`, held to
-`personas/persona.schema.json` by the system check in `checks.py`), and the effective policy of a user —
+`personas/persona.schema.json` by the deployment check in `checks.py`), and the effective policy of a user —
 the persona's values with the user's own rules laid over its default rules (an active rule of a kind
 replaces the persona's; an inactive one switches that kind off)."""
 from __future__ import annotations
@@ -15,11 +15,19 @@ PERSONA_IDS = ("crypto", "shortterm", "swing", "indexdca")
 DEFAULT_PERSONA = "crypto"
 
 
+def persona_path(name: str) -> Path:
+    return PERSONA_DIR / f"{name}.json"
+
+
+def persona_read(name: str) -> dict:
+    """A file of `personas/` (a persona id, or `persona.schema`), parsed."""
+    return json.loads(persona_path(name).read_text(encoding="utf-8"))
+
+
 @cache
 def persona_policies() -> dict[str, dict]:
-    """persona id → its policy, as shipped (the system check `gate.E001` holds the files to the schema)."""
-    return {persona: json.loads((PERSONA_DIR / f"{persona}.json").read_text(encoding="utf-8"))
-            for persona in PERSONA_IDS}
+    """persona id → its policy, as shipped (the deployment check `gate.E001` holds the files to the schema)."""
+    return {persona: persona_read(persona) for persona in PERSONA_IDS}
 
 
 def persona_policy(persona: str) -> dict:

@@ -1,5 +1,5 @@
-"""The shipped persona files against their schema: the system check passes on them and names what is wrong
-with a file that breaks it."""
+"""The shipped persona files against their schema: the deployment check passes on them and names what is
+wrong with a file that breaks it."""
 from __future__ import annotations
 
 import json
@@ -33,5 +33,6 @@ def test_a_persona_that_breaks_its_schema_is_named_with_the_place(tmp_path, monk
     assert not any("'crypto'" in m or "'shortterm'" in m for m in messages)
 
 
-def test_the_check_is_registered():
-    assert persona_files_valid in checks.registry.registry.get_checks()
+def test_the_check_is_a_deployment_check():
+    assert persona_files_valid in checks.registry.registry.get_checks(include_deployment_checks=True)
+    assert persona_files_valid not in checks.registry.registry.get_checks()

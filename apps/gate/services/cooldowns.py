@@ -88,12 +88,14 @@ def breaches_announce(*, user, policy: EffectivePolicy, now: datetime) -> list[d
 
 def cooldowns_end_expired(*, now: datetime | None = None, user_id: str | None = None) -> int:
     """End every cooldown whose time is up, exactly once each (`cooldown.ended`), however many runs overlap:
-    rows are locked and skipped by a concurrent run, and only rows still open are ended. -> how many."""
+    rows are locked and skipped by a concurrent run, and only rows still open are ended. Only the cooldown rows are
+    locked (`of=self`): locking the joined user rows too would let two runs each skip a row whose cooldown the
+    other had locked but not taken, so neither ended it. -> how many."""
     now = now or timezone.now()
     ended = 0
     while True:
         with transaction.atomic():
-            query = Cooldown.objects.select_for_update(skip_locked=True).select_related("user").filter(
+            query = Cooldown.objects.select_for_update(skip_locked=True, of=("self",)).select_related("user").filter(
                 ended_at__isnull=True, ends_at__lte=now)
             if user_id:
                 query = query.filter(user_id=user_id)

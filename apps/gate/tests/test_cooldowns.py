@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.bias.models import BiasTag
@@ -53,6 +53,37 @@ def test_two_overlapping_beat_runs_end_each_expired_cooldown_exactly_once(user, 
     assert Cooldown.objects.get(id=running.id).ended_at is None
     assert cooldowns_end_expired() == 0
     assert EventOutbox.objects.filter(type="cooldown.ended").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_ends_expired_cooldowns_while_another_transaction_holds_the_users_row(user, other_user):
+    """Only cooldown rows are locked: a user row held elsewhere (a login, a profile save, a second run's join) does
+    not make a run skip that user's cooldowns, which with nothing else left would go unended until the next beat."""
+    from django.contrib.auth import get_user_model
+
+    expired = [open_cooldown(user, ends_in=timedelta(seconds=-2), key="a"),
+               open_cooldown(other_user, ends_in=timedelta(seconds=-1), key="b")]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_user_row() -> None:
+        try:
+            with transaction.atomic():
+                get_user_model().objects.select_for_update().get(id=user.id)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_user_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        assert cooldowns_end_expired() == 2
+    finally:
+        release.set()
+        holder.join(30)
+    assert sorted(EventOutbox.objects.filter(type="cooldown.ended").values_list("payload__cooldownId", flat=True)) == \
+        sorted(c.id for c in expired)
 
 
 @pytest.mark.django_db

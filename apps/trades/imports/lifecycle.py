@@ -106,7 +106,7 @@ def import_job_open(*, job_id: str, defaults: dict, on_create: Callable[[ImportJ
 def import_job_release(*, job_id: str) -> ImportJob:
     """Operator action: give a parked job a fresh set of attempts and queue it again."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("user").get(id=job_id)
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("user").get(id=job_id)
         if job.status == JobStatus.PARKED:
             job_requeue(task_name=TASK, job=job, reset_attempts=True)
             _announce(job)

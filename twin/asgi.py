@@ -8,6 +8,9 @@ with 414 and over-long header lines with 431.
 
 In the embedded default (`OUTBOX_RELAY_EMBEDDED = True`) the outbox relay runs inside this process: it is
 started as a task of the server's event loop on the first connection, so live events need no extra process.
+
+The request and event contracts (`apps.core.contracts`) are loaded as the process starts, not on the first
+request that checks a body.
 """
 import os
 
@@ -27,12 +30,14 @@ from apps.core.asgi import (  # noqa: E402
     RequestThreadsMiddleware,
     http_line_limits_install,
 )
+from apps.core.contracts import contracts_preload  # noqa: E402
 from apps.core.jobs import reaper_embedded_start  # noqa: E402
 from apps.events.relay import relay_embedded_start  # noqa: E402
 from apps.events.sockets import SameOriginValidator  # noqa: E402
 from twin.routing import websocket_urlpatterns  # noqa: E402
 
 http_line_limits_install()
+contracts_preload()  # the validator and the schemas, before the first request that checks a body needs them
 django_asgi_app = DjangoHttpHandler()
 
 # Threads that run the requests' synchronous part (Django views, middleware, ORM), reused from request to

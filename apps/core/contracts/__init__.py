@@ -10,7 +10,9 @@ carries its `$id` (`urn:twin:contract:<kind>:<name>:v<N>`). Clients fetch them f
 
 `jsonschema` is imported when a schema is first checked, not with this module: the apps that import it
 load with every process (worker, relay, management commands), and with its format extras installed the
-import builds a grammar (~1.5 s and ~15 MB) that only a process validating a contract needs.
+import builds a grammar (~1.5–3 s and ~15 MB) that only a process validating a contract needs. The web
+process is one: `twin/asgi.py` calls `contracts_preload()` as it starts, so no user's first gate, journal or
+simulation request waits for the import and the schema checks.
 """
 from __future__ import annotations
 
@@ -68,6 +70,11 @@ def _validator(kind: str, name: str, version: int) -> Draft202012Validator:
 
     return Draft202012Validator(_contracts()[(kind, name, version)].schema,
                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def contracts_preload() -> int:
+    """Import the validator and load and check every schema now (a web process, as it starts). -> how many."""
+    return len(_contracts())
 
 
 def contract_list() -> list[Contract]:

@@ -45,3 +45,10 @@ def test_a_contract_check_loads_the_validator_when_it_is_needed():
     then = ("from apps.core.contracts import contract_errors\n"
             f"assert contract_errors(kind='requests', name={name!r}, data={{}})")
     assert _loaded("jsonschema", then=then) == {"jsonschema": True}
+
+
+def test_a_web_process_loads_the_contracts_as_it_starts_not_on_its_first_request():
+    then = ("import twin.asgi\n"
+            "from apps.core.contracts import _contracts\n"
+            "assert _contracts.cache_info().currsize == 1")
+    assert _loaded("jsonschema", then=then) == {"jsonschema": True}

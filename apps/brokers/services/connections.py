@@ -145,7 +145,8 @@ def connection_link_binance(*, user, api_key: str, api_secret: str) -> BrokerCon
     api_key, api_secret = (api_key or "").strip(), (api_secret or "").strip()
     fields = {}
     for name, value in (("apiKey", api_key), ("apiSecret", api_secret)):
-        if not value or len(value) > 128 or not value.replace("-", "").replace("_", "").isalnum():
+        # ASCII letters and digits only: `isalnum` alone lets `ª` or `²` through, and the key goes into a header
+        if not value or len(value) > 128 or not (value.isascii() and value.replace("-", "").replace("_", "").isalnum()):
             fields[name] = ["Paste the value exactly as Binance shows it."]
     if fields:
         raise ValidationFailed("The API key or secret is not in the expected form.", fields=fields)

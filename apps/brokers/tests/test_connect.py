@@ -272,6 +272,15 @@ def test_binance_malformed_input_refused_without_network(stub_exchange, api_clie
     _nothing_linked()
 
 
+@pytest.mark.parametrize("key", ["ªb", "key²", "kéy"])
+def test_binance_key_with_letters_or_digits_outside_ascii_is_refused_without_network(stub_exchange, api_client, key):
+    response = api_client.post("/api/brokers/binance/keys", {"apiKey": key, "apiSecret": "secret"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["apiKey"]
+    assert sum(stub_exchange.state.hits.values()) == 0
+    _nothing_linked()
+
+
 def test_start_for_binance_is_refused(stub_exchange, api_client):
     response = api_client.post("/api/brokers/binance/connect/start")
     assert response.status_code == 400

@@ -396,7 +396,7 @@ def _fee_unit(cell: str, known: dict[str, str]) -> str:
 
 def _row_order(row: tuple[int, list[str]], id_at: int) -> tuple[int, str]:
     text = row[1][id_at].strip()
-    return (int(text), "") if text.isdigit() else (0, text)
+    return (int(text), "") if text.isdecimal() else (0, text)  # not isdigit: `²` is a digit that int() refuses
 
 
 def _okx_legs(rows: list[tuple[int, list[str]]], pairs: _Pairs,

@@ -116,3 +116,13 @@ def test_okx_order_whose_rows_do_not_pair_is_reported_not_guessed():
     assert [t.ext_id for t in result.trades] == ["okx:15"]
     assert sorted(error.line for error in result.errors) == [6, 7, 8]
     assert "2 ETH rows but 1 rows in the other asset" in result.errors[0].reason
+
+
+def test_okx_fill_whose_id_is_not_a_plain_number_is_still_paired():
+    """`¹³` counts as a digit for `str.isdigit` but not for `int`: the file was refused as unreadable."""
+    data = fixture("okx_trading_history_split_order.csv").decode().replace("\n13,", "\n¹³,").encode()
+
+    result = parse_file(data)
+
+    assert result.errors == []
+    assert sorted(t.ext_id for t in result.trades) == ["okx:12", "okx:15", "okx:¹³"]

@@ -164,6 +164,8 @@ class ScoringRun(BaseModel, LeasedJob):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_runs")
     source = models.CharField(max_length=96)
     trades_scored = models.PositiveIntegerField(default=0)
+    # the earliest trade an attempt of this run committed labels for (new trades' labels commit chunk by chunk)
+    labelled_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -206,6 +206,9 @@ JOB_REDISPATCH_SECONDS = env.int("JOB_REDISPATCH_SECONDS", default=120)
 JOB_REAPER_INTERVAL_SECONDS = env.float("JOB_REAPER_INTERVAL_SECONDS", default=15)
 IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)  # runs before a job is parked
 SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=3)
+# Trades whose labels, reflections and events are composed and written together (new trades' chunks commit
+# one by one, so the first reflections are pushed while the engine walks on; see apps.bias.services.scoring).
+SCORING_WRITE_CHUNK = env.int("SCORING_WRITE_CHUNK", default=2000)
 GATE_MAX_ATTEMPTS = env.int("GATE_MAX_ATTEMPTS", default=3)
 # The gate fetches the hourly candles its market check needs (on its worker) before deciding; off = stored only.
 GATE_FETCH_CANDLES = env.bool("GATE_FETCH_CANDLES", default=True)

@@ -6,19 +6,25 @@ engine walks the history once, labelling the target trades — the requested one
 late-arriving older trade changes their FIFO lots and streaks). Nothing here grows with history × targets:
 a re-score of 100,000 trades is one walk, not one walk per batch.
 
-Two phases. First, with no row lock held (while the engine walks or a configured model is asked for a
-reflection): the engine hands over one target at a time, and every `WRITE_CHUNK` targets their tag rows
-(evidence already encoded), reflections, fingerprints and event payloads are composed and spooled to a
-temporary file (in memory up to `SPOOL_MEMORY`, then on disk), so memory does not grow with the number of
-targets. Then the write transaction — positions, per chunk a few `COPY`s (no per-trade query), the
-disposition days and the daily label rollups — so a failure anywhere writes nothing. Tags are unique per
-trade, label and engine version: when some targets carry tags already (a re-score, the trades after a late
-one), each chunk's stored tags are compared by digest (engine version, label, confidence, evidence) and
-only those that changed are deleted and written again; the others keep their rows. When none
-does (new trades) and no model is configured, the tags' `COPY` is already open while the engine walks (the
-write transaction begun, no row locked yet, nothing to delete), so the server stores them on its own core
-meanwhile instead of after the walk. Re-scoring a trade replaces the tags that changed, and a reflection
-whose content did not change is not announced again — a retried task is harmless.
+Two ways to write, both composing every `SCORING_WRITE_CHUNK` targets (a setting) at a time — their tag rows (evidence already
+encoded), reflections, fingerprints and event payloads — so memory does not grow with the number of
+targets, and no row lock is held while the engine walks or a configured model is asked for a reflection.
+
+* New trades (none of the targets carries a tag yet) on PostgreSQL with no model configured — every
+  import's hand-off: each chunk commits on its own (`_store_in_chunks`) with its tags copied in while the
+  engine walks on to them, its reflections and `coach.reflect` events, and its days' label rollups; the
+  first chunk also writes the positions and the disposition effect. The relay pushes the first reflections
+  while the engine is still walking. Each trade's tags, reflection and event commit together; a run that
+  stops midway keeps the chunks it committed, and its next attempt labels the rest.
+* Otherwise (a re-score, the trades after a late one, SQLite, a configured model): the chunks are spooled
+  to a temporary file (in memory up to `SPOOL_MEMORY`, then on disk), then one write transaction —
+  positions, per chunk a few statements (no per-trade query), the disposition days and the daily label
+  rollups — so a failure anywhere writes nothing. Tags are unique per trade, label and engine version:
+  each chunk's stored tags are compared by digest (engine version, label, confidence, evidence) and only
+  those that changed are deleted and written again; the others keep their rows.
+
+Re-scoring a trade replaces the tags that changed, and a reflection whose content did not change is not
+announced again — a retried task is harmless.
 """
 from __future__ import annotations
 
@@ -27,7 +33,8 @@ import json
 import logging
 import pickle  # nosec B403
 import tempfile
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -60,7 +67,6 @@ from .rules import scoring_rules
 
 logger = logging.getLogger(__name__)
 
-WRITE_CHUNK = 2000  # targets whose tags, reflections and events are written (then let go) together
 # composed chunks waiting for the write transaction stay in memory up to this (~3,000 trades), then go to a
 # temporary file: at 32 MB the in-memory buffer and its growth copies added ~50 MB to a 100,000-trade run's
 # peak, while writing and reading the file back costs no measurable CPU
@@ -143,10 +149,12 @@ def _fingerprint(*, tags: list, draft) -> str:
 
 @dataclass(frozen=True)
 class Scored:
-    """What a scoring walk labelled: how many trades, and the time of the earliest (None when none)."""
+    """What a scoring walk labelled: how many trades, the time of the earliest (None when none), and whether
+    they were committed chunk by chunk (each chunk told its `chunk_hook`)."""
 
     trades: int
     since: datetime | None = None
+    in_chunks: bool = False
 
 
 def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
@@ -157,23 +165,26 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
     return bias_score(user_id=user_id, trade_ids=trade_ids, include_later=include_later).trades
 
 
-def bias_score(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> Scored:
+def bias_score(*, user_id: str, trade_ids: list[str], include_later: bool = True,
+               chunk_hook: Callable[[datetime, int], None] | None = None) -> Scored:
     """`bias_score_trades`, also telling the time of the earliest trade labelled (what a scoring run passes
-    on to its listeners)."""
+    on to its listeners). When the labels are committed chunk by chunk (new trades, see `_store_in_chunks`),
+    `chunk_hook(earliest target's time, trades in the chunk)` runs inside each chunk's transaction."""
     if not (trade_ids or include_later):
         return Scored(0)
-    return _score_user(user_id=user_id, load=lambda: history_load(user_id=user_id, trade_ids=trade_ids,
-                                                                   include_later=include_later))
+    return _score_user(user_id=user_id, chunk=settings.SCORING_WRITE_CHUNK, chunk_hook=chunk_hook,
+                       load=lambda: history_load(user_id=user_id, trade_ids=trade_ids, include_later=include_later))
 
 
-def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int = WRITE_CHUNK) -> int:
+def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int | None = None) -> int:
     """Re-label every trade of the user at or after `since` (all of them without it) in one walk over the
     history. Returns how many trades were tagged."""
-    return _score_user(user_id=user_id, chunk=chunk, notify=True,
+    return _score_user(user_id=user_id, chunk=chunk or settings.SCORING_WRITE_CHUNK, notify=True,
                        load=lambda: history_load(user_id=user_id, since=since, everything=True)).trades
 
 
-def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = False) -> Scored:
+def _score_user(*, user_id: str, load, chunk: int, notify: bool = False,
+                chunk_hook: Callable[[datetime, int], None] | None = None) -> Scored:
     """Label the loaded targets in one walk; with `notify`, the apps listening for scored trades (analytics,
     gate, journal) run in the same transaction (a scoring run notifies them itself when it finishes)."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
@@ -202,17 +213,15 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
         # the targets are every trade from the first one on (always, except for a few given ids): each
         # chunk's reflections are looked up by its time range
         contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
-        # New trades' tags (none of the targets carries one yet) go straight into the table while the engine
-        # walks — the server stores them on its own core meanwhile — inside the write transaction, which then
-        # holds no row lock before the walk is done. Not with a configured model, which composing asks over
-        # the network: no transaction stays open for that. PostgreSQL only: SQLite has no COPY, and its one
-        # writer lock would be held for the whole walk, stalling every other import and run.
-        streamed = connection.vendor == "postgresql" and not history.relabels and not settings.LLM_BASE_URL
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool, \
-                (transaction.atomic() if streamed else nullcontext()):
-            with (_tags_copy() if streamed else nullcontext()) as tag_sink:
-                scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool,
-                                  tag_sink=tag_sink)
+        if connection.vendor == "postgresql" and not history.relabels and not settings.LLM_BASE_URL and not notify:
+            scored = _store_in_chunks(user=user, history=history, stream=stream, frames=frames, chunk=chunk,
+                                      by_symbol=by_symbol, contiguous=contiguous, chunk_hook=chunk_hook)
+            if scored != len(history.targets):
+                raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
+                                   "they stay unlabelled.")
+            return Scored(scored, history.first_target, in_chunks=True)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
+            scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
             if scored != len(history.targets):
                 raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
                                    "nothing was written.")
@@ -238,6 +247,40 @@ def _score_user(*, user_id: str, load, chunk: int = WRITE_CHUNK, notify: bool = 
     return Scored(scored, history.first_target)
 
 
+def _store_in_chunks(*, user, history: History, stream, frames: dict, chunk: int, by_symbol: dict, contiguous: bool,
+                     chunk_hook: Callable[[datetime, int], None] | None) -> int:
+    """New trades (none of the targets carries a tag yet) on PostgreSQL with no model configured: every `chunk`
+    targets commit on their own — their tags (copied in while the engine walks on to them, so the server
+    stores them on its own core meanwhile), their reflections and `coach.reflect` events, and the label
+    rollups of their days — so the relay pushes the first reflections while the engine is still walking, and
+    no transaction holds a row lock for the whole walk. The first chunk's transaction also writes the
+    positions and the disposition effect, which the engine made for the whole history before its walk.
+
+    Each trade's tags, reflection and event commit together. A run that stops midway keeps the chunks it
+    committed: they are the earliest targets (the walk is in time order), so the next attempt labels the
+    user's untagged trades and every later one, and `chunk_hook(first target's time, trades in the chunk)` —
+    called inside each chunk's transaction — lets the caller keep count of what the attempts committed and
+    where the first of them began. -> targets labelled."""
+    scored = 0
+    while scored < len(history.targets):
+        with transaction.atomic():
+            if not scored:
+                _positions_store(user=user, history=history, positions=stream.positions)
+                _disposition_store(user=user, by_symbol=by_symbol, disposition=stream.disposition)
+            with _tags_copy() as tag_sink:
+                batch = list(islice(stream.tags, chunk))
+                composed = _compose_batch(user=user, batch=batch, frames=frames, tag_sink=tag_sink) if batch else None
+            if composed is None:
+                break
+            _composed_store(user=user, composed=composed, contiguous=contiguous, relabels=False)
+            label_days_rebuild(user_id=user.id, since=composed[0], until=composed[1])
+            if chunk_hook is not None:
+                chunk_hook(history.first_target, len(batch))
+            scored += len(batch)
+            del batch, composed
+    return scored
+
+
 @contextmanager
 def _tags_copy():
     """Inside the write transaction: one `COPY` into the tag table, open while the block runs; yields
@@ -250,7 +293,7 @@ def _tags_copy():
 
         def write(trade_id: str, label: str, confidence: str, features: str, digest: int) -> None:
             if not ids:
-                ids.extend(new_ids(WRITE_CHUNK))
+                ids.extend(new_ids(2000))
             copy.write_row((ids.pop(), now, version, trade_id, label, confidence, features, digest))
 
         yield write
@@ -272,42 +315,49 @@ def _positions_store(*, user, history: History, positions: dict) -> None:
                                     "unmatched_qty"), batch, conflict=conflict)
 
 
-def _compose(*, user, stream, frames: dict, chunk: int, spool, tag_sink=None) -> int:
-    """Every `chunk` labelled targets, their tag rows (evidence encoded), reflection, fingerprint and
-    `coach.reflect` payload, pickled to `spool` as one chunk — or, with `tag_sink(trade_id, label,
-    confidence, features, digest)`, the tags handed to it as they come and the rest pickled. -> targets."""
+def _compose(*, user, stream, frames: dict, chunk: int, spool) -> int:
+    """Every `chunk` labelled targets composed (see `_compose_batch`) and pickled to `spool` as one chunk.
+    -> targets."""
     composed = 0
     while batch := list(islice(stream.tags, chunk)):
-        if not all(tags for _, tags in batch):
-            raise RuntimeError("The engine returned no label for a trade; nothing was written.")
-        lines: dict[str, list[float]] = {}
-        per_symbol: dict[str, list[engine.TradeInput]] = {}
-        for trade, _ in batch:
-            per_symbol.setdefault(trade.symbol, []).append(trade)
-        for symbol, trades in per_symbol.items():
-            lines.update(zip((t.id for t in trades), sparklines(frames.get(symbol), [t.ts for t in trades]),
-                             strict=True))
-        rows = []
-        for trade, tags in batch:
-            draft = reflection_compose(tags=tags, tone=user.coach_tone)
-            payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
-                                      trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
-            # plain strings only: they pickle several times faster than Decimals and str subclasses
-            labelled = []
-            for tag in tags:
-                label, confidence, features = tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features))
-                labelled.append((label, confidence, features, _tag_digest(label, confidence, features)))
-            if tag_sink is not None:
-                for tag in labelled:
-                    tag_sink(trade.id, *tag)
-                labelled = []
-            rows.append((trade.id, labelled,
-                         (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
-                         _payload_text(payload)))
-        pickle.dump((batch[0][0].ts, batch[-1][0].ts, rows), spool, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(_compose_batch(user=user, batch=batch, frames=frames), spool,
+                    protocol=pickle.HIGHEST_PROTOCOL)
         composed += len(batch)
-        del batch, rows, lines  # before the next chunk is made, not once it is: one chunk's tags held at a time
+        del batch  # before the next chunk is made, not once it is: one chunk's tags held at a time
     return composed
+
+
+def _compose_batch(*, user, batch: list, frames: dict, tag_sink=None) -> tuple:
+    """Labelled targets `(trade, tags)` → `(first ts, last ts, rows)`: per trade its tag rows (evidence
+    encoded), reflection, fingerprint and `coach.reflect` payload — or, with `tag_sink(trade_id, label,
+    confidence, features, digest)`, the tags handed to it as they come and left out of the rows."""
+    if not all(tags for _, tags in batch):
+        raise RuntimeError("The engine returned no label for a trade; nothing was written.")
+    lines: dict[str, list[float]] = {}
+    per_symbol: dict[str, list[engine.TradeInput]] = {}
+    for trade, _ in batch:
+        per_symbol.setdefault(trade.symbol, []).append(trade)
+    for symbol, trades in per_symbol.items():
+        lines.update(zip((t.id for t in trades), sparklines(frames.get(symbol), [t.ts for t in trades]),
+                         strict=True))
+    rows = []
+    for trade, tags in batch:
+        draft = reflection_compose(tags=tags, tone=user.coach_tone)
+        payload = reflect_payload(trade_id=trade.id, tags=tags, draft=draft, sparkline=lines[trade.id],
+                                  trade={"symbol": trade.symbol, "side": trade.side, "ts": trade.ts})
+        # plain strings only: they pickle several times faster than Decimals and str subclasses
+        labelled = []
+        for tag in tags:
+            label, confidence, features = tag.label, str(_confidence(tag.confidence)), str(json_text(tag.features))
+            labelled.append((label, confidence, features, _tag_digest(label, confidence, features)))
+        if tag_sink is not None:
+            for tag in labelled:
+                tag_sink(trade.id, *tag)
+            labelled = []
+        rows.append((trade.id, labelled,
+                     (draft.text, draft.tone, draft.bias, draft.source), _fingerprint(tags=tags, draft=draft),
+                     _payload_text(payload)))
+    return batch[0][0].ts, batch[-1][0].ts, rows
 
 
 def _payload_text(payload: dict) -> str:

@@ -1,7 +1,8 @@
 """Outbox commit → WebSocket client latency with the production topology on loopback, one relay against N.
 
     .venv/bin/python -m benchmarks.ws_latency [--clients 500] [--sockets-per-user 5] [--rate 200]
-                                              [--duration 15] [--relays 2] [--backlog 5000] [--web-procs 2]
+                                              [--duration 15] [--relays 2] [--backlog 5000] [--drain-backlog 50000]
+                                              [--web-procs 2]
                                               [--server gunicorn|daphne]
                                               [--pg-url postgres://postgres@127.0.0.1:5432]
 
@@ -16,8 +17,9 @@ Creates a throwaway PostgreSQL database, starts a private redis-server, the web 
   socket clients, Redis).
 Then the relays' own capacity, isolated from the sockets (`relay_drain`): `--drain-trials` pairs of one relay
 and N relays, interleaved (the extra relays are stopped and started again in between: the real hand-over),
-each draining a `--backlog` committed for users with no socket open (after a small warm-up backlog, so a relay
-just started does not pay its first-use costs in the trial), so the publishes go to Redis and the web
+each draining a `--drain-backlog` (default 50,000: a trial of 5,000 lasted 0.1-0.3 s, too short for a steady
+ratio) committed for users with no socket open (after a small warm-up backlog, so a relay just started does
+not pay its first-use costs in the trial), so the publishes go to Redis and the web
 processes and socket clients stay idle. The ratio of the medians (N relays to one) is the scale-out
 figure (goal: 2 relays ≥ 1.6×). On the 2-core machine the socket side of the capacity phase takes most of
 the CPU (see its `cpuSeconds`), so its publish ratio says how much CPU is left for relays, not how relays scale.
@@ -161,6 +163,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="events appended per second (each to one user's sockets)")
     parser.add_argument("--relays", type=int, default=1, help="relay processes for the second round (1 = one round)")
     parser.add_argument("--backlog", type=int, default=5000, help="events committed at once in the capacity phase")
+    parser.add_argument("--drain-backlog", type=int, default=50_000,
+                        help="events each relay-drain trial commits at once (5,000 drained in 0.1-0.3 s: too "
+                             "short a trial for a steady ratio)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of steady appends per phase")
     parser.add_argument("--drain-trials", type=int, default=3,
                         help="interleaved pairs of one relay and --relays relays draining a backlog without sockets")
@@ -355,11 +360,11 @@ async def relay_drain_trials(args, offline: list[str], env: dict, processes: lis
             held = await relays_set(relays, env, processes)
             # A relay that just started pays its first-use costs (imports, connections) on its first rows:
             # a small backlog first, so the trial measures relays that are warm.
-            _, warm = await asyncio.to_thread(append_backlog, offline, max(len(offline), args.backlog // 10))
+            _, warm = await asyncio.to_thread(append_backlog, offline, max(len(offline), args.drain_backlog // 10))
             await asyncio.to_thread(wait_published, list(warm), cheap=True)
             await asyncio.sleep(1.0)
             load = os.getloadavg()[0]
-            committed, owners = await asyncio.to_thread(append_backlog, offline, args.backlog)
+            committed, owners = await asyncio.to_thread(append_backlog, offline, args.drain_backlog)
             before = await asyncio.to_thread(meter.snapshot)
             published_at = await asyncio.to_thread(wait_published, list(owners), cheap=True)
             cpu = await asyncio.to_thread(meter.since, before)

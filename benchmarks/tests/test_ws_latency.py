@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def test_ws_latency_smoke_reports_every_delivery_with_one_and_two_relays():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.ws_latency", "--clients", "10", "--rate", "10", "--duration", "1",
-         "--backlog", "20", "--relays", "2", "--drain-trials", "1"],
+         "--backlog", "20", "--drain-backlog", "20", "--relays", "2", "--drain-trials", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -6,9 +6,10 @@ engine walks the history once, labelling the target trades — the requested one
 late-arriving older trade changes their FIFO lots and streaks). Nothing here grows with history × targets:
 a re-score of 100,000 trades is one walk, not one walk per batch.
 
-Two ways to write, both composing every `SCORING_WRITE_CHUNK` targets (a setting) at a time — their tag rows (evidence already
-encoded), reflections, fingerprints and event payloads — so memory does not grow with the number of
-targets, and no row lock is held while the engine walks or a configured model is asked for a reflection.
+Two ways to write, both composing every `SCORING_WRITE_CHUNK` targets (a setting) at a time — their tag
+rows (evidence already encoded), reflections, fingerprints and event payloads — so memory does not grow
+with the number of targets, and no row lock is held while the engine walks or a configured model is asked
+for a reflection.
 
 * New trades (none of the targets carries a tag yet) on PostgreSQL with no model configured — every
   import's hand-off: each chunk commits on its own (`_store_in_chunks`) with its tags copied in while the
@@ -72,6 +73,7 @@ logger = logging.getLogger(__name__)
 # peak, while writing and reading the file back costs no measurable CPU
 SPOOL_MEMORY = 8 * 1024 * 1024
 TAG_COLUMNS = ("trade_id", "label", "confidence", "features", "engine_version", "digest")
+TAG_ID_BATCH = 2000  # tag ids made at a time while the tags are copied in
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 
@@ -293,7 +295,7 @@ def _tags_copy():
 
         def write(trade_id: str, label: str, confidence: str, features: str, digest: int) -> None:
             if not ids:
-                ids.extend(new_ids(2000))
+                ids.extend(new_ids(TAG_ID_BATCH))
             copy.write_row((ids.pop(), now, version, trade_id, label, confidence, features, digest))
 
         yield write
@@ -332,7 +334,7 @@ def _compose_batch(*, user, batch: list, frames: dict, tag_sink=None) -> tuple:
     encoded), reflection, fingerprint and `coach.reflect` payload — or, with `tag_sink(trade_id, label,
     confidence, features, digest)`, the tags handed to it as they come and left out of the rows."""
     if not all(tags for _, tags in batch):
-        raise RuntimeError("The engine returned no label for a trade; nothing was written.")
+        raise RuntimeError("The engine returned no label for a trade; its chunk was not written.")
     lines: dict[str, list[float]] = {}
     per_symbol: dict[str, list[engine.TradeInput]] = {}
     for trade, _ in batch:

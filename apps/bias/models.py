@@ -169,7 +169,8 @@ class ScoringRun(BaseModel, LeasedJob):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_runs")
     source = models.CharField(max_length=96)
     trades_scored = models.PositiveIntegerField(default=0)
-    # the earliest trade an attempt of this run committed labels for (new trades' labels commit chunk by chunk)
+    # raised inside each transaction that commits labels, over every attempt (new trades' labels commit chunk
+    # by chunk, and an attempt that stops midway keeps its chunks): the count, and the earliest trade labelled
     labelled_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:

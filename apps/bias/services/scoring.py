@@ -74,6 +74,8 @@ logger = logging.getLogger(__name__)
 SPOOL_MEMORY = 8 * 1024 * 1024
 TAG_COLUMNS = ("trade_id", "label", "confidence", "features", "engine_version", "digest")
 TAG_ID_BATCH = 2000  # tag ids made at a time while the tags are copied in
+# told, inside each transaction that commits labels, the earliest target's time and how many trades it labelled
+Labelled = Callable[[datetime, int], None]
 HISTORY_FIELDS = ("id", "symbol", "side", "qty", "price", "fee", "fee_asset", "ts")
 
 
@@ -151,12 +153,10 @@ def _fingerprint(*, tags: list, draft) -> str:
 
 @dataclass(frozen=True)
 class Scored:
-    """What a scoring walk labelled: how many trades, the time of the earliest (None when none), and whether
-    they were committed chunk by chunk (each chunk told its `chunk_hook`)."""
+    """What a scoring walk labelled: how many trades, and the time of the earliest (None when none)."""
 
     trades: int
     since: datetime | None = None
-    in_chunks: bool = False
 
 
 def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool = True) -> int:
@@ -168,13 +168,14 @@ def bias_score_trades(*, user_id: str, trade_ids: list[str], include_later: bool
 
 
 def bias_score(*, user_id: str, trade_ids: list[str], include_later: bool = True,
-               chunk_hook: Callable[[datetime, int], None] | None = None) -> Scored:
-    """`bias_score_trades`, also telling the time of the earliest trade labelled (what a scoring run passes
-    on to its listeners). When the labels are committed chunk by chunk (new trades, see `_store_in_chunks`),
-    `chunk_hook(earliest target's time, trades in the chunk)` runs inside each chunk's transaction."""
+               on_labelled: Labelled | None = None) -> Scored:
+    """`bias_score_trades`, also telling the time of the earliest trade labelled. `on_labelled(earliest
+    target's time, trades)` runs inside every transaction that commits labels — each chunk of new trades'
+    (see `_store_in_chunks`), or the run's one — so a caller counts what was committed even when a later
+    chunk fails."""
     if not (trade_ids or include_later):
         return Scored(0)
-    return _score_user(user_id=user_id, chunk=settings.SCORING_WRITE_CHUNK, chunk_hook=chunk_hook,
+    return _score_user(user_id=user_id, chunk=settings.SCORING_WRITE_CHUNK, on_labelled=on_labelled,
                        load=lambda: history_load(user_id=user_id, trade_ids=trade_ids, include_later=include_later))
 
 
@@ -186,7 +187,7 @@ def bias_rescore_user(*, user_id: str, since: datetime | None = None, chunk: int
 
 
 def _score_user(*, user_id: str, load, chunk: int, notify: bool = False,
-                chunk_hook: Callable[[datetime, int], None] | None = None) -> Scored:
+                on_labelled: Labelled | None = None) -> Scored:
     """Label the loaded targets in one walk; with `notify`, the apps listening for scored trades (analytics,
     gate, journal) run in the same transaction (a scoring run notifies them itself when it finishes)."""
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
@@ -217,11 +218,11 @@ def _score_user(*, user_id: str, load, chunk: int, notify: bool = False,
         contiguous = len(history.targets) == sum(1 for t in history.trades if t.ts >= history.first_target)
         if connection.vendor == "postgresql" and not history.relabels and not settings.LLM_BASE_URL and not notify:
             scored = _store_in_chunks(user=user, history=history, stream=stream, frames=frames, chunk=chunk,
-                                      by_symbol=by_symbol, contiguous=contiguous, chunk_hook=chunk_hook)
+                                      by_symbol=by_symbol, contiguous=contiguous, on_labelled=on_labelled)
             if scored != len(history.targets):
                 raise RuntimeError(f"The engine returned no label for {len(history.targets) - scored} trade(s); "
                                    "they stay unlabelled.")
-            return Scored(scored, history.first_target, in_chunks=True)
+            return Scored(scored, history.first_target)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
             scored = _compose(user=user, stream=stream, frames=frames, chunk=chunk, spool=spool)
             if scored != len(history.targets):
@@ -243,6 +244,8 @@ def _score_user(*, user_id: str, load, chunk: int, notify: bool = False,
                 del stream, frames
                 history.trades.clear()
                 label_days_rebuild(user_id=user.id, since=history.first_target)
+                if on_labelled is not None:
+                    on_labelled(history.first_target, scored)
                 if notify:
                     trades_scored_notify(TradesScored(user_id=user.id, trades_scored=scored,
                                                       since=history.first_target))
@@ -250,7 +253,7 @@ def _score_user(*, user_id: str, load, chunk: int, notify: bool = False,
 
 
 def _store_in_chunks(*, user, history: History, stream, frames: dict, chunk: int, by_symbol: dict, contiguous: bool,
-                     chunk_hook: Callable[[datetime, int], None] | None) -> int:
+                     on_labelled: Labelled | None) -> int:
     """New trades (none of the targets carries a tag yet) on PostgreSQL with no model configured: every `chunk`
     targets commit on their own — their tags (copied in while the engine walks on to them, so the server
     stores them on its own core meanwhile), their reflections and `coach.reflect` events, and the label
@@ -260,8 +263,8 @@ def _store_in_chunks(*, user, history: History, stream, frames: dict, chunk: int
 
     Each trade's tags, reflection and event commit together. A run that stops midway keeps the chunks it
     committed: they are the earliest targets (the walk is in time order), so the next attempt labels the
-    user's untagged trades and every later one, and `chunk_hook(first target's time, trades in the chunk)` —
-    called inside each chunk's transaction — lets the caller keep count of what the attempts committed and
+    user's untagged trades and every later one; `on_labelled(first target's time, trades in the chunk)`,
+    called inside each chunk's transaction, lets the caller keep count of what the attempts committed and
     where the first of them began. -> targets labelled."""
     scored = 0
     while scored < len(history.targets):
@@ -276,8 +279,8 @@ def _store_in_chunks(*, user, history: History, stream, frames: dict, chunk: int
                 break
             _composed_store(user=user, composed=composed, contiguous=contiguous, relabels=False)
             label_days_rebuild(user_id=user.id, since=composed[0], until=composed[1])
-            if chunk_hook is not None:
-                chunk_hook(history.first_target, len(batch))
+            if on_labelled is not None:
+                on_labelled(history.first_target, len(batch))
             scored += len(batch)
             del batch, composed
     return scored

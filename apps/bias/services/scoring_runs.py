@@ -6,9 +6,10 @@
   (and re-labels the later trades whose history that changes), then takes the user's next queued run, if
   any. A run that raises (candles unavailable, a database hiccup) is retried with backoff, then parked
   with its reason; a runner that dies leaves its lease to expire and the reaper sends the run again.
-  New trades' labels commit chunk by chunk (see `services.scoring`): the run remembers the earliest trade
-  an attempt labelled (`labelled_since`), so after an attempt that stopped midway, the listeners of scored
-  trades still read from there when a later attempt finishes. Scoring twice is harmless (tags are replaced,
+  New trades' labels commit chunk by chunk (see `services.scoring`): every transaction that commits labels
+  raises the run's count (`trades_scored`) and keeps the earliest trade labelled (`labelled_since`), so
+  after an attempt that stopped midway, the listeners of scored trades still read from there when a later
+  attempt finishes. Scoring twice is harmless (tags are replaced,
   unchanged reflections are not announced again).
 """
 from __future__ import annotations
@@ -55,23 +56,21 @@ def _execute_one(run: ScoringRun) -> ScoringRun | None:
         return not ScoringRun.objects.filter(user_id=candidate.user_id, status=JobStatus.RUNNING,
                                              lease_expires_at__gt=timezone.now()).exclude(id=candidate.id).exists()
 
-    def chunk_committed(since: datetime, trades: int) -> None:  # inside the transaction of each chunk
+    def labelled(since: datetime, trades: int) -> None:  # inside each transaction that commits labels
         ScoringRun.objects.filter(id=run.id).update(
             trades_scored=F("trades_scored") + trades,
             labelled_since=Least(Coalesce("labelled_since", Value(since)), Value(since)))
 
     def finish(locked: ScoringRun, scored: Scored) -> None:
-        if not scored.in_chunks:  # chunks counted themselves as they committed, over every attempt
-            locked.trades_scored += scored.trades
-        locked.save(update_fields=["trades_scored", "lease_expires_at", "updated_at"])
-        # an earlier attempt that stopped midway kept the chunks it committed: the listeners read from there
-        since = min((t for t in (scored.since, locked.labelled_since) if t is not None), default=None)
-        trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=locked.trades_scored, since=since))
+        # the run's row counted every attempt's committed labels and kept where the first of them began (an
+        # attempt that stopped midway kept its chunks): the listeners read from there
+        trades_scored_notify(TradesScored(user_id=locked.user_id, trades_scored=locked.trades_scored,
+                                          since=locked.labelled_since))
 
     # Nothing here needs the user (candles unavailable, a database hiccup): every failure is retried.
     return job_run(task_name=TASK, job_id=run.id, serialize_on=f"scoring:{run.user_id}", may_start=no_other_running,
                    work=lambda job: bias_score(user_id=job.user_id, trade_ids=[], include_later=True,
-                                               chunk_hook=chunk_committed),
+                                               on_labelled=labelled),
                    finish=finish, retry_domain_errors=True,
                    crash_message="Labelling stopped on our side ({error}).")
 

@@ -15,6 +15,8 @@ from apps.bias.services.scoring_runs import scoring_request, scoring_run_execute
 from apps.bias.summary import label_day_rows
 from apps.events.models import EventOutbox
 
+from .conftest import place_trades
+
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
 
@@ -125,3 +127,18 @@ def test_chunk_by_chunk_labels_equal_one_transaction_labels(user, market_trades,
     settings.SCORING_WRITE_CHUNK = 2000
     assert scoring_run_execute(run_id=scoring_request(user_id=user.id, source="b").id).trades_scored == 12
     assert snapshot() == small
+
+
+def test_a_run_over_trades_after_a_late_one_counts_what_its_one_transaction_labelled(user, stub_exchange):
+    """A late, older trade makes the run re-label every later trade in one transaction: the run records that
+    count and the late trade's time, and its listeners read from there."""
+    later = place_trades(stub_exchange, user, range(4, 12))
+    scoring_run_execute(run_id=scoring_request(user_id=user.id, source="import:first").id)
+    late = place_trades(stub_exchange, user, [1])[0]  # before every trade stored so far
+    TradeFact.objects.filter(user=user).delete()
+
+    done = scoring_run_execute(run_id=scoring_request(user_id=user.id, source="import:late").id)
+
+    assert (done.status, done.trades_scored, done.labelled_since) == ("done", 9, late.ts)
+    assert set(TradeFact.objects.filter(user=user).values_list("trade_id", flat=True)) == {
+        t.id for t in [late, *later]}

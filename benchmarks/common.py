@@ -53,3 +53,13 @@ def database_drop(pg_url: str, name: str) -> None:
         pass
     with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def json_string_after(raw: str, marker: str) -> str | None:
+    """The JSON string that follows `marker` (e.g. '"eventId": "') in a frame's text, read without decoding
+    the frame (a socket client on the machine it measures stays light); None when the marker is absent."""
+    start = raw.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    return raw[start:raw.index('"', start)]

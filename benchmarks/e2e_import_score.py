@@ -97,7 +97,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common import database_create, database_drop, machine_info, print_json
+from benchmarks.common import database_create, database_drop, json_string_after, machine_info, print_json
 from benchmarks.ws_latency import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,22 +106,14 @@ GOAL_RSS_MB = 500
 RESCORE_GOALS = {"seconds_100k": 30.0, "rss_mb": 400, "ratio_10k_to_100k": 10.0}
 
 
-def _text_after(raw: str, marker: str) -> str | None:
-    start = raw.find(marker)
-    if start < 0:
-        return None
-    start += len(marker)
-    return raw[start:raw.index('"', start)]
-
-
 def _frame_type_and_key(raw: str) -> tuple[str, str | None]:
     """A frame's type and its key — the tradeId of a `coach.reflect`, else the eventId — read without
     decoding the whole frame when the envelope is written as the server writes it (`{"type": "…",
     "eventId": "…", …}`, see `event_frame_text`): this process also plays the exchange and the socket
     client on the same 2 cores as the pipeline it measures, so it stays light. Anything else is decoded."""
     if raw.startswith('{"type": "'):
-        kind = _text_after(raw, '{"type": "')
-        key = _text_after(raw, '"tradeId": "') if kind == "coach.reflect" else _text_after(raw, '"eventId": "')
+        kind = json_string_after(raw, '{"type": "')
+        key = json_string_after(raw, '"tradeId": "') if kind == "coach.reflect" else json_string_after(raw, '"eventId": "')
         if kind is not None and key is not None:
             return kind, key
     frame = json.loads(raw)
@@ -231,21 +223,26 @@ def _untagged(user_id: str):
     return Trade.objects.filter(user_id=user_id).exclude(Exists(BiasTag.objects.filter(trade=OuterRef("pk"))))
 
 
-def all_tagged(user_id: str, trades: int, last_full_check: list[float]) -> bool:
+class AllTagged:
     """Whether every trade of the user carries a tag. The scoring runs' own count of the trades they labelled
-    (one row per run, raised in the transaction of each chunk of labels it commits) says when to look; the
-    look itself is exact (no trade without a tag). Without that count reaching `trades` (labels not written
-    chunk by chunk), the exact look runs at most once a second: at 100,000 trades it reads every tag."""
-    from django.db.models import Sum
+    (one row per run, raised in each transaction that commits labels) says when to look; the look itself is
+    exact (no trade without a tag). Before that count reaches `trades`, the exact look runs at most once a
+    second: at 100,000 trades it reads every tag."""
 
-    from apps.bias.models import ScoringRun
+    def __init__(self) -> None:
+        self.looked_at = time.perf_counter()
 
-    counted = ScoringRun.objects.filter(user_id=user_id).aggregate(n=Sum("trades_scored"))["n"] or 0
-    now = time.perf_counter()
-    if counted < trades and now - last_full_check[0] < 1.0:
-        return False
-    last_full_check[0] = now
-    return not _untagged(user_id).exists()
+    def __call__(self, user_id: str, trades: int) -> bool:
+        from django.db.models import Sum
+
+        from apps.bias.models import ScoringRun
+
+        counted = ScoringRun.objects.filter(user_id=user_id).aggregate(n=Sum("trades_scored"))["n"] or 0
+        now = time.perf_counter()
+        if counted < trades and now - self.looked_at < 1.0:
+            return False
+        self.looked_at = now
+        return not _untagged(user_id).exists()
 
 
 def tagged_count(user_id: str) -> tuple[int, int]:
@@ -377,7 +374,7 @@ async def run_size(size: int, *, web_port: int, stub, use_worker: bool, env: dic
     started = time.perf_counter()
     starting = asyncio.create_task(asyncio.to_thread(import_start, user))  # eager: runs the whole import
     stored_s = tagged_s = pushed_s = None
-    last_full_check = [time.perf_counter()]
+    all_tagged = AllTagged()
     inserted = 0
     status, error = "", ""
     deadline = started + 600
@@ -391,7 +388,7 @@ async def run_size(size: int, *, web_port: int, stub, use_worker: bool, env: dic
             if status == "done":
                 stored_s = now
         if stored_s is not None and tagged_s is None:
-            if await polled(all_tagged, str(user.pk), inserted, last_full_check):
+            if await polled(all_tagged, str(user.pk), inserted):
                 tagged_s = time.perf_counter() - started
         count = sock.reflect_count()
         if count != last_count:

@@ -48,7 +48,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import database_create, database_drop, machine_info, percentile, print_json
+from benchmarks.common import database_create, database_drop, json_string_after, machine_info, percentile, print_json
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = {"p99_ms": 100.0, "deliveries_per_s": 1000.0, "relay_scaleout": 1.6}
@@ -101,10 +101,9 @@ def frame_key(raw: str) -> str | None:
     """The frame's eventId (or the baseline's payload key) without decoding the whole frame: the client
     process stays light, so the figures are the server's, not the client's."""
     for marker in ('"eventId": "', '"key": "'):
-        start = raw.find(marker)
-        if start >= 0:
-            start += len(marker)
-            return raw[start:raw.index('"', start)]
+        key = json_string_after(raw, marker)
+        if key is not None:
+            return key
     return None
 
 

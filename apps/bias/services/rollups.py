@@ -8,6 +8,7 @@ from apps.core.bulk import rows_insert
 from ..models import LabelDay
 from ..summary import label_day_rows
 
+FAR_PAST = datetime(1, 1, 2, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
@@ -19,14 +20,11 @@ def label_days_rebuild(*, user_id: str, since: datetime | None = None, until: da
     stale = LabelDay.objects.filter(user_id=user_id)
     ranges = None
     if since is not None or until is not None:
-        start = None if since is None else datetime.combine(since.astimezone(UTC).date(), time.min, tzinfo=UTC)
+        start = FAR_PAST if since is None else datetime.combine(since.astimezone(UTC).date(), time.min, tzinfo=UTC)
         end = (FAR_FUTURE if until is None
                else datetime.combine(until.astimezone(UTC).date() + timedelta(days=1), time.min, tzinfo=UTC))
-        if start is not None:
-            stale = stale.filter(day__gte=start.date())
-        if until is not None:
-            stale = stale.filter(day__lt=end.date())
-        ranges = [(start or datetime.min.replace(tzinfo=UTC), end)]
+        stale = stale.filter(day__gte=start.date(), day__lt=end.date())
+        ranges = [(start, end)]
     stale.delete()
     rows = [(user_id, *row) for row in label_day_rows(user_id=user_id, ranges=ranges)]
     return rows_insert(LabelDay, ("user_id", "day", "symbol", "label", "trades", "with_pnl", "realized_pnl"),
